@@ -1,0 +1,35 @@
+// The shared vocabulary of verdicts and findings. The engine produces them, the builder's ground
+// truth names the anomalies it planted with the same words, and the views and reports display them.
+
+/** What an IRP handler (or other driver callback) points at. */
+export const HANDLER_VERDICTS = [
+  'own-image', // inside the driver's own image
+  'kernel-default', // the kernel's shared default routine (IopInvalidDeviceRequest)
+  'kernel', // elsewhere in ntoskrnl (legitimate for built-in drivers)
+  'delegated', // an expected port / class / framework module (Wdf01000, storport, ndis, ...)
+  'other-module', // another loaded module: an IRP hook
+  'no-module', // inside no loaded module (pool, unmapped, stale): highly suspicious
+  'inline-patched', // the routine's first instructions jump out of its module
+] as const;
+export type HandlerVerdict = (typeof HANDLER_VERDICTS)[number];
+
+export const FINDING_KINDS = [
+  'irp-hook', // a MajorFunction entry points into another module
+  'irp-no-module', // a MajorFunction / callback points into no module at all
+  'inline-hook', // a dispatch routine's first bytes transfer control out of its module
+  'fastio-hook', // a FAST_IO_DISPATCH entry points outside the owning driver
+  'hidden-driver', // a driver object found by the pool scan only
+  'unlinked-module', // a loader entry found by scanning but missing from PsLoadedModuleList
+  'foreign-filter', // a device attached to another driver's stack by a hidden or unknown driver
+  'orphan-driver', // a driver whose image range matches no module
+  'suspicious-name', // a driver or device name with control or markup characters
+  'stale-driver', // a freed pool block that still holds a driver object (an unloaded driver)
+] as const;
+export type FindingKind = (typeof FINDING_KINDS)[number];
+
+export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
