@@ -1,0 +1,156 @@
+// Reading Volatility 3 ISF (Intermediate Symbol Format) files: `.json`, `.json.xz` or `.json.gz`,
+// checked to be a Windows kernel symbol table before use, parsed once per path.
+// Format as found in ../shared/isf/windows/ntkrnlmp.pdb/*.json.xz (metadata.format 6.1.0):
+// metadata.windows.pdb {GUID, age, database, machine_type}, user_types, base_types, enums, symbols.
+
+import { xz } from '@napi-rs/lzma';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import type { Arch, PointerSize } from './types';
+
+export interface IsfType {
+  readonly kind: string;
+  readonly name?: string;
+  readonly count?: number;
+  readonly subtype?: IsfType;
+  readonly type?: IsfType;
+  readonly bit_position?: number;
+  readonly bit_length?: number;
+}
+
+export interface IsfUserType {
+  readonly kind: string;
+  readonly size: number;
+  readonly fields: Readonly<Record<string, { readonly offset: number; readonly type: IsfType }>>;
+}
+
+export interface IsfPdb {
+  readonly name: string;
+  /** Upper-case hex, as in the file (and the symbol file name). */
+  readonly guid: string;
+  readonly age: number;
+  readonly machineType?: number;
+}
+
+export interface IsfFile {
+  readonly path: string;
+  readonly pdb: IsfPdb;
+  readonly arch: Arch;
+  readonly pointerSize: PointerSize;
+  readonly userTypes: Readonly<Record<string, IsfUserType>>;
+  readonly baseTypes: Readonly<Record<string, { readonly size: number }>>;
+  readonly enums: Readonly<Record<string, { readonly size: number }>>;
+  readonly symbols: Readonly<Record<string, { readonly address?: number }>>;
+}
+
+export class IsfError extends Error {
+  override readonly name = 'IsfError';
+}
+
+const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
+const GZIP_MAGIC = [0x1f, 0x8b];
+/** IMAGE_FILE_MACHINE_* (§1.16). */
+const MACHINE_I386 = 0x14c;
+const MACHINE_AMD64 = 0x8664;
+
+const startsWith = (bytes: Uint8Array, magic: readonly number[]) => magic.every((b, i) => bytes[i] === b);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+async function decompress(bytes: Uint8Array, path: string): Promise<Uint8Array> {
+  try {
+    if (startsWith(bytes, XZ_MAGIC)) return await xz.decompress(bytes);
+    if (startsWith(bytes, GZIP_MAGIC)) return await promisify(gunzip)(bytes);
+  } catch (error) {
+    throw new IsfError(`${path}: corrupt or truncated compressed data (${(error as Error).message})`);
+  }
+  if (/\.(xz|gz)$/i.test(path)) throw new IsfError(`${path}: not xz or gzip data despite its name`);
+  return bytes;
+}
+
+function requireNumber(value: unknown, what: string, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new IsfError(`${path}: ${what} is not a number`);
+  return value;
+}
+
+/** Checks the parts this module relies on; the bulk of user_types is checked lazily when used. */
+export function parseIsf(text: string, path: string): IsfFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new IsfError(`${path}: not a JSON symbol table (${(error as Error).message})`);
+  }
+  const notKernel = (why: string) => new IsfError(`${path}: not a Windows kernel symbol table: ${why}`);
+  if (!isRecord(json)) throw notKernel('top level is not an object');
+  const { metadata, user_types: userTypes, base_types: baseTypes, enums, symbols } = json;
+  const windows = isRecord(metadata) ? metadata['windows'] : undefined;
+  const pdb = isRecord(windows) ? windows['pdb'] : undefined;
+  if (!isRecord(pdb)) throw notKernel('no metadata.windows.pdb');
+  const { GUID: guid, age, database, machine_type: machineType } = pdb;
+  if (typeof guid !== 'string' || !/^[0-9a-f]{32}$/i.test(guid))
+    throw notKernel('metadata.windows.pdb.GUID is missing');
+  if (typeof database !== 'string') throw notKernel('metadata.windows.pdb.database is missing');
+  if (!isRecord(userTypes) || !isRecord(userTypes['_DRIVER_OBJECT']))
+    throw notKernel('no user_types._DRIVER_OBJECT');
+  if (!isRecord(symbols)) throw notKernel('no symbols');
+  if (!isRecord(baseTypes) || !isRecord(baseTypes['pointer'])) throw notKernel('no base_types.pointer');
+
+  const pointerSize = requireNumber(baseTypes['pointer']['size'], 'base_types.pointer.size', path);
+  if (pointerSize !== 4 && pointerSize !== 8) throw notKernel(`pointer size ${pointerSize}`);
+  const arch: Arch = pointerSize === 8 ? 'x64' : 'x86';
+  if (machineType !== undefined) {
+    const expected = arch === 'x64' ? MACHINE_AMD64 : MACHINE_I386;
+    if (machineType !== expected) throw notKernel(`machine type ${String(machineType)} is not ${arch}`);
+  }
+  return {
+    path,
+    pdb: {
+      name: database,
+      guid: guid.toUpperCase(),
+      age: requireNumber(age, 'metadata.windows.pdb.age', path),
+      ...(typeof machineType === 'number' ? { machineType } : {}),
+    },
+    arch,
+    pointerSize,
+    userTypes: userTypes as IsfFile['userTypes'],
+    baseTypes: baseTypes as IsfFile['baseTypes'],
+    enums: (isRecord(enums) ? enums : {}) as IsfFile['enums'],
+    symbols: symbols as IsfFile['symbols'],
+  };
+}
+
+async function readIsf(path: string): Promise<IsfFile> {
+  let raw: Uint8Array;
+  try {
+    raw = await readFile(path);
+  } catch (error) {
+    throw new IsfError(`${path}: cannot read symbol table (${(error as Error).message})`);
+  }
+  const bytes = await decompress(raw, path);
+  return parseIsf(new TextDecoder('utf-8').decode(bytes), path);
+}
+
+const cache = new Map<string, Promise<IsfFile>>();
+
+/**
+ * Loads and validates an ISF file. Parsed files are cached by absolute path (a symbol file is
+ * immutable once named by its GUID); a failed load is not cached.
+ */
+export function loadIsf(path: string): Promise<IsfFile> {
+  const key = resolve(path);
+  let pending = cache.get(key);
+  if (pending === undefined) {
+    pending = readIsf(key);
+    cache.set(key, pending);
+    pending.catch(() => cache.delete(key));
+  }
+  return pending;
+}
+
+export function clearIsfCache(): void {
+  cache.clear();
+}
