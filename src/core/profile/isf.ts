@@ -104,7 +104,10 @@ export function parseIsf(text: string, path: string): IsfFile {
   const arch: Arch = pointerSize === 8 ? 'x64' : 'x86';
   if (machineType !== undefined) {
     const expected = arch === 'x64' ? MACHINE_AMD64 : MACHINE_I386;
-    if (machineType !== expected) throw notKernel(`machine type ${String(machineType)} is not ${arch}`);
+    if (machineType !== expected) {
+      const shown = typeof machineType === 'number' ? `0x${machineType.toString(16)}` : String(machineType);
+      throw notKernel(`machine type ${shown} is not ${arch}`);
+    }
   }
   return {
     path,
