@@ -33,5 +33,5 @@ export { KDBG_OWNER_TAG, KDBG_STRUCT, kdbgLayout, kdbgSizeForBuild } from './kdb
 export { ENGINE_FIELDS, OBJECT_HEADER_GENERATION_FIELDS, missingEngineFields } from './engine-fields';
 export { clearIsfCache, IsfError, loadIsf, parseIsf, type IsfFile, type IsfPdb } from './isf';
 export { findIsfForPdb } from './isf-find';
-export { profileFromIsf, type IsfProfileOptions } from './isf-profile';
+export { isfStruct, profileFromIsf, type IsfProfileOptions } from './isf-profile';
 export { readStruct, StructReader, type UnicodeStringValue } from './reader';

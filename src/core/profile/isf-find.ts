@@ -5,7 +5,7 @@
 
 import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 const EXTENSIONS = ['.json.xz', '.json', '.json.gz'] as const;
 /** Bounds on the fallback search, so a wrong folder (a whole disk) cannot stall the analysis. */
@@ -21,12 +21,19 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /** `{1C9875F7-6C8F-0FBF-3EB9-A9D7C1C27406}` or any case → `1C9875F76C8F0FBF3EB9A9D7C1C27406`. */
-function normaliseGuid(guid: string): string {
-  return guid.replace(/[{}-]/g, '').toUpperCase();
+function normaliseGuid(guid: string): string | undefined {
+  const hex = guid.replace(/[{}-]/g, '').toUpperCase();
+  return /^[0-9A-F]{32}$/.test(hex) ? hex : undefined;
+}
+
+/** The PDB name comes from the image (RSDS record): use it only if it is a plain file name. */
+function isPlainFileName(name: string): boolean {
+  return name.length > 0 && name !== '.' && name !== '..' && basename(name) === name && !name.includes('\\');
 }
 
 /**
- * The path of the ISF file for the PDB, or undefined when the folder has none. Looks first at
+ * The path of the ISF file for the PDB, or undefined when the folder has none (or the GUID is not
+ * 32 hex digits). Looks first at
  * `<dir>/windows/<pdb>/`, `<dir>/<pdb>/` and `<dir>/`, then anywhere below `<dir>` by file name
  * (case-insensitive, bounded depth).
  */
@@ -36,9 +43,11 @@ export async function findIsfForPdb(
   guid: string,
   age: number,
 ): Promise<string | undefined> {
-  const stem = `${normaliseGuid(guid)}-${age}`;
-  const names = EXTENSIONS.map((ext) => stem + ext);
-  for (const folder of [join(dir, 'windows', pdbName), join(dir, pdbName), dir]) {
+  const normalised = normaliseGuid(guid);
+  if (normalised === undefined || !Number.isSafeInteger(age) || age < 0) return undefined;
+  const names = EXTENSIONS.map((ext) => `${normalised}-${age}${ext}`);
+  const pdbFolders = isPlainFileName(pdbName) ? [join(dir, 'windows', pdbName), join(dir, pdbName)] : [];
+  for (const folder of [...pdbFolders, dir]) {
     for (const name of names) {
       const candidate = join(folder, name);
       if (await isFile(candidate)) return candidate;

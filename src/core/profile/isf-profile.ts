@@ -4,7 +4,7 @@
 
 import { builtinFallback } from './builtin';
 import { deriveFacts } from './facts';
-import { IsfError, type IsfFile, type IsfType } from './isf';
+import { IsfError, ownEntry, type IsfFile, type IsfType } from './isf';
 import { KDBG_STRUCT, kdbgSizeForBuild } from './kdbg';
 import { Profile } from './profile';
 import { ProfileError, type FieldLayout, type LayoutProfile, type StructLayout } from './types';
@@ -21,7 +21,7 @@ function typeSize(isf: IsfFile, type: IsfType, where: string): number {
   const missing = (what: string) => new IsfError(`${isf.path}: ${where}: unknown ${what}`);
   switch (type.kind) {
     case 'base': {
-      const size = isf.baseTypes[type.name ?? '']?.size;
+      const size = ownEntry(isf.baseTypes, type.name ?? '')?.size;
       if (size === undefined) throw missing(`base type ${String(type.name)}`);
       return size;
     }
@@ -30,12 +30,12 @@ function typeSize(isf: IsfFile, type: IsfType, where: string): number {
     case 'struct':
     case 'union':
     case 'class': {
-      const size = isf.userTypes[type.name ?? '']?.size;
+      const size = ownEntry(isf.userTypes, type.name ?? '')?.size;
       if (size === undefined) throw missing(`type ${String(type.name)}`);
       return size;
     }
     case 'enum': {
-      const size = isf.enums[type.name ?? '']?.size;
+      const size = ownEntry(isf.enums, type.name ?? '')?.size;
       if (size === undefined) throw missing(`enum ${String(type.name)}`);
       return size;
     }
@@ -67,7 +67,7 @@ export function isfStruct(isf: IsfFile, name: string): StructLayout | undefined 
   if (layouts === undefined) converted.set(isf, (layouts = new Map()));
   const cached = layouts.get(name);
   if (cached !== undefined) return cached;
-  const userType = isf.userTypes[name];
+  const userType = ownEntry(isf.userTypes, name);
   if (userType === undefined) return undefined;
   const fields: Record<string, FieldLayout> = {};
   for (const [fieldName, field] of Object.entries(userType.fields)) {
@@ -96,7 +96,7 @@ export function profileFromIsf(isf: IsfFile, options: IsfProfileOptions): Layout
   if (signatureHolds) fallbackFor.push('process.dispatcherSignature');
 
   const symbol = (name: string): number | undefined => {
-    const entry = Object.hasOwn(isf.symbols, name) ? isf.symbols[name] : undefined;
+    const entry = ownEntry(isf.symbols, name);
     return typeof entry?.address === 'number' ? entry.address : undefined;
   };
 

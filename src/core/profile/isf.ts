@@ -55,6 +55,11 @@ const GZIP_MAGIC = [0x1f, 0x8b];
 const MACHINE_I386 = 0x14c;
 const MACHINE_AMD64 = 0x8664;
 
+/** A record's own entry: symbol and type names come from files and images, so `toString` is data. */
+export function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 const startsWith = (bytes: Uint8Array, magic: readonly number[]) => magic.every((b, i) => bytes[i] === b);
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import {
   builtinProfile,
   ENGINE_FIELDS,
+  isfStruct,
   KDBG_STRUCT,
   loadIsf,
   OBJECT_HEADER_GENERATION_FIELDS,
@@ -15,7 +16,6 @@ import {
   type LayoutProfile,
   type StructLayout,
 } from '../../../../src/core/profile';
-import { isfStruct } from '../../../../src/core/profile/isf-profile';
 import { SHARED_ISFS } from './shared-isf';
 
 const hex = (n: number | undefined) => (n === undefined ? 'none' : `0x${n.toString(16)}`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearIsfCache, findIsfForPdb, IsfError, loadIsf } from '../../../../src/core/profile';
+import { clearIsfCache, findIsfForPdb, IsfError, isfStruct, loadIsf } from '../../../../src/core/profile';
 import { ISF_KERNEL_DIR, ISF_SYMBOL_DIR, SHARED_ISFS } from './shared-isf';
 
 const GUID = '0123456789ABCDEF0123456789ABCDEF';
@@ -59,6 +59,13 @@ describe('loadIsf', () => {
     await expect(loadIsf(path)).rejects.toThrow(IsfError);
     await writeFile(path, miniIsf());
     await expect(loadIsf(path)).resolves.toMatchObject({ arch: 'x86' });
+  });
+
+  it('treats inherited object keys as absent names', async () => {
+    await writeFile(file('proto.json'), miniIsf());
+    const isf = await loadIsf(file('proto.json'));
+    expect(isfStruct(isf, 'constructor')).toBeUndefined();
+    expect(isfStruct(isf, '_DRIVER_OBJECT')).toEqual({ size: 0xa8, fields: {} });
   });
 
   it('says clearly when a file is not JSON', async () => {
@@ -133,6 +140,15 @@ describe('findIsfForPdb', () => {
     expect(await findIsfForPdb(ISF_SYMBOL_DIR, 'ntkrnlmp.pdb', shared.guid, 2)).toBeUndefined();
     expect(await findIsfForPdb(ISF_SYMBOL_DIR, 'ntkrnlmp.pdb', GUID, 1)).toBeUndefined();
     expect(await findIsfForPdb(file('no-such-folder'), 'ntkrnlmp.pdb', GUID, 1)).toBeUndefined();
+  });
+
+  it('ignores path tricks in the image-supplied PDB name and GUID', async () => {
+    const shared = SHARED_ISFS[2];
+    if (shared === undefined) throw new Error('no shared ISF');
+    // A hostile RSDS record cannot steer the search outside the symbol folder.
+    expect(await findIsfForPdb(ISF_KERNEL_DIR, '../../..', shared.guid, 1)).toBe(shared.file);
+    expect(await findIsfForPdb(ISF_SYMBOL_DIR, 'ntkrnlmp.pdb', `../${shared.guid}`, 1)).toBeUndefined();
+    expect(await findIsfForPdb(ISF_SYMBOL_DIR, 'ntkrnlmp.pdb', shared.guid, -1)).toBeUndefined();
   });
 
   it('finds files in a flat folder, in any nesting, and as plain .json, ignoring name case', async () => {
