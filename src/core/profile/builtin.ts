@@ -57,11 +57,10 @@ function checkRequest(arch: Arch, build: number): readonly TableDef[] {
 function tablesAtOrBelow(arch: Arch, build: number): readonly TableDef[] {
   const tables = checkRequest(arch, build);
   const lower = tables.filter((table) => table.build <= build);
-  const oldest = tables[0];
-  if (lower.length === 0 || oldest === undefined) {
-    const first = oldest === undefined ? 'none' : `${oldest.name}`;
+  if (lower.length === 0) {
+    const oldest = tables[0]?.name ?? 'none';
     throw new ProfileError(
-      `no built-in ${arch} layout for build ${build}: the oldest ${arch} table is ${first}`,
+      `no built-in ${arch} layout for build ${build}: the oldest ${arch} table is ${oldest}`,
     );
   }
   const nearest = Math.max(...lower.map((table) => table.build));

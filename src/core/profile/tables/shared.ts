@@ -5,8 +5,10 @@
 // `*_vtypes.py` (the spec's source key); ISF = ../shared/isf/windows/ntkrnlmp.pdb/*.json.xz.
 
 import { FAST_IO_NAMES } from '../../../common/windows';
-import type { Arch, StructLayout } from '../types';
+import type { Arch, FieldLayout, StructLayout } from '../types';
 import {
+  array,
+  at,
   fieldsFor,
   structFor,
   type DualFields,
@@ -221,6 +223,25 @@ export const DBGKD_GET_VERSION64: DualStruct = {
     DebuggerDataList: [0x20, 0x20, 'u64'],
   },
 };
+
+/**
+ * §1.13: the EPROCESS fields, whose offsets move in almost every version (written per table).
+ * ImageFileName is 16 bytes before Windows 7 and 15 from 7 on (V2vt, ISF).
+ */
+export function processFields(
+  arch: Arch,
+  uniqueProcessId: number,
+  activeProcessLinks: number,
+  imageFileName: number,
+  nameLength: 15 | 16,
+): Record<string, FieldLayout> {
+  const pointerSize = arch === 'x64' ? 8 : 4;
+  return {
+    UniqueProcessId: at(uniqueProcessId, pointerSize),
+    ActiveProcessLinks: at(activeProcessLinks, 2 * pointerSize),
+    ImageFileName: array(imageFileName, 1, nameLength),
+  };
+}
 
 /** The structures every table of an architecture starts from. */
 export function invariantStructs(arch: Arch): Record<string, StructLayout> {

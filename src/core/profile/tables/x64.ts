@@ -4,7 +4,7 @@
 // is cited and wins where the two disagree (ISF = ../shared/isf/windows/ntkrnlmp.pdb/<file>).
 
 import type { StructLayout } from '../types';
-import { array, at, bits, fieldsFor, structFor, type TableDef } from './dsl';
+import { array, at, bits, fieldsFor, structFor, type DualFields, type TableDef } from './dsl';
 import {
   DEVOBJ_EXTENSION_FIELDS,
   DRIVER_EXTENSION_FIELDS,
@@ -25,11 +25,12 @@ import {
   OBJECT_SYMBOLIC_LINK_FIELDS,
   invariantStructs,
   objectHeaderWin7Patch,
+  processFields,
 } from './shared';
 
 const ARCH = 'x64';
-const fields = (rows: Parameters<typeof fieldsFor>[0]) => fieldsFor(rows, ARCH);
-const sized = (size: number, rows: Parameters<typeof fieldsFor>[0]): StructLayout => ({
+const fields = (rows: DualFields) => fieldsFor(rows, ARCH);
+const sized = (size: number, rows: DualFields): StructLayout => ({
   size,
   fields: fields(rows),
 });
@@ -47,20 +48,6 @@ export const ISF_FILES = {
 } as const;
 
 const isf = (build: keyof typeof ISF_FILES) => `ISF:${ISF_FILES[build]}`;
-
-/** §1.13; ImageFileName is 16 bytes before Windows 7 and 15 from 7 on (V2vt, ISF). */
-function processFields(
-  uniqueProcessId: number,
-  activeProcessLinks: number,
-  imageFileName: number,
-  nameLength: 15 | 16,
-) {
-  return {
-    UniqueProcessId: at(uniqueProcessId, 8),
-    ActiveProcessLinks: at(activeProcessLinks, 16),
-    ImageFileName: array(imageFileName, 1, nameLength),
-  };
-}
 
 export const X64_2003: TableDef = {
   id: 'x64-2003',
@@ -97,7 +84,7 @@ export const X64_2003: TableDef = {
       },
     },
     _LDR_DATA_TABLE_ENTRY: sized(0x98, LDR_DATA_TABLE_ENTRY_FIELDS),
-    _EPROCESS: { fields: processFields(0xd8, 0xe0, 0x268, 16) },
+    _EPROCESS: { fields: processFields(ARCH, 0xd8, 0xe0, 0x268, 16) },
     // §1.13: ULONG64[2] on 2003.
     _KPROCESS: { size: 0xb8, fields: { DirectoryTableBase: array(0x28, 8, 2) } },
     _KUSER_SHARED_DATA: sized(0x378, KUSER_SHARED_DATA_FIELDS),
@@ -113,7 +100,7 @@ export const X64_VISTA_RTM: TableDef = {
   cite: ['§1.13', 'V2vt:vista_sp0_x64'],
   dispatcherSignature: [0x03, 0x00, 0x30, 0x00],
   structs: {
-    _EPROCESS: { fields: processFields(0xe0, 0xe8, 0x238, 16) },
+    _EPROCESS: { fields: processFields(ARCH, 0xe0, 0xe8, 0x238, 16) },
     _KPROCESS: { size: 0xc0, fields: { DirectoryTableBase: at(0x28, 8) } },
     _KUSER_SHARED_DATA: { size: 0x3b8 },
     _LDR_DATA_TABLE_ENTRY: { size: 0xc8 },
@@ -158,7 +145,7 @@ export const X64_7_RTM: TableDef = {
     _OBJECT_HEADER_PROCESS_INFO: structFor(OBJECT_HEADER_PROCESS_INFO, ARCH),
     _OBJECT_TYPE: { size: 0xd0, fields: { Index: at(0x28, 1), Key: at(0xb8, 4) } },
     _OBJECT_SYMBOLIC_LINK: { size: 0x20 },
-    _EPROCESS: { fields: processFields(0x180, 0x188, 0x2e0, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0x180, 0x188, 0x2e0, 15) },
     _KPROCESS: { size: 0x160 },
     _KUSER_SHARED_DATA: { size: 0x5f0 },
     _LDR_DATA_TABLE_ENTRY: { size: 0xe0 },
@@ -192,7 +179,7 @@ export const X64_8: TableDef = {
     _OBJECT_HEADER_PADDING_INFO: structFor(OBJECT_HEADER_PADDING_INFO, ARCH),
     _OBJECT_TYPE: { size: 0xd8, fields: { Key: at(0xc0, 4) } },
     _OBJECT_DIRECTORY: { size: 0x150 },
-    _EPROCESS: { fields: processFields(0x2e0, 0x2e8, 0x438, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0x2e0, 0x2e8, 0x438, 15) },
     _KPROCESS: { size: 0x2c8 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x110 },
   },
@@ -234,7 +221,7 @@ export const X64_10_9841: TableDef = {
   structs: {
     _DEVOBJ_EXTENSION: { size: 0x68 },
     _OBJECT_HEADER_HANDLE_REVOCATION_INFO: structFor(OBJECT_HEADER_HANDLE_REVOCATION_INFO, ARCH),
-    _EPROCESS: { fields: processFields(0x2e8, 0x2f0, 0x448, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0x2e8, 0x2f0, 0x448, 15) },
     _KPROCESS: { size: 0x2d8 },
     _KUSER_SHARED_DATA: { size: 0x708, fields: fields(KUSER_NT_BUILD_NUMBER) },
   },
@@ -259,7 +246,7 @@ export const X64_10_10586: TableDef = {
   // The 10586 profile has no _POOL_HEADER; 10240 and 14393 agree, so it is kept.
   cite: ['§1.13', 'V2vt:win10_x64_1AC738FB'],
   structs: {
-    _EPROCESS: { fields: processFields(0x2e8, 0x2f0, 0x450, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0x2e8, 0x2f0, 0x450, 15) },
     _OBJECT_DIRECTORY: { size: 0x158 },
   },
 };
@@ -289,7 +276,7 @@ export const X64_10_15063: TableDef = {
   base: X64_10_14393,
   cite: ['§1.13', 'V2vt:win10_x64_15063'],
   structs: {
-    _EPROCESS: { fields: processFields(0x2e0, 0x2e8, 0x450, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0x2e0, 0x2e8, 0x450, 15) },
     _OBJECT_DIRECTORY: { size: 0x158 },
   },
 };
@@ -333,7 +320,7 @@ export const X64_10_18362: TableDef = {
   cite: ['§1.13', 'V2vt:win10_x64_18362', isf(18362)],
   dispatcherSignature: [0x03, 0x00, 0xb8, 0x00],
   structs: {
-    _EPROCESS: { fields: processFields(0x2e8, 0x2f0, 0x450, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0x2e8, 0x2f0, 0x450, 15) },
     _KPROCESS: { size: 0x2e0 },
   },
 };
@@ -348,7 +335,7 @@ export const X64_10_19041: TableDef = {
   dispatcherSignature: [0x03, 0x00, 0x00, 0x00],
   structs: {
     _DEVOBJ_EXTENSION: { size: 0x70 },
-    _EPROCESS: { fields: processFields(0x440, 0x448, 0x5a8, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0x440, 0x448, 0x5a8, 15) },
     _KPROCESS: { size: 0x438 },
     _KUSER_SHARED_DATA: { size: 0x720 },
   },

@@ -3,7 +3,7 @@
 // the Volatility 2 profiles the spec was extracted from (V2vt:<profile>, its source key §0).
 
 import type { StructLayout } from '../types';
-import { applyPatch, array, at, bits, fieldsFor, structFor, type TableDef } from './dsl';
+import { applyPatch, array, at, bits, fieldsFor, structFor, type DualFields, type TableDef } from './dsl';
 import {
   DBGKD_GET_VERSION64,
   DEVOBJ_EXTENSION_FIELDS,
@@ -25,28 +25,15 @@ import {
   OBJECT_SYMBOLIC_LINK_FIELDS,
   invariantStructs,
   objectHeaderWin7Patch,
+  processFields,
 } from './shared';
 
 const ARCH = 'x86';
-const fields = (rows: Parameters<typeof fieldsFor>[0]) => fieldsFor(rows, ARCH);
-const sized = (size: number, rows: Parameters<typeof fieldsFor>[0]): StructLayout => ({
+const fields = (rows: DualFields) => fieldsFor(rows, ARCH);
+const sized = (size: number, rows: DualFields): StructLayout => ({
   size,
   fields: fields(rows),
 });
-
-/** §1.13; ImageFileName is 16 bytes before Windows 7 and 15 from 7 on (V2vt). */
-function processFields(
-  uniqueProcessId: number,
-  activeProcessLinks: number,
-  imageFileName: number,
-  nameLength: 15 | 16,
-) {
-  return {
-    UniqueProcessId: at(uniqueProcessId, 4),
-    ActiveProcessLinks: at(activeProcessLinks, 8),
-    ImageFileName: array(imageFileName, 1, nameLength),
-  };
-}
 
 export const X86_XP: TableDef = {
   id: 'x86-xp',
@@ -81,7 +68,7 @@ export const X86_XP: TableDef = {
       },
     },
     _LDR_DATA_TABLE_ENTRY: sized(0x50, LDR_DATA_TABLE_ENTRY_FIELDS),
-    _EPROCESS: { fields: processFields(0x84, 0x88, 0x174, 16) },
+    _EPROCESS: { fields: processFields(ARCH, 0x84, 0x88, 0x174, 16) },
     // §1.13: ULONG[2] on XP/2003.
     _KPROCESS: { size: 0x6c, fields: { DirectoryTableBase: array(0x18, 4, 2) } },
     _KUSER_SHARED_DATA: sized(0x338, KUSER_SHARED_DATA_FIELDS),
@@ -102,7 +89,7 @@ export const X86_2003_RTM: TableDef = {
   base: X86_XP,
   cite: ['§1.13', 'V2vt:win2003_sp0_x86'],
   structs: {
-    _EPROCESS: { fields: processFields(0x84, 0x88, 0x154, 16) },
+    _EPROCESS: { fields: processFields(ARCH, 0x84, 0x88, 0x154, 16) },
     _OBJECT_DIRECTORY: { size: 0xa0 },
     _KUSER_SHARED_DATA: { size: 0x330 },
   },
@@ -118,7 +105,7 @@ export const X86_2003_SP1: TableDef = {
   cite: ['§1.10', '§1.13', 'V2vt:win2003_sp1_x86', 'V2vt:win2003_sp2_x86'],
   dispatcherSignature: [0x03, 0x00, 0x1e, 0x00],
   structs: {
-    _EPROCESS: { fields: processFields(0x94, 0x98, 0x164, 16) },
+    _EPROCESS: { fields: processFields(ARCH, 0x94, 0x98, 0x164, 16) },
     _KPROCESS: { size: 0x78 },
     _KUSER_SHARED_DATA: { size: 0x378 },
     _OBJECT_DIRECTORY_ENTRY: { size: 0x0c, fields: fields(OBJECT_DIRECTORY_ENTRY_HASH) },
@@ -135,7 +122,7 @@ export const X86_VISTA_RTM: TableDef = {
   cite: ['§1.13', 'V2vt:vista_sp0_x86'],
   dispatcherSignature: [0x03, 0x00, 0x20, 0x00],
   structs: {
-    _EPROCESS: { fields: processFields(0x9c, 0xa0, 0x14c, 16) },
+    _EPROCESS: { fields: processFields(ARCH, 0x9c, 0xa0, 0x14c, 16) },
     _KPROCESS: { size: 0x80, fields: { DirectoryTableBase: at(0x18, 4) } },
     _KUSER_SHARED_DATA: { size: 0x3b8 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x68 },
@@ -180,7 +167,7 @@ export const X86_7_RTM: TableDef = {
     _OBJECT_HEADER_PROCESS_INFO: structFor(OBJECT_HEADER_PROCESS_INFO, ARCH),
     _OBJECT_TYPE: { size: 0x88, fields: { Index: at(0x14, 1), Key: at(0x7c, 4) } },
     _OBJECT_SYMBOLIC_LINK: { size: 0x18 },
-    _EPROCESS: { fields: processFields(0xb4, 0xb8, 0x16c, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0xb4, 0xb8, 0x16c, 15) },
     _KPROCESS: { size: 0x98 },
     _KUSER_SHARED_DATA: { size: 0x5f0 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x78 },
@@ -210,7 +197,7 @@ export const X86_8: TableDef = {
     _OBJECT_HEADER_AUDIT_INFO: structFor(OBJECT_HEADER_AUDIT_INFO, ARCH),
     _OBJECT_HEADER_PADDING_INFO: structFor(OBJECT_HEADER_PADDING_INFO, ARCH),
     _OBJECT_TYPE: { size: 0x90, fields: { Key: at(0x84, 4) } },
-    _EPROCESS: { fields: processFields(0xb4, 0xb8, 0x170, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0xb4, 0xb8, 0x170, 15) },
     _KPROCESS: { size: 0xa0 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x98 },
   },
@@ -266,7 +253,7 @@ export const X86_10_10586: TableDef = {
   // The 10586 profile has no _POOL_HEADER; 10240 and 14393 agree, so it is kept.
   cite: ['§1.13', 'V2vt:win10_x86_44B89EEA'],
   structs: {
-    _EPROCESS: { fields: processFields(0xb4, 0xb8, 0x174, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0xb4, 0xb8, 0x174, 15) },
     _OBJECT_DIRECTORY: { size: 0xac },
   },
 };
@@ -295,7 +282,7 @@ export const X86_10_15063: TableDef = {
   cite: ['§1.13', 'V2vt:win10_x86_15063'],
   dispatcherSignature: [0x03, 0x00, 0x2c, 0x00],
   structs: {
-    _EPROCESS: { fields: processFields(0xb4, 0xb8, 0x17c, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0xb4, 0xb8, 0x17c, 15) },
     _KPROCESS: { size: 0xb0 },
     _OBJECT_DIRECTORY: { size: 0xb0 },
   },
@@ -351,7 +338,7 @@ export const X86_10_19041: TableDef = {
   dispatcherSignature: [0x03, 0x00, 0x00, 0x00],
   structs: {
     _DEVOBJ_EXTENSION: { size: 0x3c },
-    _EPROCESS: { fields: processFields(0xe4, 0xe8, 0x1ac, 15) },
+    _EPROCESS: { fields: processFields(ARCH, 0xe4, 0xe8, 0x1ac, 15) },
     _KPROCESS: { size: 0xe0 },
     _KUSER_SHARED_DATA: { size: 0x720 },
   },
