@@ -1,0 +1,124 @@
+// The ground truth written beside every built image (truth.json): what the image contains, at
+// which addresses, and which anomalies were planted. Addresses are "0x…" strings (JSON numbers
+// cannot hold 64-bit kernel addresses exactly).
+
+import type { FindingKind, HandlerVerdict, Severity } from '../common/findings';
+
+export type Hex = string;
+
+export interface TruthHandler {
+  driver: string;
+  index: number;
+  name: string;
+  handler: Hex;
+  owner: string | null;
+  verdict: HandlerVerdict;
+}
+
+export interface TruthDevice {
+  name: string | null;
+  objectVa: Hex;
+  type: number;
+  typeName: string;
+  flags: number;
+  characteristics: number;
+  driver: string;
+  attachedDevice: Hex | null;
+  attachedTo: Hex | null;
+}
+
+export interface TruthDriver {
+  /** DRIVER_OBJECT.DriverName, e.g. "\Driver\Disk" (readable or not, this is what it holds). */
+  name: string;
+  /** Whether DriverName's buffer is in a resident page. */
+  nameResident: boolean;
+  /** The object's own name (OBJECT_HEADER_NAME_INFO) and its directory. */
+  objectName: string;
+  objectNameResident: boolean;
+  directory: '\\Driver' | '\\FileSystem';
+  serviceKey: string;
+  objectVa: Hex;
+  objectPa: Hex;
+  start: Hex;
+  size: number;
+  module: string | null;
+  builtin: boolean;
+  hidden: boolean;
+  flags: number;
+  fastIoDispatch: Hex | null;
+  devices: TruthDevice[];
+}
+
+export interface TruthModule {
+  name: string;
+  path: string;
+  base: Hex;
+  size: number;
+  ldrEntry: Hex;
+  unlinked: boolean;
+}
+
+export interface TruthFinding {
+  kind: FindingKind;
+  subject: string;
+  severity: Severity;
+  detail: string;
+}
+
+export interface Truth {
+  schema: 'irpscope-truth/1';
+  generator: {
+    tool: 'irpscope build-image';
+    source: string;
+    format: string;
+    scenario: 'clean' | 'infected';
+    infections: string[];
+    seed: string;
+    size: number;
+    fill: string;
+  };
+  arch: 'x86' | 'x64';
+  paging: 'x86' | 'pae' | 'x64';
+  build: number;
+  version: {
+    major: number;
+    minor: number;
+    build: number;
+    revision: number;
+    servicePack: number;
+    name: string;
+  };
+  pdb: { name: string; guid: string; age: number; synthetic: boolean };
+  dtb: Hex;
+  selfMapIndex: number;
+  kernelBase: Hex;
+  kernelSize: number;
+  kdbg: Hex;
+  kdbgEncoded: boolean;
+  psLoadedModuleList: Hex;
+  psActiveProcessHead: Hex;
+  objectRootDirectory: Hex;
+  obHeaderCookie: number | null;
+  typeIndex: { Driver: number; Device: number } | null;
+  iopInvalidDeviceRequest: Hex;
+  kuserSharedData: Hex;
+  lowStub: Hex | null;
+  moduleInformationPa: Hex | null;
+  physicalRuns: Array<{ start: Hex; length: number }>;
+  drivers: TruthDriver[];
+  modules: TruthModule[];
+  irp: TruthHandler[];
+  fastIo: TruthHandler[];
+  callbacks: TruthHandler[];
+  links: Array<{ name: string; target: string; objectVa: Hex }>;
+  processes: Array<{ name: string; pid: number; eprocess: Hex; dtb: Hex }>;
+  staleDrivers: Array<{ name: string; objectVa: Hex }>;
+  strayTagsPa: Hex[];
+  pagedOutPages: Hex[];
+  transitionPages: Hex[];
+  findings: TruthFinding[];
+}
+
+export function hx(value: number | bigint): Hex {
+  return `0x${value.toString(16)}`;
+}

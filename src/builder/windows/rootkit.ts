@@ -1,0 +1,221 @@
+// The infected scenario: what real kernel rootkits did to the I/O path, each part switchable.
+// IRP table hooks on a disk and a network driver (TDL/TDSS-style, and connection hiding through
+// nsiproxy), inline patches of dispatch routines, a driver unlinked from PsLoadedModuleList and
+// removed from \Driver (DKOM), dispatch code in a pool allocation, a keyboard filter (keylogger),
+// a redirected FastIo entry, and a driver name with characters hostile to any HTML view.
+
+import { IRP_MJ, FAST_IO_NAMES } from '../../common/windows';
+import type { FindingKind, Severity } from '../../common/findings';
+import { PAGE } from '../memory/physical';
+import { inlineHookPatch, shellcodeStub, type InlineHookForm } from './code';
+import type { CatalogDriver } from './catalog';
+import type { DeviceModel, DriverContext, DriverModel, DriverSet, Handler } from './drivers';
+import type { LoadedModule } from './modules';
+
+export const INFECTIONS = [
+  'irpHook',
+  'inlineHook',
+  'hiddenDriver',
+  'poolCode',
+  'filterDevice',
+  'fastIoHook',
+  'hostileName',
+] as const;
+export type Infection = (typeof INFECTIONS)[number];
+
+export interface PlantedFinding {
+  kind: FindingKind;
+  subject: string;
+  severity: Severity;
+  detail: string;
+}
+
+export interface Rootkit {
+  module: LoadedModule;
+  driver: DriverModel;
+  planted: PlantedFinding[];
+  /** Patches to write once every routine exists: [VA, bytes]. */
+  patches: Array<{ va: bigint; bytes: Uint8Array }>;
+  poolCode: bigint | null;
+  filterDevice: DeviceModel | null;
+}
+
+const NAMES = ['netfltx', 'storflt', 'kbdsrvc', 'acpiex2', 'wmifltr', 'ndisprot2'];
+/** Characters that break naive HTML, CSV and terminal output: markup, both quotes, ampersand, BEL, ESC. */
+const HOSTILE_SUFFIX = '<img src=x onerror=alert(1)>"\'&\u0007\u001b[31m';
+
+export function plantRootkit(
+  ctx: DriverContext,
+  drivers: DriverSet,
+  enabled: ReadonlySet<Infection>,
+): Rootkit {
+  const { rng, loader, layout, vm } = ctx;
+  const base = rng.pick(NAMES);
+  const objectName = enabled.has('hostileName') ? `${base}${HOSTILE_SUFFIX}` : base;
+  // Loaded from a user-writable folder, as dropped rootkits are (not \SystemRoot\System32\drivers).
+  const module = loader.load(`${base}.sys`, `\\??\\C:\\Windows\\Temp\\${base}.sys`, {
+    size: 0x9000 + rng.int(0, 6) * PAGE,
+  });
+  const spec: CatalogDriver = {
+    name: objectName,
+    irp: 'wdm',
+    handles: [IRP_MJ.IRP_MJ_CREATE, IRP_MJ.IRP_MJ_CLOSE, IRP_MJ.IRP_MJ_DEVICE_CONTROL],
+    devices: [{ name: `\\Device\\${base}`, type: 0x22, links: [base] }],
+  };
+  const driver = drivers.addDriver(spec, module);
+  drivers.createDriverObject(driver);
+  for (const device of driver.devices) drivers.createDeviceObject(device);
+  const planted: PlantedFinding[] = [];
+  const patches: Rootkit['patches'] = [];
+  const hook = (label: string): Handler => ({
+    va: loader.routine(module, label),
+    verdict: 'other-module',
+    owner: module.name,
+  });
+  const rootkit: Rootkit = { module, driver, planted, patches, poolCode: null, filterDevice: null };
+
+  if (enabled.has('irpHook')) {
+    const disk = required(drivers.findDriver('Disk'), 'Disk');
+    disk.majors[IRP_MJ.IRP_MJ_DEVICE_CONTROL] = hook('HookDiskDeviceControl');
+    disk.majors[IRP_MJ.IRP_MJ_INTERNAL_DEVICE_CONTROL] = hook('HookDiskScsi');
+    planted.push({
+      kind: 'irp-hook',
+      subject: disk.driverName,
+      severity: 'high',
+      detail: 'IRP_MJ_DEVICE_CONTROL and IRP_MJ_INTERNAL_DEVICE_CONTROL point into the rootkit',
+    });
+    const network = drivers.findDriver('nsiproxy') ?? required(drivers.findDriver('Tcpip'), 'Tcpip');
+    network.majors[IRP_MJ.IRP_MJ_DEVICE_CONTROL] = hook('HookNetworkDeviceControl');
+    planted.push({
+      kind: 'irp-hook',
+      subject: network.driverName,
+      severity: 'high',
+      detail: 'IRP_MJ_DEVICE_CONTROL points into the rootkit',
+    });
+  }
+
+  if (enabled.has('inlineHook')) {
+    const forms: [InlineHookForm, InlineHookForm] =
+      layout.arch === 'x64' ? ['jmp-rip-indirect', 'mov-rax-jmp'] : ['jmp-rel32', 'push-ret'];
+    const targets: Array<[string, number, InlineHookForm]> = [
+      ['Ntfs', IRP_MJ.IRP_MJ_CREATE, forms[0]],
+      ['AFD', IRP_MJ.IRP_MJ_DEVICE_CONTROL, forms[1]],
+    ];
+    for (const [key, index, form] of targets) {
+      const victim = required(drivers.findDriver(key), key);
+      const routine = victim.majors[index]!;
+      const detour = loader.routine(module, `Detour${key}`);
+      patches.push({ va: routine.va, bytes: inlineHookPatch(form, routine.va, detour) });
+      for (const [i, handler] of victim.majors.entries()) {
+        if (handler.va === routine.va) victim.majors[i] = { ...handler, verdict: 'inline-patched' };
+      }
+      planted.push({
+        kind: 'inline-hook',
+        subject: victim.driverName,
+        severity: 'critical',
+        detail: `${form} patch at the start of its dispatch routine jumps into the rootkit`,
+      });
+    }
+  }
+
+  if (enabled.has('poolCode')) {
+    const victim = required(drivers.findDriver('i8042prt'), 'i8042prt');
+    const original = victim.majors[IRP_MJ.IRP_MJ_INTERNAL_DEVICE_CONTROL]!;
+    const stub = shellcodeStub(layout.arch, rng, original.va);
+    // Untagged nonpaged pool, as ExAllocatePool without a tag gives; the page is executable.
+    const block = ctx.nonPaged.allocate('None', stub.length + 0x40);
+    vm.write(block.dataVa, stub);
+    const pageVa = block.dataVa & ~0xfffn;
+    ctx.vm.tables.map(pageVa, vm.pa(pageVa) / PAGE, { writable: true, executable: true });
+    victim.majors[IRP_MJ.IRP_MJ_INTERNAL_DEVICE_CONTROL] = {
+      va: block.dataVa,
+      verdict: 'no-module',
+      owner: null,
+    };
+    rootkit.poolCode = block.dataVa;
+    planted.push({
+      kind: 'irp-no-module',
+      subject: victim.driverName,
+      severity: 'critical',
+      detail: 'IRP_MJ_INTERNAL_DEVICE_CONTROL points to code in a pool allocation',
+    });
+  }
+
+  if (enabled.has('filterDevice')) {
+    const target = required(drivers.findDevice('kbdclass/kbd0'), 'KeyboardClass0');
+    const filter: DeviceModel = {
+      key: 'filter',
+      driver,
+      name: null,
+      type: 0x0b,
+      flags: 0x4,
+      characteristics: 0x100,
+      extensionSize: 0x40,
+      object: null,
+      attachedDevice: null,
+      attachedTo: null,
+      links: [],
+      spec: { type: 0x0b },
+    };
+    driver.devices.push(filter);
+    drivers.createDeviceObject(filter);
+    drivers.attach(filter, target);
+    driver.majors[IRP_MJ.IRP_MJ_READ] = drivers.ownHandler(driver, 'KeyloggerRead');
+    rootkit.filterDevice = filter;
+    planted.push({
+      kind: 'foreign-filter',
+      subject: target.name!,
+      severity: 'high',
+      detail: 'an unnamed device of the rootkit driver sits on top of the keyboard stack',
+    });
+  }
+
+  if (enabled.has('fastIoHook')) {
+    const victim = required(drivers.findDriver('Ntfs'), 'Ntfs');
+    const slot = FAST_IO_NAMES.indexOf('FastIoDeviceControl');
+    victim.fastIo![slot] = hook('HookFastIoDeviceControl');
+    planted.push({
+      kind: 'fastio-hook',
+      subject: victim.driverName,
+      severity: 'high',
+      detail: 'FastIoDeviceControl points into the rootkit',
+    });
+  }
+
+  if (enabled.has('hiddenDriver')) {
+    driver.hidden = true;
+    module.unlinked = true;
+    ctx.directory('\\Driver').unlink(driver.object!.bodyVa);
+    planted.push({
+      kind: 'hidden-driver',
+      subject: driver.driverName,
+      severity: 'critical',
+      detail: 'removed from \\Driver; found only by scanning pool memory',
+    });
+    planted.push({
+      kind: 'unlinked-module',
+      subject: module.name,
+      severity: 'high',
+      detail: 'loader entry unlinked from PsLoadedModuleList',
+    });
+  }
+
+  if (enabled.has('hostileName')) {
+    planted.push({
+      kind: 'suspicious-name',
+      subject: driver.driverName,
+      severity: 'medium',
+      detail: 'driver name contains markup and control characters',
+    });
+  }
+  return rootkit;
+}
+
+export function writePatches(ctx: DriverContext, rootkit: Rootkit): void {
+  for (const patch of rootkit.patches) ctx.vm.write(patch.va, patch.bytes);
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`the infected scenario needs ${what}, which this system lacks`);
+  return value;
+}

@@ -1,0 +1,568 @@
+// Assembles a whole Windows kernel in physical memory and records what it built. The order
+// follows boot: page tables and the kernel's large pages, shared data, pools and the object
+// manager, loaded modules, drivers and devices, then the kernel's bookkeeping (module and process
+// lists, KDBG), and last the mess a running system leaves behind.
+
+import { FAST_IO_NAMES, IRP_MJ_NAMES, deviceTypeName } from '../../common/windows';
+import { ByteWriter, utf16le } from '../bytes';
+import type { KernelLayout } from '../layout/kernel-layout';
+import { NoiseFill, type FillMode } from '../memory/fill';
+import { PageTables } from '../memory/page-tables';
+import { PAGE, PhysicalMemory } from '../memory/physical';
+import { VirtualMemory } from '../memory/virtual';
+import { Rng } from '../rng';
+import { hx, type Truth, type TruthDriver, type TruthHandler } from '../truth';
+import { planAddressMap, type AddressMap } from './address-map';
+import { applies, LIBRARY_MODULES } from './catalog';
+import { dispatchRoutine } from './code';
+import { DriverSet, type DriverContext, type DriverModel, type Handler } from './drivers';
+import {
+  encodeKdbg,
+  invalidDeviceRequestBytes,
+  kdCopyDataBlockBytes,
+  kdbgBlock,
+  lowStubBytes,
+  ntBuildLab,
+  obGetObjectTypeBytes,
+  obGetObjectTypeX86Bytes,
+  versionBlock,
+  writeKuserSharedData,
+} from './kernel-data';
+import { KernelImage } from './kernel-image';
+import { ModuleLoader, type LoadedModule } from './modules';
+import { pageOut, plantModuleInformation, plantStaleDrivers, plantStrayTags } from './noise';
+import { ObjectDirectory, ObjectManager } from './objects';
+import { PoolRegion } from './pool';
+import { createProcesses, writeProcesses } from './processes';
+import { plantRootkit, writePatches, type Infection, type Rootkit } from './rootkit';
+
+export interface SystemOptions {
+  layout: KernelLayout;
+  ramBytes: number;
+  seed: string;
+  fill: FillMode;
+  scenario: 'clean' | 'infected';
+  infections: ReadonlySet<Infection>;
+  /** x64: write the PROCESSOR_START_BLOCK low stub (present on physical machines, often absent on VMs). */
+  lowStub: boolean;
+  format: string;
+  source: string;
+}
+
+/** Facts a crash-dump or ELF writer puts in its headers. */
+export interface ContainerHints {
+  dtb: number;
+  pae: boolean;
+  machine: 'x86' | 'x64';
+  build: number;
+  kdbgVa: bigint;
+  psLoadedModuleList: bigint;
+  psActiveProcessHead: bigint;
+  pfnDatabase: bigint;
+  processors: number;
+  kernelGsBase: bigint;
+}
+
+export interface BuiltSystem {
+  phys: PhysicalMemory;
+  noise: NoiseFill;
+  truth: Truth;
+  hints: ContainerHints;
+}
+
+const NUMBER_OF_PROCESSORS = 2;
+
+function kernelFileName(layout: KernelLayout): string {
+  if (layout.arch === 'x64') return 'ntoskrnl.exe';
+  return layout.pdb.name.replace(/\.pdb$/i, '.exe');
+}
+
+export function buildSystem(options: SystemOptions): BuiltSystem {
+  const { layout } = options;
+  const root = new Rng(options.seed, `system/${layout.layoutSource}/${options.ramBytes}`);
+  const phys = new PhysicalMemory(options.ramBytes);
+  const noise = new NoiseFill(options.fill, options.seed);
+  phys.noise = (out, pa) => noise.fill(out, pa);
+  const map = planAddressMap(layout, phys, root.fork('map'), options.lowStub && layout.arch === 'x64');
+  const tables = new PageTables(phys, root.fork('tables'), layout.paging, {
+    dtbPfn: map.dtbPfn,
+    selfMapIndex: map.selfMapIndex,
+  });
+  const vm = new VirtualMemory(phys, tables, root.fork('frames'));
+
+  // The kernel's large-page window and its image.
+  const large = tables.largePageSize;
+  for (let offset = 0; offset < map.kernel.windowSize; offset += large) {
+    tables.mapLarge(map.kernel.windowVa + BigInt(offset), (map.kernel.windowPa + offset) / PAGE, {
+      writable: true,
+      executable: true,
+    });
+  }
+  const kernel = new KernelImage(layout, vm, root.fork('kernel'), map.kernel);
+  kernel.writeImage();
+
+  const kuserPfn = phys.allocate(root);
+  phys.zeroPage(kuserPfn);
+  tables.map(map.kuser, kuserPfn, { writable: true });
+  writeKuserSharedData(layout, vm, map.kuser, phys.ramPages);
+  vm.mapFresh(map.pfnDatabase, PAGE * 4, { writable: true });
+
+  const rng = root.fork('content');
+  const nonPaged = new PoolRegion(vm, layout, root.fork('pool/nonpaged'), 'nonpaged', map.nonPagedPool);
+  const paged = new PoolRegion(vm, layout, root.fork('pool/paged'), 'paged', map.pagedPool);
+  const names = new PoolRegion(vm, layout, root.fork('pool/names'), 'paged', map.namePool);
+  const cookie = layout.typeIndexEncoded ? rng.int(1, 255) : 0;
+  const objects = new ObjectManager(layout, vm, root.fork('objects'), names, cookie);
+  const directories = new Map<string, ObjectDirectory>();
+  const rootDirectory = new ObjectDirectory(objects, vm, paged, paged, '\\', undefined);
+  directories.set('\\', rootDirectory);
+  const directory = (path: string): ObjectDirectory => {
+    const existing = directories.get(path);
+    if (existing) return existing;
+    const at = path.lastIndexOf('\\');
+    const parent = directory(at <= 0 ? '\\' : path.slice(0, at));
+    const created = new ObjectDirectory(objects, vm, paged, paged, path.slice(at + 1), parent);
+    directories.set(path, created);
+    return created;
+  };
+  for (const name of [
+    'ObjectTypes',
+    'KernelObjects',
+    'Callback',
+    'Driver',
+    'FileSystem',
+    'Device',
+    'GLOBAL??',
+    'Windows',
+    'Sessions',
+    'RPC Control',
+    'BaseNamedObjects',
+    'KnownDlls',
+    'NLS',
+    'Security',
+    'ArcName',
+  ]) {
+    directory(`\\${name}`);
+  }
+  const typeTable =
+    layout.objectHeader === 'type-index'
+      ? kernel.symbol('ObTypeIndexTable', 0x100 * layout.pointerSize)
+      : undefined;
+  objects.createTypes(paged, directory('\\ObjectTypes'), typeTable);
+
+  // Loaded modules: the kernel, the HAL, libraries; drivers load as the catalogue is walked.
+  const loader = new ModuleLoader(layout, vm, root.fork('modules'), map.driverArea);
+  const systemRoot = layout.version.build < 6000 ? '\\WINDOWS\\system32' : '\\SystemRoot\\system32';
+  const kernelModule = loader.addExternal(
+    kernelFileName(layout),
+    `${systemRoot}\\${kernelFileName(layout)}`,
+    kernel.base,
+    kernel.size,
+    kernel.symbol('KiSystemStartup'),
+    kernel.timeDateStamp,
+    kernel.sections,
+  );
+  const halModule =
+    map.halBase !== null
+      ? loader.load('hal.dll', `${systemRoot}\\hal.dll`, {
+          at: map.halBase,
+          size: 0x36000,
+          preMapped: true,
+          dll: true,
+        })
+      : loader.load('hal.dll', `${systemRoot}\\hal.dll`, { dll: true });
+  const driversPath =
+    layout.version.build < 6000 ? '\\SystemRoot\\System32\\DRIVERS' : '\\SystemRoot\\System32\\drivers';
+  for (const library of LIBRARY_MODULES) {
+    if (library.image === 'hal.dll' || !applies(library, layout.version.family, layout.version.build))
+      continue;
+    const inSystem32 = /\.dll$/i.test(library.image);
+    loader.load(library.image, `${inSystem32 ? systemRoot : driversPath}\\${library.image}`, { dll: true });
+  }
+
+  const ctx: DriverContext = {
+    layout,
+    vm,
+    rng,
+    objects,
+    kernel,
+    kernelModule,
+    halModule,
+    loader,
+    nonPaged,
+    paged,
+    names,
+    directory,
+    imagePath: (image) => `${driversPath}\\${image}`,
+  };
+  const drivers = new DriverSet(ctx);
+  drivers.populate();
+  drivers.createObjects();
+  const rootkit = options.scenario === 'infected' ? plantRootkit(ctx, drivers, options.infections) : null;
+  drivers.createLinks();
+  const stale = plantStaleDrivers(ctx, rng.int(2, 3));
+
+  // Kernel routines that readers decode, and the kernel's global variables.
+  const globals = writeKernelGlobals(layout, vm, kernel, map, objects, rootDirectory, rng);
+  drivers.writeAll(globals.hardwareDatabase);
+  if (rootkit) writePatches(ctx, rootkit);
+  loader.writeLoaderEntries(nonPaged, globals.psLoadedModuleList);
+
+  const processes = createProcesses(
+    layout,
+    vm,
+    phys,
+    root.fork('processes'),
+    objects,
+    nonPaged,
+    tables,
+    kernel.symbol('KiInitialProcess', 0x800),
+    kuserPfn,
+  );
+  writeProcesses(layout, vm, processes, globals.psActiveProcessHead);
+  vm.writePtr(kernel.symbol('PsInitialSystemProcess'), processes.find((p) => p.pid === 4)!.eprocessVa);
+  const kdbgVa = writeDebuggerData(layout, vm, kernel, map, globals, rng);
+  if (map.lowStubPa !== null)
+    phys.write(map.lowStubPa, lowStubBytes(kernel.symbol('KiSystemStartup'), tables.dtb));
+  kernel.writeHeadersAndExports();
+
+  for (const pool of [nonPaged, paged, names]) pool.finish();
+  const pinned = rootkit ? rootkitStrings(rootkit.driver) : [];
+  const paging = pageOut(vm, root.fork('pageout'), names, pinned);
+  const strayTags = plantStrayTags(layout, phys, root.fork('stray'), 24);
+  const moduleInformationPa = plantModuleInformation(layout, phys, root.fork('modinfo'), loader.modules);
+
+  const truth: Truth = {
+    schema: 'irpscope-truth/1',
+    generator: {
+      tool: 'irpscope build-image',
+      source: options.source,
+      format: options.format,
+      scenario: options.scenario,
+      infections: options.scenario === 'infected' ? [...options.infections] : [],
+      seed: options.seed,
+      size: options.ramBytes,
+      fill: options.fill,
+    },
+    arch: layout.arch,
+    paging: layout.paging,
+    build: layout.version.build,
+    version: {
+      major: layout.version.major,
+      minor: layout.version.minor,
+      build: layout.version.build,
+      revision: layout.version.revision,
+      servicePack: layout.version.servicePack,
+      name: layout.version.name,
+    },
+    pdb: layout.pdb,
+    dtb: hx(tables.dtb),
+    selfMapIndex: tables.selfMapIndex,
+    kernelBase: hx(kernel.base),
+    kernelSize: kernel.size,
+    kdbg: hx(kdbgVa),
+    kdbgEncoded: layout.kdbgEncoded,
+    psLoadedModuleList: hx(globals.psLoadedModuleList),
+    psActiveProcessHead: hx(globals.psActiveProcessHead),
+    objectRootDirectory: hx(rootDirectory.object.bodyVa),
+    obHeaderCookie: layout.typeIndexEncoded ? cookie : null,
+    typeIndex:
+      layout.objectHeader === 'type-index'
+        ? { Driver: objects.typeIndex('Driver'), Device: objects.typeIndex('Device') }
+        : null,
+    iopInvalidDeviceRequest: hx(kernel.symbol('IopInvalidDeviceRequest')),
+    kuserSharedData: hx(map.kuser),
+    lowStub: map.lowStubPa === null ? null : hx(map.lowStubPa),
+    moduleInformationPa: moduleInformationPa ? hx(moduleInformationPa) : null,
+    physicalRuns: phys.runs.map((r) => ({ start: hx(r.start), length: r.end - r.start })),
+    drivers: drivers.drivers.map((d) => truthDriver(d, vm)),
+    modules: loader.modules.map((m) => ({
+      name: m.name,
+      path: m.path,
+      base: hx(m.base),
+      size: m.size,
+      ldrEntry: hx(m.ldrVa),
+      unlinked: m.unlinked,
+    })),
+    irp: drivers.drivers.flatMap((d) => d.majors.map((h, i) => truthHandler(d, i, IRP_MJ_NAMES[i]!, h))),
+    fastIo: drivers.drivers.flatMap((d) =>
+      (d.fastIo ?? []).flatMap((h, i) => (h ? [truthHandler(d, i, FAST_IO_NAMES[i]!, h)] : [])),
+    ),
+    callbacks: drivers.drivers.flatMap((d) =>
+      (
+        [
+          ['DriverInit', d.init],
+          ['DriverStartIo', d.startIo],
+          ['DriverUnload', d.unload],
+        ] as const
+      ).flatMap(([name, h], i) => (h ? [truthHandler(d, i, name, h)] : [])),
+    ),
+    links: drivers.links.map((l) => ({ name: l.name, target: l.target, objectVa: hx(l.object.bodyVa) })),
+    processes: processes.map((p) => ({
+      name: p.name,
+      pid: p.pid,
+      eprocess: hx(p.eprocessVa),
+      dtb: hx(p.dtb),
+    })),
+    staleDrivers: stale.map((s) => ({ name: s.name, objectVa: hx(s.objectVa) })),
+    strayTagsPa: strayTags.map(hx),
+    pagedOutPages: paging.pagedOut.map(hx),
+    transitionPages: paging.transition.map(hx),
+    findings: [
+      ...(rootkit?.planted ?? []),
+      ...stale.map((s) => ({
+        kind: 'stale-driver' as const,
+        subject: s.name,
+        severity: 'info' as const,
+        detail: 'driver object in a freed pool block (unloaded driver)',
+      })),
+    ],
+  };
+  const hints: ContainerHints = {
+    dtb: tables.dtb,
+    pae: layout.paging === 'pae',
+    machine: layout.arch,
+    build: layout.version.build,
+    kdbgVa,
+    psLoadedModuleList: globals.psLoadedModuleList,
+    psActiveProcessHead: globals.psActiveProcessHead,
+    pfnDatabase: map.pfnDatabase,
+    processors: NUMBER_OF_PROCESSORS,
+    kernelGsBase: kernel.symbol('KiInitialPCR', 0x100),
+  };
+  return { phys, noise, truth, hints };
+}
+
+function rootkitStrings(driver: DriverModel): bigint[] {
+  return [
+    driver.driverNameVa,
+    driver.serviceKeyVa,
+    driver.object?.nameBufferVa ?? 0n,
+    ...driver.devices.map((d) => d.object?.nameBufferVa ?? 0n),
+  ];
+}
+
+function resident(vm: VirtualMemory, va: bigint | undefined): boolean {
+  if (va === undefined || va === 0n) return false;
+  const state = vm.tables.residency(va);
+  return state === 'present' || state === 'transition';
+}
+
+function truthDriver(driver: DriverModel, vm: VirtualMemory): TruthDriver {
+  const object = driver.object!;
+  return {
+    name: driver.driverName,
+    nameResident: resident(vm, driver.driverNameVa),
+    objectName: driver.objectName,
+    objectNameResident: resident(vm, object.nameBufferVa),
+    directory: driver.directory === 'Driver' ? '\\Driver' : '\\FileSystem',
+    serviceKey: driver.serviceKey,
+    objectVa: hx(object.bodyVa),
+    objectPa: hx(vm.pa(object.bodyVa)),
+    start: hx(driver.builtin || !driver.module ? 0n : driver.module.base),
+    size: driver.builtin || !driver.module ? 0 : driver.module.size,
+    module: driver.builtin ? null : (driver.module?.name ?? null),
+    builtin: driver.builtin,
+    hidden: driver.hidden,
+    flags: driver.flags,
+    fastIoDispatch: driver.fastIoTableVa ? hx(driver.fastIoTableVa) : null,
+    devices: driver.devices.map((d) => ({
+      name: d.name,
+      objectVa: hx(d.object!.bodyVa),
+      type: d.type,
+      typeName: deviceTypeName(d.type),
+      flags: d.flags,
+      characteristics: d.characteristics,
+      driver: driver.driverName,
+      attachedDevice: d.attachedDevice?.object ? hx(d.attachedDevice.object.bodyVa) : null,
+      attachedTo: d.attachedTo?.object ? hx(d.attachedTo.object.bodyVa) : null,
+    })),
+  };
+}
+
+function truthHandler(driver: DriverModel, index: number, name: string, handler: Handler): TruthHandler {
+  return {
+    driver: driver.driverName,
+    index,
+    name,
+    handler: hx(handler.va),
+    owner: handler.owner,
+    verdict: handler.verdict,
+  };
+}
+
+interface KernelGlobals {
+  psLoadedModuleList: bigint;
+  psActiveProcessHead: bigint;
+  hardwareDatabase: bigint;
+  ntBuildLab: bigint;
+  debuggerDataList: bigint;
+  rootDirectoryVar: bigint;
+}
+
+function writeKernelGlobals(
+  layout: KernelLayout,
+  vm: VirtualMemory,
+  kernel: KernelImage,
+  map: AddressMap,
+  objects: ObjectManager,
+  rootDirectory: ObjectDirectory,
+  rng: Rng,
+): KernelGlobals {
+  const ptr = layout.pointerSize;
+  const arch = layout.arch;
+  vm.write(kernel.symbol('IopInvalidDeviceRequest'), invalidDeviceRequestBytes(arch));
+  vm.write(kernel.symbol('KiSystemStartup'), dispatchRoutine(arch, rng));
+  for (const routine of [
+    'FsRtlCopyRead',
+    'FsRtlCopyWrite',
+    'FsRtlMdlReadDev',
+    'FsRtlMdlReadCompleteDev',
+    'FsRtlPrepareMdlWriteDev',
+    'FsRtlMdlWriteCompleteDev',
+    'NtWriteFile',
+    'NtReadFile',
+    'NtCreateFile',
+    'NtDeviceIoControlFile',
+    'IofCallDriver',
+    'IofCompleteRequest',
+  ]) {
+    vm.write(kernel.symbol(routine), dispatchRoutine(arch, rng));
+  }
+  if (layout.objectHeader === 'type-index') {
+    const table = kernel.symbol('ObTypeIndexTable');
+    if (arch === 'x64') {
+      const at = kernel.symbol('ObGetObjectType');
+      vm.write(at, obGetObjectTypeBytes(at, kernel.symbol('ObHeaderCookie', 1), table));
+    } else {
+      vm.write(kernel.symbol('ObGetObjectType'), obGetObjectTypeX86Bytes(table));
+    }
+    // ObpInfoMaskToOffset[mask] = size of the optional headers selected by the mask.
+    const infoMask = new Uint8Array(0x100);
+    for (let mask = 0; mask < 0x100; mask++) {
+      infoMask[mask] =
+        layout.optionalHeaders.filter((h) => (mask & h.bit) !== 0).reduce((n, h) => n + h.size, 0) & 0xff;
+    }
+    vm.write(kernel.symbol('ObpInfoMaskToOffset', 0x100), infoMask);
+  }
+  if (layout.typeIndexEncoded) vm.write(kernel.symbol('ObHeaderCookie', 1), Uint8Array.of(objects.cookie));
+  for (const [variable, type] of [
+    ['IoDriverObjectType', 'Driver'],
+    ['IoDeviceObjectType', 'Device'],
+    ['IoFileObjectType', 'File'],
+    ['PsProcessType', 'Process'],
+    ['PsThreadType', 'Thread'],
+    ['ObpTypeObjectType', 'Type'],
+    ['ObpDirectoryObjectType', 'Directory'],
+    ['ObpSymbolicLinkObjectType', 'SymbolicLink'],
+  ] as const) {
+    vm.writePtr(kernel.symbol(variable, ptr), objects.typeObject(type).bodyVa);
+  }
+  const rootDirectoryVar = kernel.symbol('ObpRootDirectoryObject', ptr);
+  vm.writePtr(rootDirectoryVar, rootDirectory.object.bodyVa);
+  vm.writeU32(kernel.symbol('NtBuildNumber', 4), (0xf0000000 | layout.version.build) >>> 0);
+  const buildLab = kernel.symbol('NtBuildLab', 0x80);
+  vm.write(buildLab, ntBuildLab(layout));
+  vm.writePtr(kernel.symbol('MmPfnDatabase', ptr), map.pfnDatabase);
+  vm.writePtr(kernel.symbol('MmSystemRangeStart', ptr), arch === 'x64' ? 0xffff800000000000n : 0x80000000n);
+  vm.writePtr(kernel.symbol('MmHighestUserAddress', ptr), arch === 'x64' ? 0x7ffffffeffffn : 0x7ffeffffn);
+  vm.writeU32(kernel.symbol('KeNumberProcessors', 4), NUMBER_OF_PROCESSORS);
+  // \REGISTRY\MACHINE\HARDWARE\DESCRIPTION\SYSTEM: what every DRIVER_OBJECT.HardwareDatabase points to.
+  const hardwareText = '\\REGISTRY\\MACHINE\\HARDWARE\\DESCRIPTION\\SYSTEM';
+  const hardwareDatabase = kernel.symbol('CmRegistryMachineHardwareDescriptionSystemName', 0x10);
+  const hardwareBuffer = kernel.symbol('CmpHardwareDescriptionSystemNameBuffer', hardwareText.length * 2 + 2);
+  vm.write(hardwareBuffer, utf16le(hardwareText));
+  const us = new ByteWriter(ptr === 8 ? 16 : 8, ptr).unicodeString(
+    0,
+    hardwareText.length * 2,
+    hardwareText.length * 2 + 2,
+    hardwareBuffer,
+  );
+  vm.write(hardwareDatabase, us.bytes);
+  const psLoadedModuleList = kernel.symbol('PsLoadedModuleList', 2 * ptr);
+  const psActiveProcessHead = kernel.symbol('PsActiveProcessHead', 2 * ptr);
+  const debuggerDataList = kernel.symbol('KdpDebuggerDataListHead', 0x10);
+  return {
+    psLoadedModuleList,
+    psActiveProcessHead,
+    hardwareDatabase,
+    ntBuildLab: buildLab,
+    debuggerDataList,
+    rootDirectoryVar,
+  };
+}
+
+/** KDBG (encoded on Windows 8+ x64), DBGKD_GET_VERSION64, and on XP/2003 the KPCR that points at it. */
+function writeDebuggerData(
+  layout: KernelLayout,
+  vm: VirtualMemory,
+  kernel: KernelImage,
+  map: AddressMap,
+  globals: KernelGlobals,
+  rng: Rng,
+): bigint {
+  const ptr = layout.pointerSize;
+  const kdbgVa = kernel.symbol('KdDebuggerDataBlock', layout.kdbgSize);
+  const block = kdbgBlock(layout, {
+    listHead: globals.debuggerDataList,
+    kernBase: kernel.base,
+    psLoadedModuleList: globals.psLoadedModuleList,
+    psActiveProcessHead: globals.psActiveProcessHead,
+    pspCidTable: kernel.symbol('PspCidTable', ptr),
+    obpRootDirectoryObject: globals.rootDirectoryVar,
+    obpTypeObjectType: kernel.symbol('ObpTypeObjectType'),
+    mmPfnDatabase: kernel.symbol('MmPfnDatabase'),
+    mmHighestUserAddress: kernel.symbol('MmHighestUserAddress'),
+    mmSystemRangeStart: kernel.symbol('MmSystemRangeStart'),
+    ntBuildLab: globals.ntBuildLab,
+    kiProcessorBlock: kernel.symbol('KiProcessorBlock', ptr * 64),
+    mmUnloadedDrivers: kernel.symbol('MmUnloadedDrivers', ptr),
+  });
+  // The debugger data list head links to the block (a one-element list).
+  const listHead = globals.debuggerDataList;
+  vm.writeU64(listHead, layout.arch === 'x64' ? kdbgVa : kdbgVa & 0xffffffffn);
+  vm.writeU64(listHead + 8n, layout.arch === 'x64' ? kdbgVa : 0n);
+  if (layout.kdbgEncoded) {
+    const waitNever = rng.u64();
+    const waitAlways = rng.u64();
+    const flag = kernel.symbol('KdpDataBlockEncoded', 1);
+    const waitNeverVa = kernel.symbol('KiWaitNever', 8);
+    const waitAlwaysVa = kernel.symbol('KiWaitAlways', 8);
+    vm.writeU64(waitNeverVa, waitNever);
+    vm.writeU64(waitAlwaysVa, waitAlways);
+    vm.write(flag, Uint8Array.of(1));
+    vm.write(kdbgVa, encodeKdbg(block, waitNever, waitAlways, flag));
+    const copy = kernel.symbol('KdCopyDataBlock');
+    vm.write(
+      copy,
+      kdCopyDataBlockBytes(
+        copy,
+        flag,
+        kdbgVa,
+        waitNeverVa,
+        waitAlwaysVa,
+        layout.kdbgSize,
+        layout.version.build,
+      ),
+    );
+  } else {
+    vm.write(kdbgVa, block);
+  }
+  const versionVa = kernel.symbol('KdVersionBlock', 0x28);
+  vm.write(
+    versionVa,
+    versionBlock(layout, kernel.base, globals.psLoadedModuleList, globals.debuggerDataList),
+  );
+  if (map.kpcr !== null) {
+    // XP/2003 x86 KPCR of CPU 0 at 0xFFDFF000: SelfPcr, Prcb, KdVersionBlock (spec §1.15).
+    vm.mapFresh(map.kpcr, PAGE, { writable: true });
+    const w = new ByteWriter(0x40, 4);
+    w.u32(0x1c, Number(map.kpcr))
+      .u32(0x20, Number(map.kpcr) + 0x120)
+      .u32(0x34, Number(versionVa & 0xffffffffn));
+    vm.write(map.kpcr, w.bytes);
+  }
+  return kdbgVa;
+}
+
+export type { Rootkit, LoadedModule };
