@@ -17,6 +17,8 @@ export interface TruthHandler {
 
 export interface TruthDevice {
   name: string | null;
+  /** Whether the name's buffer (OBJECT_HEADER_NAME_INFO) is in a resident page. */
+  nameResident: boolean;
   objectVa: Hex;
   type: number;
   typeName: string;
@@ -110,9 +112,9 @@ export interface Truth {
   irp: TruthHandler[];
   fastIo: TruthHandler[];
   callbacks: TruthHandler[];
-  links: Array<{ name: string; target: string; objectVa: Hex }>;
+  links: Array<{ name: string; nameResident: boolean; target: string; objectVa: Hex }>;
   processes: Array<{ name: string; pid: number; eprocess: Hex; dtb: Hex }>;
-  staleDrivers: Array<{ name: string; objectVa: Hex }>;
+  staleDrivers: Array<{ name: string; objectVa: Hex; objectPa: Hex }>;
   strayTagsPa: Hex[];
   pagedOutPages: Hex[];
   transitionPages: Hex[];

@@ -297,14 +297,23 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
         ] as const
       ).flatMap(([name, h], i) => (h ? [truthHandler(d, i, name, h)] : [])),
     ),
-    links: drivers.links.map((l) => ({ name: l.name, target: l.target, objectVa: hx(l.object.bodyVa) })),
+    links: drivers.links.map((l) => ({
+      name: l.name,
+      nameResident: resident(vm, l.object.nameBufferVa),
+      target: l.target,
+      objectVa: hx(l.object.bodyVa),
+    })),
     processes: processes.map((p) => ({
       name: p.name,
       pid: p.pid,
       eprocess: hx(p.eprocessVa),
       dtb: hx(p.dtb),
     })),
-    staleDrivers: stale.map((s) => ({ name: s.name, objectVa: hx(s.objectVa) })),
+    staleDrivers: stale.map((s) => ({
+      name: s.name,
+      objectVa: hx(s.objectVa),
+      objectPa: hx(vm.pa(s.objectVa)),
+    })),
     strayTagsPa: strayTags.map(hx),
     pagedOutPages: paging.pagedOut.map(hx),
     transitionPages: paging.transition.map(hx),
@@ -368,6 +377,7 @@ function truthDriver(driver: DriverModel, vm: VirtualMemory): TruthDriver {
     fastIoDispatch: driver.fastIoTableVa ? hx(driver.fastIoTableVa) : null,
     devices: driver.devices.map((d) => ({
       name: d.name,
+      nameResident: d.name !== null && resident(vm, d.object!.nameBufferVa),
       objectVa: hx(d.object!.bodyVa),
       type: d.type,
       typeName: deviceTypeName(d.type),
