@@ -79,6 +79,13 @@ export function sniff(name: string, first: Uint8Array, size: number): ContainerK
       `${name} is a ZIP archive, not a memory image: extract it first`,
     );
   }
+  // Compressed kdump dumps: "KDUMP   "/"DISKDUMP" (QEMU `include/sysemu/dump.h` KDUMP_SIGNATURE,
+  // makedumpfile `diskdump_mod.h`) and makedumpfile's flattened stream ("makedumpfile").
+  if (['KDUMP   ', 'DISKDUMP'].includes(asciiAt(first, 0, 8)) || asciiAt(first, 0, 12) === 'makedumpfile')
+    throw new ImageError(
+      'unsupported-format',
+      `${name} is a compressed kdump/diskdump file: dump the guest as ELF instead (QEMU dump-guest-memory without compression, or virsh dump --memory-only --format elf)`,
+    );
   const other = otherFileType(first);
   if (other !== undefined)
     throw new ImageError('not-memory-image', `${name} is ${other}, not a memory image`);

@@ -411,3 +411,41 @@ describe('real triage dumps (../shared/dumps)', () => {
     expect(space.warnings.join('\n')).toMatch(/ends inside the TRIAGE_DUMP/);
   });
 });
+
+describe('32-bit triage dump (crafted)', () => {
+  it('reads TRIAGE_DUMP32 at 0x1000 and its 0x4C-byte driver entries', () => {
+    const h = header32({ dumpType: 4, build: 7601 });
+    const t = new Writer(0x3000);
+    // TRIAGE_DUMP32 at file 0x1000: ValidOffset @0x08, DriverListOffset/Count @0x30/0x34, string pool @0x38/0x3C.
+    const list = 0x1100;
+    const pool = list + 2 * 0x4c;
+    t.u32(0x08, 0x3ffc).u32(0x30, list).u32(0x34, 2).u32(0x38, pool).u32(0x3c, 0x100);
+    const names = ['\\WINDOWS\\system32\\ntkrnlpa.exe', '\\WINDOWS\\system32\\hal.dll'];
+    let at = pool;
+    names.forEach((name, i) => {
+      const entry = list + i * 0x4c - 0x1000;
+      t.u32(entry, at)
+        .u32(entry + 0x1c, 0x804d7000 + i * 0x200000)
+        .u32(entry + 0x24, 0x1f8000 - i * 0x1000);
+      t.u32(at - 0x1000, name.length);
+      for (let c = 0; c < name.length; c++) t.u16(at - 0x1000 + 4 + c * 2, name.charCodeAt(c));
+      at += 4 + (name.length + 1) * 2;
+    });
+    t.ascii(0x3ffc - 0x1000, 'TRGD');
+    const space = open(concat(h.bytes, t.bytes));
+    expect(space.format.holdsPhysicalMemory).toBe(false);
+    expect(space.triage?.validMark).toBe(true);
+    expect(space.triage?.modules).toEqual([
+      {
+        name: 'ntkrnlpa.exe',
+        path: names[0],
+        base: 0x804d7000n,
+        size: 0x1f8000,
+        checksum: 0,
+        timeDateStamp: 0,
+      },
+      { name: 'hal.dll', path: names[1], base: 0x806d7000n, size: 0x1f7000, checksum: 0, timeDateStamp: 0 },
+    ]);
+    expect(space.hints).toMatchObject({ build: 7601, machine: 'x86', dumpType: 4 });
+  });
+});

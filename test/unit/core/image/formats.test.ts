@@ -144,6 +144,7 @@ describe('files that are not memory images', () => {
       'aff4',
       /AFF4/,
     ],
+    ['guest.kdump', page('KDUMP   '), 'unsupported-format', /kdump\/diskdump .*as ELF/],
     ['archive.zip', page([0x50, 0x4b, 0x03, 0x04]), 'not-memory-image', /ZIP archive/],
     ['mem.raw.gz', page([0x1f, 0x8b, 0x08]), 'not-memory-image', /gzip/],
     ['mem.xz', page([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), 'not-memory-image', /xz/],
