@@ -146,7 +146,7 @@ function checkMachine(source: ByteSource, header: DumpHeader): 'x86' | 'x64' {
 }
 
 function hintsFrom(header: DumpHeader, machine: 'x86' | 'x64'): ImageHints {
-  return {
+  const hints: ImageHints = {
     dtb: header.dtb,
     pfnDatabase: header.pfnDatabase,
     psLoadedModuleList: header.psLoadedModuleList,
@@ -163,6 +163,8 @@ function hintsFrom(header: DumpHeader, machine: 'x86' | 'x64'): ImageHints {
     systemTime: header.systemTime,
     comment: header.comment,
   };
+  // Only what the header records: an absent fact is absent, not an undefined-valued key.
+  return Object.fromEntries(Object.entries(hints).filter(([, value]) => value !== undefined)) as ImageHints;
 }
 
 /**
