@@ -1,7 +1,16 @@
 // The test-image builder as a library: one call lays out a Windows kernel in memory, writes it
 // in the requested container format and writes truth.json beside it.
 
-import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { BuildError } from './errors';
 import type { KernelLayout } from './layout/kernel-layout';
@@ -96,8 +105,10 @@ export function buildImage(options: BuildImageOptions): BuildImageResult {
   validate(options);
   const layout = resolveLayout(options);
   const out = resolve(options.out);
+  const existed = existsSync(out);
   try {
-    mkdirSync(out, { recursive: true });
+    // Node's recursive mkdir never returns on some pseudo file systems (/proc): only recurse when needed.
+    if (!existed) mkdirSync(out, { recursive: !existsSync(dirname(out)) });
     if (!statSync(out).isDirectory()) throw new Error('not a directory');
   } catch (error) {
     throw new BuildError(
@@ -156,7 +167,7 @@ export function buildImage(options: BuildImageOptions): BuildImageResult {
     };
   } finally {
     rmSync(work, { recursive: true, force: true });
-    if (readdirSync(out).length === 0) rmSync(out, { recursive: true, force: true });
+    if (!existed && readdirSync(out).length === 0) rmSync(out, { recursive: true, force: true });
   }
 }
 
