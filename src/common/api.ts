@@ -1,0 +1,214 @@
+// The one contract between the workbench's UI and the engine. The Electron preload exposes an
+// implementation on `window.irpscope`; web mode serves the same calls over HTTP + WebSocket on
+// loopback. The renderer cannot tell which one it has. Everything here is JSON-safe.
+
+import type { AnalysisResult, Disassembly, Hex, ImageInfo, Progress } from './model';
+
+export type SessionRole = 'primary' | 'baseline';
+export type SessionState = 'queued' | 'analysing' | 'ready' | 'failed' | 'cancelled';
+
+/** One opened image and its analysis. */
+export interface SessionSummary {
+  id: string;
+  path: string;
+  /** Short label for tabs and titles (file name, or the demo case's name). */
+  label: string;
+  role: SessionRole;
+  state: SessionState;
+  progress: Progress | null;
+  /** Set when state is 'failed': which stage and why, in words. */
+  error: { stage: string; message: string } | null;
+  /** Available once the image was opened (before the full analysis ends). */
+  info: ImageInfo | null;
+  /** Counts for the session list, once ready. */
+  counts: { drivers: number; devices: number; findings: number; highestSeverity: string | null } | null;
+}
+
+export type MemorySpace = 'virtual' | 'physical';
+
+export interface MemoryRequest {
+  session: string;
+  space: MemorySpace;
+  address: Hex;
+  /** At most 64 KiB per request. */
+  length: number;
+}
+
+export type PageStatus =
+  'present' | 'transition' | 'unmapped' | 'paged-out' | 'prototype' | 'hole' | 'out-of-range';
+
+export interface MemoryChunk {
+  space: MemorySpace;
+  address: Hex;
+  /** Base64 of `length` bytes; bytes of non-present pages are zero and must be shown as absent. */
+  bytes: string;
+  /** One entry per page touched, in order. */
+  pages: Array<{ address: Hex; status: PageStatus; physical: Hex | null }>;
+  /** Size of the space, for scrolling (virtual: 2^48 or 2^32; physical: highest address). */
+  spaceSize: Hex;
+}
+
+export type StructureKind =
+  | 'DRIVER_OBJECT'
+  | 'DEVICE_OBJECT'
+  | 'DRIVER_EXTENSION'
+  | 'DEVOBJ_EXTENSION'
+  | 'FAST_IO_DISPATCH'
+  | 'OBJECT_HEADER';
+
+export interface StructureField {
+  name: string;
+  offset: number;
+  size: number;
+  /** Display value, e.g. "0xfffff80312345678", "\\Driver\\Disk", "FILE_DEVICE_DISK (0x7)". */
+  value: string;
+  /** Where a click on the value goes. */
+  link?: { kind: 'address' | 'driver' | 'device' | 'module'; target: string };
+}
+
+export interface StructureView {
+  kind: StructureKind;
+  address: Hex;
+  size: number;
+  layoutSource: string;
+  fields: StructureField[];
+  /** Set when the structure could not be read whole (unmapped page...). */
+  problem: string | null;
+}
+
+export type UserOperation = 'CreateFile' | 'ReadFile' | 'WriteFile' | 'DeviceIoControl';
+
+export type FlowNodeKind =
+  'api' | 'ntdll' | 'syscall' | 'io-manager' | 'symbolic-link' | 'device' | 'dispatch' | 'module';
+
+export interface FlowNode {
+  id: string;
+  kind: FlowNodeKind;
+  label: string;
+  detail: string | null;
+  /** Ids of findings that concern this node; a node with any is drawn as suspicious. */
+  findings: string[];
+  /** What a click opens. */
+  target: { view: 'drivers' | 'devices' | 'modules' | 'findings' | 'hex'; id?: string; address?: Hex } | null;
+}
+
+export interface FlowEdge {
+  id: string;
+  from: string;
+  to: string;
+  label: string | null;
+  suspicious: boolean;
+}
+
+export interface FlowGraph {
+  device: string;
+  operation: UserOperation;
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+}
+
+export interface DiffEntry {
+  kind: 'driver' | 'device' | 'module' | 'handler' | 'link' | 'finding';
+  change: 'added' | 'removed' | 'changed';
+  /** Stable identity: driver name, device name, module name, "driver IRP_MJ_X", link name. */
+  key: string;
+  baseline: string | null;
+  primary: string | null;
+  severity: 'info' | 'low' | 'medium' | 'high' | 'critical';
+}
+
+export interface DiffResult {
+  baseline: string;
+  primary: string;
+  entries: DiffEntry[];
+}
+
+export type ReportFormat = 'html' | 'json' | 'csv';
+
+export interface ReportFile {
+  fileName: string;
+  mimeType: string;
+  /** Text content (HTML, JSON) or, for CSV, a ZIP-less bundle: one file per table joined by form feeds. */
+  content: string;
+}
+
+export interface PracticeImageRequest {
+  profile?: string;
+  isf?: string;
+  symbolsDir?: string;
+  scenario: 'clean' | 'infected';
+  infections?: string[];
+  format: 'raw' | 'dmp-full' | 'dmp-bitmap' | 'vmware' | 'elf';
+  size: number;
+  seed?: number;
+}
+
+export interface DirectoryListing {
+  path: string;
+  parent: string | null;
+  entries: Array<{ name: string; path: string; kind: 'directory' | 'file'; size: number }>;
+}
+
+export type ApiEvent = { type: 'session'; session: SessionSummary } | { type: 'session-closed'; id: string };
+
+export interface AppInfo {
+  version: string;
+  mode: 'desktop' | 'web';
+  platform: string;
+  /** Where practice images and the demo case live. */
+  dataDirectory: string;
+  symbolsDirectory: string | null;
+}
+
+export interface IrpscopeApi {
+  appInfo(): Promise<AppInfo>;
+  sessions(): Promise<SessionSummary[]>;
+  /** Opens an image and starts its analysis; progress arrives as session events. */
+  open(request: { path: string; role?: SessionRole; symbols?: string }): Promise<SessionSummary>;
+  cancel(session: string): Promise<void>;
+  close(session: string): Promise<void>;
+  result(session: string): Promise<AnalysisResult>;
+  readMemory(request: MemoryRequest): Promise<MemoryChunk>;
+  disassemble(request: { session: string; address: Hex; count: number }): Promise<Disassembly>;
+  structure(request: { session: string; kind: StructureKind; address: Hex }): Promise<StructureView>;
+  flow(request: { session: string; device: string; operation: UserOperation }): Promise<FlowGraph>;
+  diff(request: { baseline: string; primary: string }): Promise<DiffResult>;
+  report(request: { session: string; format: ReportFormat; baseline?: string }): Promise<ReportFile>;
+  /** Opens the bundled demo case (a clean and an infected image), building it on first use. */
+  openDemo(): Promise<SessionSummary[]>;
+  practiceImage(request: PracticeImageRequest): Promise<SessionSummary>;
+  recent(): Promise<string[]>;
+  /** Server-side file browser for Open Image in web mode (the desktop app uses native dialogs). */
+  browse(path: string | null): Promise<DirectoryListing>;
+  subscribe(listener: (event: ApiEvent) => void): () => void;
+}
+
+/** Extra calls only the desktop shell has (native dialogs, taskbar progress). */
+export interface DesktopApi {
+  pickImage(options: { title: string }): Promise<string | null>;
+  pickDirectory(options: { title: string }): Promise<string | null>;
+  saveFile(file: ReportFile): Promise<string | null>;
+  pathForFile(file: File): string | null;
+}
+
+/** The names of the request/response calls, for transports that dispatch by name. */
+export const API_METHODS = [
+  'appInfo',
+  'sessions',
+  'open',
+  'cancel',
+  'close',
+  'result',
+  'readMemory',
+  'disassemble',
+  'structure',
+  'flow',
+  'diff',
+  'report',
+  'openDemo',
+  'practiceImage',
+  'recent',
+  'browse',
+] as const satisfies ReadonlyArray<Exclude<keyof IrpscopeApi, 'subscribe'>>;
+
+export type ApiMethod = (typeof API_METHODS)[number];

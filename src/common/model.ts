@@ -1,0 +1,181 @@
+// The analysis result: what the engine recovers from an image, as plain JSON-safe data. It is
+// the CLI's --json output, what the UI shows, and what reports and diffs are made from.
+// Addresses are "0x…" strings (64-bit values do not fit a JSON number). Schema documented in
+// docs/json-schema.md; bump the version strings on any incompatible change.
+
+import type { FindingKind, HandlerVerdict, Severity } from './findings';
+
+export type Hex = string;
+
+export const INFO_SCHEMA = 'irpscope-info/1';
+export const ANALYSIS_SCHEMA = 'irpscope-analysis/1';
+
+/** A discovered fact and how it was found ("crash dump header", "self-map scan at 0x1aa000", ...). */
+export interface Discovered<T> {
+  value: T;
+  method: string;
+}
+
+export interface ImageInfo {
+  schema: typeof INFO_SCHEMA;
+  path: string;
+  fileSize: number;
+  format: { id: string; description: string; details: Record<string, string | number | boolean> };
+  physical: { runs: number; bytes: number; maxAddress: Hex };
+  arch: 'x86' | 'x64' | null;
+  paging: 'x86' | 'pae' | 'x64' | null;
+  dtb: Discovered<Hex> | null;
+  kernelBase: Discovered<Hex> | null;
+  kernelSize: number | null;
+  build: Discovered<{ number: number; major: number; minor: number; name: string }> | null;
+  pdb: { name: string; guid: string; age: number } | null;
+  kdbg: Discovered<{ va: Hex; encoded: boolean }> | null;
+  psLoadedModuleList: Discovered<Hex> | null;
+  psActiveProcessHead: Discovered<Hex> | null;
+  objectRootDirectory: Discovered<Hex> | null;
+  obHeaderCookie: Discovered<number> | null;
+  typeIndex: Discovered<{ Driver: number; Device: number }> | null;
+  /** Which structure layouts were used: a built-in table or an ISF symbol file. */
+  profile: { source: 'builtin' | 'isf'; name: string; path?: string } | null;
+  crashDump?: { dumpType: number; dumpTypeName: string; bugCheck?: { code: Hex; parameters: Hex[] } };
+  /** Triage / mini dumps: no physical memory, but a module list. */
+  triage?: { note: string; modules: Array<{ name: string; path: string; base: Hex; size: number }> };
+  /** Milliseconds per stage, in the order they ran. */
+  timings: Array<{ stage: string; ms: number }>;
+  bytesRead: number;
+  warnings: string[];
+}
+
+export type DriverView = 'pool-scan' | 'directory' | 'module-list' | 'device-walk';
+
+export interface Disassembly {
+  /** Hex of the bytes read at the address (up to 32). */
+  bytes: string;
+  /** "address  mnemonic operands" per instruction. */
+  instructions: string[];
+}
+
+export interface Handler {
+  /** IRP_MJ index, FastIo slot index, or 0/1/2 for DriverInit/DriverStartIo/DriverUnload. */
+  index: number;
+  name: string;
+  address: Hex;
+  module: string | null;
+  /** Offset of the address in its module ("module+offset"). */
+  offset: Hex | null;
+  symbol: string | null;
+  verdict: HandlerVerdict;
+  /** For inline-patched handlers: where the first instructions go. */
+  target?: { address: Hex; module: string | null };
+  disassembly?: Disassembly;
+}
+
+export interface Driver {
+  /** Stable within one result: the object's virtual address. */
+  id: string;
+  /** DRIVER_OBJECT.DriverName; null when unreadable (see nameStatus). */
+  name: string | null;
+  nameStatus: string | null;
+  /** The object's own name (OBJECT_HEADER_NAME_INFO), e.g. "Disk". */
+  objectName: string | null;
+  /** Object directory it is registered in, if found there. */
+  directory: string | null;
+  serviceKey: string | null;
+  objectVa: Hex;
+  objectPa: Hex | null;
+  start: Hex;
+  size: number;
+  module: string | null;
+  flags: number;
+  flagNames: string[];
+  foundBy: DriverView[];
+  /** 'freed': the object lies in a freed pool block (an unloaded driver). */
+  state: 'live' | 'freed';
+  devices: string[];
+  irp: Handler[];
+  fastIo: Handler[];
+  callbacks: Handler[];
+  fastIoDispatch: Hex | null;
+}
+
+export interface Device {
+  id: string;
+  name: string | null;
+  nameStatus: string | null;
+  objectVa: Hex;
+  objectPa: Hex | null;
+  driver: string;
+  driverName: string | null;
+  type: number;
+  typeName: string;
+  flags: number;
+  flagNames: string[];
+  characteristics: number;
+  characteristicNames: string[];
+  /** Device ids: the one stacked on top of this, the one this sits on. */
+  attachedDevice: string | null;
+  attachedTo: string | null;
+  /** The whole stack this device belongs to, bottom first. */
+  stack: string[];
+  /** \GLOBAL?? links naming this device. */
+  links: string[];
+}
+
+export interface Module {
+  name: string;
+  path: string | null;
+  base: Hex;
+  size: number;
+  ldrEntry: Hex | null;
+  foundBy: Array<'module-list' | 'pool-scan'>;
+  unlinked: boolean;
+}
+
+export interface SymbolicLink {
+  name: string;
+  target: string;
+  objectVa: Hex;
+  device: string | null;
+}
+
+export interface Finding {
+  id: string;
+  severity: Severity;
+  kind: FindingKind;
+  /** The driver, device or module concerned (its name). */
+  subject: string;
+  explanation: string;
+  evidence: {
+    addresses?: Hex[];
+    modules?: string[];
+    driver?: string;
+    device?: string;
+    handlers?: Array<{ name: string; address: Hex; module: string | null; verdict: HandlerVerdict }>;
+    disassembly?: Disassembly;
+    detail?: string;
+  };
+}
+
+export interface AnalysisResult {
+  schema: typeof ANALYSIS_SCHEMA;
+  image: ImageInfo;
+  drivers: Driver[];
+  devices: Device[];
+  modules: Module[];
+  links: SymbolicLink[];
+  findings: Finding[];
+  stats: {
+    bytesScanned: number;
+    poolHits: number;
+    workers: number;
+    timings: Array<{ stage: string; ms: number }>;
+  };
+}
+
+/** Progress of a long operation, as streamed to the CLI's terminal and the UI. */
+export interface Progress {
+  stage: string;
+  /** 0..1 within the whole operation. */
+  fraction: number;
+  detail?: string;
+}
