@@ -53,6 +53,11 @@ export class RunSpace implements PhysicalSpace {
     this.maxAddress = parts.table.maxAddress;
   }
 
+  /** Bytes read from the image's files so far (data file and metadata). */
+  get bytesRead(): number {
+    return [this.#data, ...this.#others].reduce((n, source) => n + source.stats.bytesRead, 0);
+  }
+
   get runCount(): number {
     return this.#table.count;
   }

@@ -142,6 +142,8 @@ export interface PhysicalSpace {
   readonly runs: readonly PhysicalRun[];
   readonly runCount: number;
   runAt(index: number): PhysicalRun;
+  /** Bytes read from the image's files so far (for the "reads a small part of the image" figures). */
+  readonly bytesRead: number;
   /** Bytes of physical memory the image holds. */
   readonly bytesCovered: number;
   /** One past the highest physical address present (0 when nothing is). */

@@ -1,0 +1,106 @@
+// `irpscope info` as text: one fact per line, with how it was found.
+
+import type { Discovered, ImageInfo } from '../common/model';
+
+function line(label: string, value: string): string {
+  return `${label.padEnd(22)}${value}`;
+}
+
+function found<T>(fact: Discovered<T> | null, show: (value: T) => string): string {
+  return fact ? `${show(fact.value)}  (${fact.method})` : '—';
+}
+
+export function renderInfo(info: ImageInfo): string {
+  const lines = [
+    line('Image', info.path),
+    line('Format', info.format.description),
+    line(
+      'Physical memory',
+      `${info.physical.runs} run${info.physical.runs === 1 ? '' : 's'}, ${formatBytes(info.physical.bytes)} (up to ${info.physical.maxAddress})`,
+    ),
+  ];
+  if (info.crashDump) {
+    lines.push(line('Dump type', `${info.crashDump.dumpType} (${info.crashDump.dumpTypeName})`));
+    if (info.crashDump.bugCheck)
+      lines.push(
+        line(
+          'Bug check',
+          `${info.crashDump.bugCheck.code} (${info.crashDump.bugCheck.parameters.join(', ')})`,
+        ),
+      );
+  }
+  lines.push(
+    line(
+      'Architecture',
+      info.arch
+        ? `${info.arch}${info.paging ? `, ${info.paging === 'pae' ? 'PAE' : info.paging} paging` : ''}`
+        : '—',
+    ),
+    line(
+      'DTB',
+      found(info.dtb, (v) => v),
+    ),
+    line(
+      'Kernel base',
+      found(info.kernelBase, (v) => `${v}${info.kernelSize ? ` (${formatBytes(info.kernelSize)})` : ''}`),
+    ),
+    line(
+      'Build',
+      found(info.build, (v) => `${v.number} — ${v.name} (NT ${v.major}.${v.minor})`),
+    ),
+    line('Kernel PDB', info.pdb ? `${info.pdb.name} ${info.pdb.guid}-${info.pdb.age}` : '—'),
+    line(
+      'KDBG',
+      found(info.kdbg, (v) => `${v.va}${v.encoded ? ' (encoded)' : ''}`),
+    ),
+    line(
+      'PsLoadedModuleList',
+      found(info.psLoadedModuleList, (v) => v),
+    ),
+    line(
+      'PsActiveProcessHead',
+      found(info.psActiveProcessHead, (v) => v),
+    ),
+    line(
+      'Object root',
+      found(info.objectRootDirectory, (v) => v),
+    ),
+    line(
+      'ObHeaderCookie',
+      found(info.obHeaderCookie, (v) => `0x${v.toString(16)}`),
+    ),
+    line(
+      'Type indices',
+      found(info.typeIndex, (v) => `Driver ${v.Driver}, Device ${v.Device}`),
+    ),
+    line(
+      'Layouts',
+      info.profile
+        ? `${info.profile.source === 'isf' ? 'ISF symbols' : 'built-in table'}: ${info.profile.name}${info.profile.path ? ` (${info.profile.path})` : ''}`
+        : '—',
+    ),
+  );
+  if (info.triage) {
+    lines.push('', info.triage.note, `Modules in the dump (${info.triage.modules.length}):`);
+    for (const module of info.triage.modules)
+      lines.push(`  ${module.base}  ${formatBytes(module.size).padStart(9)}  ${module.name}`);
+  }
+  lines.push(
+    '',
+    `Timings: ${info.timings.map((t) => `${t.stage} ${t.ms} ms`).join(', ')}; ${formatBytes(info.bytesRead)} read`,
+  );
+  for (const warning of info.warnings) lines.push(`warning: ${warning}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}

@@ -1,0 +1,36 @@
+// `info`: open an image and find its kernel (issue "Engine, part 1"), as the ImageInfo document.
+
+import { statSync } from 'node:fs';
+import type { ImageInfo } from '../common/model';
+import { openImage } from './image';
+import { discoverKernel, type KernelContext } from './kernel/discover';
+
+export interface InfoOptions {
+  symbols?: string;
+}
+
+/** Opens `path`, discovers its kernel and returns the context (caller closes `context.space`). */
+export async function openKernel(path: string, options: InfoOptions = {}): Promise<KernelContext> {
+  const space = openImage(path);
+  try {
+    const context = await discoverKernel(space, {
+      path,
+      fileSize: statSync(path).size,
+      symbols: options.symbols,
+    });
+    context.info.bytesRead = space.bytesRead;
+    return context;
+  } catch (error) {
+    space.close();
+    throw error;
+  }
+}
+
+export async function imageInfo(path: string, options: InfoOptions = {}): Promise<ImageInfo> {
+  const context = await openKernel(path, options);
+  try {
+    return context.info;
+  } finally {
+    context.space.close();
+  }
+}

@@ -1,0 +1,246 @@
+// KDDEBUGGER_DATA64 ("KDBG", spec §1.15): found from the dump header, the ISF symbol, or a scan
+// of the kernel's data sections; on Windows 8+ x64 decoded with the values KdCopyDataBlock uses
+// (spec §3.5), whose addresses come from the ISF or from decoding KdCopyDataBlock's code.
+
+import type { LayoutProfile } from '../profile';
+import { u32, u64 } from '../util/bytes';
+import { decode } from './disasm';
+import type { KernelMemory } from './memory';
+import { IMAGE_SCN_MEM_EXECUTE, type PeImage } from './pe';
+
+const KDBG_TAG = 0x4742444b; // "KDBG"
+
+export interface FoundKdbg {
+  va: bigint;
+  encoded: boolean;
+  /** The decoded block (Header.Size bytes, or what could be read). */
+  block: Uint8Array;
+  method: string;
+}
+
+interface DecodeKeys {
+  waitNever: bigint;
+  waitAlways: bigint;
+  flagVa: bigint;
+  source: string;
+}
+
+function rol64(value: bigint, bits: number): bigint {
+  const n = BigInt(bits & 63);
+  return BigInt.asUintN(64, (value << n) | (value >> ((64n - n) % 64n)));
+}
+
+function bswap64(value: bigint): bigint {
+  let out = 0n;
+  for (let i = 0; i < 8; i++) out = (out << 8n) | ((value >> BigInt(i * 8)) & 0xffn);
+  return out;
+}
+
+/** Decodes an encoded block in place of a copy (spec §3.5; identical in Volatility 2 and elf2dmp). */
+export function decodeKdbgBlock(block: Uint8Array, keys: DecodeKeys): Uint8Array {
+  const out = new Uint8Array(block.length);
+  const input = new DataView(block.buffer, block.byteOffset, block.length);
+  const output = new DataView(out.buffer);
+  for (let at = 0; at + 8 <= block.length; at += 8) {
+    let q = input.getBigUint64(at, true);
+    q ^= keys.waitNever;
+    q = rol64(q, Number(keys.waitNever & 0xffn));
+    q ^= keys.flagVa;
+    q = bswap64(q);
+    q ^= keys.waitAlways;
+    output.setBigUint64(at, BigInt.asUintN(64, q), true);
+  }
+  return out;
+}
+
+function plainBlock(memory: KernelMemory, va: bigint, kernelBase: bigint): Uint8Array | null {
+  const header = memory.bytes(va, 0x20);
+  if (!header || u32(header, 0x10) !== KDBG_TAG) return null;
+  const size = u32(header, 0x14);
+  if (size < 0x200 || size > 0x1000) return null;
+  const kernBase = memory.pointerSize === 8 ? u64(header, 0x18) : u64(header, 0x18) & 0xffffffffn;
+  if (kernBase !== kernelBase) return null;
+  return memory.bytes(va, size);
+}
+
+function decodedBlock(
+  memory: KernelMemory,
+  va: bigint,
+  kernelBase: bigint,
+  keys: DecodeKeys,
+): Uint8Array | null {
+  const head = memory.bytes(va, 0x20);
+  if (!head) return null;
+  const header = decodeKdbgBlock(head, keys);
+  if (u32(header, 0x10) !== KDBG_TAG || u64(header, 0x18) !== kernelBase) return null;
+  const size = u32(header, 0x14);
+  if (size < 0x200 || size > 0x1000) return null;
+  const raw = memory.bytes(va, size);
+  return raw ? decodeKdbgBlock(raw, keys) : null;
+}
+
+/** Scans the kernel's non-code sections on 4-byte steps for 'KDBG' with KernBase == base (MemProcFS). */
+function scanDataSections(memory: KernelMemory, pe: PeImage): bigint[] {
+  const hits: bigint[] = [];
+  for (const section of pe.sections) {
+    if (section.characteristics & IMAGE_SCN_MEM_EXECUTE || section.size === 0 || section.size > 0x2000000)
+      continue;
+    for (let offset = 0; offset < section.size; offset += 0x10000) {
+      const length = Math.min(0x10000, section.size - offset);
+      const va = pe.base + BigInt(section.rva + offset);
+      const bytes = memory.bytes(va, length);
+      if (!bytes) continue;
+      for (let at = 0x10; at + 4 <= bytes.length; at += 4) {
+        if (u32(bytes, at) === KDBG_TAG) hits.push(va + BigInt(at - 0x10));
+      }
+    }
+  }
+  return hits;
+}
+
+/**
+ * KdCopyDataBlock located by its code (spec §3.5, Volatility 2's generate_suggestions): a
+ * `cmp byte [rip+d],0` whose next ~300 bytes hold, before the RET, a BSWAP, a LEA of the block,
+ * a MOV of KiWaitNever and a MOV/XOR of KiWaitAlways.
+ */
+function keysFromCode(
+  memory: KernelMemory,
+  pe: PeImage,
+  kdbgSize: number,
+): { keys: DecodeKeys; blockVa: bigint } | null {
+  const sizeDword = new Uint8Array(new Uint32Array([kdbgSize / 8]).buffer);
+  for (const section of pe.sections) {
+    if (!(section.characteristics & IMAGE_SCN_MEM_EXECUTE) || section.size > 0x4000000) continue;
+    for (let offset = 0; offset < section.size; offset += 0x100000) {
+      const length = Math.min(0x100000 + 0x200, section.size - offset);
+      const va = pe.base + BigInt(section.rva + offset);
+      const read = memory.virtual.readPartial(va, length);
+      const bytes = Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.length);
+      for (let at = bytes.indexOf(0x80); at >= 0 && at < bytes.length - 7; at = bytes.indexOf(0x80, at + 1)) {
+        if (bytes[at + 1] !== 0x3d || bytes[at + 6] !== 0) continue;
+        const window = bytes.subarray(at, Math.min(at + 300, bytes.length));
+        if (Buffer.from(window).indexOf(Buffer.from(sizeDword)) < 0) continue;
+        const found = interpret(decode(window, va + BigInt(at), 64, 96));
+        if (found) return found;
+      }
+    }
+  }
+  return null;
+}
+
+function interpret(instructions: ReturnType<typeof decode>): { keys: DecodeKeys; blockVa: bigint } | null {
+  let flagVa: bigint | null = null;
+  let blockVa: bigint | null = null;
+  let waitNeverVa: bigint | null = null;
+  let waitAlwaysVa: bigint | null = null;
+  let bswap = false;
+  for (const instruction of instructions) {
+    if (instruction.flow === 'return') break;
+    if (flagVa === null) {
+      if (!instruction.isCmpByteMemoryZero || instruction.memoryAddress === null) return null;
+      flagVa = instruction.memoryAddress;
+      continue;
+    }
+    if (instruction.isBswap) bswap = true;
+    if (instruction.memoryAddress === null) continue;
+    if (blockVa === null && instruction.isLea) blockVa = instruction.memoryAddress;
+    else if (blockVa !== null && waitNeverVa === null && instruction.isMovRegMemory)
+      waitNeverVa = instruction.memoryAddress;
+    else if (
+      waitNeverVa !== null &&
+      waitAlwaysVa === null &&
+      (instruction.isMovRegMemory || instruction.isXorRegMemory)
+    ) {
+      waitAlwaysVa = instruction.memoryAddress;
+    }
+  }
+  if (!bswap || flagVa === null || blockVa === null || waitNeverVa === null || waitAlwaysVa === null)
+    return null;
+  return {
+    keys: { waitNever: waitNeverVa, waitAlways: waitAlwaysVa, flagVa, source: 'KdCopyDataBlock code' },
+    blockVa,
+  };
+}
+
+export function findKdbg(
+  memory: KernelMemory,
+  pe: PeImage,
+  profile: LayoutProfile,
+  hintVa: bigint | undefined,
+): { found: FoundKdbg | null; tried: string[] } {
+  const tried: string[] = [];
+  const base = pe.base;
+  const done = (va: bigint, encoded: boolean, block: Uint8Array, method: string) => ({
+    found: { va, encoded, block, method },
+    tried,
+  });
+  if (hintVa !== undefined) {
+    const block = plainBlock(memory, hintVa, base);
+    tried.push(`crash dump header KdDebuggerDataBlock: ${block ? 'found' : 'not a plain KDBG'}`);
+    if (block) return done(hintVa, false, block, 'crash dump header');
+  }
+  const symbol = profile.symbol('KdDebuggerDataBlock');
+  if (symbol !== undefined) {
+    const va = base + BigInt(symbol);
+    const block = plainBlock(memory, va, base);
+    tried.push(`ISF symbol KdDebuggerDataBlock: ${block ? 'plain' : 'not plain'}`);
+    if (block) return done(va, false, block, 'ISF symbol KdDebuggerDataBlock');
+  }
+  for (const va of scanDataSections(memory, pe)) {
+    const block = plainBlock(memory, va, base);
+    if (block) {
+      tried.push('scan of the kernel data sections: found');
+      return done(va, false, block, "scan of ntoskrnl's data sections for 'KDBG'");
+    }
+  }
+  tried.push('scan of the kernel data sections: nothing');
+  if (memory.pointerSize !== 8 || profile.build < 9200) return { found: null, tried };
+
+  // Windows 8+ x64: the block is encoded (spec §3.5).
+  const readKey = (va: bigint) => memory.u64(va);
+  const isf = ['KiWaitNever', 'KiWaitAlways', 'KdpDataBlockEncoded', 'KdDebuggerDataBlock'].map((n) =>
+    profile.symbol(n),
+  );
+  if (isf.every((rva) => rva !== undefined)) {
+    const [never, always, flag, block] = isf.map((rva) => base + BigInt(rva!)) as [
+      bigint,
+      bigint,
+      bigint,
+      bigint,
+    ];
+    const waitNever = readKey(never);
+    const waitAlways = readKey(always);
+    if (waitNever !== null && waitAlways !== null) {
+      const decoded = decodedBlock(memory, block, base, {
+        waitNever,
+        waitAlways,
+        flagVa: flag,
+        source: 'ISF',
+      });
+      tried.push(`decoding with the ISF's KiWaitNever/KiWaitAlways: ${decoded ? 'found' : 'failed'}`);
+      if (decoded)
+        return done(block, true, decoded, 'decoded with KiWaitNever/KiWaitAlways from the ISF symbols');
+    }
+  }
+  const code = keysFromCode(memory, pe, profile.kdbg.size);
+  if (code) {
+    const waitNever = readKey(code.keys.waitNever);
+    const waitAlways = readKey(code.keys.waitAlways);
+    if (waitNever !== null && waitAlways !== null) {
+      const decoded = decodedBlock(memory, code.blockVa, base, { ...code.keys, waitNever, waitAlways });
+      tried.push(
+        `decoding with keys located through KdCopyDataBlock's code: ${decoded ? 'found' : 'failed'}`,
+      );
+      if (decoded)
+        return done(
+          code.blockVa,
+          true,
+          decoded,
+          'decoded with keys located by disassembling KdCopyDataBlock',
+        );
+    }
+  } else {
+    tried.push('KdCopyDataBlock code pattern: not found');
+  }
+  return { found: null, tried };
+}

@@ -1,0 +1,225 @@
+// Object-manager facts found at run time: the object types (Driver, Device, Directory, ...)
+// and their indices, the Windows 10+ ObHeaderCookie (spec §1.8.4), and the root directory (§1.10).
+
+import { readStruct, type LayoutProfile } from '../profile';
+import { listDirectory } from '../objects/directory';
+import { decodeTypeIndex, readObjectHeader, type ObjectTypes } from '../objects/object-header';
+import { decode } from './disasm';
+import type { KernelMemory } from './memory';
+
+export interface Discovered<T> {
+  value: T;
+  method: string;
+}
+
+export interface ObjectManagerFacts {
+  types: ObjectTypes;
+  /** OBJECT_TYPE body addresses by type name. */
+  typeObjects: Map<string, bigint>;
+  cookie: Discovered<number> | null;
+  rootDirectory: Discovered<bigint> | null;
+  typeIndex: Discovered<{ Driver: number; Device: number }> | null;
+  warnings: string[];
+}
+
+const TYPE_EXPORTS: Array<[string, string]> = [
+  ['IoDriverObjectType', 'Driver'],
+  ['IoDeviceObjectType', 'Device'],
+  ['IoFileObjectType', 'File'],
+  ['PsProcessType', 'Process'],
+  ['PsThreadType', 'Thread'],
+];
+
+/** OBJECT_TYPE.Name and .Index of a type object. */
+function readType(
+  memory: KernelMemory,
+  profile: LayoutProfile,
+  va: bigint,
+): { name: string; index: number } | null {
+  const size = Math.max(
+    profile.field('_OBJECT_TYPE', 'Key').offset + 4,
+    profile.field('_OBJECT_TYPE', 'Index').offset + 4,
+  );
+  const bytes = memory.bytes(va, size);
+  if (!bytes) return null;
+  const reader = readStruct(profile, '_OBJECT_TYPE', bytes);
+  const name = memory.unicodeString(reader.unicodeString('Name'));
+  if (!('text' in name) || name.text.length === 0 || name.text.length > 64) return null;
+  return { name: name.text, index: reader.number('Index') };
+}
+
+/** ObGetObjectType's last `movzx r32, byte [mem]` reads ObHeaderCookie (Volatility 2's finder). */
+function cookieFromCode(memory: KernelMemory, address: bigint): bigint | null {
+  const code = memory.bytes(address, 0x80);
+  if (!code) return null;
+  let cookieVa: bigint | null = null;
+  for (const instruction of decode(code, address, memory.pointerSize === 8 ? 64 : 32, 40)) {
+    if (instruction.isMovzxByteMemory && instruction.memoryAddress !== null)
+      cookieVa = instruction.memoryAddress;
+    if (instruction.flow === 'return') break;
+  }
+  return cookieVa;
+}
+
+export function findObjectManager(
+  memory: KernelMemory,
+  profile: LayoutProfile,
+  kernelBase: bigint,
+  exports: Map<string, number>,
+  kdbgBlock: Uint8Array | null,
+): ObjectManagerFacts {
+  const warnings: string[] = [];
+  const typeObjects = new Map<string, bigint>();
+  const types: ObjectTypes = { cookie: null, byIndex: new Map([[2, 'Type']]), byAddress: new Map() };
+  const symbol = (name: string) => {
+    const rva = profile.symbol(name) ?? exports.get(name);
+    return rva === undefined ? undefined : kernelBase + BigInt(rva);
+  };
+  for (const [variable, type] of TYPE_EXPORTS) {
+    const at = symbol(variable);
+    const value = at === undefined ? null : memory.ptr(at);
+    if (value && memory.isKernelAddress(value)) typeObjects.set(type, value);
+  }
+  const winSeven = profile.objectHeader.generation === 'win7+';
+
+  // ObHeaderCookie (Windows 10+).
+  let cookie: Discovered<number> | null = null;
+  if (profile.objectHeader.typeIndexEncoded) {
+    const candidates: Array<[string, () => number | null]> = [
+      [
+        'ISF symbol ObHeaderCookie',
+        () => {
+          const at = profile.symbol('ObHeaderCookie');
+          return at === undefined ? null : (memory.bytes(kernelBase + BigInt(at), 1)?.[0] ?? null);
+        },
+      ],
+      [
+        'disassembly of the exported ObGetObjectType',
+        () => {
+          const at = symbol('ObGetObjectType');
+          const va = at === undefined ? null : cookieFromCode(memory, at);
+          return va === null ? null : (memory.bytes(va, 1)?.[0] ?? null);
+        },
+      ],
+      [
+        "the Driver type object's own header (a type object always has type index 2)",
+        () => {
+          const driverType = typeObjects.get('Driver');
+          if (driverType === undefined) return null;
+          const headerVa = driverType - BigInt(profile.objectHeader.bodyOffset);
+          const raw = memory.bytes(
+            headerVa + BigInt(profile.field('_OBJECT_HEADER', 'TypeIndex').offset),
+            1,
+          )?.[0];
+          return raw === undefined ? null : (raw ^ Number((headerVa >> 8n) & 0xffn) ^ 2) & 0xff;
+        },
+      ],
+    ];
+    for (const [method, get] of candidates) {
+      const value = get();
+      if (value === null) continue;
+      // Every type object must decode to index 2 with the cookie.
+      const agrees = [...typeObjects.values()].every((body) => {
+        const headerVa = body - BigInt(profile.objectHeader.bodyOffset);
+        const raw = memory.bytes(
+          headerVa + BigInt(profile.field('_OBJECT_HEADER', 'TypeIndex').offset),
+          1,
+        )?.[0];
+        return raw === undefined || decodeTypeIndex(raw, headerVa, value) === 2;
+      });
+      if (agrees) {
+        cookie = { value, method };
+        break;
+      }
+      warnings.push(
+        `ObHeaderCookie from ${method} (0x${value.toString(16)}) does not decode the type objects; ignored`,
+      );
+    }
+    if (!cookie) warnings.push('ObHeaderCookie not found: object types cannot be decoded');
+    types.cookie = cookie?.value ?? 0;
+  }
+
+  // The type map: the \ObjectTypes directory (reached through a type object's NAME_INFO), or the ISF's ObTypeIndexTable.
+  const anyType = typeObjects.get('Driver') ?? typeObjects.values().next().value;
+  let objectTypesDirectory: bigint | null = null;
+  if (anyType !== undefined) {
+    const header = readObjectHeader(memory, profile, types, anyType);
+    objectTypesDirectory = header?.directory ?? null;
+  }
+  if (objectTypesDirectory && memory.isKernelAddress(objectTypesDirectory)) {
+    for (const entry of listDirectory(memory, profile, types, objectTypesDirectory).entries) {
+      const type = readType(memory, profile, entry.header.bodyVa);
+      if (!type) continue;
+      typeObjects.set(type.name, entry.header.bodyVa);
+    }
+  }
+  const table = profile.symbol('ObTypeIndexTable');
+  if (table !== undefined) {
+    for (let index = 2; index < 256; index++) {
+      const body = memory.ptr(kernelBase + BigInt(table + index * profile.pointerSize));
+      if (!body) break;
+      const type = body && memory.isKernelAddress(body) ? readType(memory, profile, body) : null;
+      if (type && !typeObjects.has(type.name)) typeObjects.set(type.name, body);
+    }
+  }
+  for (const [name, body] of typeObjects) {
+    types.byAddress.set(body, name);
+    if (winSeven) {
+      const type = readType(memory, profile, body);
+      if (type) types.byIndex.set(type.index, name);
+    }
+  }
+  let typeIndex: Discovered<{ Driver: number; Device: number }> | null = null;
+  if (winSeven) {
+    const driver = [...types.byIndex].find(([, n]) => n === 'Driver')?.[0];
+    const device = [...types.byIndex].find(([, n]) => n === 'Device')?.[0];
+    if (driver !== undefined && device !== undefined) {
+      typeIndex = {
+        value: { Driver: driver, Device: device },
+        method: 'OBJECT_TYPE.Index of the Driver and Device type objects',
+      };
+    } else {
+      warnings.push('the Driver/Device object type indices were not found');
+    }
+  }
+
+  // Root directory: ISF symbol, KDBG's ObpRootDirectoryObject, or the \ObjectTypes directory's parent.
+  const rootCandidates: Array<[string, () => bigint | null]> = [
+    [
+      'ISF symbol ObpRootDirectoryObject',
+      () => {
+        const at = profile.symbol('ObpRootDirectoryObject');
+        return at === undefined ? null : memory.ptr(kernelBase + BigInt(at));
+      },
+    ],
+    [
+      'KDBG ObpRootDirectoryObject',
+      () => {
+        if (!kdbgBlock || kdbgBlock.length < 0xa0) return null;
+        const variable = new DataView(kdbgBlock.buffer, kdbgBlock.byteOffset).getBigUint64(0x98, true);
+        return memory.ptr(profile.pointerSize === 8 ? variable : variable & 0xffffffffn);
+      },
+    ],
+    [
+      'parent of the \\ObjectTypes directory',
+      () => {
+        if (!objectTypesDirectory) return null;
+        return readObjectHeader(memory, profile, types, objectTypesDirectory)?.directory ?? null;
+      },
+    ],
+  ];
+  let rootDirectory: Discovered<bigint> | null = null;
+  for (const [method, get] of rootCandidates) {
+    const value = get();
+    if (!value || !memory.isKernelAddress(value)) continue;
+    const names = new Set(
+      listDirectory(memory, profile, types, value).entries.map((e) => e.name?.toLowerCase()),
+    );
+    if (names.has('driver') && names.has('device')) {
+      rootDirectory = { value, method };
+      break;
+    }
+  }
+  if (!rootDirectory) warnings.push('the root object directory was not found: the directory walk is skipped');
+  return { types, typeObjects, cookie, rootDirectory, typeIndex, warnings };
+}

@@ -1,0 +1,118 @@
+// `info` against the builder's ground truth: every shared ISF build and x86 profile, every
+// container format, and the routes that remain when the cheap ones are absent.
+
+import { describe, expect, test } from 'vitest';
+import { X86_PROFILES, type BuildImageOptions, type Truth } from '../../../src/builder/index';
+import type { ImageInfo } from '../../../src/common/model';
+import { imageInfo } from '../../../src/core/info';
+import { SHARED, cachedImage, isfFiles } from '../../support/images';
+
+const SIZE = 64 * 1024 * 1024;
+
+function expectMatchesTruth(info: ImageInfo, truth: Truth): void {
+  expect(info.warnings.filter((w) => !/read as raw/.test(w))).toEqual([]);
+  expect(info.arch).toBe(truth.arch);
+  expect(info.paging).toBe(truth.paging);
+  expect(BigInt(info.dtb!.value) & ~0x1fn).toBe(BigInt(truth.dtb));
+  expect(info.kernelBase?.value).toBe(truth.kernelBase);
+  expect(info.build?.value.number).toBe(truth.build);
+  expect(info.build?.value.major).toBe(truth.version.major);
+  expect(info.build?.value.minor).toBe(truth.version.minor);
+  expect(info.pdb).toEqual({ name: truth.pdb.name, guid: truth.pdb.guid, age: truth.pdb.age });
+  expect(info.kdbg?.value).toEqual({ va: truth.kdbg, encoded: truth.kdbgEncoded });
+  expect(info.psLoadedModuleList?.value).toBe(truth.psLoadedModuleList);
+  expect(info.psActiveProcessHead?.value).toBe(truth.psActiveProcessHead);
+  expect(info.objectRootDirectory?.value).toBe(truth.objectRootDirectory);
+  expect(info.obHeaderCookie?.value ?? null).toBe(truth.obHeaderCookie);
+  expect(info.typeIndex?.value ?? null).toEqual(truth.typeIndex);
+  expect(info.profile?.source).toBe('builtin');
+}
+
+const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
+  ...isfFiles(),
+  ...X86_PROFILES.map((profile) => ({ label: profile, profile })),
+];
+
+describe.each(layouts)('info on $label', ({ isf, profile }) => {
+  test('raw image', async () => {
+    const { image, truth } = cachedImage({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'infected',
+      size: SIZE,
+      seed: 21,
+      fill: 'zero',
+    });
+    expectMatchesTruth(await imageInfo(image), truth);
+  });
+});
+
+describe.each([
+  { label: 'x64 19041', isf: isfFiles().find((f) => f.isf.includes('1C9875F7'))!.isf, profile: undefined },
+  { label: 'x64 7601', isf: isfFiles().find((f) => f.isf.includes('339E7413'))!.isf, profile: undefined },
+  { label: 'x86 XP PAE', isf: undefined, profile: 'xp-sp3-x86' },
+  { label: 'x86 Win7', isf: undefined, profile: 'win7-sp1-x86' },
+])('info on every container of $label', ({ isf, profile }) => {
+  test.each(['dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const)('%s', async (format) => {
+    const { image, truth } = cachedImage({
+      isf,
+      profile,
+      format,
+      scenario: 'clean',
+      size: SIZE,
+      seed: 22,
+      fill: 'random',
+    });
+    const info = await imageInfo(image);
+    expectMatchesTruth(info, truth);
+    if (format.startsWith('dmp')) expect(info.dtb?.method).toMatch(/header/);
+    if (format === 'elf') expect(info.dtb?.method).toMatch(/QEMU|CR3 of CPU/);
+  });
+});
+
+test('without the low stub, the x64 DTB comes from the self-map scan', async () => {
+  const isf = isfFiles().find((f) => f.isf.includes('1C9875F7'))!.isf;
+  const { image, truth } = cachedImage({
+    isf,
+    format: 'raw',
+    scenario: 'clean',
+    size: SIZE,
+    seed: 23,
+    fill: 'random',
+    lowStub: false,
+  });
+  const info = await imageInfo(image);
+  expectMatchesTruth(info, truth);
+  expect(info.dtb?.method).toMatch(/self-map scan/);
+  expect(info.kernelBase?.method).toMatch(/large-page window/);
+});
+
+test('with the ISF symbol directory, the layouts come from the matching ISF file', async () => {
+  const isf = isfFiles().find((f) => f.isf.includes('8B11040A'))!.isf;
+  const { image, truth } = cachedImage({
+    isf,
+    format: 'raw',
+    scenario: 'infected',
+    size: SIZE,
+    seed: 21,
+    fill: 'zero',
+  });
+  const info = await imageInfo(image, { symbols: `${SHARED}/isf` });
+  expect(info.profile?.source).toBe('isf');
+  expect(info.profile?.path).toContain('8B11040A5928757B11390AC78F6B6925-1.json.xz');
+  expect(info.kdbg?.value.va).toBe(truth.kdbg);
+  expect(info.obHeaderCookie?.value).toBe(truth.obHeaderCookie);
+});
+
+test('the real Windows 10 triage dump', async () => {
+  const info = await imageInfo(`${SHARED}/dumps/win10-19041-x64-triage.dmp`);
+  expect(info.crashDump?.dumpType).toBe(4);
+  expect(info.build?.value.number).toBe(19041);
+  expect(info.dtb?.value).toBe('0x1ad000');
+  expect(info.psLoadedModuleList?.value).toBe('0xfffff8047c62a390');
+  expect(info.crashDump?.bugCheck?.code).toBe('0x1000007e');
+  expect(info.triage?.modules[0]?.name).toBe('ntoskrnl.exe');
+  expect(info.triage?.modules.length).toBeGreaterThan(100);
+  expect(info.triage?.note).toMatch(/no pool memory/);
+});
