@@ -23,7 +23,10 @@ import {
   type PeSection,
 } from './pe';
 
-/** Globals whose RVAs bound the kernel's .data section. */
+/**
+ * Writable globals whose RVAs bound the kernel's .data section. (NtBuildNumber is read-only data
+ * that Microsoft's linker merges into a code section on some builds, e.g. RVA 0x1b638 on 9600.)
+ */
 const DATA_GLOBALS = [
   'PsLoadedModuleList',
   'PsActiveProcessHead',
@@ -33,7 +36,6 @@ const DATA_GLOBALS = [
   'KdDebuggerDataBlock',
   'IoDriverObjectType',
   'IoDeviceObjectType',
-  'NtBuildNumber',
   'KiWaitNever',
   'KiWaitAlways',
   'KdpDataBlockEncoded',
