@@ -3,7 +3,7 @@
 // leftovers of NtQuerySystemInformation(SystemModuleInformation), and pageable pool pages that
 // are in the page file or on the transition list.
 
-import { ByteWriter, asciiBytes } from '../bytes';
+import { ByteWriter, asciiBytes, utf16le } from '../bytes';
 import { IRP_MJ_COUNT } from '../../common/windows';
 import { field, sizeOf, type KernelLayout } from '../layout/kernel-layout';
 import { MM_READWRITE } from '../memory/page-tables';
@@ -18,6 +18,8 @@ export interface StaleDriver {
   name: string;
   objectVa: bigint;
   headerVa: bigint;
+  /** Where DriverName's text is (kept resident so that the ground truth can name the driver). */
+  nameVa: bigint;
 }
 
 /** Drivers of tools that load, work and unload (their objects linger in freed pool). */
@@ -73,7 +75,12 @@ export function plantStaleDrivers(ctx: DriverContext, count: number): StaleDrive
     const block = object.block!;
     vm.writePtr(block.dataVa, ctx.nonPaged.baseVa + BigInt(rng.int(1, 0x400) * 0x10));
     vm.writePtr(block.dataVa + BigInt(ptr), ctx.nonPaged.baseVa + BigInt(rng.int(1, 0x400) * 0x10));
-    stale.push({ name: driverName, objectVa: object.bodyVa, headerVa: object.headerVa });
+    stale.push({
+      name: driverName,
+      objectVa: object.bodyVa,
+      headerVa: object.headerVa,
+      nameVa: nameBlock.dataVa,
+    });
   }
   return stale;
 }

@@ -227,7 +227,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   kernel.writeHeadersAndExports();
 
   for (const pool of [nonPaged, paged, names]) pool.finish();
-  const pinned = rootkit ? rootkitStrings(rootkit.driver) : [];
+  const pinned = [...pinnedStrings(drivers, rootkit), ...stale.map((s) => s.nameVa)];
   const paging = pageOut(vm, root.fork('pageout'), names, pinned);
   const strayTags = plantStrayTags(layout, phys, root.fork('stray'), 24);
   const moduleInformationPa = plantModuleInformation(layout, phys, root.fork('modinfo'), loader.modules);
@@ -342,13 +342,29 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   return { phys, noise, truth, hints };
 }
 
-function rootkitStrings(driver: DriverModel): bigint[] {
+function driverStrings(driver: DriverModel): bigint[] {
   return [
     driver.driverNameVa,
     driver.serviceKeyVa,
     driver.object?.nameBufferVa ?? 0n,
     ...driver.devices.map((d) => d.object?.nameBufferVa ?? 0n),
   ];
+}
+
+/**
+ * Names that stay resident: the rootkit's, and those of every driver and device a planted
+ * finding is about, so that the ground truth can name each subject.
+ */
+function pinnedStrings(drivers: DriverSet, rootkit: Rootkit | null): bigint[] {
+  if (!rootkit) return [];
+  const subjects = new Set(rootkit.planted.map((f) => f.subject));
+  const pinned = driverStrings(rootkit.driver);
+  for (const driver of drivers.drivers) {
+    if (subjects.has(driver.driverName)) pinned.push(...driverStrings(driver));
+    for (const device of driver.devices)
+      if (device.name !== null && subjects.has(device.name)) pinned.push(device.object?.nameBufferVa ?? 0n);
+  }
+  return pinned;
 }
 
 function resident(vm: VirtualMemory, va: bigint | undefined): boolean {

@@ -1,0 +1,576 @@
+// From a kernel address space (part 1) to the driver / device / IRP-handler graph and a verdict on
+// every handler (issue "Engine, part 2"). Three independent views of drivers are merged by object
+// address: the pool scan, the \Driver and \FileSystem directories, and the module list; devices
+// found along the way add a fourth (the device walk).
+
+import {
+  ANALYSIS_SCHEMA,
+  type AnalysisResult,
+  type Device,
+  type Driver,
+  type DriverView,
+  type Handler,
+  type Module,
+  type Progress,
+  type SymbolicLink,
+} from '../../common/model';
+import {
+  DO_FLAGS,
+  DRVO_FLAGS,
+  FILE_CHARACTERISTICS,
+  IRP_MJ_NAMES,
+  deviceTypeName,
+  flagNames,
+} from '../../common/windows';
+import type { KernelContext } from '../kernel/discover';
+import { describeStatus, type KernelMemory } from '../kernel/memory';
+import { readStruct, type LayoutProfile } from '../profile';
+import { carveLoaderEntry, carveObject, type CarveContext } from '../objects/carve';
+import { readDeviceObject, type DeviceObject } from '../objects/device';
+import { listDirectory, lookupDirectory } from '../objects/directory';
+import { isPlausibleDriver, readDriverObject, type DriverObject } from '../objects/driver';
+import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../objects/modules';
+import { nameText, readObjectHeader, type ObjectHeader, type ObjectTypes } from '../objects/object-header';
+import { scanPool } from '../scan/scan';
+import { buildFindings } from './findings';
+import { createHandlerJudge } from './handlers';
+import { ModuleSet, type KnownModule } from './module-set';
+import { reverseMap } from './reverse-map';
+
+export interface AnalyzeOptions {
+  dataFile: string;
+  onProgress?: (progress: Progress) => void;
+  signal?: AbortSignal;
+  workers?: number;
+}
+
+const hex = (value: bigint | number) => `0x${value.toString(16)}`;
+const MAX_DEVICES = 100_000;
+const MAX_CHAIN = 4096;
+
+interface DriverRecord {
+  va: bigint;
+  pa: number | null;
+  object: DriverObject;
+  header: ObjectHeader | null;
+  views: Set<DriverView>;
+  directory: string | null;
+  freed: boolean;
+}
+
+interface DeviceRecord {
+  va: bigint;
+  object: DeviceObject;
+  header: ObjectHeader | null;
+  name: string | null;
+  nameStatus: string | null;
+}
+
+export async function analyzeKernel(
+  context: KernelContext,
+  options: AnalyzeOptions,
+): Promise<AnalysisResult> {
+  const timings: Array<{ stage: string; ms: number }> = [];
+  const stage = async <T>(name: string, fraction: number, work: () => T | Promise<T>): Promise<T> => {
+    options.signal?.throwIfAborted();
+    options.onProgress?.({ stage: name, fraction });
+    const started = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings.push({ stage: name, ms: Math.round(performance.now() - started) });
+    }
+  };
+  const empty = (): AnalysisResult => ({
+    schema: ANALYSIS_SCHEMA,
+    image: context.info,
+    drivers: [],
+    devices: [],
+    modules: [],
+    links: [],
+    findings: [],
+    stats: { bytesScanned: 0, poolHits: 0, workers: 0, timings },
+  });
+  const { memory, profile, objects, kernel } = context;
+  if (!memory || !profile || !kernel) return empty();
+  const types = objects?.types ?? { cookie: null, byIndex: new Map(), byAddress: new Map() };
+  const warnings = context.info.warnings;
+  const paths = new ObjectPaths(memory, profile, types, objects?.rootDirectory?.value ?? null);
+
+  // View 1: the object directories.
+  const directoryDrivers = new Map<bigint, string>();
+  const links: SymbolicLink[] = [];
+  await stage('directory walk', 0.02, () => {
+    const root = objects?.rootDirectory?.value;
+    if (root === undefined) return;
+    for (const directory of ['\\Driver', '\\FileSystem']) {
+      const va = lookupDirectory(memory, profile, types, root, directory);
+      if (va === null) {
+        warnings.push(`object directory ${directory} not found`);
+        continue;
+      }
+      const listing = listDirectory(memory, profile, types, va);
+      warnings.push(...listing.problems.map((p) => `${directory}: ${p}`));
+      for (const entry of listing.entries)
+        if (entry.header.typeName === 'Driver') directoryDrivers.set(entry.header.bodyVa, directory);
+    }
+    const globalVa =
+      lookupDirectory(memory, profile, types, root, '\\GLOBAL??') ??
+      lookupDirectory(memory, profile, types, root, '\\??');
+    if (globalVa !== null) {
+      for (const entry of listDirectory(memory, profile, types, globalVa).entries) {
+        if (entry.header.typeName !== 'SymbolicLink' || entry.name === null) continue;
+        const target = readLinkTarget(memory, profile, entry.header.bodyVa);
+        links.push({
+          name: `\\GLOBAL??\\${entry.name}`,
+          target: target ?? '',
+          objectVa: hex(entry.header.bodyVa),
+          device: null,
+        });
+      }
+    }
+  });
+
+  // View 2: the module list.
+  const listed: LoaderEntry[] = await stage('module list', 0.04, () => {
+    if (!context.psLoadedModuleList) return [];
+    const walk = walkModuleList(memory, profile, context.psLoadedModuleList.value);
+    warnings.push(...walk.problems);
+    return walk.entries;
+  });
+
+  // View 3: one pass over physical memory for pool tags.
+  const alignment = profile.pool.alignment;
+  const scan = await stage('pool scan', 0.05, () =>
+    scanPool(context.space, {
+      dataFile: options.dataFile,
+      alignment,
+      signal: options.signal,
+      workers: options.workers,
+      onProgress: (fraction) =>
+        options.onProgress?.({
+          stage: 'pool scan',
+          fraction: 0.05 + fraction * 0.75,
+          detail: `${Math.round(fraction * 100)}%`,
+        }),
+    }),
+  );
+  const vaOfPa = await stage('address map', 0.8, () =>
+    reverseMap(context, new Set(scan.hits.map((h) => Math.floor(h.headerPa / 0x1000)))),
+  );
+  const carve: CarveContext = {
+    space: context.space,
+    memory,
+    profile,
+    cookie: types.cookie,
+    driverType: typeKey(context, 'Driver'),
+    deviceType: typeKey(context, 'Device'),
+    vaOfPa,
+  };
+  const scannedDrivers: Array<{ va: bigint | null; pa: number; freed: boolean }> = [];
+  const scannedDevices: bigint[] = [];
+  const scannedLoaders: LoaderEntry[] = [];
+  await stage('carving', 0.82, () => {
+    for (const hit of scan.hits) {
+      if (hit.kind === 'loader') {
+        const entry = carveLoaderEntry(carve, hit);
+        if (!entry || entry.freed || entry.entryVa === null) continue;
+        const loader = readLoaderEntry(memory, profile, entry.entryVa);
+        if (loader && plausibleLoaderEntry(memory, loader)) scannedLoaders.push(loader);
+        continue;
+      }
+      const object = carveObject(carve, hit);
+      if (!object) continue;
+      if (object.kind === 'driver')
+        scannedDrivers.push({ va: object.bodyVa, pa: object.bodyPa, freed: object.freed });
+      else if (object.bodyVa !== null && !object.freed) scannedDevices.push(object.bodyVa);
+    }
+  });
+
+  const modules = buildModuleSet(listed, scannedLoaders, context);
+
+  // Drivers from every view, merged by object address.
+  const drivers = new Map<bigint, DriverRecord>();
+  const addDriver = (va: bigint, view: DriverView, pa: number | null, freed: boolean) => {
+    const existing = drivers.get(va);
+    if (existing) {
+      existing.views.add(view);
+      return existing;
+    }
+    const object = readDriverObject(memory, profile, va);
+    if (!object || !isPlausibleDriver(object)) return null;
+    const translated = memory.virtual.translate(va);
+    const record: DriverRecord = {
+      va,
+      pa: pa ?? (translated.ok ? translated.pa : null),
+      object,
+      header: readObjectHeader(memory, profile, types, va),
+      views: new Set([view]),
+      directory: null,
+      freed,
+    };
+    drivers.set(va, record);
+    return record;
+  };
+  const devices = new Map<bigint, DeviceRecord>();
+  await stage('drivers and devices', 0.86, () => {
+    for (const [va, directory] of directoryDrivers) {
+      const record = addDriver(va, 'directory', null, false);
+      if (record) record.directory = directory;
+    }
+    for (const found of scannedDrivers) {
+      if (found.va === null) continue;
+      addDriver(found.va, 'pool-scan', found.pa, found.freed);
+    }
+    const listedEntries = new Set(listed.map((e) => e.entryVa));
+    const listedBases = new Set(listed.map((e) => e.base));
+    const pending: bigint[] = [];
+    const queueDevice = (va: bigint) => {
+      if (va !== 0n && memory.isKernelAddress(va) && !devices.has(va) && devices.size < MAX_DEVICES)
+        pending.push(va);
+    };
+    const walkChain = (driver: DriverRecord) => {
+      const seen = new Set<bigint>();
+      for (
+        let device = driver.object.deviceObject;
+        device !== 0n && !seen.has(device) && seen.size < MAX_CHAIN;
+      ) {
+        seen.add(device);
+        queueDevice(device);
+        const next = memory.ptr(device + BigInt(profile.field('_DEVICE_OBJECT', 'NextDevice').offset));
+        if (next === null) break;
+        device = next;
+      }
+    };
+    for (const driver of drivers.values()) if (!driver.freed) walkChain(driver);
+    for (const va of scannedDevices) queueDevice(va);
+    while (pending.length) {
+      const va = pending.pop()!;
+      if (devices.has(va)) continue;
+      const object = readDeviceObject(memory, profile, va);
+      if (!object || object.type !== 3) continue;
+      const header = readObjectHeader(memory, profile, types, va);
+      const path = header ? paths.of(header) : { name: null, status: null };
+      devices.set(va, { va, object, header, name: path.name, nameStatus: path.status });
+      queueDevice(object.attachedDevice);
+      if (object.attachedTo !== null) queueDevice(object.attachedTo);
+      if (!drivers.has(object.driverObject) && memory.isKernelAddress(object.driverObject)) {
+        const driver = addDriver(object.driverObject, 'device-walk', null, false);
+        if (driver) walkChain(driver);
+      }
+    }
+    for (const driver of drivers.values()) {
+      if (
+        listedEntries.has(driver.object.driverSection) ||
+        (driver.object.driverStart !== 0n && listedBases.has(driver.object.driverStart))
+      ) {
+        driver.views.add('module-list');
+      }
+    }
+  });
+
+  // Handlers and verdicts.
+  const defaultHandler = findDefaultHandler(context, [...drivers.values()], modules);
+  const exportNames = new Map<bigint, string>();
+  for (const [name, rva] of kernel.exports) exportNames.set(kernel.base + BigInt(rva), name);
+  const symbolAt = (address: bigint) =>
+    address === defaultHandler ? 'IopInvalidDeviceRequest' : (exportNames.get(address) ?? null);
+  const judge = createHandlerJudge(memory, modules, defaultHandler, symbolAt);
+
+  const result = await stage('verdicts', 0.92, () => {
+    const driverList: Driver[] = [];
+    for (const record of drivers.values()) driverList.push(toDriver(record, modules, judge, paths, devices));
+    const deviceList = [...devices.values()].map((d) => toDevice(d, drivers, devices, links));
+    for (const link of links)
+      link.device =
+        deviceList.find((d) => d.name !== null && d.name.toLowerCase() === link.target.toLowerCase())?.id ??
+        null;
+    const moduleList: Module[] = modules.modules.map((m) => ({
+      name: m.name,
+      path: m.path,
+      base: hex(m.base),
+      size: m.size,
+      ldrEntry: m.entryVa === null ? null : hex(m.entryVa),
+      foundBy: [
+        ...(m.listed ? (['module-list'] as const) : []),
+        ...(m.scanned ? (['pool-scan'] as const) : []),
+      ],
+      unlinked: !m.listed && m.scanned,
+    }));
+    const findings = buildFindings({
+      drivers: driverList,
+      devices: deviceList,
+      modules: moduleList,
+      directoryWalked: objects?.rootDirectory !== null && objects?.rootDirectory !== undefined,
+    });
+    return { driverList, deviceList, moduleList, findings };
+  });
+
+  const byName = (
+    a: { name: string | null; objectVa: string },
+    b: { name: string | null; objectVa: string },
+  ) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || compareHex(a.objectVa, b.objectVa);
+  return {
+    schema: ANALYSIS_SCHEMA,
+    image: { ...context.info, bytesRead: context.space.bytesRead },
+    drivers: result.driverList.sort(byName),
+    devices: result.deviceList.sort(byName),
+    modules: result.moduleList.sort((a, b) => compareHex(a.base, b.base)),
+    links: links.sort((a, b) => a.name.localeCompare(b.name)),
+    findings: result.findings,
+    stats: { bytesScanned: scan.bytesScanned, poolHits: scan.hits.length, workers: scan.workers, timings },
+  };
+}
+
+function compareHex(a: string, b: string): number {
+  const x = BigInt(a);
+  const y = BigInt(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Win7+: the type index; before Windows 7: the OBJECT_TYPE address (spec §1.8). */
+function typeKey(context: KernelContext, name: 'Driver' | 'Device'): number | bigint | null {
+  const objects = context.objects;
+  if (!objects) return null;
+  if (context.profile?.objectHeader.generation === 'win7+') return objects.typeIndex?.value[name] ?? null;
+  return objects.typeObjects.get(name) ?? null;
+}
+
+function plausibleLoaderEntry(memory: KernelMemory, entry: LoaderEntry): boolean {
+  return (
+    memory.isKernelAddress(entry.base) &&
+    (entry.base & 0xfffn) === 0n &&
+    entry.size > 0 &&
+    entry.size < 0x10000000 &&
+    entry.name !== null &&
+    /^[\w.\- ]{1,64}\.(sys|dll|exe)$/i.test(entry.name)
+  );
+}
+
+function buildModuleSet(listed: LoaderEntry[], scanned: LoaderEntry[], context: KernelContext): ModuleSet {
+  const byBase = new Map<bigint, KnownModule>();
+  for (const entry of listed) {
+    byBase.set(entry.base, {
+      name: entry.name ?? `module@${hex(entry.base)}`,
+      path: entry.path,
+      base: entry.base,
+      size: entry.size,
+      entryVa: entry.entryVa,
+      listed: true,
+      scanned: false,
+    });
+  }
+  for (const entry of scanned) {
+    const known = byBase.get(entry.base);
+    if (known) known.scanned = true;
+    else
+      byBase.set(entry.base, {
+        name: entry.name ?? `module@${hex(entry.base)}`,
+        path: entry.path,
+        base: entry.base,
+        size: entry.size,
+        entryVa: entry.entryVa,
+        listed: false,
+        scanned: true,
+      });
+  }
+  const kernel = context.kernel!;
+  if (!byBase.has(kernel.base)) {
+    byBase.set(kernel.base, {
+      name: 'ntoskrnl.exe',
+      path: null,
+      base: kernel.base,
+      size: kernel.size,
+      entryVa: null,
+      listed: false,
+      scanned: false,
+    });
+  }
+  return new ModuleSet([...byBase.values()]);
+}
+
+/** IopInvalidDeviceRequest: the ISF symbol, else the kernel routine most MajorFunction slots share (spec §1.2). */
+function findDefaultHandler(
+  context: KernelContext,
+  drivers: DriverRecord[],
+  modules: ModuleSet,
+): bigint | null {
+  const rva = context.profile?.symbol('IopInvalidDeviceRequest');
+  if (rva !== undefined) return context.kernel!.base + BigInt(rva);
+  const counts = new Map<bigint, number>();
+  for (const driver of drivers) {
+    if (driver.freed) continue;
+    for (const address of new Set(driver.object.majorFunction)) {
+      const owner = modules.owner(address);
+      if (owner && ModuleSet.isKernel(owner)) counts.set(address, (counts.get(address) ?? 0) + 1);
+    }
+  }
+  let best: bigint | null = null;
+  let bestCount = 0;
+  for (const [address, count] of counts) if (count > bestCount) [best, bestCount] = [address, count];
+  return bestCount >= 3 ? best : null;
+}
+
+function readLinkTarget(memory: KernelMemory, profile: LayoutProfile, va: bigint): string | null {
+  const field = profile.field('_OBJECT_SYMBOLIC_LINK', 'LinkTarget');
+  const bytes = memory.bytes(va, field.offset + field.size);
+  if (!bytes) return null;
+  const text = memory.unicodeString(
+    readStruct(profile, '_OBJECT_SYMBOLIC_LINK', bytes).unicodeString('LinkTarget'),
+  );
+  return 'text' in text ? text.text : null;
+}
+
+/** Full object names (\Device\Harddisk0\DR0) from NAME_INFO and the directory chain, cached per directory. */
+class ObjectPaths {
+  private readonly directories = new Map<bigint, string | null>();
+
+  constructor(
+    private readonly memory: KernelMemory,
+    private readonly profile: LayoutProfile,
+    private readonly types: ObjectTypes,
+    private readonly root: bigint | null,
+  ) {}
+
+  private directoryPath(va: bigint, depth = 0): string | null {
+    if (va === this.root) return '';
+    if (depth > 16 || va === 0n) return null;
+    if (this.directories.has(va)) return this.directories.get(va)!;
+    const header = readObjectHeader(this.memory, this.profile, this.types, va);
+    const name = header ? nameText(header.name) : null;
+    let path: string | null = null;
+    if (header && name !== null) {
+      const parent =
+        header.directory === null || header.directory === 0n
+          ? null
+          : this.directoryPath(header.directory, depth + 1);
+      path = parent === null ? null : `${parent}\\${name}`;
+    }
+    this.directories.set(va, path);
+    return path;
+  }
+
+  of(header: ObjectHeader): { name: string | null; status: string | null } {
+    if (header.name === null) return { name: null, status: null };
+    if (!('text' in header.name)) return { name: null, status: `name ${describeStatus(header.name.status)}` };
+    if (header.directory === null || header.directory === 0n) return { name: header.name.text, status: null };
+    const parent = this.directoryPath(header.directory);
+    if (parent === null)
+      return { name: header.name.text, status: 'directory name unreadable: full path unknown' };
+    return { name: `${parent}\\${header.name.text}`, status: null };
+  }
+
+  directoryOf(header: ObjectHeader | null): string | null {
+    if (!header || header.directory === null || header.directory === 0n) return null;
+    const path = this.directoryPath(header.directory);
+    return path === null || path === '' ? null : path;
+  }
+}
+
+function toDriver(
+  record: DriverRecord,
+  modules: ModuleSet,
+  judge: ReturnType<typeof createHandlerJudge>,
+  paths: ObjectPaths,
+  devices: Map<bigint, DeviceRecord>,
+): Driver {
+  const object = record.object;
+  const own = object.driverStart !== 0n ? modules.owner(object.driverStart) : null;
+  const live = !record.freed;
+  const handlers = (entries: Array<[number, string, bigint]>): Handler[] =>
+    entries.map(([index, name, address]) => judge.judge(address, own, index, name, false));
+  const directory = record.directory ?? paths.directoryOf(record.header);
+  const objectName = record.header ? nameText(record.header.name) : null;
+  const driverName = 'text' in object.driverName ? object.driverName.text : null;
+  return {
+    id: hex(record.va),
+    name: driverName ?? (directory && objectName ? `${directory}\\${objectName}` : null),
+    nameStatus:
+      driverName === null && 'status' in object.driverName
+        ? `DriverName ${describeStatus(object.driverName.status)}`
+        : null,
+    objectName,
+    directory,
+    serviceKey: object.serviceKey && 'text' in object.serviceKey ? object.serviceKey.text : null,
+    objectVa: hex(record.va),
+    objectPa: record.pa === null ? null : hex(record.pa),
+    start: hex(object.driverStart),
+    size: object.driverSize,
+    module: own?.name ?? null,
+    flags: object.flags,
+    flagNames: flagNames(object.flags, DRVO_FLAGS),
+    foundBy: [...record.views].sort(),
+    state: live ? 'live' : 'freed',
+    devices: live
+      ? [...devices.values()].filter((d) => d.object.driverObject === record.va).map((d) => hex(d.va))
+      : [],
+    irp: live
+      ? handlers(object.majorFunction.map((address, index) => [index, IRP_MJ_NAMES[index]!, address]))
+      : [],
+    fastIo: live ? handlers(object.fastIo.map((f) => [f.index, f.name, f.address])) : [],
+    callbacks: live
+      ? handlers(
+          (
+            [
+              [0, 'DriverInit', object.driverInit],
+              [1, 'DriverStartIo', object.driverStartIo],
+              [2, 'DriverUnload', object.driverUnload],
+            ] as Array<[number, string, bigint]>
+          ).filter(([, , a]) => a !== 0n),
+        )
+      : [],
+    fastIoDispatch: object.fastIoDispatch === 0n ? null : hex(object.fastIoDispatch),
+  };
+}
+
+function toDevice(
+  record: DeviceRecord,
+  drivers: Map<bigint, DriverRecord>,
+  devices: Map<bigint, DeviceRecord>,
+  links: SymbolicLink[],
+): Device {
+  const object = record.object;
+  const driver = drivers.get(object.driverObject);
+  const driverName = driver
+    ? 'text' in driver.object.driverName
+      ? driver.object.driverName.text
+      : null
+    : null;
+  // The whole stack, bottom first: down through AttachedTo, then up through AttachedDevice.
+  let bottom = record;
+  for (let guard = 0; guard < 64; guard++) {
+    const below = bottom.object.attachedTo ? devices.get(bottom.object.attachedTo) : undefined;
+    if (!below) break;
+    bottom = below;
+  }
+  const stack: string[] = [];
+  for (
+    let at: DeviceRecord | undefined = bottom, guard = 0;
+    at && guard < 64;
+    at = devices.get(at.object.attachedDevice), guard++
+  ) {
+    if (stack.includes(hex(at.va))) break;
+    stack.push(hex(at.va));
+  }
+  return {
+    id: hex(record.va),
+    name: record.name,
+    nameStatus: record.nameStatus,
+    objectVa: hex(record.va),
+    objectPa: null,
+    driver: hex(object.driverObject),
+    driverName,
+    type: object.deviceType,
+    typeName: deviceTypeName(object.deviceType),
+    flags: object.flags,
+    flagNames: flagNames(object.flags, DO_FLAGS),
+    characteristics: object.characteristics,
+    characteristicNames: flagNames(object.characteristics, FILE_CHARACTERISTICS),
+    attachedDevice: object.attachedDevice === 0n ? null : hex(object.attachedDevice),
+    attachedTo: object.attachedTo === null || object.attachedTo === 0n ? null : hex(object.attachedTo),
+    stack,
+    links: links
+      .filter((l) => record.name !== null && l.target.toLowerCase() === record.name.toLowerCase())
+      .map((l) => l.name),
+  };
+}

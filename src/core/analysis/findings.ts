@@ -1,0 +1,247 @@
+// What an analyst must look at, each with a severity, one sentence and its evidence. One finding
+// per kind and subject (a driver, device or module), listing every handler concerned.
+
+import type { FindingKind, Severity } from '../../common/findings';
+import { severityRank } from '../../common/findings';
+import type { Device, Driver, Finding, Handler, Module } from '../../common/model';
+
+export interface FindingInputs {
+  drivers: Driver[];
+  devices: Device[];
+  modules: Module[];
+  /** False when the object directories could not be walked: "hidden" cannot be judged then. */
+  directoryWalked: boolean;
+}
+
+/** Markup and control characters never appear in a legitimate driver or device name. */
+function hostile(text: string): boolean {
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    if (code < 0x20 || code === 0x7f || '<>"\'`'.includes(char)) return true;
+  }
+  return false;
+}
+const SYSTEM_PATH = /^(\\SystemRoot\\|\\Windows\\|\\WINDOWS\\|\\\?\?\\C:\\Windows\\System32\\)|^[^\\]*$/i;
+
+export function displayName(driver: Driver): string {
+  return (
+    driver.name ?? (driver.objectName ? `${driver.directory ?? ''}\\${driver.objectName}` : driver.objectVa)
+  );
+}
+
+function describeHandlers(handlers: Handler[]): string {
+  return handlers.map((h) => `${h.name} → ${h.module ? `${h.module}+${h.offset}` : h.address}`).join('; ');
+}
+
+export function buildFindings(inputs: FindingInputs): Finding[] {
+  const findings: Finding[] = [];
+  const add = (
+    kind: FindingKind,
+    severity: Severity,
+    subject: string,
+    explanation: string,
+    evidence: Finding['evidence'],
+  ) => {
+    findings.push({ id: '', severity, kind, subject, explanation, evidence });
+  };
+  const liveDrivers = inputs.drivers.filter((d) => d.state === 'live');
+  const driversById = new Map(inputs.drivers.map((d) => [d.id, d]));
+  const hookDestinations = new Set<string>();
+
+  for (const driver of liveDrivers) {
+    const name = displayName(driver);
+    const majors = driver.irp.concat(driver.callbacks);
+    const foreign = majors.filter((h) => h.verdict === 'other-module');
+    for (const h of foreign) if (h.module) hookDestinations.add(h.module);
+    if (foreign.length) {
+      add(
+        'irp-hook',
+        'high',
+        name,
+        `${foreign.length} IRP handler${foreign.length > 1 ? 's' : ''} of ${name} point${foreign.length > 1 ? '' : 's'} into ${[...new Set(foreign.map((h) => h.module))].join(', ')}, not into its own image.`,
+        {
+          driver: driver.id,
+          handlers: foreign.map(handlerEvidence),
+          modules: [...new Set(foreign.map((h) => h.module!))],
+          detail: describeHandlers(foreign),
+        },
+      );
+    }
+    const nowhere = majors.filter((h) => h.verdict === 'no-module');
+    if (nowhere.length) {
+      add(
+        'irp-no-module',
+        'critical',
+        name,
+        `${nowhere.length} IRP handler${nowhere.length > 1 ? 's' : ''} of ${name} point${nowhere.length > 1 ? '' : 's'} to code in no loaded module (pool or unmapped memory).`,
+        {
+          driver: driver.id,
+          handlers: nowhere.map(handlerEvidence),
+          addresses: nowhere.map((h) => h.address),
+          ...(nowhere[0]?.disassembly ? { disassembly: nowhere[0].disassembly } : {}),
+        },
+      );
+    }
+    const patched = majors.filter((h) => h.verdict === 'inline-patched');
+    for (const h of patched) if (h.target?.module) hookDestinations.add(h.target.module);
+    if (patched.length) {
+      const targets = [...new Set(patched.map((h) => h.target?.module ?? h.target?.address ?? '?'))];
+      add(
+        'inline-hook',
+        'critical',
+        name,
+        `The dispatch routine${patched.length > 1 ? 's' : ''} of ${name} begin${patched.length > 1 ? '' : 's'} with a jump to ${targets.join(', ')}: the code was patched in memory.`,
+        {
+          driver: driver.id,
+          handlers: patched.map(handlerEvidence),
+          addresses: patched.flatMap((h) => [h.address, h.target?.address ?? h.address]),
+          ...(patched[0]?.disassembly ? { disassembly: patched[0].disassembly } : {}),
+        },
+      );
+    }
+    const fastIo = driver.fastIo.filter(
+      (h) => h.verdict === 'other-module' || h.verdict === 'no-module' || h.verdict === 'inline-patched',
+    );
+    for (const h of fastIo) if (h.module && h.verdict === 'other-module') hookDestinations.add(h.module);
+    if (fastIo.length) {
+      add(
+        'fastio-hook',
+        'high',
+        name,
+        `${fastIo.length} FastIo entr${fastIo.length > 1 ? 'ies' : 'y'} of ${name} point${fastIo.length > 1 ? '' : 's'} outside its image and the kernel.`,
+        {
+          driver: driver.id,
+          handlers: fastIo.map(handlerEvidence),
+          detail: describeHandlers(fastIo),
+        },
+      );
+    }
+    if (inputs.directoryWalked && !driver.foundBy.includes('directory')) {
+      add(
+        'hidden-driver',
+        'critical',
+        name,
+        `${name} exists in memory (found by ${driver.foundBy.join(', ')}) but is not in the \\Driver or \\FileSystem object directory.`,
+        {
+          driver: driver.id,
+          addresses: [driver.objectVa],
+          detail: `found by ${driver.foundBy.join(', ')}`,
+        },
+      );
+    }
+    const builtin = driver.flagNames.includes('DRVO_BUILTIN_DRIVER');
+    if (!builtin && driver.start !== '0x0' && driver.module === null) {
+      add(
+        'orphan-driver',
+        'high',
+        name,
+        `The image range of ${name} (${driver.start}, ${driver.size} bytes) matches no loaded module, listed or scanned.`,
+        {
+          driver: driver.id,
+          addresses: [driver.start],
+        },
+      );
+    }
+    if (hostile(driver.name ?? '') || hostile(driver.objectName ?? '')) {
+      add(
+        'suspicious-name',
+        'medium',
+        name,
+        `The name of the driver object at ${driver.objectVa} contains markup or control characters, which no legitimate driver uses.`,
+        {
+          driver: driver.id,
+          detail: JSON.stringify(driver.name ?? driver.objectName),
+        },
+      );
+    }
+  }
+
+  for (const module of inputs.modules) {
+    if (module.unlinked) {
+      add(
+        'unlinked-module',
+        'high',
+        module.name,
+        `The loader entry of ${module.name} was found in pool memory but is not on PsLoadedModuleList: it was unlinked to hide the module.`,
+        {
+          modules: [module.name],
+          addresses: [module.base, ...(module.ldrEntry ? [module.ldrEntry] : [])],
+          detail: module.path ?? undefined,
+        },
+      );
+    }
+  }
+
+  // Filters attached to another driver's stack by a suspicious driver (hidden, unbacked, loaded
+  // from outside the system folders, or the destination of hooks).
+  const devicesById = new Map(inputs.devices.map((d) => [d.id, d]));
+  const suspiciousOwner = (driver: Driver | undefined): string | null => {
+    if (!driver) return 'an unknown driver';
+    if (inputs.directoryWalked && !driver.foundBy.includes('directory')) return 'a hidden driver';
+    if (driver.module === null && !driver.flagNames.includes('DRVO_BUILTIN_DRIVER'))
+      return 'a driver with no loaded image';
+    const module = inputs.modules.find((m) => m.name === driver.module);
+    if (module?.path && !SYSTEM_PATH.test(module.path)) return `a driver loaded from ${module.path}`;
+    if (driver.module && hookDestinations.has(driver.module))
+      return "a driver that other drivers' hooks point into";
+    return null;
+  };
+  const reported = new Set<string>();
+  for (const device of inputs.devices) {
+    if (!device.attachedTo) continue;
+    const below = devicesById.get(device.attachedTo);
+    if (!below || below.driver === device.driver) continue;
+    const reason = suspiciousOwner(driversById.get(device.driver));
+    if (!reason) continue;
+    // Name the stack by its nearest named device below the filter.
+    let named: Device | undefined = below;
+    for (let guard = 0; named && !named.name && guard < 64; guard++)
+      named = named.attachedTo ? devicesById.get(named.attachedTo) : undefined;
+    const subject = named?.name ?? below.id;
+    if (reported.has(subject)) continue;
+    reported.add(subject);
+    const owner = driversById.get(device.driver);
+    add(
+      'foreign-filter',
+      'high',
+      subject,
+      `A device of ${owner ? displayName(owner) : device.driver} (${reason}) is attached on top of ${subject}: every request to it passes through that driver first.`,
+      {
+        device: device.id,
+        driver: device.driver,
+        addresses: [device.objectVa],
+      },
+    );
+  }
+
+  for (const driver of inputs.drivers.filter((d) => d.state === 'freed')) {
+    add(
+      'stale-driver',
+      'info',
+      displayName(driver),
+      `A driver object of ${displayName(driver)} remains in a freed pool block: the driver was loaded and unloaded.`,
+      {
+        driver: driver.id,
+        addresses: [driver.objectVa],
+      },
+    );
+  }
+
+  findings.sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      a.kind.localeCompare(b.kind) ||
+      a.subject.localeCompare(b.subject),
+  );
+  findings.forEach((finding, i) => (finding.id = `F${String(i + 1).padStart(3, '0')}`));
+  return findings;
+}
+
+function handlerEvidence(h: Handler): {
+  name: string;
+  address: string;
+  module: string | null;
+  verdict: Handler['verdict'];
+} {
+  return { name: h.name, address: h.address, module: h.module, verdict: h.verdict };
+}

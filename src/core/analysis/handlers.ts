@@ -1,0 +1,90 @@
+// One verdict per handler address (spec §4.5): own image, the kernel's default routine, the
+// kernel, an expected port/class/framework module, another module, no module, or a routine
+// whose first instructions jump out of its module.
+
+import type { HandlerVerdict } from '../../common/findings';
+import type { Handler } from '../../common/model';
+import type { KernelMemory } from '../kernel/memory';
+import { disassemble, firstTransfer } from './inline';
+import { ModuleSet, type KnownModule } from './module-set';
+
+export interface HandlerJudge {
+  judge(
+    address: bigint,
+    own: KnownModule | null,
+    index: number,
+    name: string,
+    withDisassembly: boolean,
+  ): Handler;
+}
+
+const hex = (value: bigint) => `0x${value.toString(16)}`;
+
+export function createHandlerJudge(
+  memory: KernelMemory,
+  modules: ModuleSet,
+  defaultHandler: bigint | null,
+  symbolAt: (address: bigint) => string | null,
+): HandlerJudge {
+  const bitness = memory.pointerSize === 8 ? 64 : 32;
+  const inlineCache = new Map<bigint, Handler['target'] | null>();
+
+  const baseVerdict = (
+    address: bigint,
+    owner: KnownModule | null,
+    own: KnownModule | null,
+  ): HandlerVerdict => {
+    if (!owner) return 'no-module';
+    if (own && owner.base === own.base) return 'own-image';
+    if (defaultHandler !== null && address === defaultHandler) return 'kernel-default';
+    if (ModuleSet.isKernel(owner)) return 'kernel';
+    if (ModuleSet.isDelegate(owner)) return 'delegated';
+    return 'other-module';
+  };
+
+  const inline = (address: bigint, owner: KnownModule): Handler['target'] | null => {
+    const transfer = firstTransfer(memory, address, bitness);
+    if (!transfer) return null;
+    const destination = modules.owner(transfer.target);
+    if (destination && destination.base === owner.base) return null;
+    // Calls to other modules are ordinary code (imports); a call into no module is not.
+    if (transfer.kind === 'call' && destination) return null;
+    return { address: hex(transfer.target), module: destination?.name ?? null };
+  };
+
+  return {
+    judge(address, own, index, name, withDisassembly) {
+      const owner = modules.owner(address);
+      let verdict = baseVerdict(address, owner, own);
+      let target: Handler['target'] | null = null;
+      if (owner && verdict !== 'other-module') {
+        target = inlineCache.get(address) ?? null;
+        if (!inlineCache.has(address)) {
+          target = inline(address, owner);
+          inlineCache.set(address, target);
+        }
+        if (target) verdict = 'inline-patched';
+      }
+      const handler: Handler = {
+        index,
+        name,
+        address: hex(address),
+        module: owner?.name ?? null,
+        offset: owner ? hex(address - owner.base) : null,
+        symbol: symbolAt(address),
+        verdict,
+      };
+      if (target) handler.target = target;
+      if (
+        withDisassembly ||
+        verdict === 'inline-patched' ||
+        verdict === 'no-module' ||
+        verdict === 'other-module'
+      ) {
+        const code = disassemble(memory, address, bitness);
+        if (code) handler.disassembly = code;
+      }
+      return handler;
+    },
+  };
+}

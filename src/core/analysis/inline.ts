@@ -1,0 +1,111 @@
+// Where the first instructions of a routine send control (spec §4.5 item 6): JMP rel, JMP [mem],
+// MOV reg,imm + JMP reg, PUSH imm + RET, and short-jump chains (hot-patch hooks), decoded with
+// iced-x86. A CALL counts only when it goes nowhere known: calls to imports are normal code.
+
+import { decode, type DecodedInstruction } from '../kernel/disasm';
+import type { KernelMemory } from '../kernel/memory';
+
+export interface ControlTransfer {
+  target: bigint;
+  /** The instructions followed, as text. */
+  via: string[];
+  kind: 'jump' | 'call';
+}
+
+const LOOK_INSTRUCTIONS = 4;
+
+export function readRoutine(memory: KernelMemory, address: bigint, length = 32): Uint8Array | null {
+  const full = memory.virtual.readPartial(address, length);
+  return full.bytes.length > 0 ? full.bytes : null;
+}
+
+/** The first control transfer out of the routine's opening instructions, following short jumps. */
+export function firstTransfer(
+  memory: KernelMemory,
+  address: bigint,
+  bitness: 32 | 64,
+): ControlTransfer | null {
+  let at = address;
+  const via: string[] = [];
+  for (let hop = 0; hop < 3; hop++) {
+    const bytes = readRoutine(memory, at);
+    if (!bytes) return null;
+    const instructions = decode(bytes, at, bitness, LOOK_INSTRUCTIONS);
+    const transfer = transferIn(memory, instructions, bitness);
+    if (!transfer) return null;
+    via.push(...transfer.via);
+    if (transfer.shortHop) {
+      at = transfer.target;
+      continue;
+    }
+    return { target: transfer.target, via, kind: transfer.kind };
+  }
+  return null;
+}
+
+function transferIn(
+  memory: KernelMemory,
+  instructions: DecodedInstruction[],
+  bitness: 32 | 64,
+): { target: bigint; via: string[]; kind: 'jump' | 'call'; shortHop: boolean } | null {
+  for (let i = 0; i < instructions.length; i++) {
+    const instruction = instructions[i]!;
+    const next = instructions[i + 1];
+    if (instruction.flow === 'branch' && instruction.branchTarget !== null) {
+      return {
+        target: instruction.branchTarget,
+        via: [instruction.text],
+        kind: 'jump',
+        shortHop: instruction.length === 2,
+      };
+    }
+    if (instruction.flow === 'indirect-branch' && instruction.memoryAddress !== null) {
+      const pointer = memory.ptr(instruction.memoryAddress);
+      if (pointer === null) return null;
+      return { target: pointer, via: [instruction.text], kind: 'jump', shortHop: false };
+    }
+    if (
+      instruction.isMovImmediate &&
+      instruction.immediate !== null &&
+      next &&
+      (next.flow === 'indirect-branch' || next.flow === 'indirect-call') &&
+      next.register === instruction.register
+    ) {
+      return {
+        target: instruction.immediate,
+        via: [instruction.text, next.text],
+        kind: next.flow === 'indirect-branch' ? 'jump' : 'call',
+        shortHop: false,
+      };
+    }
+    if (instruction.isPush && instruction.immediate !== null && next?.flow === 'return') {
+      const target =
+        bitness === 64 ? BigInt.asUintN(64, BigInt.asIntN(32, instruction.immediate)) : instruction.immediate;
+      return { target, via: [instruction.text, next.text], kind: 'jump', shortHop: false };
+    }
+    if (instruction.flow === 'call' && instruction.branchTarget !== null) {
+      return { target: instruction.branchTarget, via: [instruction.text], kind: 'call', shortHop: false };
+    }
+    if (instruction.flow === 'return' || instruction.flow === 'conditional') return null;
+  }
+  return null;
+}
+
+/** "address  mnemonic operands" lines and the hex of the bytes at the routine (for evidence and the UI). */
+export function disassemble(
+  memory: KernelMemory,
+  address: bigint,
+  bitness: 32 | 64,
+  count = 6,
+): { bytes: string; instructions: string[] } | null {
+  const bytes = readRoutine(memory, address, 48);
+  if (!bytes) return null;
+  const instructions = decode(bytes, address, bitness, count);
+  const used = instructions.reduce((n, i) => n + i.length, 0);
+  return {
+    bytes: Buffer.from(bytes.subarray(0, Math.min(32, Math.max(used, 16)))).toString('hex'),
+    instructions: instructions.map(
+      (i) => `${i.ip.toString(16).padStart(bitness === 64 ? 16 : 8, '0')}  ${i.text}`,
+    ),
+  };
+}

@@ -1,0 +1,155 @@
+// `analyze` against the builder's ground truth: drivers, devices, stacks, modules, links, every
+// handler's owner and verdict, and findings equal to the planted anomalies — for every shared
+// ISF build and x86 profile, clean and infected, and every container format.
+
+import { describe, expect, test } from 'vitest';
+import { X86_PROFILES, type BuildImageOptions, type Truth } from '../../../src/builder/index';
+import type { AnalysisResult } from '../../../src/common/model';
+import { analyzeImage } from '../../../src/core/analyze';
+import { SHARED, cachedImage, isfFiles } from '../../support/images';
+
+const SIZE = 64 * 1024 * 1024;
+const norm = (hex: string | null) => (hex === null ? null : BigInt(hex));
+
+export function expectAnalysisMatchesTruth(result: AnalysisResult, truth: Truth): void {
+  // Drivers: live ones exactly, freed ones exactly.
+  const live = result.drivers.filter((d) => d.state === 'live');
+  expect(live.map((d) => d.objectVa).sort()).toEqual(truth.drivers.map((d) => d.objectVa).sort());
+  expect(
+    result.drivers
+      .filter((d) => d.state === 'freed')
+      .map((d) => d.objectVa)
+      .sort(),
+  ).toEqual(truth.staleDrivers.map((d) => d.objectVa).sort());
+  const drivers = new Map(live.map((d) => [d.objectVa, d]));
+  for (const t of truth.drivers) {
+    const d = drivers.get(t.objectVa)!;
+    // Both the DriverName buffer and the object name can be paged out; then the name is unknown.
+    if (t.nameResident || t.objectNameResident) expect(d.name, t.objectVa).toBe(t.name);
+    else expect(d.name ?? d.nameStatus, t.objectVa).toMatch(/paged out|unreadable/);
+    expect(norm(d.start), t.name).toBe(norm(t.start));
+    expect(d.size, t.name).toBe(t.size);
+    expect(d.module, t.name).toBe(t.module);
+    expect(d.foundBy.includes('directory'), `${t.name} in its directory`).toBe(!t.hidden);
+    expect(d.foundBy, t.name).toContain('pool-scan');
+    expect(d.devices.sort(), t.name).toEqual(t.devices.map((x) => x.objectVa).sort());
+    if (t.objectNameResident) expect(d.objectName, t.name).toBe(t.objectName);
+  }
+  // Devices, their names, types and stacks.
+  const devices = new Map(result.devices.map((d) => [d.objectVa, d]));
+  const truthDevices = truth.drivers.flatMap((d) => d.devices);
+  expect([...devices.keys()].sort()).toEqual(truthDevices.map((d) => d.objectVa).sort());
+  for (const t of truthDevices) {
+    const d = devices.get(t.objectVa)!;
+    expect(d.type, t.objectVa).toBe(t.type);
+    expect(d.attachedDevice, `${t.name} attached device`).toBe(t.attachedDevice);
+    expect(d.attachedTo, `${t.name} attached to`).toBe(t.attachedTo);
+    expect(d.driver).toBe(truth.drivers.find((x) => x.name === t.driver)!.objectVa);
+    if (t.nameResident && d.nameStatus === null) expect(d.name, t.objectVa).toBe(t.name);
+    else if (t.nameResident)
+      expect(t.name!.endsWith(`\\${d.name}`), `${t.name} vs ${d.name} (${d.nameStatus})`).toBe(true);
+  }
+  // Modules, listed and unlinked.
+  expect(result.modules.map((m) => `${m.base} ${m.name} ${m.unlinked}`).sort()).toEqual(
+    truth.modules.map((m) => `${m.base} ${m.name} ${m.unlinked}`).sort(),
+  );
+  // Symbolic links whose names are readable.
+  const links = new Map(result.links.map((l) => [l.name, l.target]));
+  for (const t of truth.links.filter((l) => l.nameResident)) expect(links.get(t.name), t.name).toBe(t.target);
+  // Every IRP, FastIo and callback handler: address, owner, verdict.
+  const handler = (list: 'irp' | 'fastIo' | 'callbacks', driver: string, name: string) =>
+    drivers.get(driver)?.[list].find((h) => h.name === name);
+  const byName = new Map(truth.drivers.map((d) => [d.name, d.objectVa]));
+  for (const [list, entries] of [
+    ['irp', truth.irp],
+    ['fastIo', truth.fastIo],
+    ['callbacks', truth.callbacks],
+  ] as const) {
+    for (const t of entries) {
+      const h = handler(list, byName.get(t.driver)!, t.name);
+      expect(h, `${t.driver} ${t.name}`).toBeDefined();
+      expect([h!.address, h!.module, h!.verdict], `${t.driver} ${t.name}`).toEqual([
+        t.handler,
+        t.owner,
+        t.verdict,
+      ]);
+    }
+    const counted = live.reduce((n, d) => n + d[list].length, 0);
+    expect(counted, list).toBe(entries.length);
+  }
+  // Findings: exactly the planted anomalies.
+  const found = result.findings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort();
+  const planted = truth.findings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort();
+  expect(found).toEqual(planted);
+}
+
+const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
+  ...isfFiles(),
+  ...X86_PROFILES.map((profile) => ({ label: profile, profile })),
+];
+
+describe.each(layouts)('analyze $label', ({ isf, profile }) => {
+  test.each(['clean', 'infected'] as const)('%s raw image', async (scenario) => {
+    const { image, truth } = cachedImage({
+      isf,
+      profile,
+      format: 'raw',
+      scenario,
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const result = await analyzeImage(image);
+    expect(result.image.warnings).toEqual([]);
+    expectAnalysisMatchesTruth(result, truth);
+    if (scenario === 'clean') expect(result.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+  });
+});
+
+describe.each([
+  { label: 'x64 19041', isf: isfFiles().find((f) => f.isf.includes('1C9875F7'))!.isf, profile: undefined },
+  { label: 'x86 Win7 PAE', isf: undefined, profile: 'win7-sp1-x86-pae' },
+])('analyze every container of $label', ({ isf, profile }) => {
+  test.each(['dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const)('%s', async (format) => {
+    const { image, truth } = cachedImage({
+      isf,
+      profile,
+      format,
+      scenario: 'infected',
+      size: SIZE,
+      seed: 32,
+      fill: 'random',
+    });
+    expectAnalysisMatchesTruth(await analyzeImage(image), truth);
+  });
+});
+
+test('with --symbols the result is the same and names the ISF used', async () => {
+  const isf = isfFiles().find((f) => f.isf.includes('C2EADB24'))!.isf;
+  const { image, truth } = cachedImage({
+    isf,
+    format: 'raw',
+    scenario: 'infected',
+    size: SIZE,
+    seed: 31,
+    fill: 'random',
+  });
+  const result = await analyzeImage(image, { symbols: `${SHARED}/isf` });
+  expect(result.image.profile?.source).toBe('isf');
+  expect(result.image.profile?.path).toContain('C2EADB24A615E9472CE47C8ADD31F130-1.json.xz');
+  expectAnalysisMatchesTruth(result, truth);
+});
+
+test('the same image gives byte-identical JSON', async () => {
+  const { image } = cachedImage({
+    profile: 'xp-sp3-x86',
+    format: 'raw',
+    scenario: 'infected',
+    size: SIZE,
+    seed: 31,
+    fill: 'random',
+  });
+  const strip = (r: AnalysisResult) =>
+    JSON.stringify({ ...r, image: { ...r.image, timings: [] }, stats: { ...r.stats, timings: [] } });
+  expect(strip(await analyzeImage(image))).toBe(strip(await analyzeImage(image)));
+});
