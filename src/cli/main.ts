@@ -1,12 +1,25 @@
 // irpscope: the command line of the workbench's engine.
 //   irpscope info <image> [--json] [--symbols DIR]
+//   irpscope analyze <image> [--json | --table NAME] [--csv DIR] [--symbols DIR]
 
-import { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import type { Progress } from '../common/model';
+import { analyzeImage } from '../core/analyze';
 import { imageInfo } from '../core/info';
 import { ImageError } from '../core/image';
+import { csvText, csvTables } from '../core/report';
+import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { renderInfo } from './render-info';
 
 const EXIT_UNSUPPORTED = 2;
+
+// Output piped into a program that stops reading early (head, less) is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 function fail(error: unknown): never {
   if (error instanceof ImageError) {
@@ -35,5 +48,46 @@ program
       fail(error);
     }
   });
+
+program
+  .command('analyze')
+  .description('recover drivers, devices, IRP handlers and modules, judge every handler, and list findings')
+  .argument('<image>', 'memory image')
+  .option('--json', 'print the versioned JSON document (schema irpscope-analysis/1)')
+  .addOption(new Option('--table <name>', 'print one table').choices([...TABLES]))
+  .option('--csv <dir>', 'write every table as a CSV file into <dir>')
+  .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
+  .action(
+    async (image: string, options: { json?: boolean; table?: TableName; csv?: string; symbols?: string }) => {
+      try {
+        const result = await analyzeImage(image, {
+          symbols: options.symbols,
+          onProgress: progressReporter(),
+        });
+        if (options.csv) {
+          mkdirSync(options.csv, { recursive: true });
+          for (const table of csvTables(result))
+            writeFileSync(join(options.csv, `${table.name}.csv`), csvText(table));
+        }
+        if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+        else if (options.table) process.stdout.write(renderTable(tableOf(result, options.table)));
+        else if (!options.csv) process.stdout.write(renderSummary(result));
+      } catch (error) {
+        fail(error);
+      }
+    },
+  );
+
+/** Progress on stderr, only for a terminal (never into piped or JSON output). */
+function progressReporter(): ((progress: Progress) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  let last = '';
+  return (progress) => {
+    const text = `${progress.stage} ${Math.round(progress.fraction * 100)}%`;
+    if (text === last) return;
+    last = text;
+    process.stderr.write(`\r\x1b[K${text}${progress.stage === 'done' ? '\r\x1b[K' : ''}`);
+  };
+}
 
 await program.parseAsync();

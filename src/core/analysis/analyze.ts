@@ -81,12 +81,21 @@ export async function analyzeKernel(
       timings.push({ stage: name, ms: Math.round(performance.now() - started) });
     }
   };
+  // Without a kernel address space only what the container lists can be shown (a triage dump's modules).
   const empty = (): AnalysisResult => ({
     schema: ANALYSIS_SCHEMA,
     image: context.info,
     drivers: [],
     devices: [],
-    modules: [],
+    modules: (context.space.triage?.modules ?? []).map((m) => ({
+      name: m.name,
+      path: m.path,
+      base: hex(m.base),
+      size: m.size,
+      ldrEntry: null,
+      foundBy: ['module-list' as const],
+      unlinked: false,
+    })),
     links: [],
     findings: [],
     stats: { bytesScanned: 0, poolHits: 0, workers: 0, timings },
@@ -103,6 +112,7 @@ export async function analyzeKernel(
   await stage('directory walk', 0.02, () => {
     const root = objects?.rootDirectory?.value;
     if (root === undefined) return;
+    warnings.push(...listDirectory(memory, profile, types, root).problems.map((p) => `\\: ${p}`));
     for (const directory of ['\\Driver', '\\FileSystem']) {
       const va = lookupDirectory(memory, profile, types, root, directory);
       if (va === null) {
@@ -257,6 +267,10 @@ export async function analyzeKernel(
       if (!drivers.has(object.driverObject) && memory.isKernelAddress(object.driverObject)) {
         const driver = addDriver(object.driverObject, 'device-walk', null, false);
         if (driver) walkChain(driver);
+        else
+          warnings.push(
+            `device ${hex(va)} names a driver object at ${hex(object.driverObject)} that cannot be read as one`,
+          );
       }
     }
     for (const driver of drivers.values()) {

@@ -1,0 +1,52 @@
+// `irpscope analyze` as text: a summary with the findings, or one table.
+
+import type { AnalysisResult } from '../common/model';
+import { csvTables, visibleText } from '../core/report';
+import type { CsvTable } from '../core/report/csv';
+
+export const TABLES = ['drivers', 'devices', 'irp', 'modules', 'findings', 'links'] as const;
+export type TableName = (typeof TABLES)[number];
+
+export function tableOf(result: AnalysisResult, name: TableName): CsvTable {
+  const table = csvTables(result).find((t) => t.name === name);
+  if (!table) throw new Error(`no table ${name}`);
+  return table;
+}
+
+/** An aligned text table; image strings shown with control characters made visible. */
+export function renderTable(table: CsvTable, maxWidth = 60): string {
+  const cell = (value: unknown) => {
+    const text = value === null || value === undefined ? '' : visibleText(String(value));
+    return text.length > maxWidth ? `${text.slice(0, maxWidth - 1)}…` : text;
+  };
+  const rows = [table.header, ...table.rows.map((row) => row.map(cell))];
+  const widths = table.header.map((_, i) => Math.max(...rows.map((r) => String(r[i] ?? '').length)));
+  const line = (row: unknown[]) =>
+    row
+      .map((c, i) => String(c ?? '').padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return `${[line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n')}\n`;
+}
+
+export function renderSummary(result: AnalysisResult): string {
+  const info = result.image;
+  const live = result.drivers.filter((d) => d.state === 'live');
+  const lines = [
+    `${info.path}: ${info.format.description}`,
+    `${info.build?.value.name ?? 'unknown Windows'} (build ${info.build?.value.number ?? '?'}) ${info.arch ?? ''}${info.paging === 'pae' ? ' PAE' : ''}, kernel at ${info.kernelBase?.value ?? '?'}, layouts: ${info.profile ? `${info.profile.source} ${info.profile.name}` : 'none'}`,
+    `${live.length} drivers (${result.drivers.length - live.length} freed), ${result.devices.length} devices, ${result.modules.length} modules (${result.modules.filter((m) => m.unlinked).length} unlinked), ${result.links.length} symbolic links`,
+    `${result.stats.poolHits} pool hits in ${(result.stats.bytesScanned / 2 ** 20).toFixed(0)} MiB scanned on ${result.stats.workers} worker${result.stats.workers === 1 ? '' : 's'}`,
+    '',
+  ];
+  if (result.findings.length === 0) lines.push('No findings.');
+  else lines.push(`Findings (${result.findings.length}):`);
+  for (const finding of result.findings) {
+    lines.push(
+      `  ${finding.severity.toUpperCase().padEnd(8)} ${finding.kind.padEnd(16)} ${visibleText(finding.subject)}`,
+    );
+    lines.push(`           ${visibleText(finding.explanation)}`);
+  }
+  for (const warning of info.warnings) lines.push(`warning: ${visibleText(warning)}`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,166 @@
+// Hostile images: a builder image with bytes changed the way a rootkit or a corrupted capture
+// would change them. Each must give a partial result with reasons, promptly — never a hang or a crash.
+
+import { copyFileSync, mkdtempSync, openSync, closeSync, writeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { Truth } from '../../../src/builder/index';
+import { analyzeImage } from '../../../src/core/analyze';
+import { RawImage, VirtualReader } from '../../support/raw-reader';
+import { cachedImage, isfFiles } from '../../support/images';
+
+const work = mkdtempSync(join(tmpdir(), 'irpscope-hostile-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const cases = [
+  {
+    label: 'x64 19041',
+    isf: isfFiles().find((f) => f.isf.includes('1C9875F7'))!.isf,
+    profile: undefined,
+    ptr: 8,
+  },
+  { label: 'x86 XP PAE', isf: undefined, profile: 'xp-sp3-x86', ptr: 4 },
+] as const;
+
+/** x64 / x86 offsets from the spec (§1.2, §1.6, §1.10, §1.12). */
+const O = {
+  8: { driverName: 0x38, nextDevice: 0x10, attachedDevice: 0x18, chainLink: 0 },
+  4: { driverName: 0x1c, nextDevice: 0x0c, attachedDevice: 0x10, chainLink: 0 },
+};
+
+interface Patch {
+  va: bigint;
+  bytes: Buffer;
+}
+
+function pointer(value: bigint, size: 4 | 8): Buffer {
+  const out = Buffer.alloc(size);
+  if (size === 8) out.writeBigUInt64LE(value);
+  else out.writeUInt32LE(Number(value & 0xffffffffn));
+  return out;
+}
+
+/** A copy of the image with the patches written at their physical addresses. */
+function patched(
+  image: string,
+  truth: Truth,
+  name: string,
+  makePatches: (v: VirtualReader) => Patch[],
+): string {
+  const path = join(work, `${name}.raw`);
+  copyFileSync(image, path);
+  const raw = new RawImage(path);
+  const reader = new VirtualReader(raw, truth.paging, Number(BigInt(truth.dtb)));
+  const patches = makePatches(reader);
+  raw.close();
+  const fd = openSync(path, 'r+');
+  for (const patch of patches) {
+    const pa = reader.pa(patch.va);
+    if (pa === null) throw new Error(`cannot patch unmapped ${patch.va.toString(16)}`);
+    writeSync(fd, patch.bytes, 0, patch.bytes.length, pa);
+  }
+  closeSync(fd);
+  return path;
+}
+
+describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
+  const { image, truth } = cachedImage({
+    isf,
+    profile,
+    format: 'raw',
+    scenario: 'infected',
+    size: 64 * 1024 * 1024,
+    seed: 41,
+    fill: 'zero',
+  });
+  const o = O[ptr];
+  const big = (hex: string) => BigInt(hex);
+  const withDevices = truth.drivers.filter((d) => d.devices.length >= 3);
+
+  test('a NextDevice chain that loops back', async () => {
+    const driver = withDevices[0]!;
+    const first = big(driver.devices[driver.devices.length - 1]!.objectVa);
+    const last = big(driver.devices[0]!.objectVa);
+    const path = patched(image, truth, 'next-loop', () => [
+      { va: last + BigInt(o.nextDevice), bytes: pointer(first, ptr) },
+    ]);
+    const result = await analyzeImage(path);
+    const found = result.drivers.find((d) => d.objectVa === driver.objectVa)!;
+    expect(found.devices.length).toBe(driver.devices.length);
+    expect(result.drivers.length).toBeGreaterThan(truth.drivers.length * 0.9);
+  });
+
+  test('a device stack whose AttachedDevice pointers form a cycle', async () => {
+    const [a, b] = withDevices[1]!.devices;
+    const path = patched(image, truth, 'stack-loop', () => [
+      { va: big(a!.objectVa) + BigInt(o.attachedDevice), bytes: pointer(big(b!.objectVa), ptr) },
+      { va: big(b!.objectVa) + BigInt(o.attachedDevice), bytes: pointer(big(a!.objectVa), ptr) },
+    ]);
+    const result = await analyzeImage(path);
+    const device = result.devices.find((d) => d.objectVa === a!.objectVa)!;
+    expect(device.stack.length).toBeLessThanOrEqual(64);
+    expect(result.devices.length).toBeGreaterThan(300);
+  });
+
+  test('PsLoadedModuleList with an entry pointing to itself', async () => {
+    const module = truth.modules[5]!;
+    const entry = big(module.ldrEntry);
+    const path = patched(image, truth, 'list-loop', () => [{ va: entry, bytes: pointer(entry, ptr) }]);
+    const result = await analyzeImage(path);
+    expect(result.image.warnings.join('\n')).toMatch(/PsLoadedModuleList loops/);
+    // The pool scan still finds every module; the ones cut off the list now look unlinked.
+    expect(result.modules.length).toBe(truth.modules.length);
+  });
+
+  test('an object directory bucket whose chain loops', async () => {
+    const path = patched(image, truth, 'dir-loop', (v) => {
+      const root = big(truth.objectRootDirectory);
+      for (let bucket = 0; bucket < 37; bucket++) {
+        const head = v.ptr(root + BigInt(bucket * ptr))!;
+        if (head !== 0n) return [{ va: head + BigInt(o.chainLink), bytes: pointer(head, ptr) }];
+      }
+      return [];
+    });
+    const result = await analyzeImage(path);
+    expect(result.image.warnings.join('\n')).toMatch(/loop/);
+    expect(result.drivers.filter((d) => d.state === 'live').length).toBeGreaterThanOrEqual(
+      truth.drivers.length * 0.5,
+    );
+  });
+
+  test('DriverName with Length 0xFFFF, and one pointing into user space', async () => {
+    const [a, b] = truth.drivers.filter((d) => !d.hidden && d.objectNameResident);
+    const path = patched(image, truth, 'bad-names', () => [
+      { va: big(a!.objectVa) + BigInt(o.driverName), bytes: Buffer.from([0xff, 0xff, 0xff, 0xff]) },
+      { va: big(b!.objectVa) + BigInt(o.driverName + (ptr === 8 ? 8 : 4)), bytes: pointer(0x10000n, ptr) },
+    ]);
+    const result = await analyzeImage(path);
+    for (const t of [a!, b!]) {
+      const driver = result.drivers.find((d) => d.objectVa === t.objectVa)!;
+      expect(driver.nameStatus).toMatch(/invalid/);
+      expect(driver.name).toBe(t.name); // rebuilt from its directory and object name
+    }
+  });
+
+  test('a device whose DriverObject overlaps into an unmapped page', async () => {
+    const device = withDevices[2]!.devices[0]!;
+    const path = patched(image, truth, 'cross-page', (v) => {
+      // A page followed by an unmapped one, in kernel space.
+      for (let va = big(truth.kernelBase) - 0x400000n; va < big(truth.kernelBase); va += 0x1000n) {
+        if (v.pa(va) !== null && v.pa(va + 0x1000n) === null)
+          return [{ va: big(device.objectVa) + 8n, bytes: pointer(va + 0xff0n, ptr) }];
+      }
+      for (const module of truth.modules) {
+        const end = big(module.base) + BigInt(module.size);
+        if (v.pa(end - 0x1000n) !== null && v.pa(end) === null)
+          return [{ va: big(device.objectVa) + 8n, bytes: pointer(end - 0x10n, ptr) }];
+      }
+      throw new Error('no page next to an unmapped one');
+    });
+    const result = await analyzeImage(path);
+    expect(result.devices.find((d) => d.objectVa === device.objectVa)).toBeDefined();
+    expect(result.image.warnings.join('\n')).toMatch(/cannot be read as one/);
+    expect(result.drivers.length).toBeGreaterThan(truth.drivers.length * 0.9);
+  });
+});
