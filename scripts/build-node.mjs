@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 await build({
   entryPoints: {
     cli: 'src/cli/main.ts',
+    'scan-worker': 'src/core/scan/scan-worker.ts',
   },
   outdir: 'out/node',
   bundle: true,

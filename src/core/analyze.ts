@@ -3,9 +3,11 @@
 
 import { statSync } from 'node:fs';
 import type { AnalysisResult, Progress } from '../common/model';
-import { analyzeKernel } from './analysis/analyze';
-import { openKernel } from './info';
-import type { KernelContext } from './kernel/discover';
+import { analyzeKernel, startPoolScan } from './analysis/analyze';
+import { openImage } from './image';
+import { discoverKernel, type KernelContext } from './kernel/discover';
+import { findDtb } from './kernel/dtb';
+import type { ScanResult } from './scan/scan';
 
 export interface AnalyzeImageOptions {
   symbols?: string;
@@ -19,20 +21,41 @@ export function dataFileOf(context: KernelContext, path: string): string {
   return context.space.format.details.dataFile ?? path;
 }
 
+/**
+ * Opens, discovers and analyses. The pool scan needs only the physical layout and the pointer
+ * width, so it starts right after the DTB is known and runs on the other cores while the main
+ * thread finds the kernel.
+ */
 export async function analyzeImage(path: string, options: AnalyzeImageOptions = {}): Promise<AnalysisResult> {
   options.onProgress?.({ stage: 'opening', fraction: 0 });
-  const context = await openKernel(path, { symbols: options.symbols });
+  const space = openImage(path);
+  let scan: Promise<ScanResult> | undefined;
   try {
+    const dtbSearch = findDtb(space);
+    if (dtbSearch.found) {
+      const dataFile = space.format.details.dataFile ?? path;
+      scan = startPoolScan(space, dataFile, dtbSearch.found.mode === 'x64' ? 16 : 8, options);
+      scan.catch(() => undefined); // awaited (and reported) by the analysis
+    }
+    const context = await discoverKernel(space, {
+      path,
+      fileSize: statSync(path).size,
+      symbols: options.symbols,
+      dtbSearch,
+    });
+    context.info.bytesRead = space.bytesRead;
     const result = await analyzeKernel(context, {
       dataFile: dataFileOf(context, path),
       onProgress: options.onProgress,
       signal: options.signal,
       workers: options.workers,
+      scan,
     });
     options.onProgress?.({ stage: 'done', fraction: 1 });
     return result;
   } finally {
-    context.space.close();
+    await scan?.catch(() => undefined);
+    space.close();
   }
 }
 

@@ -31,7 +31,7 @@ import { listDirectory, lookupDirectory } from '../objects/directory';
 import { isPlausibleDriver, readDriverObject, type DriverObject } from '../objects/driver';
 import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../objects/modules';
 import { nameText, readObjectHeader, type ObjectHeader, type ObjectTypes } from '../objects/object-header';
-import { scanPool } from '../scan/scan';
+import { scanPool, type ScanResult } from '../scan/scan';
 import { buildFindings } from './findings';
 import { createHandlerJudge } from './handlers';
 import { ModuleSet, type KnownModule } from './module-set';
@@ -42,6 +42,29 @@ export interface AnalyzeOptions {
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
   workers?: number;
+  /** A pool scan the caller started early (it only needs the physical layout and the alignment). */
+  scan?: Promise<ScanResult>;
+}
+
+/** Starts the physical pool scan; progress is reported as the 'pool scan' stage. */
+export function startPoolScan(
+  space: KernelContext['space'],
+  dataFile: string,
+  alignment: 8 | 16,
+  options: Pick<AnalyzeOptions, 'onProgress' | 'signal' | 'workers'>,
+): Promise<ScanResult> {
+  return scanPool(space, {
+    dataFile,
+    alignment,
+    signal: options.signal,
+    workers: options.workers,
+    onProgress: (fraction) =>
+      options.onProgress?.({
+        stage: 'pool scan',
+        fraction: 0.05 + fraction * 0.75,
+        detail: `${Math.round(fraction * 100)}%`,
+      }),
+  });
 }
 
 const hex = (value: bigint | number) => `0x${value.toString(16)}`;
@@ -151,19 +174,10 @@ export async function analyzeKernel(
 
   // View 3: one pass over physical memory for pool tags.
   const alignment = profile.pool.alignment;
-  const scan = await stage('pool scan', 0.05, () =>
-    scanPool(context.space, {
-      dataFile: options.dataFile,
-      alignment,
-      signal: options.signal,
-      workers: options.workers,
-      onProgress: (fraction) =>
-        options.onProgress?.({
-          stage: 'pool scan',
-          fraction: 0.05 + fraction * 0.75,
-          detail: `${Math.round(fraction * 100)}%`,
-        }),
-    }),
+  const scan = await stage(
+    'pool scan',
+    0.05,
+    () => options.scan ?? startPoolScan(context.space, options.dataFile, alignment, options),
   );
   const vaOfPa = await stage('address map', 0.8, () =>
     reverseMap(context, new Set(scan.hits.map((h) => Math.floor(h.headerPa / 0x1000)))),

@@ -2,9 +2,16 @@
 // following the first instructions of dispatch routines (inline hooks, spec §4.5) and locating
 // globals referenced by kernel routines (ObGetObjectType, KdCopyDataBlock; spec §1.8.4, §3.5).
 
-import iced from 'iced-x86';
+import { createRequire } from 'node:module';
+import type * as Iced from 'iced-x86';
 
-const { Decoder, DecoderOptions, Formatter, FormatterSyntax, FlowControl, Mnemonic, OpKind, Register } = iced;
+// Loaded on first use: instantiating its WebAssembly costs ~0.1 s, which the CLI then spends
+// while the pool scan runs on the other cores rather than at start-up.
+let loaded: typeof Iced | null = null;
+function iced(): typeof Iced {
+  loaded ??= createRequire(import.meta.url)('iced-x86') as typeof Iced;
+  return loaded;
+}
 
 export interface DecodedInstruction {
   ip: bigint;
@@ -30,9 +37,10 @@ export interface DecodedInstruction {
   isBswap: boolean;
 }
 
-let formatter: InstanceType<typeof Formatter> | null = null;
+let formatter: Iced.Formatter | null = null;
 
 function flowOf(value: number): DecodedInstruction['flow'] {
+  const { FlowControl } = iced();
   switch (value) {
     case FlowControl.Next:
       return 'next';
@@ -55,6 +63,7 @@ function flowOf(value: number): DecodedInstruction['flow'] {
 
 /** Decodes up to `max` instructions from `bytes` at `ip`; stops at the first invalid one. */
 export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32): DecodedInstruction[] {
+  const { Decoder, DecoderOptions, Formatter, FormatterSyntax, Mnemonic, OpKind, Register } = iced();
   formatter ??= new Formatter(FormatterSyntax.Intel);
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
   decoder.ip = ip;

@@ -9,7 +9,7 @@ import type { PhysicalSpace } from '../image';
 import type { PagingMode } from '../paging';
 import { builtinProfile, findIsfForPdb, loadIsf, profileFromIsf, type LayoutProfile } from '../profile';
 import { walkModuleList } from '../objects/modules';
-import { findDtb, type FoundDtb } from './dtb';
+import { findDtb, type DtbSearch, type FoundDtb } from './dtb';
 import { findKdbg, type FoundKdbg } from './kdbg';
 import { findKernelBase } from './kernel-base';
 import { KernelMemory } from './memory';
@@ -22,6 +22,8 @@ export interface DiscoverOptions {
   fileSize: number;
   /** A Volatility 3 style symbol directory. */
   symbols?: string;
+  /** The DTB search, when the caller already ran it (to start the pool scan early). */
+  dtbSearch?: DtbSearch;
 }
 
 export interface KernelImageFacts {
@@ -97,7 +99,7 @@ export async function discoverKernel(space: PhysicalSpace, options: DiscoverOpti
   };
   if (!space.format.holdsPhysicalMemory) return finish();
 
-  const dtbSearch = stages.run('dtb', () => findDtb(space));
+  const dtbSearch = options.dtbSearch ?? stages.run('dtb', () => findDtb(space));
   if (!dtbSearch.found) {
     warnings.push(`no valid DTB found (${dtbSearch.tried.join('; ')})`);
     return finish();

@@ -90,8 +90,9 @@ function scanDataSections(memory: KernelMemory, pe: PeImage): bigint[] {
       const va = pe.base + BigInt(section.rva + offset);
       const bytes = memory.bytes(va, length);
       if (!bytes) continue;
-      for (let at = 0x10; at + 4 <= bytes.length; at += 4) {
-        if (u32(bytes, at) === KDBG_TAG) hits.push(va + BigInt(at - 0x10));
+      const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+      for (let at = buffer.indexOf('KDBG'); at >= 0; at = buffer.indexOf('KDBG', at + 1)) {
+        if (at >= 0x10 && at % 4 === 0) hits.push(va + BigInt(at - 0x10));
       }
     }
   }
@@ -116,8 +117,9 @@ function keysFromCode(
       const va = pe.base + BigInt(section.rva + offset);
       const read = memory.virtual.readPartial(va, length);
       const bytes = Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.length);
-      for (let at = bytes.indexOf(0x80); at >= 0 && at < bytes.length - 7; at = bytes.indexOf(0x80, at + 1)) {
-        if (bytes[at + 1] !== 0x3d || bytes[at + 6] !== 0) continue;
+      const cmp = Buffer.from([0x80, 0x3d]); // cmp byte [rip+disp32], imm8
+      for (let at = bytes.indexOf(cmp); at >= 0 && at < bytes.length - 7; at = bytes.indexOf(cmp, at + 1)) {
+        if (bytes[at + 6] !== 0) continue;
         const window = bytes.subarray(at, Math.min(at + 300, bytes.length));
         if (Buffer.from(window).indexOf(Buffer.from(sizeDword)) < 0) continue;
         const found = interpret(decode(window, va + BigInt(at), 64, 96));

@@ -28,15 +28,21 @@ export function isKernelImage(memory: KernelMemory, base: bigint): PeImage | nul
   return null;
 }
 
-/** Steps down from an address inside the kernel to its MZ header (MemProcFS' hint scan, ≤ 32 MiB). */
+/**
+ * Steps down from an address inside the kernel to its MZ header (MemProcFS' hint scan, ≤ 32 MiB):
+ * 2 MiB-aligned bases first (where KASLR loads the kernel), then every page (fixed mappings).
+ */
 function scanBack(memory: KernelMemory, inside: bigint): FoundKernel | null {
-  const start = inside & ~0xfffn;
-  for (let offset = 0n; offset <= 0x2000000n; offset += 0x1000n) {
-    const base = start - offset;
-    const head = memory.bytes(base, 2);
-    if (!head || head[0] !== 0x4d || head[1] !== 0x5a) continue;
-    const pe = isKernelImage(memory, base);
-    if (pe) return { base, pe, method: '' };
+  const limit = 0x2000000n;
+  for (const step of [0x200000n, 0x1000n]) {
+    const start = inside - (inside % step);
+    for (let offset = 0n; offset <= limit; offset += step) {
+      const base = start - offset;
+      const head = memory.bytes(base, 2);
+      if (!head || head[0] !== 0x4d || head[1] !== 0x5a) continue;
+      const pe = isKernelImage(memory, base);
+      if (pe) return { base, pe, method: '' };
+    }
   }
   return null;
 }

@@ -4,7 +4,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type { Segment } from './segments';
 import { findTags, type ScanTag, type TagHit } from './tags';
 
-export const SCAN_CHUNK = 4 * 1024 * 1024;
+export const SCAN_CHUNK = 1024 * 1024;
 
 export interface ScanShareOptions {
   path: string;

@@ -40,18 +40,28 @@ export function findTags(
   out: TagHit[],
 ): void {
   if (bytes.byteOffset % 4 !== 0 || pa % alignment !== 0) throw new Error('scan chunks must be aligned');
+  const values = tags.map((t) => t.value);
+  const lows = [...new Set(values.map((v) => v & 0xff))];
+  if (lows.length > 2) throw new Error('findTags: tags may start with at most two distinct bytes');
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
-  const step = alignment >>> 2;
-  const firstByte = new Uint8Array(256);
-  for (const t of tags) firstByte[t.value & 0xff] = 1;
-  for (let i = 1; i < words.length; i += step) {
-    const word = words[i]!;
-    if (firstByte[word & 0xff] === 0) continue;
-    for (const t of tags) {
-      if (t.value === word) {
-        out.push({ kind: t.kind, headerPa: pa + (i - 1) * 4 });
-        break;
-      }
-    }
+  const slots = candidateSlots(words, alignment >>> 2, lows[0] ?? -1, lows[1] ?? lows[0] ?? -1);
+  for (const i of slots) {
+    const tag = tags.find((t) => t.value === words[i]);
+    if (tag) out.push({ kind: tag.kind, headerPa: pa + (i - 1) * 4 });
   }
+}
+
+/**
+ * Indices of the u32 words at header-tag positions (1, 1 + step, …) whose low byte is `lowA` or
+ * `lowB`. This loop touches every header slot of the image, so it is kept tiny: only about one
+ * slot in 128 survives it.
+ */
+function candidateSlots(words: Uint32Array, step: number, lowA: number, lowB: number): number[] {
+  const slots: number[] = [];
+  const n = words.length;
+  for (let i = 1; i < n; i += step) {
+    const low = words[i]! & 0xff;
+    if (low === lowA || low === lowB) slots.push(i);
+  }
+  return slots;
 }

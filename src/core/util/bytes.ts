@@ -1,34 +1,41 @@
 // Little-endian readers over Uint8Array slices. Every reader is bounds-checked by the caller's
 // slice: reading past the end throws a RangeError rather than returning garbage.
 
-function view(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+// Byte arithmetic rather than a DataView per read: these run for every field the engine reads.
+
+function outOfRange(bytes: Uint8Array, offset: number, size: number): never {
+  throw new RangeError(`read of ${size} bytes at ${offset} past ${bytes.length}`);
 }
 
 export function u8(bytes: Uint8Array, offset: number): number {
   const value = bytes[offset];
-  if (value === undefined) throw new RangeError(`read of 1 byte at ${offset} past ${bytes.length}`);
+  if (value === undefined) outOfRange(bytes, offset, 1);
   return value;
 }
 
 export function u16(bytes: Uint8Array, offset: number): number {
-  return view(bytes).getUint16(offset, true);
+  if (offset < 0 || offset + 2 > bytes.length) outOfRange(bytes, offset, 2);
+  return bytes[offset]! | (bytes[offset + 1]! << 8);
 }
 
 export function i16(bytes: Uint8Array, offset: number): number {
-  return view(bytes).getInt16(offset, true);
+  return (u16(bytes, offset) << 16) >> 16;
 }
 
 export function u32(bytes: Uint8Array, offset: number): number {
-  return view(bytes).getUint32(offset, true);
+  if (offset < 0 || offset + 4 > bytes.length) outOfRange(bytes, offset, 4);
+  return (
+    (bytes[offset]! | (bytes[offset + 1]! << 8) | (bytes[offset + 2]! << 16) | (bytes[offset + 3]! << 24)) >>>
+    0
+  );
 }
 
 export function i32(bytes: Uint8Array, offset: number): number {
-  return view(bytes).getInt32(offset, true);
+  return u32(bytes, offset) | 0;
 }
 
 export function u64(bytes: Uint8Array, offset: number): bigint {
-  return view(bytes).getBigUint64(offset, true);
+  return (BigInt(u32(bytes, offset + 4)) << 32n) | BigInt(u32(bytes, offset));
 }
 
 /** A u64 that must fit a JavaScript number (file offsets, physical addresses, sizes). */
