@@ -4,10 +4,10 @@
 // with src/core, so the workbench can be developed and tested while the engine is being written.
 //
 // A `fake-engine.json` beside the image steers it for tests:
-//   { "busyMs": 200 }                    spin synchronously this long per stage (only terminate stops it)
+//   { "busyMs": 200, "heartbeat": "/tmp/f" }  spin this long per stage (only terminate stops it), log stages
 //   { "failAt": "devices", "failMode": "throw" | "exit" | "oom" }
 
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import iced from 'iced-x86';
 import type {
@@ -55,6 +55,8 @@ const SUSPICIOUS: ReadonlySet<HandlerVerdict> = new Set(['other-module', 'no-mod
 
 interface Steering {
   busyMs?: number;
+  /** A file each stage appends its name to, so a test can see the work stop. */
+  heartbeat?: string;
   failAt?: string;
   failMode?: 'throw' | 'exit' | 'oom';
 }
@@ -186,6 +188,7 @@ class FakeEngine implements EngineHandle {
   // --- steering for tests ---
 
   private steer(stage: string): void {
+    if (this.steering.heartbeat) appendFileSync(this.steering.heartbeat, `${stage}\n`);
     if (this.steering.busyMs) {
       const until = Date.now() + this.steering.busyMs;
       while (Date.now() < until) {

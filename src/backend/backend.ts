@@ -1,0 +1,352 @@
+// The workbench's API implemented on Node: sessions with one engine worker each, the demo case,
+// practice images, flow graphs, baseline comparisons, reports, the recent list and the folder
+// browser. The Electron main process and the web server both serve exactly this object.
+
+import { statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type {
+  ApiEvent,
+  AppInfo,
+  DiffResult,
+  DirectoryListing,
+  FlowGraph,
+  IrpscopeApi,
+  MemoryChunk,
+  MemoryRequest,
+  PracticeImageRequest,
+  ReportFile,
+  SessionRole,
+  SessionSummary,
+  StructureKind,
+  StructureView,
+  UserOperation,
+} from '../common/api';
+import { diffResults } from '../common/diff';
+import { USER_OPERATIONS, buildFlow } from '../common/flow';
+import type { AnalysisResult, Disassembly } from '../common/model';
+import { makeReport } from '../core/report/index';
+import { listDirectory } from './browse';
+import {
+  DEFAULT_DEMO,
+  type DemoSettings,
+  buildInWorker,
+  demoImages,
+  ensureImage,
+  practiceBuild,
+} from './images';
+import { RecentFiles } from './recent';
+import { Session } from './session';
+import {
+  RequestError,
+  optionalString,
+  requireHex,
+  requireInt,
+  requireObject,
+  requireOneOf,
+  requireString,
+} from './validate';
+
+export interface BackendOptions {
+  mode: AppInfo['mode'];
+  version: string;
+  dataDirectory: string;
+  symbolsDirectory?: string | null;
+  /** Module exporting openEngine; default IRPSCOPE_ENGINE_MODULE, else the engine bundled with the app. */
+  engineModule?: string | null;
+  workerMemoryMb?: number;
+  demo?: Partial<DemoSettings>;
+  /** Where the folder browser starts (default: the home folder). */
+  browseStart?: string;
+}
+
+const STRUCTURE_KINDS: readonly StructureKind[] = [
+  'DRIVER_OBJECT',
+  'DEVICE_OBJECT',
+  'DRIVER_EXTENSION',
+  'DEVOBJ_EXTENSION',
+  'FAST_IO_DISPATCH',
+  'OBJECT_HEADER',
+];
+const FORMATS = ['raw', 'dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const;
+const MAX_READ = 0x10000;
+
+export class Backend implements IrpscopeApi {
+  private readonly byId = new Map<string, Session>();
+  private readonly listeners = new Set<(event: ApiEvent) => void>();
+  private readonly recentFiles: RecentFiles;
+  private readonly engineModule: string | null;
+  private readonly demoSettings: DemoSettings;
+  private readonly diffCache = new Map<string, DiffResult>();
+  private nextId = 1;
+
+  constructor(private readonly options: BackendOptions) {
+    this.recentFiles = new RecentFiles(join(options.dataDirectory, 'recent.json'));
+    this.engineModule = options.engineModule ?? process.env.IRPSCOPE_ENGINE_MODULE ?? null;
+    this.demoSettings = { ...DEFAULT_DEMO, ...options.demo };
+  }
+
+  async appInfo(): Promise<AppInfo> {
+    return {
+      version: this.options.version,
+      mode: this.options.mode,
+      platform: process.platform,
+      dataDirectory: this.options.dataDirectory,
+      symbolsDirectory: this.options.symbolsDirectory ?? null,
+    };
+  }
+
+  async sessions(): Promise<SessionSummary[]> {
+    return [...this.byId.values()].map((s) => structuredClone(s.summary));
+  }
+
+  async open(request: { path: string; role?: SessionRole; symbols?: string }): Promise<SessionSummary> {
+    const body = requireObject(request, 'open request');
+    const path = resolve(requireString(body.path, 'path'));
+    const role =
+      body.role === undefined ? 'primary' : requireOneOf(body.role, 'role', ['primary', 'baseline'] as const);
+    const symbols = optionalString(body.symbols, 'symbols') ?? this.options.symbolsDirectory ?? undefined;
+    let stat;
+    try {
+      stat = statSync(path);
+    } catch (error) {
+      throw new RequestError(
+        `cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+    if (!stat.isFile()) throw new RequestError(`cannot open ${path}: not a file`);
+    const existing = this.findOpen(path, role);
+    if (existing) return structuredClone(existing.summary);
+    const session = this.createSession(path, basename(path), role, symbols);
+    this.recentFiles.add(path);
+    session.start();
+    return structuredClone(session.summary);
+  }
+
+  async cancel(id: string): Promise<void> {
+    this.session(id).cancel();
+  }
+
+  async close(id: string): Promise<void> {
+    const session = this.session(id);
+    session.close();
+    this.byId.delete(id);
+    for (const key of this.diffCache.keys()) if (key.split('|').includes(id)) this.diffCache.delete(key);
+    this.emit({ type: 'session-closed', id });
+  }
+
+  async result(id: string): Promise<AnalysisResult> {
+    return this.ready(id);
+  }
+
+  async readMemory(request: MemoryRequest): Promise<MemoryChunk> {
+    const body = requireObject(request, 'memory request');
+    const space = requireOneOf(body.space, 'space', ['virtual', 'physical'] as const);
+    const address = requireHex(body.address, 'address');
+    const length = requireInt(body.length, 'length', 1, MAX_READ);
+    return this.openSession(requireString(body.session, 'session')).readMemory(space, address, length);
+  }
+
+  async disassemble(request: { session: string; address: string; count: number }): Promise<Disassembly> {
+    const body = requireObject(request, 'disassembly request');
+    const address = requireHex(body.address, 'address');
+    const count = requireInt(body.count, 'count', 1, 256);
+    return this.openSession(requireString(body.session, 'session')).disassemble(address, count);
+  }
+
+  async structure(request: {
+    session: string;
+    kind: StructureKind;
+    address: string;
+  }): Promise<StructureView> {
+    const body = requireObject(request, 'structure request');
+    const kind = requireOneOf(body.kind, 'kind', STRUCTURE_KINDS);
+    const address = requireHex(body.address, 'address');
+    return this.openSession(requireString(body.session, 'session')).structure(kind, address);
+  }
+
+  async flow(request: { session: string; device: string; operation: UserOperation }): Promise<FlowGraph> {
+    const body = requireObject(request, 'flow request');
+    const operation = requireOneOf(body.operation, 'operation', USER_OPERATIONS);
+    const result = this.ready(requireString(body.session, 'session'));
+    try {
+      return buildFlow(result, requireString(body.device, 'device'), operation);
+    } catch (error) {
+      throw new RequestError((error as Error).message);
+    }
+  }
+
+  async diff(request: { baseline: string; primary: string }): Promise<DiffResult> {
+    const body = requireObject(request, 'diff request');
+    const baselineId = requireString(body.baseline, 'baseline');
+    const primaryId = requireString(body.primary, 'primary');
+    const key = `${baselineId}|${primaryId}`;
+    const cached = this.diffCache.get(key);
+    if (cached) return cached;
+    const diff = diffResults(this.ready(baselineId), this.ready(primaryId), {
+      baseline: this.session(baselineId).summary.label,
+      primary: this.session(primaryId).summary.label,
+    });
+    this.diffCache.set(key, diff);
+    return diff;
+  }
+
+  async report(request: {
+    session: string;
+    format: 'html' | 'json' | 'csv';
+    baseline?: string;
+  }): Promise<ReportFile> {
+    const body = requireObject(request, 'report request');
+    const id = requireString(body.session, 'session');
+    const format = requireOneOf(body.format, 'format', ['html', 'json', 'csv'] as const);
+    const baseline = optionalString(body.baseline, 'baseline');
+    const result = this.ready(id);
+    const diff = baseline ? await this.diff({ baseline, primary: id }) : undefined;
+    return makeReport(result, format, {
+      label: this.session(id).summary.label,
+      ...(diff ? { diff } : {}),
+      generatedBy: `IRPscope ${this.options.version}`,
+    });
+  }
+
+  async openDemo(): Promise<SessionSummary[]> {
+    const images = demoImages(this.options.dataDirectory, this.demoSettings);
+    const summaries: SessionSummary[] = [];
+    // Both images build in parallel; each session starts analysing as soon as its image exists.
+    for (const image of images) {
+      const role: SessionRole = image.scenario === 'clean' ? 'baseline' : 'primary';
+      const existing = this.findOpen(image.path, role);
+      if (existing) {
+        summaries.push(structuredClone(existing.summary));
+        continue;
+      }
+      const session = this.createSession(
+        image.path,
+        image.label,
+        role,
+        this.options.symbolsDirectory ?? undefined,
+      );
+      session.start(ensureImage(image), 'building the demo image');
+      summaries.push(structuredClone(session.summary));
+    }
+    return summaries;
+  }
+
+  async practiceImage(request: PracticeImageRequest): Promise<SessionSummary> {
+    const body = requireObject(request, 'practice image request');
+    const scenario = requireOneOf(body.scenario, 'scenario', ['clean', 'infected'] as const);
+    const format = requireOneOf(body.format, 'format', FORMATS);
+    const size = requireInt(body.size, 'size', 64 * 1024 * 1024, 16 * 1024 * 1024 * 1024);
+    const seed = body.seed === undefined ? undefined : requireInt(body.seed, 'seed', 0, 2 ** 31);
+    const isf = optionalString(body.isf, 'isf');
+    const symbolsDir = optionalString(body.symbolsDir, 'symbolsDir');
+    const profile = optionalString(body.profile, 'profile');
+    const infections = Array.isArray(body.infections)
+      ? body.infections.map((i) => requireString(i, 'infection'))
+      : undefined;
+    const plan = practiceBuild(
+      {
+        scenario,
+        format,
+        size,
+        ...(seed !== undefined ? { seed } : {}),
+        ...(isf ? { isf } : {}),
+        ...(symbolsDir ? { symbolsDir } : {}),
+        ...(profile ? { profile } : {}),
+        ...(infections ? { infections } : {}),
+      },
+      this.options.dataDirectory,
+    );
+    if (!plan.options.isf && !plan.options.profile)
+      throw new RequestError('x64 practice images need a symbol folder with a kernel ISF');
+    const session = this.createSession(
+      plan.path,
+      plan.label,
+      'primary',
+      symbolsDir ?? this.options.symbolsDirectory ?? undefined,
+    );
+    session.start(buildInWorker(plan.options), 'building the practice image');
+    return structuredClone(session.summary);
+  }
+
+  async recent(): Promise<string[]> {
+    return this.recentFiles.list();
+  }
+
+  async browse(path: string | null): Promise<DirectoryListing> {
+    const folder = path === null || path === undefined ? null : requireString(path, 'path');
+    try {
+      return listDirectory(folder, this.options.browseStart);
+    } catch (error) {
+      throw new RequestError(
+        `cannot list ${folder ?? 'the start folder'}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  }
+
+  subscribe(listener: (event: ApiEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ends every session's worker (on quit). */
+  dispose(): void {
+    for (const session of this.byId.values()) session.close();
+    this.byId.clear();
+    this.listeners.clear();
+  }
+
+  /** For tests: the live worker of a session. */
+  workerThreadId(id: string): number | null {
+    return this.session(id).workerThreadId;
+  }
+
+  private createSession(
+    path: string,
+    label: string,
+    role: SessionRole,
+    symbols: string | undefined,
+  ): Session {
+    const id = `s${this.nextId++}`;
+    const session = new Session(id, path, label, role, symbols ? { symbols } : {}, {
+      engineModule: this.engineModule,
+      workerMemoryMb: this.options.workerMemoryMb ?? 2048,
+      emit: (summary) => this.emit({ type: 'session', session: summary }),
+    });
+    this.byId.set(id, session);
+    return session;
+  }
+
+  private findOpen(path: string, role: SessionRole): Session | undefined {
+    return [...this.byId.values()].find(
+      (s) =>
+        s.summary.path === path && s.summary.role === role && s.state !== 'failed' && s.state !== 'cancelled',
+    );
+  }
+
+  private session(id: unknown): Session {
+    const session = typeof id === 'string' ? this.byId.get(id) : undefined;
+    if (!session) throw new RequestError(`no session ${String(id)}`);
+    return session;
+  }
+
+  private openSession(id: string): Session {
+    return this.session(id);
+  }
+
+  private ready(id: string): AnalysisResult {
+    const session = this.session(id);
+    if (!session.result)
+      throw new RequestError(`the analysis of ${session.summary.label} is ${session.state}, not ready`);
+    return session.result;
+  }
+
+  private emit(event: ApiEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // One broken listener (a closed window) must not stop the others.
+      }
+    }
+  }
+}

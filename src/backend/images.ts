@@ -1,0 +1,150 @@
+// Images the workbench makes itself with the builder: the demo case (a clean and an infected
+// system of the same seed, so the baseline comparison shows exactly the rootkit) and practice
+// images. Nothing is downloaded or shipped: they are generated into the data folder on first use.
+
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PracticeImageRequest } from '../common/api';
+import type { BuildImageOptions } from '../builder/index';
+import { startWorker } from './start-worker';
+import type { BuilderReply } from './builder-worker';
+
+export interface DemoSettings {
+  profile: string;
+  size: number;
+  seed: number;
+  format: BuildImageOptions['format'];
+}
+
+export const DEFAULT_DEMO: DemoSettings = {
+  profile: 'win7-sp1-x86',
+  size: 64 * 1024 * 1024,
+  seed: 1,
+  format: 'raw',
+};
+
+export interface DemoImage {
+  scenario: 'clean' | 'infected';
+  label: string;
+  path: string;
+  build: BuildImageOptions;
+}
+
+const IMAGE_FILE: Record<BuildImageOptions['format'], string> = {
+  raw: 'image.raw',
+  'dmp-full': 'image.dmp',
+  'dmp-bitmap': 'image.dmp',
+  vmware: 'image.vmem',
+  elf: 'image.elf',
+};
+
+export function demoImages(dataDirectory: string, settings: DemoSettings = DEFAULT_DEMO): DemoImage[] {
+  const folder = join(
+    dataDirectory,
+    'demo',
+    `${settings.profile}-seed${settings.seed}-${settings.size / 1024 / 1024}M`,
+  );
+  return (['infected', 'clean'] as const).map((scenario) => {
+    const out = join(folder, scenario);
+    return {
+      scenario,
+      label: scenario === 'infected' ? 'Demo: infected system' : 'Demo: clean baseline',
+      path: join(out, IMAGE_FILE[settings.format]),
+      build: {
+        profile: settings.profile,
+        format: settings.format,
+        scenario,
+        size: settings.size,
+        seed: settings.seed,
+        out,
+      },
+    };
+  });
+}
+
+/** Runs the builder in a worker thread; resolves with the image path. */
+export function buildInWorker(options: BuildImageOptions): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(import.meta.url, 'builder-worker', { workerData: options });
+    let settled = false;
+    worker.once('message', (reply: BuilderReply) => {
+      settled = true;
+      if (reply.ok) resolve(reply.image);
+      else reject(new Error(reply.message));
+      void worker.terminate();
+    });
+    worker.once('error', (error) => {
+      settled = true;
+      reject(error);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`the image builder exited with code ${code}`));
+    });
+  });
+}
+
+/** Builds the image unless a finished one is already there (the builder moves files in only when done). */
+export function ensureImage(image: { path: string; build: BuildImageOptions }): Promise<string> {
+  if (existsSync(image.path) && existsSync(join(image.build.out, 'truth.json')))
+    return Promise.resolve(image.path);
+  return buildInWorker(image.build);
+}
+
+export function practiceBuild(
+  request: PracticeImageRequest,
+  dataDirectory: string,
+): { options: BuildImageOptions; label: string; path: string } {
+  const isf = request.isf ?? (request.symbolsDir ? firstIsf(request.symbolsDir) : undefined);
+  const profile = isf ? undefined : (request.profile ?? DEFAULT_DEMO.profile);
+  const seed = request.seed ?? Math.floor(Math.random() * 1_000_000);
+  const what = profile ?? (isf ? isfLabel(isf) : 'image');
+  const name = `${what}-${request.scenario}-${request.format}-seed${seed}`;
+  const out = join(dataDirectory, 'practice', uniqueName(join(dataDirectory, 'practice'), name));
+  const options: BuildImageOptions = {
+    ...(isf ? { isf } : { profile }),
+    format: request.format,
+    scenario: request.scenario,
+    ...(request.infections ? { infections: request.infections as BuildImageOptions['infections'] } : {}),
+    size: request.size,
+    seed,
+    out,
+  };
+  return {
+    options,
+    label: `Practice: ${what} ${request.scenario}`,
+    path: join(out, IMAGE_FILE[request.format]),
+  };
+}
+
+function isfLabel(isf: string): string {
+  return (isf.split(/[\\/]/).pop() ?? 'isf').replace(/\.json(\.xz)?$/, '').slice(0, 12);
+}
+
+function uniqueName(folder: string, name: string): string {
+  if (!existsSync(join(folder, name))) return name;
+  for (let n = 2; ; n++) if (!existsSync(join(folder, `${name}-${n}`))) return `${name}-${n}`;
+}
+
+/** The first kernel ISF under a Volatility-style symbol folder (windows/ntkrnlmp.pdb/*.json.xz). */
+export function firstIsf(symbolsDir: string): string | undefined {
+  for (const pdb of ['ntkrnlmp.pdb', 'ntoskrnl.pdb', 'ntkrnlpa.pdb', 'ntkrpamp.pdb']) {
+    const folder = join(symbolsDir, 'windows', pdb);
+    if (!existsSync(folder)) continue;
+    const file = readdirSync(folder)
+      .filter((f) => /\.json(\.xz)?$/.test(f))
+      .sort()[0];
+    if (file) return join(folder, file);
+  }
+  return undefined;
+}
+
+/** Kernel ISF files under a symbol folder, for the practice dialog. */
+export function listIsfFiles(symbolsDir: string): string[] {
+  const found: string[] = [];
+  for (const pdb of ['ntkrnlmp.pdb', 'ntoskrnl.pdb', 'ntkrnlpa.pdb', 'ntkrpamp.pdb']) {
+    const folder = join(symbolsDir, 'windows', pdb);
+    if (!existsSync(folder)) continue;
+    for (const f of readdirSync(folder).sort()) if (/\.json(\.xz)?$/.test(f)) found.push(join(folder, f));
+  }
+  return found;
+}

@@ -1,0 +1,3 @@
+export { Backend, type BackendOptions } from './backend';
+export { defaultDataDirectory } from './data-dir';
+export { RequestError } from './validate';

@@ -1,0 +1,33 @@
+// The recently opened images, kept as JSON in the data folder (most recent first).
+
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+const LIMIT = 12;
+
+export class RecentFiles {
+  constructor(private readonly file: string) {}
+
+  list(): string[] {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(this.file, 'utf8'));
+      return Array.isArray(parsed)
+        ? parsed.filter((p): p is string => typeof p === 'string').slice(0, LIMIT)
+        : [];
+    } catch {
+      return [];
+    }
+  }
+
+  add(path: string): void {
+    const next = [path, ...this.list().filter((p) => p !== path)].slice(0, LIMIT);
+    try {
+      mkdirSync(dirname(this.file), { recursive: true });
+      const temporary = `${this.file}.${process.pid}.tmp`;
+      writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);
+      renameSync(temporary, this.file);
+    } catch {
+      // A read-only data folder costs the recent list, nothing else.
+    }
+  }
+}

@@ -1,0 +1,244 @@
+// One opened image: its worker thread, its state as the UI sees it, its cached result. Cancel
+// and close terminate the worker, which stops the work wherever it is (even inside a synchronous
+// loop of the engine); a worker that dies or throws turns the session into a failed one.
+
+import type { Worker } from 'node:worker_threads';
+import type {
+  MemoryChunk,
+  MemorySpace,
+  SessionRole,
+  SessionSummary,
+  StructureKind,
+  StructureView,
+} from '../common/api';
+import { severityRank, type Severity } from '../common/findings';
+import type { AnalysisResult, Disassembly } from '../common/model';
+import type { EngineOptions } from './engine-contract';
+import { startWorker } from './start-worker';
+import type { SessionWorkerData, WorkerMessage, WorkerRequest } from './worker-protocol';
+
+export interface SessionSettings {
+  engineModule: string | null;
+  /** Heap limit of each worker thread, so one hostile image cannot take the app's memory. */
+  workerMemoryMb: number;
+  emit: (summary: SessionSummary) => void;
+}
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+
+// Distributive over the request union, so each method keeps its own fields.
+type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+const EMIT_INTERVAL_MS = 100;
+
+export class Session {
+  readonly summary: SessionSummary;
+  result: AnalysisResult | null = null;
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextRequest = 1;
+  private lastEmit = 0;
+  private emitTimer: NodeJS.Timeout | null = null;
+  private crash: string | null = null;
+  private closed = false;
+
+  constructor(
+    id: string,
+    path: string,
+    label: string,
+    role: SessionRole,
+    private readonly options: EngineOptions,
+    private readonly settings: SessionSettings,
+  ) {
+    this.summary = {
+      id,
+      path,
+      label,
+      role,
+      state: 'queued',
+      progress: null,
+      error: null,
+      info: null,
+      counts: null,
+    };
+  }
+
+  get state(): SessionSummary['state'] {
+    return this.summary.state;
+  }
+
+  /** Starts the analysis once `prepared` (building a demo or practice image) has settled. */
+  start(prepared: Promise<unknown> = Promise.resolve(), preparing?: string): void {
+    if (preparing) this.update({ progress: { stage: preparing, fraction: 0 } }, true);
+    prepared.then(
+      () => {
+        if (this.closed || this.state !== 'queued') return;
+        this.update({ state: 'analysing', progress: { stage: 'load engine', fraction: 0 } }, true);
+        this.spawn('analyse');
+      },
+      (error: unknown) => this.fail(preparing ?? 'prepare image', (error as Error).message ?? String(error)),
+    );
+  }
+
+  cancel(): void {
+    if (this.state !== 'analysing' && this.state !== 'queued') return;
+    this.stopWorker('analysis cancelled');
+    this.update({ state: 'cancelled', progress: null }, true);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.emitTimer) clearTimeout(this.emitTimer);
+    this.stopWorker('session closed');
+  }
+
+  /** Thread id of the live worker, for tests that check a worker really ended. */
+  get workerThreadId(): number | null {
+    return this.worker?.threadId ?? null;
+  }
+
+  readMemory(space: MemorySpace, address: string, length: number): Promise<MemoryChunk> {
+    return this.request({ method: 'readMemory', space, address, length }) as Promise<MemoryChunk>;
+  }
+
+  disassemble(address: string, count: number): Promise<Disassembly> {
+    return this.request({ method: 'disassemble', address, count }) as Promise<Disassembly>;
+  }
+
+  structure(kind: StructureKind, address: string): Promise<StructureView> {
+    return this.request({ method: 'structure', kind, address }) as Promise<StructureView>;
+  }
+
+  private request(body: RequestBody): Promise<unknown> {
+    if (this.closed) return Promise.reject(new Error('the session is closed'));
+    if (this.state === 'failed' || this.state === 'cancelled' || this.state === 'queued') {
+      return Promise.reject(new Error(`the image is not open (analysis ${this.state})`));
+    }
+    // A worker that died after the analysis (a hostile page crashed a read) is restarted to serve.
+    if (!this.worker) this.spawn('serve');
+    const id = this.nextRequest++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker!.postMessage({ ...body, id } as WorkerRequest);
+    });
+  }
+
+  private spawn(mode: SessionWorkerData['mode']): void {
+    const engineModule = this.settings.engineModule;
+    const data: SessionWorkerData = { path: this.summary.path, options: this.options, engineModule, mode };
+    const worker = startWorker(import.meta.url, 'session-worker', {
+      workerData: data,
+      // A TypeScript engine (the tests' stand-in) needs tsx even when this code runs from a bundle.
+      typescript: !!engineModule && /\.[cm]?ts$/.test(engineModule),
+      resourceLimits: { maxOldGenerationSizeMb: this.settings.workerMemoryMb },
+      stdout: false,
+      stderr: false,
+    });
+    this.worker = worker;
+    this.crash = null;
+    worker.on('message', (message: WorkerMessage) => this.onMessage(message));
+    worker.on('error', (error) => {
+      this.crash = error.message || String(error);
+    });
+    worker.on('exit', (code) => this.onExit(worker, code));
+  }
+
+  private onMessage(message: WorkerMessage): void {
+    switch (message.type) {
+      case 'progress':
+        if (this.state === 'analysing') {
+          const newStage = message.progress.stage !== this.summary.progress?.stage;
+          this.update({ progress: message.progress }, newStage || message.progress.fraction >= 1);
+        }
+        break;
+      case 'info':
+        this.update({ info: message.info }, true);
+        break;
+      case 'result':
+        this.result = message.result;
+        this.update(
+          {
+            state: 'ready',
+            progress: { stage: 'done', fraction: 1 },
+            info: message.result.image,
+            counts: countsOf(message.result),
+          },
+          true,
+        );
+        break;
+      case 'failed':
+        this.fail(message.stage, message.message);
+        break;
+      case 'response': {
+        const pending = this.pending.get(message.id);
+        if (!pending) return;
+        this.pending.delete(message.id);
+        if (message.error !== undefined) pending.reject(new Error(message.error));
+        else pending.resolve(message.value);
+        break;
+      }
+    }
+  }
+
+  private onExit(worker: Worker, code: number): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    const reason =
+      this.crash ??
+      (code === 0
+        ? 'the analysis worker ended without a result'
+        : `the analysis worker exited with code ${code}`);
+    this.rejectPending(reason);
+    if (this.state === 'analysing') this.fail(this.summary.progress?.stage ?? 'analysis', reason);
+  }
+
+  private fail(stage: string, message: string): void {
+    if (this.state === 'failed' || this.state === 'cancelled' || this.closed) return;
+    this.stopWorker(`analysis failed at stage ${stage}: ${message}`);
+    this.update({ state: 'failed', error: { stage, message } }, true);
+  }
+
+  private stopWorker(reason: string): void {
+    const worker = this.worker;
+    this.worker = null;
+    this.rejectPending(reason);
+    if (worker) void worker.terminate();
+  }
+
+  private rejectPending(reason: string): void {
+    for (const pending of this.pending.values()) pending.reject(new Error(reason));
+    this.pending.clear();
+  }
+
+  private update(patch: Partial<SessionSummary>, immediate: boolean): void {
+    Object.assign(this.summary, patch);
+    if (this.closed) return;
+    const now = Date.now();
+    if (immediate || now - this.lastEmit >= EMIT_INTERVAL_MS) {
+      this.flush();
+    } else if (!this.emitTimer) {
+      this.emitTimer = setTimeout(() => this.flush(), EMIT_INTERVAL_MS - (now - this.lastEmit));
+    }
+  }
+
+  private flush(): void {
+    if (this.emitTimer) clearTimeout(this.emitTimer);
+    this.emitTimer = null;
+    this.lastEmit = Date.now();
+    this.settings.emit(structuredClone(this.summary));
+  }
+}
+
+function countsOf(result: AnalysisResult): NonNullable<SessionSummary['counts']> {
+  let highest: Severity | null = null;
+  for (const finding of result.findings) {
+    if (highest === null || severityRank(finding.severity) > severityRank(highest))
+      highest = finding.severity;
+  }
+  return {
+    drivers: result.drivers.length,
+    devices: result.devices.length,
+    findings: result.findings.length,
+    highestSeverity: highest,
+  };
+}

@@ -1,0 +1,229 @@
+// The backend with real worker threads running the stand-in engine: sessions reach ready, a
+// crashing or dying worker fails its session (and only it), cancel ends the work itself.
+
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { ApiEvent, SessionSummary } from '../../../src/common/api';
+import { Backend } from '../../../src/backend/index';
+import { FAKE_ENGINE, buildTestImages, type TestImages } from './images';
+
+let images: TestImages;
+let data: string;
+const backends: Backend[] = [];
+
+beforeAll(() => {
+  images = buildTestImages();
+  data = mkdtempSync(join(tmpdir(), 'irpscope-data-'));
+});
+afterEach(() => {
+  for (const backend of backends.splice(0)) backend.dispose();
+});
+afterAll(() => {
+  images.remove();
+  rmSync(data, { recursive: true, force: true });
+});
+
+function makeBackend(extra: Partial<ConstructorParameters<typeof Backend>[0]> = {}): Backend {
+  const backend = new Backend({
+    mode: 'web',
+    version: 'test',
+    dataDirectory: data,
+    engineModule: FAKE_ENGINE,
+    ...extra,
+  });
+  backends.push(backend);
+  return backend;
+}
+
+/** A copy of the infected image (linked, not copied) steered by a fake-engine.json. */
+function steeredImage(name: string, steering: object): string {
+  const folder = join(images.folder, name);
+  mkdirSync(folder, { recursive: true });
+  const image = join(folder, 'image.raw');
+  if (!existsSync(image)) symlinkSync(images.infected, image);
+  copyFileSync(join(dirname(images.infected), 'truth.json'), join(folder, 'truth.json'));
+  writeFileSync(join(folder, 'fake-engine.json'), JSON.stringify(steering));
+  return image;
+}
+
+function waitFor(
+  backend: Backend,
+  id: string,
+  states: SessionSummary['state'][],
+  timeoutMs = 60_000,
+): Promise<SessionSummary> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`session ${id} did not reach ${states.join('/')}`)),
+      timeoutMs,
+    );
+    const check = (summary: SessionSummary): boolean => {
+      if (summary.id !== id || !states.includes(summary.state)) return false;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(summary);
+      return true;
+    };
+    const unsubscribe = backend.subscribe((event: ApiEvent) => {
+      if (event.type === 'session') check(event.session);
+    });
+    void backend.sessions().then((all) => all.forEach(check));
+  });
+}
+
+describe('sessions', () => {
+  test('open → analysing → ready, with progress events, then memory, structures and flow', async () => {
+    const backend = makeBackend();
+    const stages = new Set<string>();
+    backend.subscribe((event) => {
+      if (event.type === 'session' && event.session.progress) stages.add(event.session.progress.stage);
+    });
+    const opened = await backend.open({ path: images.infected });
+    expect(opened.state).toBe('queued');
+    const ready = await waitFor(backend, opened.id, ['ready', 'failed']);
+    expect(ready.error).toBeNull();
+    expect(ready.state).toBe('ready');
+    expect(ready.counts?.findings).toBeGreaterThan(0);
+    expect(ready.counts?.highestSeverity).toBe('critical');
+    expect(stages.has('handlers')).toBe(true);
+
+    const result = await backend.result(opened.id);
+    const disk = result.drivers.find((d) => d.name === '\\Driver\\Disk')!;
+    const chunk = await backend.readMemory({
+      session: opened.id,
+      space: 'virtual',
+      address: disk.objectVa,
+      length: 0x40,
+    });
+    expect(Buffer.from(chunk.bytes, 'base64').readUInt16LE(0)).toBe(4); // DRIVER_OBJECT Type
+    expect(chunk.pages[0]!.status).toBe('present');
+    const view = await backend.structure({
+      session: opened.id,
+      kind: 'DRIVER_OBJECT',
+      address: disk.objectVa,
+    });
+    expect(view.fields.find((f) => f.name === 'DriverName')?.value).toContain('\\Driver\\Disk');
+    const dis = await backend.disassemble({ session: opened.id, address: disk.irp[14]!.address, count: 3 });
+    expect(dis.instructions.length).toBe(3);
+    const device = result.devices.find((d) => d.driverName === '\\Driver\\Disk' && d.name)!;
+    const flow = await backend.flow({ session: opened.id, device: device.id, operation: 'DeviceIoControl' });
+    expect(flow.nodes.some((n) => n.kind === 'dispatch' && n.findings.length > 0)).toBe(true);
+    expect(await backend.recent()).toContain(images.infected);
+  });
+
+  test('opening the same image twice gives the same session', async () => {
+    const backend = makeBackend();
+    const a = await backend.open({ path: images.clean });
+    const b = await backend.open({ path: images.clean });
+    expect(b.id).toBe(a.id);
+    const baseline = await backend.open({ path: images.clean, role: 'baseline' });
+    expect(baseline.id).not.toBe(a.id);
+  });
+
+  test('bad requests are refused with a reason', async () => {
+    const backend = makeBackend();
+    await expect(backend.open({ path: join(data, 'missing.raw') })).rejects.toThrow(/ENOENT/);
+    await expect(backend.open({ path: data })).rejects.toThrow(/not a file/);
+    const opened = await backend.open({ path: images.clean });
+    await waitFor(backend, opened.id, ['ready']);
+    await expect(
+      backend.readMemory({ session: opened.id, space: 'virtual', address: '0x80000000', length: 0x100000 }),
+    ).rejects.toThrow(/length/);
+    await expect(
+      backend.readMemory({ session: opened.id, space: 'virtual', address: 'x; rm -rf', length: 16 }),
+    ).rejects.toThrow(/hex/);
+    await expect(
+      backend.flow({ session: opened.id, device: 'x', operation: 'Format' as never }),
+    ).rejects.toThrow(/operation/);
+    await expect(backend.result('nope')).rejects.toThrow(/no session/);
+  });
+
+  test('diff and reports between two ready sessions', async () => {
+    const backend = makeBackend();
+    const primary = await backend.open({ path: images.infected });
+    const baseline = await backend.open({ path: images.clean, role: 'baseline' });
+    await waitFor(backend, primary.id, ['ready']);
+    await waitFor(backend, baseline.id, ['ready']);
+    const diff = await backend.diff({ baseline: baseline.id, primary: primary.id });
+    expect(diff.entries.some((e) => e.key === 'netfltx.sys')).toBe(true);
+    const report = await backend.report({ session: primary.id, format: 'html', baseline: baseline.id });
+    expect(report.fileName).toBe('irpscope-image.html');
+    expect(report.content).not.toMatch(/<img/i);
+  });
+});
+
+describe('hostile images and cancel', () => {
+  test('an engine that throws fails the session with its stage and reason; the backend stays usable', async () => {
+    const backend = makeBackend();
+    const bad = await backend.open({
+      path: steeredImage('throws', { failAt: 'devices', failMode: 'throw' }),
+    });
+    const failed = await waitFor(backend, bad.id, ['failed', 'ready']);
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toEqual({
+      stage: 'devices',
+      message: 'corrupt devices data (planted by fake-engine.json)',
+    });
+    await expect(
+      backend.readMemory({ session: bad.id, space: 'physical', address: '0x0', length: 16 }),
+    ).rejects.toThrow(/failed/);
+    const good = await backend.open({ path: images.clean });
+    expect((await waitFor(backend, good.id, ['ready', 'failed'])).state).toBe('ready');
+  });
+
+  test('a worker that exits fails the session', async () => {
+    const backend = makeBackend();
+    const bad = await backend.open({ path: steeredImage('exits', { failAt: 'handlers', failMode: 'exit' }) });
+    const failed = await waitFor(backend, bad.id, ['failed', 'ready']);
+    expect(failed.error).toEqual({ stage: 'handlers', message: 'the analysis worker exited with code 3' });
+  });
+
+  test('a worker that runs out of memory fails the session, not the process', async () => {
+    const backend = makeBackend({ workerMemoryMb: 64 });
+    const bad = await backend.open({ path: steeredImage('oom', { failAt: 'scan pool', failMode: 'oom' }) });
+    const failed = await waitFor(backend, bad.id, ['failed', 'ready']);
+    expect(failed.state).toBe('failed');
+    expect(failed.error?.stage).toBe('scan pool');
+    expect(failed.error?.message).toMatch(/memory/i);
+  });
+
+  test('cancel terminates the worker: the work stops even inside a synchronous loop', async () => {
+    const backend = makeBackend();
+    const heartbeat = join(images.folder, 'heartbeat.txt');
+    const path = steeredImage('slow', { busyMs: 1500, heartbeat });
+    const slow = await backend.open({ path });
+    await new Promise<void>((resolve) => {
+      const unsubscribe = backend.subscribe((event) => {
+        if (
+          event.type === 'session' &&
+          event.session.id === slow.id &&
+          event.session.progress?.stage === 'walk object directory'
+        ) {
+          unsubscribe();
+          resolve();
+        }
+      });
+    });
+    expect(backend.workerThreadId(slow.id)).not.toBeNull();
+    await backend.cancel(slow.id);
+    const cancelled = (await backend.sessions()).find((s) => s.id === slow.id)!;
+    expect(cancelled.state).toBe('cancelled');
+    expect(backend.workerThreadId(slow.id)).toBeNull();
+    const beats = statSync(heartbeat).size;
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(statSync(heartbeat).size).toBe(beats);
+    expect(readFileSync(heartbeat, 'utf8')).not.toContain('findings');
+  });
+});

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildFlow } from '../../../src/common/flow';
+import type { AnalysisResult, Device } from '../../../src/common/model';
+import { analyse, buildTestImages, type TestImages } from './images';
+
+let images: TestImages;
+let infected: AnalysisResult;
+let clean: AnalysisResult;
+
+beforeAll(async () => {
+  images = buildTestImages();
+  infected = await analyse(images.infected);
+  clean = await analyse(images.clean);
+});
+afterAll(() => images.remove());
+
+function diskDevice(result: AnalysisResult): Device {
+  const device =
+    result.devices.find((d) => d.driverName === '\\Driver\\Disk' && d.links.length > 0) ??
+    result.devices.find((d) => d.driverName === '\\Driver\\Disk' && d.name !== null);
+  if (!device) throw new Error('no disk device');
+  return device;
+}
+
+describe('flow graph', () => {
+  test('follows user API, ntdll, system service, I/O manager, then the stack from the top down', () => {
+    const device = diskDevice(infected);
+    const graph = buildFlow(infected, device.id, 'DeviceIoControl');
+    const kinds = graph.nodes.map((n) => n.kind);
+    expect(kinds.slice(0, 4)).toEqual(['api', 'ntdll', 'syscall', 'io-manager']);
+    expect(graph.nodes[0]!.label).toBe('kernel32!DeviceIoControl');
+    expect(graph.nodes[1]!.label).toBe('ntdll!NtDeviceIoControlFile');
+    const deviceNodes = graph.nodes.filter((n) => n.kind === 'device').map((n) => n.id);
+    expect(deviceNodes).toEqual([...device.stack].reverse().map((id) => `device:${id}`));
+    // Each edge joins existing nodes.
+    const ids = new Set(graph.nodes.map((n) => n.id));
+    for (const edge of graph.edges) expect(ids.has(edge.from) && ids.has(edge.to)).toBe(true);
+  });
+
+  test('marks the hooked dispatch routine of \\Driver\\Disk and the rootkit module it runs in', () => {
+    const graph = buildFlow(infected, diskDevice(infected).id, 'DeviceIoControl');
+    const dispatch = graph.nodes.find(
+      (n) => n.kind === 'dispatch' && n.label === 'Disk IRP_MJ_DEVICE_CONTROL',
+    );
+    expect(dispatch?.findings.length).toBeGreaterThan(0);
+    expect(dispatch?.target?.view).toBe('hex');
+    const moduleNode = graph.nodes.find((n) => n.kind === 'module' && n.label === 'netfltx.sys');
+    expect(moduleNode).toBeDefined();
+    expect(graph.edges.find((e) => e.from === dispatch!.id && e.to === moduleNode!.id)?.suspicious).toBe(
+      true,
+    );
+  });
+
+  test('the same path in the clean image carries no finding', () => {
+    const graph = buildFlow(clean, diskDevice(clean).id, 'DeviceIoControl');
+    expect(graph.nodes.every((n) => n.findings.length === 0)).toBe(true);
+    expect(graph.edges.every((e) => !e.suspicious)).toBe(true);
+  });
+
+  test('an unhooked operation on the infected disk is not marked', () => {
+    const graph = buildFlow(infected, diskDevice(infected).id, 'ReadFile');
+    const dispatch = graph.nodes.find((n) => n.kind === 'dispatch' && n.label === 'Disk IRP_MJ_READ');
+    expect(dispatch?.findings).toEqual([]);
+  });
+
+  test('an inline-patched routine gets an edge to where the patch jumps', () => {
+    const ntfs = infected.devices.find((d) => d.driverName === '\\FileSystem\\Ntfs');
+    expect(ntfs).toBeDefined();
+    const driver = infected.drivers.find((d) => d.name === '\\FileSystem\\Ntfs')!;
+    const patched = driver.irp.find((h) => h.verdict === 'inline-patched')!;
+    const operation =
+      patched.index === 3
+        ? 'ReadFile'
+        : patched.index === 4
+          ? 'WriteFile'
+          : patched.index === 14
+            ? 'DeviceIoControl'
+            : 'CreateFile';
+    const graph = buildFlow(infected, ntfs!.id, operation);
+    const dispatch = graph.nodes.find((n) => n.kind === 'dispatch' && n.label.startsWith('Ntfs'));
+    if (patched.index === 0 || patched.index === 3 || patched.index === 4 || patched.index === 14) {
+      expect(dispatch?.findings.length).toBeGreaterThan(0);
+      expect(graph.edges.some((e) => e.from === dispatch!.id && e.label?.startsWith('patched'))).toBe(true);
+    }
+  });
+
+  test('an unknown device is refused', () => {
+    expect(() => buildFlow(infected, '0xdead', 'ReadFile')).toThrow(/no device/);
+  });
+});
