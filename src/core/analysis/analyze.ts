@@ -6,36 +6,28 @@
 import {
   ANALYSIS_SCHEMA,
   type AnalysisResult,
-  type Device,
   type Driver,
   type DriverView,
-  type Handler,
   type Module,
   type Progress,
   type SymbolicLink,
 } from '../../common/model';
-import {
-  DO_FLAGS,
-  DRVO_FLAGS,
-  FILE_CHARACTERISTICS,
-  IRP_MJ_NAMES,
-  deviceTypeName,
-  flagNames,
-} from '../../common/windows';
 import type { KernelContext } from '../kernel/discover';
-import { describeStatus, type KernelMemory } from '../kernel/memory';
-import { readStruct, type LayoutProfile } from '../profile';
 import { carveLoaderEntry, carveObject, type CarveContext } from '../objects/carve';
-import { readDeviceObject, type DeviceObject } from '../objects/device';
+import { readDeviceObject } from '../objects/device';
 import { listDirectory, lookupDirectory } from '../objects/directory';
-import { isPlausibleDriver, readDriverObject, type DriverObject } from '../objects/driver';
+import { isPlausibleDriver, readDriverObject } from '../objects/driver';
 import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../objects/modules';
-import { nameText, readObjectHeader, type ObjectHeader, type ObjectTypes } from '../objects/object-header';
+import { readObjectHeader } from '../objects/object-header';
+import { ObjectPaths, readLinkTarget } from '../objects/object-paths';
 import { scanPool, type ScanResult } from '../scan/scan';
 import { buildFindings } from './findings';
 import { createHandlerJudge } from './handlers';
-import { ModuleSet, type KnownModule } from './module-set';
+import { ModuleSet } from './module-set';
+import { buildModuleSet, plausibleLoaderEntry } from './modules';
+import type { DeviceRecord, DriverRecord } from './records';
 import { reverseMap } from './reverse-map';
+import { toDevice, toDriver } from './to-model';
 
 export interface AnalyzeOptions {
   dataFile: string;
@@ -70,24 +62,6 @@ export function startPoolScan(
 const hex = (value: bigint | number) => `0x${value.toString(16)}`;
 const MAX_DEVICES = 100_000;
 const MAX_CHAIN = 4096;
-
-interface DriverRecord {
-  va: bigint;
-  pa: number | null;
-  object: DriverObject;
-  header: ObjectHeader | null;
-  views: Set<DriverView>;
-  directory: string | null;
-  freed: boolean;
-}
-
-interface DeviceRecord {
-  va: bigint;
-  object: DeviceObject;
-  header: ObjectHeader | null;
-  name: string | null;
-  nameStatus: string | null;
-}
 
 export async function analyzeKernel(
   context: KernelContext,
@@ -364,59 +338,6 @@ function typeKey(context: KernelContext, name: 'Driver' | 'Device'): number | bi
   return objects.typeObjects.get(name) ?? null;
 }
 
-function plausibleLoaderEntry(memory: KernelMemory, entry: LoaderEntry): boolean {
-  return (
-    memory.isKernelAddress(entry.base) &&
-    (entry.base & 0xfffn) === 0n &&
-    entry.size > 0 &&
-    entry.size < 0x10000000 &&
-    entry.name !== null &&
-    /^[\w.\- ]{1,64}\.(sys|dll|exe)$/i.test(entry.name)
-  );
-}
-
-function buildModuleSet(listed: LoaderEntry[], scanned: LoaderEntry[], context: KernelContext): ModuleSet {
-  const byBase = new Map<bigint, KnownModule>();
-  for (const entry of listed) {
-    byBase.set(entry.base, {
-      name: entry.name ?? `module@${hex(entry.base)}`,
-      path: entry.path,
-      base: entry.base,
-      size: entry.size,
-      entryVa: entry.entryVa,
-      listed: true,
-      scanned: false,
-    });
-  }
-  for (const entry of scanned) {
-    const known = byBase.get(entry.base);
-    if (known) known.scanned = true;
-    else
-      byBase.set(entry.base, {
-        name: entry.name ?? `module@${hex(entry.base)}`,
-        path: entry.path,
-        base: entry.base,
-        size: entry.size,
-        entryVa: entry.entryVa,
-        listed: false,
-        scanned: true,
-      });
-  }
-  const kernel = context.kernel!;
-  if (!byBase.has(kernel.base)) {
-    byBase.set(kernel.base, {
-      name: 'ntoskrnl.exe',
-      path: null,
-      base: kernel.base,
-      size: kernel.size,
-      entryVa: null,
-      listed: false,
-      scanned: false,
-    });
-  }
-  return new ModuleSet([...byBase.values()]);
-}
-
 /** IopInvalidDeviceRequest: the ISF symbol, else the kernel routine most MajorFunction slots share (spec §1.2). */
 function findDefaultHandler(
   context: KernelContext,
@@ -437,168 +358,4 @@ function findDefaultHandler(
   let bestCount = 0;
   for (const [address, count] of counts) if (count > bestCount) [best, bestCount] = [address, count];
   return bestCount >= 3 ? best : null;
-}
-
-function readLinkTarget(memory: KernelMemory, profile: LayoutProfile, va: bigint): string | null {
-  const field = profile.field('_OBJECT_SYMBOLIC_LINK', 'LinkTarget');
-  const bytes = memory.bytes(va, field.offset + field.size);
-  if (!bytes) return null;
-  const text = memory.unicodeString(
-    readStruct(profile, '_OBJECT_SYMBOLIC_LINK', bytes).unicodeString('LinkTarget'),
-  );
-  return 'text' in text ? text.text : null;
-}
-
-/** Full object names (\Device\Harddisk0\DR0) from NAME_INFO and the directory chain, cached per directory. */
-class ObjectPaths {
-  private readonly directories = new Map<bigint, string | null>();
-
-  constructor(
-    private readonly memory: KernelMemory,
-    private readonly profile: LayoutProfile,
-    private readonly types: ObjectTypes,
-    private readonly root: bigint | null,
-  ) {}
-
-  private directoryPath(va: bigint, depth = 0): string | null {
-    if (va === this.root) return '';
-    if (depth > 16 || va === 0n) return null;
-    if (this.directories.has(va)) return this.directories.get(va)!;
-    const header = readObjectHeader(this.memory, this.profile, this.types, va);
-    const name = header ? nameText(header.name) : null;
-    let path: string | null = null;
-    if (header && name !== null) {
-      const parent =
-        header.directory === null || header.directory === 0n
-          ? null
-          : this.directoryPath(header.directory, depth + 1);
-      path = parent === null ? null : `${parent}\\${name}`;
-    }
-    this.directories.set(va, path);
-    return path;
-  }
-
-  of(header: ObjectHeader): { name: string | null; status: string | null } {
-    if (header.name === null) return { name: null, status: null };
-    if (!('text' in header.name)) return { name: null, status: `name ${describeStatus(header.name.status)}` };
-    if (header.directory === null || header.directory === 0n) return { name: header.name.text, status: null };
-    const parent = this.directoryPath(header.directory);
-    if (parent === null)
-      return { name: header.name.text, status: 'directory name unreadable: full path unknown' };
-    return { name: `${parent}\\${header.name.text}`, status: null };
-  }
-
-  directoryOf(header: ObjectHeader | null): string | null {
-    if (!header || header.directory === null || header.directory === 0n) return null;
-    const path = this.directoryPath(header.directory);
-    return path === null || path === '' ? null : path;
-  }
-}
-
-function toDriver(
-  record: DriverRecord,
-  modules: ModuleSet,
-  judge: ReturnType<typeof createHandlerJudge>,
-  paths: ObjectPaths,
-  devices: Map<bigint, DeviceRecord>,
-): Driver {
-  const object = record.object;
-  const own = object.driverStart !== 0n ? modules.owner(object.driverStart) : null;
-  const live = !record.freed;
-  const handlers = (entries: Array<[number, string, bigint]>): Handler[] =>
-    entries.map(([index, name, address]) => judge.judge(address, own, index, name, false));
-  const directory = record.directory ?? paths.directoryOf(record.header);
-  const objectName = record.header ? nameText(record.header.name) : null;
-  const driverName = 'text' in object.driverName ? object.driverName.text : null;
-  return {
-    id: hex(record.va),
-    name: driverName ?? (directory && objectName ? `${directory}\\${objectName}` : null),
-    nameStatus:
-      driverName === null && 'status' in object.driverName
-        ? `DriverName ${describeStatus(object.driverName.status)}`
-        : null,
-    objectName,
-    directory,
-    serviceKey: object.serviceKey && 'text' in object.serviceKey ? object.serviceKey.text : null,
-    objectVa: hex(record.va),
-    objectPa: record.pa === null ? null : hex(record.pa),
-    start: hex(object.driverStart),
-    size: object.driverSize,
-    module: own?.name ?? null,
-    flags: object.flags,
-    flagNames: flagNames(object.flags, DRVO_FLAGS),
-    foundBy: [...record.views].sort(),
-    state: live ? 'live' : 'freed',
-    devices: live
-      ? [...devices.values()].filter((d) => d.object.driverObject === record.va).map((d) => hex(d.va))
-      : [],
-    irp: live
-      ? handlers(object.majorFunction.map((address, index) => [index, IRP_MJ_NAMES[index]!, address]))
-      : [],
-    fastIo: live ? handlers(object.fastIo.map((f) => [f.index, f.name, f.address])) : [],
-    callbacks: live
-      ? handlers(
-          (
-            [
-              [0, 'DriverInit', object.driverInit],
-              [1, 'DriverStartIo', object.driverStartIo],
-              [2, 'DriverUnload', object.driverUnload],
-            ] as Array<[number, string, bigint]>
-          ).filter(([, , a]) => a !== 0n),
-        )
-      : [],
-    fastIoDispatch: object.fastIoDispatch === 0n ? null : hex(object.fastIoDispatch),
-  };
-}
-
-function toDevice(
-  record: DeviceRecord,
-  drivers: Map<bigint, DriverRecord>,
-  devices: Map<bigint, DeviceRecord>,
-  links: SymbolicLink[],
-): Device {
-  const object = record.object;
-  const driver = drivers.get(object.driverObject);
-  const driverName = driver
-    ? 'text' in driver.object.driverName
-      ? driver.object.driverName.text
-      : null
-    : null;
-  // The whole stack, bottom first: down through AttachedTo, then up through AttachedDevice.
-  let bottom = record;
-  for (let guard = 0; guard < 64; guard++) {
-    const below = bottom.object.attachedTo ? devices.get(bottom.object.attachedTo) : undefined;
-    if (!below) break;
-    bottom = below;
-  }
-  const stack: string[] = [];
-  for (
-    let at: DeviceRecord | undefined = bottom, guard = 0;
-    at && guard < 64;
-    at = devices.get(at.object.attachedDevice), guard++
-  ) {
-    if (stack.includes(hex(at.va))) break;
-    stack.push(hex(at.va));
-  }
-  return {
-    id: hex(record.va),
-    name: record.name,
-    nameStatus: record.nameStatus,
-    objectVa: hex(record.va),
-    objectPa: null,
-    driver: hex(object.driverObject),
-    driverName,
-    type: object.deviceType,
-    typeName: deviceTypeName(object.deviceType),
-    flags: object.flags,
-    flagNames: flagNames(object.flags, DO_FLAGS),
-    characteristics: object.characteristics,
-    characteristicNames: flagNames(object.characteristics, FILE_CHARACTERISTICS),
-    attachedDevice: object.attachedDevice === 0n ? null : hex(object.attachedDevice),
-    attachedTo: object.attachedTo === null || object.attachedTo === 0n ? null : hex(object.attachedTo),
-    stack,
-    links: links
-      .filter((l) => record.name !== null && l.target.toLowerCase() === record.name.toLowerCase())
-      .map((l) => l.name),
-  };
 }

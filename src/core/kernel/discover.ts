@@ -257,7 +257,7 @@ function baseInfo(space: PhysicalSpace, options: DiscoverOptions): ImageInfo {
       psLoadedModuleList: null,
       psActiveProcessHead: null,
       objects: null,
-    } as unknown as KernelContext,
+    },
     options,
     new Stages(),
     [],
@@ -265,7 +265,7 @@ function baseInfo(space: PhysicalSpace, options: DiscoverOptions): ImageInfo {
 }
 
 function buildInfo(
-  context: KernelContext,
+  context: Omit<KernelContext, 'info'>,
   options: DiscoverOptions,
   stages: Stages,
   warnings: string[],

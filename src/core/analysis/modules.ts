@@ -1,0 +1,67 @@
+// The module set of an analysis: the listed loader entries, those only the MmLd scan found, and
+// the kernel itself when neither has it.
+
+import type { KernelContext } from '../kernel/discover';
+import type { KernelMemory } from '../kernel/memory';
+import type { LoaderEntry } from '../objects/modules';
+import { ModuleSet, type KnownModule } from './module-set';
+
+const hex = (value: bigint | number) => `0x${value.toString(16)}`;
+
+/** A scanned MmLd block that really holds a loader entry. */
+export function plausibleLoaderEntry(memory: KernelMemory, entry: LoaderEntry): boolean {
+  return (
+    memory.isKernelAddress(entry.base) &&
+    (entry.base & 0xfffn) === 0n &&
+    entry.size > 0 &&
+    entry.size < 0x10000000 &&
+    entry.name !== null &&
+    /^[\w.\- ]{1,64}\.(sys|dll|exe)$/i.test(entry.name)
+  );
+}
+
+export function buildModuleSet(
+  listed: LoaderEntry[],
+  scanned: LoaderEntry[],
+  context: KernelContext,
+): ModuleSet {
+  const byBase = new Map<bigint, KnownModule>();
+  for (const entry of listed) {
+    byBase.set(entry.base, {
+      name: entry.name ?? `module@${hex(entry.base)}`,
+      path: entry.path,
+      base: entry.base,
+      size: entry.size,
+      entryVa: entry.entryVa,
+      listed: true,
+      scanned: false,
+    });
+  }
+  for (const entry of scanned) {
+    const known = byBase.get(entry.base);
+    if (known) known.scanned = true;
+    else
+      byBase.set(entry.base, {
+        name: entry.name ?? `module@${hex(entry.base)}`,
+        path: entry.path,
+        base: entry.base,
+        size: entry.size,
+        entryVa: entry.entryVa,
+        listed: false,
+        scanned: true,
+      });
+  }
+  const kernel = context.kernel!;
+  if (!byBase.has(kernel.base)) {
+    byBase.set(kernel.base, {
+      name: 'ntoskrnl.exe',
+      path: null,
+      base: kernel.base,
+      size: kernel.size,
+      entryVa: null,
+      listed: false,
+      scanned: false,
+    });
+  }
+  return new ModuleSet([...byBase.values()]);
+}

@@ -1,0 +1,127 @@
+// Driver and device records → the result model: names, handler verdicts, stacks, links.
+
+import type { Device, Driver, Handler, SymbolicLink } from '../../common/model';
+import {
+  DO_FLAGS,
+  DRVO_FLAGS,
+  FILE_CHARACTERISTICS,
+  IRP_MJ_NAMES,
+  deviceTypeName,
+  flagNames,
+} from '../../common/windows';
+import { describeStatus } from '../kernel/memory';
+import type { ObjectPaths } from '../objects/object-paths';
+import { nameText } from '../objects/object-header';
+import type { createHandlerJudge } from './handlers';
+import type { ModuleSet } from './module-set';
+import type { DeviceRecord, DriverRecord } from './records';
+
+const hex = (value: bigint | number) => `0x${value.toString(16)}`;
+
+export function toDriver(
+  record: DriverRecord,
+  modules: ModuleSet,
+  judge: ReturnType<typeof createHandlerJudge>,
+  paths: ObjectPaths,
+  devices: Map<bigint, DeviceRecord>,
+): Driver {
+  const object = record.object;
+  const own = object.driverStart !== 0n ? modules.owner(object.driverStart) : null;
+  const live = !record.freed;
+  const handlers = (entries: Array<[number, string, bigint]>): Handler[] =>
+    entries.map(([index, name, address]) => judge.judge(address, own, index, name, false));
+  const directory = record.directory ?? paths.directoryOf(record.header);
+  const objectName = record.header ? nameText(record.header.name) : null;
+  const driverName = 'text' in object.driverName ? object.driverName.text : null;
+  return {
+    id: hex(record.va),
+    name: driverName ?? (directory && objectName ? `${directory}\\${objectName}` : null),
+    nameStatus:
+      driverName === null && 'status' in object.driverName
+        ? `DriverName ${describeStatus(object.driverName.status)}`
+        : null,
+    objectName,
+    directory,
+    serviceKey: object.serviceKey && 'text' in object.serviceKey ? object.serviceKey.text : null,
+    objectVa: hex(record.va),
+    objectPa: record.pa === null ? null : hex(record.pa),
+    start: hex(object.driverStart),
+    size: object.driverSize,
+    module: own?.name ?? null,
+    flags: object.flags,
+    flagNames: flagNames(object.flags, DRVO_FLAGS),
+    foundBy: [...record.views].sort(),
+    state: live ? 'live' : 'freed',
+    devices: live
+      ? [...devices.values()].filter((d) => d.object.driverObject === record.va).map((d) => hex(d.va))
+      : [],
+    irp: live
+      ? handlers(object.majorFunction.map((address, index) => [index, IRP_MJ_NAMES[index]!, address]))
+      : [],
+    fastIo: live ? handlers(object.fastIo.map((f) => [f.index, f.name, f.address])) : [],
+    callbacks: live
+      ? handlers(
+          (
+            [
+              [0, 'DriverInit', object.driverInit],
+              [1, 'DriverStartIo', object.driverStartIo],
+              [2, 'DriverUnload', object.driverUnload],
+            ] as Array<[number, string, bigint]>
+          ).filter(([, , a]) => a !== 0n),
+        )
+      : [],
+    fastIoDispatch: object.fastIoDispatch === 0n ? null : hex(object.fastIoDispatch),
+  };
+}
+
+export function toDevice(
+  record: DeviceRecord,
+  drivers: Map<bigint, DriverRecord>,
+  devices: Map<bigint, DeviceRecord>,
+  links: SymbolicLink[],
+): Device {
+  const object = record.object;
+  const driver = drivers.get(object.driverObject);
+  const driverName = driver
+    ? 'text' in driver.object.driverName
+      ? driver.object.driverName.text
+      : null
+    : null;
+  // The whole stack, bottom first: down through AttachedTo, then up through AttachedDevice.
+  let bottom = record;
+  for (let guard = 0; guard < 64; guard++) {
+    const below = bottom.object.attachedTo ? devices.get(bottom.object.attachedTo) : undefined;
+    if (!below) break;
+    bottom = below;
+  }
+  const stack: string[] = [];
+  for (
+    let at: DeviceRecord | undefined = bottom, guard = 0;
+    at && guard < 64;
+    at = devices.get(at.object.attachedDevice), guard++
+  ) {
+    if (stack.includes(hex(at.va))) break;
+    stack.push(hex(at.va));
+  }
+  return {
+    id: hex(record.va),
+    name: record.name,
+    nameStatus: record.nameStatus,
+    objectVa: hex(record.va),
+    objectPa: null,
+    driver: hex(object.driverObject),
+    driverName,
+    type: object.deviceType,
+    typeName: deviceTypeName(object.deviceType),
+    flags: object.flags,
+    flagNames: flagNames(object.flags, DO_FLAGS),
+    characteristics: object.characteristics,
+    characteristicNames: flagNames(object.characteristics, FILE_CHARACTERISTICS),
+    attachedDevice: object.attachedDevice === 0n ? null : hex(object.attachedDevice),
+    attachedTo: object.attachedTo === null || object.attachedTo === 0n ? null : hex(object.attachedTo),
+    stack,
+    links: links
+      .filter((l) => record.name !== null && l.target.toLowerCase() === record.name.toLowerCase())
+      .map((l) => l.name),
+  };
+}
