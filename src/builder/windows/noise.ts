@@ -3,7 +3,7 @@
 // leftovers of NtQuerySystemInformation(SystemModuleInformation), and pageable pool pages that
 // are in the page file or on the transition list.
 
-import { ByteWriter, asciiBytes, utf16le } from '../bytes';
+import { ByteWriter, asciiBytes } from '../bytes';
 import { IRP_MJ_COUNT } from '../../common/windows';
 import { field, sizeOf, type KernelLayout } from '../layout/kernel-layout';
 import { MM_READWRITE } from '../memory/page-tables';
