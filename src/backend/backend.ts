@@ -3,7 +3,7 @@
 // browser. The Electron main process and the web server both serve exactly this object.
 
 import { statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type {
   ApiEvent,
   AppInfo,
@@ -116,7 +116,10 @@ export class Backend implements IrpscopeApi {
     if (!stat.isFile()) throw new RequestError(`cannot open ${path}: not a file`);
     const existing = this.findOpen(path, role);
     if (existing) return structuredClone(existing.summary);
-    const session = this.createSession(path, basename(path), role, symbols);
+    // Two images called image.raw are told apart by their folders.
+    const taken = [...this.byId.values()].some((s) => s.summary.label === basename(path));
+    const label = taken ? `${basename(dirname(path))}/${basename(path)}` : basename(path);
+    const session = this.createSession(path, label, role, symbols);
     this.recentFiles.add(path);
     session.start();
     return structuredClone(session.summary);

@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// npm run screenshots: every view of the workbench at 1440×900, through web mode in Debian's
+// Chromium, on the demo case (generated on first use into .cache/irpscope-data). PNGs go to
+// .cache/screenshots/ — look at them after UI changes.
+
+import { spawnSync } from 'node:child_process';
+import { randomFillSync } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = process.cwd();
+const shots = join(root, '.cache', 'screenshots');
+const data = join(root, '.cache', 'irpscope-data');
+mkdirSync(shots, { recursive: true });
+mkdirSync(data, { recursive: true });
+
+const build = spawnSync('npx', ['electron-vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+// Something that is not a memory image, to show a failed analysis.
+const garbage = join(data, 'not-an-image.raw');
+writeFileSync(garbage, randomFillSync(Buffer.alloc(2 * 1024 * 1024)));
+
+const { startServer } = await import(pathToFileURL(join(root, 'out/main/server.js')).href);
+const server = await startServer({ dataDirectory: data, openDemoIfEmpty: true });
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
+});
+const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+const problems = [];
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+
+/** A failed and a running analysis, from a second server whose stand-in engine is steered. */
+async function failureAndProgress() {
+  const demo = join(data, 'demo', 'win7-sp1-x86-seed1-64M', 'infected');
+  const steer = (name, steering) => {
+    const folder = join(data, 'steered', name);
+    mkdirSync(folder, { recursive: true });
+    const image = join(folder, 'image.raw');
+    if (!existsSync(image)) symlinkSync(join(demo, 'image.raw'), image);
+    copyFileSync(join(demo, 'truth.json'), join(folder, 'truth.json'));
+    writeFileSync(join(folder, 'fake-engine.json'), JSON.stringify(steering));
+    return image;
+  };
+  const failing = steer('fails', { failAt: 'devices', failMode: 'throw' });
+  const slow = steer('slow', { busyMs: 20_000 });
+  const second = await startServer({
+    dataDirectory: join(data, 'steered'),
+    openDemoIfEmpty: false,
+    engineModule: join(root, 'test/support/fake-engine.ts'),
+    images: [failing],
+  });
+  try {
+    await page.goto(second.url);
+    await page.waitForSelector('[data-testid="session-failed"]', { timeout: 60_000 });
+    await shot('16-failed-analysis');
+    await second.backend.open({ path: slow });
+    await page.click('[data-testid="session-tab"] .tab-label >> nth=1');
+    await page.waitForSelector('[data-testid="session-progress"]');
+    await page.waitForTimeout(1500);
+    await shot('17-analysis-in-progress');
+    await page.click('[data-testid="cancel-analysis"]');
+    await page.waitForSelector('[data-testid="session-cancelled"]');
+    await shot('18-analysis-cancelled');
+  } finally {
+    await second.close();
+  }
+}
+
+const shot = async (name) => {
+  await page.waitForTimeout(400);
+  await page.screenshot({ path: join(shots, `${name}.png`) });
+  process.stdout.write(`${join('.cache/screenshots', `${name}.png`)}\n`);
+};
+const nav = (view) => page.click(`[data-testid="nav-${view}"]`);
+const filter = async (table, text) => {
+  await page.fill(`[data-testid="table-${table}"] input.filter`, text);
+  await page.waitForTimeout(150);
+};
+
+try {
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="view-overview"]', { timeout: 120_000 });
+  await shot('01-overview');
+
+  await nav('drivers');
+  await filter('drivers', '\\Driver\\Disk');
+  await page.click('[data-testid="table-body-drivers"] [role="row"]');
+  await filter('drivers', '');
+  await page.focus('[data-testid="table-body-drivers"]');
+  await shot('02-drivers-disk-irp');
+
+  await page.click('[data-testid="table-body-irp"] .tr.suspicious');
+  await page.click('[data-testid="table-body-irp"] .tr.suspicious .link.address');
+  await page.waitForSelector('[data-testid="hex-grid"] .b:not(.loading)');
+  await page.waitForTimeout(1500);
+  await shot('03-hex-hooked-handler');
+
+  await page.click('[data-testid="nav-drivers"]');
+  await page.click('[data-testid="driver-detail"] .link.address >> nth=0');
+  await page.waitForSelector('[data-testid="structure-fields"]');
+  await page.waitForTimeout(1200);
+  await shot('04-hex-driver-object-overlay');
+
+  await nav('devices');
+  await page.fill('[data-testid="view-devices"] input.filter', 'KeyboardClass0');
+  await page.click('[data-testid="device-tree"] .tree-row.device');
+  await shot('05-devices-keyboard-stack');
+
+  await nav('flow');
+  await page.waitForSelector('.flow-node');
+  await page.waitForTimeout(800);
+  await shot('06-flow-default');
+  await page.click('[data-testid="flow-op-ReadFile"]');
+  await page.waitForTimeout(1200);
+  await shot('07-flow-readfile');
+
+  await nav('modules');
+  await shot('08-modules');
+  await nav('findings');
+  await page.click('[data-testid="table-body-findings"] [role="row"]');
+  await shot('09-findings');
+  await nav('diff');
+  await page.waitForSelector('[data-testid="table-body-diff"] [role="row"]');
+  await shot('10-diff');
+
+  await page.keyboard.press('Control+o');
+  await page.waitForSelector('[data-testid="file-list"] [data-testid="file-row"]');
+  await shot('11-open-image-dialog');
+  await page.fill('[data-testid="browse-path"]', data);
+  await page.keyboard.press('Enter');
+  await page.dblclick(`[data-testid="file-row"]:has-text("not-an-image.raw")`);
+  await page.waitForSelector('[data-testid="view-overview"]', { timeout: 60_000 });
+  await shot('12-not-a-memory-image');
+
+  await page.click('button:has-text("Practice…")');
+  await shot('13-practice-dialog');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+g');
+  await page.fill('[data-testid="goto-input"]', '0x80000000');
+  await shot('14-go-to-address');
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(1000);
+  await page.click('[data-testid="session-tab"] .tab-label >> nth=0');
+  await nav('hex');
+  await page.waitForTimeout(1000);
+  await shot('15-hex-unmapped');
+  await failureAndProgress();
+} catch (error) {
+  await page.screenshot({ path: join(shots, 'failed-step.png') });
+  process.stderr.write(`screenshots stopped: ${error.message}\n${problems.join('\n')}\n`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+  await server.close();
+}
+if (problems.length) {
+  process.stderr.write(
+    `${problems.length} problem(s) in the page:\n${problems.map((p) => `  ${p}`).join('\n')}\n`,
+  );
+}
+process.exit(process.exitCode ?? 0);

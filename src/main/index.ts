@@ -1,0 +1,144 @@
+// The desktop shell: one BrowserWindow (sessions are tabs inside it), the renderer loaded from
+// the app:// scheme with a strict CSP, the API served over IPC by the backend — whose engine work
+// runs in worker threads — native dialogs, menus, and taskbar/dock progress.
+
+import { existsSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BrowserWindow, app, ipcMain, protocol, shell, type IpcMainInvokeEvent } from 'electron';
+import { API_METHODS, type ApiEvent, type ApiMethod, type SessionSummary } from '../common/api';
+import { Backend } from '../backend/index';
+import { API_CHANNEL, EVENT_CHANNEL } from './channels';
+import { registerDesktopHandlers } from './dialogs';
+import { buildMenu } from './menu';
+import { APP_ORIGIN, registerAppProtocol, registerAppScheme } from './app-protocol';
+
+registerAppScheme();
+
+const rendererDirectory = fileURLToPath(new URL('../renderer/', import.meta.url));
+const preload = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
+
+function cliImages(argv: string[]): { images: string[]; symbols: string | null } {
+  const args = argv.slice(app.isPackaged ? 1 : 2);
+  const images: string[] = [];
+  let symbols: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--symbols') symbols = args[++i] ?? null;
+    else if (!arg.startsWith('-') && existsSync(arg) && statSync(arg).isFile()) images.push(arg);
+  }
+  return { images, symbols };
+}
+
+function trustedSender(event: IpcMainInvokeEvent): boolean {
+  const url = event.senderFrame?.url ?? '';
+  return (
+    url.startsWith(`${APP_ORIGIN}/`) ||
+    (!!process.env.ELECTRON_RENDERER_URL && url.startsWith(process.env.ELECTRON_RENDERER_URL))
+  );
+}
+
+let backend: Backend;
+let mainWindow: BrowserWindow | null = null;
+
+function createWindow(): BrowserWindow {
+  const window = new BrowserWindow({
+    width: 1440,
+    height: 900,
+    minWidth: 960,
+    minHeight: 600,
+    backgroundColor: '#11151c',
+    title: 'IRPscope',
+    show: false,
+    webPreferences: {
+      preload,
+      contextIsolation: true,
+      nodeIntegration: false,
+      sandbox: true,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  window.once('ready-to-show', () => window.show());
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  window.webContents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(`${APP_ORIGIN}/`) && !url.startsWith(process.env.ELECTRON_RENDERER_URL ?? '\0'))
+      event.preventDefault();
+  });
+  if (process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL);
+  else void window.loadURL(`${APP_ORIGIN}/index.html`);
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = null;
+  });
+  return window;
+}
+
+/** Taskbar/dock progress: the mean fraction of the analyses still running. */
+function showProgress(sessions: SessionSummary[]): void {
+  const running = sessions.filter((s) => s.state === 'analysing' || s.state === 'queued');
+  const fraction =
+    running.length === 0 ? -1 : running.reduce((n, s) => n + (s.progress?.fraction ?? 0), 0) / running.length;
+  for (const window of BrowserWindow.getAllWindows())
+    window.setProgressBar(fraction < 0 ? -1 : Math.max(0.01, fraction));
+}
+
+async function main(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  await app.whenReady();
+  const { images, symbols } = cliImages(process.argv);
+  backend = new Backend({
+    mode: 'desktop',
+    version: app.getVersion(),
+    dataDirectory: app.getPath('userData'),
+    symbolsDirectory: symbols,
+  });
+  registerAppProtocol(protocol, rendererDirectory);
+
+  for (const method of API_METHODS) {
+    ipcMain.handle(`${API_CHANNEL}${method}`, async (event, arg: unknown) => {
+      if (!trustedSender(event)) throw new Error('refused: unknown sender');
+      const call = backend[method as ApiMethod] as (arg: unknown) => Promise<unknown>;
+      return call.call(backend, arg);
+    });
+  }
+  registerDesktopHandlers(trustedSender);
+
+  const summaries = new Map<string, SessionSummary>();
+  let refreshMenu = (): void => {};
+  backend.subscribe((event: ApiEvent) => {
+    if (event.type === 'session') summaries.set(event.session.id, event.session);
+    else summaries.delete(event.id);
+    for (const window of BrowserWindow.getAllWindows()) window.webContents.send(EVENT_CHANNEL, event);
+    showProgress([...summaries.values()]);
+    if (event.type === 'session' && event.session.state !== 'analysing') refreshMenu();
+  });
+
+  mainWindow = createWindow();
+  refreshMenu = () => void buildMenu(backend, () => mainWindow);
+  refreshMenu();
+
+  for (const image of images) await backend.open({ path: image });
+  if (images.length === 0) await backend.openDemo();
+
+  app.on('second-instance', (_event, argv) => {
+    for (const image of cliImages(argv).images) void backend.open({ path: image });
+    if (mainWindow) {
+      if (mainWindow.isMinimized()) mainWindow.restore();
+      mainWindow.focus();
+    }
+  });
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('before-quit', () => backend.dispose());
+}
+
+void main();

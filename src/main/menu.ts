@@ -1,0 +1,134 @@
+// The application menu. Items that need the renderer's state (its current session: export; a
+// form: practice image) are sent to it as MenuCommands; opening images happens here.
+
+import { basename } from 'node:path';
+import { Menu, app, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
+import type { Backend } from '../backend/index';
+import { MENU_CHANNEL, type MenuCommand } from './channels';
+import { pickImage } from './dialogs';
+
+const VIEWS = ['overview', 'drivers', 'devices', 'modules', 'findings', 'hex', 'flow', 'diff'] as const;
+const VIEW_LABELS: Record<(typeof VIEWS)[number], string> = {
+  overview: 'Overview',
+  drivers: 'Drivers',
+  devices: 'Devices',
+  modules: 'Modules',
+  findings: 'Findings',
+  hex: 'Hex View',
+  flow: 'Flow Diagram',
+  diff: 'Baseline Comparison',
+};
+
+export async function buildMenu(backend: Backend, window: () => BrowserWindow | null): Promise<void> {
+  const send = (command: MenuCommand): void => window()?.webContents.send(MENU_CHANNEL, command);
+  const open = async (path: string, role: 'primary' | 'baseline'): Promise<void> => {
+    try {
+      const session = await backend.open({ path, role });
+      send({ type: 'session-opened', id: session.id });
+    } catch (error) {
+      const { dialog } = await import('electron');
+      const target = window();
+      const message = {
+        type: 'error' as const,
+        message: 'Cannot open the image',
+        detail: (error as Error).message,
+      };
+      if (target) await dialog.showMessageBox(target, message);
+      else await dialog.showMessageBox(message);
+    }
+  };
+  const recent = await backend.recent();
+  const template: MenuItemConstructorOptions[] = [
+    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+    {
+      label: 'File',
+      submenu: [
+        {
+          label: 'Open Image…',
+          accelerator: 'CmdOrCtrl+O',
+          click: async () => {
+            const path = await pickImage(window(), 'Open memory image');
+            if (path) await open(path, 'primary');
+          },
+        },
+        {
+          label: 'Open Recent',
+          submenu:
+            recent.length === 0
+              ? [{ label: 'No recent images', enabled: false }]
+              : recent.map((path) => ({
+                  label: `${basename(path)} — ${path}`,
+                  click: () => void open(path, 'primary'),
+                })),
+        },
+        {
+          label: 'Open Baseline…',
+          accelerator: 'CmdOrCtrl+Shift+O',
+          click: async () => {
+            const path = await pickImage(window(), 'Open a clean baseline image');
+            if (path) {
+              await open(path, 'baseline');
+              send({ type: 'navigate', view: 'diff' });
+            }
+          },
+        },
+        { label: 'New Practice Image…', click: () => send({ type: 'practice-image' }) },
+        { type: 'separator' },
+        {
+          label: 'Export',
+          submenu: [
+            {
+              label: 'HTML Report…',
+              accelerator: 'CmdOrCtrl+E',
+              click: () => send({ type: 'export', format: 'html' }),
+            },
+            { label: 'JSON…', click: () => send({ type: 'export', format: 'json' }) },
+            { label: 'CSV Tables…', click: () => send({ type: 'export', format: 'csv' }) },
+          ],
+        },
+        { type: 'separator' },
+        process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+      ],
+    },
+    { role: 'editMenu' },
+    {
+      label: 'View',
+      submenu: [
+        ...VIEWS.map((view, index) => ({
+          label: VIEW_LABELS[view],
+          accelerator: `Alt+${index + 1}`,
+          // The renderer handles these keys itself (in web mode too); the menu only shows them.
+          registerAccelerator: false,
+          click: () => send({ type: 'navigate', view }),
+        })),
+        { type: 'separator' },
+        {
+          label: 'Back',
+          accelerator: 'Alt+Left',
+          registerAccelerator: false,
+          click: () => send({ type: 'back' }),
+        },
+        {
+          label: 'Forward',
+          accelerator: 'Alt+Right',
+          registerAccelerator: false,
+          click: () => send({ type: 'forward' }),
+        },
+        {
+          label: 'Go to Address…',
+          accelerator: 'CmdOrCtrl+G',
+          registerAccelerator: false,
+          click: () => send({ type: 'go-to-address' }),
+        },
+        { type: 'separator' },
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { role: 'togglefullscreen' },
+        ...(app.isPackaged ? [] : [{ role: 'toggleDevTools' as const }]),
+      ],
+    },
+    { role: 'windowMenu' },
+  ];
+  Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}

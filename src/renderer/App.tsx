@@ -1,0 +1,452 @@
+// The workbench window: session tabs, the view bar, the current view, a status line; global
+// keys (Alt+1…8 views, Alt+←/→ history, Ctrl+G go to address, Ctrl+O open), menu commands of the
+// desktop shell, drag-and-drop of images, and the dialogs.
+
+import { Suspense, lazy, useCallback, useEffect, useState, type DragEvent } from 'react';
+import type { MemorySpace, ReportFormat, SessionRole, SessionSummary } from '../common/api';
+import { api, desktop } from './api/client';
+import type { MenuCommand } from './api/desktop';
+import { SeverityBadge } from './components/Badges';
+import { SessionStatus } from './components/SessionStatus';
+import { Text } from './components/Text';
+import { GoToDialog } from './dialogs/GoToDialog';
+import { OpenImageDialog } from './dialogs/OpenImageDialog';
+import { PracticeDialog } from './dialogs/PracticeDialog';
+import { useActiveSession, useApp, useResult } from './state/app-state';
+import { VIEWS, VIEW_LABELS, type View } from './state/navigation';
+import { DevicesView } from './views/DevicesView';
+import { DiffView } from './views/DiffView';
+import { DriversView } from './views/DriversView';
+import { FindingsView } from './views/FindingsView';
+import { HexView } from './views/HexView';
+import { ModulesView } from './views/ModulesView';
+import { Overview } from './views/Overview';
+
+// React Flow and ELK are large and only the flow view needs them.
+const FlowView = lazy(() => import('./views/FlowView'));
+
+type DialogState = { kind: 'open'; role: SessionRole } | { kind: 'practice' } | { kind: 'goto' } | null;
+
+function dirname(path: string): string {
+  const index = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+  return index > 0 ? path.slice(0, index) : path;
+}
+
+export function App() {
+  const app = useApp();
+  const { sessions, location, navigate, back, forward, canBack, canForward, notify, appInfo } = app;
+  const session = useActiveSession();
+  const result = useResult(session);
+  const [dialog, setDialog] = useState<DialogState>(null);
+  const [dragging, setDragging] = useState(false);
+
+  useEffect(() => {
+    document.title = session ? `${session.label} — IRPscope` : 'IRPscope';
+  }, [session]);
+
+  const openImage = useCallback(
+    async (role: SessionRole) => {
+      if (desktop) {
+        const path = await desktop.pickImage({
+          title: role === 'baseline' ? 'Open a clean baseline image' : 'Open memory image',
+        });
+        if (!path) return;
+        try {
+          const opened = await api.open({ path, role });
+          if (role === 'primary') navigate({ session: opened.id, view: 'overview' });
+          else navigate({ view: 'diff' });
+        } catch (error) {
+          notify('error', (error as Error).message);
+        }
+      } else {
+        setDialog({ kind: 'open', role });
+      }
+    },
+    [navigate, notify],
+  );
+
+  const exportReport = useCallback(
+    async (format: ReportFormat) => {
+      if (!session || session.state !== 'ready') {
+        notify('error', 'Export needs a finished analysis.');
+        return;
+      }
+      const baseline = sessions.find(
+        (s) => s.role === 'baseline' && s.id !== session.id && s.state === 'ready',
+      );
+      try {
+        const file = await api.report({
+          session: session.id,
+          format,
+          ...(baseline ? { baseline: baseline.id } : {}),
+        });
+        if (desktop) {
+          const saved = await desktop.saveFile(file);
+          if (saved) notify('info', `Saved ${saved}`);
+          return;
+        }
+        const url = URL.createObjectURL(new Blob([file.content], { type: file.mimeType }));
+        const a = document.createElement('a');
+        a.href = url;
+        a.download = file.fileName;
+        a.click();
+        setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      } catch (error) {
+        notify('error', (error as Error).message);
+      }
+    },
+    [session, sessions, notify],
+  );
+
+  const goView = useCallback((view: View) => navigate({ view }), [navigate]);
+
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent): void => {
+      const typing =
+        event.target instanceof HTMLElement && /^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName);
+      if (event.altKey && !event.ctrlKey && /^[1-8]$/.test(event.key)) {
+        event.preventDefault();
+        goView(VIEWS[Number(event.key) - 1]!);
+      } else if (event.altKey && event.key === 'ArrowLeft') {
+        event.preventDefault();
+        back();
+      } else if (event.altKey && event.key === 'ArrowRight') {
+        event.preventDefault();
+        forward();
+      } else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'g') {
+        event.preventDefault();
+        setDialog({ kind: 'goto' });
+      } else if (!desktop && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'o') {
+        event.preventDefault();
+        void openImage(event.shiftKey ? 'baseline' : 'primary');
+      } else if (event.key === 'Backspace' && !typing && !event.ctrlKey) {
+        back();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [goView, back, forward, openImage]);
+
+  useEffect(() => {
+    if (!desktop) return;
+    return desktop.onMenuCommand((command: MenuCommand) => {
+      switch (command.type) {
+        case 'open-image':
+          void openImage('primary');
+          break;
+        case 'open-baseline':
+          void openImage('baseline');
+          break;
+        case 'practice-image':
+          setDialog({ kind: 'practice' });
+          break;
+        case 'export':
+          void exportReport(command.format);
+          break;
+        case 'navigate':
+          if ((VIEWS as readonly string[]).includes(command.view)) goView(command.view as View);
+          break;
+        case 'go-to-address':
+          setDialog({ kind: 'goto' });
+          break;
+        case 'back':
+          back();
+          break;
+        case 'forward':
+          forward();
+          break;
+        case 'session-opened':
+          navigate({ session: command.id, view: 'overview' });
+          break;
+      }
+    });
+  }, [openImage, exportReport, goView, back, forward, navigate]);
+
+  const onDrop = async (event: DragEvent<HTMLDivElement>): Promise<void> => {
+    event.preventDefault();
+    setDragging(false);
+    const files = [...event.dataTransfer.files];
+    if (files.length === 0) return;
+    if (!desktop) {
+      notify(
+        'error',
+        'A browser cannot hand over a dropped file’s path: use Open Image (Ctrl+O) in web mode.',
+      );
+      return;
+    }
+    for (const file of files) {
+      const path = desktop.pathForFile(file);
+      if (!path) continue;
+      try {
+        const opened = await api.open({ path });
+        navigate({ session: opened.id, view: 'overview' });
+      } catch (error) {
+        notify('error', (error as Error).message);
+      }
+    }
+  };
+
+  const closeSession = (s: SessionSummary): void => {
+    api.close(s.id).catch((e: Error) => notify('error', e.message));
+  };
+
+  let content;
+  if (!session) {
+    content = (
+      <div className="welcome" data-testid="welcome">
+        <h1>IRPscope</h1>
+        <p>Open a Windows memory image to see where its I/O requests really go.</p>
+        <div className="actions">
+          <button type="button" className="primary" onClick={() => void openImage('primary')}>
+            Open image…
+          </button>
+          <button
+            type="button"
+            onClick={() => api.openDemo().catch((e: Error) => notify('error', e.message))}
+          >
+            Open the demo case
+          </button>
+          <button type="button" onClick={() => setDialog({ kind: 'practice' })}>
+            New practice image…
+          </button>
+        </div>
+      </div>
+    );
+  } else if (session.state !== 'ready') {
+    content = <SessionStatus session={session} />;
+  } else if (!result || result.status === 'loading') {
+    content = <div className="placeholder">Loading the result…</div>;
+  } else if (result.status === 'error') {
+    content = (
+      <div className="placeholder bad">
+        <Text value={result.message} />
+      </div>
+    );
+  } else {
+    const index = result.index;
+    switch (location.view) {
+      case 'overview':
+        content = <Overview session={session} index={index} />;
+        break;
+      case 'drivers':
+        content = <DriversView index={index} />;
+        break;
+      case 'devices':
+        content = <DevicesView index={index} />;
+        break;
+      case 'modules':
+        content = <ModulesView index={index} />;
+        break;
+      case 'findings':
+        content = <FindingsView index={index} />;
+        break;
+      case 'hex':
+        content = <HexView session={session.id} index={index} />;
+        break;
+      case 'flow':
+        content = (
+          <Suspense fallback={<div className="placeholder">Loading the flow diagram…</div>}>
+            <FlowView session={session.id} index={index} />
+          </Suspense>
+        );
+        break;
+      case 'diff':
+        content = <DiffView session={session} onOpenBaseline={() => void openImage('baseline')} />;
+        break;
+    }
+  }
+
+  return (
+    <div
+      className={`app${dragging ? ' dragging' : ''}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => void onDrop(e)}
+    >
+      <header className="topbar">
+        <span className="logo" title={appInfo ? `IRPscope ${appInfo.version} (${appInfo.mode})` : 'IRPscope'}>
+          IRP<b>scope</b>
+        </span>
+        <div className="history">
+          <button
+            type="button"
+            className="ghost"
+            onClick={back}
+            disabled={!canBack}
+            title="Back (Alt+←)"
+            aria-label="Back"
+          >
+            ‹
+          </button>
+          <button
+            type="button"
+            className="ghost"
+            onClick={forward}
+            disabled={!canForward}
+            title="Forward (Alt+→)"
+            aria-label="Forward"
+          >
+            ›
+          </button>
+        </div>
+        <nav className="sessions" aria-label="Images" data-testid="session-tabs">
+          {sessions.map((s) => (
+            <div
+              key={s.id}
+              className={`session-tab${s.id === session?.id ? ' active' : ''} state-${s.state}`}
+              data-testid="session-tab"
+              data-role={s.role}
+            >
+              <button
+                type="button"
+                className="tab-label"
+                onClick={() => navigate({ session: s.id })}
+                title={s.path}
+              >
+                {s.role === 'baseline' && <span className="role">baseline</span>}
+                <Text value={s.label} />
+                {s.counts?.highestSeverity && s.counts.findings > 0 && (
+                  <span
+                    className={`dot sev-bg-${s.counts.highestSeverity}`}
+                    title={`${s.counts.findings} findings`}
+                  />
+                )}
+              </button>
+              {(s.state === 'analysing' || s.state === 'queued') && (
+                <span className="tab-progress">
+                  <span style={{ width: `${(s.progress?.fraction ?? 0) * 100}%` }} />
+                </span>
+              )}
+              <button
+                type="button"
+                className="ghost close"
+                onClick={() => closeSession(s)}
+                aria-label={`Close ${s.label}`}
+              >
+                ×
+              </button>
+            </div>
+          ))}
+          <button
+            type="button"
+            className="ghost add"
+            onClick={() => void openImage('primary')}
+            title="Open image (Ctrl+O)"
+          >
+            + Open
+          </button>
+        </nav>
+        <div className="top-actions">
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => setDialog({ kind: 'goto' })}
+            title="Go to address (Ctrl+G)"
+          >
+            Go to…
+          </button>
+          <button type="button" className="ghost" onClick={() => setDialog({ kind: 'practice' })}>
+            Practice…
+          </button>
+          <select
+            className="export"
+            value=""
+            onChange={(e) => {
+              if (e.target.value) void exportReport(e.target.value as ReportFormat);
+            }}
+            aria-label="Export"
+            disabled={session?.state !== 'ready'}
+          >
+            <option value="">Export…</option>
+            <option value="html">HTML report</option>
+            <option value="json">JSON</option>
+            <option value="csv">CSV tables</option>
+          </select>
+        </div>
+      </header>
+      <nav className="viewbar" aria-label="Views">
+        {VIEWS.map((view, i) => (
+          <button
+            key={view}
+            type="button"
+            className={location.view === view ? 'active' : ''}
+            onClick={() => goView(view)}
+            title={`${VIEW_LABELS[view]} (Alt+${i + 1})`}
+            data-testid={`nav-${view}`}
+          >
+            {VIEW_LABELS[view]}
+            {view === 'findings' && session?.counts ? (
+              <span className="count">{session.counts.findings}</span>
+            ) : null}
+          </button>
+        ))}
+      </nav>
+      <main className="content">{content}</main>
+      <footer className="statusbar">
+        {session ? (
+          <>
+            <span>
+              <Text value={session.path} />
+            </span>
+            <span>
+              {session.info ? `${session.info.arch ?? '?'} · ${session.info.build?.value.name ?? ''}` : ''}
+            </span>
+            <span>
+              {session.counts
+                ? `${session.counts.drivers} drivers · ${session.counts.devices} devices · ${session.counts.findings} findings`
+                : session.state}
+            </span>
+            {session.counts?.highestSeverity && <SeverityBadge severity={session.counts.highestSeverity} />}
+          </>
+        ) : (
+          <span>No image open</span>
+        )}
+        <span className="spacer" />
+        <span className="muted">
+          {appInfo ? `${appInfo.mode === 'web' ? 'web mode' : 'desktop'} · v${appInfo.version}` : ''}
+        </span>
+      </footer>
+      {app.notices.length > 0 && (
+        <div className="notices">
+          {app.notices.map((n) => (
+            <div key={n.id} className={`notice ${n.kind}`} role={n.kind === 'error' ? 'alert' : 'status'}>
+              <Text value={n.text} />
+              <button type="button" className="ghost" onClick={() => app.dismiss(n.id)} aria-label="Dismiss">
+                ×
+              </button>
+            </div>
+          ))}
+        </div>
+      )}
+      {dialog?.kind === 'open' && (
+        <OpenImageDialog
+          role={dialog.role}
+          start={session ? dirname(session.path) : (appInfo?.dataDirectory ?? null)}
+          onClose={() => setDialog(null)}
+          onOpened={(id) =>
+            dialog.role === 'primary'
+              ? navigate({ session: id, view: 'overview' })
+              : navigate({ view: 'diff' })
+          }
+        />
+      )}
+      {dialog?.kind === 'practice' && (
+        <PracticeDialog
+          onClose={() => setDialog(null)}
+          onOpened={(id) => navigate({ session: id, view: 'overview' })}
+          symbolsDirectory={appInfo?.symbolsDirectory ?? null}
+        />
+      )}
+      {dialog?.kind === 'goto' && (
+        <GoToDialog
+          space={(location.hex?.space ?? 'virtual') as MemorySpace}
+          onClose={() => setDialog(null)}
+          onGo={(space, address) => navigate({ view: 'hex', hex: { space, address } })}
+        />
+      )}
+    </div>
+  );
+}

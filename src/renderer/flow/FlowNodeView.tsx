@@ -1,0 +1,52 @@
+import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
+import type { FlowNode } from '../../common/api';
+import { Text } from '../components/Text';
+
+export type FlowNodeData = { node: FlowNode; severity: string | null };
+export type FlowRfNode = Node<FlowNodeData, 'irp'>;
+
+const KIND_LABEL: Record<FlowNode['kind'], string> = {
+  api: 'user API',
+  ntdll: 'ntdll stub',
+  syscall: 'system service',
+  'io-manager': 'I/O manager',
+  'symbolic-link': 'symbolic link',
+  device: 'device',
+  dispatch: 'dispatch routine',
+  module: 'module',
+};
+
+export function FlowNodeView({ data }: NodeProps<FlowRfNode>) {
+  const { node, severity } = data;
+  const suspicious = node.findings.length > 0;
+  return (
+    <div
+      className={`flow-node kind-${node.kind}${suspicious ? ` suspicious sev-border-${severity ?? 'high'}` : ''}${node.target ? ' clickable' : ''}`}
+      data-testid={`flow-node-${node.kind}`}
+      data-suspicious={suspicious ? 'true' : 'false'}
+      title={node.target ? 'Click to open' : undefined}
+    >
+      <Handle type="target" position={Position.Top} isConnectable={false} />
+      <div className="flow-kind">
+        {KIND_LABEL[node.kind]}
+        {suspicious && (
+          <span
+            className="flow-alert"
+            title={`${node.findings.length} finding(s): ${node.findings.join(', ')}`}
+          >
+            ⚠ {node.findings.length}
+          </span>
+        )}
+      </div>
+      <div className="flow-label">
+        <Text value={node.label} />
+      </div>
+      {node.detail && (
+        <div className="flow-detail">
+          <Text value={node.detail} />
+        </div>
+      )}
+      <Handle type="source" position={Position.Bottom} isConnectable={false} />
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+// Where the analyst is: which session, which view, what is selected in it. Locations form a
+// history like a browser's (Alt+Left / Alt+Right); selecting rows with the keyboard replaces the
+// current entry instead of flooding the history.
+
+import type { MemorySpace, StructureKind, UserOperation } from '../../common/api';
+
+export const VIEWS = [
+  'overview',
+  'drivers',
+  'devices',
+  'modules',
+  'findings',
+  'hex',
+  'flow',
+  'diff',
+] as const;
+export type View = (typeof VIEWS)[number];
+
+export const VIEW_LABELS: Record<View, string> = {
+  overview: 'Overview',
+  drivers: 'Drivers',
+  devices: 'Devices',
+  modules: 'Modules',
+  findings: 'Findings',
+  hex: 'Hex',
+  flow: 'Flow',
+  diff: 'Diff',
+};
+
+export interface HexLocation {
+  space: MemorySpace;
+  address: string;
+  /** Structure to overlay at `address`. */
+  structure?: StructureKind;
+}
+
+export interface Location {
+  session: string | null;
+  view: View;
+  driver?: string;
+  device?: string;
+  module?: string;
+  finding?: string;
+  /** Selected row of the IRP table (handler name). */
+  handler?: string;
+  hex?: HexLocation;
+  flow?: { device: string; operation: UserOperation };
+}
+
+export type Navigate = (patch: Partial<Location>, mode?: 'push' | 'replace') => void;
+
+export interface History {
+  entries: Location[];
+  index: number;
+}
+
+export function currentLocation(history: History): Location {
+  return history.entries[history.index]!;
+}
+
+function same(a: Location, b: Location): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function navigateHistory(
+  history: History,
+  patch: Partial<Location>,
+  mode: 'push' | 'replace',
+): History {
+  const current = currentLocation(history);
+  const next: Location = { ...current, ...patch };
+  if (same(next, current)) return history;
+  if (mode === 'replace') {
+    const entries = [...history.entries];
+    entries[history.index] = next;
+    return { entries, index: history.index };
+  }
+  const entries = [...history.entries.slice(0, history.index + 1), next].slice(-200);
+  return { entries, index: entries.length - 1 };
+}
+
+export function moveHistory(history: History, step: -1 | 1): History {
+  const index = history.index + step;
+  if (index < 0 || index >= history.entries.length) return history;
+  return { ...history, index };
+}
