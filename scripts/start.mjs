@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm start: builds the workbench when its sources are newer than the build, then opens the
 // desktop app if an Electron binary is installed, or else says so in one line and serves the
-// same workbench to the browser (web mode). Extra arguments are image paths (and --symbols DIR).
+// same workbench to the browser (web mode). Extra arguments are image paths (and --symbols DIR,
+// --port N); --build-only stops after the build.
 //
 // The Electron binary is looked up without require('electron'): that call tries to download
 // the binary when it is missing, which must not happen here.
@@ -90,6 +91,7 @@ function parseArgs(argv) {
 }
 
 buildIfNeeded();
+if (process.argv.includes('--build-only')) process.exit(0);
 const args = process.argv.slice(2);
 const electron = process.env.IRPSCOPE_WEB === '1' ? { reason: 'IRPSCOPE_WEB=1' } : electronBinary();
 if (electron.binary) {

@@ -13,6 +13,8 @@ import { buildMenu } from './menu';
 import { APP_ORIGIN, registerAppProtocol, registerAppScheme } from './app-protocol';
 
 registerAppScheme();
+// Tests (and analysts who keep cases apart) can point the app at another data folder.
+if (process.env.IRPSCOPE_DATA_DIR) app.setPath('userData', process.env.IRPSCOPE_DATA_DIR);
 
 const rendererDirectory = fileURLToPath(new URL('../renderer/', import.meta.url));
 const preload = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));

@@ -15,7 +15,11 @@ export function Dialog({
   const ref = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
-    ref.current?.querySelector<HTMLElement>('[autofocus], input, select, button')?.focus();
+    const root = ref.current;
+    const first = ['[data-autofocus]', 'input', 'select', '.modal-actions button', 'button']
+      .map((selector) => root?.querySelector<HTMLElement>(selector))
+      .find((element) => !!element);
+    first?.focus();
     return () => previous?.focus?.();
   }, []);
   return (

@@ -164,6 +164,22 @@ describe('sessions', () => {
   });
 });
 
+describe('the real engine', () => {
+  test('by default a session runs src/core/engine.ts and finds the planted rootkit', async () => {
+    const backend = makeBackend({ engineModule: null });
+    const opened = await backend.open({ path: images.infected });
+    const ready = await waitFor(backend, opened.id, ['ready', 'failed']);
+    expect(ready.error).toBeNull();
+    const result = await backend.result(opened.id);
+    expect(result.image.warnings.join(' ')).not.toContain('stand-in');
+    const disk = result.drivers.find((d) => d.name === '\\Driver\\Disk')!;
+    expect(disk.irp.filter((h) => h.verdict === 'other-module').map((h) => h.name)).toEqual([
+      'IRP_MJ_DEVICE_CONTROL',
+      'IRP_MJ_INTERNAL_DEVICE_CONTROL',
+    ]);
+  });
+});
+
 describe('hostile images and cancel', () => {
   test('an engine that throws fails the session with its stage and reason; the backend stays usable', async () => {
     const backend = makeBackend();
