@@ -14,6 +14,7 @@ interface Server {
   backend: {
     workerThreadId(id: string): number | null;
     sessions(): Promise<Array<{ id: string; label: string }>>;
+    close(id: string): Promise<void>;
   };
   close(): Promise<void>;
 }
