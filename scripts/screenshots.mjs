@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { randomFillSync } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -15,6 +15,8 @@ const shots = join(root, '.cache', 'screenshots');
 const data = join(root, '.cache', 'irpscope-data');
 mkdirSync(shots, { recursive: true });
 mkdirSync(data, { recursive: true });
+// Practice images are rebuilt each run (256 MiB each): keep only this run's.
+rmSync(join(data, 'practice'), { recursive: true, force: true });
 
 const build = spawnSync('npx', ['electron-vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
@@ -41,6 +43,34 @@ const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 const problems = [];
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
 page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+
+/** An x64 practice image built through the dialog (needs the shared ISF symbols). */
+async function practiceX64() {
+  const symbols = join(root, '..', 'shared', 'isf');
+  if (!existsSync(symbols)) return;
+  await page.click('button:has-text("Practice…")');
+  await page.click('.modal button:has-text("x64")');
+  await page.fill('#practice-symbols', symbols);
+  await page.click('.modal button:has-text("Find kernels")');
+  await page.waitForSelector('#practice-isf option', { state: 'attached' });
+  await page.selectOption('#practice-size', '256');
+  await page.fill('#practice-seed', '7');
+  await shot('19-practice-x64');
+  await page.click('.modal button:has-text("Build and open")');
+  await page.waitForSelector('[data-testid="view-overview"]', { timeout: 120_000 });
+  await shot('20-x64-overview');
+  await nav('drivers');
+  await filter('drivers', '\\Driver\\Disk');
+  await page.click('[data-testid="table-body-drivers"] [role="row"] .td >> nth=1');
+  await page.click('[data-testid="driver-detail"] .link.address >> nth=0');
+  await page.waitForSelector('[data-testid="structure-fields"]');
+  await page.waitForTimeout(1200);
+  await shot('21-x64-hex-driver-object');
+  await nav('flow');
+  await page.waitForSelector('.flow-node');
+  await page.waitForTimeout(800);
+  await shot('22-x64-flow');
+}
 
 /** A failed and a running analysis, from a second server whose stand-in engine is steered. */
 async function failureAndProgress() {
@@ -97,7 +127,7 @@ try {
 
   await nav('drivers');
   await filter('drivers', '\\Driver\\Disk');
-  await page.click('[data-testid="table-body-drivers"] [role="row"]');
+  await page.click('[data-testid="table-body-drivers"] [role="row"] .td >> nth=1');
   await filter('drivers', '');
   await page.focus('[data-testid="table-body-drivers"]');
   await shot('02-drivers-disk-irp');
@@ -157,6 +187,7 @@ try {
   await nav('hex');
   await page.waitForTimeout(1000);
   await shot('15-hex-unmapped');
+  await practiceX64();
   await failureAndProgress();
 } catch (error) {
   await page.screenshot({ path: join(shots, 'failed-step.png') });

@@ -98,7 +98,7 @@ export function practiceBuild(
   const profile = isf ? undefined : (request.profile ?? DEFAULT_DEMO.profile);
   const seed = request.seed ?? Math.floor(Math.random() * 1_000_000);
   const what = profile ?? (isf ? isfLabel(isf) : 'image');
-  const name = `${what}-${request.scenario}-${request.format}-seed${seed}`;
+  const name = `${what.replace(/ /g, '-')}-${request.scenario}-${request.format}-seed${seed}`;
   const out = join(dataDirectory, 'practice', uniqueName(join(dataDirectory, 'practice'), name));
   const options: BuildImageOptions = {
     ...(isf ? { isf } : { profile }),
@@ -117,7 +117,8 @@ export function practiceBuild(
 }
 
 function isfLabel(isf: string): string {
-  return (isf.split(/[\\/]/).pop() ?? 'isf').replace(/\.json(\.xz)?$/, '').slice(0, 12);
+  const guid = (isf.split(/[\\/]/).pop() ?? 'isf').replace(/\.json(\.xz)?$/, '');
+  return `x64 ${guid.slice(0, 8)}`;
 }
 
 function uniqueName(folder: string, name: string): string {

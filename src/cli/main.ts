@@ -4,7 +4,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Progress } from '../common/model';
 import { analyzeImage } from '../core/analyze';
 import { imageInfo } from '../core/info';
@@ -77,6 +77,42 @@ program
       }
     },
   );
+
+program
+  .command('serve')
+  .description('serve the workbench to a browser on 127.0.0.1 (web mode); with no image, the demo case')
+  .argument('[images...]', 'memory images to open')
+  .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', parsePort, 0)
+  .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
+  .option('--no-demo', 'with no image given, start empty instead of opening the demo case')
+  .action(async (images: string[], options: { port: number; symbols?: string; demo: boolean }) => {
+    try {
+      // Loaded only here: info and analyze stay free of the server and its dependencies.
+      const { startServer } = await import('../server/index');
+      const server = await startServer({
+        images,
+        port: options.port,
+        openDemoIfEmpty: options.demo,
+        ...(options.symbols ? { symbols: options.symbols } : {}),
+      });
+      process.stdout.write(`IRPscope web workbench: ${server.url}\n`);
+      const stop = (): void => void server.close().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    } catch (error) {
+      if (error instanceof Error && !(error instanceof ImageError)) {
+        process.stderr.write(`irpscope: ${error.message}\n`);
+        process.exit(1);
+      }
+      fail(error);
+    }
+  });
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('not a port number');
+  return port;
+}
 
 /** Progress on stderr, only for a terminal (never into piped or JSON output). */
 function progressReporter(): ((progress: Progress) => void) | undefined {

@@ -24,6 +24,8 @@ export function createWebClient(): IrpscopeApi {
   const listeners = new Set<(event: ApiEvent) => void>();
   let socket: WebSocket | null = null;
   let retry = 500;
+  /** Events received per session, to tell a replayed state from a newer one. */
+  const seen = new Map<string, number>();
 
   const connect = (): void => {
     const url = new URL('./events', location.href);
@@ -32,10 +34,13 @@ export function createWebClient(): IrpscopeApi {
     socket.onopen = () => {
       retry = 500;
       // Events sent before the socket was open (or while it was down) are lost: replay the
-      // current state of every session as events.
+      // current state of every session — except those an event has updated meanwhile, whose
+      // event is newer than this answer.
+      const asked = new Map(seen);
       call('sessions', null).then(
         (sessions) => {
           for (const session of sessions as SessionSummary[]) {
+            if ((seen.get(session.id) ?? 0) !== (asked.get(session.id) ?? 0)) continue;
             for (const listener of listeners) listener({ type: 'session', session });
           }
         },
@@ -49,6 +54,8 @@ export function createWebClient(): IrpscopeApi {
       } catch {
         return;
       }
+      const id = event.type === 'session' ? event.session.id : event.id;
+      seen.set(id, (seen.get(id) ?? 0) + 1);
       for (const listener of listeners) listener(event);
     };
     socket.onclose = () => {

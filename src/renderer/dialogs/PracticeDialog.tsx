@@ -37,17 +37,21 @@ export function PracticeDialog({
   const findIsf = async (folder: string): Promise<void> => {
     setError(null);
     const found: string[] = [];
-    for (const pdb of ['ntkrnlmp.pdb', 'ntoskrnl.pdb']) {
-      try {
-        const listing = await api.browse(`${folder.replace(/\/+$/, '')}/windows/${pdb}`);
+    try {
+      const windows = await api.browse(`${folder.replace(/\/+$/, '')}/windows`);
+      const kernels = windows.entries.filter(
+        (e) => e.kind === 'directory' && /^nt(krnlmp|oskrnl|krnlpa|krpamp)\.pdb$/i.test(e.name),
+      );
+      for (const pdb of kernels) {
+        const listing = await api.browse(pdb.path);
         found.push(
           ...listing.entries
             .filter((e) => e.kind === 'file' && /\.json(\.xz)?$/.test(e.name))
             .map((e) => e.path),
         );
-      } catch {
-        // This PDB name is not there.
       }
+    } catch {
+      // No windows/ folder: reported below.
     }
     setIsfFiles(found);
     setIsf(found[0] ?? '');

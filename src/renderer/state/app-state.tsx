@@ -59,8 +59,11 @@ type SessionAction =
 
 function sessionsReducer(state: SessionSummary[], action: SessionAction): SessionSummary[] {
   switch (action.type) {
-    case 'all':
-      return action.sessions;
+    case 'all': {
+      // The list answers a request made at start; events that arrived meanwhile are newer.
+      const known = new Set(state.map((s) => s.id));
+      return [...state, ...action.sessions.filter((s) => !known.has(s.id))];
+    }
     case 'one': {
       const index = state.findIndex((s) => s.id === action.session.id);
       if (index < 0) return [...state, action.session];

@@ -68,7 +68,15 @@ export function navigateHistory(
   mode: 'push' | 'replace',
 ): History {
   const current = currentLocation(history);
-  const next: Location = { ...current, ...patch };
+  let base: Location = current;
+  if (patch.session !== undefined && patch.session !== current.session) {
+    // Selections belong to one image: coming back to a session restores where it was left.
+    const last = [...history.entries.slice(0, history.index + 1)]
+      .reverse()
+      .find((e) => e.session === patch.session);
+    base = last ? { ...last, view: current.view } : { session: patch.session, view: current.view };
+  }
+  const next: Location = { ...base, ...patch };
   if (same(next, current)) return history;
   if (mode === 'replace') {
     const entries = [...history.entries];

@@ -159,6 +159,8 @@ export function DriversView({ index }: { index: ResultIndex }) {
                 : undefined
           }
           initialHidden={['flags', 'state']}
+          // Drivers with findings first, most severe first; the rest by name.
+          initialSorting={[{ id: 'status', desc: true }]}
           filterPlaceholder="Filter drivers…  ( / )"
           searchText={(r) =>
             `${r.driver.name ?? ''} ${r.driver.serviceKey ?? ''} ${r.driver.module ?? ''} ${r.driver.objectVa}`

@@ -34,7 +34,8 @@ export function defaultFlowDevice(index: ResultIndex): string | null {
 
 export default function FlowView({ session, index }: { session: string; index: ResultIndex }) {
   const { location, navigate, notify } = useApp();
-  const device = location.flow?.device ?? defaultFlowDevice(index);
+  const asked = location.flow?.device;
+  const device = asked && index.devices.has(asked) ? asked : defaultFlowDevice(index);
   const operation = location.flow?.operation ?? 'DeviceIoControl';
   const requestKey = `${session}|${device}|${operation}`;
   const [answer, setAnswer] = useState<{

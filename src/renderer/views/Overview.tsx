@@ -124,6 +124,12 @@ export function Overview({ session, index }: { session: SessionSummary; index: R
             </Fact>
           </tbody>
         </table>
+        {!info.dtb && (
+          <div className="alert" data-testid="kernel-not-found">
+            No Windows kernel was found in this file, so there is nothing to analyse. Is it a memory image?
+            The warnings below say what was tried.
+          </div>
+        )}
         {info.warnings.length > 0 && (
           <ul className="warnings">
             {info.warnings.map((w, i) => (
@@ -186,7 +192,9 @@ export function Overview({ session, index }: { session: SessionSummary; index: R
             </li>
           ))}
           {top.length === 0 && (
-            <li className="muted">No findings: nothing in this image bends the I/O path.</li>
+            <li className="muted">
+              {info.dtb ? 'No findings: nothing in this image bends the I/O path.' : 'Nothing was analysed.'}
+            </li>
           )}
         </ul>
       </section>

@@ -59,4 +59,23 @@ describe('navigation history', () => {
     expect(currentLocation(h).driver).toBe('d3');
     expect(navigateHistory(h, { driver: 'd3' }, 'push')).toBe(h);
   });
+
+  test('switching images clears selections, and coming back restores them', () => {
+    let h = navigateHistory(
+      start,
+      { view: 'drivers', driver: 'd1', hex: { space: 'virtual', address: '0x10' } },
+      'push',
+    );
+    h = navigateHistory(h, { session: 's2' }, 'push');
+    expect(currentLocation(h)).toEqual({ session: 's2', view: 'drivers' });
+    h = navigateHistory(h, { view: 'flow', flow: { device: 'x', operation: 'ReadFile' } }, 'push');
+    h = navigateHistory(h, { session: 's1' }, 'push');
+    expect(currentLocation(h)).toMatchObject({
+      session: 's1',
+      view: 'flow',
+      driver: 'd1',
+      hex: { address: '0x10' },
+    });
+    expect(currentLocation(h).flow).toBeUndefined();
+  });
 });
