@@ -8,6 +8,10 @@ await build({
   entryPoints: {
     cli: 'src/cli/main.ts',
     'scan-worker': 'src/core/scan/scan-worker.ts',
+    // Web mode (`irpscope serve`): the backend's worker threads and the engine they load.
+    'session-worker': 'src/backend/session-worker.ts',
+    'builder-worker': 'src/backend/builder-worker.ts',
+    engine: 'src/core/engine.ts',
   },
   outdir: 'out/node',
   bundle: true,

@@ -82,16 +82,16 @@ program
   .command('serve')
   .description('serve the workbench to a browser on 127.0.0.1 (web mode); with no image, the demo case')
   .argument('[images...]', 'memory images to open')
-  .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', parsePort, 0)
+  .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', parsePort)
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
   .option('--no-demo', 'with no image given, start empty instead of opening the demo case')
-  .action(async (images: string[], options: { port: number; symbols?: string; demo: boolean }) => {
+  .action(async (images: string[], options: { port?: number; symbols?: string; demo: boolean }) => {
     try {
       // Loaded only here: info and analyze stay free of the server and its dependencies.
       const { startServer } = await import('../server/index');
       const server = await startServer({
         images,
-        port: options.port,
+        port: options.port ?? 0,
         openDemoIfEmpty: options.demo,
         ...(options.symbols ? { symbols: options.symbols } : {}),
       });
@@ -110,7 +110,8 @@ program
 
 function parsePort(text: string): number {
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError('not a port number');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError('not a port number');
   return port;
 }
 

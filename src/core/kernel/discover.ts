@@ -199,13 +199,11 @@ function findModuleList(
   profile: LayoutProfile,
 ): Discovered<bigint> | null {
   const kernel = context.kernel!;
-  const symbol = (name: string) => {
-    const rva = profile.symbol(name) ?? kernel.exports.get(name);
-    return rva === undefined ? null : kernel.base + BigInt(rva);
-  };
+  const atRva = (rva: number | undefined) => (rva === undefined ? null : kernel.base + BigInt(rva));
   const candidates: Array<[string, () => bigint | null]> = [
     ['crash dump header', () => context.space.hints.psLoadedModuleList ?? null],
-    ['ISF symbol / export PsLoadedModuleList', () => symbol('PsLoadedModuleList')],
+    ['ISF symbol PsLoadedModuleList', () => atRva(profile.symbol('PsLoadedModuleList'))],
+    ['ntoskrnl export PsLoadedModuleList', () => atRva(kernel.exports.get('PsLoadedModuleList'))],
     ['KDBG PsLoadedModuleList', () => kdbgPointer(context, 0x48)],
     [
       'KdVersionBlock (x86 KPCR)',
