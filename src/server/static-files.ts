@@ -22,8 +22,9 @@ const TYPES: Readonly<Record<string, string>> = {
 /** The renderer's build folder, from the sources (src/server) or a bundle (out/main, out/node). */
 export function findRendererDirectory(moduleUrl: string = import.meta.url): string | null {
   const here = fileURLToPath(new URL('.', moduleUrl));
+  // Built output only: from the sources, ../renderer is src/renderer, whose index.html is unbuilt.
   for (const candidate of [join(here, '../renderer'), join(here, '../../out/renderer')]) {
-    if (existsSync(join(candidate, 'index.html'))) return candidate;
+    if (existsSync(join(candidate, 'index.html')) && existsSync(join(candidate, 'assets'))) return candidate;
   }
   return null;
 }
