@@ -25,6 +25,7 @@ export function OpenImageDialog({
   const [path, setPath] = useState(start ?? '');
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState(0);
+  const [recent, setRecent] = useState<string[]>([]);
 
   const list = (folder: string | null): void => {
     api.browse(folder).then(
@@ -39,6 +40,9 @@ export function OpenImageDialog({
   };
   // eslint-disable-next-line react-hooks/exhaustive-deps -- list the start folder once
   useEffect(() => list(start), []);
+  useEffect(() => {
+    api.recent().then(setRecent, () => {});
+  }, []);
 
   const open = (file: string): void => {
     api.open({ path: file, role }).then(
@@ -82,6 +86,16 @@ export function OpenImageDialog({
         />
         <button type="submit">List</button>
       </form>
+      {recent.length > 0 && (
+        <div className="recent" data-testid="recent-list">
+          <span className="muted small">Recent</span>
+          {recent.slice(0, 6).map((path) => (
+            <button key={path} type="button" className="link" onClick={() => open(path)} title={path}>
+              <Text value={path} />
+            </button>
+          ))}
+        </div>
+      )}
       {error && (
         <div className="bad small">
           <Text value={error} />
