@@ -26,7 +26,8 @@ export function FlowNodeView({ data }: NodeProps<FlowRfNode>) {
       data-suspicious={suspicious ? 'true' : 'false'}
       title={node.target ? 'Click to open' : undefined}
     >
-      <Handle type="target" position={Position.Top} isConnectable={false} />
+      <Handle id="top" type="target" position={Position.Top} isConnectable={false} />
+      <Handle id="left" type="target" position={Position.Left} isConnectable={false} />
       <div className="flow-kind">
         {KIND_LABEL[node.kind]}
         {suspicious && (
@@ -46,7 +47,8 @@ export function FlowNodeView({ data }: NodeProps<FlowRfNode>) {
           <Text value={node.detail} />
         </div>
       )}
-      <Handle type="source" position={Position.Bottom} isConnectable={false} />
+      <Handle id="bottom" type="source" position={Position.Bottom} isConnectable={false} />
+      <Handle id="right" type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
 }

@@ -1,50 +1,67 @@
-// Lays a flow graph out top to bottom with ELK's layered algorithm (the request path reads down
-// the page, side branches — dispatch routines and modules — fan out to the right).
+// Lays out a request-path graph (src/common/flow.ts) as rows: the path itself (API, ntdll stub,
+// system service, I/O manager, symbolic link, then each device of the stack from the top down)
+// runs down the first column, and each device's branch (its driver's dispatch routine, the module
+// that routine lives in, the module a patched routine jumps to) runs to the right on the device's
+// own row. The graph always has this shape, and a general layered layout (ELK, dagre) cannot keep
+// a branch on its device's row: it puts every successor on a later layer, so branches drift down
+// the page and their edges cross the path.
 
-import ELK from 'elkjs/lib/elk.bundled.js';
-import type { FlowGraph } from '../../common/api';
-
-const elk = new ELK();
+import type { FlowGraph, FlowNode } from '../../common/api';
 
 export const NODE_WIDTH = 250;
 export const NODE_HEIGHT = 58;
+const COLUMN_GAP = 150;
+const ROW_GAP = 44;
+const STACKED_GAP = 18;
 
-export interface Positioned {
-  id: string;
-  x: number;
-  y: number;
+const PATH_KINDS = new Set<FlowNode['kind']>([
+  'api',
+  'ntdll',
+  'syscall',
+  'io-manager',
+  'symbolic-link',
+  'device',
+]);
+
+export interface FlowLayout {
+  positions: Map<string, { x: number; y: number }>;
+  /** Edges between two nodes of the path: drawn bottom to top. The others run left to right. */
+  pathEdges: Set<string>;
 }
 
-const SPINE_KINDS = new Set(['api', 'ntdll', 'syscall', 'io-manager', 'symbolic-link', 'device']);
+export function layoutFlow(graph: FlowGraph): FlowLayout {
+  const onPath = new Set(graph.nodes.filter((n) => PATH_KINDS.has(n.kind)).map((n) => n.id));
+  const pathEdges = new Set<string>();
+  const branches = new Map<string, string[]>();
+  for (const edge of graph.edges) {
+    if (onPath.has(edge.from) && onPath.has(edge.to)) pathEdges.add(edge.id);
+    else if (!onPath.has(edge.to)) branches.set(edge.from, [...(branches.get(edge.from) ?? []), edge.to]);
+  }
 
-function onSpine(graph: FlowGraph, id: string): boolean {
-  return SPINE_KINDS.has(graph.nodes.find((n) => n.id === id)?.kind ?? '');
-}
+  const positions = new Map<string, { x: number; y: number }>();
+  let rowTop = 0;
+  const placeRow = (first: string): void => {
+    positions.set(first, { x: 0, y: rowTop });
+    let rowBottom = rowTop + NODE_HEIGHT;
+    const nextFreeY: number[] = [];
+    // Depth-first along the branch; a node already placed (a module shared by several layers)
+    // keeps its first place and is only linked to.
+    const place = (id: string, column: number, atLeastY: number): void => {
+      for (const child of branches.get(id) ?? []) {
+        if (positions.has(child)) continue;
+        const y = Math.max(nextFreeY[column] ?? rowTop, atLeastY);
+        positions.set(child, { x: column * (NODE_WIDTH + COLUMN_GAP), y });
+        nextFreeY[column] = y + NODE_HEIGHT + STACKED_GAP;
+        rowBottom = Math.max(rowBottom, y + NODE_HEIGHT);
+        place(child, column + 1, y);
+      }
+    };
+    place(first, 1, rowTop);
+    rowTop = rowBottom + ROW_GAP;
+  };
 
-export async function layoutFlow(graph: FlowGraph): Promise<Map<string, Positioned>> {
-  const laid = await elk.layout({
-    id: 'root',
-    layoutOptions: {
-      'elk.algorithm': 'layered',
-      'elk.direction': 'DOWN',
-      'elk.layered.spacing.nodeNodeBetweenLayers': '38',
-      'elk.spacing.nodeNode': '28',
-      'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
-      'elk.layered.mergeEdges': 'true',
-      'elk.layered.considerModelOrder.strategy': 'NODES_AND_EDGES',
-      'elk.edgeRouting': 'ORTHOGONAL',
-    },
-    children: graph.nodes.map((n) => ({ id: n.id, width: NODE_WIDTH, height: NODE_HEIGHT })),
-    edges: graph.edges.map((e) => ({
-      id: e.id,
-      sources: [e.from],
-      targets: [e.to],
-      // The request's own path (API → … → each device down the stack) is drawn as a straight spine;
-      // dispatch routines and modules branch off it.
-      ...(onSpine(graph, e.from) && onSpine(graph, e.to)
-        ? { layoutOptions: { 'elk.layered.priority.straightness': '50' } }
-        : {}),
-    })),
-  });
-  return new Map((laid.children ?? []).map((c) => [c.id, { id: c.id, x: c.x ?? 0, y: c.y ?? 0 }]));
+  for (const node of graph.nodes) if (onPath.has(node.id)) placeRow(node.id);
+  // Whatever hangs off no path node (not produced today) still gets a row of its own.
+  for (const node of graph.nodes) if (!positions.has(node.id)) placeRow(node.id);
+  return { positions, pathEdges };
 }

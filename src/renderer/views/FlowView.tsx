@@ -1,6 +1,6 @@
 // What a user-mode request on a device really reaches: a React Flow diagram of the path from the
-// Win32 call down the device stack to each layer's dispatch routine and its module, laid out by
-// ELK. Nodes that carry findings are drawn red; a click opens the node in a table or the hex view.
+// Win32 call down the device stack to each layer's dispatch routine and its module, laid out in
+// rows (src/renderer/flow/layout.ts). Nodes that carry findings are drawn red; a click opens the node in a table or the hex view.
 
 import { useEffect, useMemo, useState } from 'react';
 import { Background, Controls, MarkerType, ReactFlow, type Edge } from '@xyflow/react';
@@ -38,15 +38,10 @@ export default function FlowView({ session, index }: { session: string; index: R
   const device = asked && index.devices.has(asked) ? asked : defaultFlowDevice(index);
   const operation = location.flow?.operation ?? 'DeviceIoControl';
   const requestKey = `${session}|${device}|${operation}`;
-  const [answer, setAnswer] = useState<{
-    key: string;
-    graph?: FlowGraph;
-    positions?: Map<string, { x: number; y: number }>;
-    error?: string;
-  } | null>(null);
+  const [answer, setAnswer] = useState<{ key: string; graph?: FlowGraph; error?: string } | null>(null);
   const current = answer?.key === requestKey ? answer : null;
   const graph = current?.graph ?? null;
-  const positions = current?.positions ?? null;
+  const layout = useMemo(() => (graph ? layoutFlow(graph) : null), [graph]);
   const error = current?.error ?? null;
 
   useEffect(() => {
@@ -55,10 +50,7 @@ export default function FlowView({ session, index }: { session: string; index: R
     const key = `${session}|${device}|${operation}`;
     api
       .flow({ session, device, operation })
-      .then(async (g) => {
-        const laid = await layoutFlow(g);
-        if (live) setAnswer({ key, graph: g, positions: laid });
-      })
+      .then((g) => live && setAnswer({ key, graph: g }))
       .catch((e: Error) => live && setAnswer({ key, error: e.message }));
     return () => {
       live = false;
@@ -75,25 +67,28 @@ export default function FlowView({ session, index }: { session: string; index: R
 
   const nodes = useMemo<FlowRfNode[]>(
     () =>
-      graph && positions
+      graph && layout
         ? graph.nodes.map((node) => ({
             id: node.id,
             type: 'irp' as const,
-            position: positions.get(node.id) ?? { x: 0, y: 0 },
+            position: layout.positions.get(node.id) ?? { x: 0, y: 0 },
             data: { node, severity: severityOf(node) },
             draggable: false,
             connectable: false,
           }))
         : [],
-    [graph, positions, severityOf],
+    [graph, layout, severityOf],
   );
   const edges = useMemo<Edge[]>(
     () =>
-      graph
+      graph && layout
         ? graph.edges.map((e) => ({
             id: e.id,
             source: e.from,
             target: e.to,
+            ...(layout.pathEdges.has(e.id)
+              ? { sourceHandle: 'bottom', targetHandle: 'top' }
+              : { sourceHandle: 'right', targetHandle: 'left' }),
             label: e.label ?? undefined,
             type: 'smoothstep',
             animated: e.suspicious,
@@ -104,7 +99,7 @@ export default function FlowView({ session, index }: { session: string; index: R
             labelBgStyle: { fill: '#11151c' },
           }))
         : [],
-    [graph],
+    [graph, layout],
   );
 
   const open = (node: FlowNode): void => {
@@ -198,7 +193,7 @@ export default function FlowView({ session, index }: { session: string; index: R
             nodesConnectable={false}
             proOptions={{ hideAttribution: true }}
             colorMode="dark"
-            key={`${device}|${operation}|${positions ? positions.size : 0}`}
+            key={`${device}|${operation}|${layout ? layout.positions.size : 0}`}
           >
             <Background gap={24} color="#1c2430" />
             <Controls showInteractive={false} />
