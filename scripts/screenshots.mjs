@@ -129,6 +129,7 @@ try {
   await filter('drivers', '\\Driver\\Disk');
   await page.click('[data-testid="table-body-drivers"] [role="row"] .td >> nth=1');
   await filter('drivers', '');
+  await page.click('[data-testid="irp-hooked-count"]'); // scrolls to the first hooked entry
   await page.focus('[data-testid="table-body-drivers"]');
   await shot('02-drivers-disk-irp');
 

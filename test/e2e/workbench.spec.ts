@@ -55,9 +55,15 @@ test('the hooked driver: its hooked IRP entries, the flow diagram, the handler b
   expect(hooked.map((h) => h.name)).toEqual(['IRP_MJ_DEVICE_CONTROL', 'IRP_MJ_INTERNAL_DEVICE_CONTROL']);
 
   await openDriver(page, '\\Driver\\Disk');
-  await expect(page.locator('[data-testid="irp-hooked-count"]')).toHaveText('2 suspicious entries');
+  await expect(page.locator('[data-testid="irp-hooked-count"]')).toHaveText('2 suspicious entries ›');
   const rows = page.locator('[data-testid="table-body-irp"] .tr.suspicious');
   await expect(rows).toHaveCount(2);
+  // The count steps through the suspicious entries, wrapping round.
+  const selectedEntry = page.locator('[data-testid="table-body-irp"] .tr[aria-selected="true"]');
+  for (const handler of [...hooked, hooked[0]!]) {
+    await page.click('[data-testid="irp-hooked-count"]');
+    await expect(selectedEntry).toContainText(handler.name);
+  }
   for (const [i, handler] of hooked.entries()) {
     await expect(rows.nth(i)).toContainText(handler.name);
     await expect(rows.nth(i).locator('[data-verdict="other-module"]')).toBeVisible();

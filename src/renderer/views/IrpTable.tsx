@@ -111,7 +111,14 @@ export function IrpTable({ driver, index }: { driver: Driver; index: ResultIndex
     ],
     [wide],
   );
-  const hooked = data.filter((r) => SUSPICIOUS_VERDICTS.has(r.handler.verdict)).length;
+  const suspicious = data.filter((r) => SUSPICIOUS_VERDICTS.has(r.handler.verdict));
+  const hooked = suspicious.length;
+  /** Selects (and so scrolls to) the suspicious entry after the selected one, wrapping round. */
+  const nextSuspicious = (): void => {
+    const at = suspicious.findIndex((r) => r.id === location.handler);
+    const next = suspicious[(at + 1) % suspicious.length];
+    if (next) navigate({ handler: next.id });
+  };
   return (
     <DataTable
       id="irp"
@@ -131,9 +138,21 @@ export function IrpTable({ driver, index }: { driver: Driver; index: ResultIndex
       filterPlaceholder="Filter entries…  ( / )"
       emptyText="This driver object has no dispatch table (a freed object)."
       toolbar={
-        <span className={`pill ${hooked ? 'bad' : 'ok'}`} data-testid="irp-hooked-count">
-          {hooked ? `${hooked} suspicious ${hooked === 1 ? 'entry' : 'entries'}` : 'no suspicious entry'}
-        </span>
+        hooked ? (
+          <button
+            type="button"
+            className="pill bad"
+            data-testid="irp-hooked-count"
+            title="Select the next suspicious entry"
+            onClick={nextSuspicious}
+          >
+            {`${hooked} suspicious ${hooked === 1 ? 'entry' : 'entries'} ›`}
+          </button>
+        ) : (
+          <span className="pill ok" data-testid="irp-hooked-count">
+            no suspicious entry
+          </span>
+        )
       }
     />
   );
