@@ -3,17 +3,8 @@
 // desktop app. Results for scripts/test-all.mjs go to .cache/test-results/e2e.json.
 
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM, CHROMIUM_ARGS } from './scripts/chromium.mjs';
 import { electronBinary } from './test/e2e/support/electron';
-
-const chromiumArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 export default defineConfig({
   testDir: 'test/e2e',
@@ -35,7 +26,7 @@ export default defineConfig({
       name: 'web',
       use: {
         browserName: 'chromium',
-        launchOptions: { executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: chromiumArgs },
+        launchOptions: { executablePath: CHROMIUM, args: CHROMIUM_ARGS },
       },
     },
     ...(electronBinary() ? [{ name: 'electron', metadata: { electron: true } }] : []),

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const IMAGE = join(
@@ -20,7 +21,6 @@ const IMAGE = join(
   '.cache/bench/ed-isf-windows-ntkrnlmp.pdb-1C9875F76C8F0FBF3EB9A9D7C1C27406-1.json.xz_--size_4G/image.raw',
 );
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 if (!existsSync(IMAGE)) {
   console.error(`bench-ui: ${IMAGE} is missing; \`npm run bench\` builds it`);
@@ -65,15 +65,7 @@ const data = mkdtempSync(join(tmpdir(), 'irpscope-bench-ui-'));
 const server = await startServer({ dataDirectory: data, openDemoIfEmpty: false });
 const browser = await chromium.launch({
   executablePath: CHROMIUM,
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
+  args: CHROMIUM_ARGS,
 });
 const rows = [];
 try {

@@ -9,6 +9,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS } from './chromium.mjs';
 
 const root = process.cwd();
 const shots = join(root, '.cache', 'screenshots');
@@ -28,16 +29,8 @@ writeFileSync(garbage, randomFillSync(Buffer.alloc(2 * 1024 * 1024)));
 const { startServer } = await import(pathToFileURL(join(root, 'out/main/server.js')).href);
 const server = await startServer({ dataDirectory: data, openDemoIfEmpty: true });
 const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
+  executablePath: CHROMIUM,
+  args: CHROMIUM_ARGS,
 });
 const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
 const problems = [];

@@ -183,12 +183,25 @@ export interface IrpscopeApi {
   subscribe(listener: (event: ApiEvent) => void): () => void;
 }
 
-/** Extra calls only the desktop shell has (native dialogs, taskbar progress). */
+/** What a menu item of the desktop shell asks the focused window to do (it knows its session). */
+export type MenuCommand =
+  | { type: 'open-image' }
+  | { type: 'open-baseline' }
+  | { type: 'practice-image' }
+  | { type: 'export'; format: ReportFormat }
+  | { type: 'navigate'; view: string }
+  | { type: 'go-to-address' }
+  | { type: 'back' }
+  | { type: 'forward' }
+  | { type: 'session-opened'; id: string };
+
+/** Extra calls only the desktop shell has (native dialogs, menu commands). */
 export interface DesktopApi {
   pickImage(options: { title: string }): Promise<string | null>;
   pickDirectory(options: { title: string }): Promise<string | null>;
   saveFile(file: ReportFile): Promise<string | null>;
   pathForFile(file: File): string | null;
+  onMenuCommand(listener: (command: MenuCommand) => void): () => void;
 }
 
 /** The names of the request/response calls, for transports that dispatch by name. */

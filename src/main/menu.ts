@@ -4,7 +4,8 @@
 import { basename } from 'node:path';
 import { Menu, app, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 import type { Backend } from '../backend/index';
-import { MENU_CHANNEL, type MenuCommand } from './channels';
+import type { MenuCommand } from '../common/api';
+import { MENU_CHANNEL } from './channels';
 import { pickImage } from './dialogs';
 
 const VIEWS = ['overview', 'drivers', 'devices', 'modules', 'findings', 'hex', 'flow', 'diff'] as const;

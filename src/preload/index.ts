@@ -8,15 +8,10 @@ import {
   type ApiEvent,
   type DesktopApi,
   type IrpscopeApi,
+  type MenuCommand,
   type ReportFile,
 } from '../common/api';
-import {
-  API_CHANNEL,
-  DESKTOP_CHANNEL,
-  EVENT_CHANNEL,
-  MENU_CHANNEL,
-  type MenuCommand,
-} from '../main/channels';
+import { API_CHANNEL, DESKTOP_CHANNEL, EVENT_CHANNEL, MENU_CHANNEL } from '../main/channels';
 
 const api = Object.fromEntries(
   API_METHODS.map((method) => [
@@ -34,7 +29,7 @@ const irpscope: IrpscopeApi = {
   },
 };
 
-const desktop: DesktopApi & { onMenuCommand(listener: (command: MenuCommand) => void): () => void } = {
+const desktop: DesktopApi = {
   pickImage: (options: { title: string }) => ipcRenderer.invoke(`${DESKTOP_CHANNEL}pickImage`, options),
   pickDirectory: (options: { title: string }) =>
     ipcRenderer.invoke(`${DESKTOP_CHANNEL}pickDirectory`, options),

@@ -5,7 +5,7 @@
 import { Suspense, lazy, useCallback, useEffect, useState, type DragEvent } from 'react';
 import type { MemorySpace, ReportFormat, SessionRole, SessionSummary } from '../common/api';
 import { api, desktop } from './api/client';
-import type { MenuCommand } from './api/desktop';
+import type { MenuCommand } from '../common/api';
 import { SeverityBadge } from './components/Badges';
 import { SessionStatus } from './components/SessionStatus';
 import { Text } from './components/Text';

@@ -49,7 +49,18 @@ export function AddressLink({
   );
 }
 
-export function DriverLink({ id, name }: { id: string | null | undefined; name: string | null | undefined }) {
+/** A driver or device name that opens its row (plain text when the object has no row). */
+function RowLink({
+  view,
+  id,
+  name,
+  fallback,
+}: {
+  view: 'drivers' | 'devices';
+  id: string | null | undefined;
+  name: string | null | undefined;
+  fallback: string;
+}) {
   const { navigate } = useApp();
   if (!id) return <Text value={name} />;
   return (
@@ -59,30 +70,20 @@ export function DriverLink({ id, name }: { id: string | null | undefined; name: 
       onMouseDown={stop}
       onClick={(e) => {
         stop(e);
-        navigate({ view: 'drivers', driver: id });
+        navigate(view === 'drivers' ? { view, driver: id } : { view, device: id });
       }}
     >
-      <Text value={name} fallback="(unnamed driver)" />
+      <Text value={name} fallback={fallback} />
     </button>
   );
 }
 
+export function DriverLink({ id, name }: { id: string | null | undefined; name: string | null | undefined }) {
+  return <RowLink view="drivers" id={id} name={name} fallback="(unnamed driver)" />;
+}
+
 export function DeviceLink({ id, name }: { id: string | null | undefined; name: string | null | undefined }) {
-  const { navigate } = useApp();
-  if (!id) return <Text value={name} />;
-  return (
-    <button
-      type="button"
-      className="link"
-      onMouseDown={stop}
-      onClick={(e) => {
-        stop(e);
-        navigate({ view: 'devices', device: id });
-      }}
-    >
-      <Text value={name} fallback="(unnamed device)" />
-    </button>
-  );
+  return <RowLink view="devices" id={id} name={name} fallback="(unnamed device)" />;
 }
 
 export function ModuleLink({ name, suffix }: { name: string | null | undefined; suffix?: string | null }) {
