@@ -78,20 +78,10 @@ class Stages {
 export async function discoverKernel(space: PhysicalSpace, options: DiscoverOptions): Promise<KernelContext> {
   const stages = new Stages();
   const warnings: string[] = [...space.warnings];
+  const nothingFound = emptyContext(space);
   const context: KernelContext = {
-    space,
-    paging: null,
-    dtb: null,
-    memory: null,
-    kernel: null,
-    version: null,
-    productType: null,
-    profile: null,
-    kdbg: null,
-    psLoadedModuleList: null,
-    psActiveProcessHead: null,
-    objects: null,
-    info: baseInfo(space, options),
+    ...nothingFound,
+    info: buildInfo(nothingFound, options, new Stages(), []),
   };
   const finish = () => {
     context.info = buildInfo(context, options, stages, warnings);
@@ -240,26 +230,22 @@ function findProcessHead(
   return fromKdbg !== null ? { value: fromKdbg, method: 'KDBG PsActiveProcessHead' } : null;
 }
 
-function baseInfo(space: PhysicalSpace, options: DiscoverOptions): ImageInfo {
-  return buildInfo(
-    {
-      space,
-      paging: null,
-      dtb: null,
-      memory: null,
-      kernel: null,
-      version: null,
-      productType: null,
-      profile: null,
-      kdbg: null,
-      psLoadedModuleList: null,
-      psActiveProcessHead: null,
-      objects: null,
-    },
-    options,
-    new Stages(),
-    [],
-  );
+/** The context before anything is found: only the physical space. */
+function emptyContext(space: PhysicalSpace): Omit<KernelContext, 'info'> {
+  return {
+    space,
+    paging: null,
+    dtb: null,
+    memory: null,
+    kernel: null,
+    version: null,
+    productType: null,
+    profile: null,
+    kdbg: null,
+    psLoadedModuleList: null,
+    psActiveProcessHead: null,
+    objects: null,
+  };
 }
 
 function buildInfo(
