@@ -37,8 +37,12 @@ export function Overview({ session, index }: { session: SessionSummary; index: R
     n: result.findings.filter((f) => f.severity === s).length,
   })).reverse();
   const maxCount = Math.max(1, ...counts.map((c) => c.n));
-  const timings = result.stats.timings.length > 0 ? result.stats.timings : info.timings;
-  const totalMs = timings.reduce((n, t) => n + t.ms, 0);
+  const timingGroups = [
+    { title: 'Finding the kernel', timings: info.timings },
+    { title: 'Analysis', timings: result.stats.timings },
+  ].filter((g) => g.timings.length > 0);
+  const totalMs = timingGroups.reduce((n, g) => n + g.timings.reduce((m, t) => m + t.ms, 0), 0);
+  const longestMs = Math.max(0, ...timingGroups.flatMap((g) => g.timings.map((t) => t.ms)));
   const top = [...result.findings]
     .sort((a, b) => severityRank(b.severity) - severityRank(a.severity))
     .slice(0, 8);
@@ -191,6 +195,13 @@ export function Overview({ session, index }: { session: SessionSummary; index: R
               </FindingLink>
             </li>
           ))}
+          {result.findings.length > top.length && (
+            <li>
+              <button type="button" className="link" onClick={() => navigate({ view: 'findings' })}>
+                {result.findings.length - top.length} more in Findings ›
+              </button>
+            </li>
+          )}
           {top.length === 0 && (
             <li className="muted">
               {info.dtb ? 'No findings: nothing in this image bends the I/O path.' : 'Nothing was analysed.'}
@@ -207,22 +218,25 @@ export function Overview({ session, index }: { session: SessionSummary; index: R
             worker{result.stats.workers === 1 ? '' : 's'}
           </span>
         </h2>
-        <div className="bars">
-          {timings.map((t) => (
-            <div key={t.stage} className="bar-row static">
-              <span className="stage">
-                <Text value={t.stage} />
-              </span>
-              <span className="bar">
-                <span
-                  className="fill timing"
-                  style={{ width: `${totalMs ? Math.max(1, (t.ms / totalMs) * 100) : 0}%` }}
-                />
-              </span>
-              <b>{formatMs(t.ms)}</b>
-            </div>
-          ))}
-        </div>
+        {timingGroups.map((group) => (
+          <div key={group.title} className="bars">
+            <h3 className="bars-title">{group.title}</h3>
+            {group.timings.map((t) => (
+              <div key={t.stage} className="bar-row static">
+                <span className="stage">
+                  <Text value={t.stage} />
+                </span>
+                <span className="bar">
+                  <span
+                    className="fill timing"
+                    style={{ width: `${longestMs ? Math.max(1, (t.ms / longestMs) * 100) : 0}%` }}
+                  />
+                </span>
+                <b>{formatMs(t.ms)}</b>
+              </div>
+            ))}
+          </div>
+        ))}
       </section>
     </div>
   );
