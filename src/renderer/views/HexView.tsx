@@ -262,7 +262,9 @@ export function HexView({ session, index }: { session: string; index: ResultInde
             <div className="struct-fields" data-testid="structure-fields">
               <div className="side-title">
                 {structure.kind} <AddressLink address={structure.address} wide={wide} />{' '}
-                <span className="muted">{structure.layoutSource}</span>
+                <span className="layout-source" title={structure.layoutSource}>
+                  {structure.layoutSource}
+                </span>
               </div>
               {structure.problem && <div className="bad small">{structure.problem}</div>}
               <table className="mini fields">
