@@ -1,16 +1,21 @@
 // irpscope: the command line of the workbench's engine.
 //   irpscope info <image> [--json] [--symbols DIR]
 //   irpscope analyze <image> [--json | --table NAME] [--csv DIR] [--symbols DIR]
+//   irpscope diff <baseline> <image> [--json] [--symbols DIR]
+//   irpscope report <image> [--baseline IMAGE] [--format html|json|csv] [--out FILE] [--symbols DIR]
+//   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Progress } from '../common/model';
+import { diffResults } from '../common/diff';
+import type { AnalysisResult, Progress } from '../common/model';
 import { analyzeImage } from '../core/analyze';
 import { imageInfo } from '../core/info';
 import { ImageError } from '../core/image';
-import { csvText, csvTables } from '../core/report';
+import { csvText, csvTables, makeReport } from '../core/report';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
+import { renderDiff } from './render-diff';
 import { renderInfo } from './render-info';
 
 const EXIT_UNSUPPORTED = 2;
@@ -79,6 +84,65 @@ program
   );
 
 program
+  .command('diff')
+  .description('compare an image with a clean baseline: what the rootkit added, removed or changed')
+  .argument('<baseline>', 'memory image of the clean system')
+  .argument('<image>', 'memory image to examine')
+  .option('--json', 'print the comparison as JSON')
+  .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
+  .action(async (baseline: string, image: string, options: { json?: boolean; symbols?: string }) => {
+    try {
+      const [before, after] = await analyzeBoth(baseline, image, options.symbols);
+      const diff = diffResults(before, after);
+      process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+program
+  .command('report')
+  .description('write a report of one image (HTML by default), with the baseline comparison if given')
+  .argument('<image>', 'memory image')
+  .option('--baseline <image>', 'memory image of the clean system, compared in the report')
+  .addOption(
+    new Option('--format <format>', 'report format').choices(['html', 'json', 'csv']).default('html'),
+  )
+  .option('--out <file>', 'where to write it (default: irpscope-<image>.<format> here; - for stdout)')
+  .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
+  .action(
+    async (
+      image: string,
+      options: { baseline?: string; format: 'html' | 'json' | 'csv'; out?: string; symbols?: string },
+    ) => {
+      try {
+        let result: AnalysisResult;
+        let diff;
+        if (options.baseline) {
+          const [before, after] = await analyzeBoth(options.baseline, image, options.symbols);
+          result = after;
+          diff = diffResults(before, after);
+        } else {
+          result = await analyzeImage(image, { symbols: options.symbols, onProgress: progressReporter() });
+        }
+        const report = makeReport(result, options.format, {
+          label: basename(image),
+          ...(diff ? { diff } : {}),
+          generatedBy: 'irpscope report',
+        });
+        if (options.out === '-') process.stdout.write(report.content);
+        else {
+          const out = options.out ?? report.fileName;
+          writeFileSync(out, report.content);
+          process.stderr.write(`irpscope: wrote ${out}\n`);
+        }
+      } catch (error) {
+        fail(error);
+      }
+    },
+  );
+
+program
   .command('serve')
   .description('serve the workbench to a browser on 127.0.0.1 (web mode); with no image, the demo case')
   .argument('[images...]', 'memory images to open')
@@ -107,6 +171,17 @@ program
       fail(error);
     }
   });
+
+/** The baseline and the image, one after the other (each scan already uses every core). */
+async function analyzeBoth(
+  baseline: string,
+  image: string,
+  symbols: string | undefined,
+): Promise<[AnalysisResult, AnalysisResult]> {
+  const before = await analyzeImage(baseline, { symbols, onProgress: progressReporter() });
+  const after = await analyzeImage(image, { symbols, onProgress: progressReporter() });
+  return [before, after];
+}
 
 function parsePort(text: string): number {
   const port = Number(text);

@@ -14,12 +14,29 @@ type Cell = string | number | boolean | null | undefined;
 const text = (value: Cell): string =>
   value === null || value === undefined ? '—' : escapeHtml(String(value));
 
-function table(header: string[], rows: Cell[][], className = ''): string {
+interface TableOptions {
+  /** How many leading columns hold short keywords that must not wrap (id, severity, kind). */
+  keywordColumns?: number;
+  /** The column holding a severity, coloured by it. */
+  severityColumn?: number;
+  /** Columns of sentences, set in the body font. */
+  proseColumns?: number[];
+}
+
+function table(header: string[], rows: Cell[][], options: TableOptions = {}): string {
+  const classOf = (column: number, cell: Cell): string => {
+    const classes = [
+      column < (options.keywordColumns ?? 0) ? 'k' : '',
+      column === options.severityColumn ? `sev-${escapeHtml(String(cell))}` : '',
+      options.proseColumns?.includes(column) ? 'prose' : '',
+    ].filter(Boolean);
+    return classes.length ? ` class="${classes.join(' ')}"` : '';
+  };
   const head = header.map((h) => `<th>${escapeHtml(h)}</th>`).join('');
   const body = rows
-    .map((row) => `<tr>${row.map((cell) => `<td>${text(cell)}</td>`).join('')}</tr>`)
+    .map((row) => `<tr>${row.map((cell, i) => `<td${classOf(i, cell)}>${text(cell)}</td>`).join('')}</tr>`)
     .join('\n');
-  return `<table class="${className}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return `<table><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table>`;
 }
 
 function fact<T>(label: string, found: Discovered<T> | null, show: (value: T) => string): Cell[] {
@@ -34,7 +51,9 @@ const STYLE = `
 body{font:13px/1.45 system-ui,sans-serif;margin:24px;color:#1b1f24}
 h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ccd}
 table{border-collapse:collapse;width:100%;margin:6px 0} th,td{border:1px solid #d5d8de;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#eef0f4} td{font-family:ui-monospace,Consolas,monospace;font-size:12px;word-break:break-all}
+th{background:#eef0f4} td{font-family:ui-monospace,Consolas,monospace;font-size:12px;overflow-wrap:anywhere}
+td.k{white-space:nowrap} td.prose{font-family:inherit;font-size:12px}
+@page{size:A4 landscape;margin:10mm} @media print{body{margin:0} tr{break-inside:avoid} h2{break-after:avoid}}
 .sev-critical{color:#a4001d;font-weight:700}.sev-high{color:#c2410c;font-weight:700}.sev-medium{color:#a16207}.sev-low{color:#1d4ed8}.sev-info{color:#555}
 .muted{color:#666}.counts span{display:inline-block;margin-right:14px}
 `;
@@ -101,23 +120,27 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
   parts.push(
     findings.length === 0
       ? '<p>No findings.</p>'
-      : `<table><thead><tr><th>id</th><th>severity</th><th>kind</th><th>subject</th><th>explanation</th><th>evidence</th></tr></thead><tbody>${findings
-          .map(
-            (f) =>
-              `<tr><td>${text(f.id)}</td><td class="sev-${f.severity}">${text(f.severity)}</td><td>${text(f.kind)}</td><td>${text(f.subject)}</td><td>${text(f.explanation)}</td><td>${text(
-                [
-                  ...(f.evidence.handlers ?? []).map(
-                    (h) => `${h.name} → ${h.address} (${h.module ?? 'no module'}, ${h.verdict})`,
-                  ),
-                  ...(f.evidence.addresses && !f.evidence.handlers ? [f.evidence.addresses.join(' ')] : []),
-                  ...(f.evidence.disassembly ? f.evidence.disassembly.instructions : []),
-                  f.evidence.detail ?? '',
-                ]
-                  .filter(Boolean)
-                  .join(' · '),
-              )}</td></tr>`,
-          )
-          .join('\n')}</tbody></table>`,
+      : table(
+          ['id', 'severity', 'kind', 'subject', 'explanation', 'evidence'],
+          findings.map((f) => [
+            f.id,
+            f.severity,
+            f.kind,
+            f.subject,
+            f.explanation,
+            [
+              ...(f.evidence.handlers ?? []).map(
+                (h) => `${h.name} → ${h.address} (${h.module ?? 'no module'}, ${h.verdict})`,
+              ),
+              ...(f.evidence.addresses && !f.evidence.handlers ? [f.evidence.addresses.join(' ')] : []),
+              ...(f.evidence.disassembly ? f.evidence.disassembly.instructions : []),
+              f.evidence.detail ?? '',
+            ]
+              .filter(Boolean)
+              .join(' · '),
+          ]),
+          { keywordColumns: 3, severityColumn: 1, proseColumns: [4] },
+        ),
   );
 
   parts.push(`<h2>Suspicious handlers (${hooked.length})</h2>`);
@@ -144,6 +167,7 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
       table(
         ['severity', 'kind', 'change', 'key', 'baseline', 'this image'],
         options.diff.entries.map((e) => [e.severity, e.kind, e.change, e.key, e.baseline, e.primary]),
+        { keywordColumns: 3, severityColumn: 0 },
       ),
     );
   }
