@@ -177,6 +177,26 @@ test('keyboard: tables, views, go to address, back and forward', async ({ workbe
   await expect(page.locator('[data-testid="view-findings"]')).toBeVisible();
   await page.keyboard.press('Alt+ArrowRight');
   await expect(page.locator('[data-testid="view-hex"]')).toBeVisible();
+
+  // The flow diagram: Tab walks from the operations into the nodes, Enter opens the focused one.
+  const hooked = truth.irp.find(
+    (h) =>
+      h.driver === '\\Driver\\Disk' && h.name === 'IRP_MJ_DEVICE_CONTROL' && h.verdict === 'other-module',
+  )!;
+  await page.keyboard.press('Alt+7');
+  await expect(page.locator('[data-testid="flow-node-dispatch"]').first()).toBeVisible();
+  await page.focus('[data-testid="flow-op-DeviceIoControl"]');
+  await page.keyboard.press('Enter');
+  const focusedText = async () => (await page.locator(':focus').textContent()) ?? '';
+  let reached = false;
+  for (let i = 0; i < 30 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = (await focusedText()).includes('Disk IRP_MJ_DEVICE_CONTROL');
+  }
+  expect(reached).toBe(true);
+  await page.keyboard.press('Enter');
+  await expect(page.locator('[data-testid="view-hex"]')).toBeVisible();
+  await expect(page.locator('[data-testid="hex-status"]')).toContainText(BigInt(hooked.handler).toString(16));
 });
 
 test('every address is a link to the hex view and names link to their rows', async ({ workbench: page }) => {

@@ -172,7 +172,19 @@ export default function FlowView({ session, index }: { session: string; index: R
           finding · click a node to open it
         </span>
       </div>
-      <div className="flow-canvas">
+      <div
+        className="flow-canvas"
+        // Nodes take the focus with Tab (React Flow makes them focusable); Enter opens the focused one.
+        onKeyDown={(e) => {
+          if (e.key !== 'Enter') return;
+          const id = (e.target as HTMLElement).closest('.react-flow__node')?.getAttribute('data-id');
+          const node = graph?.nodes.find((n) => n.id === id);
+          if (node) {
+            e.preventDefault();
+            open(node);
+          }
+        }}
+      >
         {error ? (
           <div className="placeholder bad">
             <Text value={error} />
