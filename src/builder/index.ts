@@ -136,7 +136,7 @@ export function buildImage(options: BuildImageOptions): BuildImageResult {
       format: options.format,
       source: options.isf ? basename(options.isf) : `profile ${options.profile}`,
     });
-    const sparse = fill === 'zero' && options.size >= 1024 * 1024 * 1024;
+    const sparse = fill === 'zero';
     const names = FILE_NAMES[options.format];
     const paths = names.map((n) => join(work, n));
     switch (options.format) {

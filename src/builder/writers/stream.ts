@@ -1,6 +1,6 @@
 // Streams physical memory to a file in large chunks: content pages from the model, noise for
-// free RAM, zeros for holes. Memory stays flat whatever the image size; zero chunks are skipped
-// (sparse) when asked.
+// free RAM, zeros for holes. Memory stays flat whatever the image size; all-zero pages are
+// skipped (left as holes of a sparse file) when asked.
 
 import { closeSync, ftruncateSync, openSync, writeSync } from 'node:fs';
 import type { NoiseFill } from '../memory/fill';
@@ -25,17 +25,35 @@ export class ImageFile {
   }
 
   writeAt(position: number, bytes: Uint8Array): void {
-    const end = position + bytes.length;
-    const zero =
-      this.sparse &&
-      bytes.length <= CHUNK &&
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).equals(this.zeros.subarray(0, bytes.length));
-    if (!zero) {
-      let done = 0;
-      while (done < bytes.length)
-        done += writeSync(this.fd, bytes, done, bytes.length - done, position + done);
+    // Only bytes past the end written so far may be left as holes: earlier bytes may hold data.
+    const overwritten = this.sparse
+      ? Math.min(bytes.length, Math.max(0, this.length - position))
+      : bytes.length;
+    if (overwritten > 0) this.writeAll(position, bytes.subarray(0, overwritten));
+    if (overwritten < bytes.length)
+      this.writeSkippingZeroPages(position + overwritten, bytes.subarray(overwritten));
+    this.length = Math.max(this.length, position + bytes.length);
+  }
+
+  private writeAll(position: number, bytes: Uint8Array): void {
+    let done = 0;
+    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, position + done);
+  }
+
+  /** Writes only the runs of pages that hold a non-zero byte; the holes read back as zeros. */
+  private writeSkippingZeroPages(position: number, bytes: Uint8Array): void {
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    let runStart = -1;
+    for (let offset = 0; offset < bytes.length; offset += PAGE) {
+      const end = Math.min(offset + PAGE, bytes.length);
+      const isZero = view.subarray(offset, end).equals(this.zeros.subarray(0, end - offset));
+      if (!isZero && runStart < 0) runStart = offset;
+      if (isZero && runStart >= 0) {
+        this.writeAll(position + runStart, bytes.subarray(runStart, offset));
+        runStart = -1;
+      }
     }
-    this.length = Math.max(this.length, end);
+    if (runStart >= 0) this.writeAll(position + runStart, bytes.subarray(runStart));
   }
 
   append(bytes: Uint8Array): void {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import { buildImage, type BuildImageOptions, type Truth } from '../../../src/builder/index';
 import { RawImage } from '../../support/raw-reader';
 
@@ -147,8 +147,11 @@ describe.each([
     seed: 5,
     fill: 'random',
   };
-  const build = (format: BuildImageOptions['format']) =>
-    buildImage({ ...base, format, out: join(work, `${label}-${format}`) });
+  const build = (format: BuildImageOptions['format']) => {
+    const out = join(work, `${label}-${format}`);
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
+    return buildImage({ ...base, format, out });
+  };
 
   test('dmp-full, dmp-bitmap, vmware and elf hold the raw image pages where their headers say', () => {
     const raw = build('raw');
@@ -200,6 +203,8 @@ test('the same arguments give byte-identical files; another seed gives others', 
     size: SIZE,
     fill: 'random' as const,
   };
+  for (const name of ['det-a', 'det-b', 'det-c'])
+    onTestFinished(() => rmSync(join(work, name), { recursive: true, force: true }));
   const a = buildImage({ ...options, seed: 9, out: join(work, 'det-a') });
   const b = buildImage({ ...options, seed: 9, out: join(work, 'det-b') });
   const c = buildImage({ ...options, seed: 10, out: join(work, 'det-c') });

@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { X86_PROFILES, type BuildImageOptions, type Truth } from '../../../src/builder/index';
 import type { AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/analyze';
-import { SHARED, cachedImage, isfFiles } from '../../support/images';
+import { SHARED, imageForTest, isfFiles } from '../../support/images';
 
 const SIZE = 64 * 1024 * 1024;
 const norm = (hex: string | null) => (hex === null ? null : BigInt(hex));
@@ -93,7 +93,7 @@ const FORMATS = ['raw', 'dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const;
 // Every shared build and profile: clean (raw) and infected in every container format.
 describe.each(layouts)('analyze $label', ({ isf, profile }) => {
   test('clean raw image: no finding above info', async () => {
-    const { image, truth } = cachedImage({
+    const { image, truth } = imageForTest({
       isf,
       profile,
       format: 'raw',
@@ -108,7 +108,7 @@ describe.each(layouts)('analyze $label', ({ isf, profile }) => {
     expect(result.findings.filter((f) => f.severity !== 'info')).toEqual([]);
   });
   test.each(FORMATS)('infected %s', async (format) => {
-    const { image, truth } = cachedImage({
+    const { image, truth } = imageForTest({
       isf,
       profile,
       format,
@@ -125,7 +125,7 @@ describe.each(layouts)('analyze $label', ({ isf, profile }) => {
 
 test('with --symbols the result is the same and names the ISF used', async () => {
   const isf = isfFiles().find((f) => f.isf.includes('C2EADB24'))!.isf;
-  const { image, truth } = cachedImage({
+  const { image, truth } = imageForTest({
     isf,
     format: 'raw',
     scenario: 'infected',
@@ -140,7 +140,7 @@ test('with --symbols the result is the same and names the ISF used', async () =>
 });
 
 test('the same image gives byte-identical JSON', async () => {
-  const { image } = cachedImage({
+  const { image } = imageForTest({
     profile: 'xp-sp3-x86',
     format: 'raw',
     scenario: 'infected',

@@ -4,11 +4,11 @@
 import { copyFileSync, mkdtempSync, openSync, closeSync, writeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { Truth } from '../../../src/builder/index';
 import { analyzeImage } from '../../../src/core/analyze';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
-import { cachedImage, isfFiles } from '../../support/images';
+import { imageForSuite, isfFiles } from '../../support/images';
 
 const work = mkdtempSync(join(tmpdir(), 'irpscope-hostile-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -41,7 +41,7 @@ function pointer(value: bigint, size: 4 | 8): Buffer {
   return out;
 }
 
-/** A copy of the image with the patches written at their physical addresses. */
+/** A copy of the image with the patches written at their physical addresses, removed with its test. */
 function patched(
   image: string,
   truth: Truth,
@@ -50,6 +50,7 @@ function patched(
 ): string {
   const path = join(work, `${name}.raw`);
   copyFileSync(image, path);
+  onTestFinished(() => rmSync(path, { force: true }));
   const raw = new RawImage(path);
   const reader = new VirtualReader(raw, truth.paging, Number(BigInt(truth.dtb)));
   const patches = makePatches(reader);
@@ -65,7 +66,7 @@ function patched(
 }
 
 describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
-  const { image, truth } = cachedImage({
+  const { image, truth } = imageForSuite({
     isf,
     profile,
     format: 'raw',

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { X86_PROFILES, type BuildImageOptions, type Truth } from '../../../src/builder/index';
 import type { ImageInfo } from '../../../src/common/model';
 import { imageInfo } from '../../../src/core/info';
-import { SHARED, cachedImage, isfFiles } from '../../support/images';
+import { SHARED, imageForTest, isfFiles } from '../../support/images';
 
 const SIZE = 64 * 1024 * 1024;
 
@@ -38,7 +38,7 @@ const FORMATS = ['raw', 'dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const;
 
 describe.each(layouts)('info on $label', ({ isf, profile }) => {
   test.each(FORMATS)('%s', async (format) => {
-    const { image, truth } = cachedImage({
+    const { image, truth } = imageForTest({
       isf,
       profile,
       format,
@@ -56,7 +56,7 @@ describe.each(layouts)('info on $label', ({ isf, profile }) => {
 
 test('without the low stub, the x64 DTB comes from the self-map scan', async () => {
   const isf = isfFiles().find((f) => f.isf.includes('1C9875F7'))!.isf;
-  const { image, truth } = cachedImage({
+  const { image, truth } = imageForTest({
     isf,
     format: 'raw',
     scenario: 'clean',
@@ -73,7 +73,7 @@ test('without the low stub, the x64 DTB comes from the self-map scan', async () 
 
 test('with the ISF symbol directory, the layouts come from the matching ISF file', async () => {
   const isf = isfFiles().find((f) => f.isf.includes('8B11040A'))!.isf;
-  const { image, truth } = cachedImage({
+  const { image, truth } = imageForTest({
     isf,
     format: 'raw',
     scenario: 'infected',
