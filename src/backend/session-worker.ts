@@ -11,7 +11,9 @@ import type { SessionWorkerData, WorkerMessage, WorkerRequest } from './worker-p
 
 const data = workerData as SessionWorkerData;
 const port = parentPort!;
+/** Where a failure is reported to have happened. */
 let stage = 'load engine';
+let postedStage = '';
 let lastPosted = 0;
 
 function post(message: WorkerMessage): void {
@@ -20,8 +22,10 @@ function post(message: WorkerMessage): void {
 
 function onProgress(progress: Progress): void {
   const now = Date.now();
-  const stageChanged = progress.stage !== stage;
-  stage = progress.stage;
+  const stageChanged = progress.stage !== postedStage;
+  postedStage = progress.stage;
+  // While opening, progress comes from the pool scan started early; a failure then is the open's.
+  if (stage !== 'open image') stage = progress.stage;
   // Stage changes always pass; within a stage at most 20 updates a second.
   if (stageChanged || now - lastPosted >= 50 || progress.fraction >= 1) {
     lastPosted = now;
@@ -49,7 +53,11 @@ async function openEngine(): Promise<EngineHandle> {
   const module = (await import(engineUrl())) as { openEngine?: OpenEngine };
   if (typeof module.openEngine !== 'function') throw new Error(`${engineUrl()} does not export openEngine`);
   stage = 'open image';
-  return await module.openEngine(data.path, data.options, onProgress);
+  return await module.openEngine(
+    data.path,
+    { ...data.options, analyzeAfterOpen: data.mode === 'analyse' },
+    onProgress,
+  );
 }
 
 function answer(engine: EngineHandle, request: WorkerRequest): unknown {

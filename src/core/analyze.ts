@@ -21,20 +21,30 @@ export function dataFileOf(context: KernelContext, path: string): string {
   return context.space.format.details.dataFile ?? path;
 }
 
+export interface OpenedForAnalysis {
+  context: KernelContext;
+  /** The pool scan, already running (absent when no DTB was found: the analysis then has none). */
+  scan?: Promise<ScanResult>;
+}
+
 /**
- * Opens, discovers and analyses. The pool scan needs only the physical layout and the pointer
- * width, so it starts right after the DTB is known and runs on the other cores while the main
- * thread finds the kernel.
+ * Opens the image and finds its kernel. The pool scan needs only the physical layout and the
+ * pointer width, so it starts right after the DTB is known and runs on the other cores while the
+ * main thread finds the kernel. On failure everything opened is closed again.
  */
-export async function analyzeImage(path: string, options: AnalyzeImageOptions = {}): Promise<AnalysisResult> {
-  options.onProgress?.({ stage: 'opening', fraction: 0 });
+export async function openForAnalysis(
+  path: string,
+  options: AnalyzeImageOptions = {},
+): Promise<OpenedForAnalysis> {
   const space = openImage(path);
   let scan: Promise<ScanResult> | undefined;
+  const stopScan = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stopScan.signal]) : stopScan.signal;
   try {
     const dtbSearch = findDtb(space);
     if (dtbSearch.found) {
       const dataFile = space.format.details.dataFile ?? path;
-      scan = startPoolScan(space, dataFile, dtbSearch.found.mode === 'x64' ? 16 : 8, options);
+      scan = startPoolScan(space, dataFile, dtbSearch.found.mode === 'x64' ? 16 : 8, { ...options, signal });
       scan.catch(() => undefined); // awaited (and reported) by the analysis
     }
     const context = await discoverKernel(space, {
@@ -44,6 +54,20 @@ export async function analyzeImage(path: string, options: AnalyzeImageOptions = 
       dtbSearch,
     });
     context.info.bytesRead = space.bytesRead;
+    return { context, scan };
+  } catch (error) {
+    stopScan.abort();
+    await scan?.catch(() => undefined);
+    space.close();
+    throw error;
+  }
+}
+
+/** Opens, discovers and analyses: the CLI's and the tests' one call. */
+export async function analyzeImage(path: string, options: AnalyzeImageOptions = {}): Promise<AnalysisResult> {
+  options.onProgress?.({ stage: 'opening', fraction: 0 });
+  const { context, scan } = await openForAnalysis(path, options);
+  try {
     const result = await analyzeKernel(context, {
       dataFile: dataFileOf(context, path),
       onProgress: options.onProgress,
@@ -55,7 +79,7 @@ export async function analyzeImage(path: string, options: AnalyzeImageOptions = 
     return result;
   } finally {
     await scan?.catch(() => undefined);
-    space.close();
+    context.space.close();
   }
 }
 

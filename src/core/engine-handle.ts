@@ -8,6 +8,11 @@ import type { AnalysisResult, Disassembly, ImageInfo, Progress } from '../common
 export interface EngineOptions {
   /** A Volatility 3 style symbol directory (ISF files) to use when the kernel's PDB matches. */
   symbols?: string;
+  /**
+   * The caller analyses right after opening: work that needs only the physical layout (the pool
+   * scan) may start while the kernel is still being found, reporting through `onProgress`.
+   */
+  analyzeAfterOpen?: boolean;
 }
 
 export interface EngineHandle {

@@ -14,12 +14,13 @@ import type { AnalysisResult, Disassembly } from '../common/model';
 import { IRP_MJ_NAMES, deviceTypeName } from '../common/windows';
 import type { EngineHandle, OpenEngine } from './engine-handle';
 import { analyzeKernel } from './analysis/analyze';
-import { dataFileOf } from './analyze';
+import { dataFileOf, openForAnalysis } from './analyze';
 import { openKernel } from './info';
 import { decode } from './kernel/disasm';
 import type { KernelContext } from './kernel/discover';
 import type { KernelMemory } from './kernel/memory';
 import type { TranslationFailureReason } from './paging';
+import type { ScanResult } from './scan/scan';
 import type { FieldLayout, LayoutProfile } from './profile';
 
 const PAGE = 0x1000;
@@ -35,10 +36,23 @@ const STATUS: Record<TranslationFailureReason, PageStatus> = {
   'non-canonical': 'unmapped',
 };
 
-export const openEngine: OpenEngine = async (path, options) => {
-  const context = await openKernel(path, { symbols: options.symbols });
-  return new Engine(context, path);
+export const openEngine: OpenEngine = async (path, options, onProgress) => {
+  if (!options.analyzeAfterOpen)
+    return new Engine(await openKernel(path, { symbols: options.symbols }), path);
+  // The pool scan starts as soon as the DTB is known, while the kernel is still being found.
+  const stopScan = new AbortController();
+  const { context, scan } = await openForAnalysis(path, {
+    symbols: options.symbols,
+    onProgress,
+    signal: stopScan.signal,
+  });
+  return new Engine(context, path, scan && { result: scan, stop: stopScan });
 };
+
+interface EarlyScan {
+  result: Promise<ScanResult>;
+  stop: AbortController;
+}
 
 class Engine implements EngineHandle {
   private result: AnalysisResult | null = null;
@@ -46,6 +60,8 @@ class Engine implements EngineHandle {
   constructor(
     private readonly context: KernelContext,
     private readonly path: string,
+    /** A pool scan started at open time; the first analysis takes it over. */
+    private earlyScan?: EarlyScan,
   ) {}
 
   info() {
@@ -56,10 +72,17 @@ class Engine implements EngineHandle {
     onProgress: Parameters<EngineHandle['analyze']>[0],
     signal: AbortSignal,
   ): Promise<AnalysisResult> {
+    const early = this.earlyScan;
+    this.earlyScan = undefined;
+    if (early) {
+      if (signal.aborted) early.stop.abort();
+      else signal.addEventListener('abort', () => early.stop.abort(), { once: true });
+    }
     this.result ??= await analyzeKernel(this.context, {
       dataFile: dataFileOf(this.context, this.path),
       onProgress,
       signal,
+      scan: early?.result,
     });
     return this.result;
   }
@@ -155,6 +178,7 @@ class Engine implements EngineHandle {
   }
 
   close(): void {
+    this.earlyScan?.stop.abort();
     this.context.space.close();
   }
 }
