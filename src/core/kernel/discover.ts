@@ -95,6 +95,7 @@ export async function discoverKernel(space: PhysicalSpace, options: DiscoverOpti
     return finish();
   }
   const dtb = dtbSearch.found;
+  if (dtb.unverified) warnings.push(`${dtb.unverified} (${dtbSearch.tried.join('; ')})`);
   context.dtb = dtb;
   context.paging = dtb.mode;
   const memory = new KernelMemory(dtb.virtual, dtb.mode === 'x64' ? 8 : 4);
@@ -272,7 +273,12 @@ function buildInfo(
     physical: { runs: space.runCount, bytes: space.bytesCovered, maxAddress: hex(space.maxAddress) },
     arch: context.paging ? (context.paging === 'x64' ? 'x64' : 'x86') : (hints.machine ?? null),
     paging: context.paging,
-    dtb: context.dtb ? { value: hex(context.dtb.dtb), method: context.dtb.method } : null,
+    dtb: context.dtb
+      ? {
+          value: hex(context.dtb.dtb),
+          method: context.dtb.unverified ? `${context.dtb.method}, unverified` : context.dtb.method,
+        }
+      : null,
     kernelBase: kernel ? { value: hex(kernel.base), method: kernel.method } : null,
     kernelSize: kernel?.size ?? null,
     build: context.version

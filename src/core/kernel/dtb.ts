@@ -20,20 +20,30 @@ export interface DtbCandidate {
 
 export interface FoundDtb extends DtbCandidate {
   virtual: VirtualSpace;
-  /** NtMajorVersion / NtMinorVersion from KUSER_SHARED_DATA, read while validating. */
+  /** NtMajorVersion / NtMinorVersion from KUSER_SHARED_DATA, read while validating (0 when unverified). */
   ntMajor: number;
   ntMinor: number;
+  /** Why the usual validation could not be made (the DTB then rests on its table's shape alone). */
+  unverified?: string;
 }
+
+/** KUSER_SHARED_DATA's page (or a table on the way to it) lies outside what the image holds. */
+const KUSER_MISSING = 'missing';
 
 /** A candidate is accepted when KUSER_SHARED_DATA translates and holds a sane NT version (spec §3.1 end). */
 export function validateDtb(space: PhysicalSpace, candidate: DtbCandidate): FoundDtb | null {
+  const checked = checkDtb(space, candidate);
+  return checked === KUSER_MISSING ? null : checked;
+}
+
+function checkDtb(space: PhysicalSpace, candidate: DtbCandidate): FoundDtb | typeof KUSER_MISSING | null {
   if (candidate.dtb <= 0 || candidate.dtb >= space.maxAddress) return null;
   const virtual = new VirtualSpace(space, { mode: candidate.mode, dtb: candidate.dtb });
   const kuser = candidate.mode === 'x64' ? KUSER.x64 : KUSER.x86;
   const kernel = virtual.translate(kuser);
-  if (!kernel.ok) return null;
+  if (!kernel.ok) return kernel.reason === 'no-physical-page' ? KUSER_MISSING : null;
   const shared = space.read(kernel.pa - (kernel.pa % PAGE), PAGE);
-  if (!shared) return null;
+  if (!shared) return KUSER_MISSING;
   const major = u32(shared, 0x26c);
   const minor = u32(shared, 0x270);
   if (![5, 6, 10].includes(major) || minor > 4) return null;
@@ -234,15 +244,36 @@ export function findDtb(space: PhysicalSpace): DtbSearch {
     ],
     ['EPROCESS scan', () => eprocessCandidates(space, 1 << 30)],
   ];
+  // A damaged or truncated image may have lost KUSER_SHARED_DATA's page while the page tables
+  // survive: the first such candidate whose own page has the shape of its top-level table is
+  // taken when nothing validates, and said to be unverified.
+  let unverifiable: DtbCandidate | null = null;
   for (const [route, candidates] of routes) {
     const list = candidates();
     tried.push(`${route}: ${list.length} candidate${list.length === 1 ? '' : 's'}`);
     for (const candidate of list) {
-      const found = validateDtb(space, candidate);
-      if (found) return { found, tried };
+      const found = checkDtb(space, candidate);
+      if (found === KUSER_MISSING) unverifiable ??= hasTopLevelShape(space, candidate) ? candidate : null;
+      else if (found) return { found, tried };
     }
   }
+  if (unverifiable) {
+    const virtual = new VirtualSpace(space, { mode: unverifiable.mode, dtb: unverifiable.dtb });
+    const unverified = "KUSER_SHARED_DATA's page is not in the image; the DTB rests on its self-map alone";
+    return { found: { ...unverifiable, virtual, ntMajor: 0, ntMinor: 0, unverified }, tried };
+  }
   return { found: null, tried };
+}
+
+/** The candidate's page is a top-level table with a self-map in its mode (frames past the image allowed). */
+function hasTopLevelShape(space: PhysicalSpace, candidate: DtbCandidate): boolean {
+  const base = candidate.mode === 'pae' ? candidate.dtb & ~0x1f : candidate.dtb & ~0xfff;
+  const page = space.read(base - (base % PAGE), PAGE);
+  if (!page) return false;
+  if (candidate.mode === 'x64') return looksLikeX64Pml4(page, base) !== null;
+  if (candidate.mode === 'x86') return looksLikeX86Pd(page, base) !== null;
+  const pd3 = space.read(base + 4 * PAGE, PAGE);
+  return base % PAGE === 0 && pd3 !== null && looksLikePaePdpt(page, base, pd3) !== null;
 }
 
 function hexNumber(value: number): string {

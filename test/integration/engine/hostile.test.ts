@@ -144,6 +144,21 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     }
   });
 
+  test("KUSER_SHARED_DATA's page lost (its PTE points past the image): a full result on an unverified DTB", async () => {
+    const kuser = big(truth.kuserSharedData);
+    // The PTE's own virtual address through the self-map (spec §2): PAE at 0xC0000000, x64 at the randomised index.
+    const pteVa =
+      ptr === 4
+        ? 0xc0000000n + (kuser >> 12n) * 8n
+        : BigInt.asUintN(64, (0xffffn << 48n) | (BigInt(truth.selfMapIndex!) << 39n)) +
+          ((kuser >> 12n) & 0xfffffffffn) * 8n;
+    const path = patched(image, truth, 'kuser-lost', () => [{ va: pteVa, bytes: pointer(0x7ff00063n, 8) }]);
+    const result = await analyzeImage(path);
+    expect(result.image.dtb).toEqual({ value: truth.dtb, method: expect.stringMatching(/unverified/) });
+    expect(result.image.warnings.join('\n')).toMatch(/KUSER_SHARED_DATA's page is not in the image/);
+    expect(result.drivers.filter((d) => d.state === 'live').length).toBe(truth.drivers.length);
+  });
+
   test('a device whose DriverObject overlaps into an unmapped page', async () => {
     const device = withDevices[2]!.devices[0]!;
     const path = patched(image, truth, 'cross-page', (v) => {
