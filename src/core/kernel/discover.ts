@@ -89,7 +89,8 @@ export async function discoverKernel(space: PhysicalSpace, options: DiscoverOpti
   };
   if (!space.format.holdsPhysicalMemory) return finish();
 
-  const dtbSearch = options.dtbSearch ?? stages.run('dtb', () => findDtb(space));
+  const dtbSearch = options.dtbSearch ?? findDtb(space);
+  stages.timings.push({ stage: 'dtb', ms: dtbSearch.ms });
   if (!dtbSearch.found) {
     warnings.push(`no valid DTB found (${dtbSearch.tried.join('; ')})`);
     return finish();

@@ -213,10 +213,18 @@ export interface DtbSearch {
   found: FoundDtb | null;
   /** Routes tried, in order, with how many candidates each gave. */
   tried: string[];
+  /** How long the search took (it may run before kernel discovery, which reports it). */
+  ms: number;
 }
 
 /** Tries each route in the order of spec §3.1 and returns the first candidate that validates. */
 export function findDtb(space: PhysicalSpace): DtbSearch {
+  const started = performance.now();
+  const search = searchDtb(space);
+  return { ...search, ms: Math.round((performance.now() - started) * 10) / 10 };
+}
+
+function searchDtb(space: PhysicalSpace): Omit<DtbSearch, 'ms'> {
   const tried: string[] = [];
   const machine = space.hints.machine;
   const routes: Array<[string, () => DtbCandidate[]]> = [
