@@ -30,12 +30,10 @@ export interface FoundDtb extends DtbCandidate {
 /** KUSER_SHARED_DATA's page (or a table on the way to it) lies outside what the image holds. */
 const KUSER_MISSING = 'missing';
 
-/** A candidate is accepted when KUSER_SHARED_DATA translates and holds a sane NT version (spec §3.1 end). */
-export function validateDtb(space: PhysicalSpace, candidate: DtbCandidate): FoundDtb | null {
-  const checked = checkDtb(space, candidate);
-  return checked === KUSER_MISSING ? null : checked;
-}
-
+/**
+ * A candidate is accepted when KUSER_SHARED_DATA translates and holds a sane NT version (spec §3.1
+ * end); KUSER_MISSING when the image lacks the pages to tell.
+ */
 function checkDtb(space: PhysicalSpace, candidate: DtbCandidate): FoundDtb | typeof KUSER_MISSING | null {
   if (candidate.dtb <= 0 || candidate.dtb >= space.maxAddress) return null;
   const virtual = new VirtualSpace(space, { mode: candidate.mode, dtb: candidate.dtb });
@@ -53,7 +51,7 @@ function checkDtb(space: PhysicalSpace, candidate: DtbCandidate): FoundDtb | typ
   if (!samePage && u32(shared, 0x2b4) !== 0x7ffeffff) return null;
   if (candidate.mode === 'x86') {
     const selfMap = virtual.translate(0xc0300000n);
-    if (!selfMap.ok || selfMap.pa !== (candidate.dtb & ~0xfff)) return null;
+    if (!selfMap.ok || selfMap.pa !== candidate.dtb - (candidate.dtb % PAGE)) return null;
   }
   return { ...candidate, virtual, ntMajor: major, ntMinor: minor };
 }
@@ -275,7 +273,8 @@ function searchDtb(space: PhysicalSpace): Omit<DtbSearch, 'ms'> {
 
 /** The candidate's page is a top-level table with a self-map in its mode (frames past the image allowed). */
 function hasTopLevelShape(space: PhysicalSpace, candidate: DtbCandidate): boolean {
-  const base = candidate.mode === 'pae' ? candidate.dtb & ~0x1f : candidate.dtb & ~0xfff;
+  // Arithmetic, not bitwise: a DTB may lie above 2 GiB.
+  const base = candidate.dtb - (candidate.dtb % (candidate.mode === 'pae' ? 0x20 : PAGE));
   const page = space.read(base - (base % PAGE), PAGE);
   if (!page) return false;
   if (candidate.mode === 'x64') return looksLikeX64Pml4(page, base) !== null;
