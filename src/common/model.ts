@@ -128,6 +128,7 @@ export interface Module {
   size: number;
   ldrEntry: Hex | null;
   foundBy: Array<'module-list' | 'pool-scan'>;
+  /** Found by the pool scan but not on PsLoadedModuleList, which was read to its end. */
   unlinked: boolean;
 }
 

@@ -21,7 +21,7 @@ import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../objects/mo
 import { readObjectHeader } from '../objects/object-header';
 import { ObjectPaths, readLinkTarget } from '../objects/object-paths';
 import { scanPool, type ScanResult } from '../scan/scan';
-import { buildFindings } from './findings';
+import { buildFindings, type Completeness } from './findings';
 import { createHandlerJudge } from './handlers';
 import { ModuleSet } from './module-set';
 import { buildModuleSet, plausibleLoaderEntry } from './modules';
@@ -105,6 +105,9 @@ export async function analyzeKernel(
 
   // View 1: the object directories.
   const directoryDrivers = new Map<bigint, string>();
+  // Objects a driver directory lists but whose headers cannot be read: listed all the same.
+  const directoryUnknown = new Map<bigint, string>();
+  let directoryWalk = 'none' as Completeness;
   const links: SymbolicLink[] = [];
   await stage('directory walk', 0.02, () => {
     const root = objects?.rootDirectory?.value;
@@ -114,12 +117,17 @@ export async function analyzeKernel(
       const va = lookupDirectory(memory, profile, types, root, directory);
       if (va === null) {
         warnings.push(`object directory ${directory} not found`);
+        if (directory === '\\Driver') return;
+        directoryWalk = 'partial';
         continue;
       }
       const listing = listDirectory(memory, profile, types, va);
       warnings.push(...listing.problems.map((p) => `${directory}: ${p}`));
       for (const entry of listing.entries)
         if (entry.header.typeName === 'Driver') directoryDrivers.set(entry.header.bodyVa, directory);
+      for (const body of listing.unreadable) directoryUnknown.set(body, directory);
+      if (directoryWalk === 'none') directoryWalk = 'complete';
+      if (!listing.complete) directoryWalk = 'partial';
     }
     const globalVa =
       lookupDirectory(memory, profile, types, root, '\\GLOBAL??') ??
@@ -139,10 +147,12 @@ export async function analyzeKernel(
   });
 
   // View 2: the module list.
+  let moduleListWalk = 'none' as Completeness;
   const listed: LoaderEntry[] = await stage('module list', 0.04, () => {
     if (!context.psLoadedModuleList) return [];
     const walk = walkModuleList(memory, profile, context.psLoadedModuleList.value);
     warnings.push(...walk.problems);
+    moduleListWalk = walk.problems.length === 0 ? 'complete' : 'partial';
     return walk.entries;
   });
 
@@ -211,6 +221,8 @@ export async function analyzeKernel(
     return record;
   };
   const devices = new Map<bigint, DeviceRecord>();
+  /** Driver objects named by devices whose memory the image does not hold. */
+  const unreadableDrivers = new Set<string>();
   await stage('drivers and devices', 0.86, () => {
     for (const [va, directory] of directoryDrivers) {
       const record = addDriver(va, 'directory', null, false);
@@ -255,13 +267,20 @@ export async function analyzeKernel(
       if (!drivers.has(object.driverObject) && memory.isKernelAddress(object.driverObject)) {
         const driver = addDriver(object.driverObject, 'device-walk', null, false);
         if (driver) walkChain(driver);
-        else
+        else {
           warnings.push(
             `device ${hex(va)} names a driver object at ${hex(object.driverObject)} that cannot be read as one`,
           );
+          if (memory.bytes(object.driverObject, 1) === null) unreadableDrivers.add(hex(object.driverObject));
+        }
       }
     }
     for (const driver of drivers.values()) {
+      const directory = directoryUnknown.get(driver.va);
+      if (directory !== undefined && !driver.views.has('directory')) {
+        driver.views.add('directory');
+        driver.directory = directory;
+      }
       if (
         listedEntries.has(driver.object.driverSection) ||
         (driver.object.driverStart !== 0n && listedBases.has(driver.object.driverStart))
@@ -281,7 +300,8 @@ export async function analyzeKernel(
 
   const result = await stage('verdicts', 0.92, () => {
     const driverList: Driver[] = [];
-    for (const record of drivers.values()) driverList.push(toDriver(record, modules, judge, paths, devices));
+    for (const record of drivers.values())
+      driverList.push(toDriver(record, modules, judge, paths, devices, moduleListWalk === 'complete'));
     const deviceList = [...devices.values()].map((d) => toDevice(d, drivers, devices, links));
     for (const link of links)
       link.device =
@@ -297,13 +317,21 @@ export async function analyzeKernel(
         ...(m.listed ? (['module-list'] as const) : []),
         ...(m.scanned ? (['pool-scan'] as const) : []),
       ],
-      unlinked: !m.listed && m.scanned,
+      // Off a list that could not be walked to its end, a module is not known to be unlinked.
+      unlinked: moduleListWalk === 'complete' && !m.listed && m.scanned,
     }));
+    const unjudged = modules.modules.filter((m) => !m.listed && m.scanned).length;
+    if (moduleListWalk !== 'complete' && unjudged > 0)
+      warnings.push(
+        `${unjudged} module${unjudged === 1 ? '' : 's'} found only by the pool scan ${unjudged === 1 ? 'is' : 'are'} not judged unlinked: PsLoadedModuleList ${moduleListWalk === 'none' ? 'was not found' : 'could not be walked to its end'}`,
+      );
     const findings = buildFindings({
       drivers: driverList,
       devices: deviceList,
       modules: moduleList,
-      directoryWalked: objects?.rootDirectory !== null && objects?.rootDirectory !== undefined,
+      directoryWalk,
+      moduleListWalk,
+      unreadableDrivers,
     });
     return { driverList, deviceList, moduleList, findings };
   });

@@ -5,13 +5,25 @@ import type { FindingKind, Severity } from '../../common/findings';
 import { severityRank } from '../../common/findings';
 import type { Device, Driver, Finding, Handler, Module } from '../../common/model';
 
+/** How much of a kernel list or directory could be read: judging absence from it needs all of it. */
+export type Completeness = 'complete' | 'partial' | 'none';
+
 export interface FindingInputs {
   drivers: Driver[];
   devices: Device[];
   modules: Module[];
-  /** False when the object directories could not be walked: "hidden" cannot be judged then. */
-  directoryWalked: boolean;
+  /** \Driver and \FileSystem: "hidden" cannot be judged without them, only suspected when partial. */
+  directoryWalk: Completeness;
+  /** PsLoadedModuleList: a driver whose image is in no module is only suspect when it is incomplete. */
+  moduleListWalk: Completeness;
+  /** Driver objects (ids) that devices name but whose memory the image does not hold. */
+  unreadableDrivers: ReadonlySet<string>;
 }
+
+const PARTIAL_DIRECTORY =
+  ' The object directories could not be read completely in this image, so it may be listed in the part that could not be read.';
+const PARTIAL_MODULE_LIST =
+  ' PsLoadedModuleList could not be read completely in this image, so the module may be one whose loader entry was lost.';
 
 /** Markup and control characters never appear in a legitimate driver or device name. */
 function hostile(text: string): boolean {
@@ -69,11 +81,12 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
     }
     const nowhere = majors.filter((h) => h.verdict === 'no-module');
     if (nowhere.length) {
+      const partial = inputs.moduleListWalk !== 'complete';
       add(
         'irp-no-module',
-        'critical',
+        partial ? 'high' : 'critical',
         name,
-        `${nowhere.length} IRP handler${nowhere.length > 1 ? 's' : ''} of ${name} point${nowhere.length > 1 ? '' : 's'} to code in no loaded module (pool or unmapped memory).`,
+        `${nowhere.length} IRP handler${nowhere.length > 1 ? 's' : ''} of ${name} point${nowhere.length > 1 ? '' : 's'} to code in no loaded module (pool or unmapped memory).${partial ? PARTIAL_MODULE_LIST : ''}`,
         {
           driver: driver.id,
           handlers: nowhere.map(handlerEvidence),
@@ -116,12 +129,13 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         },
       );
     }
-    if (inputs.directoryWalked && !driver.foundBy.includes('directory')) {
+    if (inputs.directoryWalk !== 'none' && !driver.foundBy.includes('directory')) {
+      const partial = inputs.directoryWalk === 'partial';
       add(
         'hidden-driver',
-        'critical',
+        partial ? 'medium' : 'critical',
         name,
-        `${name} exists in memory (found by ${driver.foundBy.join(', ')}) but is not in the \\Driver or \\FileSystem object directory.`,
+        `${name} exists in memory (found by ${driver.foundBy.join(', ')}) but is not in the \\Driver or \\FileSystem object directory.${partial ? PARTIAL_DIRECTORY : ''}`,
         {
           driver: driver.id,
           addresses: [driver.objectVa],
@@ -131,11 +145,12 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
     }
     const builtin = driver.flagNames.includes('DRVO_BUILTIN_DRIVER');
     if (!builtin && driver.start !== '0x0' && driver.module === null) {
+      const partial = inputs.moduleListWalk !== 'complete';
       add(
         'orphan-driver',
-        'high',
+        partial ? 'medium' : 'high',
         name,
-        `The image range of ${name} (${driver.start}, ${driver.size} bytes) matches no loaded module, listed or scanned.`,
+        `The image range of ${name} (${driver.start}, ${driver.size} bytes) matches no loaded module, listed or scanned.${partial ? PARTIAL_MODULE_LIST : ''}`,
         {
           driver: driver.id,
           addresses: [driver.start],
@@ -175,15 +190,22 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
   // Filters attached to another driver's stack by a suspicious driver (hidden, unbacked, loaded
   // from outside the system folders, or the destination of hooks).
   const devicesById = new Map(inputs.devices.map((d) => [d.id, d]));
-  const suspiciousOwner = (driver: Driver | undefined): string | null => {
-    if (!driver) return 'an unknown driver';
-    if (inputs.directoryWalked && !driver.foundBy.includes('directory')) return 'a hidden driver';
+  // A reason is only a suspicion when the image lacks what would confirm it (damaged or truncated).
+  const suspiciousOwner = (
+    driverId: string,
+    driver: Driver | undefined,
+  ): { reason: string; certain: boolean } | null => {
+    // Driver objects live in nonpaged pool: one the image lacks was lost with the image, not hidden.
+    if (!driver) return { reason: 'an unknown driver', certain: !inputs.unreadableDrivers.has(driverId) };
+    if (inputs.directoryWalk !== 'none' && !driver.foundBy.includes('directory'))
+      return { reason: 'a hidden driver', certain: inputs.directoryWalk === 'complete' };
     if (driver.module === null && !driver.flagNames.includes('DRVO_BUILTIN_DRIVER'))
-      return 'a driver with no loaded image';
+      return { reason: 'a driver with no loaded image', certain: inputs.moduleListWalk === 'complete' };
     const module = inputs.modules.find((m) => m.name === driver.module);
-    if (module?.path && !SYSTEM_PATH.test(module.path)) return `a driver loaded from ${module.path}`;
+    if (module?.path && !SYSTEM_PATH.test(module.path))
+      return { reason: `a driver loaded from ${module.path}`, certain: true };
     if (driver.module && hookDestinations.has(driver.module))
-      return "a driver that other drivers' hooks point into";
+      return { reason: "a driver that other drivers' hooks point into", certain: true };
     return null;
   };
   const reported = new Set<string>();
@@ -191,8 +213,8 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
     if (!device.attachedTo) continue;
     const below = devicesById.get(device.attachedTo);
     if (!below || below.driver === device.driver) continue;
-    const reason = suspiciousOwner(driversById.get(device.driver));
-    if (!reason) continue;
+    const suspicion = suspiciousOwner(device.driver, driversById.get(device.driver));
+    if (!suspicion) continue;
     // Name the stack by its nearest named device below the filter.
     let named: Device | undefined = below;
     for (let guard = 0; named && !named.name && guard < 64; guard++)
@@ -203,9 +225,9 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
     const owner = driversById.get(device.driver);
     add(
       'foreign-filter',
-      'high',
+      suspicion.certain ? 'high' : 'medium',
       subject,
-      `A device of ${owner ? displayName(owner) : device.driver} (${reason}) is attached on top of ${subject}: every request to it passes through that driver first.`,
+      `A device of ${owner ? displayName(owner) : device.driver} (${suspicion.reason}) is attached on top of ${subject}: every request to it passes through that driver first.${suspicion.certain ? '' : ' This image could not be read completely, so that may be an artefact of the missing parts.'}`,
       {
         device: device.id,
         driver: device.driver,

@@ -8,13 +8,24 @@ import type { KernelMemory } from '../kernel/memory';
 import { disassemble, firstTransfer } from './inline';
 import { ModuleSet, type KnownModule } from './module-set';
 
+/** An image range a driver object declares (DriverStart, DriverSize). */
+export interface DeclaredImage {
+  base: bigint;
+  size: number;
+}
+
 export interface HandlerJudge {
+  /**
+   * `declared`: the driver's own range, given when its module may be among those whose loader
+   * entries the image lost; an address in it is then the driver's own rather than in no module.
+   */
   judge(
     address: bigint,
     own: KnownModule | null,
     index: number,
     name: string,
     withDisassembly: boolean,
+    declared?: DeclaredImage,
   ): Handler;
 }
 
@@ -33,8 +44,13 @@ export function createHandlerJudge(
     address: bigint,
     owner: KnownModule | null,
     own: KnownModule | null,
+    declared: DeclaredImage | undefined,
   ): HandlerVerdict => {
-    if (!owner) return 'no-module';
+    if (!owner) {
+      const inDeclared =
+        declared !== undefined && address >= declared.base && address < declared.base + BigInt(declared.size);
+      return inDeclared ? 'own-image' : 'no-module';
+    }
     if (own && owner.base === own.base) return 'own-image';
     if (defaultHandler !== null && address === defaultHandler) return 'kernel-default';
     if (ModuleSet.isKernel(owner)) return 'kernel';
@@ -53,9 +69,9 @@ export function createHandlerJudge(
   };
 
   return {
-    judge(address, own, index, name, withDisassembly) {
+    judge(address, own, index, name, withDisassembly, declared) {
       const owner = modules.owner(address);
-      let verdict = baseVerdict(address, owner, own);
+      let verdict = baseVerdict(address, owner, own, declared);
       let target: Handler['target'] | null = null;
       if (owner && verdict !== 'other-module') {
         target = inlineCache.get(address) ?? null;

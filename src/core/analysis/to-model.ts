@@ -24,12 +24,18 @@ export function toDriver(
   judge: ReturnType<typeof createHandlerJudge>,
   paths: ObjectPaths,
   devices: Map<bigint, DeviceRecord>,
+  /** PsLoadedModuleList was read completely: a driver's image in no module is then not trusted. */
+  moduleListComplete: boolean,
 ): Driver {
   const object = record.object;
   const own = object.driverStart !== 0n ? modules.owner(object.driverStart) : null;
+  const declared =
+    own === null && !moduleListComplete && object.driverStart !== 0n && object.driverSize > 0
+      ? { base: object.driverStart, size: object.driverSize }
+      : undefined;
   const live = !record.freed;
   const handlers = (entries: Array<[number, string, bigint]>): Handler[] =>
-    entries.map(([index, name, address]) => judge.judge(address, own, index, name, false));
+    entries.map(([index, name, address]) => judge.judge(address, own, index, name, false, declared));
   const directory = record.directory ?? paths.directoryOf(record.header);
   const objectName = record.header ? nameText(record.header.name) : null;
   const driverName = 'text' in object.driverName ? object.driverName.text : null;

@@ -15,6 +15,10 @@ export interface DirectoryEntry {
 
 export interface DirectoryListing {
   entries: DirectoryEntry[];
+  /** Objects the directory lists whose headers cannot be read: their type and name are unknown. */
+  unreadable: bigint[];
+  /** Every chain ended at its null link (unreadable headers aside): nothing listed was missed. */
+  complete: boolean;
   problems: string[];
 }
 
@@ -26,9 +30,17 @@ export function listDirectory(
 ): DirectoryListing {
   const ptr = profile.pointerSize;
   const entries: DirectoryEntry[] = [];
+  const unreadable: bigint[] = [];
   const problems: string[] = [];
+  let complete = true;
   const buckets = memory.bytes(directoryVa, HASH_BUCKETS * ptr);
-  if (!buckets) return { entries, problems: [`directory at 0x${directoryVa.toString(16)} is unreadable`] };
+  if (!buckets)
+    return {
+      entries,
+      unreadable,
+      complete: false,
+      problems: [`directory at 0x${directoryVa.toString(16)} is unreadable`],
+    };
   const entrySize = profile.sizeOf('_OBJECT_DIRECTORY_ENTRY');
   const seen = new Set<bigint>();
   for (let bucket = 0; bucket < HASH_BUCKETS; bucket++) {
@@ -38,23 +50,29 @@ export function listDirectory(
         problems.push(
           `bucket ${bucket}: chain stopped at 0x${entry.toString(16)} (${seen.has(entry) ? 'loop' : steps >= MAX_CHAIN ? 'too long' : 'not a kernel address'})`,
         );
+        complete = false;
         break;
       }
       seen.add(entry);
       const bytes = memory.bytes(entry, entrySize);
       if (!bytes) {
         problems.push(`bucket ${bucket}: entry at 0x${entry.toString(16)} is unreadable`);
+        complete = false;
         break;
       }
       const reader = readStruct(profile, '_OBJECT_DIRECTORY_ENTRY', bytes);
       const body = reader.pointer('Object');
       const header = memory.isKernelAddress(body) ? readObjectHeader(memory, profile, types, body) : null;
       if (header) entries.push({ name: nameText(header.name), header });
-      else problems.push(`bucket ${bucket}: object 0x${body.toString(16)} has no readable header`);
+      else {
+        problems.push(`bucket ${bucket}: object 0x${body.toString(16)} has no readable header`);
+        if (memory.isKernelAddress(body)) unreadable.push(body);
+        else complete = false;
+      }
       entry = reader.pointer('ChainLink');
     }
   }
-  return { entries, problems };
+  return { entries, unreadable, complete, problems };
 }
 
 /** Looks a path such as "\\Driver" up from the root directory, one component at a time. */

@@ -1,11 +1,21 @@
 // Hostile images: a builder image with bytes changed the way a rootkit or a corrupted capture
 // would change them. Each must give a partial result with reasons, promptly — never a hang or a crash.
 
-import { copyFileSync, mkdtempSync, openSync, closeSync, writeSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { Truth } from '../../../src/builder/index';
+import type { Finding } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/analyze';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
 import { imageForSuite, isfFiles } from '../../support/images';
@@ -157,6 +167,43 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     expect(result.image.dtb).toEqual({ value: truth.dtb, method: expect.stringMatching(/unverified/) });
     expect(result.image.warnings.join('\n')).toMatch(/KUSER_SHARED_DATA's page is not in the image/);
     expect(result.drivers.filter((d) => d.state === 'live').length).toBe(truth.drivers.length);
+  });
+
+  test('PsLoadedModuleList cut by an unreadable link: the modules past it are not judged unlinked', async () => {
+    const intact = await analyzeImage(image);
+    expect(intact.findings.some((f) => f.kind === 'unlinked-module')).toBe(true);
+    const entry = big(truth.modules[3]!.ldrEntry);
+    const path = patched(image, truth, 'list-cut', (v) => {
+      for (let va = big(truth.kernelBase) - 0x400000n; va < big(truth.kernelBase); va += 0x1000n)
+        if (v.pa(va) === null) return [{ va: entry, bytes: pointer(va + 0x10n, ptr) }];
+      throw new Error('no unmapped kernel page');
+    });
+    const result = await analyzeImage(path);
+    expect(result.modules.length).toBe(truth.modules.length);
+    expect(result.modules.filter((m) => m.unlinked)).toEqual([]);
+    expect(result.findings.filter((f) => f.kind === 'unlinked-module')).toEqual([]);
+    expect(result.image.warnings.join('\n')).toMatch(
+      /not judged unlinked: PsLoadedModuleList could not be walked/,
+    );
+  });
+
+  test('truncated at any point: never a critical finding the intact image lacks', async () => {
+    const key = (f: Finding) => `${f.kind} ${f.evidence.driver ?? f.evidence.modules?.[0] ?? f.subject}`;
+    const intact = new Set((await analyzeImage(image)).findings.map(key));
+    const size = statSync(image).size;
+    let partial = 0;
+    for (const fraction of [0.7, 0.85, 0.93, 0.97, 0.99]) {
+      const path = join(work, `cut-${fraction}.raw`);
+      copyFileSync(image, path);
+      onTestFinished(() => rmSync(path, { force: true }));
+      truncateSync(path, Math.floor(size * fraction));
+      const result = await analyzeImage(path);
+      if (result.drivers.length > 0) partial++;
+      expect(result.image.warnings.length, `${fraction}`).toBeGreaterThan(0);
+      const invented = result.findings.filter((f) => f.severity === 'critical' && !intact.has(key(f)));
+      expect(invented.map(key), `${fraction}`).toEqual([]);
+    }
+    expect(partial).toBeGreaterThan(0);
   });
 
   test('a device whose DriverObject overlaps into an unmapped page', async () => {
