@@ -117,7 +117,8 @@ export async function analyzeKernel(
       const va = lookupDirectory(memory, profile, types, root, directory);
       if (va === null) {
         warnings.push(`object directory ${directory} not found`);
-        if (directory === '\\Driver') return;
+        // Without \Driver (walked first) nothing can be judged hidden; without \FileSystem only suspected.
+        if (directory === '\\Driver') break;
         directoryWalk = 'partial';
         continue;
       }
@@ -126,8 +127,8 @@ export async function analyzeKernel(
       for (const entry of listing.entries)
         if (entry.header.typeName === 'Driver') directoryDrivers.set(entry.header.bodyVa, directory);
       for (const body of listing.unreadable) directoryUnknown.set(body, directory);
-      if (directoryWalk === 'none') directoryWalk = 'complete';
       if (!listing.complete) directoryWalk = 'partial';
+      else if (directoryWalk === 'none') directoryWalk = 'complete';
     }
     const globalVa =
       lookupDirectory(memory, profile, types, root, '\\GLOBAL??') ??
