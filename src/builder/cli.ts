@@ -1,5 +1,5 @@
 // npm run --silent build-image -- --isf <file.json.xz> | --profile <name> --format <f>
-//   --scenario clean|infected --size <n[M|G]> --seed <n> --out <dir> [--fill random|zero]
+//   --scenario clean|infected --size <n[M|G]> --seed <n> [--boot <n>] --out <dir> [--fill random|zero]
 
 import { Command, Option } from 'commander';
 import {
@@ -31,6 +31,14 @@ const program = new Command('build-image')
   .addOption(new Option('--size <size>', 'physical memory size, 64M to 16G').default('256M'))
   .addOption(new Option('--seed <seed>', 'seed: the same arguments give byte-identical files').default('1'))
   .addOption(
+    new Option(
+      '--boot <n>',
+      'boot of the same system: new addresses, paged-out pages, device numbering and transient devices',
+    )
+      .default(1)
+      .argParser((v) => (/^\d+$/.test(v) ? Number.parseInt(v, 10) : Number.NaN)),
+  )
+  .addOption(
     new Option('--fill <fill>', 'content of unused memory').choices(['random', 'zero']).default('random'),
   )
   .addOption(
@@ -54,6 +62,7 @@ try {
     infections?: string;
     size: string;
     seed: string;
+    boot: number;
     fill: 'random' | 'zero';
     lowStub: boolean;
     out: string;
@@ -68,13 +77,14 @@ try {
     infections: o.infections?.split(',').map((s) => s.trim()) as Infection[] | undefined,
     size: parseSize(o.size),
     seed: o.seed,
+    boot: o.boot,
     fill: o.fill,
     lowStub: o.lowStub,
     out: o.out,
   });
   const t = result.truth;
   process.stderr.write(
-    `build-image: ${t.version.name} ${t.arch}${t.paging === 'pae' ? ' PAE' : ''}, ${t.generator.scenario}, ` +
+    `build-image: ${t.version.name} ${t.arch}${t.paging === 'pae' ? ' PAE' : ''}, ${t.generator.scenario}, boot ${t.boot.number}, ` +
       `${t.drivers.length} drivers, ${t.drivers.reduce((n, d) => n + d.devices.length, 0)} devices, ` +
       `${t.modules.length} modules, ${t.findings.length} findings planted, ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
   );

@@ -48,6 +48,11 @@ export interface BuildImageOptions {
   infections?: readonly Infection[];
   size: number;
   seed: string | number;
+  /**
+   * Which boot of the seed's system (default 1): another boot moves every address, pages out
+   * other pages, numbers PnP devices in another order and has other transient devices.
+   */
+  boot?: number;
   fill?: FillMode;
   /** x64: include the PROCESSOR_START_BLOCK low stub (default true). */
   lowStub?: boolean;
@@ -93,6 +98,9 @@ function validate(options: BuildImageOptions): void {
     throw new BuildError(`--size must be between 64M and 16G (got ${options.size})`);
   }
   if (options.size % 0x100000 !== 0) throw new BuildError('--size must be a whole number of MiB');
+  const boot = options.boot ?? 1;
+  if (!Number.isSafeInteger(boot) || boot < 1 || boot > 1_000_000)
+    throw new BuildError(`--boot must be a whole number from 1 (got ${options.boot})`);
   for (const infection of options.infections ?? []) {
     if (!(INFECTIONS as readonly string[]).includes(infection)) {
       throw new BuildError(`unknown infection ${JSON.stringify(infection)}; known: ${INFECTIONS.join(', ')}`);
@@ -133,6 +141,7 @@ export function buildImage(options: BuildImageOptions): BuildImageResult {
       scenario: options.scenario,
       infections: new Set(options.scenario === 'infected' ? (options.infections ?? INFECTIONS) : []),
       lowStub: options.lowStub ?? true,
+      boot: options.boot ?? 1,
       format: options.format,
       source: options.isf ? basename(options.isf) : `profile ${options.profile}`,
     });

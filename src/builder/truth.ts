@@ -25,6 +25,8 @@ export interface TruthDevice {
   flags: number;
   characteristics: number;
   driver: string;
+  /** A PnP device group that only some boots have ("usb-stick", ...), or null. */
+  transient: string | null;
   attachedDevice: Hex | null;
   attachedTo: Hex | null;
 }
@@ -56,6 +58,9 @@ export interface TruthModule {
   path: string;
   base: Hex;
   size: number;
+  /** PE header TimeDateStamp and CheckSum: the image file's identity, the same on every boot. */
+  timeDateStamp: number;
+  checksum: number;
   ldrEntry: Hex;
   unlinked: boolean;
 }
@@ -76,8 +81,16 @@ export interface Truth {
     scenario: 'clean' | 'infected';
     infections: string[];
     seed: string;
+    boot: number;
     size: number;
     fill: string;
+  };
+  /** What this boot of the system changed, compared with other boots of the same seed. */
+  boot: {
+    number: number;
+    /** Devices that come and go between boots: which groups this boot has, and their objects. */
+    transient: Array<{ group: string; description: string; present: boolean; devices: Hex[] }>;
+    varies: string[];
   };
   arch: 'x86' | 'x64';
   paging: 'x86' | 'pae' | 'x64';

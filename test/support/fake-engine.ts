@@ -309,6 +309,8 @@ class FakeEngine implements EngineHandle {
       path: m.path,
       base: m.base,
       size: m.size,
+      timeDateStamp: m.timeDateStamp,
+      checksum: m.checksum,
       ldrEntry: m.ldrEntry,
       foundBy: m.unlinked ? ['pool-scan'] : ['module-list', 'pool-scan'],
       unlinked: m.unlinked,
@@ -353,7 +355,9 @@ class FakeEngine implements EngineHandle {
       .filter((l) => l.nameResident)
       .map((l) => ({
         name: l.name,
+        nameStatus: null,
         target: l.target,
+        targetStatus: null,
         objectVa: l.objectVa,
         device: truthDevices.find((d) => d.name !== null && d.name === l.target)?.objectVa ?? null,
       }));
@@ -537,7 +541,7 @@ function toDevice(d: TruthDevice, byVa: Map<string, TruthDevice>, links: Symboli
     attachedDevice: d.attachedDevice,
     attachedTo: d.attachedTo,
     stack: [...below, ...above],
-    links: links.filter((l) => d.name !== null && l.target === d.name).map((l) => l.name),
+    links: links.filter((l) => d.name !== null && l.target === d.name).map((l) => l.name!),
   };
 }
 

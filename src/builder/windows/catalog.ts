@@ -28,7 +28,25 @@ export interface CatalogDevice {
   attach?: string;
   /** \GLOBAL?? symbolic links that name this device. */
   links?: string[];
+  /** Hardware that only some boots have (see TRANSIENT_GROUPS); devices attached to it go with it. */
+  transient?: TransientGroup;
 }
+
+export type TransientGroup = 'usb-stick' | 'vpn-adapter';
+
+/**
+ * PnP devices that come and go between boots of one system: a USB stick plugged in on one day,
+ * a VPN adapter created while a VPN client is connected on another. They alternate, so two
+ * consecutive boots of the builder's system always differ in both.
+ */
+export const TRANSIENT_GROUPS: ReadonlyArray<{
+  id: TransientGroup;
+  description: string;
+  presentOn: (boot: number) => boolean;
+}> = [
+  { id: 'usb-stick', description: 'USB mass-storage stick with one volume', presentOn: (b) => b % 2 === 1 },
+  { id: 'vpn-adapter', description: 'VPN adapter (NDIS WAN miniport)', presentOn: (b) => b % 2 === 0 },
+];
 
 export interface CatalogDriver {
   name: string;
@@ -207,7 +225,12 @@ export const LIBRARY_MODULES: CatalogModule[] = [
 
 export const DRIVERS: CatalogDriver[] = [
   // --- Built-in drivers created by the kernel itself (no image, DRVO_BUILTIN_DRIVER) ---
-  { name: 'PnpManager', irp: 'builtin', families: ALL, devices: pdos(32, T.UNKNOWN, 'root') },
+  {
+    name: 'PnpManager',
+    irp: 'builtin',
+    families: ALL,
+    devices: [...pdos(32, T.UNKNOWN, 'root'), { ...pdos(1, T.UNKNOWN, 'vpn')[0]!, transient: 'vpn-adapter' }],
+  },
   {
     name: 'WMIxWDM',
     irp: 'builtin',
@@ -475,7 +498,16 @@ export const DRIVERS: CatalogDriver[] = [
     families: WIN8_UP,
     devices: [
       { id: 'fdo', name: '\\Device\\RaidPort0', type: T.CONTROLLER, attach: 'pci/pdo2', ext: 0x1000 },
-      { id: 'disk0', name: 'auto', type: T.DISK, flags: DO_BUS_ENUMERATED, ext: 0x610 },
+      {
+        id: 'disk0',
+        name: 'auto',
+        type: T.DISK,
+        flags: DO_BUS_ENUMERATED,
+        ext: 0x610,
+        links: [
+          'SCSI#Disk&Ven_ATA&Prod_VBOX_HARDDISK#4&2617aeae&0&000000#{53f56307-b6bf-11d0-94f2-00a00054e7ef}',
+        ],
+      },
       { id: 'cd0', name: 'auto', type: T.CD_ROM, flags: DO_BUS_ENUMERATED, ext: 0x610 },
     ],
   },
@@ -635,16 +667,25 @@ export const DRIVERS: CatalogDriver[] = [
     families: MODERN,
     devices: [
       { name: '\\Device\\VolMgrControl', type: T.UNKNOWN, attach: 'PnpManager/root4' },
-      { id: 'vol1', name: '\\Device\\HarddiskVolume1', type: T.DISK, ext: 0x180 },
-      { id: 'vol2', name: '\\Device\\HarddiskVolume2', type: T.DISK, ext: 0x180, links: ['C:'] },
-      { id: 'vol3', name: '\\Device\\HarddiskVolume3', type: T.DISK, ext: 0x180 },
+      { id: 'vol1', name: '\\Device\\HarddiskVolume1', type: T.DISK, flags: DO_BUS_ENUMERATED, ext: 0x180 },
+      {
+        id: 'vol2',
+        name: '\\Device\\HarddiskVolume2',
+        type: T.DISK,
+        flags: DO_BUS_ENUMERATED,
+        ext: 0x180,
+        links: ['C:'],
+      },
+      { id: 'vol3', name: '\\Device\\HarddiskVolume3', type: T.DISK, flags: DO_BUS_ENUMERATED, ext: 0x180 },
       {
         id: 'vol4',
         name: '\\Device\\HarddiskVolume4',
         type: T.DISK,
+        flags: DO_BUS_ENUMERATED,
         characteristics: 0x101,
         ext: 0x180,
         links: ['E:'],
+        transient: 'usb-stick',
       },
     ],
   },
@@ -656,15 +697,24 @@ export const DRIVERS: CatalogDriver[] = [
     families: LEGACY,
     devices: [
       { name: '\\Device\\FtControl', type: T.UNKNOWN, attach: 'PnpManager/root4' },
-      { id: 'vol1', name: '\\Device\\HarddiskVolume1', type: T.DISK, ext: 0x180, links: ['C:'] },
-      { id: 'vol2', name: '\\Device\\HarddiskVolume2', type: T.DISK, ext: 0x180 },
+      {
+        id: 'vol1',
+        name: '\\Device\\HarddiskVolume1',
+        type: T.DISK,
+        flags: DO_BUS_ENUMERATED,
+        ext: 0x180,
+        links: ['C:'],
+      },
+      { id: 'vol2', name: '\\Device\\HarddiskVolume2', type: T.DISK, flags: DO_BUS_ENUMERATED, ext: 0x180 },
       {
         id: 'vol4',
         name: '\\Device\\HarddiskVolume3',
         type: T.DISK,
+        flags: DO_BUS_ENUMERATED,
         characteristics: 0x101,
         ext: 0x180,
         links: ['E:'],
+        transient: 'usb-stick',
       },
     ],
   },
@@ -1041,7 +1091,13 @@ export const DRIVERS: CatalogDriver[] = [
     devices: [
       { id: 'kbd', type: T.UNKNOWN, attach: 'usbhub/pdo0', ext: 0x90 },
       { id: 'mou', type: T.UNKNOWN, attach: 'usbhub/pdo1', ext: 0x90 },
-      { id: 'kbdpdo', name: 'auto', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
+      {
+        id: 'kbdpdo',
+        name: 'auto',
+        type: T.UNKNOWN,
+        flags: DO_BUS_ENUMERATED,
+        links: ['HID#VID_0627&PID_0001&MI_00#7&1a2b3c4d&0&0000#{884b96c3-56ef-11d1-bc8c-00a0c91405dd}'],
+      },
       { id: 'moupdo', name: 'auto', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
     ],
   },
@@ -1110,7 +1166,13 @@ export const DRIVERS: CatalogDriver[] = [
       { type: T.CONTROLLER, attach: 'usbehci/root' },
       { id: 'pdo0', name: '\\Device\\USBPDO-1', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
       { id: 'pdo1', name: '\\Device\\USBPDO-2', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
-      { id: 'pdo2', name: '\\Device\\USBPDO-5', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
+      {
+        id: 'pdo2',
+        name: '\\Device\\USBPDO-5',
+        type: T.UNKNOWN,
+        flags: DO_BUS_ENUMERATED,
+        transient: 'usb-stick',
+      },
       { id: 'pdo3', name: '\\Device\\USBPDO-6', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
     ],
   },
@@ -1125,7 +1187,13 @@ export const DRIVERS: CatalogDriver[] = [
       { type: T.CONTROLLER, attach: 'USBXHCI/root' },
       { id: 'pdo0', name: '\\Device\\USBPDO-1', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
       { id: 'pdo1', name: '\\Device\\USBPDO-2', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
-      { id: 'pdo2', name: '\\Device\\USBPDO-5', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
+      {
+        id: 'pdo2',
+        name: '\\Device\\USBPDO-5',
+        type: T.UNKNOWN,
+        flags: DO_BUS_ENUMERATED,
+        transient: 'usb-stick',
+      },
       { id: 'pdo3', name: '\\Device\\USBPDO-6', type: T.UNKNOWN, flags: DO_BUS_ENUMERATED },
     ],
   },
@@ -1299,6 +1367,12 @@ export const DRIVERS: CatalogDriver[] = [
         name: '\\Device\\{C3D5E7F9-1B2D-4F40-8C3E-6D7F8A9B0C32}',
         type: T.PHYSICAL_NETCARD,
         attach: 'PnpManager/root14',
+      },
+      {
+        name: '\\Device\\{D4E6F80A-2C3E-4A51-9D4F-7E8F9A0B1C43}',
+        type: T.PHYSICAL_NETCARD,
+        attach: 'PnpManager/vpn0',
+        transient: 'vpn-adapter',
       },
     ],
   },
@@ -1773,7 +1847,17 @@ export const DRIVERS: CatalogDriver[] = [
     families: ALL,
     devices: [
       { type: T.MASS_STORAGE, attach: 'usbhub/pdo2', ext: 0x200 },
-      { id: 'pdo', name: 'auto', type: T.MASS_STORAGE, flags: DO_BUS_ENUMERATED, ext: 0x300 },
+      {
+        id: 'pdo',
+        name: 'auto',
+        type: T.MASS_STORAGE,
+        flags: DO_BUS_ENUMERATED,
+        ext: 0x300,
+        transient: 'usb-stick',
+        links: [
+          'USBSTOR#Disk&Ven_SanDisk&Prod_Cruzer_Blade&Rev_1.00#4C530001230512109374&0#{53f56307-b6bf-11d0-94f2-00a00054e7ef}',
+        ],
+      },
     ],
   },
   {

@@ -156,6 +156,7 @@ export class KernelImage {
   readonly size: number;
   readonly sections: PeSection[];
   readonly timeDateStamp: number;
+  readonly checksum: number;
   private readonly symbols: Map<string, number>;
   private codeCursor: number;
   private readonly codeEnd: number;
@@ -175,6 +176,7 @@ export class KernelImage {
     this.arch = layout.arch;
     this.symbols = new Map(layout.symbols);
     this.timeDateStamp = 0x5f000000 + (rng.next() & 0xffffff);
+    this.checksum = (rng.next() & 0x7fffff) | 0x800000;
     const plan = layout.symbols.size > 0 ? this.planFromSymbols() : this.planSynthetic();
     this.sections = plan.sections;
     this.size = plan.size;
@@ -315,7 +317,7 @@ export class KernelImage {
       sizeOfImage: this.size,
       entryRva: Number(this.symbol('KiSystemStartup') - this.base),
       timeDateStamp: this.timeDateStamp,
-      checksum: (this.rng.next() & 0x7fffff) | 0x800000,
+      checksum: this.checksum,
       sections: this.sections,
       exportDirectory: { rva: this.exportRva, size: exportBytes.length },
       debugDirectory: { rva: debugRva, size: 0x1c },

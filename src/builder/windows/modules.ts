@@ -27,6 +27,8 @@ export interface LoadedModule {
   /** The kernel and HAL are mapped by the boot loader; their pages are managed elsewhere. */
   external: boolean;
   routines: Map<string, bigint>;
+  /** The image's own stream: where its routines go and what their code is (the same every boot). */
+  rng: Rng;
   textCursor: number;
   textEnd: number;
   dataCursor: number;
@@ -77,10 +79,15 @@ export class ModuleLoader {
   private nextVa: bigint;
   private readonly arch: CodeArch;
 
+  /**
+   * `system` decides what a module's file holds (size, timestamp, code, where its routines are);
+   * `boot` decides where this boot loads it and which of its pageable pages are resident.
+   */
   constructor(
     private readonly layout: KernelLayout,
     private readonly vm: VirtualMemory,
-    private readonly rng: Rng,
+    private readonly system: Rng,
+    private readonly boot: Rng,
     driverArea: bigint,
   ) {
     this.nextVa = driverArea;
@@ -95,6 +102,7 @@ export class ModuleLoader {
     size: number,
     entry: bigint,
     timeDateStamp: number,
+    checksum: number,
     sections: PeSection[],
   ): LoadedModule {
     const text = sections.find((s) => s.name === 'KVASCODE') ?? sections.find((s) => s.name === '.text');
@@ -105,12 +113,13 @@ export class ModuleLoader {
       size,
       entry,
       timeDateStamp,
-      checksum: 0,
+      checksum,
       sections,
       ldrVa: 0n,
       unlinked: false,
       external: true,
       routines: new Map(),
+      rng: this.system.fork(`module/${name.toLowerCase()}`),
       textCursor: text ? text.rva + text.virtualSize / 2 : 0x1000,
       textEnd: text ? text.rva + text.virtualSize : 0x1000,
       dataCursor: 0,
@@ -126,12 +135,13 @@ export class ModuleLoader {
     path: string,
     options: { dll?: boolean; size?: number; at?: bigint; preMapped?: boolean } = {},
   ): LoadedModule {
-    const sections = sectionPlan(options.size ?? moduleSizeFor(name, this.rng, this.arch));
+    const rng = this.system.fork(`module/${name.toLowerCase()}`);
+    const sections = sectionPlan(options.size ?? moduleSizeFor(name, rng, this.arch));
     const last = sections[sections.length - 1]!;
     const size = last.rva + last.virtualSize;
     const base = options.at ?? this.allocateVa(size);
-    const timeDateStamp = 0x50000000 + (this.rng.next() & 0x1fffffff);
-    const checksum = (this.rng.next() & 0xfffff) + 0x10000;
+    const timeDateStamp = 0x50000000 + (rng.next() & 0x1fffffff);
+    const checksum = (rng.next() & 0xfffff) + 0x10000;
     const text = sections[0]!;
     const data = sections.find((s) => s.name === '.data')!;
     const init = sections.find((s) => s.name === 'INIT')!;
@@ -149,7 +159,8 @@ export class ModuleLoader {
       unlinked: false,
       external: false,
       routines: new Map(),
-      textCursor: text.rva + 0x10 * this.rng.int(1, 16),
+      rng,
+      textCursor: text.rva + 0x10 * rng.int(1, 16),
       textEnd: text.rva + text.virtualSize,
       dataCursor: data.rva + 0x40,
       dataEnd: data.rva + data.virtualSize,
@@ -161,13 +172,13 @@ export class ModuleLoader {
 
   private allocateVa(size: number): bigint {
     const va = this.nextVa;
-    this.nextVa += BigInt(alignUp(size, PAGE) + PAGE * this.rng.int(1, 24));
+    this.nextVa += BigInt(alignUp(size, PAGE) + PAGE * this.boot.int(1, 24));
     return va;
   }
 
   /** Maps the image page by page, or (`preMapped`, inside the kernel's large pages) only fills it. */
   private mapImage(module: LoadedModule, dll: boolean, preMapped: boolean): void {
-    const codeSeed = this.rng.next();
+    const codeSeed = module.rng.next();
     for (let rva = 0; rva < module.size; rva += PAGE) {
       const va = module.base + BigInt(rva);
       const section = module.sections.find((s) => rva >= s.rva && rva < s.rva + alignUp(s.virtualSize, PAGE));
@@ -177,7 +188,7 @@ export class ModuleLoader {
         this.vm.markNotResident(va, {
           kind: 'pagefile',
           pageFile: 0,
-          offsetPages: this.rng.int(0x100, 0xfffff),
+          offsetPages: this.boot.int(0x100, 0xfffff),
           protection: section && section.characteristics & 0x20 ? MM_EXECUTE_READ : MM_READWRITE,
         });
         continue;
@@ -187,7 +198,7 @@ export class ModuleLoader {
       if (preMapped) {
         pfn = this.vm.pa(va) / PAGE;
       } else {
-        pfn = this.vm.phys.allocate(this.rng);
+        pfn = this.vm.phys.allocate(this.boot);
         this.vm.mapFrame(va, pfn, { writable: !code, executable: code });
       }
       if (code)
@@ -221,11 +232,11 @@ export class ModuleLoader {
       case '.rdata':
         return 'resident';
       case 'PAGE':
-        return this.rng.chance(0.35) ? 'paged-out' : 'resident';
+        return this.boot.chance(0.35) ? 'paged-out' : 'resident';
       case 'INIT':
         return 'absent';
       default:
-        return this.rng.chance(0.5) ? 'absent' : 'resident';
+        return this.boot.chance(0.5) ? 'absent' : 'resident';
     }
   }
 
@@ -233,12 +244,12 @@ export class ModuleLoader {
   routine(module: LoadedModule, label: string, bytes?: Uint8Array): bigint {
     const existing = module.routines.get(label);
     if (existing !== undefined) return existing;
-    const code = bytes ?? dispatchRoutine(this.arch, this.rng);
+    const code = bytes ?? dispatchRoutine(this.arch, module.rng);
     let rva = alignUp(module.textCursor, 16);
     // Keep a routine inside one page so that it is never cut by a non-resident page.
     if (Math.floor(rva / PAGE) !== Math.floor((rva + code.length - 1) / PAGE)) rva = alignUp(rva, PAGE);
     if (rva + code.length > module.textEnd) throw new Error(`no room for routine ${label} in ${module.name}`);
-    module.textCursor = rva + code.length + 16 * this.rng.int(1, 12);
+    module.textCursor = rva + code.length + 16 * module.rng.int(1, 12);
     const va = module.base + BigInt(rva);
     this.vm.write(va, code);
     module.routines.set(label, va);

@@ -34,7 +34,7 @@ const UNLOADED_DRIVERS = [
 ];
 
 export function plantStaleDrivers(ctx: DriverContext, count: number): StaleDriver[] {
-  const { layout, vm, rng } = ctx;
+  const { layout, vm, boot: rng } = ctx;
   const stale: StaleDriver[] = [];
   const ptr = layout.pointerSize;
   for (const name of rng.shuffle(UNLOADED_DRIVERS).slice(0, count)) {

@@ -49,7 +49,9 @@ export function plantRootkit(
   drivers: DriverSet,
   enabled: ReadonlySet<Infection>,
 ): Rootkit {
-  const { rng, loader, layout, vm } = ctx;
+  const { loader, layout, vm } = ctx;
+  // Its own stream: the infected system is the clean one plus the rootkit, nothing shifted.
+  const rng = ctx.rng.fork('rootkit');
   const base = rng.pick(NAMES);
   const objectName = enabled.has('hostileName') ? `${base}${HOSTILE_SUFFIX}` : base;
   // Loaded from a user-writable folder, as dropped rootkits are (not \SystemRoot\System32\drivers).

@@ -13,9 +13,9 @@ import { VirtualMemory } from '../memory/virtual';
 import { Rng } from '../rng';
 import { hx, type Truth, type TruthDriver, type TruthHandler } from '../truth';
 import { planAddressMap, type AddressMap } from './address-map';
-import { applies, LIBRARY_MODULES } from './catalog';
+import { applies, LIBRARY_MODULES, TRANSIENT_GROUPS } from './catalog';
 import { dispatchRoutine } from './code';
-import { DriverSet, type DriverContext, type DriverModel, type Handler } from './drivers';
+import { DriverSet, type DeviceModel, type DriverContext, type DriverModel, type Handler } from './drivers';
 import {
   encodeKdbg,
   invalidDeviceRequestBytes,
@@ -47,6 +47,13 @@ export interface SystemOptions {
   lowStub: boolean;
   format: string;
   source: string;
+  /**
+   * Which boot of the system this is. The seed is the installation (drivers, module images and
+   * their code, the rootkit of the infected scenario); the boot decides what moves from one boot
+   * to the next: KASLR bases, pool and physical placement, paged-out pages, auto-numbered device
+   * names, unloaded drivers, processes, and the PnP devices that come and go.
+   */
+  boot: number;
 }
 
 /** Facts a crash-dump or ELF writer puts in its headers. */
@@ -79,16 +86,20 @@ function kernelFileName(layout: KernelLayout): string {
 
 export function buildSystem(options: SystemOptions): BuiltSystem {
   const { layout } = options;
-  const root = new Rng(options.seed, `system/${layout.layoutSource}/${options.ramBytes}`);
+  // Facts of the installation: the same on every boot (and in RAM of any size).
+  const system = new Rng(options.seed, 'system');
+  // Everything a boot decides afresh.
+  const bootSeed = bootSeedText(options.seed, options.boot);
+  const boot = new Rng(bootSeed, `boot/${layout.layoutSource}/${options.ramBytes}`);
   const phys = new PhysicalMemory(options.ramBytes);
-  const noise = new NoiseFill(options.fill, options.seed);
+  const noise = new NoiseFill(options.fill, bootSeed);
   phys.noise = (out, pa) => noise.fill(out, pa);
-  const map = planAddressMap(layout, phys, root.fork('map'), options.lowStub && layout.arch === 'x64');
-  const tables = new PageTables(phys, root.fork('tables'), layout.paging, {
+  const map = planAddressMap(layout, phys, boot.fork('map'), options.lowStub && layout.arch === 'x64');
+  const tables = new PageTables(phys, boot.fork('tables'), layout.paging, {
     dtbPfn: map.dtbPfn,
     selfMapIndex: map.selfMapIndex,
   });
-  const vm = new VirtualMemory(phys, tables, root.fork('frames'));
+  const vm = new VirtualMemory(phys, tables, boot.fork('frames'));
 
   // The kernel's large-page window and its image.
   const large = tables.largePageSize;
@@ -98,21 +109,22 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       executable: true,
     });
   }
-  const kernel = new KernelImage(layout, vm, root.fork('kernel'), map.kernel);
+  const kernel = new KernelImage(layout, vm, system.fork('kernel'), map.kernel);
   kernel.writeImage();
 
-  const kuserPfn = phys.allocate(root);
+  const kuserPfn = phys.allocate(boot);
   phys.zeroPage(kuserPfn);
   tables.map(map.kuser, kuserPfn, { writable: true });
   writeKuserSharedData(layout, vm, map.kuser, phys.ramPages);
   vm.mapFresh(map.pfnDatabase, PAGE * 4, { writable: true });
 
-  const rng = root.fork('content');
-  const nonPaged = new PoolRegion(vm, layout, root.fork('pool/nonpaged'), 'nonpaged', map.nonPagedPool);
-  const paged = new PoolRegion(vm, layout, root.fork('pool/paged'), 'paged', map.pagedPool);
-  const names = new PoolRegion(vm, layout, root.fork('pool/names'), 'paged', map.namePool);
-  const cookie = layout.typeIndexEncoded ? rng.int(1, 255) : 0;
-  const objects = new ObjectManager(layout, vm, root.fork('objects'), names, cookie);
+  const rng = system.fork('content');
+  const bootContent = boot.fork('content');
+  const nonPaged = new PoolRegion(vm, layout, boot.fork('pool/nonpaged'), 'nonpaged', map.nonPagedPool);
+  const paged = new PoolRegion(vm, layout, boot.fork('pool/paged'), 'paged', map.pagedPool);
+  const names = new PoolRegion(vm, layout, boot.fork('pool/names'), 'paged', map.namePool);
+  const cookie = layout.typeIndexEncoded ? bootContent.int(1, 255) : 0;
+  const objects = new ObjectManager(layout, vm, boot.fork('objects'), names, cookie);
   const directories = new Map<string, ObjectDirectory>();
   const rootDirectory = new ObjectDirectory(objects, vm, paged, paged, '\\', undefined);
   directories.set('\\', rootDirectory);
@@ -151,7 +163,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   objects.createTypes(paged, directory('\\ObjectTypes'), typeTable);
 
   // Loaded modules: the kernel, the HAL, libraries; drivers load as the catalogue is walked.
-  const loader = new ModuleLoader(layout, vm, root.fork('modules'), map.driverArea);
+  const loader = new ModuleLoader(layout, vm, system.fork('modules'), boot.fork('modules'), map.driverArea);
   const systemRoot = layout.version.build < 6000 ? '\\WINDOWS\\system32' : '\\SystemRoot\\system32';
   const kernelModule = loader.addExternal(
     kernelFileName(layout),
@@ -160,6 +172,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     kernel.size,
     kernel.symbol('KiSystemStartup'),
     kernel.timeDateStamp,
+    kernel.checksum,
     kernel.sections,
   );
   const halModule =
@@ -180,10 +193,13 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     loader.load(library.image, `${inSystem32 ? systemRoot : driversPath}\\${library.image}`, { dll: true });
   }
 
+  const transient = transientDevicesOf(options.boot);
   const ctx: DriverContext = {
     layout,
     vm,
     rng,
+    boot: bootContent,
+    transientPresent: (group) => transient.get(group) ?? true,
     objects,
     kernel,
     kernelModule,
@@ -200,10 +216,18 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   drivers.createObjects();
   const rootkit = options.scenario === 'infected' ? plantRootkit(ctx, drivers, options.infections) : null;
   drivers.createLinks();
-  const stale = plantStaleDrivers(ctx, rng.int(2, 3));
+  const stale = plantStaleDrivers(ctx, bootContent.int(2, 3));
 
   // Kernel routines that readers decode, and the kernel's global variables.
-  const globals = writeKernelGlobals(layout, vm, kernel, map, objects, rootDirectory, rng);
+  const globals = writeKernelGlobals(
+    layout,
+    vm,
+    kernel,
+    map,
+    objects,
+    rootDirectory,
+    system.fork('kernel-routines'),
+  );
   drivers.writeAll(globals.hardwareDatabase);
   if (rootkit) writePatches(ctx, rootkit);
   loader.writeLoaderEntries(nonPaged, globals.psLoadedModuleList);
@@ -212,7 +236,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     layout,
     vm,
     phys,
-    root.fork('processes'),
+    boot.fork('processes'),
     objects,
     nonPaged,
     tables,
@@ -221,16 +245,16 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   );
   writeProcesses(layout, vm, processes, globals.psActiveProcessHead);
   vm.writePtr(kernel.symbol('PsInitialSystemProcess'), processes.find((p) => p.pid === 4)!.eprocessVa);
-  const kdbgVa = writeDebuggerData(layout, vm, kernel, map, globals, rng);
+  const kdbgVa = writeDebuggerData(layout, vm, kernel, map, globals, boot.fork('kdbg'));
   if (map.lowStubPa !== null)
     phys.write(map.lowStubPa, lowStubBytes(kernel.symbol('KiSystemStartup'), tables.dtb));
   kernel.writeHeadersAndExports();
 
   for (const pool of [nonPaged, paged, names]) pool.finish();
   const pinned = [...pinnedStrings(drivers, rootkit), ...stale.map((s) => s.nameVa)];
-  const paging = pageOut(vm, root.fork('pageout'), names, pinned);
-  const strayTags = plantStrayTags(layout, phys, root.fork('stray'), 24);
-  const moduleInformationPa = plantModuleInformation(layout, phys, root.fork('modinfo'), loader.modules);
+  const paging = pageOut(vm, boot.fork('pageout'), names, pinned);
+  const strayTags = plantStrayTags(layout, phys, boot.fork('stray'), 24);
+  const moduleInformationPa = plantModuleInformation(layout, phys, boot.fork('modinfo'), loader.modules);
 
   const truth: Truth = {
     schema: 'irpscope-truth/1',
@@ -241,8 +265,21 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       scenario: options.scenario,
       infections: options.scenario === 'infected' ? [...options.infections] : [],
       seed: options.seed,
+      boot: options.boot,
       size: options.ramBytes,
       fill: options.fill,
+    },
+    boot: {
+      number: options.boot,
+      transient: TRANSIENT_GROUPS.map((group) => ({
+        group: group.id,
+        description: group.description,
+        present: transient.get(group.id) ?? true,
+        devices: drivers.drivers.flatMap((d) =>
+          d.devices.filter((x) => transientGroupOf(x) === group.id).map((x) => hx(x.object!.bodyVa)),
+        ),
+      })),
+      varies: BOOT_VARIES,
     },
     arch: layout.arch,
     paging: layout.paging,
@@ -281,6 +318,8 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       path: m.path,
       base: hx(m.base),
       size: m.size,
+      timeDateStamp: m.timeDateStamp,
+      checksum: m.checksum,
       ldrEntry: hx(m.ldrVa),
       unlinked: m.unlinked,
     })),
@@ -342,6 +381,33 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   return { phys, noise, truth, hints };
 }
 
+/** What another boot of the same system changes, as truth.json states it. */
+const BOOT_VARIES = [
+  'kernel and module base addresses (KASLR where the generation has it)',
+  'pool placement of every object, and the physical pages behind everything',
+  'which pageable pages (names, service keys, object names) are paged out',
+  'the order in which auto-numbered device names (\\Device\\%08x) are handed out',
+  'the volume GUID of removable media',
+  'PnP devices that come and go (see transient)',
+  'unloaded drivers left in freed pool, processes, the object header cookie',
+];
+
+function bootSeedText(seed: string, boot: number): string {
+  return `${seed}/boot ${boot}`;
+}
+
+/** Which transient device groups this boot has. */
+function transientDevicesOf(boot: number): Map<string, boolean> {
+  return new Map(TRANSIENT_GROUPS.map((group) => [group.id, group.presentOn(boot)]));
+}
+
+/** The transient group a device belongs to: its own, or that of the device it is attached to. */
+function transientGroupOf(device: DeviceModel): string | null {
+  for (let at: DeviceModel | null = device, guard = 0; at && guard < 64; at = at.attachedTo, guard++)
+    if (at.spec.transient) return at.spec.transient;
+  return null;
+}
+
 function driverStrings(driver: DriverModel): bigint[] {
   return [
     driver.driverNameVa,
@@ -400,6 +466,7 @@ function truthDriver(driver: DriverModel, vm: VirtualMemory): TruthDriver {
       flags: d.flags,
       characteristics: d.characteristics,
       driver: driver.driverName,
+      transient: transientGroupOf(d),
       attachedDevice: d.attachedDevice?.object ? hx(d.attachedDevice.object.bodyVa) : null,
       attachedTo: d.attachedTo?.object ? hx(d.attachedTo.object.bodyVa) : null,
     })),
