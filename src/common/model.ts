@@ -126,6 +126,9 @@ export interface Module {
   path: string | null;
   base: Hex;
   size: number;
+  /** From the PE headers at its base; null when they are not in memory. */
+  timeDateStamp: number | null;
+  checksum: number | null;
   ldrEntry: Hex | null;
   foundBy: Array<'module-list' | 'pool-scan'>;
   /** Found by the pool scan but not on PsLoadedModuleList, which was read to its end. */
@@ -133,8 +136,12 @@ export interface Module {
 }
 
 export interface SymbolicLink {
-  name: string;
-  target: string;
+  /** "\GLOBAL??\C:"; null when the link's name is not in the image (see nameStatus). */
+  name: string | null;
+  nameStatus: string | null;
+  /** The target path; null when unreadable (see targetStatus). */
+  target: string | null;
+  targetStatus: string | null;
   objectVa: Hex;
   device: string | null;
 }

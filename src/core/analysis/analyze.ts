@@ -13,12 +13,13 @@ import {
   type SymbolicLink,
 } from '../../common/model';
 import type { KernelContext } from '../kernel/discover';
+import { readPe } from '../kernel/pe';
 import { carveLoaderEntry, carveObject, type CarveContext } from '../objects/carve';
 import { readDeviceObject } from '../objects/device';
 import { listDirectory, lookupDirectory } from '../objects/directory';
 import { isPlausibleDriver, readDriverObject } from '../objects/driver';
 import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../objects/modules';
-import { readObjectHeader } from '../objects/object-header';
+import { nameProblem, readObjectHeader } from '../objects/object-header';
 import { ObjectPaths, readLinkTarget } from '../objects/object-paths';
 import { scanPool, type ScanResult } from '../scan/scan';
 import { buildFindings, type Completeness } from './findings';
@@ -89,6 +90,8 @@ export async function analyzeKernel(
       path: m.path,
       base: hex(m.base),
       size: m.size,
+      timeDateStamp: null,
+      checksum: null,
       ldrEntry: null,
       foundBy: ['module-list' as const],
       unlinked: false,
@@ -135,11 +138,13 @@ export async function analyzeKernel(
       lookupDirectory(memory, profile, types, root, '\\??');
     if (globalVa !== null) {
       for (const entry of listDirectory(memory, profile, types, globalVa).entries) {
-        if (entry.header.typeName !== 'SymbolicLink' || entry.name === null) continue;
+        if (entry.header.typeName !== 'SymbolicLink') continue;
         const target = readLinkTarget(memory, profile, entry.header.bodyVa);
         links.push({
-          name: `\\GLOBAL??\\${entry.name}`,
-          target: target ?? '',
+          name: entry.name === null ? null : `\\GLOBAL??\\${entry.name}`,
+          nameStatus: nameProblem(entry.header.name),
+          target: 'text' in target ? target.text : null,
+          targetStatus: 'problem' in target ? target.problem : null,
           objectVa: hex(entry.header.bodyVa),
           device: null,
         });
@@ -304,23 +309,31 @@ export async function analyzeKernel(
     for (const record of drivers.values())
       driverList.push(toDriver(record, modules, judge, paths, devices, moduleListWalk === 'complete'));
     const deviceList = [...devices.values()].map((d) => toDevice(d, drivers, devices, links));
+    const deviceByName = new Map(
+      deviceList
+        .filter((d) => d.name !== null && d.nameStatus === null)
+        .map((d) => [d.name!.toLowerCase(), d.id]),
+    );
     for (const link of links)
-      link.device =
-        deviceList.find((d) => d.name !== null && d.name.toLowerCase() === link.target.toLowerCase())?.id ??
-        null;
-    const moduleList: Module[] = modules.modules.map((m) => ({
-      name: m.name,
-      path: m.path,
-      base: hex(m.base),
-      size: m.size,
-      ldrEntry: m.entryVa === null ? null : hex(m.entryVa),
-      foundBy: [
-        ...(m.listed ? (['module-list'] as const) : []),
-        ...(m.scanned ? (['pool-scan'] as const) : []),
-      ],
-      // Off a list that could not be walked to its end, a module is not known to be unlinked.
-      unlinked: moduleListWalk === 'complete' && !m.listed && m.scanned,
-    }));
+      link.device = (link.target && deviceByName.get(link.target.toLowerCase())) ?? null;
+    const moduleList: Module[] = modules.modules.map((m) => {
+      const pe = readPe(memory, m.base);
+      return {
+        name: m.name,
+        path: m.path,
+        base: hex(m.base),
+        size: m.size,
+        timeDateStamp: pe?.timeDateStamp ?? null,
+        checksum: pe?.checksum ?? null,
+        ldrEntry: m.entryVa === null ? null : hex(m.entryVa),
+        foundBy: [
+          ...(m.listed ? (['module-list'] as const) : []),
+          ...(m.scanned ? (['pool-scan'] as const) : []),
+        ],
+        // Off a list that could not be walked to its end, a module is not known to be unlinked.
+        unlinked: moduleListWalk === 'complete' && !m.listed && m.scanned,
+      };
+    });
     const unjudged = modules.modules.filter((m) => !m.listed && m.scanned).length;
     if (moduleListWalk !== 'complete' && unjudged > 0)
       warnings.push(
@@ -347,7 +360,9 @@ export async function analyzeKernel(
     drivers: result.driverList.sort(byName),
     devices: result.deviceList.sort(byName),
     modules: result.moduleList.sort((a, b) => compareHex(a.base, b.base)),
-    links: links.sort((a, b) => a.name.localeCompare(b.name)),
+    links: links.sort(
+      (a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || compareHex(a.objectVa, b.objectVa),
+    ),
     findings: result.findings,
     stats: { bytesScanned: scan.bytesScanned, poolHits: scan.hits.length, workers: scan.workers, timings },
   };

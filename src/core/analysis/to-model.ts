@@ -127,7 +127,7 @@ export function toDevice(
     attachedTo: object.attachedTo === null || object.attachedTo === 0n ? null : hex(object.attachedTo),
     stack,
     links: links
-      .filter((l) => record.name !== null && l.target.toLowerCase() === record.name.toLowerCase())
-      .map((l) => l.name),
+      .filter((l) => l.name !== null && l.target?.toLowerCase() === record.name?.toLowerCase())
+      .map((l) => l.name!),
   };
 }

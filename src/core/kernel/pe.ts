@@ -17,6 +17,8 @@ export interface PeImage {
   is64: boolean;
   sizeOfImage: number;
   timeDateStamp: number;
+  /** IMAGE_OPTIONAL_HEADER.CheckSum (same offset in PE32 and PE32+). */
+  checksum: number;
   entryRva: number;
   sections: PeSection[];
   exportDirectory: { rva: number; size: number } | null;
@@ -73,6 +75,7 @@ export function readPe(memory: KernelMemory, base: bigint): PeImage | null {
     is64,
     sizeOfImage: u32(nt, oh + 0x38),
     timeDateStamp: u32(nt, 8),
+    checksum: u32(nt, oh + 0x40),
     entryRva: u32(nt, oh + 0x10),
     sections,
     exportDirectory: directory(0),

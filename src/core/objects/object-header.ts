@@ -2,7 +2,7 @@
 // Type pointer before), its optional NAME_INFO (name and directory) and sanity facts.
 
 import { optionalHeaderDistance, readStruct, type LayoutProfile } from '../profile';
-import type { KernelMemory, ReadStatus } from '../kernel/memory';
+import { describeStatus, type KernelMemory, type ReadStatus } from '../kernel/memory';
 
 export interface ObjectTypes {
   /** Windows 10+ ObHeaderCookie (null when indices are not encoded). */
@@ -92,4 +92,9 @@ export function plausiblePointerCount(count: bigint, pointerSize: 4 | 8): boolea
 
 export function nameText(name: ObjectHeader['name']): string | null {
   return name && 'text' in name ? name.text : null;
+}
+
+/** Why a present name cannot be read ("name paged out"), or null. */
+export function nameProblem(name: ObjectHeader['name']): string | null {
+  return name && 'status' in name ? `name ${describeStatus(name.status)}` : null;
 }

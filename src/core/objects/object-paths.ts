@@ -52,13 +52,17 @@ class ObjectPaths {
   }
 }
 
-/** OBJECT_SYMBOLIC_LINK.LinkTarget of the link object at `va`, or null when unreadable. */
-export function readLinkTarget(memory: KernelMemory, profile: LayoutProfile, va: bigint): string | null {
+/** OBJECT_SYMBOLIC_LINK.LinkTarget of the link object at `va`, or why it cannot be read. */
+export function readLinkTarget(
+  memory: KernelMemory,
+  profile: LayoutProfile,
+  va: bigint,
+): { text: string } | { problem: string } {
   const field = profile.field('_OBJECT_SYMBOLIC_LINK', 'LinkTarget');
   const bytes = memory.bytes(va, field.offset + field.size);
-  if (!bytes) return null;
+  if (!bytes) return { problem: 'link object unreadable' };
   const text = memory.unicodeString(
     readStruct(profile, '_OBJECT_SYMBOLIC_LINK', bytes).unicodeString('LinkTarget'),
   );
-  return 'text' in text ? text.text : null;
+  return 'text' in text ? { text: text.text } : { problem: `target ${describeStatus(text.status)}` };
 }
