@@ -21,7 +21,7 @@ import type {
   StructureView,
   UserOperation,
 } from '../common/api';
-import { diffResults } from '../common/diff';
+import { diffResults } from '../core/compare';
 import { USER_OPERATIONS, buildFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
 import { makeReport } from '../core/report/index';

@@ -6,16 +6,17 @@
 //   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
 
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { diffResults } from '../common/diff';
 import type { AnalysisResult, Progress } from '../common/model';
 import { analyzeImage } from '../core/analyze';
+import { diffResults } from '../core/compare';
 import { imageInfo } from '../core/info';
 import { ImageError } from '../core/image';
 import { csvText, csvTables, makeReport } from '../core/report';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
-import { renderDiff } from './render-diff';
+import { diffExitCode, renderDiff } from './render-diff';
 import { renderInfo } from './render-info';
 
 const EXIT_UNSUPPORTED = 2;
@@ -85,7 +86,9 @@ program
 
 program
   .command('diff')
-  .description('compare an image with a clean baseline: what the rootkit added, removed or changed')
+  .description(
+    'compare an image with a clean baseline of the same system (another boot is fine); exit 0: no differences, 1: differences, 2: error',
+  )
   .argument('<baseline>', 'memory image of the clean system')
   .argument('<image>', 'memory image to examine')
   .option('--json', 'print the comparison as JSON')
@@ -95,6 +98,7 @@ program
       const [before, after] = await analyzeBoth(baseline, image, options.symbols);
       const diff = diffResults(before, after);
       process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff));
+      process.exitCode = diffExitCode(diff);
     } catch (error) {
       fail(error);
     }
@@ -172,14 +176,38 @@ program
     }
   });
 
-/** The baseline and the image, one after the other (each scan already uses every core). */
+/**
+ * The baseline and the image at the same time, the cores shared between their scans: one's
+ * kernel discovery and carving run while the other's scan reads, so the pair costs no more than
+ * the two analyses one after the other.
+ */
 async function analyzeBoth(
   baseline: string,
   image: string,
   symbols: string | undefined,
 ): Promise<[AnalysisResult, AnalysisResult]> {
-  const before = await analyzeImage(baseline, { symbols, onProgress: progressReporter() });
-  const after = await analyzeImage(image, { symbols, onProgress: progressReporter() });
+  const workers = Math.max(1, Math.ceil(availableParallelism() / 2));
+  const progress = progressReporter();
+  const fractions = [0, 0];
+  const report = (index: number) =>
+    progress &&
+    ((p: Progress) => {
+      fractions[index] = p.fraction;
+      progress({
+        stage: index === 0 ? `baseline: ${p.stage}` : `image: ${p.stage}`,
+        fraction: (fractions[0]! + fractions[1]!) / 2,
+      });
+    });
+  const abort = new AbortController();
+  const run = (path: string, index: number) =>
+    analyzeImage(path, { symbols, workers, signal: abort.signal, onProgress: report(index) }).catch(
+      (error: unknown) => {
+        abort.abort(error);
+        throw error;
+      },
+    );
+  const [before, after] = await Promise.all([run(baseline, 0), run(image, 1)]);
+  progress?.({ stage: 'done', fraction: 1 });
   return [before, after];
 }
 

@@ -2,6 +2,7 @@
 // implementation on `window.irpscope`; web mode serves the same calls over HTTP + WebSocket on
 // loopback. The renderer cannot tell which one it has. Everything here is JSON-safe.
 
+import type { Severity } from './findings';
 import type { AnalysisResult, Disassembly, Hex, ImageInfo, Progress } from './model';
 
 export type SessionRole = 'primary' | 'baseline';
@@ -107,20 +108,97 @@ export interface FlowGraph {
   edges: FlowEdge[];
 }
 
+export const DIFF_SCHEMA = 'irpscope-diff/1';
+
+/** What one side of a difference refers to in its own image (ids of that image's result). */
+export interface DiffSide {
+  /** One line describing the object on this side ("afd.sys+0x1360 [own-image]", "→ \Device\CdRom0"). */
+  text: string;
+  driver?: string;
+  device?: string;
+  module?: string;
+  link?: string;
+}
+
+/** One fact of an object that differs between the two images. */
+export interface DiffChange {
+  /** The fact: "IRP_MJ_DEVICE_CONTROL", "image", "stack", "device \Device\Beep"... */
+  what: string;
+  baseline: string | null;
+  primary: string | null;
+  severity: Severity;
+}
+
+/**
+ * One difference: an object (a driver with its handlers and devices, a device stack, a module,
+ * a symbolic link) added, removed or changed between the baseline and the image.
+ */
 export interface DiffEntry {
-  kind: 'driver' | 'device' | 'module' | 'handler' | 'link' | 'finding';
+  /** Stable within the result: the kind and the object's identity. */
+  id: string;
+  kind: 'driver' | 'stack' | 'device' | 'module' | 'link';
   change: 'added' | 'removed' | 'changed';
-  /** Stable identity: driver name, device name, module name, "driver IRP_MJ_X", link name. */
+  /** The object's identity for people: driver name, the stack's named device, module or link name. */
+  key: string;
+  severity: Severity;
+  /** What changed, in one sentence. */
+  summary: string;
+  /** Why it matters (the finding's explanation where one applies). */
+  why: string;
+  /** The facts that agreed and made the two sides one object (empty when only one side has it). */
+  matchedBy: string[];
+  /** Facts one side does not hold (paged out, unreadable): unknown there, never a change. */
+  unknown: string[];
+  /** The facts that differ, most severe first (handlers, devices, image, stack members...). */
+  changes: DiffChange[];
+  /** Finding ids of the image that the baseline lacks (added), and of the baseline that the image lacks. */
+  findings: { added: string[]; removed: string[] };
+  baseline: DiffSide | null;
+  primary: DiffSide | null;
+  /**
+   * Set when this is what differs between any two boots of one system (hardware plugged in on one
+   * day, drivers loaded and unloaded), not a change to look at: the reason. Not counted as a difference.
+   */
+  variation: string | null;
+}
+
+export type PairStatus = 'same' | 'changed' | 'added' | 'removed' | 'variation';
+
+/** One row of the side-by-side alignment: the same object in both images, or in one. */
+export interface DiffPair {
   key: string;
   baseline: string | null;
   primary: string | null;
-  severity: 'info' | 'low' | 'medium' | 'high' | 'critical';
+  status: PairStatus;
+  /** The entry that describes this object's difference, if any. */
+  entry: string | null;
+  matchedBy: string[];
 }
 
 export interface DiffResult {
+  schema: typeof DIFF_SCHEMA;
+  /** Labels of the two images (paths or session labels). */
   baseline: string;
   primary: string;
+  compatibility: {
+    baselineBuild: string;
+    primaryBuild: string;
+    sameBuild: boolean;
+    /** Different builds or architectures: what that means for the comparison. */
+    warnings: string[];
+    /** Set (one sentence) when the images are not of the same system; entries are then empty. */
+    unrelated: string | null;
+  };
+  /** Differences, then variations, most severe first. */
   entries: DiffEntry[];
+  /** Every driver, device and module of either image, aligned row against row. */
+  pairs: { drivers: DiffPair[]; devices: DiffPair[]; modules: DiffPair[] };
+  counts: {
+    differences: number;
+    variations: number;
+    bySeverity: Record<Severity, number>;
+    drivers: { baseline: number; primary: number; matched: number };
+  };
 }
 
 export type ReportFormat = 'html' | 'json' | 'csv';

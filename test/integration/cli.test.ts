@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Truth } from '../../src/builder/index';
 import type { DiffResult } from '../../src/common/api';
 import type { AnalysisResult } from '../../src/common/model';
-import { HOSTILE_NAME, buildTestImages, type TestImages } from '../unit/backend/images';
+import { buildTestImages, type TestImages } from '../unit/backend/images';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -55,7 +55,7 @@ describe('irpscope analyze', () => {
     const run = irpscope('analyze', images.infected, '--json');
     expect(run.status).toBe(0);
     const result = JSON.parse(run.stdout) as AnalysisResult;
-    expect(result.drivers.map((d) => d.name)).toContain(HOSTILE_NAME);
+    expect(result.drivers.map((d) => d.name)).toContain(images.hostileName);
   });
 
   test('a text table never prints the control characters of an image string', () => {
@@ -68,24 +68,43 @@ describe('irpscope analyze', () => {
 });
 
 describe('irpscope diff', () => {
-  test('against its clean twin, every planted finding is an added finding', () => {
+  test('against the clean system of an earlier boot: the planted findings, exit code 1', () => {
     const run = irpscope('diff', images.clean, images.infected, '--json');
-    expect(run.status).toBe(0);
+    expect(run.status).toBe(1);
     const diff = JSON.parse(run.stdout) as DiffResult;
-    const added = diff.entries.filter((e) => e.kind === 'finding' && e.change === 'added').map((e) => e.key);
-    for (const planted of truth.findings) {
-      expect(
-        added.some((key) => key.startsWith(`${planted.kind} `)),
-        planted.kind,
-      ).toBe(true);
-    }
+    const added = new Set(diff.entries.flatMap((e) => e.findings.added));
+    const analysis = JSON.parse(irpscope('analyze', images.infected, '--json').stdout) as AnalysisResult;
+    const planted = truth.findings.filter((f) => f.kind !== 'stale-driver');
+    expect(
+      analysis.findings
+        .filter((f) => added.has(f.id))
+        .map((f) => `${f.kind} ${f.subject}`)
+        .sort(),
+    ).toEqual(planted.map((f) => `${f.kind} ${f.subject}`).sort());
     expect(diff.entries[0]!.severity).toBe('critical');
   });
 
-  test('an image against itself: no differences', () => {
+  test('text output names each difference, why it matters and what paired it', () => {
+    const run = irpscope('diff', images.clean, images.infected);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toMatch(/^CRITICAL {2}driver added {5}/m);
+    expect(run.stdout).toContain('paired by: name \\Driver\\Disk');
+    expect(run.stdout).toContain('why: ');
+    expect(run.stdout).toMatch(/Between boots, not counted/);
+    // eslint-disable-next-line no-control-regex
+    expect(run.stdout).not.toMatch(/[\u0007\u001b]/);
+  });
+
+  test('an image against itself: no differences, exit code 0', () => {
     const run = irpscope('diff', images.clean, images.clean);
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('No differences.');
+  });
+
+  test('an unreadable baseline: one line, exit code 2', () => {
+    const run = irpscope('diff', join(images.folder, 'missing.raw'), images.clean);
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
 
@@ -97,7 +116,7 @@ describe('irpscope report', () => {
     expect(run.stderr).toContain(`wrote ${out}`);
     const html = readFileSync(out, 'utf8');
     expect(html).toContain('Compared with baseline');
-    expect(html).toContain('netfltx&lt;img src=x onerror=alert(1)&gt;');
+    expect(html).toContain(`${images.rootkitModule.replace('.sys', '')}&lt;img src=x onerror=alert(1)&gt;`);
     expect(html).not.toContain('<img');
     expect(html).not.toMatch(/<script/i);
   });

@@ -160,16 +160,28 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
   );
 
   if (options.diff) {
+    const diff = options.diff;
     parts.push(
-      `<h2>Compared with baseline ${text(options.diff.baseline)} (${options.diff.entries.length} differences)</h2>`,
+      `<h2>Compared with baseline ${text(diff.baseline)} (${diff.counts.differences} differences, ${diff.counts.variations} variations between boots)</h2>`,
     );
-    parts.push(
-      table(
-        ['severity', 'kind', 'change', 'key', 'baseline', 'this image'],
-        options.diff.entries.map((e) => [e.severity, e.kind, e.change, e.key, e.baseline, e.primary]),
-        { keywordColumns: 3, severityColumn: 0 },
-      ),
-    );
+    for (const warning of diff.compatibility.warnings) parts.push(`<p class="muted">${text(warning)}</p>`);
+    if (diff.compatibility.unrelated) parts.push(`<p>${text(diff.compatibility.unrelated)}</p>`);
+    else
+      parts.push(
+        table(
+          ['severity', 'change', 'what', 'difference', 'why', 'details', 'paired by'],
+          diff.entries.map((e) => [
+            e.variation ? 'variation' : e.severity,
+            `${e.kind} ${e.change}`,
+            e.key,
+            e.summary,
+            e.why,
+            e.changes.map((c) => `${c.what}: ${c.baseline ?? '—'} → ${c.primary ?? '—'}`).join(' · '),
+            e.matchedBy.join('; '),
+          ]),
+          { keywordColumns: 2, severityColumn: 0, proseColumns: [3, 4] },
+        ),
+      );
   }
 
   parts.push(`<h2>Drivers (${result.drivers.length})</h2>`);

@@ -1,7 +1,13 @@
+// The baseline comparison on a clean image and the same system infected on another boot, and on
+// results changed the way other boots and damaged captures change them: names paged out, links
+// renamed, auto-numbered devices renumbered, a different build, an unrelated system.
+
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { diffResults } from '../../../src/common/diff';
+import type { DiffResult } from '../../../src/common/api';
 import type { AnalysisResult } from '../../../src/common/model';
-import { HOSTILE_NAME, analyse, buildTestImages, type TestImages } from './images';
+import { analyzeImage } from '../../../src/core/analyze';
+import { diffResults } from '../../../src/core/compare';
+import { buildTestImages, type TestImages } from './images';
 
 let images: TestImages;
 let infected: AnalysisResult;
@@ -9,14 +15,16 @@ let clean: AnalysisResult;
 
 beforeAll(async () => {
   images = buildTestImages();
-  infected = await analyse(images.infected);
-  clean = await analyse(images.clean);
+  infected = await analyzeImage(images.infected);
+  clean = await analyzeImage(images.clean);
 });
 afterAll(() => images.remove());
 
+const copy = (result: AnalysisResult): AnalysisResult => structuredClone(result);
+const differences = (diff: DiffResult) => diff.entries.filter((e) => e.variation === null);
+
 /** The same system after another boot: every kernel address moved, nothing else. */
 function rebased(result: AnalysisResult, delta: bigint): AnalysisResult {
-  // Kernel addresses (not offsets, sizes or physical addresses) move by `delta`.
   const shift = (text: string): string =>
     text.replace(
       /"0x([89a-f][0-9a-f]{7})"/g,
@@ -25,38 +33,138 @@ function rebased(result: AnalysisResult, delta: bigint): AnalysisResult {
   return JSON.parse(shift(JSON.stringify(result))) as AnalysisResult;
 }
 
-describe('baseline diff', () => {
-  test('an image compared with itself after a reboot shows no difference', () => {
-    expect(diffResults(clean, rebased(clean, 0x10000n)).entries).toEqual([]);
+describe('baseline comparison', () => {
+  test('an image compared with itself after every address moved shows nothing', () => {
+    const diff = diffResults(clean, rebased(clean, 0x10000n));
+    expect(diff.entries).toEqual([]);
+    expect(diff.counts.drivers.matched).toBe(diff.counts.drivers.baseline);
+    expect(diff.pairs.drivers.every((p) => p.status === 'same')).toBe(true);
+    expect(diff.pairs.devices.every((p) => p.status === 'same')).toBe(true);
   });
 
-  test('clean against infected of the same seed shows the rootkit', () => {
+  test('clean against infected on another boot: one entry per anomaly, each carrying its findings', () => {
     const diff = diffResults(clean, infected, { baseline: 'clean', primary: 'infected' });
-    const keys = diff.entries.map((e) => `${e.kind} ${e.change} ${e.key}`);
-    expect(keys).toContain(`driver added ${HOSTILE_NAME}`);
-    expect(keys).toContain('module added netfltx.sys');
-    expect(keys).toContain('handler changed \\Driver\\Disk IRP_MJ_DEVICE_CONTROL');
-    expect(keys).toContain('handler changed \\Driver\\Disk IRP_MJ_INTERNAL_DEVICE_CONTROL');
-    const planted = infected.findings
-      .filter((f) => f.kind !== 'stale-driver')
-      .map((f) => `${f.kind} ${f.subject}`);
-    const added = diff.entries.filter((e) => e.kind === 'finding' && e.change === 'added').map((e) => e.key);
-    expect(added).toEqual(expect.arrayContaining(planted));
-    // The rootkit only adds and bends; what disappears is at most a different set of unloaded drivers.
-    expect(diff.entries.filter((e) => e.change === 'removed' && !e.key.startsWith('stale-driver '))).toEqual(
-      [],
+    const found = differences(diff);
+    for (const entry of found) expect(entry.findings.added.length, entry.id).toBeGreaterThan(0);
+    const byId = new Map(infected.findings.map((f) => [f.id, f]));
+    const attached = found.flatMap((e) => e.findings.added.map((id) => byId.get(id)!));
+    const planted = images.infectedTruth.findings.filter((f) => f.kind !== 'stale-driver');
+    expect(attached.map((f) => `${f.kind} ${f.subject}`).sort()).toEqual(
+      planted.map((f) => `${f.kind} ${f.subject}`).sort(),
     );
-    // The new driver is one entry, not one per ordinary handler.
-    expect(diff.entries.filter((e) => e.kind === 'handler' && e.key.startsWith(HOSTILE_NAME))).toEqual([]);
-    // Most severe first.
-    expect(diff.entries[0]!.severity).toBe('critical');
+    // The rootkit is one entry: its devices, handlers, link and module inside it.
+    const rootkit = found.find((e) => e.kind === 'driver' && e.change === 'added')!;
+    expect(rootkit.key).toBe(images.hostileName);
+    expect(rootkit.severity).toBe('critical');
+    expect(rootkit.changes.some((c) => c.primary?.includes(images.rootkitModule))).toBe(true);
+    expect(found.filter((e) => e.key === images.rootkitModule)).toEqual([]);
+    expect(found[0]!.severity).toBe('critical');
   });
 
-  test('handler changes name module+offset and verdict, not addresses', () => {
+  test('a hooked handler is compared as module+offset and verdict, and says what paired the driver', () => {
     const diff = diffResults(clean, infected);
-    const hook = diff.entries.find((e) => e.key === '\\Driver\\Disk IRP_MJ_DEVICE_CONTROL')!;
+    const disk = diff.entries.find((e) => e.key === '\\Driver\\Disk')!;
+    const hook = disk.changes.find((c) => c.what === 'IRP_MJ_DEVICE_CONTROL')!;
     expect(hook.baseline).toMatch(/^classpnp\.sys\+0x[0-9a-f]+ \[delegated\]$/i);
-    expect(hook.primary).toMatch(/^netfltx\.sys\+0x[0-9a-f]+ \[other-module\]$/);
-    expect(hook.severity).toBe('high');
+    expect(hook.primary).toBe(
+      `${images.rootkitModule}+${
+        infected.drivers.find((d) => d.name === '\\Driver\\Disk')!.irp[14]!.offset
+      } [other-module]`,
+    );
+    expect(disk.matchedBy.some((m) => m.startsWith('name \\Driver\\Disk'))).toBe(true);
+    expect(disk.matchedBy.some((m) => m.startsWith('image disk.sys'))).toBe(true);
+    expect(disk.why).toMatch(/point into/);
+  });
+
+  test('a driver whose name is paged out in one image is still the same driver', () => {
+    const other = copy(clean);
+    for (const driver of other.drivers) {
+      if (driver.state !== 'live' || !driver.module) continue;
+      driver.name = null;
+      driver.nameStatus = 'DriverName paged out';
+      driver.objectName = null;
+    }
+    const diff = diffResults(clean, other);
+    expect(differences(diff)).toEqual([]);
+    const afd = clean.drivers.find((d) => d.serviceKey === 'AFD')!;
+    const row = diff.pairs.drivers.find((p) => p.baseline === afd.id)!;
+    expect(row.status).toBe('same');
+    expect(row.key).toBe('(driver of service AFD)');
+    expect(row.matchedBy.join(' ')).toMatch(/service key AFD/);
+  });
+
+  test('without names and service keys, a driver is the image it runs from', () => {
+    const other = copy(clean);
+    for (const driver of other.drivers)
+      if (driver.state === 'live' && driver.module)
+        Object.assign(driver, { name: null, objectName: null, serviceKey: null });
+    const diff = diffResults(clean, other);
+    expect(differences(diff)).toEqual([]);
+    expect(diff.counts.drivers.matched).toBe(diff.counts.drivers.baseline);
+  });
+
+  test('auto-numbered device names handed out in another order are not changes', () => {
+    const other = copy(clean);
+    const auto = other.devices.filter((d) => d.name && /^\\Device\\[0-9a-f]{8}$/.test(d.name));
+    expect(auto.length).toBeGreaterThan(10);
+    const names = auto.map((d) => d.name!).reverse();
+    auto.forEach((d, i) => (d.name = names[i]!));
+    for (const link of other.links) {
+      const at = auto.findIndex((d) => d.id === link.device);
+      if (at >= 0) link.target = names[at]!;
+    }
+    expect(differences(diffResults(clean, other))).toEqual([]);
+  });
+
+  test('a volume GUID link renamed on another boot is the same link when it names the same device', () => {
+    const base = copy(clean);
+    const other = copy(clean);
+    const at = base.links.findIndex((l) => l.device !== null);
+    base.links[at]!.name = '\\GLOBAL??\\Volume{a0b1c2d3-1111-2222-3333-444444444444}';
+    other.links[at]!.name = '\\GLOBAL??\\Volume{00000000-5555-6666-7777-888888888888}';
+    expect(differences(diffResults(base, other))).toEqual([]);
+    // Another device under a renamed GUID is not the same link.
+    other.links[at]!.device = other.devices.find((d) => d.id !== base.links[at]!.device && d.name)!.id;
+    expect(
+      differences(diffResults(base, other))
+        .map((e) => `${e.kind} ${e.change}`)
+        .sort(),
+    ).toEqual(['link added', 'link removed']);
+  });
+
+  test('a link retargeted to another device is a change', () => {
+    const other = copy(clean);
+    const link = other.links.find((l) => l.device !== null && l.name !== null)!;
+    const elsewhere = other.devices.find((d) => d.id !== link.device && d.name && d.nameStatus === null)!;
+    link.target = elsewhere.name;
+    link.device = elsewhere.id;
+    const [entry] = differences(diffResults(clean, other));
+    expect(entry).toMatchObject({ kind: 'link', change: 'changed', key: link.name });
+  });
+
+  test('a link whose name one image cannot read is the same link when it names the same device', () => {
+    const other = copy(clean);
+    const link = other.links.find((l) => l.device !== null && l.name !== null)!;
+    Object.assign(link, { name: null, nameStatus: 'name paged out' });
+    expect(differences(diffResults(clean, other))).toEqual([]);
+  });
+
+  test('a different build is compared with a warning; an unrelated system in one sentence', () => {
+    const otherBuild = copy(clean);
+    otherBuild.image.build = {
+      value: { number: 7600, major: 6, minor: 1, name: 'Windows 7' },
+      method: 'test',
+    };
+    const warned = diffResults(clean, otherBuild);
+    expect(warned.compatibility.sameBuild).toBe(false);
+    expect(warned.compatibility.warnings[0]).toMatch(/differ between builds/);
+    const unrelated = copy(clean);
+    unrelated.drivers.forEach((d, i) => {
+      Object.assign(d, { name: `\\Driver\\other${i}`, serviceKey: `other${i}`, module: null });
+      d.irp = [];
+    });
+    const diff = diffResults(clean, unrelated);
+    expect(diff.compatibility.unrelated).toMatch(/not of the same system/);
+    expect(diff.entries).toEqual([]);
   });
 });

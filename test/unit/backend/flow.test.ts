@@ -44,7 +44,7 @@ describe('flow graph', () => {
     );
     expect(dispatch?.findings.length).toBeGreaterThan(0);
     expect(dispatch?.target?.view).toBe('hex');
-    const moduleNode = graph.nodes.find((n) => n.kind === 'module' && n.label === 'netfltx.sys');
+    const moduleNode = graph.nodes.find((n) => n.kind === 'module' && n.label === images.rootkitModule);
     expect(moduleNode).toBeDefined();
     expect(graph.edges.find((e) => e.from === dispatch!.id && e.to === moduleNode!.id)?.suspicious).toBe(
       true,

@@ -1,21 +1,26 @@
-// Builder images shared by the workbench's unit tests: a clean and an infected x86 system of
-// one seed, built once per test file into a temporary folder (zero fill: fast and small).
+// Builder images shared by the workbench's unit tests: a clean x86 system and the same system
+// infected on a later boot, built once per test file into a temporary folder (zero fill: fast and small).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildImage } from '../../../src/builder/index';
+import { buildImage, type Truth } from '../../../src/builder/index';
 import type { AnalysisResult } from '../../../src/common/model';
 import { openEngine } from '../../support/fake-engine';
 
 export const FAKE_ENGINE = fileURLToPath(new URL('../../support/fake-engine.ts', import.meta.url));
-export const HOSTILE_NAME = '\\Driver\\netfltx<img src=x onerror=alert(1)>"\'&\u0007\u001b[31m';
-
 export interface TestImages {
   folder: string;
+  /** The clean system on its first boot: the baseline. */
   clean: string;
+  /** The same system infected, on a later boot (every address moved). */
   infected: string;
+  infectedTruth: Truth;
+  /** The rootkit's driver name: markup, quotes, BEL and ESC on purpose. */
+  hostileName: string;
+  /** The rootkit's image, e.g. "netfltx.sys". */
+  rootkitModule: string;
   remove(): void;
 }
 
@@ -28,13 +33,20 @@ export function buildTestImages(): TestImages {
       scenario,
       size: 64 * 1024 * 1024,
       seed: 1,
+      boot: scenario === 'clean' ? 1 : 2,
       fill: 'zero',
       out: join(folder, scenario),
-    }).image;
+    });
+  const clean = build('clean');
+  const infected = build('infected');
+  const rootkit = infected.truth.drivers.find((d) => d.hidden)!;
   return {
     folder,
-    clean: build('clean'),
-    infected: build('infected'),
+    clean: clean.image,
+    infected: infected.image,
+    infectedTruth: infected.truth,
+    hostileName: rootkit.name,
+    rootkitModule: rootkit.module!,
     remove: () => rmSync(folder, { recursive: true, force: true }),
   };
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { diffResults } from '../../../src/common/diff';
+import { diffResults } from '../../../src/core/compare';
 import type { AnalysisResult } from '../../../src/common/model';
 import {
   csvBundle,
@@ -10,7 +10,7 @@ import {
   makeReport,
   visibleText,
 } from '../../../src/core/report/index';
-import { HOSTILE_NAME, analyse, buildTestImages, type TestImages } from './images';
+import { analyse, buildTestImages, type TestImages } from './images';
 
 let images: TestImages;
 let infected: AnalysisResult;
@@ -47,8 +47,8 @@ describe('escaping', () => {
 describe('reports', () => {
   test('the HTML report shows the hostile driver name escaped, never as markup', () => {
     const html = htmlReport(infected, { label: 'infected', diff: diffResults(clean, infected) });
-    expect(html).toContain(escapeHtml(HOSTILE_NAME));
-    expect(html).toContain('netfltx&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;\\u0007\\u001b[31m');
+    expect(html).toContain(escapeHtml(visibleText(images.hostileName)));
+    expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;\\u0007\\u001b[31m');
     expect(html).not.toMatch(/<img/i);
     expect(html).not.toContain('\u0007');
     expect(html).not.toContain('\u001b');
@@ -61,7 +61,9 @@ describe('reports', () => {
     for (const name of ['drivers', 'irp', 'devices', 'modules', 'links', 'findings'])
       expect(csv).toContain(`${name}.csv\n`);
     expect(csv).not.toContain('\u0007');
-    expect(csv).toContain('netfltx<img src=x onerror=alert(1)>""\'&\\u0007\\u001b[31m');
+    expect(csv).toContain(
+      `${images.rootkitModule.replace('.sys', '')}<img src=x onerror=alert(1)>""'&\\u0007\\u001b[31m`,
+    );
   });
 
   test('JSON is the result itself, deterministic', () => {

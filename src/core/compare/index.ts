@@ -1,0 +1,2 @@
+export { diffResults } from './diff';
+export { isEnumeratedName } from './identity';
