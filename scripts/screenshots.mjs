@@ -67,7 +67,7 @@ async function practiceX64() {
 
 /** A failed and a running analysis, from a second server whose stand-in engine is steered. */
 async function failureAndProgress() {
-  const demo = join(data, 'demo', 'win7-sp1-x86-seed1-64M', 'infected');
+  const demo = join(data, 'demo', 'win7-sp1-x86-seed1-64M-boots', 'infected');
   const steer = (name, steering) => {
     const folder = join(data, 'steered', name);
     mkdirSync(folder, { recursive: true });
@@ -102,6 +102,47 @@ async function failureAndProgress() {
   }
 }
 
+/** The baseline comparison side by side: differences, IRP tables, stacks, flows, aligned drivers. */
+async function diffShots() {
+  const row = (text) =>
+    page.locator('[data-testid="table-body-diff-differences"] [role="row"]', { hasText: text }).first();
+  await nav('diff');
+  await page.waitForSelector('[data-testid="table-body-diff-differences"] [role="row"]');
+  await page.waitForSelector('[data-testid="diff-flow-image"] .flow-node');
+  await page.waitForTimeout(800);
+  await shot('10-diff-rootkit-driver');
+  await row('\\Driver\\Disk').click();
+  await page.waitForSelector('[data-testid="diff-handlers"] tr[data-changed="true"]');
+  await shot('10b-diff-disk-irp-side-by-side');
+  await page.locator('[data-testid="diff-handlers"]').scrollIntoViewIfNeeded();
+  await shot('10c-diff-disk-irp-tables');
+  await row('KeyboardClass0').click();
+  await page.waitForSelector('[data-testid="diff-stacks"] tr[data-changed="true"]');
+  await page.click('[data-testid="diff-flow-op-ReadFile"]');
+  await page.waitForSelector('[data-testid="diff-flow-image"] .flow-node[data-differs="true"]');
+  await page.waitForTimeout(800);
+  await shot('10d-diff-keyboard-stack');
+  await page.click('[data-testid="diff-flow-wide"]');
+  await page.locator('[data-testid="diff-flow-image"]').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(800);
+  await shot('10e-diff-keyboard-flows');
+  await page.click('[data-testid="diff-flow-wide"]');
+  await page.click('[data-testid="diff-only-differences"]');
+  await page.waitForTimeout(300);
+  await shot('10f-diff-with-variation');
+  await page.click('[data-testid="diff-tab-drivers"]');
+  await page.waitForSelector('[data-testid="table-body-diff-drivers"] [role="row"]');
+  await shot('10g-diff-drivers-aligned');
+  await page.click('[data-testid="diff-only-differences"]');
+  await page.click('[data-testid="diff-tab-differences"]');
+}
+
+async function fail(error) {
+  await page.screenshot({ path: join(shots, 'failed-step.png') });
+  process.stderr.write(`screenshots stopped: ${error.message}\n${problems.join('\n')}\n`);
+  process.exitCode = 1;
+}
+
 const shot = async (name) => {
   await page.waitForTimeout(400);
   await page.screenshot({ path: join(shots, `${name}.png`) });
@@ -113,9 +154,15 @@ const filter = async (table, text) => {
   await page.waitForTimeout(150);
 };
 
+// IRPSCOPE_SHOTS=diff takes only the comparison's screenshots (quicker while working on it).
+const only = process.env.IRPSCOPE_SHOTS ?? 'all';
 try {
   await page.goto(server.url);
   await page.waitForSelector('[data-testid="view-overview"]', { timeout: 120_000 });
+  if (only === 'diff') {
+    await diffShots();
+    throw Object.assign(new Error('done'), { done: true });
+  }
   await shot('01-overview');
 
   await nav('drivers');
@@ -156,9 +203,7 @@ try {
   await nav('findings');
   await page.click('[data-testid="table-body-findings"] [role="row"]');
   await shot('09-findings');
-  await nav('diff');
-  await page.waitForSelector('[data-testid="table-body-diff"] [role="row"]');
-  await shot('10-diff');
+  await diffShots();
 
   await page.keyboard.press('Control+o');
   await page.waitForSelector('[data-testid="file-list"] [data-testid="file-row"]');
@@ -184,9 +229,8 @@ try {
   await practiceX64();
   await failureAndProgress();
 } catch (error) {
-  await page.screenshot({ path: join(shots, 'failed-step.png') });
-  process.stderr.write(`screenshots stopped: ${error.message}\n${problems.join('\n')}\n`);
-  process.exitCode = 1;
+  if (error.done) process.exitCode = 0;
+  else await fail(error);
 } finally {
   await browser.close();
   await server.close();

@@ -1,5 +1,6 @@
-// Images the workbench makes itself with the builder: the demo case (a clean and an infected
-// system of the same seed, so the baseline comparison shows exactly the rootkit) and practice
+// Images the workbench makes itself with the builder: the demo case (a clean system on one boot
+// and the same system infected on a later boot, so the baseline comparison shows exactly the
+// rootkit across moved addresses, paged-out names and devices that came and went) and practice
 // images. Nothing is downloaded or shipped: they are generated into the data folder on first use.
 
 import { existsSync, readdirSync } from 'node:fs';
@@ -42,7 +43,7 @@ export function demoImages(dataDirectory: string, settings: DemoSettings = DEFAU
   const folder = join(
     dataDirectory,
     'demo',
-    `${settings.profile}-seed${settings.seed}-${settings.size / 1024 / 1024}M`,
+    `${settings.profile}-seed${settings.seed}-${settings.size / 1024 / 1024}M-boots`,
   );
   return (['infected', 'clean'] as const).map((scenario) => {
     const out = join(folder, scenario);
@@ -56,6 +57,7 @@ export function demoImages(dataDirectory: string, settings: DemoSettings = DEFAU
         scenario,
         size: settings.size,
         seed: settings.seed,
+        boot: scenario === 'clean' ? 1 : 2,
         out,
       },
     };

@@ -15,7 +15,7 @@ import { PracticeDialog } from './dialogs/PracticeDialog';
 import { useActiveSession, useApp, useResult } from './state/app-state';
 import { VIEWS, VIEW_LABELS, type View } from './state/navigation';
 import { DevicesView } from './views/DevicesView';
-import { DiffView } from './views/DiffView';
+import { DiffView } from './views/diff/DiffView';
 import { DriversView } from './views/DriversView';
 import { FindingsView } from './views/FindingsView';
 import { HexView } from './views/HexView';
@@ -54,7 +54,7 @@ export function App() {
         try {
           const opened = await api.open({ path, role });
           if (role === 'primary') navigate({ session: opened.id, view: 'overview' });
-          else navigate({ view: 'diff' });
+          else navigate({ view: 'diff', diff: { tab: 'differences', baseline: opened.id } });
         } catch (error) {
           notify('error', (error as Error).message);
         }
@@ -174,12 +174,15 @@ export function App() {
       );
       return;
     }
+    // Dropped on the comparison, an image is its baseline; elsewhere it is opened to be examined.
+    const role: SessionRole = location.view === 'diff' && session ? 'baseline' : 'primary';
     for (const file of files) {
       const path = desktop.pathForFile(file);
       if (!path) continue;
       try {
-        const opened = await api.open({ path });
-        navigate({ session: opened.id, view: 'overview' });
+        const opened = await api.open({ path, role });
+        if (role === 'primary') navigate({ session: opened.id, view: 'overview' });
+        else navigate({ diff: { ...(location.diff ?? { tab: 'differences' }), baseline: opened.id } });
       } catch (error) {
         notify('error', (error as Error).message);
       }
@@ -258,7 +261,7 @@ export function App() {
 
   return (
     <div
-      className={`app${dragging ? ' dragging' : ''}`}
+      className={`app${dragging ? ` dragging${location.view === 'diff' && session ? ' as-baseline' : ''}` : ''}`}
       onDragOver={(e) => {
         e.preventDefault();
         setDragging(true);
@@ -429,7 +432,7 @@ export function App() {
           onOpened={(id) =>
             dialog.role === 'primary'
               ? navigate({ session: id, view: 'overview' })
-              : navigate({ view: 'diff' })
+              : navigate({ view: 'diff', diff: { tab: 'differences', baseline: id } })
           }
         />
       )}

@@ -18,12 +18,15 @@ export function AddressLink({
   space = 'virtual',
   structure,
   label,
+  session,
 }: {
   address: string | null | undefined;
   wide: boolean;
   space?: MemorySpace;
   structure?: StructureKind;
   label?: ReactNode;
+  /** The image the address belongs to, when it is not the one shown (the comparison shows two). */
+  session?: string;
 }) {
   const { navigate } = useApp();
   if (!address) return <span className="absent">—</span>;
@@ -41,7 +44,11 @@ export function AddressLink({
       onMouseDown={stop}
       onClick={(e) => {
         stop(e);
-        navigate({ view: 'hex', hex: { space, address, ...(structure ? { structure } : {}) } });
+        navigate({
+          ...(session ? { session } : {}),
+          view: 'hex',
+          hex: { space, address, ...(structure ? { structure } : {}) },
+        });
       }}
     >
       {label ?? shown}
@@ -55,11 +62,13 @@ function RowLink({
   id,
   name,
   fallback,
+  session,
 }: {
   view: 'drivers' | 'devices';
   id: string | null | undefined;
   name: string | null | undefined;
   fallback: string;
+  session?: string;
 }) {
   const { navigate } = useApp();
   if (!id) return <Text value={name} />;
@@ -70,7 +79,8 @@ function RowLink({
       onMouseDown={stop}
       onClick={(e) => {
         stop(e);
-        navigate(view === 'drivers' ? { view, driver: id } : { view, device: id });
+        const where = session ? { session } : {};
+        navigate(view === 'drivers' ? { ...where, view, driver: id } : { ...where, view, device: id });
       }}
     >
       <Text value={name} fallback={fallback} />
@@ -78,12 +88,18 @@ function RowLink({
   );
 }
 
-export function DriverLink({ id, name }: { id: string | null | undefined; name: string | null | undefined }) {
-  return <RowLink view="drivers" id={id} name={name} fallback="(unnamed driver)" />;
+interface RowLinkProps {
+  id: string | null | undefined;
+  name: string | null | undefined;
+  session?: string;
 }
 
-export function DeviceLink({ id, name }: { id: string | null | undefined; name: string | null | undefined }) {
-  return <RowLink view="devices" id={id} name={name} fallback="(unnamed device)" />;
+export function DriverLink(props: RowLinkProps) {
+  return <RowLink view="drivers" fallback="(unnamed driver)" {...props} />;
+}
+
+export function DeviceLink(props: RowLinkProps) {
+  return <RowLink view="devices" fallback="(unnamed device)" {...props} />;
 }
 
 export function ModuleLink({ name, suffix }: { name: string | null | undefined; suffix?: string | null }) {
@@ -105,7 +121,15 @@ export function ModuleLink({ name, suffix }: { name: string | null | undefined; 
   );
 }
 
-export function FindingLink({ id, children }: { id: string; children: ReactNode }) {
+export function FindingLink({
+  id,
+  children,
+  session,
+}: {
+  id: string;
+  children: ReactNode;
+  session?: string;
+}) {
   const { navigate } = useApp();
   return (
     <button
@@ -114,7 +138,7 @@ export function FindingLink({ id, children }: { id: string; children: ReactNode 
       onMouseDown={stop}
       onClick={(e) => {
         stop(e);
-        navigate({ view: 'findings', finding: id });
+        navigate({ ...(session ? { session } : {}), view: 'findings', finding: id });
       }}
     >
       {children}

@@ -2,7 +2,7 @@ import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
 import type { FlowNode } from '../../common/api';
 import { Text } from '../components/Text';
 
-export type FlowNodeData = { node: FlowNode; severity: string | null };
+export type FlowNodeData = { node: FlowNode; severity: string | null; differs?: boolean; compact?: boolean };
 export type FlowRfNode = Node<FlowNodeData, 'irp'>;
 
 const KIND_LABEL: Record<FlowNode['kind'], string> = {
@@ -17,19 +17,25 @@ const KIND_LABEL: Record<FlowNode['kind'], string> = {
 };
 
 export function FlowNodeView({ data }: NodeProps<FlowRfNode>) {
-  const { node, severity } = data;
+  const { node, severity, differs, compact } = data;
   const suspicious = node.findings.length > 0;
   return (
     <div
-      className={`flow-node kind-${node.kind}${suspicious ? ` suspicious sev-border-${severity ?? 'high'}` : ''}${node.target ? ' clickable' : ''}`}
+      className={`flow-node kind-${node.kind}${suspicious ? ` suspicious sev-border-${severity ?? 'high'}` : ''}${node.target ? ' clickable' : ''}${differs ? ' differs' : ''}${compact ? ' compact' : ''}`}
       data-testid={`flow-node-${node.kind}`}
       data-suspicious={suspicious ? 'true' : 'false'}
+      data-differs={differs ? 'true' : 'false'}
       title={node.target ? 'Click to open' : undefined}
     >
       <Handle id="top" type="target" position={Position.Top} isConnectable={false} />
       <Handle id="left" type="target" position={Position.Left} isConnectable={false} />
       <div className="flow-kind">
         {KIND_LABEL[node.kind]}
+        {differs && (
+          <span className="flow-differs" title="Differs from the other image of the comparison">
+            ≠
+          </span>
+        )}
         {suspicious && (
           <span
             className="flow-alert"

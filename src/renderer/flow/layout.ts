@@ -13,6 +13,9 @@ export const NODE_HEIGHT = 58;
 const COLUMN_GAP = 150;
 const ROW_GAP = 44;
 const STACKED_GAP = 18;
+/** Two diagrams side by side: narrower nodes and columns, the branch edges without labels. */
+export const COMPACT_NODE_WIDTH = 200;
+const COMPACT_COLUMN_GAP = 56;
 
 const PATH_KINDS = new Set<FlowNode['kind']>([
   'api',
@@ -29,7 +32,9 @@ export interface FlowLayout {
   pathEdges: Set<string>;
 }
 
-export function layoutFlow(graph: FlowGraph): FlowLayout {
+export function layoutFlow(graph: FlowGraph, options: { compact?: boolean } = {}): FlowLayout {
+  const nodeWidth = options.compact ? COMPACT_NODE_WIDTH : NODE_WIDTH;
+  const columnGap = options.compact ? COMPACT_COLUMN_GAP : COLUMN_GAP;
   const onPath = new Set(graph.nodes.filter((n) => PATH_KINDS.has(n.kind)).map((n) => n.id));
   const pathEdges = new Set<string>();
   const branches = new Map<string, string[]>();
@@ -50,7 +55,7 @@ export function layoutFlow(graph: FlowGraph): FlowLayout {
       for (const child of branches.get(id) ?? []) {
         if (positions.has(child)) continue;
         const y = Math.max(nextFreeY[column] ?? rowTop, atLeastY);
-        positions.set(child, { x: column * (NODE_WIDTH + COLUMN_GAP), y });
+        positions.set(child, { x: column * (nodeWidth + columnGap), y });
         nextFreeY[column] = y + NODE_HEIGHT + STACKED_GAP;
         rowBottom = Math.max(rowBottom, y + NODE_HEIGHT);
         place(child, column + 1, y);

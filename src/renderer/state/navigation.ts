@@ -34,6 +34,22 @@ export interface HexLocation {
   structure?: StructureKind;
 }
 
+export type DiffTab = 'differences' | 'drivers' | 'devices' | 'modules';
+
+/** The comparison's own state: its baseline, which list, what is selected in it. */
+export interface DiffLocation {
+  /** Session id of the baseline (default: the session opened as baseline). */
+  baseline?: string;
+  tab: DiffTab;
+  /** An entry id (differences) or "baselineId|primaryId" of an aligned row. */
+  item?: string;
+  /** Show every row of the aligned lists and the boot-to-boot variation too. */
+  all?: boolean;
+  operation?: UserOperation;
+  /** The detail takes the whole width (the two request paths need it). */
+  wide?: boolean;
+}
+
 export interface Location {
   session: string | null;
   view: View;
@@ -45,6 +61,7 @@ export interface Location {
   handler?: string;
   hex?: HexLocation;
   flow?: { device: string; operation: UserOperation };
+  diff?: DiffLocation;
 }
 
 export type Navigate = (patch: Partial<Location>, mode?: 'push' | 'replace') => void;

@@ -82,8 +82,13 @@ export function indexResult(result: AnalysisResult): ResultIndex {
   };
 }
 
+/** A driver's name, else what identifies it when the name is not in the image. */
 export function driverLabel(driver: Driver): string {
-  return driver.name ?? driver.objectName ?? `(unnamed driver ${driver.objectVa})`;
+  if (driver.name) return driver.name;
+  if (driver.objectName) return driver.objectName;
+  if (driver.serviceKey) return `(driver of service ${driver.serviceKey})`;
+  if (driver.module) return `(unnamed driver of ${driver.module})`;
+  return `(unnamed driver ${driver.objectVa})`;
 }
 
 export function deviceLabel(device: Device): string {

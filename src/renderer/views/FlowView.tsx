@@ -3,19 +3,15 @@
 // rows (src/renderer/flow/layout.ts). Nodes that carry findings are drawn red; a click opens the node in a table or the hex view.
 
 import { useEffect, useMemo, useState } from 'react';
-import { Background, Controls, MarkerType, ReactFlow, type Edge } from '@xyflow/react';
-import '@xyflow/react/dist/style.css';
 import type { FlowGraph, FlowNode, UserOperation } from '../../common/api';
-import { severityRank } from '../../common/findings';
 import { api } from '../api/client';
 import { Text } from '../components/Text';
-import { FlowNodeView, type FlowRfNode } from '../flow/FlowNodeView';
-import { layoutFlow } from '../flow/layout';
+import { FlowDiagram } from '../flow/FlowDiagram';
+import { openFlowNode } from '../flow/open-node';
 import { useApp } from '../state/app-state';
 import { deviceLabel, type ResultIndex } from '../util/result-index';
 
 const OPERATIONS: UserOperation[] = ['CreateFile', 'ReadFile', 'WriteFile', 'DeviceIoControl'];
-const nodeTypes = { irp: FlowNodeView };
 
 /** The device to show first: a hooked one reachable from user mode, else any with a link. */
 export function defaultFlowDevice(index: ResultIndex): string | null {
@@ -41,7 +37,6 @@ export default function FlowView({ session, index }: { session: string; index: R
   const [answer, setAnswer] = useState<{ key: string; graph?: FlowGraph; error?: string } | null>(null);
   const current = answer?.key === requestKey ? answer : null;
   const graph = current?.graph ?? null;
-  const layout = useMemo(() => (graph ? layoutFlow(graph) : null), [graph]);
   const error = current?.error ?? null;
 
   useEffect(() => {
@@ -57,66 +52,7 @@ export default function FlowView({ session, index }: { session: string; index: R
     };
   }, [session, device, operation]);
 
-  const severityOf = useMemo(() => {
-    return (node: FlowNode): string | null => {
-      const found = node.findings.map((id) => index.findings.get(id)).filter((f) => !!f);
-      found.sort((a, b) => severityRank(b!.severity) - severityRank(a!.severity));
-      return found[0]?.severity ?? null;
-    };
-  }, [index]);
-
-  const nodes = useMemo<FlowRfNode[]>(
-    () =>
-      graph && layout
-        ? graph.nodes.map((node) => ({
-            id: node.id,
-            type: 'irp' as const,
-            position: layout.positions.get(node.id) ?? { x: 0, y: 0 },
-            data: { node, severity: severityOf(node) },
-            draggable: false,
-            connectable: false,
-          }))
-        : [],
-    [graph, layout, severityOf],
-  );
-  const edges = useMemo<Edge[]>(
-    () =>
-      graph && layout
-        ? graph.edges.map((e) => ({
-            id: e.id,
-            source: e.from,
-            target: e.to,
-            ...(layout.pathEdges.has(e.id)
-              ? { sourceHandle: 'bottom', targetHandle: 'top' }
-              : { sourceHandle: 'right', targetHandle: 'left' }),
-            label: e.label ?? undefined,
-            type: 'smoothstep',
-            animated: e.suspicious,
-            className: e.suspicious ? 'suspicious' : undefined,
-            markerEnd: { type: MarkerType.ArrowClosed, color: e.suspicious ? '#ff5c7a' : '#6b7a90' },
-            style: { stroke: e.suspicious ? '#ff5c7a' : '#4b5668', strokeWidth: e.suspicious ? 2 : 1.3 },
-            labelStyle: { fill: e.suspicious ? '#ff9aae' : '#9aa6b8', fontSize: 10 },
-            labelBgStyle: { fill: '#11151c' },
-          }))
-        : [],
-    [graph, layout],
-  );
-
-  const open = (node: FlowNode): void => {
-    const target = node.target;
-    if (!target) return;
-    if (target.view === 'hex' && target.address)
-      navigate({ view: 'hex', hex: { space: 'virtual', address: target.address } });
-    else if (target.view === 'devices')
-      navigate({ view: 'devices', ...(target.id ? { device: target.id } : {}) });
-    else if (target.view === 'drivers')
-      navigate({ view: 'drivers', ...(target.id ? { driver: target.id } : {}) });
-    else if (target.view === 'modules')
-      navigate({ view: 'modules', ...(target.id ? { module: target.id.toLowerCase() } : {}) });
-    else if (target.view === 'findings')
-      navigate({ view: 'findings', ...(target.id ? { finding: target.id } : {}) });
-    else notify('info', 'Nothing to open for this node.');
-  };
+  const open = (node: FlowNode): void => openFlowNode(node, navigate, notify);
 
   const choices = useMemo(
     () =>
@@ -172,46 +108,17 @@ export default function FlowView({ session, index }: { session: string; index: R
           finding · click a node to open it
         </span>
       </div>
-      <div
-        className="flow-canvas"
-        // Nodes take the focus with Tab (React Flow makes them focusable); Enter opens the focused one.
-        onKeyDown={(e) => {
-          if (e.key !== 'Enter') return;
-          const id = (e.target as HTMLElement).closest('.react-flow__node')?.getAttribute('data-id');
-          const node = graph?.nodes.find((n) => n.id === id);
-          if (node) {
-            e.preventDefault();
-            open(node);
-          }
-        }}
-      >
-        {error ? (
-          <div className="placeholder bad">
-            <Text value={error} />
-          </div>
-        ) : !device ? (
-          <div className="placeholder">This image has no device.</div>
-        ) : (
-          <ReactFlow
-            nodes={nodes}
-            edges={edges}
-            nodeTypes={nodeTypes}
-            onNodeClick={(_, node) => open(node.data.node)}
-            fitView
-            fitViewOptions={{ padding: 0.15 }}
-            minZoom={0.2}
-            maxZoom={2}
-            nodesDraggable={false}
-            nodesConnectable={false}
-            proOptions={{ hideAttribution: true }}
-            colorMode="dark"
-            key={`${device}|${operation}|${layout ? layout.positions.size : 0}`}
-          >
-            <Background gap={24} color="#1c2430" />
-            <Controls showInteractive={false} />
-          </ReactFlow>
-        )}
-      </div>
+      {error ? (
+        <div className="placeholder bad">
+          <Text value={error} />
+        </div>
+      ) : !device ? (
+        <div className="placeholder">This image has no device.</div>
+      ) : graph ? (
+        <FlowDiagram graph={graph} index={index} onOpen={open} />
+      ) : (
+        <div className="placeholder">Drawing the path…</div>
+      )}
     </div>
   );
 }
