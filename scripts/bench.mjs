@@ -2,10 +2,13 @@
 // npm run bench: speed and memory figures, measured in one run on this machine (not asserted).
 // Builds its images once into .cache/bench (x64 Windows 10 2004 1 GiB and 4 GiB, x86 PAE 1 GiB,
 // random fill; zero-filled sparse 1 GiB and 16 GiB for the memory-flatness check), then times
-// `cat image > /dev/null` (warm cache) against `irpscope info` and `irpscope analyze`.
+// `cat image > /dev/null` (warm cache) against `irpscope info` and `irpscope analyze`; then
+// `irpscope diff` of a clean image on another boot against the infected one, next to the two
+// analyses run one after the other.
 
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -15,27 +18,65 @@ const CLI = join(ROOT, 'out/node/cli.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 mkdirSync(CACHE, { recursive: true });
+// Images are kept per version of the builder's sources: a changed builder builds them anew.
+const BUILDER = (() => {
+  const hash = createHash('sha256');
+  const walk = (dir) => {
+    for (const name of readdirSync(dir).sort()) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) walk(path);
+      else hash.update(name).update(readFileSync(path));
+    }
+  };
+  walk(join(ROOT, 'src/builder'));
+  return hash.digest('hex').slice(0, 10);
+})();
+for (const name of readdirSync(CACHE))
+  if (statSync(join(CACHE, name)).isDirectory() && !name.startsWith(`${BUILDER}-`))
+    rmSync(join(CACHE, name), { recursive: true, force: true });
 execFileSync('npm', ['run', '--silent', 'build:node'], { cwd: ROOT, stdio: 'inherit' });
 
 const images = [
-  { label: 'x64 Windows 10 2004, 1 GiB, random', args: ['--isf', ISF, '--size', '1G'], analyze: true },
   {
+    key: 'x64-1g',
+    label: 'x64 Windows 10 2004, 1 GiB, random',
+    args: ['--isf', ISF, '--size', '1G'],
+    analyze: true,
+  },
+  {
+    key: 'x64-4g',
     label: 'x64 Windows 10 2004, 4 GiB, random',
     args: ['--isf', ISF, '--size', '4G'],
     analyze: true,
     timeBuild: true,
   },
+  // Clean baselines of the same systems, taken on another boot, for the diff figures.
   {
+    key: 'x64-1g-clean',
+    label: 'x64 Windows 10 2004, 1 GiB, random, clean, boot 2',
+    args: ['--isf', ISF, '--size', '1G', '--scenario', 'clean', '--boot', '2'],
+    analyze: true,
+  },
+  {
+    key: 'x64-4g-clean',
+    label: 'x64 Windows 10 2004, 4 GiB, random, clean, boot 2',
+    args: ['--isf', ISF, '--size', '4G', '--scenario', 'clean', '--boot', '2'],
+    analyze: true,
+  },
+  {
+    key: 'x86-pae-1g',
     label: 'x86 Windows 7 SP1 PAE, 1 GiB, random',
     args: ['--profile', 'win7-sp1-x86-pae', '--size', '1G'],
     analyze: true,
   },
   {
+    key: 'x64-1g-zero',
     label: 'x64 Windows 10 2004, 1 GiB, zero (sparse)',
     args: ['--isf', ISF, '--size', '1G', '--fill', 'zero'],
     analyze: false,
   },
   {
+    key: 'x64-16g-zero',
     label: 'x64 Windows 10 2004, 16 GiB, zero (sparse)',
     args: ['--isf', ISF, '--size', '16G', '--fill', 'zero'],
     analyze: false,
@@ -43,12 +84,13 @@ const images = [
 ];
 
 /** Runs a command under /usr/bin/time; returns wall seconds and peak RSS in MiB. */
-function measure(command, args) {
+function measure(command, args, okStatus = [0]) {
   const result = spawnSync('/usr/bin/time', ['-f', '%e %M', command, ...args], {
     encoding: 'utf8',
     maxBuffer: 1 << 30,
   });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+  if (!okStatus.includes(result.status))
+    throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
   const [seconds, kib] = result.stderr.trim().split('\n').pop().split(' ').map(Number);
   return { seconds, rssMiB: kib / 1024, stdout: result.stdout };
 }
@@ -56,14 +98,10 @@ function measure(command, args) {
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 const rows = [];
+const paths = new Map();
+const analyzeSeconds = new Map();
 for (const image of images) {
-  const directory = join(
-    CACHE,
-    image.args
-      .join('_')
-      .replace(/[^A-Za-z0-9_.-]+/g, '-')
-      .slice(-80),
-  );
+  const directory = join(CACHE, `${BUILDER}-${image.key}`);
   const path = join(directory, 'image.raw');
   let buildSeconds = null;
   if (!existsSync(path)) {
@@ -72,11 +110,11 @@ for (const image of images) {
       '--import',
       'tsx',
       join(ROOT, 'src/builder/cli.ts'),
+      '--scenario',
+      'infected',
       ...image.args,
       '--format',
       'raw',
-      '--scenario',
-      'infected',
       '--seed',
       '1',
       '--out',
@@ -105,8 +143,34 @@ for (const image of images) {
     const result = JSON.parse(runs[0].stdout);
     row.analyze = `${seconds.toFixed(2)} s, ${(result.stats.bytesScanned / 2 ** 30).toFixed(2)} GiB scanned on ${result.stats.workers} workers, ${Math.max(...runs.map((r) => r.rssMiB)).toFixed(0)} MiB RSS`;
     row.ratio = (seconds / cat).toFixed(2);
+    analyzeSeconds.set(image.key, seconds);
   }
+  paths.set(image.key, path);
   rows.push(row);
+  console.log(JSON.stringify(row));
+}
+
+// A diff analyses both images at once (cores shared between the two scans); it should cost no
+// more than the two analyses one after the other.
+const diffRows = [];
+for (const [label, baseline, image] of [
+  ['x64 Windows 10 2004, 1 GiB: clean boot 2 against infected boot 1', 'x64-1g-clean', 'x64-1g'],
+  ['x64 Windows 10 2004, 4 GiB: clean boot 2 against infected boot 1', 'x64-4g-clean', 'x64-4g'],
+]) {
+  const runs = Array.from({ length: RUNS }, () =>
+    measure('node', [CLI, 'diff', paths.get(baseline), paths.get(image), '--json'], [0, 1]),
+  );
+  const seconds = median(runs.map((r) => r.seconds));
+  const sequential = analyzeSeconds.get(baseline) + analyzeSeconds.get(image);
+  const diff = JSON.parse(runs[0].stdout);
+  const row = {
+    pair: label,
+    diff: `${seconds.toFixed(2)} s, ${Math.max(...runs.map((r) => r.rssMiB)).toFixed(0)} MiB RSS`,
+    sequential: `${sequential.toFixed(2)} s`,
+    ratio: (seconds / sequential).toFixed(2),
+    found: `${diff.counts.differences} differences, ${diff.counts.variations} between boots`,
+  };
+  diffRows.push(row);
   console.log(JSON.stringify(row));
 }
 
@@ -116,6 +180,11 @@ const table = [
   `| ${header.map(() => '---').join(' | ')} |`,
   ...rows.map((r) => `| ${[r.image, r.fileGiB, r.build, r.cat, r.info, r.analyze, r.ratio].join(' | ')} |`),
 ].join('\n');
+const diffTable = [
+  '| baseline against image | irpscope diff | the two analyses one after the other | diff / both | found |',
+  '| --- | --- | --- | --- | --- |',
+  ...diffRows.map((r) => `| ${[r.pair, r.diff, r.sequential, r.ratio, r.found].join(' | ')} |`),
+].join('\n');
 const cpus = execFileSync('nproc', { encoding: 'utf8' }).trim();
 // The workbench's responsiveness while the 4 GiB image is analysed (needs Debian's Chromium).
 const ui = spawnSync('node', [join(ROOT, 'scripts/bench-ui.mjs')], {
@@ -124,6 +193,6 @@ const ui = spawnSync('node', [join(ROOT, 'scripts/bench-ui.mjs')], {
 });
 const uiLine =
   ui.status === 0 ? ui.stdout.trim().split('\n').pop() : '(workbench responsiveness not measured: see above)';
-const report = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus} cores, median of ${RUNS} runs.\n\n${table}\n\n${uiLine}\n`;
+const report = `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus} cores, median of ${RUNS} runs.\n\n${table}\n\n${diffTable}\n\n${uiLine}\n`;
 writeFileSync(join(CACHE, 'results.md'), report);
 console.log(`\n${report}`);

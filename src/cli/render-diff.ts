@@ -20,8 +20,10 @@ function changeLine(change: DiffChange): string {
 function entryLines(entry: DiffEntry): string[] {
   const lines = [
     `${entry.severity.toUpperCase().padEnd(8)}  ${`${entry.kind} ${entry.change}`.padEnd(15)}  ${visibleText(entry.key)}`,
-    `      ${visibleText(entry.summary)}`,
   ];
+  // A changed object's rows below say what changed; an added or removed one needs its sentence.
+  if (entry.change !== 'changed' || entry.changes.length === 0)
+    lines.push(`      ${visibleText(entry.summary)}`);
   if (entry.why) lines.push(`      why: ${visibleText(entry.why)}`);
   if (entry.matchedBy.length) lines.push(`      paired by: ${visibleText(entry.matchedBy.join('; '))}`);
   if (entry.unknown.length) lines.push(`      unknown: ${visibleText(entry.unknown.join('; '))}`);

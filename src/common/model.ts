@@ -98,10 +98,26 @@ export interface Driver {
   fastIoDispatch: Hex | null;
 }
 
+/**
+ * Where an object's object-directory entry hangs: a function of its name, so it survives the name
+ * being paged out and is the same on every boot. `value` is OBJECT_DIRECTORY_ENTRY.HashValue
+ * (absent on XP and 2003 RTM x86).
+ */
+export interface NameHash {
+  bucket: number;
+  value: number | null;
+}
+
 export interface Device {
   id: string;
   name: string | null;
   nameStatus: string | null;
+  /**
+   * When the name is unreadable: the name a symbolic link's target gives it, matched by the name's
+   * hash in the device's directory entry (checked against this kernel's readable names first).
+   */
+  inferredName: string | null;
+  nameHash: NameHash | null;
   objectVa: Hex;
   objectPa: Hex | null;
   driver: string;
@@ -139,6 +155,7 @@ export interface SymbolicLink {
   /** "\GLOBAL??\C:"; null when the link's name is not in the image (see nameStatus). */
   name: string | null;
   nameStatus: string | null;
+  nameHash: NameHash | null;
   /** The target path; null when unreadable (see targetStatus). */
   target: string | null;
   targetStatus: string | null;

@@ -356,6 +356,7 @@ class FakeEngine implements EngineHandle {
       .map((l) => ({
         name: l.name,
         nameStatus: null,
+        nameHash: null,
         target: l.target,
         targetStatus: null,
         objectVa: l.objectVa,
@@ -528,6 +529,8 @@ function toDevice(d: TruthDevice, byVa: Map<string, TruthDevice>, links: Symboli
     id: d.objectVa,
     name: d.nameResident ? d.name : null,
     nameStatus: d.name === null ? 'unnamed device' : d.nameResident ? null : 'name buffer is paged out',
+    inferredName: null,
+    nameHash: null,
     objectVa: d.objectVa,
     objectPa: null,
     driver: driver?.objectVa ?? d.driver,

@@ -17,6 +17,7 @@ import { readPe } from '../kernel/pe';
 import { carveLoaderEntry, carveObject, type CarveContext } from '../objects/carve';
 import { readDeviceObject } from '../objects/device';
 import { listDirectory, lookupDirectory } from '../objects/directory';
+import { DirectoryIndex } from '../objects/directory-index';
 import { isPlausibleDriver, readDriverObject } from '../objects/driver';
 import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../objects/modules';
 import { nameProblem, readObjectHeader } from '../objects/object-header';
@@ -27,6 +28,7 @@ import { createHandlerJudge } from './handlers';
 import { ModuleSet } from './module-set';
 import { buildModuleSet, plausibleLoaderEntry } from './modules';
 import type { DeviceRecord, DriverRecord } from './records';
+import { resolveLinkTargets } from './link-targets';
 import { reverseMap } from './reverse-map';
 import { toDevice, toDriver } from './to-model';
 
@@ -105,6 +107,7 @@ export async function analyzeKernel(
   const types = objects?.types ?? { cookie: null, byIndex: new Map(), byAddress: new Map() };
   const warnings = context.info.warnings;
   const paths = new ObjectPaths(memory, profile, types, objects?.rootDirectory?.value ?? null);
+  const directories = new DirectoryIndex(memory, profile, types, objects?.rootDirectory?.value ?? null);
 
   // View 1: the object directories.
   const directoryDrivers = new Map<bigint, string>();
@@ -137,12 +140,13 @@ export async function analyzeKernel(
       lookupDirectory(memory, profile, types, root, '\\GLOBAL??') ??
       lookupDirectory(memory, profile, types, root, '\\??');
     if (globalVa !== null) {
-      for (const entry of listDirectory(memory, profile, types, globalVa).entries) {
+      for (const entry of directories.listing(globalVa).entries) {
         if (entry.header.typeName !== 'SymbolicLink') continue;
         const target = readLinkTarget(memory, profile, entry.header.bodyVa);
         links.push({
           name: entry.name === null ? null : `\\GLOBAL??\\${entry.name}`,
           nameStatus: nameProblem(entry.header.name),
+          nameHash: { bucket: entry.bucket, value: entry.hash },
           target: 'text' in target ? target.text : null,
           targetStatus: 'problem' in target ? target.problem : null,
           objectVa: hex(entry.header.bodyVa),
@@ -267,7 +271,11 @@ export async function analyzeKernel(
       if (!object || object.type !== 3) continue;
       const header = readObjectHeader(memory, profile, types, va);
       const path = header ? paths.of(header) : { name: null, status: null };
-      devices.set(va, { va, object, header, name: path.name, nameStatus: path.status });
+      const directoryEntry =
+        header?.directory !== null && header?.directory !== undefined
+          ? directories.entryOf(va, header.directory)
+          : null;
+      devices.set(va, { va, object, header, name: path.name, nameStatus: path.status, directoryEntry });
       queueDevice(object.attachedDevice);
       if (object.attachedTo !== null) queueDevice(object.attachedTo);
       if (!drivers.has(object.driverObject) && memory.isKernelAddress(object.driverObject)) {
@@ -309,13 +317,7 @@ export async function analyzeKernel(
     for (const record of drivers.values())
       driverList.push(toDriver(record, modules, judge, paths, devices, moduleListWalk === 'complete'));
     const deviceList = [...devices.values()].map((d) => toDevice(d, drivers, devices, links));
-    const deviceByName = new Map(
-      deviceList
-        .filter((d) => d.name !== null && d.nameStatus === null)
-        .map((d) => [d.name!.toLowerCase(), d.id]),
-    );
-    for (const link of links)
-      link.device = (link.target && deviceByName.get(link.target.toLowerCase())) ?? null;
+    resolveLinkTargets(links, deviceList, directories);
     const moduleList: Module[] = modules.modules.map((m) => {
       const pe = readPe(memory, m.base);
       return {

@@ -2,6 +2,7 @@
 
 import type { DriverView } from '../../common/model';
 import type { DeviceObject } from '../objects/device';
+import type { DirectoryEntry } from '../objects/directory';
 import type { DriverObject } from '../objects/driver';
 import type { ObjectHeader } from '../objects/object-header';
 
@@ -21,4 +22,6 @@ export interface DeviceRecord {
   header: ObjectHeader | null;
   name: string | null;
   nameStatus: string | null;
+  /** Its entry in its object directory (named devices found there). */
+  directoryEntry: DirectoryEntry | null;
 }

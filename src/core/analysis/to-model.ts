@@ -109,10 +109,13 @@ export function toDevice(
     if (stack.includes(hex(at.va))) break;
     stack.push(hex(at.va));
   }
+  const entry = record.directoryEntry;
   return {
     id: hex(record.va),
     name: record.name,
     nameStatus: record.nameStatus,
+    inferredName: null,
+    nameHash: entry ? { bucket: entry.bucket, value: entry.hash } : null,
     objectVa: hex(record.va),
     objectPa: null,
     driver: hex(object.driverObject),

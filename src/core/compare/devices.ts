@@ -75,9 +75,30 @@ export const PNP_VARIATION =
  */
 function pairDevices(baseline: Side, image: Side, drivers: DriverTokens): Pairing<Device> {
   const side = (s: 'a' | 'b') => (s === 'a' ? baseline : image);
+  const contradicts = (a: Device, b: Device) => {
+    const x = baseline.stableName(a)?.toLowerCase();
+    const y = image.stableName(b)?.toLowerCase();
+    if (x !== undefined && y !== undefined && x !== y) return true;
+    // Different name hashes are different names (the bucket alone where no hash is kept).
+    const hashA = baseline.nameHashIdentity(a);
+    const hashB = image.nameHashIdentity(b);
+    if (!hashA || !hashB) return false;
+    return hashA.value !== null && hashB.value !== null
+      ? hashA.value !== hashB.value
+      : hashA.bucket !== hashB.bucket;
+  };
   const named = pairInStages(baseline.result.devices, image.result.devices, [
     { name: 'name', key: (d, s) => side(s).stableName(d)?.toLowerCase() ?? null },
     { name: 'name', key: (d, s) => side(s).stableLeaf(d), unique: true },
+    {
+      name: 'name hash in its directory entry (name unreadable in one image)',
+      key: (d, s) => {
+        const hash = side(s).nameHashIdentity(d);
+        return hash?.value != null ? String(hash.value) : null;
+      },
+      unique: true,
+      compatible: (a, b) => !contradicts(a, b),
+    },
   ]);
   const pairs: Array<Paired<Device>> = [...named.pairs];
   const ofA = new Map<Device, Device>(named.pairs.map((p) => [p.a, p.b]));
@@ -92,11 +113,14 @@ function pairDevices(baseline: Side, image: Side, drivers: DriverTokens): Pairin
     return counterpart ? `P:${counterpart.id}` : `${drivers.of(s, d.driver)}#${d.type}#${d.characteristics}`;
   };
   const free = (s: 'a' | 'b', d: Device) => !(s === 'a' ? ofA : ofB).has(d);
-  const contradicts = (a: Device, b: Device) => {
-    const x = baseline.stableName(a)?.toLowerCase();
-    const y = image.stableName(b)?.toLowerCase();
-    return x !== undefined && y !== undefined && x !== y;
-  };
+  // Between stacks of one shape, names and name hashes that agree (even numbered names) decide.
+  const likeness = (stackA: Device[], stackB: Device[]) =>
+    stackA.reduce((score, a, i) => {
+      const b = stackB[i]!;
+      const sameName = a.name !== null && b.name !== null && a.name.toLowerCase() === b.name.toLowerCase();
+      const sameHash = a.nameHash?.value != null && a.nameHash.value === b.nameHash?.value;
+      return score + (sameName ? 2 : 0) + (sameHash ? 1 : 0);
+    }, 0);
   const stacksA = stacksOf(baseline);
   const stacksB = stacksOf(image);
   const stackOfA = new Map<Device, Device[]>();
@@ -128,7 +152,11 @@ function pairDevices(baseline: Side, image: Side, drivers: DriverTokens): Pairin
   for (const stackB of stacksB) {
     if (anchored.has(stackB)) continue;
     const candidates = waiting.get(shape('b', stackB)) ?? [];
-    const at = candidates.findIndex((stackA) => stackA.every((a, i) => !contradicts(a, stackB[i]!)));
+    let at = -1;
+    candidates.forEach((stackA, i) => {
+      if (stackA.some((a, j) => contradicts(a, stackB[j]!))) return;
+      if (at < 0 || likeness(stackA, stackB) > likeness(candidates[at]!, stackB)) at = i;
+    });
     if (at < 0) continue;
     const [stackA] = candidates.splice(at, 1);
     stackA!.forEach((a, i) => pair(a, stackB[i]!, 'shape of its stack'));
@@ -181,7 +209,7 @@ export function compareDevices(baseline: Side, image: Side, drivers: DriverToken
     const ownerB = image.driverById.get(b.driver);
     const matchedBy: string[] = [];
     const unknown: string[] = [];
-    if (stage === 'name') matchedBy.push(`name ${b.name}`);
+    if (stage === 'name') matchedBy.push(`name ${image.fullName(b) ?? baseline.fullName(a) ?? b.name}`);
     else {
       matchedBy.push(
         `driver ${ownerB ? driverDisplay(ownerB) : b.driver}, FILE_DEVICE_${b.typeName}, characteristics ${hexNumber(b.characteristics)}`,

@@ -35,6 +35,12 @@ export function compareLinks(
   const pairing = pairInStages(baseline.result.links, image.result.links, [
     { name: 'name', key: (l) => l.name?.toLowerCase() ?? null },
     {
+      name: 'name hash in its directory entry (name unreadable in one image)',
+      key: (l) => (l.nameHash?.value != null ? String(l.nameHash.value) : null),
+      unique: true,
+      compatible: (a, b) => a.name === null || b.name === null,
+    },
+    {
       name: 'name without its GUID, and its target',
       key: (l, s) => {
         const masked = l.name ? withoutGuids(l.name) : null;
@@ -51,7 +57,7 @@ export function compareLinks(
   const changed: LinkComparison['changed'] = [];
   const unknownOf = new Map<SymbolicLink, string[]>();
   for (const { a, b, stage } of pairing.pairs) {
-    if (stage.startsWith('target'))
+    if (stage !== 'name' && (a.name === null || b.name === null))
       unknownOf.set(b, [`name unreadable ${a.name === null ? baseline.where : image.where}`]);
     if (a.device && b.device) {
       if (counterpartOfA.get(a.device) !== b.device) changed.push({ a, b, unknown: null });

@@ -11,6 +11,10 @@ const MAX_CHAIN = 4096;
 export interface DirectoryEntry {
   name: string | null;
   header: ObjectHeader;
+  /** The hash bucket the entry hangs in: a function of the name, so the same on every boot. */
+  bucket: number;
+  /** OBJECT_DIRECTORY_ENTRY.HashValue, the name's full hash (absent on XP and 2003 RTM x86). */
+  hash: number | null;
 }
 
 export interface DirectoryListing {
@@ -42,6 +46,7 @@ export function listDirectory(
       problems: [`directory at 0x${directoryVa.toString(16)} is unreadable`],
     };
   const entrySize = profile.sizeOf('_OBJECT_DIRECTORY_ENTRY');
+  const hasHash = profile.hasField('_OBJECT_DIRECTORY_ENTRY', 'HashValue');
   const seen = new Set<bigint>();
   for (let bucket = 0; bucket < HASH_BUCKETS; bucket++) {
     let entry = readStruct(profile, '_OBJECT_DIRECTORY', buckets).pointer('HashBuckets', bucket);
@@ -63,7 +68,13 @@ export function listDirectory(
       const reader = readStruct(profile, '_OBJECT_DIRECTORY_ENTRY', bytes);
       const body = reader.pointer('Object');
       const header = memory.isKernelAddress(body) ? readObjectHeader(memory, profile, types, body) : null;
-      if (header) entries.push({ name: nameText(header.name), header });
+      if (header)
+        entries.push({
+          name: nameText(header.name),
+          header,
+          bucket,
+          hash: hasHash ? reader.number('HashValue') : null,
+        });
       else {
         problems.push(`bucket ${bucket}: object 0x${body.toString(16)} has no readable header`);
         if (memory.isKernelAddress(body)) unreadable.push(body);

@@ -48,10 +48,21 @@ export function expectAnalysisMatchesTruth(result: AnalysisResult, truth: Truth)
     if (t.nameResident && d.nameStatus === null) expect(d.name, t.objectVa).toBe(t.name);
     else if (t.nameResident)
       expect(t.name!.endsWith(`\\${d.name}`), `${t.name} vs ${d.name} (${d.nameStatus})`).toBe(true);
+    // A name inferred from a link and the name's hash is the device's real name.
+    if (d.inferredName !== null) expect(d.inferredName, t.objectVa).toBe(t.name);
   }
+  // Every link that names a device names the right one.
+  for (const link of result.links.filter((l) => l.device !== null))
+    expect(truthDevices.find((t) => t.objectVa === link.device)?.name, link.name ?? link.objectVa).toBe(
+      link.target,
+    );
   // Modules, listed and unlinked.
   expect(result.modules.map((m) => `${m.base} ${m.name} ${m.unlinked}`).sort()).toEqual(
     truth.modules.map((m) => `${m.base} ${m.name} ${m.unlinked}`).sort(),
+  );
+  // The PE identity of every module whose headers are in memory (all of them in builder images).
+  expect(result.modules.map((m) => `${m.name} ${m.timeDateStamp} ${m.checksum}`).sort()).toEqual(
+    truth.modules.map((m) => `${m.name} ${m.timeDateStamp} ${m.checksum}`).sort(),
   );
   // Symbolic links whose names are readable.
   const links = new Map(result.links.map((l) => [l.name, l.target]));

@@ -1,0 +1,119 @@
+// Findings of the two images joined to the differences they explain: a finding of the image whose
+// object (paired across the images) has no such finding in the baseline is new, and the reverse
+// is gone. A finding never leaves an entry classed as ordinary boot-to-boot variation.
+
+import type { DiffSide } from '../../common/api';
+import type { FindingKind } from '../../common/findings';
+import type { Finding, Module } from '../../common/model';
+import type { DriverTokens } from './devices';
+import { maxSeverity, type Draft, type Entries } from './entries';
+import type { Side } from './identity';
+
+const DRIVER_FINDINGS = new Set<FindingKind>([
+  'irp-hook',
+  'irp-no-module',
+  'inline-hook',
+  'fastio-hook',
+  'hidden-driver',
+  'orphan-driver',
+  'suspicious-name',
+]);
+
+/** Which object a finding is about, in tokens both images share where the object is paired. */
+function findingIdentity(
+  finding: Finding,
+  s: 'a' | 'b',
+  tokens: DriverTokens,
+  deviceToken: (s: 'a' | 'b', id: string) => string,
+  moduleToken: (s: 'a' | 'b', name: string) => string,
+): string {
+  const { evidence } = finding;
+  if (finding.kind === 'foreign-filter' && evidence.device)
+    return `${finding.kind}|${deviceToken(s, evidence.device)}`;
+  if (finding.kind === 'unlinked-module') return `${finding.kind}|${moduleToken(s, finding.subject)}`;
+  if (DRIVER_FINDINGS.has(finding.kind) && evidence.driver)
+    return `${finding.kind}|${tokens.of(s, evidence.driver)}`;
+  return `${finding.kind}|${s}|${finding.subject}`;
+}
+
+export function attachFindings(
+  entries: Entries,
+  baseline: Side,
+  image: Side,
+  tokens: DriverTokens,
+  counterpartOfA: Map<string, string>,
+  modulePairs: Array<{ a: Module; b: Module }>,
+): void {
+  const deviceToken = (s: 'a' | 'b', id: string) =>
+    s === 'a' ? `dev:${counterpartOfA.get(id) ?? `a:${id}`}` : `dev:${id}`;
+  const moduleOfA = new Map(modulePairs.map((p) => [p.a.name.toLowerCase(), p.b.name.toLowerCase()]));
+  const moduleToken = (s: 'a' | 'b', name: string) =>
+    s === 'a'
+      ? `mod:${moduleOfA.get(name.toLowerCase()) ?? `a:${name.toLowerCase()}`}`
+      : `mod:${name.toLowerCase()}`;
+  const relevant = (f: Finding) => f.kind !== 'stale-driver';
+  const keysOf = (side: Side, s: 'a' | 'b') =>
+    new Set(
+      side.result.findings
+        .filter(relevant)
+        .map((f) => findingIdentity(f, s, tokens, deviceToken, moduleToken)),
+    );
+  const keysA = keysOf(baseline, 'a');
+  const keysB = keysOf(image, 'b');
+
+  for (const [side, s, others, direction] of [
+    [image, 'b', keysA, 'added'],
+    [baseline, 'a', keysB, 'removed'],
+  ] as const) {
+    const drivers = s === 'a' ? entries.driverA : entries.driverB;
+    const devicesMap = s === 'a' ? entries.deviceA : entries.deviceB;
+    const modulesMap = s === 'a' ? entries.moduleA : entries.moduleB;
+    for (const finding of side.result.findings.filter(relevant)) {
+      if (others.has(findingIdentity(finding, s, tokens, deviceToken, moduleToken))) continue;
+      const { evidence } = finding;
+      let entry =
+        (finding.kind === 'foreign-filter' && evidence.device
+          ? devicesMap.get(evidence.device)
+          : undefined) ??
+        (finding.kind === 'unlinked-module' ? modulesMap.get(finding.subject.toLowerCase()) : undefined) ??
+        (evidence.driver ? drivers.get(evidence.driver) : undefined);
+      if (!entry) entry = findingOnlyEntry(entries, finding, side, s);
+      entry.findings[direction].push(finding.id);
+      // Findings come most severe first: the first one attached says best why the entry matters.
+      if (!entry.why)
+        entry.why =
+          direction === 'added'
+            ? finding.explanation
+            : `The baseline's finding is gone from this image: ${finding.explanation}`;
+      if (direction === 'added') {
+        entry.findingSeverity = maxSeverity([entry.findingSeverity ?? 'info', finding.severity]);
+        entry.variation = null; // a finding is never ordinary variation
+      }
+    }
+  }
+}
+
+/** A finding about an object that otherwise looks the same in both images. */
+function findingOnlyEntry(entries: Entries, finding: Finding, side: Side, s: 'a' | 'b'): Draft {
+  const driver = finding.evidence.driver ? side.driverById.get(finding.evidence.driver) : undefined;
+  const ref: DiffSide = {
+    text: finding.subject,
+    ...(driver ? { driver: driver.id } : {}),
+    ...(finding.evidence.device ? { device: finding.evidence.device } : {}),
+  };
+  const entry = entries.add({
+    kind: driver ? 'driver' : finding.kind === 'unlinked-module' ? 'module' : 'device',
+    change: 'changed',
+    key: finding.subject,
+    severity: 'info',
+    summary: `the finding "${finding.kind}" is only ${side.where}`,
+    matchedBy: [],
+    unknown: [],
+    changes: [],
+    baseline: s === 'a' ? ref : null,
+    primary: s === 'b' ? ref : null,
+    variation: null,
+  });
+  if (driver) (s === 'a' ? entries.driverA : entries.driverB).set(driver.id, entry);
+  return entry;
+}

@@ -1,0 +1,146 @@
+// The baseline comparison side by side, on the demo case (the clean system on boot 1, the same
+// system infected on boot 2): the differences are the planted anomalies; stepping through them
+// by keyboard shows each in both images; addresses open the hex view of their own image; the
+// devices that came and went between the boots are variation; and a baseline opened later works.
+
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, isElectron, test } from './support/fixtures';
+import { visibleText } from '../../src/core/report/escape';
+import { DATA, DEMO } from './support/paths';
+import { demoTruth } from './support/truth';
+
+const infected = demoTruth('infected');
+const clean = demoTruth('clean');
+const rootkit = infected.drivers.find((d) => d.hidden)!;
+/** One row per anomalous object: the driver subjects, the keyboard stack, the rootkit itself. */
+const expectedKeys = [
+  ...new Set(
+    infected.findings
+      .filter((f) => f.kind !== 'stale-driver' && f.kind !== 'unlinked-module')
+      .map((f) => f.subject),
+  ),
+].sort();
+
+const rows = (page: Page) => page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
+
+async function openComparison(page: Page): Promise<void> {
+  await page.click('[data-testid="nav-diff"]');
+  await expect(rows(page).first()).toBeVisible();
+}
+
+test('the differences are the planted anomalies, one row each, most severe first', async ({
+  workbench: page,
+}) => {
+  await openComparison(page);
+  await expect(page.locator('[data-testid="table-diff-differences"] .count')).toHaveText(
+    `${expectedKeys.length} rows`,
+  );
+  const keys = (await rows(page).locator('.td:nth-child(3)').allInnerTexts()).map((k) => k.trim());
+  // Control characters of the hostile name are shown escaped.
+  const shown = expectedKeys.map((k) => visibleText(k));
+  expect([...keys].sort()).toEqual([...shown].sort());
+  await expect(rows(page).first().locator('[data-severity="critical"]')).toBeVisible();
+  await expect(page.locator('[data-testid="diff-counts"]')).toContainText(
+    `${expectedKeys.length} differences`,
+  );
+});
+
+test('stepping through the differences with the keyboard shows each in both images', async ({
+  workbench: page,
+}) => {
+  await openComparison(page);
+  await page.focus('[data-testid="table-body-diff-differences"]');
+  await page.keyboard.press('Home');
+  for (let i = 0; i < expectedKeys.length; i++) {
+    const selected = page.locator('[data-testid="table-body-diff-differences"] [aria-selected="true"]');
+    const key = (await selected.locator('.td:nth-child(3)').innerText()).trim();
+    await expect(page.locator('[data-testid="diff-detail"] h3')).toHaveText(key);
+    await expect(page.locator('[data-testid="diff-why"]')).not.toBeEmpty();
+    await page.keyboard.press('ArrowDown');
+  }
+});
+
+test('a hooked driver: its two IRP tables side by side, each address opening its own image', async ({
+  workbench: page,
+}) => {
+  await openComparison(page);
+  await rows(page).filter({ hasText: '\\Driver\\Disk' }).first().click();
+  const changed = page.locator('[data-testid="diff-handlers"] tr[data-changed="true"]');
+  const hooked = infected.irp.filter((h) => h.driver === '\\Driver\\Disk' && h.verdict === 'other-module');
+  await expect(changed).toHaveCount(hooked.length);
+  for (const h of hooked) await expect(changed.filter({ hasText: h.name })).toContainText(rootkit.module!);
+  await expect(page.locator('[data-testid="diff-matched-by"]')).toContainText('name \\Driver\\Disk');
+
+  // The baseline's handler opens in the baseline image's hex view.
+  const before = clean.irp.find((h) => h.driver === '\\Driver\\Disk' && h.name === hooked[0]!.name)!;
+  await changed.filter({ hasText: hooked[0]!.name }).locator('td:nth-child(2) .link.address').click();
+  await expect(page.locator('[data-testid="view-hex"]')).toBeVisible();
+  await expect(page.locator('[data-testid="session-tab"].active')).toHaveAttribute('data-role', 'baseline');
+  await expect(page.locator('[data-testid="hex-status"]')).toContainText(BigInt(before.handler).toString(16));
+  await page.keyboard.press('Alt+ArrowLeft');
+  await expect(page.locator('[data-testid="diff-handlers"]')).toBeVisible();
+});
+
+test('the filtered keyboard stack: both stacks and both request paths, the differing nodes marked', async ({
+  workbench: page,
+}) => {
+  await openComparison(page);
+  await rows(page).filter({ hasText: 'KeyboardClass0' }).first().click();
+  const changed = page.locator('[data-testid="diff-stacks"] tr[data-changed="true"]');
+  await expect(changed).toHaveCount(1);
+  await expect(changed).toContainText('<img src=x onerror=alert(1)>');
+  await page.click('[data-testid="diff-flow-op-ReadFile"]');
+  const differing = (side: string) =>
+    page.locator(`[data-testid="diff-flow-${side}"] .flow-node[data-differs="true"]`);
+  await expect(differing('image').first()).toBeVisible();
+  await expect(
+    page.locator('[data-testid="diff-flow-image"] .flow-node.kind-module[data-differs="true"]', {
+      hasText: rootkit.module!,
+    }),
+  ).toHaveCount(1);
+  await expect(page.locator('[data-testid="diff-flow-baseline"] .flow-node').first()).toBeVisible();
+  await expect(differing('baseline')).toHaveCount(0);
+  await expect(page.locator('img[src="x"]')).toHaveCount(0);
+});
+
+test('devices that came and went between the boots are variation, not differences', async ({
+  workbench: page,
+}) => {
+  await openComparison(page);
+  const gone = clean.boot.transient.filter(
+    (g) => g.present && !infected.boot.transient.find((x) => x.group === g.group)!.present,
+  );
+  expect(gone.length).toBeGreaterThan(0);
+  await page.click('[data-testid="diff-only-differences"]');
+  const variation = rows(page).filter({ hasText: 'variation' });
+  await expect(variation.first()).toBeVisible();
+  await expect(variation.filter({ hasText: 'stack removed' }).first()).toBeVisible();
+  await page.click('[data-testid="diff-tab-devices"]');
+  await expect(
+    page.locator('[data-testid="table-body-diff-devices"] .pair-status.status-variation').first(),
+  ).toBeVisible();
+  await page.click('[data-testid="diff-only-differences"]');
+  await page.click('[data-testid="diff-tab-differences"]');
+  await expect(rows(page)).toHaveCount(expectedKeys.length);
+});
+
+test('a baseline opened later is compared too', async ({ workbench: page }, testInfo) => {
+  test.skip(isElectron(testInfo), 'the web file browser; the desktop app uses a native dialog');
+  // Another copy of the clean system (an image already open is not opened twice).
+  const folder = join(DATA, 'e2e-later-baseline');
+  mkdirSync(folder, { recursive: true });
+  copyFileSync(join(DEMO, 'clean', 'image.raw'), join(folder, 'clean.raw'));
+  await openComparison(page);
+  await page.click('button:has-text("Open baseline…")');
+  await page.fill('[data-testid="browse-path"]', folder);
+  await page.keyboard.press('Enter');
+  await page.dblclick('[data-testid="file-row"]:has-text("clean.raw")');
+  await expect(page.locator('[data-testid="session-tab"]')).toHaveCount(3);
+  await expect(page.locator('[data-testid="diff-baseline"] option:checked')).toContainText('clean.raw');
+  await expect(rows(page)).toHaveCount(expectedKeys.length, { timeout: 60_000 });
+  await page.locator('[data-testid="session-tab"]', { hasText: 'clean.raw' }).locator('button.close').click();
+  await expect(page.locator('[data-testid="session-tab"]')).toHaveCount(2);
+  rmSync(folder, { recursive: true, force: true });
+});
