@@ -157,18 +157,22 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         },
       );
     }
-    if (hostile(driver.name ?? '') || hostile(driver.objectName ?? '')) {
-      add(
-        'suspicious-name',
-        'medium',
-        name,
-        `The name of the driver object at ${driver.objectVa} contains markup or control characters, which no legitimate driver uses.`,
-        {
-          driver: driver.id,
-          detail: JSON.stringify(driver.name ?? driver.objectName),
-        },
-      );
-    }
+  }
+
+  // Hostile names, on live drivers and on the freed objects of unloaded ones alike.
+  for (const driver of inputs.drivers) {
+    if (!hostile(driver.name ?? '') && !hostile(driver.objectName ?? '')) continue;
+    const freed = driver.state === 'freed';
+    add(
+      'suspicious-name',
+      'medium',
+      displayName(driver),
+      `The name of the ${freed ? 'freed ' : ''}driver object at ${driver.objectVa} contains markup or control characters, which no legitimate driver uses.`,
+      {
+        driver: driver.id,
+        detail: JSON.stringify(driver.name ?? driver.objectName),
+      },
+    );
   }
 
   for (const module of inputs.modules) {

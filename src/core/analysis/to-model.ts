@@ -9,7 +9,7 @@ import {
   deviceTypeName,
   flagNames,
 } from '../../common/windows';
-import { describeStatus } from '../kernel/memory';
+import { describeStringFailure } from '../kernel/memory';
 import type { ObjectPaths } from '../objects/object-paths';
 import { nameText } from '../objects/object-header';
 import type { createHandlerJudge } from './handlers';
@@ -44,7 +44,7 @@ export function toDriver(
     name: driverName ?? (directory && objectName ? `${directory}\\${objectName}` : null),
     nameStatus:
       driverName === null && 'status' in object.driverName
-        ? `DriverName ${describeStatus(object.driverName.status)}`
+        ? `DriverName ${describeStringFailure(object.driverName)}`
         : null,
     objectName,
     directory,

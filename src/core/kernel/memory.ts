@@ -5,10 +5,38 @@ import type { UnicodeStringValue } from '../profile';
 import type { Unmapped, VirtualSpace } from '../paging';
 import { u16, u32, u64 } from '../util/bytes';
 
-export type ReadStatus = Unmapped['reason'] | 'invalid';
+export type ReadStatus = Unmapped['reason'] | 'invalid' | 'not-text';
 
-/** Longest string the engine will read from an image (hostile Length fields are bounded). */
-export const MAX_STRING_BYTES = 0x2000;
+/**
+ * Longest string the engine reads from an image: object names, service keys and paths are far
+ * shorter (a path of 512 characters is already unusual); hostile Length fields are bounded here.
+ */
+export const MAX_STRING_BYTES = 0x800;
+
+/** A string that could not be had: why, and where its bytes are (one click away in the hex view). */
+export interface StringFailure {
+  status: ReadStatus;
+  buffer?: bigint;
+  length?: number;
+}
+
+/**
+ * Whether UTF-16 read from memory is text: no NUL inside (object names and paths never hold one;
+ * a freed block's stale descriptor points at zeros), no unpaired surrogate, no noncharacter.
+ * Control characters pass: a hostile name that carries them is a finding, not noise.
+ */
+function isText(units: Uint16Array): boolean {
+  for (let i = 0; i < units.length; i++) {
+    const unit = units[i]!;
+    if (unit === 0 || unit === 0xfffe || unit === 0xffff) return false;
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      const next = units[i + 1];
+      if (next === undefined || next < 0xdc00 || next > 0xdfff) return false;
+      i++;
+    } else if (unit >= 0xdc00 && unit <= 0xdfff) return false;
+  }
+  return true;
+}
 
 export class KernelMemory {
   constructor(
@@ -52,22 +80,30 @@ export class KernelMemory {
     return va >= 0x80000000n && va <= 0xffffffffn;
   }
 
-  /** The text of a UNICODE_STRING, or why it cannot be had. */
-  unicodeString(value: UnicodeStringValue): { text: string } | { status: ReadStatus } {
+  /**
+   * The text of a UNICODE_STRING, or why it cannot be had: a descriptor that no kernel writes
+   * (odd or oversized Length, Length above MaximumLength, a buffer outside kernel space or not
+   * WCHAR-aligned), bytes that are not in the image, or bytes that are not text.
+   */
+  unicodeString(value: UnicodeStringValue): { text: string } | StringFailure {
     const { length, maximumLength, buffer } = value;
     if (length === 0) return { text: '' };
     if (
       length % 2 !== 0 ||
       length > maximumLength ||
       length > MAX_STRING_BYTES ||
-      !this.isKernelAddress(buffer)
+      !this.isKernelAddress(buffer) ||
+      buffer % 2n !== 0n
     ) {
-      return { status: 'invalid' };
+      return { status: 'invalid', buffer, length };
     }
     const read = this.tryBytes(buffer, length);
-    if ('status' in read) return read;
+    if ('status' in read) return { status: read.status, buffer, length };
+    const units = new Uint16Array(length / 2);
+    for (let i = 0; i < units.length; i++) units[i] = u16(read.bytes, i * 2);
+    if (!isText(units)) return { status: 'not-text', buffer, length };
     let text = '';
-    for (let i = 0; i < length; i += 2) text += String.fromCharCode(u16(read.bytes, i));
+    for (const unit of units) text += String.fromCharCode(unit);
     return { text };
   }
 }
@@ -89,5 +125,16 @@ export function describeStatus(status: ReadStatus): string {
       return 'at a non-canonical address';
     case 'invalid':
       return 'invalid (bad length or buffer pointer)';
+    case 'not-text':
+      return 'not text (NUL characters or broken UTF-16: stale or overwritten memory)';
   }
+}
+
+/** Why a string is missing, with where its bytes are when the descriptor pointed somewhere. */
+export function describeStringFailure(failure: StringFailure): string {
+  const where =
+    failure.buffer !== undefined && failure.buffer !== 0n
+      ? ` (${failure.length ?? 0} bytes at 0x${failure.buffer.toString(16)})`
+      : '';
+  return `${describeStatus(failure.status)}${where}`;
 }

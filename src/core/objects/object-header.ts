@@ -2,7 +2,7 @@
 // Type pointer before), its optional NAME_INFO (name and directory) and sanity facts.
 
 import { optionalHeaderDistance, readStruct, type LayoutProfile } from '../profile';
-import { describeStatus, type KernelMemory, type ReadStatus } from '../kernel/memory';
+import { describeStringFailure, type KernelMemory, type StringFailure } from '../kernel/memory';
 
 export interface ObjectTypes {
   /** Windows 10+ ObHeaderCookie (null when indices are not encoded). */
@@ -25,7 +25,7 @@ export interface ObjectHeader {
   typeAddress: bigint | null;
   infoMask: number;
   /** NAME_INFO: the object's name and its directory, when present. */
-  name: { text: string } | { status: ReadStatus } | null;
+  name: { text: string } | StringFailure | null;
   directory: bigint | null;
 }
 
@@ -96,5 +96,5 @@ export function nameText(name: ObjectHeader['name']): string | null {
 
 /** Why a present name cannot be read ("name paged out"), or null. */
 export function nameProblem(name: ObjectHeader['name']): string | null {
-  return name && 'status' in name ? `name ${describeStatus(name.status)}` : null;
+  return name && 'status' in name ? `name ${describeStringFailure(name)}` : null;
 }

@@ -2,7 +2,7 @@
 // directory objects above it (spec §1.10), cached per directory; and symbolic-link targets.
 
 import type { KernelMemory } from '../kernel/memory';
-import { describeStatus } from '../kernel/memory';
+import { describeStringFailure } from '../kernel/memory';
 import { readStruct, type LayoutProfile } from '../profile';
 import { nameText, readObjectHeader, type ObjectHeader, type ObjectTypes } from './object-header';
 
@@ -37,7 +37,7 @@ class ObjectPaths {
 
   of(header: ObjectHeader): { name: string | null; status: string | null } {
     if (header.name === null) return { name: null, status: null };
-    if (!('text' in header.name)) return { name: null, status: `name ${describeStatus(header.name.status)}` };
+    if (!('text' in header.name)) return { name: null, status: `name ${describeStringFailure(header.name)}` };
     if (header.directory === null || header.directory === 0n) return { name: header.name.text, status: null };
     const parent = this.directoryPath(header.directory);
     if (parent === null)
@@ -64,5 +64,5 @@ export function readLinkTarget(
   const text = memory.unicodeString(
     readStruct(profile, '_OBJECT_SYMBOLIC_LINK', bytes).unicodeString('LinkTarget'),
   );
-  return 'text' in text ? { text: text.text } : { problem: `target ${describeStatus(text.status)}` };
+  return 'text' in text ? { text: text.text } : { problem: `target ${describeStringFailure(text)}` };
 }

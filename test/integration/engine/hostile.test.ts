@@ -154,6 +154,53 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     }
   });
 
+  test('names of freed driver objects: junk is an unreadable name with its address; a hostile one is a finding', async () => {
+    const [long, zeros] = truth.staleDrivers;
+    const surrogates = truth.drivers.find((d) => !d.hidden && d.module !== null)!;
+    const hostile = truth.staleDrivers[0]!;
+    const unicode = (length: number, buffer: bigint) => {
+      const out = Buffer.alloc(ptr === 8 ? 16 : 8);
+      out.writeUInt16LE(length, 0);
+      out.writeUInt16LE(length, 2);
+      out.set(pointer(buffer, ptr), ptr === 8 ? 8 : 4);
+      return out;
+    };
+    // 2,160 characters of neighbouring pool (the review's case), a name of NULs, lone surrogates.
+    const pool = big(long!.objectVa) & ~0xfffn;
+    // Junk where nothing reads: the unused tail of KUSER_SHARED_DATA's page.
+    const junk = big(truth.kuserSharedData) + 0xe00n;
+    const path = patched(image, truth, 'freed-names', () => [
+      { va: big(long!.objectVa) + BigInt(o.driverName), bytes: unicode(4320, pool + 0x20n) },
+      { va: junk, bytes: Buffer.alloc(0x40) },
+      { va: big(zeros!.objectVa) + BigInt(o.driverName), bytes: unicode(0x40, junk) },
+      { va: big(surrogates.objectVa) + BigInt(o.driverName), bytes: unicode(8, junk + 0x40n) },
+      { va: junk + 0x40n, bytes: Buffer.from([0x41, 0, 0x00, 0xd8, 0x42, 0, 0x00, 0xdc]) },
+    ]);
+    const result = await analyzeImage(path);
+    const named = (t: { objectVa: string }) => result.drivers.find((d) => d.objectVa === t.objectVa)!;
+    expect(named(long!).nameStatus).toMatch(/invalid .*\(4320 bytes at 0x/);
+    expect(named(zeros!).nameStatus).toMatch(/not text .*\(64 bytes at 0x/);
+    expect(named(surrogates).nameStatus).toMatch(/not text/);
+    for (const driver of result.drivers)
+      expect((driver.name ?? '').length, driver.objectVa).toBeLessThan(300);
+
+    // A freed object with a hostile name is flagged like a live one.
+    const name = '\\Driver\\gone<script>\u0007';
+    const hostilePath = patched(image, truth, 'freed-hostile', () => {
+      const text = Buffer.from(name, 'utf16le');
+      const at = big(truth.kuserSharedData) + 0xe80n;
+      return [
+        { va: big(hostile.objectVa) + BigInt(o.driverName), bytes: unicode(text.length, at) },
+        { va: at, bytes: text },
+      ];
+    });
+    const flagged = await analyzeImage(hostilePath);
+    const finding = flagged.findings.find(
+      (f) => f.kind === 'suspicious-name' && f.evidence.driver === hostile.objectVa,
+    );
+    expect(finding?.explanation).toMatch(/freed driver object/);
+  });
+
   test("KUSER_SHARED_DATA's page lost (its PTE points past the image): a full result on an unverified DTB", async () => {
     const kuser = big(truth.kuserSharedData);
     // The PTE's own virtual address through the self-map (spec §2): PAE at 0xC0000000, x64 at the randomised index.
