@@ -9,12 +9,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { API_METHODS, type ApiEvent, type ApiMethod, type IrpscopeApi } from '../common/api';
 import { Backend, RequestError, defaultDataDirectory } from '../backend/index';
 import {
+  EVENTS_PROTOCOL,
   contentSecurityPolicy,
+  hasToken,
   hostAllowed,
   newToken,
   originAllowed,
-  sessionCookie,
-  tokenSource,
+  queryToken,
   type Gate,
 } from './security';
 import { findRendererDirectory, staticFile } from './static-files';
@@ -41,7 +42,7 @@ export interface ServerOptions {
 }
 
 export interface RunningServer {
-  /** The address to open, token included. */
+  /** The address to open: the token is in its #fragment, which the browser never sends. */
   url: string;
   origin: string;
   port: number;
@@ -95,13 +96,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     socket.on('close', () => sockets.delete(socket));
   });
 
-  const events = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const events = new WebSocketServer({
+    noServer: true,
+    maxPayload: 4096,
+    // The token came as a subprotocol; the answer names only the plain one.
+    handleProtocols: (protocols) => (protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
+  });
   server.on('upgrade', (request, socket, head) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
     const refusal =
       !hostAllowed(request, gate) || !originAllowed(request, gate)
         ? '403 Forbidden'
-        : tokenSource(request, url, gate) === null
+        : !hasToken(request, gate)
           ? '401 Unauthorized'
           : url.pathname !== '/events'
             ? '404 Not Found'
@@ -126,7 +132,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   if ((options.images ?? []).length === 0 && (options.openDemoIfEmpty ?? true)) await backend.openDemo();
 
   return {
-    url: `${origin}/?token=${gate.token}`,
+    url: `${origin}/#token=${gate.token}`,
     origin,
     port: gate.port,
     token: gate.token,
@@ -162,15 +168,13 @@ async function handle(
     return send(response, 403, { ok: false, error: { message: 'unknown host' } });
   if (!originAllowed(request, gate))
     return send(response, 403, { ok: false, error: { message: 'foreign origin' } });
-  const source = tokenSource(request, url, gate);
-  if (source === null) {
-    return send(response, 401, {
-      ok: false,
-      error: { message: 'this IRPscope server needs the token printed at its start' },
-    });
-  }
-
   if (url.pathname.startsWith('/api/')) {
+    if (!hasToken(request, gate)) {
+      return send(response, 401, {
+        ok: false,
+        error: { message: 'this IRPscope server needs the token printed at its start' },
+      });
+    }
     if (request.method !== 'POST') return send(response, 405, { ok: false, error: { message: 'use POST' } });
     if (!(request.headers['content-type'] ?? '').startsWith('application/json')) {
       return send(response, 415, { ok: false, error: { message: 'send JSON' } });
@@ -180,13 +184,10 @@ async function handle(
 
   if (request.method !== 'GET' && request.method !== 'HEAD')
     return send(response, 405, { ok: false, error: { message: 'use GET' } });
-  if (source === 'query') {
-    // Trade the token in the address for a cookie, and drop it from the address bar and history.
-    const clean = new URL(url);
-    clean.searchParams.delete('token');
+  if (queryToken(url, gate)) {
+    // The old form of the address: move the token into the fragment, which is never sent again.
     response.writeHead(302, {
-      'Set-Cookie': sessionCookie(gate),
-      Location: `${clean.pathname}${clean.search}`,
+      Location: `${url.pathname}#token=${url.searchParams.get('token')}`,
       'Cache-Control': 'no-store',
       'Referrer-Policy': 'no-referrer',
     });
@@ -218,8 +219,21 @@ async function callApi(
     return send(response, 404, { ok: false, error: { message: `no API method ${method}` } });
   }
   let body: { arg?: unknown };
+  let text: string | null;
   try {
-    body = JSON.parse(await readBody(request)) as { arg?: unknown };
+    text = await readBody(request);
+  } catch (error) {
+    return send(response, 400, { ok: false, error: { message: `bad request: ${(error as Error).message}` } });
+  }
+  if (text === null) {
+    // Answer, then discard the rest of the body (a reset would hide the answer from the client).
+    send(response, 413, { ok: false, error: { message: `request body over ${MAX_BODY} bytes` } }, true);
+    request.resume();
+    setTimeout(() => request.destroy(), 5000).unref();
+    return;
+  }
+  try {
+    body = JSON.parse(text) as { arg?: unknown };
   } catch (error) {
     return send(response, 400, {
       ok: false,
@@ -236,25 +250,29 @@ async function callApi(
   }
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
+/** The request body as text, or null when it is larger than MAX_BODY (reading stops there). */
+function readBody(request: IncomingMessage): Promise<string | null> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > MAX_BODY) return Promise.resolve(null);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    request.on('data', (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > MAX_BODY) {
-        reject(new Error('too large'));
-        request.destroy();
+        request.off('data', onData);
+        resolve(null);
         return;
       }
       chunks.push(chunk);
-    });
+    };
+    request.on('data', onData);
     request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8') || '{}'));
     request.on('error', reject);
   });
 }
 
-function send(response: ServerResponse, status: number, body: unknown): void {
+function send(response: ServerResponse, status: number, body: unknown, close = false): void {
   if (response.headersSent) {
     response.end();
     return;
@@ -265,6 +283,7 @@ function send(response: ServerResponse, status: number, body: unknown): void {
     'Content-Length': Buffer.byteLength(text),
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
+    ...(close ? { Connection: 'close' } : {}),
   });
   response.end(text);
 }

@@ -1,8 +1,11 @@
 // Web mode's gatekeeping. The server listens on loopback only, but any local process and any web
-// page the user visits can reach loopback: every request must carry the per-run token (the first
-// page load in the query, then an HttpOnly SameSite cookie or a header), name this server as its
-// Host (a DNS-rebinding page names its own domain) and, when a browser sends an Origin, come
-// from this server's own origin.
+// page the user visits can reach loopback. Every API call and the event socket must carry the
+// per-run token — in a header, or the WebSocket's subprotocol list — that the page holds itself
+// (from the address's #fragment, which no request carries, kept in sessionStorage): never a
+// cookie, because a browser sends a host's cookies to every port of it, so any other local
+// service would receive the token. Every request must name this server as its Host (a
+// DNS-rebinding page names its own domain) and, when a browser sends an Origin, come from this
+// server's own origin. The renderer's static files hold no secret and need only those two checks.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
@@ -11,11 +14,6 @@ export const TOKEN_HEADER = 'x-irpscope-token';
 
 export function newToken(): string {
   return randomBytes(24).toString('base64url');
-}
-
-export function cookieName(port: number): string {
-  // Cookies are shared by every port of a host: name this one after the port.
-  return `irpscope-${port}`;
 }
 
 export interface Gate {
@@ -46,29 +44,32 @@ export function originAllowed(request: IncomingMessage, gate: Gate): boolean {
   return allowedHosts(gate.port).some((host) => origin.toLowerCase() === `http://${host}`);
 }
 
-export function readCookie(request: IncomingMessage, name: string): string | null {
-  const header = request.headers.cookie;
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const index = part.indexOf('=');
-    if (index > 0 && part.slice(0, index).trim() === name) return part.slice(index + 1).trim();
-  }
-  return null;
+/** The WebSocket subprotocol the server answers with; the token travels as a second one. */
+export const EVENTS_PROTOCOL = 'irpscope';
+const TOKEN_PROTOCOL_PREFIX = 'irpscope-token.';
+
+export function tokenProtocol(token: string): string {
+  return `${TOKEN_PROTOCOL_PREFIX}${token}`;
 }
 
-export type TokenSource = 'query' | 'header' | 'cookie' | null;
-
-/** Where a valid token came from, or null when the request has none that matches. */
-export function tokenSource(request: IncomingMessage, url: URL, gate: Gate): TokenSource {
-  if (sameToken(url.searchParams.get('token'), gate.token)) return 'query';
+/** The token a request carries in the header (API) or subprotocol list (event socket), if valid. */
+export function hasToken(request: IncomingMessage, gate: Gate): boolean {
   const header = request.headers[TOKEN_HEADER];
-  if (sameToken(Array.isArray(header) ? header[0] : header, gate.token)) return 'header';
-  if (sameToken(readCookie(request, cookieName(gate.port)), gate.token)) return 'cookie';
-  return null;
+  if (sameToken(Array.isArray(header) ? header[0] : header, gate.token)) return true;
+  const protocols = request.headers['sec-websocket-protocol'];
+  if (typeof protocols !== 'string') return false;
+  return protocols
+    .split(',')
+    .map((p) => p.trim())
+    .some(
+      (p) =>
+        p.startsWith(TOKEN_PROTOCOL_PREFIX) && sameToken(p.slice(TOKEN_PROTOCOL_PREFIX.length), gate.token),
+    );
 }
 
-export function sessionCookie(gate: Gate): string {
-  return `${cookieName(gate.port)}=${gate.token}; Path=/; HttpOnly; SameSite=Strict`;
+/** A token in the address (`?token=`, the old form): valid or not. */
+export function queryToken(url: URL, gate: Gate): boolean {
+  return sameToken(url.searchParams.get('token'), gate.token);
 }
 
 /** The policy sent with every page; the renderer needs no eval and no foreign source. */

@@ -1,5 +1,6 @@
-// Web mode's gatekeeping: loopback only, the token on every request (HTTP and WebSocket), this
-// server's own Host and Origin only, nothing outside the renderer folder.
+// Web mode's gatekeeping: loopback only, the token on every API call and on the event socket —
+// never in a cookie, which the browser would hand to every other port of 127.0.0.1 — this
+// server's own Host and Origin only, nothing outside the renderer folder, oversized bodies refused.
 
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -72,9 +73,9 @@ const api = (method: string, arg: unknown, headers: Record<string, string> = {})
   });
 
 describe('web mode server', () => {
-  test('listens on loopback only, on a free port, and prints a URL with the token', async () => {
+  test('listens on loopback only, on a free port, and prints a URL with the token in its fragment', async () => {
     expect(server.url).toMatch(
-      new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/\\?token=[A-Za-z0-9_-]{32}$`),
+      new RegExp(`^http://127\\.0\\.0\\.1:${server.port}/#token=[A-Za-z0-9_-]{32}$`),
     );
     const external = Object.values(networkInterfaces())
       .flat()
@@ -90,42 +91,48 @@ describe('web mode server', () => {
     }
   });
 
-  test('refuses requests without the token', async () => {
-    expect((await send('/')).status).toBe(401);
-    expect((await send('/assets/app.js')).status).toBe(401);
-    expect((await send('/?token=wrong')).status).toBe(401);
-    const noToken = await send('/api/sessions', {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
+  test('refuses API calls without the token, and a cookie is no token', async () => {
+    const call = (headers: Record<string, string>) =>
+      send('/api/sessions', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: '{}',
+      });
+    const noToken = await call({});
     expect(noToken.status).toBe(401);
     expect(noToken.body).not.toContain(server.token);
+    expect((await call({ 'x-irpscope-token': 'wrong' })).status).toBe(401);
+    // What the old design accepted, and what every other local server could collect from the browser.
+    expect((await call({ cookie: `irpscope-${server.port}=${server.token}` })).status).toBe(401);
+    expect((await call({ 'x-irpscope-token': server.token })).status).toBe(200);
   });
 
-  test('the first page load trades the token in the address for an HttpOnly SameSite cookie', async () => {
-    const first = await send(`/?token=${server.token}`);
-    expect(first.status).toBe(302);
-    expect(first.headers.location).toBe('/');
-    const cookie = String(first.headers['set-cookie']);
-    expect(cookie).toContain(`irpscope-${server.port}=${server.token}`);
-    expect(cookie).toMatch(/HttpOnly/);
-    expect(cookie).toMatch(/SameSite=Strict/);
-    const page = await send('/', { headers: { cookie: `irpscope-${server.port}=${server.token}` } });
+  test('the page and its files need no token and set no cookie; the old ?token= address moves it to the fragment', async () => {
+    const page = await send('/');
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>IRPscope</title>');
+    expect(page.headers['set-cookie']).toBeUndefined();
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.headers['content-security-policy']).not.toContain('unsafe-eval');
-    const asset = await send('/assets/app.js', {
-      headers: { cookie: `irpscope-${server.port}=${server.token}` },
+    expect((await send('/assets/app.js')).status).toBe(200);
+    const old = await send(`/?token=${server.token}`);
+    expect(old.status).toBe(302);
+    expect(old.headers.location).toBe(`/#token=${server.token}`);
+    expect(old.headers['set-cookie']).toBeUndefined();
+  });
+
+  test('a body over 1 MiB is answered 413, not with a reset connection', async () => {
+    const reply = await send('/api/open', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-irpscope-token': server.token },
+      body: JSON.stringify({ arg: { path: 'x'.repeat(100 * 1024 * 1024) } }),
     });
-    expect(asset.status).toBe(200);
+    expect(reply.status).toBe(413);
+    expect(JSON.parse(reply.body).error.message).toMatch(/over 1048576 bytes/);
   });
 
   test('refuses other Hosts (DNS rebinding) and other Origins', async () => {
-    expect(
-      (await send(`/?token=${server.token}`, { headers: { host: `evil.example:${server.port}` } })).status,
-    ).toBe(403);
+    expect((await send('/', { headers: { host: `evil.example:${server.port}` } })).status).toBe(403);
     expect((await api('sessions', null, { host: 'evil.example' })).status).toBe(403);
     expect((await api('sessions', null, { origin: 'http://evil.example' })).status).toBe(403);
     expect((await api('sessions', null, { origin: `http://127.0.0.1:${server.port + 1}` })).status).toBe(403);
@@ -134,9 +141,8 @@ describe('web mode server', () => {
   });
 
   test('serves nothing outside the renderer folder', async () => {
-    const cookie = { cookie: `irpscope-${server.port}=${server.token}` };
     for (const path of ['/../secret.txt', '/%2e%2e/secret.txt', '/assets/..%2f..%2fsecret.txt', '/%00']) {
-      const reply = await send(path, { headers: cookie });
+      const reply = await send(path);
       expect(reply.status).toBe(404);
       expect(reply.body).not.toContain('not for the browser');
     }
@@ -159,7 +165,7 @@ describe('web mode server', () => {
     expect(JSON.parse(bad.body).error.message).toMatch(/ENOENT/);
   });
 
-  test('the event WebSocket needs the token and this origin', async () => {
+  test('the event WebSocket needs the token (as a subprotocol) and this origin', async () => {
     const url = `ws://127.0.0.1:${server.port}/events`;
     const outcome = (ws: WebSocket) =>
       new Promise<string>((resolve) => {
@@ -170,17 +176,18 @@ describe('web mode server', () => {
         ws.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
         ws.on('error', () => resolve('error'));
       });
+    const protocols = ['irpscope', `irpscope-token.${server.token}`];
     expect(await outcome(new WebSocket(url))).toBe('401');
     expect(
-      await outcome(
-        new WebSocket(url, {
-          headers: { cookie: `irpscope-${server.port}=${server.token}`, origin: 'http://evil.example' },
-        }),
-      ),
-    ).toBe('403');
-    expect(
       await outcome(new WebSocket(url, { headers: { cookie: `irpscope-${server.port}=${server.token}` } })),
-    ).toBe('open');
-    expect(await outcome(new WebSocket(`${url}?token=${server.token}`))).toBe('open');
+    ).toBe('401');
+    expect(await outcome(new WebSocket(url, ['irpscope', 'irpscope-token.wrong']))).toBe('401');
+    expect(await outcome(new WebSocket(url, protocols, { headers: { origin: 'http://evil.example' } }))).toBe(
+      '403',
+    );
+    const ws = new WebSocket(url, protocols);
+    expect(await outcome(ws)).toBe('open');
+    // The answer names the plain protocol only: the token is not echoed back.
+    expect(ws.protocol).toBe('irpscope');
   });
 });
