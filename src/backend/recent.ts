@@ -1,7 +1,8 @@
 // The recently opened images, kept as JSON in the data folder (most recent first).
 
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensureFolder, writeFileAtomic } from '../core/util/atomic-file';
 
 const LIMIT = 12;
 
@@ -22,10 +23,8 @@ export class RecentFiles {
   add(path: string): void {
     const next = [path, ...this.list().filter((p) => p !== path)].slice(0, LIMIT);
     try {
-      mkdirSync(dirname(this.file), { recursive: true });
-      const temporary = `${this.file}.${process.pid}.tmp`;
-      writeFileSync(temporary, `${JSON.stringify(next, null, 2)}\n`);
-      renameSync(temporary, this.file);
+      ensureFolder(dirname(this.file));
+      writeFileAtomic(this.file, `${JSON.stringify(next, null, 2)}\n`);
     } catch {
       // A read-only data folder costs the recent list, nothing else.
     }

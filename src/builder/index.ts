@@ -2,7 +2,10 @@
 // in the requested container format and writes truth.json beside it.
 
 import {
+  closeSync,
   existsSync,
+  fsyncSync,
+  openSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -167,6 +170,12 @@ export function buildImage(options: BuildImageOptions): BuildImageResult {
     }
     writeFileSync(join(work, 'truth.json'), `${JSON.stringify(system.truth, null, 2)}\n`);
     const files = [...names, 'truth.json'];
+    // On the disk before they take their names: a crash leaves the old files or the new, whole.
+    for (const name of files) {
+      const fd = openSync(join(work, name), 'r');
+      fsyncSync(fd);
+      closeSync(fd);
+    }
     for (const name of files) renameSync(join(work, name), join(out, name));
     return {
       directory: out,

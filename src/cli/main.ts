@@ -5,15 +5,15 @@
 //   irpscope report <image> [--baseline IMAGE] [--format html|json|csv] [--out FILE] [--symbols DIR]
 //   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
 
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AnalysisResult, Progress } from '../common/model';
 import { analyzeImage } from '../core/analyze';
 import { diffResults } from '../core/compare';
 import { imageInfo } from '../core/info';
 import { ImageError } from '../core/image';
+import { OutputError, writeFileAtomic, writeFolderAtomic } from '../core/util/atomic-file';
 import { csvText, csvTables, makeReport } from '../core/report';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { diffExitCode, renderDiff } from './render-diff';
@@ -28,7 +28,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 function fail(error: unknown): never {
-  if (error instanceof ImageError) {
+  if (error instanceof ImageError || error instanceof OutputError) {
     process.stderr.write(`irpscope: ${error.message}\n`);
     process.exit(EXIT_UNSUPPORTED);
   }
@@ -70,11 +70,11 @@ program
           symbols: options.symbols,
           onProgress: progressReporter(),
         });
-        if (options.csv) {
-          mkdirSync(options.csv, { recursive: true });
-          for (const table of csvTables(result))
-            writeFileSync(join(options.csv, `${table.name}.csv`), csvText(table));
-        }
+        if (options.csv)
+          writeFolderAtomic(
+            options.csv,
+            csvTables(result).map((table) => ({ name: `${table.name}.csv`, data: csvText(table) })),
+          );
         if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
         else if (options.table) process.stdout.write(renderTable(tableOf(result, options.table)));
         else if (!options.csv) process.stdout.write(renderSummary(result));
@@ -137,7 +137,7 @@ program
         if (options.out === '-') process.stdout.write(report.content);
         else {
           const out = options.out ?? report.fileName;
-          writeFileSync(out, report.content);
+          writeFileAtomic(out, report.content);
           process.stderr.write(`irpscope: wrote ${out}\n`);
         }
       } catch (error) {

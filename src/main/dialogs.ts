@@ -1,6 +1,6 @@
 // Native dialogs for the renderer (DesktopApi): pick an image or a folder, save an export.
 
-import { writeFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/util/atomic-file';
 import { BrowserWindow, dialog, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import type { ReportFile } from '../common/api';
 import { DESKTOP_CHANNEL } from './channels';
@@ -60,7 +60,7 @@ export function registerDesktopHandlers(trusted: (event: IpcMainInvokeEvent) => 
         ? await dialog.showSaveDialog(window, settings)
         : await dialog.showSaveDialog(settings);
       if (picked.canceled || !picked.filePath) return null;
-      await writeFile(picked.filePath, file.content);
+      writeFileAtomic(picked.filePath, file.content);
       return picked.filePath;
     }),
   );

@@ -16,7 +16,7 @@ test('no request to another local server carries the token', async ({ workbench:
   await expect(page.locator('[data-testid="table-body-drivers"] [role="row"]').first()).toBeVisible();
   // …the token is no longer in the address bar, and the page has no cookie.
   expect(page.url()).not.toContain(token);
-  expect(await page.evaluate(() => document.cookie)).toBe('');
+  expect(await page.evaluate('document.cookie')).toBe('');
 
   const seen: IncomingHttpHeaders[] = [];
   const other = createServer((request, response) => {

@@ -2,7 +2,7 @@
 // and stderr, and the diff and report commands on a clean and an infected builder image.
 
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -126,5 +126,47 @@ describe('irpscope report', () => {
     expect(run.status).toBe(0);
     const result = JSON.parse(run.stdout) as AnalysisResult;
     expect(result.findings.length).toBe(truth.findings.length);
+  });
+});
+
+describe('output errors: one line, exit code 2, the previous file intact', () => {
+  const oneLine = (run: ReturnType<typeof irpscope>, pattern: RegExp) => {
+    expect(run.status).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(pattern);
+    expect(run.stderr).not.toMatch(/internal error| {4}at /);
+  };
+
+  test('a folder that does not exist, a path through a file, no permission', () => {
+    const missing = join(images.folder, 'no-such-folder', 'report.html');
+    oneLine(irpscope('report', images.clean, '--out', missing), /its folder does not exist/);
+    const file = join(images.folder, 'a-file');
+    writeFileSync(file, 'x');
+    oneLine(irpscope('report', images.clean, '--out', join(file, 'report.html')), /not a folder/);
+    // Even root may not create files in /sys.
+    oneLine(irpscope('report', images.clean, '--out', '/sys/irpscope-report.html'), /permission denied/);
+    oneLine(
+      irpscope('analyze', images.clean, '--csv', join(images.folder, 'no', 'such', 'tables')),
+      /its folder does not exist/,
+    );
+  });
+
+  test('a file too large for the limit (as on a full disk) leaves the previous report and no debris', () => {
+    const out = join(images.folder, 'kept.json');
+    writeFileSync(out, 'the previous report');
+    const run = spawnSync(
+      'bash',
+      [
+        '-c',
+        `ulimit -f 64; exec ${JSON.stringify(process.execPath)} --import tsx ${JSON.stringify(join(ROOT, 'src/cli/main.ts'))} report ${JSON.stringify(images.infected)} --format json --out ${JSON.stringify(out)}`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    oneLine(
+      { status: run.status, stdout: run.stdout, stderr: run.stderr },
+      /larger than this file system or the size limit/,
+    );
+    expect(readFileSync(out, 'utf8')).toBe('the previous report');
+    expect(readdirSync(images.folder).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
