@@ -3,6 +3,7 @@
 // browser. The Electron main process and the web server both serve exactly this object.
 
 import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type {
   ApiEvent,
@@ -35,6 +36,7 @@ import {
   practiceBuild,
 } from './images';
 import { RecentFiles } from './recent';
+import { AnalysisSlots } from './slots';
 import { Session } from './session';
 import {
   RequestError,
@@ -54,6 +56,8 @@ export interface BackendOptions {
   /** Module exporting openEngine; default IRPSCOPE_ENGINE_MODULE, else the engine bundled with the app. */
   engineModule?: string | null;
   workerMemoryMb?: number;
+  /** Analyses that run at once; more wait their turn (default: the number of cores). */
+  concurrentAnalyses?: number;
   demo?: Partial<DemoSettings>;
   /** Where the folder browser starts (default: the home folder). */
   browseStart?: string;
@@ -77,12 +81,14 @@ export class Backend implements IrpscopeApi {
   private readonly engineModule: string | null;
   private readonly demoSettings: DemoSettings;
   private readonly diffCache = new Map<string, DiffResult>();
+  private readonly slots: AnalysisSlots;
   private nextId = 1;
 
   constructor(private readonly options: BackendOptions) {
     this.recentFiles = new RecentFiles(join(options.dataDirectory, 'recent.json'));
     this.engineModule = options.engineModule ?? process.env.IRPSCOPE_ENGINE_MODULE ?? null;
     this.demoSettings = { ...DEFAULT_DEMO, ...options.demo };
+    this.slots = new AnalysisSlots(options.concurrentAnalyses ?? Math.max(1, availableParallelism()));
   }
 
   async appInfo(): Promise<AppInfo> {
@@ -119,8 +125,8 @@ export class Backend implements IrpscopeApi {
     // Two images called image.raw are told apart by their folders.
     const taken = [...this.byId.values()].some((s) => s.summary.label === basename(path));
     const label = taken ? `${basename(dirname(path))}/${basename(path)}` : basename(path);
-    const session = this.createSession(path, label, role, symbols);
-    this.recentFiles.add(path);
+    // Remembered once it was analysed: a file that is no memory image is not a recent image.
+    const session = this.createSession(path, label, role, symbols, () => this.recentFiles.add(path));
     session.start();
     return structuredClone(session.summary);
   }
@@ -308,12 +314,21 @@ export class Backend implements IrpscopeApi {
     label: string,
     role: SessionRole,
     symbols: string | undefined,
+    onReady?: () => void,
   ): Session {
     const id = `s${this.nextId++}`;
+    let remembered = false;
     const session = new Session(id, path, label, role, symbols ? { symbols } : {}, {
       engineModule: this.engineModule,
+      slots: this.slots,
       workerMemoryMb: this.options.workerMemoryMb ?? 2048,
-      emit: (summary) => this.emit({ type: 'session', session: summary }),
+      emit: (summary) => {
+        if (summary.state === 'ready' && !remembered) {
+          remembered = true;
+          onReady?.();
+        }
+        this.emit({ type: 'session', session: summary });
+      },
     });
     this.byId.set(id, session);
     return session;

@@ -7,6 +7,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PracticeImageRequest } from '../common/api';
 import type { BuildImageOptions } from '../builder/index';
+import { X86_PROFILES } from '../builder/layout/x86-profiles';
+import { RequestError } from './validate';
 import { startWorker } from './start-worker';
 import type { BuilderReply } from './builder-worker';
 
@@ -98,9 +100,14 @@ export function practiceBuild(
 ): { options: BuildImageOptions; label: string; path: string } {
   const isf = request.isf ?? (request.symbolsDir ? firstIsf(request.symbolsDir) : undefined);
   const profile = isf ? undefined : (request.profile ?? DEFAULT_DEMO.profile);
+  // Both name a folder in the data directory: only what the builder knows may get there.
+  if (profile !== undefined && !(X86_PROFILES as readonly string[]).includes(profile))
+    throw new RequestError(`unknown profile ${JSON.stringify(profile)}; known: ${X86_PROFILES.join(', ')}`);
+  if (isf !== undefined && !/\.json(\.xz)?$/i.test(isf))
+    throw new RequestError('isf must be a Volatility 3 symbol table (.json or .json.xz)');
   const seed = request.seed ?? Math.floor(Math.random() * 1_000_000);
   const what = profile ?? (isf ? isfLabel(isf) : 'image');
-  const name = `${what.replace(/ /g, '-')}-${request.scenario}-${request.format}-seed${seed}`;
+  const name = `${what.replace(/[^A-Za-z0-9._-]+/g, '-')}-${request.scenario}-${request.format}-seed${seed}`;
   const out = join(dataDirectory, 'practice', uniqueName(join(dataDirectory, 'practice'), name));
   const options: BuildImageOptions = {
     ...(isf ? { isf } : { profile }),
@@ -120,7 +127,7 @@ export function practiceBuild(
 
 function isfLabel(isf: string): string {
   const guid = (isf.split(/[\\/]/).pop() ?? 'isf').replace(/\.json(\.xz)?$/, '');
-  return `x64 ${guid.slice(0, 8)}`;
+  return `x64 ${guid.slice(0, 8).replace(/[^A-Za-z0-9]/g, '_')}`;
 }
 
 function uniqueName(folder: string, name: string): string {

@@ -14,11 +14,14 @@ import type {
 import { severityRank, type Severity } from '../common/findings';
 import type { AnalysisResult, Disassembly } from '../common/model';
 import type { EngineOptions } from './engine-contract';
+import type { AnalysisSlots, Release } from './slots';
 import { startWorker } from './start-worker';
 import type { SessionWorkerData, WorkerMessage, WorkerRequest } from './worker-protocol';
 
 export interface SessionSettings {
   engineModule: string | null;
+  /** Where an analysis waits for its turn (a limited number run at once). */
+  slots: AnalysisSlots;
   /** Heap limit of each worker thread, so one hostile image cannot take the app's memory. */
   workerMemoryMb: number;
   emit: (summary: SessionSummary) => void;
@@ -30,6 +33,11 @@ type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => vo
 type RequestBody = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
 
 const EMIT_INTERVAL_MS = 100;
+/**
+ * A worker that has answered nothing for this long is ended: an open image costs its result only
+ * (the views, flows and comparisons need nothing more) until the hex view asks for bytes again.
+ */
+const IDLE_WORKER_MS = 30_000;
 
 export class Session {
   readonly summary: SessionSummary;
@@ -41,6 +49,8 @@ export class Session {
   private emitTimer: NodeJS.Timeout | null = null;
   private crash: string | null = null;
   private closed = false;
+  private release: Release | null = null;
+  private idleTimer: NodeJS.Timeout | null = null;
 
   constructor(
     id: string,
@@ -71,8 +81,28 @@ export class Session {
   start(prepared: Promise<unknown> = Promise.resolve(), preparing?: string): void {
     if (preparing) this.update({ progress: { stage: preparing, fraction: 0 } }, true);
     prepared.then(
-      () => {
+      async () => {
         if (this.closed || this.state !== 'queued') return;
+        const slots = this.settings.slots;
+        const granted = slots.acquire(this);
+        const ahead = slots.position(this);
+        if (ahead >= 0)
+          this.update(
+            {
+              progress: {
+                stage: 'waiting for a free core',
+                fraction: 0,
+                detail: `${ahead + 1} analyses ahead`,
+              },
+            },
+            true,
+          );
+        const release = await granted;
+        if (this.closed || this.state !== 'queued') {
+          release();
+          return;
+        }
+        this.release = release;
         this.update({ state: 'analysing', progress: { stage: 'load engine', fraction: 0 } }, true);
         this.spawn('analyse');
       },
@@ -82,14 +112,27 @@ export class Session {
 
   cancel(): void {
     if (this.state !== 'analysing' && this.state !== 'queued') return;
+    this.settings.slots.withdraw(this);
     this.stopWorker('analysis cancelled');
     this.update({ state: 'cancelled', progress: null }, true);
+    this.endAnalysis();
   }
 
   close(): void {
     this.closed = true;
     if (this.emitTimer) clearTimeout(this.emitTimer);
+    this.settings.slots.withdraw(this);
     this.stopWorker('session closed');
+    this.endAnalysis();
+    // The result is the session's biggest belonging: let it go with the session.
+    this.result = null;
+  }
+
+  /** The analysis is over (done, failed, cancelled): its slot goes to the next one waiting. */
+  private endAnalysis(): void {
+    const release = this.release;
+    this.release = null;
+    release?.();
   }
 
   /** Thread id of the live worker, for tests that check a worker really ended. */
@@ -116,6 +159,7 @@ export class Session {
     }
     // A worker that died after the analysis (a hostile page crashed a read) is restarted to serve.
     if (!this.worker) this.spawn('serve');
+    this.stopIdleTimer();
     const id = this.nextRequest++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
@@ -165,6 +209,9 @@ export class Session {
           },
           true,
         );
+        this.endAnalysis();
+        // The analysis worker holds the image and the engine's state: end it until it is needed.
+        this.stopWorker('analysis done');
         break;
       case 'failed':
         this.fail(message.stage, message.message);
@@ -175,6 +222,7 @@ export class Session {
         this.pending.delete(message.id);
         if (message.error !== undefined) pending.reject(new Error(message.error));
         else pending.resolve(message.value);
+        if (this.pending.size === 0) this.startIdleTimer();
         break;
       }
     }
@@ -196,9 +244,24 @@ export class Session {
     if (this.state === 'failed' || this.state === 'cancelled' || this.closed) return;
     this.stopWorker(`analysis failed at stage ${stage}: ${message}`);
     this.update({ state: 'failed', error: { stage, message } }, true);
+    this.endAnalysis();
+  }
+
+  private startIdleTimer(): void {
+    this.stopIdleTimer();
+    this.idleTimer = setTimeout(() => {
+      if (this.pending.size === 0 && this.state === 'ready') this.stopWorker('idle');
+    }, IDLE_WORKER_MS);
+    this.idleTimer.unref();
+  }
+
+  private stopIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = null;
   }
 
   private stopWorker(reason: string): void {
+    this.stopIdleTimer();
     const worker = this.worker;
     this.worker = null;
     this.rejectPending(reason);

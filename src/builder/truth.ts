@@ -113,6 +113,8 @@ export interface Truth {
   psLoadedModuleList: Hex;
   psActiveProcessHead: Hex;
   objectRootDirectory: Hex;
+  /** Every object directory: its path, body, and its name's buffer (which may be paged out). */
+  objectDirectories: Array<{ path: string; objectVa: Hex; nameVa: Hex | null; nameResident: boolean }>;
   obHeaderCookie: number | null;
   typeIndex: { Driver: number; Device: number } | null;
   iopInvalidDeviceRequest: Hex;

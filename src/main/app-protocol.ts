@@ -7,8 +7,9 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { Protocol } from 'electron';
 import { protocol as electronProtocol } from 'electron';
 
-export const APP_SCHEME = 'app';
-export const APP_ORIGIN = `${APP_SCHEME}://irpscope`;
+import { APP_ORIGIN, APP_SCHEME } from './origin';
+
+export { APP_ORIGIN, APP_SCHEME };
 
 const CSP = [
   "default-src 'self'",

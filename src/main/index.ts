@@ -4,15 +4,17 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, ipcMain, protocol, shell, type IpcMainInvokeEvent } from 'electron';
+import { BrowserWindow, app, ipcMain, protocol, session, type IpcMainInvokeEvent } from 'electron';
 import { API_METHODS, type ApiEvent, type ApiMethod, type SessionSummary } from '../common/api';
 import { Backend } from '../backend/index';
 import { API_CHANNEL, EVENT_CHANNEL } from './channels';
 import { registerDesktopHandlers } from './dialogs';
 import { buildMenu } from './menu';
 import { APP_ORIGIN, registerAppProtocol, registerAppScheme } from './app-protocol';
+import { hardenApp, hardenDefaultSession, isAppUrl } from './security';
 
 registerAppScheme();
+hardenApp(app);
 // Tests (and analysts who keep cases apart) can point the app at another data folder.
 if (process.env.IRPSCOPE_DATA_DIR) app.setPath('userData', process.env.IRPSCOPE_DATA_DIR);
 
@@ -31,12 +33,10 @@ function cliImages(argv: string[]): { images: string[]; symbols: string | null }
   return { images, symbols };
 }
 
+/** IPC is answered only for the app's own top-level page (checklist: validate every sender). */
 function trustedSender(event: IpcMainInvokeEvent): boolean {
-  const url = event.senderFrame?.url ?? '';
-  return (
-    url.startsWith(`${APP_ORIGIN}/`) ||
-    (!!process.env.ELECTRON_RENDERER_URL && url.startsWith(process.env.ELECTRON_RENDERER_URL))
-  );
+  const frame = event.senderFrame;
+  return !!frame && frame.parent === null && isAppUrl(frame.url);
 }
 
 let backend: Backend;
@@ -57,18 +57,15 @@ function createWindow(): BrowserWindow {
       nodeIntegration: false,
       sandbox: true,
       webSecurity: true,
+      allowRunningInsecureContent: false,
+      experimentalFeatures: false,
+      navigateOnDragDrop: false,
+      safeDialogs: true,
       spellcheck: false,
     },
   });
+  // Navigation, new windows, webviews and permissions are guarded for every web contents (security.ts).
   window.once('ready-to-show', () => window.show());
-  window.webContents.setWindowOpenHandler(({ url }) => {
-    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-  window.webContents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(`${APP_ORIGIN}/`) && !url.startsWith(process.env.ELECTRON_RENDERER_URL ?? '\0'))
-      event.preventDefault();
-  });
   if (process.env.ELECTRON_RENDERER_URL) void window.loadURL(process.env.ELECTRON_RENDERER_URL);
   else void window.loadURL(`${APP_ORIGIN}/index.html`);
   window.on('closed', () => {
@@ -92,6 +89,7 @@ async function main(): Promise<void> {
     return;
   }
   await app.whenReady();
+  hardenDefaultSession(session.defaultSession);
   const { images, symbols } = cliImages(process.argv);
   backend = new Backend({
     mode: 'desktop',

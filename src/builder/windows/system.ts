@@ -302,6 +302,12 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     psLoadedModuleList: hx(globals.psLoadedModuleList),
     psActiveProcessHead: hx(globals.psActiveProcessHead),
     objectRootDirectory: hx(rootDirectory.object.bodyVa),
+    objectDirectories: [...directories].map(([path, d]) => ({
+      path,
+      objectVa: hx(d.object.bodyVa),
+      nameVa: d.object.nameBufferVa === undefined ? null : hx(d.object.nameBufferVa),
+      nameResident: resident(vm, d.object.nameBufferVa),
+    })),
     obHeaderCookie: layout.typeIndexEncoded ? cookie : null,
     typeIndex:
       layout.objectHeader === 'type-index'

@@ -16,7 +16,7 @@ import type { KernelContext } from '../kernel/discover';
 import { readPe } from '../kernel/pe';
 import { carveLoaderEntry, carveObject, type CarveContext } from '../objects/carve';
 import { readDeviceObject } from '../objects/device';
-import { listDirectory, lookupDirectory } from '../objects/directory';
+import { listDirectory } from '../objects/directory';
 import { DirectoryIndex } from '../objects/directory-index';
 import { isPlausibleDriver, readDriverObject } from '../objects/driver';
 import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../objects/modules';
@@ -106,8 +106,10 @@ export async function analyzeKernel(
   if (!memory || !profile || !kernel) return empty();
   const types = objects?.types ?? { cookie: null, byIndex: new Map(), byAddress: new Map() };
   const warnings = context.info.warnings;
-  const paths = new ObjectPaths(memory, profile, types, objects?.rootDirectory?.value ?? null);
   const directories = new DirectoryIndex(memory, profile, types, objects?.rootDirectory?.value ?? null);
+  const paths = new ObjectPaths(memory, profile, types, directories.root, (va) =>
+    directories.inferredName(va),
+  );
 
   // View 1: the object directories.
   const directoryDrivers = new Map<bigint, string>();
@@ -120,7 +122,7 @@ export async function analyzeKernel(
     if (root === undefined) return;
     warnings.push(...listDirectory(memory, profile, types, root).problems.map((p) => `\\: ${p}`));
     for (const directory of ['\\Driver', '\\FileSystem']) {
-      const va = lookupDirectory(memory, profile, types, root, directory);
+      const va = directories.lookup(directory);
       if (va === null) {
         warnings.push(`object directory ${directory} not found`);
         // Without \Driver (walked first) nothing can be judged hidden; without \FileSystem only suspected.
@@ -136,9 +138,8 @@ export async function analyzeKernel(
       if (!listing.complete) directoryWalk = 'partial';
       else if (directoryWalk === 'none') directoryWalk = 'complete';
     }
-    const globalVa =
-      lookupDirectory(memory, profile, types, root, '\\GLOBAL??') ??
-      lookupDirectory(memory, profile, types, root, '\\??');
+    const globalVa = directories.lookup('\\GLOBAL??') ?? directories.lookup('\\??');
+    warnings.push(...directories.inferences);
     if (globalVa !== null) {
       for (const entry of directories.listing(globalVa).entries) {
         if (entry.header.typeName !== 'SymbolicLink') continue;

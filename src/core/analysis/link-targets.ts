@@ -2,12 +2,11 @@
 // where the name of the directory above it is lost, by the name's last part; where the name
 // itself is paged out, by its hash: the target's last component hashes to the value the device's
 // directory entry keeps (OBJECT_DIRECTORY_ENTRY.HashValue, or its bucket), which the image still
-// holds. One unreadable name with that hash in that directory is the device; the hash function
-// is first checked against the kernel's readable names.
+// holds, and so do the directories above it. One unreadable name that the whole path matches is
+// the device; the hash function is first checked against the kernel's readable names.
 
 import type { Device, SymbolicLink } from '../../common/model';
 import type { DirectoryIndex } from '../objects/directory-index';
-import { objectNameHash } from '../objects/name-hash';
 
 export function resolveLinkTargets(
   links: SymbolicLink[],
@@ -41,23 +40,9 @@ function byHash(target: string, directories: DirectoryIndex, devices: Device[]):
     (d) => d.name !== null && d.nameStatus !== null && d.name.toLowerCase() === leaf.toLowerCase(),
   );
   if (byLeaf.length === 1) return byLeaf[0]!;
-  if (!directories.hashTrusted()) return null;
-  const hash = objectNameHash(leaf);
-  const directory = directories.lookup(target.slice(0, at));
-  if (directory !== null) {
-    const candidates = directories
-      .listing(directory)
-      .entries.filter(
-        (e) =>
-          e.name === null &&
-          e.header.typeName === 'Device' &&
-          (e.hash !== null ? e.hash === hash : e.bucket === hash % 37),
-      );
-    if (candidates.length !== 1) return null;
-    const id = `0x${candidates[0]!.header.bodyVa.toString(16)}`;
-    return devices.find((d) => d.id === id && d.name === null) ?? null;
-  }
-  // The directory's own name is lost too: a full 32-bit name hash still picks one device.
-  const candidates = devices.filter((d) => d.name === null && d.nameHash?.value === hash);
-  return candidates.length === 1 ? candidates[0]! : null;
+  // Each component of the path by its name, or the hash its directory entry keeps.
+  const found = directories.resolve(target, 'Device');
+  if (found.length !== 1) return null;
+  const id = `0x${found[0]!.toString(16)}`;
+  return devices.find((d) => d.id === id && d.name === null) ?? null;
 }

@@ -119,7 +119,8 @@ function pairDevices(baseline: Side, image: Side, drivers: DriverTokens): Pairin
       const b = stackB[i]!;
       const sameName = a.name !== null && b.name !== null && a.name.toLowerCase() === b.name.toLowerCase();
       const sameHash = a.nameHash?.value != null && a.nameHash.value === b.nameHash?.value;
-      return score + (sameName ? 2 : 0) + (sameHash ? 1 : 0);
+      const sameBucket = a.nameHash !== null && a.nameHash.bucket === b.nameHash?.bucket;
+      return score + (sameName ? 4 : 0) + (sameHash ? 2 : 0) + (sameBucket ? 1 : 0);
     }, 0);
   const stacksA = stacksOf(baseline);
   const stacksB = stacksOf(image);

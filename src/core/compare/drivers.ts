@@ -144,7 +144,11 @@ export function compareDriver(a: Driver, b: Driver, baseline: Side, image: Side)
     changes.push({ what: 'image path', baseline: moduleA.path, primary: moduleB.path, severity: 'high' });
   const listedA = a.foundBy.includes('directory');
   const listedB = b.foundBy.includes('directory');
-  if (listedA !== listedB)
+  if (!baseline.directoriesRead || !image.directoriesRead)
+    unknown.push(
+      `whether it is listed in \\Driver or \\FileSystem is unknown ${baseline.directoriesRead ? image.where : baseline.where} (the object directories could not be read)`,
+    );
+  else if (listedA !== listedB)
     changes.push({
       what: 'listed in \\Driver or \\FileSystem',
       baseline: listedA ? 'yes' : 'no',

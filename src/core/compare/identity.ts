@@ -80,7 +80,11 @@ export class Side {
       const key = module.name.toLowerCase();
       this.modulesByName.set(key, [...(this.modulesByName.get(key) ?? []), module]);
     }
+    this.directoriesRead = this.drivers.some((d) => d.foundBy.includes('directory'));
   }
+
+  /** Whether \Driver and \FileSystem could be read: without them "not listed" means nothing. */
+  readonly directoriesRead: boolean;
 
   /** "in the baseline" / "in this image", for sentences. */
   get where(): string {

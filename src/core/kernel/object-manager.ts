@@ -7,6 +7,26 @@ import { decodeTypeIndex, readObjectHeader, type ObjectTypes } from '../objects/
 import { decode } from './disasm';
 import type { KernelMemory } from './memory';
 
+/** Directories every root object directory holds (WinObj; ReactOS ntoskrnl/ob/obinit.c). */
+const ROOT_NAMES = new Set([
+  'driver',
+  'device',
+  'filesystem',
+  'objecttypes',
+  'global??',
+  '??',
+  'kernelobjects',
+  'callback',
+  'basenamedobjects',
+  'knowndlls',
+  'sessions',
+  'windows',
+  'arcname',
+  'nls',
+  'security',
+  'rpc control',
+]);
+
 export interface Discovered<T> {
   value: T;
   method: string;
@@ -212,10 +232,9 @@ export function findObjectManager(
   for (const [method, get] of rootCandidates) {
     const value = get();
     if (!value || !memory.isKernelAddress(value)) continue;
-    const names = new Set(
-      listDirectory(memory, profile, types, value).entries.map((e) => e.name?.toLowerCase()),
-    );
-    if (names.has('driver') && names.has('device')) {
+    const names = listDirectory(memory, profile, types, value).entries.map((e) => e.name?.toLowerCase());
+    // Some of the root's well-known directories, by name (any may have its name paged out).
+    if (names.filter((n) => n !== undefined && ROOT_NAMES.has(n)).length >= 3) {
       rootDirectory = { value, method };
       break;
     }

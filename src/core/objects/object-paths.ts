@@ -15,6 +15,8 @@ class ObjectPaths {
     private readonly profile: LayoutProfile,
     private readonly types: ObjectTypes,
     private readonly root: bigint | null,
+    /** A directory's name when its own is lost but its contents tell (\Device...). */
+    private readonly inferredName: (va: bigint) => string | null = () => null,
   ) {}
 
   private directoryPath(va: bigint, depth = 0): string | null {
@@ -22,7 +24,7 @@ class ObjectPaths {
     if (depth > 16 || va === 0n) return null;
     if (this.directories.has(va)) return this.directories.get(va)!;
     const header = readObjectHeader(this.memory, this.profile, this.types, va);
-    const name = header ? nameText(header.name) : null;
+    const name = (header ? nameText(header.name) : null) ?? this.inferredName(va);
     let path: string | null = null;
     if (header && name !== null) {
       const parent =

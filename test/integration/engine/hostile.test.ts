@@ -201,6 +201,22 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     expect(finding?.explanation).toMatch(/freed driver object/);
   });
 
+  test("\\Driver's own name lost: the directory is recognised by what it holds, and hidden is still hidden", async () => {
+    // Make the name of the \\Driver directory object unreadable: a NUL where its first letter was.
+    const directory = truth.objectDirectories.find((d) => d.path === '\\Driver')!;
+    const path = patched(image, truth, 'driver-dir-name', () => [
+      { va: big(directory.nameVa!), bytes: Buffer.alloc(2) },
+    ]);
+    const result = await analyzeImage(path);
+    expect(result.image.warnings.join('\n')).toMatch(/object directory \\Driver recognised by what it holds/);
+    const hidden = truth.drivers.find((d) => d.hidden)!;
+    const listed = result.drivers.filter((d) => d.foundBy.includes('directory'));
+    expect(listed.length).toBe(truth.drivers.filter((d) => !d.hidden).length);
+    expect(
+      result.findings.some((f) => f.kind === 'hidden-driver' && f.evidence.driver === hidden.objectVa),
+    ).toBe(true);
+  });
+
   test("KUSER_SHARED_DATA's page lost (its PTE points past the image): a full result on an unverified DTB", async () => {
     const kuser = big(truth.kuserSharedData);
     // The PTE's own virtual address through the self-map (spec §2): PAE at 0xC0000000, x64 at the randomised index.

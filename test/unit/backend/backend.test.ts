@@ -245,3 +245,61 @@ describe('hostile images and cancel', () => {
     expect(readFileSync(heartbeat, 'utf8')).not.toContain('findings');
   });
 });
+
+describe('many images at once', () => {
+  test('analyses beyond the limit wait their turn; a closed one gives its slot and its result back', async () => {
+    const backend = makeBackend({ concurrentAnalyses: 2 });
+    const paths = [1, 2, 3, 4, 5].map((n) => steeredImage(`busy-${n}`, { busyMs: 150 }));
+    let most = 0;
+    backend.subscribe(() => {
+      void backend.sessions().then((all) => {
+        most = Math.max(most, all.filter((s) => s.state === 'analysing').length);
+      });
+    });
+    const opened = [];
+    for (const path of paths) opened.push(await backend.open({ path }));
+    const queued = (await backend.sessions()).filter((s) => s.state === 'queued');
+    expect(queued.length).toBe(3);
+    expect(queued.every((s) => s.progress?.stage === 'waiting for a free core')).toBe(true);
+    expect(queued.map((s) => backend.workerThreadId(s.id))).toEqual([null, null, null]);
+    // Closing one that waits lets the others through without it.
+    await backend.close(queued[2]!.id);
+    for (const s of opened.filter((o) => o.id !== queued[2]!.id)) await waitFor(backend, s.id, ['ready']);
+    expect(most).toBeLessThanOrEqual(2);
+    // A finished analysis keeps its result, not its worker (one is started again for bytes).
+    expect(opened.filter((o) => o.id !== queued[2]!.id).map((o) => backend.workerThreadId(o.id))).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+    // A closed session ends its worker and drops its result.
+    await backend.close(opened[0]!.id);
+    await expect(backend.result(opened[0]!.id)).rejects.toThrow(/no session/);
+  });
+
+  test('only an image that was analysed joins the recent list', async () => {
+    const backend = makeBackend();
+    const notAnImage = join(images.folder, 'not-an-image.bin');
+    writeFileSync(notAnImage, Buffer.alloc(1024 * 1024, 7));
+    const failed = await backend.open({ path: notAnImage });
+    await waitFor(backend, failed.id, ['failed', 'ready']);
+    const good = await backend.open({ path: images.clean });
+    await waitFor(backend, good.id, ['ready']);
+    const recent = await backend.recent();
+    expect(recent).toContain(images.clean);
+    expect(recent).not.toContain(notAnImage);
+  });
+
+  test('a practice profile that is not a builder profile never reaches a path', async () => {
+    const backend = makeBackend();
+    await expect(
+      backend.practiceImage({
+        profile: '../../../tmp/evil',
+        scenario: 'clean',
+        format: 'raw',
+        size: 64 * 1024 * 1024,
+      }),
+    ).rejects.toThrow(/unknown profile/);
+  });
+});
