@@ -146,7 +146,8 @@ export interface Module {
   timeDateStamp: number | null;
   checksum: number | null;
   ldrEntry: Hex | null;
-  foundBy: Array<'module-list' | 'pool-scan'>;
+  /** PsLoadedModuleList, the pool scan for loader entries, or a driver object's DriverSection. */
+  foundBy: Array<'module-list' | 'pool-scan' | 'driver-section'>;
   /** Found by the pool scan but not on PsLoadedModuleList, which was read to its end. */
   unlinked: boolean;
 }

@@ -228,9 +228,10 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     rootDirectory,
     system.fork('kernel-routines'),
   );
+  // Loader entries first: each DRIVER_OBJECT.DriverSection points at its module's entry.
+  loader.writeLoaderEntries(nonPaged, globals.psLoadedModuleList);
   drivers.writeAll(globals.hardwareDatabase);
   if (rootkit) writePatches(ctx, rootkit);
-  loader.writeLoaderEntries(nonPaged, globals.psLoadedModuleList);
 
   const processes = createProcesses(
     layout,

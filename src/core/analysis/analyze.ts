@@ -206,8 +206,6 @@ export async function analyzeKernel(
     }
   });
 
-  const modules = buildModuleSet(listed, scannedLoaders, context);
-
   // Drivers from every view, merged by object address.
   const drivers = new Map<bigint, DriverRecord>();
   const addDriver = (va: bigint, view: DriverView, pa: number | null, freed: boolean) => {
@@ -305,6 +303,27 @@ export async function analyzeKernel(
     }
   });
 
+  // Loader entries by structure, whatever their pool tag: a driver object's DriverSection names
+  // its entry (kernels other than Windows' tag them otherwise; ReactOS uses 'klmo').
+  const knownEntries = new Set([...listed, ...scannedLoaders].map((e) => e.entryVa));
+  const sectionLoaders: LoaderEntry[] = [];
+  for (const driver of drivers.values()) {
+    const section = driver.object.driverSection;
+    if (driver.freed || section === 0n || knownEntries.has(section) || !memory.isKernelAddress(section))
+      continue;
+    const entry = readLoaderEntry(memory, profile, section);
+    if (
+      entry &&
+      plausibleLoaderEntry(memory, entry) &&
+      entry.base === driver.object.driverStart &&
+      entry.size === driver.object.driverSize
+    ) {
+      sectionLoaders.push(entry);
+      knownEntries.add(section);
+    }
+  }
+  const modules = buildModuleSet(listed, scannedLoaders, context, sectionLoaders);
+
   // Handlers and verdicts.
   const defaultHandler = findDefaultHandler(context, [...drivers.values()], modules);
   const exportNames = new Map<bigint, string>();
@@ -332,12 +351,13 @@ export async function analyzeKernel(
         foundBy: [
           ...(m.listed ? (['module-list'] as const) : []),
           ...(m.scanned ? (['pool-scan'] as const) : []),
+          ...(m.fromDriver ? (['driver-section'] as const) : []),
         ],
         // Off a list that could not be walked to its end, a module is not known to be unlinked.
-        unlinked: moduleListWalk === 'complete' && !m.listed && m.scanned,
+        unlinked: moduleListWalk === 'complete' && !m.listed && (m.scanned || m.fromDriver),
       };
     });
-    const unjudged = modules.modules.filter((m) => !m.listed && m.scanned).length;
+    const unjudged = modules.modules.filter((m) => !m.listed && (m.scanned || m.fromDriver)).length;
     if (moduleListWalk !== 'complete' && unjudged > 0)
       warnings.push(
         `${unjudged} module${unjudged === 1 ? '' : 's'} found only by the pool scan ${unjudged === 1 ? 'is' : 'are'} not judged unlinked: PsLoadedModuleList ${moduleListWalk === 'none' ? 'was not found' : 'could not be walked to its end'}`,

@@ -181,7 +181,7 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         'unlinked-module',
         'high',
         module.name,
-        `The loader entry of ${module.name} was found in pool memory but is not on PsLoadedModuleList: it was unlinked to hide the module.`,
+        `The loader entry of ${module.name} was found ${module.foundBy.includes('pool-scan') ? 'in pool memory' : "through its driver object's DriverSection"} but is not on PsLoadedModuleList: it was unlinked to hide the module.`,
         {
           modules: [module.name],
           addresses: [module.base, ...(module.ldrEntry ? [module.ldrEntry] : [])],

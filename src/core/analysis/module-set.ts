@@ -9,6 +9,8 @@ export interface KnownModule {
   entryVa: bigint | null;
   listed: boolean;
   scanned: boolean;
+  /** Named by a driver object's DriverSection. */
+  fromDriver: boolean;
 }
 
 const KERNEL_IMAGES = new Set([

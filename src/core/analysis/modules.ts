@@ -24,6 +24,8 @@ export function buildModuleSet(
   listed: LoaderEntry[],
   scanned: LoaderEntry[],
   context: KernelContext,
+  /** Entries that driver objects' DriverSection pointers name. */
+  fromDrivers: LoaderEntry[] = [],
 ): ModuleSet {
   const byBase = new Map<bigint, KnownModule>();
   for (const entry of listed) {
@@ -35,6 +37,7 @@ export function buildModuleSet(
       entryVa: entry.entryVa,
       listed: true,
       scanned: false,
+      fromDriver: false,
     });
   }
   for (const entry of scanned) {
@@ -49,6 +52,22 @@ export function buildModuleSet(
         entryVa: entry.entryVa,
         listed: false,
         scanned: true,
+        fromDriver: false,
+      });
+  }
+  for (const entry of fromDrivers) {
+    const known = byBase.get(entry.base);
+    if (known) known.fromDriver = true;
+    else
+      byBase.set(entry.base, {
+        name: entry.name ?? `module@${hex(entry.base)}`,
+        path: entry.path,
+        base: entry.base,
+        size: entry.size,
+        entryVa: entry.entryVa,
+        listed: false,
+        scanned: false,
+        fromDriver: true,
       });
   }
   const kernel = context.kernel!;
@@ -61,6 +80,7 @@ export function buildModuleSet(
       entryVa: null,
       listed: false,
       scanned: false,
+      fromDriver: false,
     });
   }
   return new ModuleSet([...byBase.values()]);

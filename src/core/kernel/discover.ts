@@ -15,6 +15,7 @@ import { findKernelBase } from './kernel-base';
 import { KernelMemory } from './memory';
 import { findObjectManager, type Discovered, type ObjectManagerFacts } from './object-manager';
 import { readCodeView, readExports, type CodeView, type PeImage } from './pe';
+import { systemProcessDtb } from './system-process';
 import { findVersion, versionName, type WindowsVersion } from './version';
 
 export interface DiscoverOptions {
@@ -143,8 +144,26 @@ export async function discoverKernel(space: PhysicalSpace, options: DiscoverOpti
     warnings.push('PsLoadedModuleList not found: modules come from the pool scan only');
   context.psActiveProcessHead = findProcessHead(context, memory, profile);
 
+  const systemDtb = stages.run('system process', () =>
+    systemProcessDtb(
+      space,
+      memory,
+      profile,
+      dtb,
+      base,
+      kernel.exports,
+      context.psActiveProcessHead?.value ?? null,
+    ),
+  );
+  if (systemDtb) {
+    // Every later read goes through the kernel's own page tables (the DTB's method says why).
+    context.dtb = systemDtb;
+    context.memory = new KernelMemory(systemDtb.virtual, memory.pointerSize);
+  }
+  const kernelMemory = context.memory!;
+
   context.objects = stages.run('object types', () =>
-    findObjectManager(memory, profile, base, kernel.exports, context.kdbg?.block ?? null),
+    findObjectManager(kernelMemory, profile, base, kernel.exports, context.kdbg?.block ?? null),
   );
   warnings.push(...context.objects.warnings);
   return finish();

@@ -34,7 +34,10 @@ const KUSER_MISSING = 'missing';
  * A candidate is accepted when KUSER_SHARED_DATA translates and holds a sane NT version (spec §3.1
  * end); KUSER_MISSING when the image lacks the pages to tell.
  */
-function checkDtb(space: PhysicalSpace, candidate: DtbCandidate): FoundDtb | typeof KUSER_MISSING | null {
+export function checkDtb(
+  space: PhysicalSpace,
+  candidate: DtbCandidate,
+): FoundDtb | typeof KUSER_MISSING | null {
   if (candidate.dtb <= 0 || candidate.dtb >= space.maxAddress) return null;
   const virtual = new VirtualSpace(space, { mode: candidate.mode, dtb: candidate.dtb });
   const kuser = candidate.mode === 'x64' ? KUSER.x64 : KUSER.x86;

@@ -217,6 +217,21 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     ).toBe(true);
   });
 
+  test('an unlinked loader entry under another pool tag is found through its driver object', async () => {
+    // A kernel that tags loader entries otherwise (ReactOS: 'klmo'): the MmLd scan cannot see it.
+    const rootkit = truth.modules.find((m) => m.unlinked)!;
+    const header = ptr === 8 ? 16 : 8;
+    const path = patched(image, truth, 'loader-tag', () => [
+      { va: big(rootkit.ldrEntry) - BigInt(header) + 4n, bytes: Buffer.from('klmo', 'latin1') },
+    ]);
+    const result = await analyzeImage(path);
+    const module = result.modules.find((m) => m.name === rootkit.name)!;
+    expect(module.foundBy).toEqual(['driver-section']);
+    expect(module.unlinked).toBe(true);
+    const finding = result.findings.find((f) => f.kind === 'unlinked-module' && f.subject === rootkit.name);
+    expect(finding?.explanation).toMatch(/DriverSection/);
+  });
+
   test("KUSER_SHARED_DATA's page lost (its PTE points past the image): a full result on an unverified DTB", async () => {
     const kuser = big(truth.kuserSharedData);
     // The PTE's own virtual address through the self-map (spec §2): PAE at 0xC0000000, x64 at the randomised index.
@@ -288,5 +303,58 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     expect(result.devices.find((d) => d.objectVa === device.objectVa)).toBeDefined();
     expect(result.image.warnings.join('\n')).toMatch(/cannot be read as one/);
     expect(result.drivers.length).toBeGreaterThan(truth.drivers.length * 0.9);
+  });
+});
+
+describe('x86 without PAE: the DTB first found belongs to another process', () => {
+  const { image, truth } = imageForSuite({
+    profile: 'win7-sp1-x86',
+    format: 'dmp-full',
+    scenario: 'infected',
+    size: 64 * 1024 * 1024,
+    seed: 43,
+    fill: 'zero',
+  });
+
+  /** File offset of a physical address in a 32-bit full crash dump (one page of header, then the runs). */
+  function fileOffset(pa: number): number {
+    let before = 0;
+    for (const run of truth.physicalRuns) {
+      const start = Number(BigInt(run.start));
+      if (pa >= start && pa < start + run.length) return 0x1000 + before + (pa - start);
+      before += run.length;
+    }
+    throw new Error(`0x${pa.toString(16)} is in no run`);
+  }
+
+  test("whose directory lacks recent kernel mappings: the System process's DirectoryTableBase is used", async () => {
+    const user = truth.processes.find((p) => p.pid !== 4 && p.dtb !== truth.dtb)!;
+    const path = join(work, 'other-process-dtb.dmp');
+    copyFileSync(image, path);
+    onTestFinished(() => rmSync(path, { force: true }));
+    const fd = openSync(path, 'r+');
+    // The header's DirectoryTableBase names the user process's page directory…
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(Number(BigInt(user.dtb)));
+    writeSync(fd, header, 0, 4, 0x10);
+    // …whose entries for the drivers loaded last (the driver area, not the kernel's own window)
+    // were never copied in.
+    const kernelTable = Number(BigInt(truth.kernelBase) >> 22n);
+    const tables = new Set(
+      truth.modules.map((m) => Number(BigInt(m.base) >> 22n)).filter((i) => i !== kernelTable && i < 0x300),
+    );
+    expect(tables.size).toBeGreaterThan(0);
+    for (const index of tables)
+      writeSync(fd, Buffer.alloc(4), 0, 4, fileOffset(Number(BigInt(user.dtb)) + index * 4));
+    closeSync(fd);
+    const result = await analyzeImage(path);
+    expect(result.image.dtb?.value).toBe(truth.dtb);
+    expect(result.image.dtb?.method).toMatch(/DirectoryTableBase of the System process/);
+    expect(result.drivers.filter((d) => d.state === 'live').length).toBe(truth.drivers.length);
+    // The drivers' images are readable: their PE identity and their handlers' verdicts are right.
+    expect(result.modules.filter((m) => m.timeDateStamp === null)).toEqual([]);
+    expect(result.findings.map((f) => `${f.kind} ${f.subject}`).sort()).toEqual(
+      truth.findings.map((f) => `${f.kind} ${f.subject}`).sort(),
+    );
   });
 });
