@@ -2,7 +2,8 @@
 // and their indices, the Windows 10+ ObHeaderCookie (spec §1.8.4), and the root directory (§1.10).
 
 import { readStruct, type LayoutProfile } from '../profile';
-import { listDirectory } from '../objects/directory';
+import { HASH_BUCKETS, listDirectory, type DirectoryEntry } from '../objects/directory';
+import { objectNameHash } from '../objects/name-hash';
 import { decodeTypeIndex, readObjectHeader, type ObjectTypes } from '../objects/object-header';
 import { decode } from './disasm';
 import type { KernelMemory } from './memory';
@@ -26,6 +27,36 @@ const ROOT_NAMES = new Set([
   'security',
   'rpc control',
 ]);
+
+const ROOT_NAME_HASHES = new Map([...ROOT_NAMES].map((name) => [objectNameHash(name), name]));
+
+/**
+ * How many of the root's well-known directories `candidate` holds: by name, or, when a name is
+ * paged out (a whole page of them often is), by the name's hash the entry keeps and a NAME_INFO
+ * whose directory is the candidate. Kernels without HashValue keep only the bucket; it counts
+ * for a Directory object, or one of unknown type as XP's are.
+ */
+function wellKnownChildren(entries: readonly DirectoryEntry[], candidate: bigint): number {
+  const found = new Set<string>();
+  for (const entry of entries) {
+    const name = entry.name?.toLowerCase();
+    if (name !== undefined) {
+      if (ROOT_NAMES.has(name)) found.add(name);
+      continue;
+    }
+    if (entry.header.directory !== candidate) continue;
+    if (entry.hash !== null) {
+      const byHash = ROOT_NAME_HASHES.get(entry.hash);
+      if (byHash) found.add(byHash);
+    } else if (entry.header.typeName === 'Directory' || entry.header.typeName === null) {
+      const byBucket = [...ROOT_NAME_HASHES].find(
+        ([hash, known]) => hash % HASH_BUCKETS === entry.bucket && !found.has(known),
+      );
+      if (byBucket) found.add(byBucket[1]);
+    }
+  }
+  return found.size;
+}
 
 export interface Discovered<T> {
   value: T;
@@ -232,9 +263,7 @@ export function findObjectManager(
   for (const [method, get] of rootCandidates) {
     const value = get();
     if (!value || !memory.isKernelAddress(value)) continue;
-    const names = listDirectory(memory, profile, types, value).entries.map((e) => e.name?.toLowerCase());
-    // Some of the root's well-known directories, by name (any may have its name paged out).
-    if (names.filter((n) => n !== undefined && ROOT_NAMES.has(n)).length >= 3) {
+    if (wellKnownChildren(listDirectory(memory, profile, types, value).entries, value) >= 3) {
       rootDirectory = { value, method };
       break;
     }

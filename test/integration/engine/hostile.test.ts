@@ -217,6 +217,22 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     ).toBe(true);
   });
 
+  test("every name the root's directories had lost (one page of names paged out): the root is known by its entries' hashes", async () => {
+    const topLevel = truth.objectDirectories.filter((d) => /^\\[^\\]+$/.test(d.path) && d.nameVa);
+    expect(topLevel.length).toBeGreaterThanOrEqual(3);
+    const path = patched(image, truth, 'root-names', () =>
+      topLevel.map((d) => ({ va: big(d.nameVa!), bytes: Buffer.alloc(2) })),
+    );
+    const result = await analyzeImage(path);
+    const warnings = result.image.warnings.join('\n');
+    expect(warnings).not.toMatch(/root object directory was not found/);
+    expect(warnings).toMatch(/object directory \\GLOBAL\?\? recognised by what it holds/);
+    expect(result.links.map((l) => l.name).sort()).toEqual(truth.links.map((l) => l.name).sort());
+    expect(result.drivers.filter((d) => d.foundBy.includes('directory')).length).toBe(
+      truth.drivers.filter((d) => !d.hidden).length,
+    );
+  });
+
   test('an unlinked loader entry under another pool tag is found through its driver object', async () => {
     // A kernel that tags loader entries otherwise (ReactOS: 'klmo'): the MmLd scan cannot see it.
     const rootkit = truth.modules.find((m) => m.unlinked)!;
