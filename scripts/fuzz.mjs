@@ -1,19 +1,47 @@
 #!/usr/bin/env node
-// A long fuzz run: `npm run fuzz [-- --seed S --mutants N]` runs the fuzz suite
-// (test/integration/engine/fuzz.test.ts) with N seeded mutants (default 2000) instead of its
-// small fixed sample. A failing mutant's name says how to reproduce it (same seed, same count).
+// The fuzz campaign: `npm run fuzz -- --minutes N` or `--inputs N` [--seed S] [--workers W]
+// [--timeout SECONDS] [--summary FILE]; `npm run fuzz -- --replay FILE` runs one saved crash again.
+// The campaign (test/fuzz/) is bundled with esbuild so that its worker threads run compiled code,
+// and the CLI it also drives (out/node) is rebuilt first so that it is the current one.
+import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { parseArgs } from 'node:util';
+import { cpSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-const { values } = parseArgs({
-  options: {
-    seed: { type: 'string', default: String(Date.now() % 100000) },
-    mutants: { type: 'string', default: '2000' },
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = `${root}.cache/fuzz/bin`;
+const built = spawnSync(process.execPath, [`${root}scripts/build-node.mjs`], { stdio: 'inherit', cwd: root });
+if (built.status !== 0) process.exit(built.status ?? 1);
+// The campaign drives its own copy of the CLI: a rebuild of out/node during a long run must not
+// change (or half-write) the program under test.
+rmSync(`${bin}/node`, { recursive: true, force: true });
+cpSync(`${root}out/node`, `${bin}/node`, { recursive: true });
+await build({
+  entryPoints: { campaign: `${root}test/fuzz/campaign.ts`, worker: `${root}test/fuzz/worker.ts` },
+  outdir: bin,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'inline',
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
   },
+  logLevel: 'warning',
 });
-process.stdout.write(`fuzz: seed ${values.seed}, ${values.mutants} mutants\n`);
-const child = spawnSync('npx', ['vitest', 'run', 'test/integration/engine/fuzz.test.ts'], {
-  stdio: 'inherit',
-  env: { ...process.env, IRPSCOPE_FUZZ_SEED: values.seed, IRPSCOPE_FUZZ_MUTANTS: values.mutants },
-});
-process.exit(child.status ?? 1);
+const run = spawnSync(
+  process.execPath,
+  [
+    '--enable-source-maps',
+    `${bin}/campaign.mjs`,
+    '--root',
+    root,
+    '--cli',
+    `${bin}/node/cli.js`,
+    ...process.argv.slice(2),
+  ],
+  { stdio: 'inherit', cwd: root },
+);
+process.exit(run.status ?? 1);

@@ -1,0 +1,362 @@
+// The fuzz campaign (`npm run fuzz -- --minutes N | --inputs N [--seed S] [--workers W]`):
+// workers make and run inputs in batches; this thread hands out batches, watches each worker's
+// current input (a worker on one input longer than --timeout is a hang: it is ended and
+// replaced), gathers the figures and writes every crash, with its minimized input, to
+// .cache/fuzz/crashes. `--replay FILE` runs one saved input again and prints its outcome.
+
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
+import { layouts, prepareCorpus, FORMATS } from './corpus';
+import { makeInput, sitesOf, TARGETS, type Bases, type FuzzInput, type Target } from './mutate';
+import { openImageFromSource } from '../../src/core/image';
+import { OverlaySource } from './overlay-source';
+import { runInput, type RunContext } from './targets';
+import type { BatchStats, FromWorker, SerialInput, ToWorker, WorkerConfig } from './worker';
+
+const BATCH = 100;
+
+interface Totals {
+  inputs: number;
+  counts: Map<string, number>;
+  messages: Map<string, number>;
+  ms: Map<string, number>;
+  slowest: BatchStats['slowest'];
+  crashes: BatchStats['crashes'];
+  hangs: Array<{ index: number; seconds: number; input: SerialInput | null }>;
+  peakRss: number;
+}
+
+function parse() {
+  const { values } = parseArgs({
+    options: {
+      minutes: { type: 'string' },
+      inputs: { type: 'string' },
+      seed: { type: 'string', default: String(Date.now() % 1_000_000) },
+      workers: { type: 'string', default: String(availableParallelism()) },
+      timeout: { type: 'string', default: '30' },
+      root: { type: 'string', default: process.cwd() },
+      replay: { type: 'string' },
+      target: { type: 'string' },
+      cli: { type: 'string' },
+      summary: { type: 'string' },
+    },
+  });
+  return values;
+}
+
+function deserialise(saved: SerialInput, bases: Bases): FuzzInput {
+  const base = bases.list.find((b) => b.key === saved.base);
+  if (!base) throw new Error(`no base image ${saved.base} on this machine`);
+  const file = [base.image, base.companion].find((f) => f && f.endsWith(`/${saved.file}`));
+  if (!file) throw new Error(`base ${saved.base} has no file ${saved.file}`);
+  return {
+    index: saved.index,
+    base: saved.base,
+    target: saved.target,
+    file,
+    description: saved.description,
+    truncateAt: saved.truncateAt,
+    patches: saved.patches.map((p) => ({ offset: p.offset, bytes: Buffer.from(p.hex, 'hex') })),
+  };
+}
+
+function basesFor(root: string, cache: string, only?: string[]): Bases {
+  const list = prepareCorpus(root, cache, layouts(root).available, only);
+  const bases: Bases = { list, sites: new Map() };
+  for (const base of list) {
+    const main = base.sources.get(base.companion ?? base.image)!;
+    const companion = base.companion
+      ? { vmwareMemory: new OverlaySource(base.sources.get(base.image)!, []) }
+      : {};
+    bases.sites.set(base.key, sitesOf(base, openImageFromSource(new OverlaySource(main, []), companion)));
+  }
+  return bases;
+}
+
+function mib(bytes: number): string {
+  return `${Math.round(bytes / (1 << 20))} MiB`;
+}
+
+async function replay(path: string, root: string, context: RunContext): Promise<void> {
+  const saved = JSON.parse(readFileSync(path, 'utf8')) as { minimized?: SerialInput } & Partial<SerialInput>;
+  const input = saved.minimized ?? (saved as SerialInput);
+  const bases = basesFor(root, join(root, '.cache/fuzz'), [input.base]);
+  const outcome = await runInput(bases.list[0]!, deserialise(input, bases), context);
+  process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
+  process.exitCode = outcome.status === 'crash' ? 1 : 0;
+}
+
+function summarise(
+  totals: Totals,
+  seconds: number,
+  workers: number,
+  seed: string,
+  skipped: string[],
+): string {
+  const lines: string[] = [];
+  const count = (base: string | null, target: string | null, status: string | null) => {
+    let n = 0;
+    for (const [key, value] of totals.counts) {
+      const [b, t, s] = key.split('/');
+      if (
+        (base === null || b!.endsWith(`-${base}`) || b === base) &&
+        (target === null || t === target) &&
+        (status === null || s === status)
+      )
+        n += value;
+    }
+    return n;
+  };
+  lines.push(
+    `fuzz campaign: seed ${seed}, ${totals.inputs.toLocaleString('en')} inputs in ${(seconds / 60).toFixed(1)} min on ${workers} workers (${Math.round(totals.inputs / seconds)}/s)`,
+  );
+  for (const note of skipped) lines.push(`skipped ${note}`);
+  lines.push('');
+  lines.push(`format        ${TARGETS.map((t) => t.padStart(9)).join('')}    results  image errors  crashes`);
+  for (const format of FORMATS) {
+    const cells = TARGETS.map((t) => count(format, t, null).toLocaleString('en').padStart(9)).join('');
+    lines.push(
+      `${format.padEnd(14)}${cells} ${count(format, null, 'result').toLocaleString('en').padStart(10)} ${count(format, null, 'image-error').toLocaleString('en').padStart(13)} ${String(count(format, null, 'crash')).padStart(8)}`,
+    );
+  }
+  lines.push(
+    `mean time per input: ${TARGETS.map((t) => `${t} ${(((totals.ms.get(t) ?? 0) / Math.max(1, count(null, t, null))) | 0).toLocaleString('en')} ms`).join(', ')}`,
+  );
+  lines.push('');
+  lines.push(
+    `crashes: ${totals.crashes.length}   hangs (> timeout): ${totals.hangs.length}   peak RSS: ${mib(totals.peakRss)} (all workers, one process)`,
+  );
+  if (totals.slowest)
+    lines.push(
+      `slowest input: ${Math.round(totals.slowest.ms)} ms, #${totals.slowest.index} ${totals.slowest.base} ${totals.slowest.target}: ${totals.slowest.description}`,
+    );
+  const common = [...totals.messages].sort((a, b) => b[1] - a[1]).slice(0, 8);
+  if (common.length) {
+    lines.push('most frequent errors:');
+    for (const [message, n] of common) lines.push(`  ${n.toLocaleString('en').padStart(9)}  ${message}`);
+  }
+  for (const crash of totals.crashes)
+    lines.push(
+      `CRASH #${crash.input.index} ${crash.input.base} ${crash.input.target}: ${crash.outcome.message}`,
+    );
+  for (const hang of totals.hangs)
+    lines.push(`HANG #${hang.index} (${hang.seconds} s): ${hang.input?.description ?? ''}`);
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const args = parse();
+  const root = resolve(args.root);
+  const cache = join(root, '.cache/fuzz');
+  const scratch = join('/dev/shm', `irpscope-fuzz-${process.pid}`);
+  const timeoutMs = Number(args.timeout) * 1000;
+  const context: RunContext = { cli: args.cli ?? join(root, 'out/node/cli.js'), scratch, timeoutMs };
+  if (args.replay) return replay(args.replay, root, context);
+
+  const inputLimit = args.inputs ? Number(args.inputs) : Infinity;
+  const deadline = args.minutes ? Date.now() + Number(args.minutes) * 60_000 : Infinity;
+  if (inputLimit === Infinity && deadline === Infinity)
+    throw new Error('say how long: --minutes N or --inputs N');
+  const only = args.target as Target | undefined;
+  if (only !== undefined && !TARGETS.includes(only))
+    throw new Error(`--target is one of ${TARGETS.join(', ')}`);
+  const { available, skipped } = layouts(root);
+  process.stdout.write(
+    `fuzz: seed ${args.seed}; preparing ${available.length * FORMATS.length} base images in ${cache}\n`,
+  );
+  prepareCorpus(root, cache, available);
+  mkdirSync(join(cache, 'crashes'), { recursive: true });
+  mkdirSync(scratch, { recursive: true });
+
+  const totals: Totals = {
+    inputs: 0,
+    counts: new Map(),
+    messages: new Map(),
+    ms: new Map(),
+    slowest: null,
+    crashes: [],
+    hangs: [],
+    peakRss: 0,
+  };
+  const started = Date.now();
+  let next = 0;
+  const workerCount = Math.max(1, Number(args.workers));
+  const script = new URL('./worker.mjs', import.meta.url);
+  let bases: Bases | null = null; // made when a hung input has to be described
+
+  const running = new Set<Promise<void>>();
+  const runWorker = (): Promise<void> =>
+    new Promise((done) => {
+      const status = new SharedArrayBuffer(16);
+      const view = new Float64Array(status);
+      const config: WorkerConfig = { root, cache, seed: args.seed!, target: only, context, status };
+      const worker = new Worker(script, {
+        workerData: config,
+        resourceLimits: { maxOldGenerationSizeMb: Math.min(4096, totalmem() / (1 << 20) / 4) },
+      });
+      let batch: { from: number; to: number } | null = null;
+      const give = () => {
+        const leftOver = pending.shift();
+        if (leftOver) {
+          batch = leftOver;
+          worker.postMessage({ type: 'batch', ...leftOver } satisfies ToWorker);
+          return;
+        }
+        if (next >= inputLimit || Date.now() >= deadline) {
+          worker.postMessage({ type: 'stop' } satisfies ToWorker);
+          return;
+        }
+        const from = next;
+        const to = Math.min(inputLimit, from + BATCH);
+        next = to;
+        batch = { from, to };
+        worker.postMessage({ type: 'batch', from, to } satisfies ToWorker);
+      };
+      const watchdog = setInterval(() => {
+        const since = view[1]!;
+        if (since > 0 && Date.now() - since > timeoutMs) {
+          const index = view[0]!;
+          clearInterval(watchdog);
+          let saved: SerialInput | null = null;
+          try {
+            bases ??= basesFor(root, cache);
+            const input = makeInput(args.seed!, index, bases, only);
+            saved = {
+              seed: args.seed!,
+              index,
+              base: input.base,
+              target: input.target,
+              file: input.file.split('/').pop()!,
+              description: input.description,
+              truncateAt: input.truncateAt,
+              patches: input.patches.map((p) => ({
+                offset: p.offset,
+                hex: Buffer.from(p.bytes).toString('hex'),
+              })),
+            };
+          } catch {
+            // described by index alone
+          }
+          totals.hangs.push({ index, seconds: Math.round((Date.now() - since) / 1000), input: saved });
+          writeFileSync(
+            join(cache, 'crashes', `hang-${args.seed}-${index}.json`),
+            JSON.stringify({ hang: true, minimized: saved }, null, 2),
+          );
+          // The rest of the hung batch goes to a fresh worker.
+          const rest = batch && index + 1 < batch.to ? { from: index + 1, to: batch.to } : null;
+          batch = null;
+          void worker.terminate().then(() => {
+            if (rest) pending.push(rest);
+            start();
+            done();
+          });
+        }
+      }, 1000);
+      worker.on('message', (message: FromWorker) => {
+        if (message.type === 'ready') return give();
+        const { stats } = message;
+        totals.inputs += batch ? batch.to - batch.from : 0;
+        for (const [k, v] of Object.entries(stats.counts))
+          totals.counts.set(k, (totals.counts.get(k) ?? 0) + v);
+        for (const [k, v] of Object.entries(stats.ms)) totals.ms.set(k, (totals.ms.get(k) ?? 0) + v);
+        for (const [k, v] of Object.entries(stats.messages))
+          totals.messages.set(k, (totals.messages.get(k) ?? 0) + v);
+        if (stats.slowest && (!totals.slowest || stats.slowest.ms > totals.slowest.ms))
+          totals.slowest = stats.slowest;
+        for (const crash of stats.crashes) {
+          totals.crashes.push(crash);
+          writeFileSync(
+            join(cache, 'crashes', `crash-${args.seed}-${crash.input.index}.json`),
+            JSON.stringify(crash, null, 2),
+          );
+          process.stdout.write(
+            `CRASH #${crash.input.index} ${crash.input.base} ${crash.input.target}: ${crash.outcome.message}\n`,
+          );
+        }
+        give();
+      });
+      worker.on('error', (error) => {
+        clearInterval(watchdog);
+        totals.crashes.push({
+          input: {
+            seed: args.seed!,
+            index: view[0]!,
+            base: '?',
+            target: 'open',
+            file: '?',
+            description: 'worker died',
+            patches: [],
+          },
+          outcome: { status: 'crash', message: `worker died: ${error.message}` },
+          minimized: {
+            seed: args.seed!,
+            index: view[0]!,
+            base: '?',
+            target: 'open',
+            file: '?',
+            description: 'worker died',
+            patches: [],
+          },
+        });
+        process.stdout.write(`CRASH worker died on #${view[0]}: ${error.message}\n`);
+        start();
+        done();
+      });
+      worker.on('exit', () => {
+        clearInterval(watchdog);
+        done();
+      });
+    });
+  const pending: Array<{ from: number; to: number }> = [];
+  const start = () => {
+    if (next >= inputLimit && pending.length === 0) return;
+    if (Date.now() >= deadline) return;
+    const p = runWorker();
+    running.add(p);
+    void p.then(() => running.delete(p));
+  };
+  for (let i = 0; i < workerCount; i++) start();
+
+  const progress = setInterval(() => {
+    totals.peakRss = Math.max(totals.peakRss, process.memoryUsage().rss);
+  }, 250);
+  const report = setInterval(() => {
+    const seconds = (Date.now() - started) / 1000;
+    process.stdout.write(
+      `${new Date().toISOString().slice(11, 19)}  ${totals.inputs.toLocaleString('en')} inputs  ${Math.round(totals.inputs / seconds)}/s  crashes ${totals.crashes.length}  hangs ${totals.hangs.length}  peak RSS ${mib(totals.peakRss)}\n`,
+    );
+  }, 60_000);
+  while (running.size > 0) await Promise.race(running);
+  clearInterval(progress);
+  clearInterval(report);
+  const seconds = (Date.now() - started) / 1000;
+  const text = summarise(totals, seconds, workerCount, args.seed!, skipped);
+  process.stdout.write(`\n${text}\n`);
+  if (args.summary)
+    writeFileSync(
+      args.summary,
+      JSON.stringify(
+        {
+          seed: args.seed,
+          seconds,
+          workers: workerCount,
+          inputs: totals.inputs,
+          counts: Object.fromEntries(totals.counts),
+          crashes: totals.crashes.length,
+          hangs: totals.hangs.length,
+          peakRss: totals.peakRss,
+          slowest: totals.slowest,
+          messages: Object.fromEntries(totals.messages),
+          text,
+        },
+        null,
+        2,
+      ),
+    );
+  process.exitCode = totals.crashes.length + totals.hangs.length > 0 ? 1 : 0;
+}
+
+await main();
