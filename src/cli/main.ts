@@ -3,6 +3,8 @@
 //   irpscope analyze <image> [--json | --table NAME] [--csv DIR] [--symbols DIR]
 //   irpscope diff <baseline> <image> [--json] [--symbols DIR]
 //   irpscope report <image> [--baseline IMAGE] [--format html|json|csv] [--out FILE] [--symbols DIR]
+//   irpscope capture (--qmp SOCKET | --virsh DOMAIN | --vbox VM | --vmrun VMX) --out FILE
+//                    [--analyze | --baseline IMAGE] [--json] [--symbols DIR];  capture --list [--dir DIR...]
 //   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
 
 import { availableParallelism } from 'node:os';
@@ -10,6 +12,15 @@ import { basename } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { AnalysisResult, Progress } from '../common/model';
 import { analyzeImage } from '../core/analyze';
+import {
+  CaptureError,
+  capture,
+  findQmpSockets,
+  libvirtSocketFolders,
+  toolStatus,
+  type CaptureProgress,
+  type CaptureSource,
+} from '../core/capture';
 import { diffResults } from '../core/compare';
 import { imageInfo } from '../core/info';
 import { ImageError } from '../core/image';
@@ -17,7 +28,8 @@ import { OutputError, writeFileAtomic, writeFolderAtomic } from '../core/util/at
 import { csvText, csvTables, makeReport } from '../core/report';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { diffExitCode, renderDiff } from './render-diff';
-import { renderInfo } from './render-info';
+import { renderCaptureResult, renderCaptureTargets } from './render-capture';
+import { formatBytes, renderInfo } from './render-info';
 
 const EXIT_UNSUPPORTED = 2;
 
@@ -28,7 +40,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 function fail(error: unknown): never {
-  if (error instanceof ImageError || error instanceof OutputError) {
+  if (error instanceof ImageError || error instanceof OutputError || error instanceof CaptureError) {
     process.stderr.write(`irpscope: ${error.message}\n`);
     process.exit(EXIT_UNSUPPORTED);
   }
@@ -145,6 +157,121 @@ program
       }
     },
   );
+
+program
+  .command('capture')
+  .description(
+    'capture the memory of a running VM (QEMU over QMP, or through virsh, VBoxManage or vmrun) and optionally analyse it or compare it with a baseline; --list shows what can be captured',
+  )
+  .option('--qmp <socket>', 'QEMU QMP socket: a unix socket path or host:port on this machine')
+  .option('--virsh <domain>', 'a libvirt domain (virsh dump --memory-only)')
+  .option('--vbox <vm>', 'a VirtualBox VM name or UUID (VBoxManage debugvm dumpvmcore)')
+  .option('--vmrun <vmx>', 'a VMware VM (.vmx): a snapshot is taken and its .vmsn/.vmem opened')
+  .option('--out <file>', 'where the image goes (an ELF core)')
+  .option('--analyze', 'analyse the captured image and print its summary')
+  .option('--baseline <image>', 'compare the captured image with this clean image (exit 1 when they differ)')
+  .option('--json', 'print the capture (and analysis or comparison) as JSON')
+  .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
+  .option('--list', 'list reachable QMP sockets and the VMs virsh, VBoxManage and vmrun know')
+  .option('--dir <folder...>', "with --list: folders to search for QMP sockets (besides libvirt's)")
+  .action(async (options: CaptureCliOptions) => {
+    try {
+      if (options.list) {
+        const folders = [...(options.dir ?? []), ...libvirtSocketFolders()];
+        const [sockets, tools] = await Promise.all([findQmpSockets(folders), toolStatus()]);
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify({ sockets, tools }, null, 2)}\n`
+            : renderCaptureTargets(sockets, tools, folders),
+        );
+        return;
+      }
+      const source = captureSource(options);
+      if (!options.out && source.kind !== 'vmware')
+        throw new CaptureError('bad-target', 'say where the image goes: --out FILE');
+      const abort = new AbortController();
+      const onInterrupt = () => abort.abort();
+      process.once('SIGINT', onInterrupt);
+      const result = await capture(source, {
+        out: options.out ?? '',
+        signal: abort.signal,
+        onProgress: captureProgressReporter(),
+      }).finally(() => process.off('SIGINT', onInterrupt));
+      process.stderr.write(`irpscope: captured ${result.file}\n`);
+      if (options.baseline) {
+        const [before, after] = await analyzeBoth(options.baseline, result.file, options.symbols);
+        const diff = diffResults(before, after);
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify({ capture: result, diff }, null, 2)}\n`
+            : renderCaptureResult(result) + renderDiff(diff),
+        );
+        process.exitCode = diffExitCode(diff);
+      } else if (options.analyze) {
+        const analysis = await analyzeImage(result.file, {
+          symbols: options.symbols,
+          onProgress: progressReporter(),
+        });
+        process.stdout.write(
+          options.json
+            ? `${JSON.stringify({ capture: result, analysis }, null, 2)}\n`
+            : renderCaptureResult(result) + renderSummary(analysis),
+        );
+      } else
+        process.stdout.write(
+          options.json ? `${JSON.stringify(result, null, 2)}\n` : renderCaptureResult(result),
+        );
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+interface CaptureCliOptions {
+  qmp?: string;
+  virsh?: string;
+  vbox?: string;
+  vmrun?: string;
+  out?: string;
+  analyze?: boolean;
+  baseline?: string;
+  json?: boolean;
+  symbols?: string;
+  list?: boolean;
+  dir?: string[];
+}
+
+function captureSource(options: CaptureCliOptions): CaptureSource {
+  const given = [
+    options.qmp !== undefined && ({ kind: 'qmp', endpoint: options.qmp } as const),
+    options.virsh !== undefined && ({ kind: 'libvirt', vm: options.virsh } as const),
+    options.vbox !== undefined && ({ kind: 'virtualbox', vm: options.vbox } as const),
+    options.vmrun !== undefined && ({ kind: 'vmware', vm: options.vmrun } as const),
+  ].filter((s) => s !== false);
+  if (given.length !== 1)
+    throw new CaptureError(
+      'bad-target',
+      'name one VM to capture: --qmp SOCKET, --virsh DOMAIN, --vbox VM or --vmrun VMX',
+    );
+  return given[0]!;
+}
+
+/** Capture progress on stderr: a live line on a terminal, one line per stage otherwise. */
+function captureProgressReporter(): (progress: CaptureProgress) => void {
+  let lastStage = '';
+  return (progress) => {
+    const amount =
+      progress.total > 100
+        ? ` ${formatBytes(progress.completed)} of ${formatBytes(progress.total)}`
+        : progress.total === 100
+          ? ` ${Math.round(progress.completed)}%`
+          : '';
+    const text = `${progress.stage}${amount}${progress.detail ? ` (${progress.detail})` : ''}`;
+    if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
+    else if (progress.stage !== lastStage) process.stderr.write(`irpscope: ${text}\n`);
+    if (process.stderr.isTTY && progress.stage === 'finishing') process.stderr.write('\r\x1b[K');
+    lastStage = progress.stage;
+  };
+}
 
 program
   .command('serve')

@@ -167,3 +167,40 @@ export function ensureFolder(folder: string): void {
     throw outputError(folder, error);
   }
 }
+
+/**
+ * A temporary name beside `path` for a file another process writes (QEMU writes its dump
+ * itself). The empty file is created here, so a folder that cannot take it fails now, in words.
+ * `commit` flushes it and renames it into place; `discard` removes it.
+ */
+export function externalTemp(path: string): { temp: string; commit(): void; discard(): void } {
+  const folder = dirname(path);
+  removeDebris(folder);
+  const temp = tempName(path);
+  try {
+    closeSync(openSync(temp, 'wx', 0o644));
+  } catch (error) {
+    throw outputError(path, error);
+  }
+  return {
+    temp,
+    commit() {
+      try {
+        const fd = openSync(temp, 'r+');
+        try {
+          fsyncSync(fd);
+        } finally {
+          closeSync(fd);
+        }
+        renameSync(temp, path);
+        syncFolder(folder);
+      } catch (error) {
+        removeQuietly(temp);
+        throw outputError(path, error);
+      }
+    },
+    discard() {
+      removeQuietly(temp);
+    },
+  };
+}

@@ -7,93 +7,9 @@ import { X86_PROFILES, type BuildImageOptions, type Truth } from '../../../src/b
 import type { AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/analyze';
 import { SHARED, imageForTest, isfFiles } from '../../support/images';
+import { expectAnalysisMatchesTruth } from '../../support/truth';
 
 const SIZE = 64 * 1024 * 1024;
-const norm = (hex: string | null) => (hex === null ? null : BigInt(hex));
-
-export function expectAnalysisMatchesTruth(result: AnalysisResult, truth: Truth): void {
-  // Drivers: live ones exactly, freed ones exactly.
-  const live = result.drivers.filter((d) => d.state === 'live');
-  expect(live.map((d) => d.objectVa).sort()).toEqual(truth.drivers.map((d) => d.objectVa).sort());
-  expect(
-    result.drivers
-      .filter((d) => d.state === 'freed')
-      .map((d) => d.objectVa)
-      .sort(),
-  ).toEqual(truth.staleDrivers.map((d) => d.objectVa).sort());
-  const drivers = new Map(live.map((d) => [d.objectVa, d]));
-  for (const t of truth.drivers) {
-    const d = drivers.get(t.objectVa)!;
-    // Both the DriverName buffer and the object name can be paged out; then the name is unknown.
-    if (t.nameResident || t.objectNameResident) expect(d.name, t.objectVa).toBe(t.name);
-    else expect(d.name ?? d.nameStatus, t.objectVa).toMatch(/paged out|unreadable/);
-    expect(norm(d.start), t.name).toBe(norm(t.start));
-    expect(d.size, t.name).toBe(t.size);
-    expect(d.module, t.name).toBe(t.module);
-    expect(d.foundBy.includes('directory'), `${t.name} in its directory`).toBe(!t.hidden);
-    expect(d.foundBy, t.name).toContain('pool-scan');
-    expect(d.devices.sort(), t.name).toEqual(t.devices.map((x) => x.objectVa).sort());
-    if (t.objectNameResident) expect(d.objectName, t.name).toBe(t.objectName);
-  }
-  // Devices, their names, types and stacks.
-  const devices = new Map(result.devices.map((d) => [d.objectVa, d]));
-  const truthDevices = truth.drivers.flatMap((d) => d.devices);
-  expect([...devices.keys()].sort()).toEqual(truthDevices.map((d) => d.objectVa).sort());
-  for (const t of truthDevices) {
-    const d = devices.get(t.objectVa)!;
-    expect(d.type, t.objectVa).toBe(t.type);
-    expect(d.attachedDevice, `${t.name} attached device`).toBe(t.attachedDevice);
-    expect(d.attachedTo, `${t.name} attached to`).toBe(t.attachedTo);
-    expect(d.driver).toBe(truth.drivers.find((x) => x.name === t.driver)!.objectVa);
-    if (t.nameResident && d.nameStatus === null) expect(d.name, t.objectVa).toBe(t.name);
-    else if (t.nameResident)
-      expect(t.name!.endsWith(`\\${d.name}`), `${t.name} vs ${d.name} (${d.nameStatus})`).toBe(true);
-    // A name inferred from a link and the name's hash is the device's real name.
-    if (d.inferredName !== null) expect(d.inferredName, t.objectVa).toBe(t.name);
-  }
-  // Every link that names a device names the right one.
-  for (const link of result.links.filter((l) => l.device !== null))
-    expect(truthDevices.find((t) => t.objectVa === link.device)?.name, link.name ?? link.objectVa).toBe(
-      link.target,
-    );
-  // Modules, listed and unlinked.
-  expect(result.modules.map((m) => `${m.base} ${m.name} ${m.unlinked}`).sort()).toEqual(
-    truth.modules.map((m) => `${m.base} ${m.name} ${m.unlinked}`).sort(),
-  );
-  // The PE identity of every module whose headers are in memory (all of them in builder images).
-  expect(result.modules.map((m) => `${m.name} ${m.timeDateStamp} ${m.checksum}`).sort()).toEqual(
-    truth.modules.map((m) => `${m.name} ${m.timeDateStamp} ${m.checksum}`).sort(),
-  );
-  // Symbolic links whose names are readable.
-  const links = new Map(result.links.map((l) => [l.name, l.target]));
-  for (const t of truth.links.filter((l) => l.nameResident)) expect(links.get(t.name), t.name).toBe(t.target);
-  // Every IRP, FastIo and callback handler: address, owner, verdict.
-  const handler = (list: 'irp' | 'fastIo' | 'callbacks', driver: string, name: string) =>
-    drivers.get(driver)?.[list].find((h) => h.name === name);
-  const byName = new Map(truth.drivers.map((d) => [d.name, d.objectVa]));
-  for (const [list, entries] of [
-    ['irp', truth.irp],
-    ['fastIo', truth.fastIo],
-    ['callbacks', truth.callbacks],
-  ] as const) {
-    for (const t of entries) {
-      const h = handler(list, byName.get(t.driver)!, t.name);
-      expect(h, `${t.driver} ${t.name}`).toBeDefined();
-      expect([h!.address, h!.module, h!.verdict], `${t.driver} ${t.name}`).toEqual([
-        t.handler,
-        t.owner,
-        t.verdict,
-      ]);
-    }
-    const counted = live.reduce((n, d) => n + d[list].length, 0);
-    expect(counted, list).toBe(entries.length);
-  }
-  // Findings: exactly the planted anomalies.
-  const found = result.findings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort();
-  const planted = truth.findings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort();
-  expect(found).toEqual(planted);
-}
-
 const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
   ...isfFiles(),
   ...X86_PROFILES.map((profile) => ({ label: profile, profile })),

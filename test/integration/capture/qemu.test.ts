@@ -1,0 +1,264 @@
+// Live capture from a real QEMU (qemu-system-x86_64, no guest OS): its RAM is a builder image,
+// so the capture's analysis must equal the builder's ground truth. The VM's state is checked on
+// a second QMP monitor while the capture runs. Failures — a peer that is not QMP, a QEMU that
+// dies mid-dump, a full disk, a cancel — must leave nothing at the target path (an older file
+// there stays) and the VM as it was.
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
+import type { AnalysisResult } from '../../../src/common/model';
+import type { DiffResult } from '../../../src/common/api';
+import { analyzeImage } from '../../../src/core/analyze';
+import { CaptureError, captureQemu, findQmpSockets } from '../../../src/core/capture';
+import { imageForSuite } from '../../support/images';
+import { startQemu } from '../../support/qemu';
+import { expectAnalysisMatchesTruth } from '../../support/truth';
+
+const work = mkdtempSync(join(tmpdir(), 'irpscope-capture-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+const CLI = join(__dirname, '../../../bin/irpscope.mjs');
+
+function folder(name: string): string {
+  const path = join(work, name);
+  rmSync(path, { recursive: true, force: true });
+  return mkdtempSync(`${path}-`);
+}
+
+/** Nothing but what the test put there: no capture, no temporary file. */
+function expectNothingLeft(dir: string, expected: string[]): void {
+  expect(
+    readdirSync(dir)
+      .filter((f) => !f.endsWith('.qmp') && f !== 'halt.bin')
+      .sort(),
+  ).toEqual(expected.sort());
+}
+
+async function status(watch: Awaited<ReturnType<Awaited<ReturnType<typeof startQemu>>['watch']>>) {
+  return watch.execute<{ status: string; running: boolean }>('query-status');
+}
+
+describe('capture from QEMU over QMP', () => {
+  test('qemu-system-x86_64 is installed (apt-get install qemu-system-x86; .ci/run does it)', () => {
+    expect(spawnSync('qemu-system-x86_64', ['--version']).status).toBe(0);
+  });
+
+  const infected = imageForSuite({
+    profile: 'win7-sp1-x86',
+    format: 'raw',
+    scenario: 'infected',
+    size: 64 << 20,
+    seed: 'capture',
+    boot: 2,
+  });
+  const clean = imageForSuite({
+    profile: 'win7-sp1-x86',
+    format: 'raw',
+    scenario: 'clean',
+    size: 64 << 20,
+    seed: 'capture',
+    boot: 1,
+  });
+  const ram = { image: infected.image, bytes: 64 << 20 };
+
+  test('a running VM is paused for the dump only, resumed, and its image analyses to the ground truth', async () => {
+    const dir = folder('running');
+    const qemu = await startQemu({ folder: dir, memory: ram, paused: false, name: 'win7-infected' });
+    const watch = await qemu.watch();
+    onTestFinished(() => watch.close());
+    expect((await status(watch)).running).toBe(true);
+    const events: Array<{ event: string; at: number }> = [];
+    watch.onEvent((e) => events.push(e));
+    const out = join(dir, 'capture.elf');
+    const result = await captureQemu({ qmp: qemu.qmp, out });
+    expect(result.vm).toMatchObject({ name: 'win7-infected', memoryBytes: 64 << 20, stateBefore: 'running' });
+    expect(result.wasRunning).toBe(true);
+    expect(result.pausedMs).toBeGreaterThan(0);
+    expect(result.pausedMs!).toBeLessThanOrEqual(result.totalMs);
+    expect((await status(watch)).running).toBe(true);
+    // QEMU's own clock: stopped before the dump began, resumed only after it was complete.
+    expect(events.map((e) => e.event)).toEqual(['STOP', 'DUMP_COMPLETED', 'RESUME']);
+    expect(events[0]!.at).toBeLessThanOrEqual(events[1]!.at);
+    expect(events[1]!.at).toBeLessThanOrEqual(events[2]!.at);
+    expectAnalysisMatchesTruth(await analyzeImage(out), infected.truth);
+    expectNothingLeft(dir, ['capture.elf']);
+  });
+
+  test('a paused VM (-S) stays paused, over a TCP socket on loopback', async () => {
+    const dir = folder('paused');
+    const port = 20000 + (process.pid % 20000);
+    const qemu = await startQemu({ folder: dir, memory: ram, paused: true, tcpPort: port });
+    const watch = await qemu.watch();
+    onTestFinished(() => watch.close());
+    const events: string[] = [];
+    watch.onEvent((e) => events.push(e.event));
+    const out = join(dir, 'capture.elf');
+    const result = await captureQemu({ qmp: qemu.qmp, out });
+    expect(result).toMatchObject({ wasRunning: false, pausedMs: null, source: `127.0.0.1:${port}` });
+    expect(await status(watch)).toMatchObject({ running: false, status: 'prelaunch' });
+    expect(events).not.toContain('RESUME');
+    expectAnalysisMatchesTruth(await analyzeImage(out), infected.truth);
+  });
+
+  test('CLI: capture --analyze --json, and capture --baseline with the clean boot (exit 1: it differs)', async () => {
+    const dir = folder('cli');
+    const qemu = await startQemu({ folder: dir, memory: ram, paused: false });
+    const out = join(dir, 'capture.elf');
+    const analysed = spawnSync(
+      process.execPath,
+      [CLI, 'capture', '--qmp', qemu.qmp, '--out', out, '--analyze', '--json'],
+      {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      },
+    );
+    expect(analysed.status, analysed.stderr).toBe(0);
+    const document = JSON.parse(analysed.stdout) as {
+      capture: { file: string; pausedMs: number };
+      analysis: AnalysisResult;
+    };
+    expect(document.capture.file).toBe(out);
+    expect(document.capture.pausedMs).toBeGreaterThan(0);
+    expectAnalysisMatchesTruth(document.analysis, infected.truth);
+    expect(analysed.stderr).toMatch(/irpscope: dumping/);
+    expect(analysed.stderr).toMatch(/irpscope: captured /);
+
+    const compared = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'capture',
+        '--qmp',
+        qemu.qmp,
+        '--out',
+        join(dir, 'again.elf'),
+        '--baseline',
+        clean.image,
+        '--json',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
+    expect(compared.status, compared.stderr).toBe(1);
+    const diff = (JSON.parse(compared.stdout) as { diff: DiffResult }).diff;
+    const planted = new Set(
+      infected.truth.findings.filter((f) => f.severity !== 'info').map((f) => f.subject),
+    );
+    const reported = new Set(diff.entries.filter((e) => e.variation === null).flatMap((e) => [e.key]));
+    expect(diff.counts.differences).toBeGreaterThan(0);
+    expect([...planted].some((s) => reported.has(s))).toBe(true);
+  });
+
+  test('a socket that is not QMP, or that never greets, is a clear error and leaves no file', async () => {
+    const dir = folder('not-qmp');
+    const talking = join(dir, 'talking.sock');
+    const silent = join(dir, 'silent.sock');
+    const servers: Server[] = [
+      createServer((s) => s.end('SSH-2.0-OpenSSH_9.2\r\n')).listen(talking),
+      createServer(() => undefined).listen(silent),
+    ];
+    onTestFinished(() => servers.forEach((s) => s.close()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const out = join(dir, 'capture.elf');
+    writeFileSync(out, 'the previous capture');
+    await expect(captureQemu({ qmp: talking, out })).rejects.toThrow(/is not a QMP socket/);
+    await expect(captureQemu({ qmp: silent, out, timeoutMs: 500 })).rejects.toThrow(
+      /did not greet within 0.5 s/,
+    );
+    await expect(captureQemu({ qmp: join(dir, 'absent.sock'), out })).rejects.toThrow(/no such socket/);
+    await expect(captureQemu({ qmp: '10.0.0.5:4444', out })).rejects.toThrow(
+      /only a QMP socket on this machine/,
+    );
+    expect(readFileSync(out, 'utf8')).toBe('the previous capture');
+    expectNothingLeft(dir, ['capture.elf', 'silent.sock', 'talking.sock']);
+
+    const cli = spawnSync(process.execPath, [CLI, 'capture', '--qmp', talking, '--out', out], {
+      encoding: 'utf8',
+    });
+    expect(cli.status).toBe(2);
+    expect(cli.stderr.trim().split('\n').at(-1)).toMatch(/^irpscope: .*is not a QMP socket/);
+  });
+
+  test('QEMU killed in the middle of the dump: an error, no file, no debris', async () => {
+    const dir = folder('killed');
+    const qemu = await startQemu({ folder: dir, memory: { bytes: 512 * 1024 * 1024 }, paused: false });
+    const out = join(dir, 'capture.elf');
+    writeFileSync(out, 'the previous capture');
+    let killed = false;
+    const error = await captureQemu({
+      qmp: qemu.qmp,
+      out,
+      pollMs: 20,
+      onProgress: (p) => {
+        if (p.stage === 'dumping' && p.completed > 0 && !killed) {
+          killed = true;
+          qemu.process.kill('SIGKILL');
+        }
+      },
+    }).catch((e: unknown) => e);
+    expect(killed).toBe(true);
+    expect(error).toBeInstanceOf(CaptureError);
+    expect((error as CaptureError).kind).toBe('disconnected');
+    expect((error as Error).message).toMatch(/connection to QEMU .* was lost/);
+    expect(readFileSync(out, 'utf8')).toBe('the previous capture');
+    expectNothingLeft(dir, ['capture.elf']);
+  });
+
+  test('a full disk (QEMU under a file-size limit): the dump fails, nothing is left, the VM runs again', async () => {
+    const dir = folder('full');
+    const qemu = await startQemu({ folder: dir, memory: ram, paused: false, fileSizeLimitKiB: 4096 });
+    const watch = await qemu.watch();
+    onTestFinished(() => watch.close());
+    const out = join(dir, 'capture.elf');
+    const error = await captureQemu({ qmp: qemu.qmp, out }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CaptureError);
+    expect((error as CaptureError).kind).toBe('dump-failed');
+    expect((error as Error).message).toMatch(/QEMU could not write the dump/);
+    expect((await status(watch)).running).toBe(true);
+    expectNothingLeft(dir, []);
+  });
+
+  test('cancel: the file goes at once, the VM resumes when QEMU has finished writing', async () => {
+    const dir = folder('cancel');
+    const qemu = await startQemu({ folder: dir, memory: { bytes: 512 * 1024 * 1024 }, paused: false });
+    const watch = await qemu.watch();
+    onTestFinished(() => watch.close());
+    const out = join(dir, 'capture.elf');
+    const abort = new AbortController();
+    const stages: string[] = [];
+    const error = await captureQemu({
+      qmp: qemu.qmp,
+      out,
+      pollMs: 20,
+      signal: abort.signal,
+      onProgress: (p) => {
+        stages.push(p.stage);
+        if (p.stage === 'dumping' && p.completed > 0) abort.abort();
+      },
+    }).catch((e: unknown) => e);
+    expect((error as CaptureError).kind).toBe('cancelled');
+    expect(stages).toContain('cancelling');
+    expect((await status(watch)).running).toBe(true);
+    expectNothingLeft(dir, []);
+  });
+
+  test('sockets in a folder are listed with their VM, and a busy or foreign one says why', async () => {
+    const dir = folder('list');
+    const qemu = await startQemu({ folder: dir, memory: ram, paused: true, name: 'listed-vm' });
+    const holder = await qemu.watch(); // holds the second monitor: it cannot greet anyone else
+    onTestFinished(() => holder.close());
+    const foreign = createServer((s) => s.end('220 smtp ready\r\n')).listen(join(dir, 'foreign.sock'));
+    onTestFinished(() => void foreign.close());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const probes = await findQmpSockets([dir], 500);
+    const byName = new Map(probes.map((p) => [p.path.split('/').pop(), p]));
+    expect(byName.get('capture.qmp')).toMatchObject({
+      state: 'ready',
+      vm: { name: 'listed-vm', status: 'prelaunch', memoryBytes: 64 << 20 },
+    });
+    expect(byName.get('watch.qmp')).toMatchObject({ state: 'busy' });
+    expect(byName.get('foreign.sock')).toMatchObject({ state: 'not-qmp' });
+  });
+});
