@@ -8,6 +8,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type {
   ApiEvent,
   AppInfo,
+  CaptureSource,
+  CaptureSummary,
+  CaptureTargets,
   DiffResult,
   DirectoryListing,
   FlowGraph,
@@ -27,6 +30,7 @@ import { USER_OPERATIONS, buildFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
 import { makeReport } from '../core/report/index';
 import { listDirectory } from './browse';
+import { CaptureJobs } from './captures';
 import {
   DEFAULT_DEMO,
   type DemoSettings,
@@ -61,6 +65,8 @@ export interface BackendOptions {
   demo?: Partial<DemoSettings>;
   /** Where the folder browser starts (default: the home folder). */
   browseStart?: string;
+  /** For tests: the environment the hypervisors' tools are looked up in. */
+  toolEnv?: NodeJS.ProcessEnv;
 }
 
 const STRUCTURE_KINDS: readonly StructureKind[] = [
@@ -82,6 +88,7 @@ export class Backend implements IrpscopeApi {
   private readonly demoSettings: DemoSettings;
   private readonly diffCache = new Map<string, DiffResult>();
   private readonly slots: AnalysisSlots;
+  private readonly captureJobs: CaptureJobs;
   private nextId = 1;
 
   constructor(private readonly options: BackendOptions) {
@@ -89,6 +96,12 @@ export class Backend implements IrpscopeApi {
     this.engineModule = options.engineModule ?? process.env.IRPSCOPE_ENGINE_MODULE ?? null;
     this.demoSettings = { ...DEFAULT_DEMO, ...options.demo };
     this.slots = new AnalysisSlots(options.concurrentAnalyses ?? Math.max(1, availableParallelism()));
+    this.captureJobs = new CaptureJobs({
+      outputFolder: join(options.dataDirectory, 'captures'),
+      emit: (capture) => this.emit({ type: 'capture', capture }),
+      open: (path, role) => this.open({ path, role }),
+      ...(options.toolEnv ? { env: options.toolEnv } : {}),
+    });
   }
 
   async appInfo(): Promise<AppInfo> {
@@ -292,6 +305,44 @@ export class Backend implements IrpscopeApi {
     }
   }
 
+  async captureTargets(request: { folder?: string }): Promise<CaptureTargets> {
+    const body = requireObject(request ?? {}, 'capture targets request');
+    const folder = optionalString(body.folder, 'folder');
+    return this.captureJobs.targets(folder ? resolve(folder) : undefined);
+  }
+
+  async capture(request: {
+    source: CaptureSource;
+    name?: string;
+    role?: SessionRole;
+    label?: string;
+  }): Promise<CaptureSummary> {
+    const body = requireObject(request, 'capture request');
+    const source = requireObject(body.source, 'source');
+    const kind = requireOneOf(source.kind, 'source.kind', [
+      'qmp',
+      'libvirt',
+      'virtualbox',
+      'vmware',
+    ] as const);
+    const parsed: CaptureSource =
+      kind === 'qmp'
+        ? { kind, endpoint: requireString(source.endpoint, 'source.endpoint') }
+        : { kind, vm: requireString(source.vm, 'source.vm') };
+    const role =
+      body.role === undefined ? 'primary' : requireOneOf(body.role, 'role', ['primary', 'baseline'] as const);
+    const label = optionalString(body.label, 'label')?.slice(0, 100);
+    return this.captureJobs.start(parsed, optionalString(body.name, 'name'), role, label);
+  }
+
+  async cancelCapture(id: string): Promise<void> {
+    this.captureJobs.cancel(requireString(id, 'capture'));
+  }
+
+  async captures(): Promise<CaptureSummary[]> {
+    return this.captureJobs.list();
+  }
+
   subscribe(listener: (event: ApiEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -299,6 +350,7 @@ export class Backend implements IrpscopeApi {
 
   /** Ends every session's worker (on quit). */
   dispose(): void {
+    this.captureJobs.dispose();
     for (const session of this.byId.values()) session.close();
     this.byId.clear();
     this.listeners.clear();

@@ -259,8 +259,10 @@ function captureSource(options: CaptureCliOptions): CaptureSource {
 function captureProgressReporter(): (progress: CaptureProgress) => void {
   let lastStage = '';
   return (progress) => {
-    const amount =
-      progress.total > 100
+    const measured = progress.stage === 'dumping' || progress.stage === 'cancelling';
+    const amount = !measured
+      ? ''
+      : progress.total > 100
         ? ` ${formatBytes(progress.completed)} of ${formatBytes(progress.total)}`
         : progress.total === 100
           ? ` ${Math.round(progress.completed)}%`

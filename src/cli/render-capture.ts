@@ -1,6 +1,6 @@
 // `irpscope capture` as text: what was captured, and the VMs and sockets a capture could reach.
 
-import type { CaptureResult, QmpSocketProbe, ToolStatus } from '../core/capture';
+import type { CaptureResult, CaptureToolStatus as ToolStatus, QmpSocketProbe } from '../core/capture';
 import { formatBytes } from './render-info';
 
 function seconds(ms: number): string {

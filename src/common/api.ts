@@ -227,7 +227,102 @@ export interface DirectoryListing {
   entries: Array<{ name: string; path: string; kind: 'directory' | 'file'; size: number }>;
 }
 
-export type ApiEvent = { type: 'session'; session: SessionSummary } | { type: 'session-closed'; id: string };
+/** Live capture (src/core/capture): QEMU over QMP, or libvirt, VirtualBox and VMware through their tools. */
+export type CaptureToolKind = 'libvirt' | 'virtualbox' | 'vmware';
+
+export type CaptureSource = { kind: 'qmp'; endpoint: string } | { kind: CaptureToolKind; vm: string };
+
+export interface CaptureProgress {
+  stage: 'connecting' | 'pausing' | 'dumping' | 'cancelling' | 'resuming' | 'finishing';
+  /** Bytes written so far and in all (0 when not known yet; a tool that reports percent: of 100). */
+  completed: number;
+  total: number;
+  detail?: string;
+}
+
+export interface CaptureResult {
+  tool: 'qemu' | CaptureToolKind;
+  /** The socket, domain, VM or .vmx captured. */
+  source: string;
+  vm: { name: string | null; memoryBytes: number | null; stateBefore: string; software: string };
+  /** The image written (for VMware, the snapshot's state file, with its .vmem beside it). */
+  file: string;
+  bytes: number;
+  wasRunning: boolean;
+  /** How long this capture kept the VM paused (null when it was not running, or the tool does not say). */
+  pausedMs: number | null;
+  dumpMs: number;
+  totalMs: number;
+  format: string;
+}
+
+/** What a QMP socket says about its VM. */
+export interface QemuVm {
+  name: string | null;
+  memoryBytes: number | null;
+  status: string;
+  running: boolean;
+  qemuVersion: string;
+}
+
+export interface QmpSocketProbe {
+  path: string;
+  state: 'ready' | 'busy' | 'not-qmp' | 'unreachable';
+  vm: QemuVm | null;
+  /** Why it cannot be captured (for every state but ready). */
+  reason: string | null;
+}
+
+export interface CaptureToolVm {
+  tool: CaptureToolKind;
+  /** What the tool calls it: a libvirt domain, a VirtualBox VM's UUID, a .vmx path. */
+  id: string;
+  name: string;
+  state: string;
+}
+
+export interface CaptureToolStatus {
+  tool: CaptureToolKind;
+  command: string;
+  /** The executable found on PATH, or null: then `missing` says what to install. */
+  path: string | null;
+  missing: string | null;
+  vms: CaptureToolVm[];
+  /** Why the VMs could not be listed (the tool ran but failed), or null. */
+  problem: string | null;
+}
+
+export interface CaptureTargets {
+  /** Folders searched for QMP sockets (the one asked for, then libvirt's). */
+  folders: string[];
+  sockets: QmpSocketProbe[];
+  tools: CaptureToolStatus[];
+  /** Where the workbench writes captures. */
+  outputFolder: string;
+}
+
+export type CaptureState = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface CaptureSummary {
+  id: string;
+  source: CaptureSource;
+  /** The VM's name, else the socket or VM id. */
+  label: string;
+  role: SessionRole;
+  /** The file being written. */
+  out: string;
+  state: CaptureState;
+  progress: CaptureProgress | null;
+  result: CaptureResult | null;
+  error: string | null;
+  /** The session that analyses the capture, once it is done. */
+  session: string | null;
+}
+
+export type ApiEvent =
+  | { type: 'session'; session: SessionSummary }
+  | { type: 'session-closed'; id: string }
+  | { type: 'capture'; capture: CaptureSummary };
 
 export interface AppInfo {
   version: string;
@@ -258,6 +353,21 @@ export interface IrpscopeApi {
   recent(): Promise<string[]>;
   /** Server-side file browser for Open Image in web mode (the desktop app uses native dialogs). */
   browse(path: string | null): Promise<DirectoryListing>;
+  /** QMP sockets in `folder` and libvirt's folders, and the VMs the hypervisors' tools know. */
+  captureTargets(request: { folder?: string }): Promise<CaptureTargets>;
+  /**
+   * Captures a VM into the output folder (as `name`, else one made from the VM's name and the
+   * time) and opens the file in `role`; progress arrives as capture events.
+   */
+  capture(request: {
+    source: CaptureSource;
+    name?: string;
+    role?: SessionRole;
+    /** The VM's name as the client shows it (for progress and the session's label). */
+    label?: string;
+  }): Promise<CaptureSummary>;
+  cancelCapture(id: string): Promise<void>;
+  captures(): Promise<CaptureSummary[]>;
   subscribe(listener: (event: ApiEvent) => void): () => void;
 }
 
@@ -266,6 +376,7 @@ export type MenuCommand =
   | { type: 'open-image' }
   | { type: 'open-baseline' }
   | { type: 'practice-image' }
+  | { type: 'capture' }
   | { type: 'export'; format: ReportFormat }
   | { type: 'navigate'; view: string }
   | { type: 'go-to-address' }
@@ -300,6 +411,10 @@ export const API_METHODS = [
   'practiceImage',
   'recent',
   'browse',
+  'captureTargets',
+  'capture',
+  'cancelCapture',
+  'captures',
 ] as const satisfies ReadonlyArray<Exclude<keyof IrpscopeApi, 'subscribe'>>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   let refreshMenu = (): void => {};
   backend.subscribe((event: ApiEvent) => {
     if (event.type === 'session') summaries.set(event.session.id, event.session);
-    else summaries.delete(event.id);
+    else if (event.type === 'session-closed') summaries.delete(event.id);
     for (const window of BrowserWindow.getAllWindows()) window.webContents.send(EVENT_CHANNEL, event);
     showProgress([...summaries.values()]);
     if (event.type === 'session' && event.session.state !== 'analysing') refreshMenu();

@@ -73,6 +73,7 @@ export async function buildMenu(backend: Backend, window: () => BrowserWindow | 
             }
           },
         },
+        { label: 'Capture from VM…', click: () => send({ type: 'capture' }) },
         { label: 'New Practice Image…', click: () => send({ type: 'practice-image' }) },
         { type: 'separator' },
         {

@@ -11,6 +11,7 @@ import { SessionStatus } from './components/SessionStatus';
 import { Text } from './components/Text';
 import { GoToDialog } from './dialogs/GoToDialog';
 import { OpenImageDialog } from './dialogs/OpenImageDialog';
+import { CaptureDialog } from './dialogs/CaptureDialog';
 import { PracticeDialog } from './dialogs/PracticeDialog';
 import { useActiveSession, useApp, useResult } from './state/app-state';
 import { VIEWS, VIEW_LABELS, type View } from './state/navigation';
@@ -25,7 +26,12 @@ import { Overview } from './views/Overview';
 // React Flow and ELK are large and only the flow view needs them.
 const FlowView = lazy(() => import('./views/FlowView'));
 
-type DialogState = { kind: 'open'; role: SessionRole } | { kind: 'practice' } | { kind: 'goto' } | null;
+type DialogState =
+  | { kind: 'open'; role: SessionRole }
+  | { kind: 'practice' }
+  | { kind: 'capture'; follow?: string }
+  | { kind: 'goto' }
+  | null;
 
 function dirname(path: string): string {
   const index = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
@@ -140,6 +146,9 @@ export function App() {
         case 'practice-image':
           setDialog({ kind: 'practice' });
           break;
+        case 'capture':
+          setDialog({ kind: 'capture' });
+          break;
         case 'export':
           void exportReport(command.format);
           break;
@@ -208,6 +217,9 @@ export function App() {
             onClick={() => api.openDemo().catch((e: Error) => notify('error', e.message))}
           >
             Open the demo case
+          </button>
+          <button type="button" onClick={() => setDialog({ kind: 'capture' })}>
+            Capture from a VM…
           </button>
           <button type="button" onClick={() => setDialog({ kind: 'practice' })}>
             New practice image…
@@ -351,6 +363,32 @@ export function App() {
           >
             Go to…
           </button>
+          {app.captures
+            .filter((c) => c.state === 'running')
+            .map((c) => (
+              <button
+                key={c.id}
+                type="button"
+                className="ghost capture-pill"
+                data-testid="capture-pill"
+                onClick={() => setDialog({ kind: 'capture', follow: c.id })}
+                title={`Capturing ${c.label}: show progress`}
+              >
+                <span className="rec" aria-hidden="true" />
+                <Text value={c.label} />{' '}
+                {c.progress && c.progress.total > 0
+                  ? `${Math.round((100 * c.progress.completed) / c.progress.total)}%`
+                  : '…'}
+              </button>
+            ))}
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => setDialog({ kind: 'capture' })}
+            title="Capture the memory of a running VM"
+          >
+            Capture…
+          </button>
           <button type="button" className="ghost" onClick={() => setDialog({ kind: 'practice' })}>
             Practice…
           </button>
@@ -441,6 +479,17 @@ export function App() {
           onClose={() => setDialog(null)}
           onOpened={(id) => navigate({ session: id, view: 'overview' })}
           symbolsDirectory={appInfo?.symbolsDirectory ?? null}
+        />
+      )}
+      {dialog?.kind === 'capture' && (
+        <CaptureDialog
+          {...(dialog.follow ? { initialCapture: dialog.follow } : {})}
+          onClose={() => setDialog(null)}
+          onOpened={(id, role) =>
+            role === 'primary'
+              ? navigate({ session: id, view: 'overview' })
+              : navigate({ view: 'diff', diff: { tab: 'differences', baseline: id } })
+          }
         />
       )}
       {dialog?.kind === 'goto' && (

@@ -1,13 +1,13 @@
 // A real QEMU for the capture tests: no guest OS, its RAM either a builder image (mapped
 // copy-on-write, so the image file is never changed) or plain anonymous memory, and a firmware of
 // HLT instructions so that a running VM changes nothing in its memory. Two QMP sockets: one for
-// the capture under test, one for the test to watch the VM's state through. Every QEMU started
-// here is killed when its test ends.
+// the capture under test, one for the test to watch the VM's state through. The caller registers
+// `stop` with its test runner (vitest's onTestFinished, Playwright's afterEach); a QEMU that fails
+// to start is killed here.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { onTestFinished } from 'vitest';
 import { QmpClient } from '../../src/core/capture/qmp';
 
 export interface QemuOptions {
@@ -21,6 +21,8 @@ export interface QemuOptions {
   fileSizeLimitKiB?: number;
   /** The capture's socket as host:port on loopback instead of a unix socket. */
   tcpPort?: number;
+  /** Where the second monitor's socket goes (default: `folder`), e.g. outside a folder being searched. */
+  watchFolder?: string;
 }
 
 export interface RunningQemu {
@@ -50,7 +52,7 @@ async function waitFor(path: string, child: ChildProcess, stderr: () => string):
 
 export async function startQemu(options: QemuOptions): Promise<RunningQemu> {
   const captureSocket = join(options.folder, 'capture.qmp');
-  const watchSocket = join(options.folder, 'watch.qmp');
+  const watchSocket = join(options.watchFolder ?? options.folder, 'watch.qmp');
   const megabytes = Math.round(options.memory.bytes / (1 << 20));
   const args = [
     '-nodefaults',
@@ -96,9 +98,13 @@ export async function startQemu(options: QemuOptions): Promise<RunningQemu> {
   const stop = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
-  onTestFinished(stop);
-  await waitFor(watchSocket, child, () => stderr);
-  if (!options.tcpPort) await waitFor(captureSocket, child, () => stderr);
+  try {
+    await waitFor(watchSocket, child, () => stderr);
+    if (!options.tcpPort) await waitFor(captureSocket, child, () => stderr);
+  } catch (error) {
+    stop();
+    throw error;
+  }
   return {
     qmp: options.tcpPort ? `127.0.0.1:${options.tcpPort}` : captureSocket,
     process: child,

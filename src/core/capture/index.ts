@@ -3,32 +3,40 @@
 // image containers then open like any other.
 
 import { captureQemu } from './qemu';
-import { captureWithTool, type ToolKind } from './tools';
-import type { CaptureProgress, CaptureResult } from './types';
+import { captureWithTool } from './tools';
+import type { CaptureProgress, CaptureResult, CaptureSource } from './types';
 
 export { CaptureError, type CaptureErrorKind } from './errors';
 export { parseEndpoint, describeEndpoint, type QmpEndpoint } from './endpoint';
-export { captureQemu, describeQemuVm, type QemuVm } from './qemu';
-export { findQmpSockets, libvirtSocketFolders, probeQmpSocket, type QmpSocketProbe } from './sockets';
-export {
-  captureWithTool,
-  toolStatus,
-  TOOL_COMMANDS,
-  type ToolKind,
-  type ToolStatus,
-  type ToolVm,
-} from './tools';
-export type { CaptureProgress, CaptureResult } from './types';
-
-export type CaptureSource = { kind: 'qmp'; endpoint: string } | { kind: ToolKind; vm: string };
+export { captureQemu, describeQemuVm } from './qemu';
+export { findQmpSockets, libvirtSocketFolders, probeQmpSocket } from './sockets';
+export { captureWithTool, toolStatus, TOOL_COMMANDS } from './tools';
+export type {
+  CaptureProgress,
+  CaptureResult,
+  CaptureSource,
+  CaptureToolKind,
+  CaptureToolStatus,
+  CaptureToolVm,
+  QemuVm,
+  QmpSocketProbe,
+} from './types';
 
 export interface CaptureOptions {
   out: string;
   onProgress?: (progress: CaptureProgress) => void;
   signal?: AbortSignal;
+  /** The environment whose PATH the tools are looked up on (default: this process's). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export function capture(source: CaptureSource, options: CaptureOptions): Promise<CaptureResult> {
-  if (source.kind === 'qmp') return captureQemu({ qmp: source.endpoint, ...options });
+  if (source.kind === 'qmp')
+    return captureQemu({
+      qmp: source.endpoint,
+      out: options.out,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
   return captureWithTool({ tool: source.kind, vm: source.vm, ...options });
 }

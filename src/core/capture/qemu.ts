@@ -12,7 +12,7 @@ import { OutputError, externalTemp } from '../util/atomic-file';
 import { describeEndpoint, parseEndpoint, type QmpEndpoint } from './endpoint';
 import { CaptureError } from './errors';
 import { QmpClient, type QmpEvent } from './qmp';
-import type { CaptureProgress, CaptureResult } from './types';
+import type { CaptureProgress, CaptureResult, QemuVm } from './types';
 
 export interface QemuCaptureOptions {
   /** A unix socket path, `unix:PATH`, or `host:port` on loopback. */
@@ -30,14 +30,6 @@ interface DumpStatus {
   status: 'none' | 'active' | 'completed' | 'failed';
   completed: number;
   total: number;
-}
-
-export interface QemuVm {
-  name: string | null;
-  memoryBytes: number | null;
-  status: string;
-  running: boolean;
-  qemuVersion: string;
 }
 
 /** What a QMP socket says about its VM, without changing anything. */

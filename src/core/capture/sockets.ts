@@ -7,16 +7,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { CaptureError } from './errors';
-import { describeQemuVm, type QemuVm } from './qemu';
+import { describeQemuVm } from './qemu';
 import { QmpClient } from './qmp';
-
-export interface QmpSocketProbe {
-  path: string;
-  state: 'ready' | 'busy' | 'not-qmp' | 'unreachable';
-  vm: QemuVm | null;
-  /** Why it cannot be captured (for every state but ready). */
-  reason: string | null;
-}
+import type { QmpSocketProbe } from './types';
 
 const MAX_SOCKETS = 64;
 

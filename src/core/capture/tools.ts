@@ -14,34 +14,19 @@ import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { OutputError, externalTemp } from '../util/atomic-file';
 import { CaptureError } from './errors';
-import type { CaptureProgress, CaptureResult } from './types';
-
-export type ToolKind = 'libvirt' | 'virtualbox' | 'vmware';
+import type {
+  CaptureProgress,
+  CaptureResult,
+  CaptureToolKind as ToolKind,
+  CaptureToolStatus as ToolStatus,
+  CaptureToolVm as ToolVm,
+} from './types';
 
 export const TOOL_COMMANDS: Readonly<Record<ToolKind, string>> = {
   libvirt: 'virsh',
   virtualbox: 'VBoxManage',
   vmware: 'vmrun',
 };
-
-export interface ToolVm {
-  tool: ToolKind;
-  /** What the tool calls it: a libvirt domain, a VirtualBox VM name, a .vmx path. */
-  id: string;
-  name: string;
-  state: string;
-}
-
-export interface ToolStatus {
-  tool: ToolKind;
-  command: string;
-  /** The executable found on PATH, or null: then `missing` says what to install. */
-  path: string | null;
-  missing: string | null;
-  vms: ToolVm[];
-  /** Why the VMs could not be listed (the tool ran but failed), or null. */
-  problem: string | null;
-}
 
 /** Finds an executable on PATH (with Windows' extensions where they apply). */
 export function findExecutable(command: string, env: NodeJS.ProcessEnv = process.env): string | null {

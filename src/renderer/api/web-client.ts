@@ -70,7 +70,8 @@ export function createWebClient(): IrpscopeApi {
       } catch {
         return;
       }
-      const id = event.type === 'session' ? event.session.id : event.id;
+      const id =
+        event.type === 'session' ? event.session.id : event.type === 'capture' ? event.capture.id : event.id;
       seen.set(id, (seen.get(id) ?? 0) + 1);
       for (const listener of listeners) listener(event);
     };

@@ -12,7 +12,7 @@ import {
   useState,
   type ReactNode,
 } from 'react';
-import type { AppInfo, SessionSummary } from '../../common/api';
+import type { AppInfo, CaptureSummary, SessionSummary } from '../../common/api';
 import { api } from '../api/client';
 import { indexResult, type ResultIndex } from '../util/result-index';
 import {
@@ -33,6 +33,8 @@ export interface Notice {
 interface AppState {
   appInfo: AppInfo | null;
   sessions: SessionSummary[];
+  /** Captures started in this run of the backend, newest last. */
+  captures: CaptureSummary[];
   location: Location;
   navigate: Navigate;
   back(): void;
@@ -93,6 +95,7 @@ function preferredSession(sessions: SessionSummary[]): string | null {
 export function AppProvider({ children }: { children: ReactNode }) {
   const [appInfo, setAppInfo] = useState<AppInfo | null>(null);
   const [sessions, dispatchSessions] = useReducer(sessionsReducer, []);
+  const [captures, setCaptures] = useState<CaptureSummary[]>([]);
   const [history, dispatchHistory] = useReducer(historyReducer, {
     entries: [{ session: null, view: 'overview' }],
     index: 0,
@@ -114,9 +117,21 @@ export function AppProvider({ children }: { children: ReactNode }) {
   useEffect(() => {
     const unsubscribe = api.subscribe((event) => {
       if (event.type === 'session') dispatchSessions({ type: 'one', session: event.session });
-      else dispatchSessions({ type: 'closed', id: event.id });
+      else if (event.type === 'session-closed') dispatchSessions({ type: 'closed', id: event.id });
+      else {
+        const capture = event.capture;
+        setCaptures((all) =>
+          all.some((c) => c.id === capture.id)
+            ? all.map((c) => (c.id === capture.id ? capture : c))
+            : [...all, capture],
+        );
+      }
     });
     api.appInfo().then(setAppInfo, (error: Error) => notify('error', error.message));
+    api.captures().then(
+      (all) => setCaptures((known) => [...known, ...all.filter((c) => !known.some((k) => k.id === c.id))]),
+      () => undefined,
+    );
     api.sessions().then(
       (all) => {
         dispatchSessions({ type: 'all', sessions: all });
@@ -138,6 +153,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
     () => ({
       appInfo,
       sessions,
+      captures,
       location,
       navigate,
       back: () => dispatchHistory({ type: 'move', step: -1 }),
@@ -148,7 +164,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
       notify,
       dismiss,
     }),
-    [appInfo, sessions, location, navigate, history, notices, notify, dismiss],
+    [appInfo, sessions, captures, location, navigate, history, notices, notify, dismiss],
   );
   return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
 }

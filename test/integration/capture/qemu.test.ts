@@ -15,12 +15,19 @@ import type { DiffResult } from '../../../src/common/api';
 import { analyzeImage } from '../../../src/core/analyze';
 import { CaptureError, captureQemu, findQmpSockets } from '../../../src/core/capture';
 import { imageForSuite } from '../../support/images';
-import { startQemu } from '../../support/qemu';
+import { startQemu as startQemuProcess, type QemuOptions } from '../../support/qemu';
 import { expectAnalysisMatchesTruth } from '../../support/truth';
 
 const work = mkdtempSync(join(tmpdir(), 'irpscope-capture-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const CLI = join(__dirname, '../../../bin/irpscope.mjs');
+
+/** A QEMU killed when the test ends, however it ends. */
+async function startQemu(options: QemuOptions) {
+  const qemu = await startQemuProcess(options);
+  onTestFinished(qemu.stop);
+  return qemu;
+}
 
 function folder(name: string): string {
   const path = join(work, name);

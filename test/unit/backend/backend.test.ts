@@ -303,3 +303,77 @@ describe('many images at once', () => {
     ).rejects.toThrow(/unknown profile/);
   });
 });
+
+describe('captures from the workbench', () => {
+  /** A stand-in virsh (see test/integration/capture/tools.test.ts) that "dumps" the infected image. */
+  function virshOnPath(behaviour: 'dump' | 'fail'): NodeJS.ProcessEnv {
+    const bin = mkdtempSync(join(tmpdir(), 'irpscope-virsh-'));
+    const script =
+      behaviour === 'dump'
+        ? `case "$1" in list) printf ' Id   Name   State\\n------------------\\n 1    lab    running\\n';; dump) for last; do :; done; cp "${images.infected}" "$last";; esac`
+        : `echo "error: Requested operation is not valid: domain is not running" >&2; exit 1`;
+    writeFileSync(join(bin, 'virsh'), `#!/bin/sh\n${script}\n`, { mode: 0o755 });
+    return { PATH: `${bin}:${process.env.PATH}` };
+  }
+
+  function captureEnd(backend: Backend, id: string): Promise<ApiEvent & { type: 'capture' }> {
+    return new Promise((resolve) => {
+      const off = backend.subscribe((event) => {
+        if (event.type === 'capture' && event.capture.id === id && event.capture.state !== 'running') {
+          off();
+          resolve(event);
+        }
+      });
+    });
+  }
+
+  test('bad capture requests are refused: only a plain file name, only known sources', async () => {
+    const backend = makeBackend();
+    const source = { kind: 'libvirt' as const, vm: 'lab' };
+    for (const name of ['../escape.elf', '/etc/passwd', '.hidden', 'a/b.elf', 'x'.repeat(200)])
+      await expect(backend.capture({ source, name }), name).rejects.toThrow(/not a plain file name/);
+    await expect(backend.capture({ source: { kind: 'ssh', vm: 'x' } as never })).rejects.toThrow(
+      /source.kind/,
+    );
+    await expect(backend.capture({ source: { kind: 'qmp' } as never })).rejects.toThrow(/source.endpoint/);
+    await expect(backend.cancelCapture('c99')).rejects.toThrow(/no capture/);
+  });
+
+  test('a capture goes to the data folder, reports progress and opens as the baseline', async () => {
+    const backend = makeBackend({ engineModule: null, toolEnv: virshOnPath('dump') });
+    const targets = await backend.captureTargets({});
+    expect(targets.outputFolder).toBe(join(data, 'captures'));
+    expect(targets.tools.find((t) => t.tool === 'libvirt')?.vms.map((v) => v.name)).toEqual(['lab']);
+    const started = await backend.capture({
+      source: { kind: 'libvirt', vm: 'lab' },
+      name: 'lab-before',
+      role: 'baseline',
+      label: 'lab',
+    });
+    expect(started).toMatchObject({
+      state: 'running',
+      label: 'lab',
+      out: join(data, 'captures', 'lab-before.elf'),
+    });
+    const end = await captureEnd(backend, started.id);
+    expect(end.capture.state).toBe('done');
+    expect(statSync(join(data, 'captures', 'lab-before.elf')).size).toBe(statSync(images.infected).size);
+    const session = (await backend.sessions()).find((s) => s.id === end.capture.session)!;
+    expect(session).toMatchObject({ role: 'baseline', path: join(data, 'captures', 'lab-before.elf') });
+    expect((await waitFor(backend, session.id, ['ready', 'failed'])).state).toBe('ready');
+    expect((await backend.captures()).map((c) => c.state)).toEqual(['done']);
+  });
+
+  test('a capture that fails says why, opens nothing and leaves no file', async () => {
+    const backend = makeBackend({ toolEnv: virshOnPath('fail') });
+    const before = (await backend.sessions()).length;
+    const started = await backend.capture({ source: { kind: 'libvirt', vm: 'lab' }, name: 'lab-failed' });
+    const end = await captureEnd(backend, started.id);
+    expect(end.capture).toMatchObject({ state: 'failed', session: null });
+    expect(end.capture.error).toBe(
+      'virsh failed: error: Requested operation is not valid: domain is not running',
+    );
+    expect(existsSync(join(data, 'captures', 'lab-failed.elf'))).toBe(false);
+    expect((await backend.sessions()).length).toBe(before);
+  });
+});

@@ -1,0 +1,139 @@
+// Capture from a VM in the workbench, against real QEMUs whose RAM is the demo case's images: the
+// clean system is captured as the baseline, the infected one is captured and opened, and the
+// comparison shows the planted anomalies — the before/after pair in two clicks each. A long
+// capture shows its progress and can be cancelled, leaving no file and the VM running.
+
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, test } from './support/fixtures';
+import { DATA, DEMO } from './support/paths';
+import { demoTruth } from './support/truth';
+import { startQemu, type RunningQemu } from '../support/qemu';
+
+const CAPTURES = join(DATA, 'captures');
+const infected = demoTruth('infected');
+const planted = new Set(
+  infected.findings
+    .filter((f) => f.kind !== 'stale-driver' && f.kind !== 'unlinked-module')
+    .map((f) => f.subject),
+);
+
+let folder: string;
+const running: RunningQemu[] = [];
+
+test.beforeEach(() => {
+  mkdirSync(CAPTURES, { recursive: true });
+  mkdirSync(join(DATA, 'e2e-vms'), { recursive: true });
+  folder = mkdtempSync(join(DATA, 'e2e-vms', 'run-'));
+});
+test.afterEach(() => {
+  for (const qemu of running.splice(0)) qemu.stop();
+  rmSync(join(DATA, 'e2e-vms'), { recursive: true, force: true });
+});
+
+async function vm(name: string, memory: Parameters<typeof startQemu>[0]['memory']): Promise<RunningQemu> {
+  const own = join(folder, name);
+  mkdirSync(own);
+  // The test's own monitor lives outside the searched folder, so each VM is listed once.
+  const watchFolder = join(folder, '..', `${folder.split('/').pop()}-${name}-watch`);
+  mkdirSync(watchFolder, { recursive: true });
+  const qemu = await startQemu({ folder: own, watchFolder, memory, paused: false, name });
+  running.push(qemu);
+  return qemu;
+}
+
+/** Closes the sessions a test opened (the other specs expect the demo case alone) and removes their files. */
+async function closeCaptured(page: Page, known: Set<string>): Promise<void> {
+  const tabs = page.locator('[data-testid="session-tab"]', { hasText: 'lab-' });
+  while ((await tabs.count()) > 0) await tabs.first().locator('button.close').click();
+  for (const file of readdirSync(CAPTURES))
+    if (!known.has(file)) rmSync(join(CAPTURES, file), { force: true });
+}
+
+async function openDialog(page: Page): Promise<void> {
+  await page.click('button:has-text("Capture…")');
+  await page.fill('input[aria-label="Folder with QMP sockets"]', folder);
+  await page.click('button:has-text("Search")');
+}
+
+test('the clean VM captured as baseline, the infected one captured and opened: the comparison shows the planted anomalies', async ({
+  workbench: page,
+}, testInfo) => {
+  const known = new Set(readdirSync(CAPTURES));
+  try {
+    await captureBoth(page, testInfo.outputPath.bind(testInfo), known);
+  } finally {
+    await closeCaptured(page, known);
+  }
+});
+
+async function captureBoth(page: Page, output: (name: string) => string, known: Set<string>): Promise<void> {
+  await vm('lab-before', { image: join(DEMO, 'clean', 'image.raw'), bytes: 64 << 20 });
+  await vm('lab-after', { image: join(DEMO, 'infected', 'image.raw'), bytes: 64 << 20 });
+  await openDialog(page);
+  const rows = page.locator('[data-testid="capture-row"]');
+  await expect(rows.filter({ hasText: 'lab-before' })).toContainText('64.0 MiB');
+  await expect(rows.filter({ hasText: 'lab-after' })).toContainText('running');
+  // Tools that are not installed here are named.
+  await expect(page.locator('[data-testid="capture-tool-libvirt"]')).toContainText(
+    'virsh (libvirt-clients) is not installed',
+  );
+  await page.screenshot({ path: output('capture-dialog.png') });
+
+  await rows.filter({ hasText: 'lab-before' }).click();
+  await expect(page.locator('#capture-name')).toHaveValue(/^lab-before-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.elf$/);
+  await page.click('button:has-text("Capture as baseline")');
+  await expect(page.locator('[role="dialog"]')).toHaveCount(0, { timeout: 60_000 });
+  const baselineTab = page.locator('[data-testid="session-tab"][data-role="baseline"]', {
+    hasText: 'lab-before',
+  });
+  await expect(baselineTab).toBeVisible();
+
+  await openDialog(page);
+  await page.locator('[data-testid="capture-row"]', { hasText: 'lab-after' }).click();
+  await page.click('button:has-text("Capture and open")');
+  await expect(page.locator('[role="dialog"]')).toHaveCount(0, { timeout: 60_000 });
+  const primaryTab = page.locator('[data-testid="session-tab"][data-role="primary"]', {
+    hasText: 'lab-after',
+  });
+  await expect(primaryTab).toHaveClass(/active/);
+  await expect(page.locator('[data-testid="view-overview"]')).toBeVisible({ timeout: 60_000 });
+
+  await page.click('[data-testid="nav-diff"]');
+  const baselineId = await page
+    .locator('[data-testid="diff-baseline"] option', { hasText: 'lab-before' })
+    .getAttribute('value');
+  await page.selectOption('[data-testid="diff-baseline"]', baselineId!);
+  const diffRows = page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
+  await expect(diffRows.first()).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('[data-testid="table-diff-differences"] .count')).toHaveText(
+    `${planted.size} rows`,
+  );
+  await page.screenshot({ path: output('capture-compared.png') });
+  expect(readdirSync(CAPTURES).filter((f) => !known.has(f))).toHaveLength(2);
+}
+
+test('a long capture shows its progress; Cancel leaves no file and the VM running', async ({
+  workbench: page,
+}, testInfo) => {
+  const files = new Set(readdirSync(CAPTURES));
+  const qemu = await vm('big-vm', { bytes: 1536 * 1024 * 1024 });
+  await openDialog(page);
+  await page.locator('[data-testid="capture-row"]', { hasText: 'big-vm' }).click();
+  await page.click('button:has-text("Capture and open")');
+  const progress = page.locator('[data-testid="capture-progress"]');
+  await expect(progress).toContainText(/Writing the memory\s*[1-9][\d.]* (MiB|GiB) of 1\.5 GiB/);
+  await expect(page.locator('[data-testid="capture-pill"]')).toContainText('big-vm');
+  await page.screenshot({ path: testInfo.outputPath('capture-progress.png') });
+  await page.click('button:has-text("Cancel capture")');
+  await expect(progress).toContainText('Cancelled: no file was kept', { timeout: 60_000 });
+  await page.screenshot({ path: testInfo.outputPath('capture-cancelled.png') });
+  expect(readdirSync(CAPTURES).filter((f) => !files.has(f))).toEqual([]);
+  const watch = await qemu.watch();
+  try {
+    expect((await watch.execute<{ running: boolean }>('query-status')).running).toBe(true);
+  } finally {
+    watch.close();
+  }
+});
