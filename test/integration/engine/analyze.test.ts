@@ -3,7 +3,7 @@
 // ISF build and x86 profile, clean and infected, and every container format.
 
 import { describe, expect, test } from 'vitest';
-import { X86_PROFILES, type BuildImageOptions, type Truth } from '../../../src/builder/index';
+import { X86_PROFILES, type BuildImageOptions } from '../../../src/builder/index';
 import type { AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/analyze';
 import { SHARED, imageForTest, isfFiles } from '../../support/images';
