@@ -2,12 +2,14 @@
 // practice images, flow graphs, baseline comparisons, reports, the recent list and the folder
 // browser. The Electron main process and the web server both serve exactly this object.
 
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type {
+  AnnotationStatus,
   ApiEvent,
   AppInfo,
+  CaseView,
   CaptureSource,
   CaptureSummary,
   CaptureTargets,
@@ -31,6 +33,8 @@ import type { AnalysisResult, Disassembly } from '../common/model';
 import { makeReport } from '../core/report/index';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
+import { engineFingerprint } from './cases/fingerprint';
+import { CaseKeeper } from './cases/keeper';
 import {
   DEFAULT_DEMO,
   type DemoSettings,
@@ -89,6 +93,7 @@ export class Backend implements IrpscopeApi {
   private readonly diffCache = new Map<string, DiffResult>();
   private readonly slots: AnalysisSlots;
   private readonly captureJobs: CaptureJobs;
+  private readonly cases: CaseKeeper;
   private nextId = 1;
 
   constructor(private readonly options: BackendOptions) {
@@ -96,6 +101,15 @@ export class Backend implements IrpscopeApi {
     this.engineModule = options.engineModule ?? process.env.IRPSCOPE_ENGINE_MODULE ?? null;
     this.demoSettings = { ...DEFAULT_DEMO, ...options.demo };
     this.slots = new AnalysisSlots(options.concurrentAnalyses ?? Math.max(1, availableParallelism()));
+    this.cases = new CaseKeeper(
+      join(options.dataDirectory, 'cases'),
+      engineFingerprint(options.version, this.engineModule, import.meta.url),
+      (path, view) => {
+        for (const session of this.byId.values())
+          if (session.summary.path === path)
+            this.emit({ type: 'case', session: session.summary.id, case: view });
+      },
+    );
     this.captureJobs = new CaptureJobs({
       outputFolder: join(options.dataDirectory, 'captures'),
       emit: (capture) => this.emit({ type: 'capture', capture }),
@@ -209,6 +223,11 @@ export class Backend implements IrpscopeApi {
       primary: this.session(primaryId).summary.label,
     });
     this.diffCache.set(key, diff);
+    try {
+      this.cases.pairBaseline(this.session(primaryId).summary.path, this.session(baselineId).summary.path);
+    } catch {
+      // The pairing is a convenience for the next reopen; a case that cannot be written loses it.
+    }
     return diff;
   }
 
@@ -343,6 +362,63 @@ export class Backend implements IrpscopeApi {
     return this.captureJobs.list();
   }
 
+  async caseOf(id: string): Promise<CaseView | null> {
+    return this.cases.view(this.session(requireString(id, 'session')).summary.path);
+  }
+
+  async annotate(request: {
+    session: string;
+    target: string;
+    status: AnnotationStatus | null;
+    note: string;
+  }): Promise<CaseView> {
+    const body = requireObject(request, 'annotation');
+    const target = requireString(body.target, 'target');
+    if (target.length > 400 || !/^(finding|driver|device|handler):\S/.test(target))
+      throw new RequestError(
+        'target must be finding:<id>, driver:<va>, device:<va> or handler:<driver va>:<table>:<name>',
+      );
+    const status =
+      body.status === null
+        ? null
+        : requireOneOf(body.status, 'status', ['suspicious', 'benign', 'to-check'] as const);
+    const note = typeof body.note === 'string' ? body.note : '';
+    if (note.length > 20_000) throw new RequestError('a note is at most 20000 characters');
+    return this.caseCall(body.session, (path) => this.cases.annotate(path, target, status, note));
+  }
+
+  async updateCase(request: { session: string; analyst?: string; note?: string }): Promise<CaseView> {
+    const body = requireObject(request, 'case update');
+    const analyst = optionalString(body.analyst, 'analyst');
+    const note = optionalString(body.note, 'note');
+    return this.caseCall(body.session, (path) =>
+      this.cases.update(path, {
+        ...(analyst !== undefined ? { analyst } : {}),
+        ...(note !== undefined ? { note } : {}),
+      }),
+    );
+  }
+
+  async hashImage(request: { session: string; action: 'start' | 'cancel' }): Promise<CaseView> {
+    const body = requireObject(request, 'hash request');
+    const action = requireOneOf(body.action, 'action', ['start', 'cancel'] as const);
+    return this.caseCall(body.session, (path) =>
+      action === 'start' ? this.cases.startHash(path) : this.cases.cancelHash(path)!,
+    );
+  }
+
+  private caseCall(session: unknown, call: (path: string) => CaseView | null): CaseView {
+    const path = this.session(requireString(session, 'session')).summary.path;
+    try {
+      const view = call(path);
+      if (!view) throw new Error('the image has no case yet (its analysis is not done)');
+      return view;
+    } catch (error) {
+      if (error instanceof RequestError) throw error;
+      throw new RequestError((error as Error).message);
+    }
+  }
+
   subscribe(listener: (event: ApiEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -351,6 +427,7 @@ export class Backend implements IrpscopeApi {
   /** Ends every session's worker (on quit). */
   dispose(): void {
     this.captureJobs.dispose();
+    this.cases.dispose();
     for (const session of this.byId.values()) session.close();
     this.byId.clear();
     this.listeners.clear();
@@ -374,6 +451,19 @@ export class Backend implements IrpscopeApi {
       engineModule: this.engineModule,
       slots: this.slots,
       workerMemoryMb: this.options.workerMemoryMb ?? 2048,
+      cases: {
+        reuse: () => {
+          const reused = this.cases.reuse(path);
+          // A reopened image brings back the baseline it was compared with.
+          const baseline = reused.result && role === 'primary' ? this.cases.record(path)?.baseline : null;
+          if (baseline && existsSync(baseline.path) && !this.findOpen(baseline.path, 'baseline'))
+            setImmediate(
+              () => void this.open({ path: baseline.path, role: 'baseline' }).catch(() => undefined),
+            );
+          return reused;
+        },
+        analysed: (result) => this.cases.analysed(path, result),
+      },
       emit: (summary) => {
         if (summary.state === 'ready' && !remembered) {
           remembered = true;

@@ -25,6 +25,11 @@ export interface SessionSettings {
   /** Heap limit of each worker thread, so one hostile image cannot take the app's memory. */
   workerMemoryMb: number;
   emit: (summary: SessionSummary) => void;
+  /** The image's case: a saved result to reuse instead of analysing, and where a new one goes. */
+  cases?: {
+    reuse(): { result: AnalysisResult | null; note: string | null };
+    analysed(result: AnalysisResult): void;
+  };
 }
 
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
@@ -70,6 +75,7 @@ export class Session {
       error: null,
       info: null,
       counts: null,
+      caseNote: null,
     };
   }
 
@@ -83,6 +89,12 @@ export class Session {
     prepared.then(
       async () => {
         if (this.closed || this.state !== 'queued') return;
+        const reused = this.settings.cases?.reuse();
+        if (reused?.result) {
+          this.restore(reused.result, reused.note);
+          return;
+        }
+        if (reused?.note) this.update({ caseNote: reused.note }, true);
         const slots = this.settings.slots;
         const granted = slots.acquire(this);
         const ahead = slots.position(this);
@@ -107,6 +119,21 @@ export class Session {
         this.spawn('analyse');
       },
       (error: unknown) => this.fail(preparing ?? 'prepare image', (error as Error).message ?? String(error)),
+    );
+  }
+
+  /** Ready at once with a result saved earlier; a worker starts only when bytes are asked for. */
+  private restore(result: AnalysisResult, note: string | null): void {
+    this.result = result;
+    this.update(
+      {
+        state: 'ready',
+        progress: { stage: 'done', fraction: 1 },
+        info: result.image,
+        counts: countsOf(result),
+        caseNote: note,
+      },
+      true,
     );
   }
 
@@ -200,6 +227,7 @@ export class Session {
         break;
       case 'result':
         this.result = message.result;
+        this.settings.cases?.analysed(message.result);
         this.update(
           {
             state: 'ready',

@@ -23,6 +23,47 @@ export interface SessionSummary {
   info: ImageInfo | null;
   /** Counts for the session list, once ready. */
   counts: { drivers: number; devices: number; findings: number; highestSeverity: string | null } | null;
+  /**
+   * How the result came about when it was not a plain new analysis: reopened from its case, or
+   * analysed again and why (the image changed, another engine, an unreadable case).
+   */
+  caseNote?: string | null;
+}
+
+export type AnnotationStatus = 'suspicious' | 'benign' | 'to-check';
+
+/** The analyst's word on a finding, driver, device or handler, kept in the case. */
+export interface Annotation {
+  status: AnnotationStatus | null;
+  note: string;
+  updatedAt: string;
+}
+
+/**
+ * The key of what an annotation is on: `finding:<id>`, `driver:<objectVa>`, `device:<objectVa>`,
+ * `handler:<driver objectVa>:<irp|fastIo|callbacks>:<name>`.
+ */
+export type AnnotationTarget = string;
+
+/** An analysed image's case, as the workbench shows it. */
+export interface CaseView {
+  id: string;
+  image: {
+    path: string;
+    size: number;
+    modified: string;
+    /** The full SHA-256, once computed. */
+    sha256: string | null;
+    /** While it is being computed. */
+    hashing: { fraction: number } | null;
+    hashError: string | null;
+  };
+  analyzedAt: string;
+  engine: string;
+  baseline: { path: string } | null;
+  analyst: string;
+  note: string;
+  annotations: Record<AnnotationTarget, Annotation>;
 }
 
 export type MemorySpace = 'virtual' | 'physical';
@@ -322,7 +363,8 @@ export interface CaptureSummary {
 export type ApiEvent =
   | { type: 'session'; session: SessionSummary }
   | { type: 'session-closed'; id: string }
-  | { type: 'capture'; capture: CaptureSummary };
+  | { type: 'capture'; capture: CaptureSummary }
+  | { type: 'case'; session: string; case: CaseView };
 
 export interface AppInfo {
   version: string;
@@ -368,6 +410,19 @@ export interface IrpscopeApi {
   }): Promise<CaptureSummary>;
   cancelCapture(id: string): Promise<void>;
   captures(): Promise<CaptureSummary[]>;
+  /** The case of a session's image (null until its analysis is done). */
+  caseOf(session: string): Promise<CaseView | null>;
+  /** Sets (or, with no status and an empty note, removes) an annotation. */
+  annotate(request: {
+    session: string;
+    target: AnnotationTarget;
+    status: AnnotationStatus | null;
+    note: string;
+  }): Promise<CaseView>;
+  /** The analyst's name and the case's own note. */
+  updateCase(request: { session: string; analyst?: string; note?: string }): Promise<CaseView>;
+  /** Starts or cancels computing the image's full SHA-256 (progress arrives as case events). */
+  hashImage(request: { session: string; action: 'start' | 'cancel' }): Promise<CaseView>;
   subscribe(listener: (event: ApiEvent) => void): () => void;
 }
 
@@ -415,6 +470,10 @@ export const API_METHODS = [
   'capture',
   'cancelCapture',
   'captures',
+  'caseOf',
+  'annotate',
+  'updateCase',
+  'hashImage',
 ] as const satisfies ReadonlyArray<Exclude<keyof IrpscopeApi, 'subscribe'>>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -71,7 +71,13 @@ export function createWebClient(): IrpscopeApi {
         return;
       }
       const id =
-        event.type === 'session' ? event.session.id : event.type === 'capture' ? event.capture.id : event.id;
+        event.type === 'session'
+          ? event.session.id
+          : event.type === 'capture'
+            ? event.capture.id
+            : event.type === 'case'
+              ? `case:${event.session}`
+              : event.id;
       seen.set(id, (seen.get(id) ?? 0) + 1);
       for (const listener of listeners) listener(event);
     };

@@ -118,7 +118,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
     const unsubscribe = api.subscribe((event) => {
       if (event.type === 'session') dispatchSessions({ type: 'one', session: event.session });
       else if (event.type === 'session-closed') dispatchSessions({ type: 'closed', id: event.id });
-      else {
+      else if (event.type === 'capture') {
         const capture = event.capture;
         setCaptures((all) =>
           all.some((c) => c.id === capture.id)

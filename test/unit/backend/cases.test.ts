@@ -1,0 +1,301 @@
+// Cases: an analysed image reopens from its case without an analysis (no worker runs), an edited
+// image or another engine is analysed again with the reason, notes and the baseline pairing
+// survive, the full SHA-256 is computed in the background, a case folder that is damaged or from
+// a newer version is set aside, and a writer killed mid-save leaves the previous case readable.
+
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  appendFileSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import type { ApiEvent, CaseView, SessionSummary } from '../../../src/common/api';
+import { Backend } from '../../../src/backend/index';
+import { CaseStore, caseId } from '../../../src/backend/cases/store';
+import { quickIdentity } from '../../../src/backend/cases/identity';
+import { FAKE_ENGINE, buildTestImages, type TestImages } from './images';
+
+let images: TestImages;
+let work: string;
+const backends: Backend[] = [];
+
+beforeAll(() => {
+  images = buildTestImages();
+  work = mkdtempSync(join(tmpdir(), 'irpscope-cases-'));
+});
+afterEach(() => {
+  for (const backend of backends.splice(0)) backend.dispose();
+});
+afterAll(() => {
+  images.remove();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A private copy of an image (with its truth.json, which the stand-in engine reads). */
+function copyOf(image: string, name: string): string {
+  const folder = join(work, name);
+  mkdirSync(folder, { recursive: true });
+  copyFileSync(image, join(folder, 'image.raw'));
+  copyFileSync(join(dirname(image), 'truth.json'), join(folder, 'truth.json'));
+  return join(folder, 'image.raw');
+}
+
+function backendOn(data: string, engineModule: string | null = FAKE_ENGINE): Backend {
+  const backend = new Backend({ mode: 'web', version: 'test', dataDirectory: data, engineModule });
+  backends.push(backend);
+  return backend;
+}
+
+function settled(backend: Backend, id: string): Promise<SessionSummary> {
+  return new Promise((resolve) => {
+    const check = (s: SessionSummary) => {
+      if (s.id === id && ['ready', 'failed', 'cancelled'].includes(s.state)) {
+        off();
+        resolve(s);
+      }
+    };
+    const off = backend.subscribe((event: ApiEvent) => event.type === 'session' && check(event.session));
+    void backend.sessions().then((all) => all.forEach(check));
+  });
+}
+
+async function openReady(backend: Backend, path: string, role: 'primary' | 'baseline' = 'primary') {
+  const opened = await backend.open({ path, role });
+  const summary = await settled(backend, opened.id);
+  expect(summary.state, summary.error?.message).toBe('ready');
+  return summary;
+}
+
+/** Opens, waits for ready, and for the case to be saved (the case event). */
+async function analyseIntoCase(backend: Backend, path: string): Promise<SessionSummary> {
+  const caseSaved = new Promise<void>((resolve) => {
+    const off = backend.subscribe((event) => {
+      if (event.type === 'case' && event.case.image.path === path) {
+        off();
+        resolve();
+      }
+    });
+  });
+  const summary = await openReady(backend, path);
+  await caseSaved;
+  return summary;
+}
+
+describe('reopening', () => {
+  test('an analysed image reopens from its case: ready at once, no worker, the same result', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'reopen');
+    const first = backendOn(data);
+    const analysed = await analyseIntoCase(first, image);
+    expect(analysed.caseNote).toBeNull();
+    const result = await first.result(analysed.id);
+    const folder = join(data, 'cases', caseId(image));
+    const files = readdirSync(folder).sort();
+    expect(files).toHaveLength(2);
+    expect(files[0]).toBe('case.json');
+    expect(files[1]).toMatch(/^result-[0-9a-f]{16}\.json$/);
+    first.dispose();
+
+    const second = backendOn(data);
+    const started = performance.now();
+    const reopened = await openReady(second, image);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(reopened.caseNote).toMatch(/^reopened from its case \(analysed \d{4}-/);
+    expect(second.workerThreadId(reopened.id)).toBeNull();
+    expect(await second.result(reopened.id)).toEqual(result);
+    // Bytes are still one request away: the worker starts for them.
+    const chunk = await second.readMemory({
+      session: reopened.id,
+      space: 'virtual',
+      address: result.drivers[0]!.objectVa,
+      length: 16,
+    });
+    expect(chunk.pages[0]!.status).toBe('present');
+  });
+
+  test('an edited image is analysed again, with why; its notes stay', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'edited');
+    const first = backendOn(data);
+    const s = await analyseIntoCase(first, image);
+    await first.annotate({
+      session: s.id,
+      target: 'finding:F001',
+      status: 'suspicious',
+      note: 'the rootkit',
+    });
+    first.dispose();
+    appendFileSync(image, Buffer.alloc(4096, 0x41));
+
+    const second = backendOn(data);
+    const again = await openReady(second, image);
+    expect(again.caseNote).toMatch(
+      /the image changed since its analysis of .*its size changed.*: analysed again/,
+    );
+    const view = (await second.caseOf(again.id))!;
+    expect(view.annotations['finding:F001']).toMatchObject({ status: 'suspicious', note: 'the rootkit' });
+    expect(view.image.size).toBe(quickIdentity(image).size);
+  });
+
+  test('a result of another engine is not reused', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.clean, 'engine');
+    await analyseIntoCase(backendOn(data), image);
+    const other = backendOn(data, null); // the real engine: another fingerprint
+    const again = await openReady(other, image);
+    expect(again.caseNote).toMatch(/analysed by another engine .*: analysed again/);
+  });
+
+  test('a damaged case, or one from a newer IRPscope, is set aside with the reason', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.clean, 'damaged');
+    await analyseIntoCase(backendOn(data), image);
+    const folder = join(data, 'cases', caseId(image));
+    writeFileSync(join(folder, 'case.json'), '{"schema": "irpscope-case/1", "id": tru');
+    const again = await openReady(backendOn(data), image);
+    expect(again.caseNote).toMatch(
+      /case\.json cannot be read .* was set aside as .*\.set-aside-\d+; analysed again/,
+    );
+
+    const record = JSON.parse(readFileSync(join(folder, 'case.json'), 'utf8')) as { schema: string };
+    record.schema = 'irpscope-case/7';
+    writeFileSync(join(folder, 'case.json'), JSON.stringify(record));
+    const newer = await openReady(backendOn(data), image);
+    expect(newer.caseNote).toMatch(/written by another version of IRPscope \(irpscope-case\/7/);
+    expect(readdirSync(join(data, 'cases')).filter((f) => f.includes('.set-aside-'))).toHaveLength(2);
+  });
+});
+
+describe('notes, pairing and the full hash', () => {
+  test('annotations and case notes are kept, shown by events, and removed when emptied', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'notes');
+    const backend = backendOn(data);
+    const s = await analyseIntoCase(backend, image);
+    const events: CaseView[] = [];
+    backend.subscribe((e) => e.type === 'case' && events.push(e.case));
+    const result = await backend.result(s.id);
+    const driver = result.drivers[0]!;
+    await backend.annotate({
+      session: s.id,
+      target: `driver:${driver.objectVa}`,
+      status: 'benign',
+      note: 'signed, known',
+    });
+    await backend.annotate({
+      session: s.id,
+      target: `handler:${driver.objectVa}:irp:IRP_MJ_CREATE`,
+      status: 'to-check',
+      note: '',
+    });
+    await backend.updateCase({ session: s.id, analyst: 'J. Analyst', note: 'Case 2026-113, host LAB-7' });
+    expect(events.at(-1)).toMatchObject({ analyst: 'J. Analyst', note: 'Case 2026-113, host LAB-7' });
+    await backend.annotate({ session: s.id, target: `driver:${driver.objectVa}`, status: null, note: '' });
+    await expect(backend.annotate({ session: s.id, target: '../x', status: null, note: '' })).rejects.toThrow(
+      /target/,
+    );
+    await expect(
+      backend.annotate({ session: s.id, target: 'finding:F001', status: 'evil' as never, note: '' }),
+    ).rejects.toThrow(/status/);
+    backend.dispose();
+
+    const reopened = backendOn(data);
+    const again = await openReady(reopened, image);
+    const view = (await reopened.caseOf(again.id))!;
+    expect(Object.keys(view.annotations)).toEqual([`handler:${driver.objectVa}:irp:IRP_MJ_CREATE`]);
+    expect(view).toMatchObject({ analyst: 'J. Analyst', note: 'Case 2026-113, host LAB-7' });
+  });
+
+  test('the baseline an image was compared with opens with it again', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const primary = copyOf(images.infected, 'pair-primary');
+    const baseline = copyOf(images.clean, 'pair-baseline');
+    const backend = backendOn(data);
+    const p = await analyseIntoCase(backend, primary);
+    const b = await openReady(backend, baseline, 'baseline');
+    await backend.diff({ baseline: b.id, primary: p.id });
+    expect((await backend.caseOf(p.id))!.baseline).toEqual({ path: baseline });
+    backend.dispose();
+
+    const reopened = backendOn(data);
+    await openReady(reopened, primary);
+    await expect
+      .poll(async () => (await reopened.sessions()).map((s) => [s.path, s.role, s.state]))
+      .toContainEqual([baseline, 'baseline', 'ready']);
+  });
+
+  test('the full SHA-256 is computed in the background, equals the file’s, and can be cancelled', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'hash');
+    const backend = backendOn(data);
+    const s = await analyseIntoCase(backend, image);
+    const done = new Promise<CaseView>((resolve) => {
+      backend.subscribe((e) => e.type === 'case' && e.case.image.sha256 && resolve(e.case));
+    });
+    const started = await backend.hashImage({ session: s.id, action: 'start' });
+    expect(started.image.hashing).toEqual({ fraction: expect.any(Number) });
+    const finished = await done;
+    expect(finished.image.sha256).toBe(createHash('sha256').update(readFileSync(image)).digest('hex'));
+    expect(finished.image.hashing).toBeNull();
+
+    const other = copyOf(images.clean, 'hash-cancel');
+    const t = await analyseIntoCase(backend, other);
+    await backend.hashImage({ session: t.id, action: 'start' });
+    const cancelled = await backend.hashImage({ session: t.id, action: 'cancel' });
+    await expect.poll(async () => (await backend.caseOf(t.id))!.image.hashing).toBeNull();
+    expect((await backend.caseOf(t.id))!.image.sha256).toBeNull();
+    expect(cancelled.image.hashError).toBeNull();
+  });
+});
+
+describe('saving', () => {
+  test('a writer killed mid-save leaves the previous case readable', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'killed');
+    await analyseIntoCase(backendOn(data), image);
+    const store = new CaseStore(join(data, 'cases'));
+    const before = store.load(image);
+    expect(before.kind).toBe('found');
+    // A child process saves the case over and over, each time with a bigger result; it is killed
+    // at a random moment, ten times. Every time the case must load whole.
+    const script = join(work, 'saver.ts');
+    writeFileSync(
+      script,
+      `import { CaseStore } from ${JSON.stringify(join(process.cwd(), 'src/backend/cases/store.ts'))};
+import { quickIdentity } from ${JSON.stringify(join(process.cwd(), 'src/backend/cases/identity.ts'))};
+const [folder, image] = process.argv.slice(2);
+const store = new CaseStore(folder);
+const found = store.load(image);
+if (found.kind !== 'found') throw new Error(found.kind);
+process.stdout.write('ready\\n');
+for (let i = 0; ; i++) {
+  const result = { ...found.result, image: { ...found.result.image, warnings: Array.from({ length: 2000 + i }, (_, k) => 'padding ' + k) } };
+  store.saveAnalysis(image, quickIdentity(image), found.record.engine, result, found.record);
+}
+`,
+    );
+    for (let round = 0; round < 10; round++) {
+      const child = spawn(process.execPath, ['--import', 'tsx', script, join(data, 'cases'), image], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 200));
+      child.kill('SIGKILL');
+      await new Promise((resolve) => child.once('exit', resolve));
+      const after = store.load(image);
+      expect(after.kind, `round ${round}`).toBe('found');
+    }
+    // The next backend reuses it (and cleans the killed writers' temporary files).
+    const reopened = await openReady(backendOn(data), image);
+    expect(reopened.caseNote).toMatch(/reopened from its case/);
+  });
+});
