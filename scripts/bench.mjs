@@ -13,7 +13,22 @@ import { join } from 'node:path';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const CACHE = join(ROOT, '.cache/bench');
-const ISF = join(ROOT, '../shared/isf/windows/ntkrnlmp.pdb/1C9875F76C8F0FBF3EB9A9D7C1C27406-1.json.xz');
+// The shared data beside this checkout, or beside the repository it was cloned from (test/support/shared.ts).
+const SHARED = (() => {
+  if (process.env.IRPSCOPE_SHARED) return process.env.IRPSCOPE_SHARED;
+  const beside = join(ROOT, '../shared');
+  if (existsSync(beside)) return beside;
+  try {
+    const origin = execFileSync('git', ['-C', ROOT, 'remote', 'get-url', 'origin'], {
+      encoding: 'utf8',
+    }).trim();
+    if (origin.startsWith('/') && existsSync(join(origin, '../shared'))) return join(origin, '../shared');
+  } catch {
+    // no origin
+  }
+  return beside;
+})();
+const ISF = join(SHARED, 'isf/windows/ntkrnlmp.pdb/1C9875F76C8F0FBF3EB9A9D7C1C27406-1.json.xz');
 const CLI = join(ROOT, 'out/node/cli.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 

@@ -21,6 +21,7 @@ import type {
   MemoryRequest,
   PracticeImageRequest,
   ReportFile,
+  ReportFormat,
   SessionRole,
   SessionSummary,
   StructureKind,
@@ -30,7 +31,7 @@ import type {
 import { diffResults } from '../core/compare';
 import { USER_OPERATIONS, buildFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
-import { makeReport } from '../core/report/index';
+import { PdfError, makeReportFile } from '../core/report/index';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
 import { engineFingerprint } from './cases/fingerprint';
@@ -71,6 +72,8 @@ export interface BackendOptions {
   browseStart?: string;
   /** For tests: the environment the hypervisors' tools are looked up in. */
   toolEnv?: NodeJS.ProcessEnv;
+  /** Prints a report's HTML to PDF (the desktop app: Electron's printToPDF); default: an installed Chromium. */
+  printPdf?: (html: string) => Promise<Buffer>;
 }
 
 const STRUCTURE_KINDS: readonly StructureKind[] = [
@@ -231,22 +234,40 @@ export class Backend implements IrpscopeApi {
     return diff;
   }
 
-  async report(request: {
-    session: string;
-    format: 'html' | 'json' | 'csv';
-    baseline?: string;
-  }): Promise<ReportFile> {
+  async report(request: { session: string; format: ReportFormat; baseline?: string }): Promise<ReportFile> {
     const body = requireObject(request, 'report request');
     const id = requireString(body.session, 'session');
-    const format = requireOneOf(body.format, 'format', ['html', 'json', 'csv'] as const);
+    const format = requireOneOf(body.format, 'format', ['html', 'pdf', 'json', 'csv'] as const);
     const baseline = optionalString(body.baseline, 'baseline');
     const result = this.ready(id);
     const diff = baseline ? await this.diff({ baseline, primary: id }) : undefined;
-    return makeReport(result, format, {
-      label: this.session(id).summary.label,
-      ...(diff ? { diff } : {}),
-      generatedBy: `IRPscope ${this.options.version}`,
-    });
+    const path = this.session(id).summary.path;
+    const record = this.cases.record(path);
+    try {
+      return await makeReportFile(result, format, {
+        label: this.session(id).summary.label,
+        ...(diff ? { diff } : {}),
+        generatedBy: `IRPscope ${this.options.version}`,
+        generatedAt: new Date().toISOString(),
+        ...(record
+          ? {
+              case: {
+                imagePath: record.image.path,
+                imageSize: record.image.size,
+                sha256: record.image.sha256,
+                analyzedAt: record.analyzedAt,
+                analyst: record.analyst,
+                note: record.note,
+                annotations: record.annotations,
+              },
+            }
+          : {}),
+        ...(this.options.printPdf ? { print: this.options.printPdf } : {}),
+      });
+    } catch (error) {
+      if (error instanceof PdfError) throw new RequestError(error.message);
+      throw error;
+    }
   }
 
   async openDemo(): Promise<SessionSummary[]> {

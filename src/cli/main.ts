@@ -2,14 +2,17 @@
 //   irpscope info <image> [--json] [--symbols DIR]
 //   irpscope analyze <image> [--json | --table NAME] [--csv DIR] [--symbols DIR]
 //   irpscope diff <baseline> <image> [--json] [--symbols DIR]
-//   irpscope report <image> [--baseline IMAGE] [--format html|json|csv] [--out FILE] [--symbols DIR]
+//   irpscope report <image> [--baseline IMAGE] [--format html|pdf|json|csv] [--out FILE]
+//                   [--analyst NAME] [--note TEXT] [--no-hash] [--symbols DIR]
 //   irpscope capture (--qmp SOCKET | --virsh DOMAIN | --vbox VM | --vmrun VMX) --out FILE
 //                    [--analyze | --baseline IMAGE] [--json] [--symbols DIR];  capture --list [--dir DIR...]
 //   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
 
 import { availableParallelism } from 'node:os';
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ReportFormat } from '../common/api';
 import type { AnalysisResult, Progress } from '../common/model';
 import { analyzeImage } from '../core/analyze';
 import {
@@ -25,13 +28,16 @@ import { diffResults } from '../core/compare';
 import { imageInfo } from '../core/info';
 import { ImageError } from '../core/image';
 import { OutputError, writeFileAtomic, writeFolderAtomic } from '../core/util/atomic-file';
-import { csvText, csvTables, makeReport } from '../core/report';
+import { PdfError, csvText, csvTables, makeReportFile } from '../core/report';
+import { sha256File } from '../core/util/file-hash';
+import { packageVersion } from '../core/util/package-version';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { diffExitCode, renderDiff } from './render-diff';
 import { renderCaptureResult, renderCaptureTargets } from './render-capture';
 import { formatBytes, renderInfo } from './render-info';
 
 const EXIT_UNSUPPORTED = 2;
+const VERSION = packageVersion(import.meta.url);
 
 // Output piped into a program that stops reading early (head, less) is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -40,7 +46,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 function fail(error: unknown): never {
-  if (error instanceof ImageError || error instanceof OutputError || error instanceof CaptureError) {
+  if (
+    error instanceof ImageError ||
+    error instanceof OutputError ||
+    error instanceof CaptureError ||
+    error instanceof PdfError
+  ) {
     process.stderr.write(`irpscope: ${error.message}\n`);
     process.exit(EXIT_UNSUPPORTED);
   }
@@ -118,20 +129,35 @@ program
 
 program
   .command('report')
-  .description('write a report of one image (HTML by default), with the baseline comparison if given')
+  .description(
+    'write a report of one image (HTML by default; PDF printed by an installed Chromium), with the baseline comparison if given',
+  )
   .argument('<image>', 'memory image')
   .option('--baseline <image>', 'memory image of the clean system, compared in the report')
   .addOption(
-    new Option('--format <format>', 'report format').choices(['html', 'json', 'csv']).default('html'),
+    new Option('--format <format>', 'report format').choices(['html', 'pdf', 'json', 'csv']).default('html'),
   )
   .option('--out <file>', 'where to write it (default: irpscope-<image>.<format> here; - for stdout)')
+  .option('--analyst <name>', 'the analyst named in the report')
+  .option('--note <text>', 'case notes for the report header')
+  .option('--no-hash', "do not compute the image file's SHA-256 for the report header")
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
   .action(
     async (
       image: string,
-      options: { baseline?: string; format: 'html' | 'json' | 'csv'; out?: string; symbols?: string },
+      options: {
+        baseline?: string;
+        format: ReportFormat;
+        out?: string;
+        analyst?: string;
+        note?: string;
+        hash: boolean;
+        symbols?: string;
+      },
     ) => {
       try {
+        // The SHA-256 streams the file alongside the analysis (both read it; the page cache serves the second).
+        const sha256 = options.hash ? sha256File(image).catch(() => null) : Promise.resolve(null);
         let result: AnalysisResult;
         let diff;
         if (options.baseline) {
@@ -141,15 +167,26 @@ program
         } else {
           result = await analyzeImage(image, { symbols: options.symbols, onProgress: progressReporter() });
         }
-        const report = makeReport(result, options.format, {
+        const report = await makeReportFile(result, options.format, {
           label: basename(image),
           ...(diff ? { diff } : {}),
-          generatedBy: 'irpscope report',
+          generatedBy: `irpscope report (IRPscope ${VERSION})`,
+          generatedAt: new Date().toISOString(),
+          case: {
+            imagePath: resolve(image),
+            imageSize: statSync(image).size,
+            sha256: await sha256,
+            analyzedAt: new Date().toISOString(),
+            analyst: options.analyst ?? '',
+            note: options.note ?? '',
+            annotations: {},
+          },
         });
-        if (options.out === '-') process.stdout.write(report.content);
+        const bytes = report.encoding === 'base64' ? Buffer.from(report.content, 'base64') : report.content;
+        if (options.out === '-') process.stdout.write(bytes);
         else {
           const out = options.out ?? report.fileName;
-          writeFileAtomic(out, report.content);
+          writeFileAtomic(out, bytes);
           process.stderr.write(`irpscope: wrote ${out}\n`);
         }
       } catch (error) {

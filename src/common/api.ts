@@ -242,13 +242,17 @@ export interface DiffResult {
   };
 }
 
-export type ReportFormat = 'html' | 'json' | 'csv';
+export type ReportFormat = 'html' | 'pdf' | 'json' | 'csv';
 
 export interface ReportFile {
   fileName: string;
   mimeType: string;
-  /** Text content (HTML, JSON) or, for CSV, a ZIP-less bundle: one file per table joined by form feeds. */
+  /**
+   * Text content (HTML, JSON), for CSV a ZIP-less bundle (one file per table joined by form
+   * feeds), for PDF the bytes in base64 (see `encoding`).
+   */
   content: string;
+  encoding?: 'base64';
 }
 
 export interface PracticeImageRequest {
@@ -388,6 +392,7 @@ export interface IrpscopeApi {
   structure(request: { session: string; kind: StructureKind; address: Hex }): Promise<StructureView>;
   flow(request: { session: string; device: string; operation: UserOperation }): Promise<FlowGraph>;
   diff(request: { baseline: string; primary: string }): Promise<DiffResult>;
+  /** A report of the session's image with its case (and the comparison, given a baseline session). */
   report(request: { session: string; format: ReportFormat; baseline?: string }): Promise<ReportFile>;
   /** Opens the bundled demo case (a clean and an infected image), building it on first use. */
   openDemo(): Promise<SessionSummary[]>;

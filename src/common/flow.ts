@@ -50,6 +50,18 @@ export const OPERATIONS: Readonly<Record<UserOperation, OperationFacts>> = {
 
 export const USER_OPERATIONS = Object.keys(OPERATIONS) as UserOperation[];
 
+/** What each kind of node is, as the diagram's small caption says it. */
+export const FLOW_KIND_LABELS: Readonly<Record<FlowNode['kind'], string>> = {
+  api: 'user API',
+  ntdll: 'ntdll stub',
+  syscall: 'system service',
+  'io-manager': 'I/O manager',
+  'symbolic-link': 'symbolic link',
+  device: 'device',
+  dispatch: 'dispatch routine',
+  module: 'module',
+};
+
 const SUSPICIOUS_VERDICTS = new Set(['other-module', 'no-module', 'inline-patched']);
 
 /** Findings that concern a driver, a device or a handler, looked up by name, id or address. */

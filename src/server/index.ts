@@ -4,9 +4,9 @@
 
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { API_METHODS, type ApiEvent, type ApiMethod, type IrpscopeApi } from '../common/api';
+import { packageVersion } from '../core/util/package-version';
 import { Backend, RequestError, defaultDataDirectory } from '../backend/index';
 import {
   EVENTS_PROTOCOL,
@@ -53,21 +53,6 @@ export interface RunningServer {
 
 const MAX_BODY = 1024 * 1024;
 
-function packageVersion(): string {
-  for (const relative of ['../../package.json', '../package.json']) {
-    try {
-      const parsed = JSON.parse(readFileSync(new URL(relative, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (parsed.name === 'irpscope' && parsed.version) return parsed.version;
-    } catch {
-      // Try the next candidate.
-    }
-  }
-  return '0.0.0';
-}
-
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const rendererDirectory = options.rendererDirectory ?? findRendererDirectory();
   if (!rendererDirectory)
@@ -76,7 +61,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     );
   const backend = new Backend({
     mode: 'web',
-    version: options.version ?? packageVersion(),
+    version: options.version ?? packageVersion(import.meta.url),
     dataDirectory: options.dataDirectory ?? defaultDataDirectory(),
     symbolsDirectory: options.symbols ?? null,
     ...(options.engineModule ? { engineModule: options.engineModule } : {}),

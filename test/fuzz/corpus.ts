@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { buildImage, type BuildImageOptions, type Truth } from '../../src/builder/index';
 import { FileSource, type ByteSource } from '../../src/core/source';
 import { openImage } from '../../src/core/image';
+import { sharedDirectory } from '../support/shared';
 
 export const FORMATS = ['raw', 'dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const;
 export type Format = (typeof FORMATS)[number];
 
 /** The x64 layout's symbols, beside the checkout (`root`) when the shared data is there. */
 function isfPath(root: string): string {
-  return join(root, '../shared/isf/windows/ntkrnlmp.pdb/1C9875F76C8F0FBF3EB9A9D7C1C27406-1.json.xz');
+  return join(sharedDirectory(root), 'isf/windows/ntkrnlmp.pdb/1C9875F76C8F0FBF3EB9A9D7C1C27406-1.json.xz');
 }
 
 export interface Layout {

@@ -66,7 +66,7 @@ function checkSpace(space: PhysicalSpace): void {
   // A few reads across the space: each gives the length asked for, or null.
   for (let i = 0; i < Math.min(space.runCount, 8); i++) {
     const run = space.runAt(Math.floor((i * space.runCount) / 8));
-    for (const pa of [run.start, run.start + run.length - 0x10]) {
+    for (const pa of [run.start, Math.max(run.start, run.start + run.length - 0x10)]) {
       const bytes = space.read(pa, 0x10);
       if (bytes !== null && bytes.length !== 0x10)
         throw new BrokenPromise(`read at ${pa} gave ${bytes.length} bytes`);

@@ -47,6 +47,7 @@ import type { KernelLayout } from '../../src/builder/layout/kernel-layout';
 import { layoutFromIsfFile } from '../../src/builder/layout/from-isf';
 import type { Truth, TruthDevice, TruthDriver, TruthHandler } from '../../src/builder/truth';
 import { RawImage } from './raw-reader';
+import { SHARED } from './shared';
 
 const { Decoder, DecoderOptions, Formatter, FormatterSyntax, OpKind, Mnemonic } = iced;
 
@@ -553,7 +554,7 @@ function loadLayout(truth: Truth, options: EngineOptions): KernelLayout | null {
     const source = truth.generator.source;
     if (source.startsWith('profile '))
       return resolveLayout({ profile: source.slice('profile '.length), seed: 1 });
-    for (const folder of [options.symbols, join(process.cwd(), '../shared/isf')]) {
+    for (const folder of [options.symbols, join(SHARED, 'isf')]) {
       if (!folder) continue;
       const candidate = join(folder, 'windows', truth.pdb.name, basename(source));
       if (existsSync(candidate)) return layoutFromIsfFile(candidate);

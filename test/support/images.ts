@@ -21,8 +21,8 @@ import { afterAll, onTestFinished } from 'vitest';
 import { buildImage, type BuildImageOptions, type Truth } from '../../src/builder/index';
 
 const ROOT = join(__dirname, '../..');
-export const SHARED = join(ROOT, '../shared');
-export const ISF_DIR = join(SHARED, 'isf/windows/ntkrnlmp.pdb');
+export { ISF_DIR, SHARED } from './shared';
+import { ISF_DIR } from './shared';
 const CACHE = join(ROOT, '.cache/test-images');
 const KEEP = process.env.IRPSCOPE_TEST_IMAGE_CACHE === '1';
 

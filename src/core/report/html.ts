@@ -2,10 +2,12 @@
 // string from the image escaped (names are attacker-chosen; one builder image carries markup
 // and control characters in a driver name on purpose). Printing it from Chromium gives the PDF.
 
-import type { DiffResult } from '../../common/api';
+import type { Annotation, DiffResult, UserOperation } from '../../common/api';
 import { SEVERITIES, severityRank } from '../../common/findings';
-import type { AnalysisResult, Discovered, Handler } from '../../common/model';
-import { escapeHtml } from './escape';
+import { OPERATIONS, USER_OPERATIONS, buildFlow, displayDeviceName } from '../../common/flow';
+import type { AnalysisResult, Discovered, Driver, Finding, Handler } from '../../common/model';
+import { escapeHtml, visibleText } from './escape';
+import { flowSvg } from './flow-svg';
 
 const SUSPICIOUS = new Set(['other-module', 'no-module', 'inline-patched']);
 
@@ -26,7 +28,9 @@ interface TableOptions {
 function table(header: string[], rows: Cell[][], options: TableOptions = {}): string {
   const classOf = (column: number, cell: Cell): string => {
     const classes = [
-      column < (options.keywordColumns ?? 0) ? 'k' : '',
+      // Keywords, and short words (addresses, numbers, file names), which must not break inside;
+      // a long unbroken string (a hostile name) still wraps anywhere rather than widen the page.
+      column < (options.keywordColumns ?? 0) || /^\S{1,28}$/.test(String(cell ?? '')) ? 'k' : '',
       column === options.severityColumn ? `sev-${escapeHtml(String(cell))}` : '',
       options.proseColumns?.includes(column) ? 'prose' : '',
     ].filter(Boolean);
@@ -47,27 +51,177 @@ function handlerWhere(h: Handler): string {
   return h.module ? `${h.module}+${h.offset ?? '?'}` : 'no module';
 }
 
-const STYLE = `
+/**
+ * A CSS string literal of untrusted text (the page header repeats the image's name): quotes and
+ * backslashes escaped, and < as \3c so that no "</style>" can end the style element.
+ */
+function cssString(value: string): string {
+  return `"${visibleText(value)
+    .replace(/[\\"]/g, (c) => `\\${c}`)
+    .replace(/</g, '\\3c ')}"`;
+}
+
+function style(header: string): string {
+  return `
 body{font:13px/1.45 system-ui,sans-serif;margin:24px;color:#1b1f24}
-h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ccd}
+h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:28px 0 8px;border-bottom:1px solid #ccd} h3{font-size:14px;margin:16px 0 4px}
 table{border-collapse:collapse;width:100%;margin:6px 0} th,td{border:1px solid #d5d8de;padding:3px 6px;text-align:left;vertical-align:top}
-th{background:#eef0f4} td{font-family:ui-monospace,Consolas,monospace;font-size:12px;overflow-wrap:anywhere}
+thead{display:table-header-group} th{background:#eef0f4} td{font-family:ui-monospace,Consolas,monospace;font-size:12px;overflow-wrap:anywhere}
 td.k{white-space:nowrap} td.prose{font-family:inherit;font-size:12px}
-@page{size:A4 landscape;margin:10mm} @media print{body{margin:0} tr{break-inside:avoid} h2{break-after:avoid}}
+table.case td:first-child{width:150px;font-family:inherit;color:#4b5563} table.case td{font-size:12.5px}
+.finding{border:1px solid #d5d8de;border-left:4px solid #9ca3af;border-radius:4px;padding:8px 12px;margin:10px 0;break-inside:avoid}
+.finding.sev-border-critical{border-left-color:#a4001d}.finding.sev-border-high{border-left-color:#c2410c}.finding.sev-border-medium{border-left-color:#a16207}.finding.sev-border-low{border-left-color:#1d4ed8}
+.finding h3{margin:0 0 4px} .finding p{margin:4px 0}
+pre{font:12px/1.4 ui-monospace,Consolas,monospace;background:#f6f7f9;border:1px solid #e2e5ea;padding:6px 8px;margin:4px 0;white-space:pre-wrap;overflow-wrap:anywhere}
+.bytes{letter-spacing:0.3px}
+.note{background:#fff8e1;border:1px solid #f1d98a;border-radius:4px;padding:4px 8px;margin:4px 0}
+.status{font-weight:700;text-transform:uppercase;font-size:11px;letter-spacing:0.4px}
+.status-suspicious{color:#a4001d}.status-benign{color:#166534}.status-to-check{color:#a16207}
+figure{margin:10px 0 18px;break-inside:avoid} figcaption{font-size:12px;color:#4b5563;margin-bottom:4px} svg.flow{max-width:100%;max-height:165mm;width:auto;height:auto}
+@page{size:A4 landscape;margin:16mm 10mm 14mm;
+ @top-left{content:${header};font:10px system-ui,sans-serif;color:#555}
+ @bottom-left{content:"IRPscope report";font:10px system-ui,sans-serif;color:#777}
+ @bottom-right{content:"Page " counter(page) " of " counter(pages);font:10px system-ui,sans-serif;color:#555}}
+@media print{body{margin:0} tr{break-inside:avoid} h2,h3{break-after:avoid}}
 .sev-critical{color:#a4001d;font-weight:700}.sev-high{color:#c2410c;font-weight:700}.sev-medium{color:#a16207}.sev-low{color:#1d4ed8}.sev-info{color:#555}
 .muted{color:#666}.counts span{display:inline-block;margin-right:14px}
+.difference{border:1px solid #d5d8de;border-left:4px solid #9ca3af;border-radius:4px;padding:6px 12px;margin:8px 0;break-inside:avoid}
+.difference h3{margin:0 0 2px;font-size:13.5px} .difference p{margin:3px 0}
+table.changes td:first-child{width:22%} table.changes td{width:39%}
 `;
+}
+
+/** The case an analysis belongs to: who examined which file, and what they noted. */
+export interface ReportCase {
+  imagePath: string;
+  imageSize: number;
+  /** The image file's full SHA-256, or null when it was not computed. */
+  sha256: string | null;
+  analyzedAt: string | null;
+  analyst: string;
+  note: string;
+  annotations: Record<string, Annotation>;
+}
 
 export interface HtmlReportOptions {
   /** Shown in the title: the file name or the demo case's label. */
   label?: string;
   diff?: DiffResult;
   generatedBy?: string;
+  /** When the report was made (ISO time); given by the caller so that output stays deterministic. */
+  generatedAt?: string;
+  case?: ReportCase;
+}
+
+const STATUS_LABELS: Record<string, string> = {
+  suspicious: 'suspicious',
+  benign: 'benign',
+  'to-check': 'to check',
+};
+
+function annotationHtml(annotation: Annotation | undefined): string {
+  if (!annotation) return '';
+  const status = annotation.status
+    ? `<span class="status status-${annotation.status}">${escapeHtml(STATUS_LABELS[annotation.status] ?? annotation.status)}</span> `
+    : '';
+  return `<div class="note">Analyst: ${status}${text(annotation.note || '')}</div>`;
+}
+
+function annotationCell(annotation: Annotation | undefined): string | null {
+  if (!annotation) return null;
+  return [annotation.status ? STATUS_LABELS[annotation.status] : null, annotation.note || null]
+    .filter(Boolean)
+    .join(': ');
+}
+
+/** "48 8b c4 48 89 58 08" from "488bc4489858 08": the bytes of an evidence read, spaced. */
+function spacedBytes(hex: string): string {
+  return (hex.replace(/\s+/g, '').match(/../g) ?? []).join(' ');
+}
+
+/** The handlers a finding names, with their offsets and disassembly from the driver's tables. */
+function findingHandlers(
+  result: AnalysisResult,
+  finding: Finding,
+): Array<{ driver: Driver | null; table: string; h: Handler }> {
+  const driver =
+    result.drivers.find((d) => d.id === finding.evidence.driver || d.objectVa === finding.evidence.driver) ??
+    null;
+  const out: Array<{ driver: Driver | null; table: string; h: Handler }> = [];
+  for (const named of finding.evidence.handlers ?? []) {
+    const tables = driver
+      ? ([
+          ['irp', driver.irp],
+          ['fastIo', driver.fastIo],
+          ['callbacks', driver.callbacks],
+        ] as const)
+      : [];
+    const found = tables.flatMap(([table, list]) =>
+      list.filter((h) => h.name === named.name && h.address === named.address).map((h) => ({ table, h })),
+    )[0];
+    out.push(
+      found
+        ? { driver, ...found }
+        : {
+            driver,
+            table: 'irp',
+            h: {
+              index: -1,
+              name: named.name,
+              address: named.address,
+              module: named.module,
+              offset: null,
+              symbol: null,
+              verdict: named.verdict,
+            },
+          },
+    );
+  }
+  return out;
+}
+
+/** The device and operation whose request path shows a finding best, if it has a device. */
+function findingFlow(
+  result: AnalysisResult,
+  finding: Finding,
+): { device: string; operation: UserOperation } | null {
+  const driver = result.drivers.find(
+    (d) => d.id === finding.evidence.driver || d.objectVa === finding.evidence.driver,
+  );
+  // The device the finding is about by name (a filter's victim), else its evidence, else a named device of its driver.
+  const subject = finding.subject.toLowerCase();
+  const device =
+    result.devices.find((d) => d.name?.toLowerCase() === subject) ??
+    result.devices.find((d) => d.id === finding.evidence.device || d.objectVa === finding.evidence.device) ??
+    (driver ? result.devices.find((d) => d.driver === driver.id && (d.name || d.links.length)) : undefined);
+  if (!device) return null;
+  const majors = new Set((finding.evidence.handlers ?? []).map((h) => h.name));
+  // A filter on someone else's stack sees what the stack is read for (keystrokes, for a keyboard).
+  const operation =
+    USER_OPERATIONS.find((op) => majors.has(OPERATIONS[op].majorName)) ??
+    (finding.kind === 'foreign-filter' ? 'ReadFile' : 'DeviceIoControl');
+  return { device: device.id, operation };
 }
 
 export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = {}): string {
   const info = result.image;
   const label = options.label ?? info.path;
+  const notes = options.case?.annotations ?? {};
+  const noted = (prefix: string) => Object.keys(notes).some((k) => k.startsWith(prefix));
+  /** The analyst column, only in tables where the analyst annotated something. */
+  const withNotes = <T>(
+    prefix: string,
+    header: string[],
+    rows: T[],
+    cells: (row: T) => Cell[],
+    note: (row: T) => string,
+  ) =>
+    noted(prefix)
+      ? {
+          header: [...header, 'analyst'],
+          rows: rows.map((r) => [...cells(r), annotationCell(notes[note(r)])]),
+        }
+      : { header, rows: rows.map(cells) };
   const bySeverity = [...SEVERITIES]
     .reverse()
     .map((s) => [s, result.findings.filter((f) => f.severity === s).length] as const);
@@ -78,21 +232,183 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
   };
   const deviceName = new Map(result.devices.map((d) => [d.id, d.name ?? `(unnamed ${d.objectVa})`]));
   const hooked = result.drivers.flatMap((d) =>
-    [...d.irp, ...d.fastIo, ...d.callbacks].filter((h) => SUSPICIOUS.has(h.verdict)).map((h) => ({ d, h })),
+    (
+      [
+        ['irp', d.irp],
+        ['fastIo', d.fastIo],
+        ['callbacks', d.callbacks],
+      ] as const
+    ).flatMap(([table, list]) => list.filter((h) => SUSPICIOUS.has(h.verdict)).map((h) => ({ d, table, h }))),
   );
 
   const parts: string[] = [];
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>IRPscope report — ${text(label)}</title><style>${STYLE}</style></head><body>`);
+<title>IRPscope report — ${text(label)}</title><style>${style(cssString(`IRPscope report — ${label}`))}</style></head><body>`);
   parts.push(`<h1>IRPscope report — ${text(label)}</h1>`);
+
+  // The case: what was examined, by whom, with what.
+  const c = options.case;
   parts.push(
-    `<p class="muted">${text(info.path)} · ${text(info.format.description)} · ${text(options.generatedBy ?? 'IRPscope')}</p>`,
+    `<table class="case"><tbody>${[
+      ['Image', c?.imagePath ?? info.path],
+      ['Size', `${(c?.imageSize ?? info.fileSize).toLocaleString('en')} bytes`],
+      ['SHA-256', c ? (c.sha256 ?? 'not computed') : 'not computed'],
+      ['Format', info.format.description],
+      [
+        'Windows',
+        info.build
+          ? `${info.build.value.name} (build ${info.build.value.number}), ${info.arch ?? '?'}`
+          : 'not identified',
+      ],
+      ['Tool', options.generatedBy ?? 'IRPscope'],
+      ['Analysed', c?.analyzedAt ?? '—'],
+      ['Report made', options.generatedAt ?? '—'],
+      ['Analyst', c?.analyst || '—'],
+      ['Case notes', c?.note || '—'],
+    ]
+      .map(([k, v]) => `<tr><td>${escapeHtml(k!)}</td><td>${text(v)}</td></tr>`)
+      .join('')}</tbody></table>`,
   );
   parts.push(
     `<p class="counts">${bySeverity.map(([s, n]) => `<span class="sev-${s}">${n} ${s}</span>`).join('')}` +
       `<span>${result.drivers.length} drivers</span><span>${result.devices.length} devices</span><span>${result.modules.length} modules</span></p>`,
   );
+
+  // Findings, most severe first, each with its evidence.
+  parts.push(`<h2>Findings (${findings.length})</h2>`);
+  if (findings.length === 0) parts.push('<p>No findings.</p>');
+  const flows = new Map<string, { device: string; operation: UserOperation; findings: string[] }>();
+  for (const f of findings) {
+    parts.push(`<section class="finding sev-border-${escapeHtml(f.severity)}">`);
+    parts.push(
+      `<h3><span class="sev-${escapeHtml(f.severity)}">${escapeHtml(f.severity.toUpperCase())}</span> ${escapeHtml(f.id)} · ${escapeHtml(f.kind)} · ${text(f.subject)}</h3>`,
+    );
+    parts.push(`<p>${text(f.explanation)}</p>`);
+    parts.push(annotationHtml(notes[`finding:${f.id}`]));
+    const handlers = findingHandlers(result, f);
+    if (handlers.length)
+      parts.push(
+        table(
+          ['entry', 'handler', 'module+offset', 'verdict', 'patch target'],
+          handlers.map(({ h }) => [
+            h.name,
+            h.address,
+            handlerWhere(h),
+            h.verdict,
+            h.target ? `${h.target.address} (${h.target.module ?? 'no module'})` : null,
+          ]),
+          { keywordColumns: 1 },
+        ),
+      );
+    const addresses = f.evidence.addresses?.filter((a) => !handlers.some(({ h }) => h.address === a)) ?? [];
+    if (addresses.length) parts.push(`<p>Addresses: <code>${text(addresses.join('  '))}</code></p>`);
+    if (f.evidence.modules?.length) parts.push(`<p>Modules: ${text(f.evidence.modules.join(', '))}</p>`);
+    const disassemblies = [
+      ...(f.evidence.disassembly
+        ? [{ at: f.evidence.handlers?.[0]?.address ?? '', d: f.evidence.disassembly }]
+        : []),
+      ...handlers
+        .filter(({ h }) => h.disassembly && h.disassembly !== f.evidence.disassembly)
+        .map(({ h }) => ({ at: h.address, d: h.disassembly! })),
+    ];
+    for (const { at, d } of disassemblies.slice(0, 4)) {
+      parts.push(
+        `<p class="muted">Bytes at ${text(at)}:</p><pre class="bytes">${text(spacedBytes(d.bytes))}</pre>`,
+      );
+      if (d.instructions.length)
+        parts.push(`<pre>${d.instructions.map((line) => text(line)).join('\n')}</pre>`);
+    }
+    if (f.evidence.detail) parts.push(`<p class="muted">${text(f.evidence.detail)}</p>`);
+    const flow = findingFlow(result, f);
+    if (flow) {
+      const key = `${flow.device}|${flow.operation}`;
+      const entry = flows.get(key) ?? { ...flow, findings: [] };
+      entry.findings.push(f.id);
+      flows.set(key, entry);
+      parts.push(
+        `<p class="muted">Request path: see “${escapeHtml(flow.operation)} on ${text(deviceName.get(flow.device) ?? flow.device)}” below.</p>`,
+      );
+    }
+    parts.push('</section>');
+  }
+
+  if (flows.size) {
+    parts.push(`<h2>Request paths of the devices with findings (${flows.size})</h2>`);
+    let index = 0;
+    for (const flow of [...flows.values()].slice(0, 16)) {
+      const device = result.devices.find((d) => d.id === flow.device)!;
+      let graph;
+      try {
+        graph = buildFlow(result, flow.device, flow.operation);
+      } catch {
+        continue;
+      }
+      const title = `${flow.operation} on ${displayDeviceName(device)}`;
+      parts.push(
+        `<figure><figcaption>${text(title)} — findings ${escapeHtml(flow.findings.join(', '))}</figcaption>${flowSvg(graph, { title, id: `f${index++}` })}</figure>`,
+      );
+    }
+  }
+
+  if (options.diff) {
+    const diff = options.diff;
+    parts.push(
+      `<h2>Compared with baseline ${text(diff.baseline)} (${diff.counts.differences} differences, ${diff.counts.variations} variations between boots)</h2>`,
+    );
+    for (const warning of diff.compatibility.warnings) parts.push(`<p class="muted">${text(warning)}</p>`);
+    if (diff.compatibility.unrelated) parts.push(`<p>${text(diff.compatibility.unrelated)}</p>`);
+    else {
+      for (const e of diff.entries.filter((x) => !x.variation)) {
+        parts.push(`<section class="difference finding sev-border-${escapeHtml(e.severity)}">`);
+        parts.push(
+          `<h3><span class="sev-${escapeHtml(e.severity)}">${escapeHtml(e.severity.toUpperCase())}</span> ${escapeHtml(`${e.kind} ${e.change}`)} · ${text(e.key)}</h3>`,
+        );
+        parts.push(`<p>${text(e.summary)}</p>`);
+        if (e.why && e.why !== e.summary) parts.push(`<p class="muted">Why it matters: ${text(e.why)}</p>`);
+        if (e.matchedBy.length) parts.push(`<p class="muted">Paired by: ${text(e.matchedBy.join('; '))}</p>`);
+        if (e.unknown.length)
+          parts.push(`<p class="muted">Unknown on one side: ${text(e.unknown.join('; '))}</p>`);
+        if (e.changes.length)
+          parts.push(
+            table(
+              ['what', 'baseline', 'this image'],
+              e.changes.map((ch) => [ch.what, ch.baseline, ch.primary]),
+            ).replace('<table>', '<table class="changes">'),
+          );
+        parts.push('</section>');
+      }
+      const variations = diff.entries.filter((x) => x.variation);
+      if (variations.length) {
+        parts.push(`<h3>Variation between boots (${variations.length}, not counted as differences)</h3>`);
+        parts.push(
+          table(
+            ['kind', 'what', 'difference', 'why it is variation'],
+            variations.map((e) => [`${e.kind} ${e.change}`, e.key, e.summary, e.variation]),
+            { keywordColumns: 1, proseColumns: [2, 3] },
+          ),
+        );
+      }
+    }
+  }
+
+  parts.push(`<h2>Suspicious handlers (${hooked.length})</h2>`);
+  const handlerTable = withNotes(
+    'handler:',
+    ['driver', 'entry', 'handler', 'module+offset', 'verdict', 'patch target', 'first instructions'],
+    hooked,
+    ({ d, h }) => [
+      d.name ?? driverName(d.id),
+      h.name,
+      h.address,
+      handlerWhere(h),
+      h.verdict,
+      h.target ? `${h.target.address} (${h.target.module ?? 'no module'})` : null,
+      h.disassembly?.instructions.join(' ; ') ?? null,
+    ],
+    ({ d, table: list, h }) => `handler:${d.objectVa}:${list}:${h.name}`,
+  );
+  parts.push(table(handlerTable.header, handlerTable.rows));
 
   parts.push('<h2>Image</h2>');
   parts.push(
@@ -115,108 +431,46 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
       ],
     ),
   );
-
-  parts.push(`<h2>Findings (${findings.length})</h2>`);
-  parts.push(
-    findings.length === 0
-      ? '<p>No findings.</p>'
-      : table(
-          ['id', 'severity', 'kind', 'subject', 'explanation', 'evidence'],
-          findings.map((f) => [
-            f.id,
-            f.severity,
-            f.kind,
-            f.subject,
-            f.explanation,
-            [
-              ...(f.evidence.handlers ?? []).map(
-                (h) => `${h.name} → ${h.address} (${h.module ?? 'no module'}, ${h.verdict})`,
-              ),
-              ...(f.evidence.addresses && !f.evidence.handlers ? [f.evidence.addresses.join(' ')] : []),
-              ...(f.evidence.disassembly ? f.evidence.disassembly.instructions : []),
-              f.evidence.detail ?? '',
-            ]
-              .filter(Boolean)
-              .join(' · '),
-          ]),
-          { keywordColumns: 3, severityColumn: 1, proseColumns: [4] },
-        ),
-  );
-
-  parts.push(`<h2>Suspicious handlers (${hooked.length})</h2>`);
-  parts.push(
-    table(
-      ['driver', 'entry', 'handler', 'module+offset', 'verdict', 'patch target', 'first instructions'],
-      hooked.map(({ d, h }) => [
-        d.name ?? driverName(d.id),
-        h.name,
-        h.address,
-        handlerWhere(h),
-        h.verdict,
-        h.target ? `${h.target.address} (${h.target.module ?? 'no module'})` : null,
-        h.disassembly?.instructions.join(' ; ') ?? null,
-      ]),
-    ),
-  );
-
-  if (options.diff) {
-    const diff = options.diff;
-    parts.push(
-      `<h2>Compared with baseline ${text(diff.baseline)} (${diff.counts.differences} differences, ${diff.counts.variations} variations between boots)</h2>`,
-    );
-    for (const warning of diff.compatibility.warnings) parts.push(`<p class="muted">${text(warning)}</p>`);
-    if (diff.compatibility.unrelated) parts.push(`<p>${text(diff.compatibility.unrelated)}</p>`);
-    else
-      parts.push(
-        table(
-          ['severity', 'change', 'what', 'difference', 'why', 'details', 'paired by'],
-          diff.entries.map((e) => [
-            e.variation ? 'variation' : e.severity,
-            `${e.kind} ${e.change}`,
-            e.key,
-            e.summary,
-            e.why,
-            e.changes.map((c) => `${c.what}: ${c.baseline ?? '—'} → ${c.primary ?? '—'}`).join(' · '),
-            e.matchedBy.join('; '),
-          ]),
-          { keywordColumns: 2, severityColumn: 0, proseColumns: [3, 4] },
-        ),
-      );
-  }
+  if (info.warnings.length)
+    parts.push(`<h3>Warnings</h3><ul>${info.warnings.map((w) => `<li>${text(w)}</li>`).join('')}</ul>`);
 
   parts.push(`<h2>Drivers (${result.drivers.length})</h2>`);
-  parts.push(
-    table(
-      ['name', 'object', 'start', 'size', 'module', 'found by', 'devices', 'state'],
-      result.drivers.map((d) => [
-        d.name ?? `(${d.nameStatus ?? 'unreadable name'})`,
-        d.objectVa,
-        d.start,
-        d.size,
-        d.module,
-        d.foundBy.join(', '),
-        d.devices.length,
-        d.state,
-      ]),
-    ),
+  const driverTable = withNotes(
+    'driver:',
+    ['name', 'object', 'start', 'size', 'module', 'found by', 'devices', 'state'],
+    result.drivers,
+    (d) => [
+      d.name ?? `(${d.nameStatus ?? 'unreadable name'})`,
+      d.objectVa,
+      d.start,
+      d.size,
+      d.module,
+      d.foundBy.join(', '),
+      d.devices.length,
+      d.state,
+    ],
+    (d) => `driver:${d.objectVa}`,
   );
+  parts.push(table(driverTable.header, driverTable.rows));
   parts.push(`<h2>Devices (${result.devices.length})</h2>`);
-  parts.push(
-    table(
-      ['name', 'object', 'driver', 'type', 'stack (top → bottom)', 'links'],
-      result.devices.map((d) => [
-        d.name ?? '(unnamed)',
-        d.objectVa,
-        d.driverName ?? driverName(d.driver),
-        d.typeName,
-        [...d.stack]
-          .reverse()
-          .map((id) => deviceName.get(id) ?? id)
-          .join(' → '),
-        d.links.join(', '),
-      ]),
-    ),
+  const deviceTable = withNotes(
+    'device:',
+    ['name', 'object', 'driver', 'type', 'stack (top → bottom)', 'links'],
+    result.devices,
+    (d) => [
+      d.name ?? '(unnamed)',
+      d.objectVa,
+      d.driverName ?? driverName(d.driver),
+      d.typeName,
+      [...d.stack]
+        .reverse()
+        .map((id) => deviceName.get(id) ?? id)
+        .join(' → '),
+      d.links.join(', '),
+    ],
+    (d) => `device:${d.objectVa}`,
   );
+  parts.push(table(deviceTable.header, deviceTable.rows));
   parts.push(`<h2>Modules (${result.modules.length})</h2>`);
   parts.push(
     table(
@@ -238,6 +492,19 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
       result.links.map((l) => [l.name, l.target]),
     ),
   );
+  const annotated = Object.entries(notes);
+  if (annotated.length) {
+    parts.push(`<h2>Analyst notes (${annotated.length})</h2>`);
+    parts.push(
+      table(
+        ['on', 'status', 'note', 'when'],
+        annotated
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([target, a]) => [target, a.status ? STATUS_LABELS[a.status] : null, a.note, a.updatedAt]),
+        { keywordColumns: 2, proseColumns: [2] },
+      ),
+    );
+  }
   parts.push('</body></html>\n');
   return parts.join('\n');
 }

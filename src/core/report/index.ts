@@ -1,14 +1,17 @@
 // Reports of one analysis in the formats the workbench exports and the CLI writes.
 
-import type { DiffResult, ReportFile, ReportFormat } from '../../common/api';
+import type { ReportFile, ReportFormat } from '../../common/api';
 import type { AnalysisResult } from '../../common/model';
 import { csvBundle } from './csv';
-import { htmlReport } from './html';
+import { htmlReport, type HtmlReportOptions } from './html';
 import { jsonReport } from './json';
+import { printPdf } from './pdf';
 
 export { csvBundle, csvTables, csvText } from './csv';
 export { escapeHtml, visibleText, csvField } from './escape';
-export { htmlReport } from './html';
+export { htmlReport, type HtmlReportOptions, type ReportCase } from './html';
+export { PdfError, findChromium, printPdf } from './pdf';
+export { flowSvg } from './flow-svg';
 export { jsonReport } from './json';
 
 /** A file-system-safe base name for reports of `label` (the image's file name or the demo's label). */
@@ -21,18 +24,42 @@ export function reportBaseName(label: string): string {
   return `irpscope-${base || 'image'}`;
 }
 
+export type ReportOptions = HtmlReportOptions & { label: string };
+
+/** A text report (HTML, JSON, CSV). */
 export function makeReport(
   result: AnalysisResult,
-  format: ReportFormat,
-  options: { label: string; diff?: DiffResult; generatedBy?: string },
+  format: Exclude<ReportFormat, 'pdf'>,
+  options: ReportOptions,
 ): ReportFile {
   const base = reportBaseName(options.label);
   switch (format) {
     case 'html':
       return { fileName: `${base}.html`, mimeType: 'text/html', content: htmlReport(result, options) };
     case 'json':
-      return { fileName: `${base}.json`, mimeType: 'application/json', content: jsonReport(result) };
+      return {
+        fileName: `${base}.json`,
+        mimeType: 'application/json',
+        content: jsonReport(result, options.case),
+      };
     case 'csv':
       return { fileName: `${base}.csv`, mimeType: 'text/csv', content: csvBundle(result) };
   }
+}
+
+/** Any report; a PDF is the HTML printed by `print` (default: a Chromium installed on the machine). */
+export async function makeReportFile(
+  result: AnalysisResult,
+  format: ReportFormat,
+  options: ReportOptions & { print?: (html: string) => Promise<Buffer> },
+): Promise<ReportFile> {
+  if (format !== 'pdf') return makeReport(result, format, options);
+  const html = htmlReport(result, options);
+  const pdf = await (options.print ?? ((h: string) => printPdf(h)))(html);
+  return {
+    fileName: `${reportBaseName(options.label)}.pdf`,
+    mimeType: 'application/pdf',
+    content: Buffer.from(pdf).toString('base64'),
+    encoding: 'base64',
+  };
 }

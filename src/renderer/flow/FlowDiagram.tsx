@@ -9,7 +9,7 @@ import type { FlowGraph, FlowNode } from '../../common/api';
 import { severityRank } from '../../common/findings';
 import type { ResultIndex } from '../util/result-index';
 import { FlowNodeView, type FlowRfNode } from './FlowNodeView';
-import { layoutFlow } from './layout';
+import { layoutFlow } from '../../common/flow-layout';
 
 const nodeTypes = { irp: FlowNodeView };
 

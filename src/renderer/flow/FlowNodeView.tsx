@@ -1,20 +1,10 @@
 import { Handle, Position, type NodeProps, type Node } from '@xyflow/react';
 import type { FlowNode } from '../../common/api';
+import { FLOW_KIND_LABELS } from '../../common/flow';
 import { Text } from '../components/Text';
 
 export type FlowNodeData = { node: FlowNode; severity: string | null; differs?: boolean; compact?: boolean };
 export type FlowRfNode = Node<FlowNodeData, 'irp'>;
-
-const KIND_LABEL: Record<FlowNode['kind'], string> = {
-  api: 'user API',
-  ntdll: 'ntdll stub',
-  syscall: 'system service',
-  'io-manager': 'I/O manager',
-  'symbolic-link': 'symbolic link',
-  device: 'device',
-  dispatch: 'dispatch routine',
-  module: 'module',
-};
 
 export function FlowNodeView({ data }: NodeProps<FlowRfNode>) {
   const { node, severity, differs, compact } = data;
@@ -30,7 +20,7 @@ export function FlowNodeView({ data }: NodeProps<FlowRfNode>) {
       <Handle id="top" type="target" position={Position.Top} isConnectable={false} />
       <Handle id="left" type="target" position={Position.Left} isConnectable={false} />
       <div className="flow-kind">
-        {KIND_LABEL[node.kind]}
+        {FLOW_KIND_LABELS[node.kind]}
         {differs && (
           <span className="flow-differs" title="Differs from the other image of the comparison">
             ≠

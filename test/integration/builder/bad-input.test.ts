@@ -5,9 +5,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
+import { ISF_19041 } from '../../support/shared';
 
 const ROOT = join(__dirname, '../../..');
-const ISF = join(ROOT, '../shared/isf/windows/ntkrnlmp.pdb/1C9875F76C8F0FBF3EB9A9D7C1C27406-1.json.xz');
+const ISF = ISF_19041;
 const work = mkdtempSync(join(tmpdir(), 'irpscope-bad-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

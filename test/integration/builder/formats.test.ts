@@ -8,11 +8,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import { buildImage, type BuildImageOptions, type Truth } from '../../../src/builder/index';
 import { RawImage } from '../../support/raw-reader';
+import { ISF_19041 } from '../../support/shared';
 
-const ISF = join(
-  __dirname,
-  '../../../../shared/isf/windows/ntkrnlmp.pdb/1C9875F76C8F0FBF3EB9A9D7C1C27406-1.json.xz',
-);
+const ISF = ISF_19041;
 const SIZE = 64 * 1024 * 1024;
 const work = mkdtempSync(join(tmpdir(), 'irpscope-formats-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { X86_PROFILES, buildImage, type Truth } from '../../../src/builder/index';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
+import { ISF_DIR as SHARED_ISF_DIR } from '../../support/shared';
 
-const ISF_DIR = join(__dirname, '../../../../shared/isf/windows/ntkrnlmp.pdb');
+const ISF_DIR = SHARED_ISF_DIR;
 const isfFiles = readdirSync(ISF_DIR).filter((f) => f.endsWith('.json.xz'));
 const cases = [
   ...isfFiles.map((file) => ({ label: file.slice(0, 8), isf: join(ISF_DIR, file), profile: undefined })),

@@ -1,4 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { analyzeImage } from '../../../src/core/analyze';
 import { diffResults } from '../../../src/core/compare';
 import type { AnalysisResult } from '../../../src/common/model';
 import {
@@ -8,7 +13,9 @@ import {
   htmlReport,
   jsonReport,
   makeReport,
+  makeReportFile,
   visibleText,
+  type ReportCase,
 } from '../../../src/core/report/index';
 import { analyse, buildTestImages, type TestImages } from './images';
 
@@ -74,5 +81,122 @@ describe('reports', () => {
   test('file names are safe whatever the label', () => {
     expect(makeReport(infected, 'html', { label: '../../etc/<x>.raw' }).fileName).toBe('irpscope-x.html');
     expect(makeReport(infected, 'csv', { label: 'Demo: infected system' }).mimeType).toBe('text/csv');
+  });
+});
+
+describe('case reports with evidence', () => {
+  // The real engine's results: their findings carry the evidence (drivers, devices, disassembly).
+  let infected: AnalysisResult;
+  let clean: AnalysisResult;
+  beforeAll(async () => {
+    infected = await analyzeImage(images.infected);
+    clean = await analyzeImage(images.clean);
+  });
+
+  /** A case whose analyst wrote hostile text too: notes are as untrusted as the image. */
+  const hostileCase = (result: AnalysisResult): ReportCase => ({
+    imagePath: '/cases/lab-7/</style><script>alert(1)</script>.raw',
+    imageSize: 67108864,
+    sha256: 'a'.repeat(64),
+    analyzedAt: '2026-12-02T04:00:00.000Z',
+    analyst: 'J. Analyst <b>',
+    note: 'Case 2026-113 — "sample 4f1c" </style>',
+    annotations: {
+      [`finding:${result.findings[0]!.id}`]: {
+        status: 'suspicious',
+        note: 'rootkit </pre><img src=x>',
+        updatedAt: '2026-12-02T05:00:00Z',
+      },
+      [`driver:${result.drivers[0]!.objectVa}`]: {
+        status: 'benign',
+        note: '',
+        updatedAt: '2026-12-02T05:01:00Z',
+      },
+    },
+  });
+
+  test('the case header, every finding with its evidence, and a diagram per device with a finding', () => {
+    const reportCase = hostileCase(infected);
+    const html = htmlReport(infected, {
+      label: 'lab-7 </style><script>x</script>',
+      diff: diffResults(clean, infected),
+      generatedBy: 'IRPscope test',
+      generatedAt: '2026-12-02T06:00:00.000Z',
+      case: reportCase,
+    });
+    // One style element, never ended early by the label in its @page header; no markup from any text.
+    expect(html.match(/<\/style>/g)).toHaveLength(1);
+    expect(html).toContain(
+      '@top-left{content:"IRPscope report — lab-7 \\3c /style>\\3c script>x\\3c /script>"',
+    );
+    expect(html).not.toMatch(/<script|<img|<b>/i);
+    for (const text of [
+      'J. Analyst &lt;b&gt;',
+      'a'.repeat(64),
+      '67,108,864 bytes',
+      '2026-12-02T04:00:00.000Z',
+    ])
+      expect(html).toContain(text);
+    expect(html).toContain('rootkit &lt;/pre&gt;&lt;img src=x&gt;');
+    // Each finding is a section; an inline hook shows its bytes and instructions.
+    expect(html.match(/<section class="finding /g)!.length).toBeGreaterThanOrEqual(infected.findings.length);
+    const inline = infected.findings.find((f) => f.kind === 'inline-hook')!;
+    const bytes = (inline.evidence.disassembly!.bytes.match(/../g) ?? []).join(' ');
+    expect(html).toContain(bytes);
+    expect(html).toContain(escapeHtml(inline.evidence.disassembly!.instructions[0]!));
+    // The request paths: inline SVG, one per device and operation, labels escaped.
+    const diagrams = html.match(/<svg xmlns="http:\/\/www.w3.org\/2000\/svg" class="flow"/g) ?? [];
+    expect(diagrams.length).toBeGreaterThanOrEqual(3);
+    expect(html).toContain('ReadFile on \\Device\\KeyboardClass0');
+    // The annotated driver carries its status in the drivers table.
+    expect(html).toContain('<th>analyst</th>');
+  });
+
+  test('JSON carries the case and its annotations; the same input gives the same bytes', () => {
+    const reportCase = hostileCase(infected);
+    const json = JSON.parse(jsonReport(infected, reportCase)) as AnalysisResult & { case: ReportCase };
+    expect(json.case).toEqual(reportCase);
+    expect(jsonReport(infected, reportCase)).toBe(jsonReport(infected, reportCase));
+  });
+
+  test('PDF: printed by Chromium, with page numbers, the hostile name shown as text', async () => {
+    const pdf = await makeReportFile(infected, 'pdf', {
+      label: 'lab-7',
+      diff: diffResults(clean, infected),
+      generatedAt: '2026-12-02T06:00:00.000Z',
+      case: hostileCase(infected),
+    });
+    expect(pdf).toMatchObject({
+      fileName: 'irpscope-lab-7.pdf',
+      mimeType: 'application/pdf',
+      encoding: 'base64',
+    });
+    const bytes = Buffer.from(pdf.content, 'base64');
+    expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    const folder = mkdtempSync(join(tmpdir(), 'irpscope-pdf-test-'));
+    try {
+      writeFileSync(join(folder, 'r.pdf'), bytes);
+      const text = spawnSync('pdftotext', ['-layout', join(folder, 'r.pdf'), '-'], { encoding: 'utf8' });
+      expect(text.status, 'pdftotext (poppler-utils) is needed').toBe(0);
+      expect(text.stdout).toMatch(/Page 1 of \d+/);
+      expect(text.stdout).toContain('IRPscope report — lab-7');
+      expect(text.stdout).toContain('<img src=x onerror=alert(1)>');
+      expect(text.stdout).toContain('\\u0007\\u001b[31m');
+      expect(text.stdout).not.toContain('\u0007');
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+
+  test('with no Chromium the PDF fails in one clear sentence', async () => {
+    await expect(
+      makeReportFile(infected, 'pdf', {
+        label: 'x',
+        print: () =>
+          import('../../../src/core/report/pdf').then((m) =>
+            m.printPdf('<p>x</p>', { env: { PATH: '/nonexistent' } }),
+          ),
+      }),
+    ).rejects.toThrow(/no Chromium-based browser was found to print the PDF/);
   });
 });

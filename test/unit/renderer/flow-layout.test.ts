@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FlowGraph } from '../../../src/common/api';
 import { USER_OPERATIONS, buildFlow } from '../../../src/common/flow';
 import type { AnalysisResult } from '../../../src/common/model';
-import { NODE_HEIGHT, NODE_WIDTH, layoutFlow } from '../../../src/renderer/flow/layout';
+import { NODE_HEIGHT, NODE_WIDTH, layoutFlow } from '../../../src/common/flow-layout';
 import { analyse, buildTestImages, type TestImages } from '../backend/images';
 
 let images: TestImages;

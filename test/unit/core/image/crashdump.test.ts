@@ -4,9 +4,10 @@ import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ImageError, openImage, openImageFromSource, type PhysicalSpace } from '../../../../src/core/image';
 import { BufferSource } from '../../../../src/core/source';
+import { SHARED as SHARED_ROOT } from '../../../support/shared';
 import { concat, header32, header64, PAGE, pages, pfnAt, Writer } from './build';
 
-const SHARED = new URL('../../../../../shared/dumps/', import.meta.url).pathname;
+const SHARED = `${SHARED_ROOT}/dumps/`;
 
 function open(bytes: Uint8Array): PhysicalSpace {
   return openImageFromSource(new BufferSource(bytes, 'test.dmp'));

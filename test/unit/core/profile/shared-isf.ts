@@ -1,8 +1,8 @@
 // The eight shared ISF files and their builds, from the table in ../shared/README.md.
 
-import { fileURLToPath } from 'node:url';
+import { SHARED } from '../../../support/shared';
 
-export const SHARED_DIR = fileURLToPath(new URL('../../../../../shared/', import.meta.url));
+export const SHARED_DIR = `${SHARED}/`;
 export const ISF_SYMBOL_DIR = `${SHARED_DIR}isf`;
 export const ISF_KERNEL_DIR = `${ISF_SYMBOL_DIR}/windows/ntkrnlmp.pdb`;
 

@@ -6,7 +6,7 @@
 // a branch on its device's row: it puts every successor on a later layer, so branches drift down
 // the page and their edges cross the path.
 
-import type { FlowGraph, FlowNode } from '../../common/api';
+import type { FlowGraph, FlowNode } from './api';
 
 export const NODE_WIDTH = 250;
 export const NODE_HEIGHT = 58;
