@@ -3,8 +3,12 @@
 // current input (a worker on one input longer than --timeout is a hang: it is ended and
 // replaced), gathers the figures and writes every crash, with its minimized input, to
 // .cache/fuzz/crashes. `--replay FILE` runs one saved input again and prints its outcome.
+// Input N of a seed is always the same input, so a campaign keeps its state (figures so far and
+// the ranges of inputs done) in .cache/fuzz/campaign-<seed>.state.json every half minute, and
+// `--resume` carries a killed or stopped campaign on where it was: a million inputs may take
+// several sittings.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +17,7 @@ import { layouts, prepareCorpus, FORMATS } from './corpus';
 import { makeInput, sitesOf, TARGETS, type Bases, type FuzzInput, type Target } from './mutate';
 import { openImageFromSource } from '../../src/core/image';
 import { OverlaySource } from './overlay-source';
+import { addRange, nextRange } from './ranges';
 import { runInput, type RunContext } from './targets';
 import type { BatchStats, FromWorker, SerialInput, ToWorker, WorkerConfig } from './worker';
 
@@ -42,6 +47,7 @@ function parse() {
       target: { type: 'string' },
       cli: { type: 'string' },
       summary: { type: 'string' },
+      resume: { type: 'boolean', default: false },
     },
   });
   return values;
@@ -95,6 +101,7 @@ function summarise(
   workers: number,
   seed: string,
   skipped: string[],
+  sittings = 1,
 ): string {
   const lines: string[] = [];
   const count = (base: string | null, target: string | null, status: string | null) => {
@@ -111,7 +118,7 @@ function summarise(
     return n;
   };
   lines.push(
-    `fuzz campaign: seed ${seed}, ${totals.inputs.toLocaleString('en')} inputs in ${(seconds / 60).toFixed(1)} min on ${workers} workers (${Math.round(totals.inputs / seconds)}/s)`,
+    `fuzz campaign: seed ${seed}, ${totals.inputs.toLocaleString('en')} inputs in ${(seconds / 60).toFixed(1)} min on ${workers} workers${sittings > 1 ? ` in ${sittings} sittings` : ''} (${Math.round(totals.inputs / seconds)}/s)`,
   );
   for (const note of skipped) lines.push(`skipped ${note}`);
   lines.push('');
@@ -147,6 +154,25 @@ function summarise(
   return lines.join('\n');
 }
 
+interface SavedState {
+  seed: string;
+  inputLimit: number | null;
+  seconds: number;
+  sittings: number;
+  done: Array<[number, number]>;
+  totals: Omit<Totals, 'counts' | 'messages' | 'ms'> & {
+    counts: Record<string, number>;
+    messages: Record<string, number>;
+    ms: Record<string, number>;
+  };
+}
+
+function saveState(path: string, state: SavedState): void {
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(state));
+  renameSync(temporary, path);
+}
+
 async function main(): Promise<void> {
   const args = parse();
   const root = resolve(args.root);
@@ -156,7 +182,11 @@ async function main(): Promise<void> {
   const context: RunContext = { cli: args.cli ?? join(root, 'out/node/cli.js'), scratch, timeoutMs };
   if (args.replay) return replay(args.replay, root, context);
 
-  const inputLimit = args.inputs ? Number(args.inputs) : Infinity;
+  const statePath = join(cache, `campaign-${args.seed}.state.json`);
+  const saved =
+    args.resume && existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as SavedState) : null;
+  if (args.resume && !saved) throw new Error(`--resume: no saved campaign for seed ${args.seed}`);
+  const inputLimit = args.inputs ? Number(args.inputs) : (saved?.inputLimit ?? Infinity);
   const deadline = args.minutes ? Date.now() + Number(args.minutes) * 60_000 : Infinity;
   if (inputLimit === Infinity && deadline === Infinity)
     throw new Error('say how long: --minutes N or --inputs N');
@@ -171,17 +201,46 @@ async function main(): Promise<void> {
   mkdirSync(join(cache, 'crashes'), { recursive: true });
   mkdirSync(scratch, { recursive: true });
 
-  const totals: Totals = {
-    inputs: 0,
-    counts: new Map(),
-    messages: new Map(),
-    ms: new Map(),
-    slowest: null,
-    crashes: [],
-    hangs: [],
-    peakRss: 0,
-  };
+  const totals: Totals = saved
+    ? {
+        ...saved.totals,
+        counts: new Map(Object.entries(saved.totals.counts)),
+        messages: new Map(Object.entries(saved.totals.messages)),
+        ms: new Map(Object.entries(saved.totals.ms)),
+      }
+    : {
+        inputs: 0,
+        counts: new Map(),
+        messages: new Map(),
+        ms: new Map(),
+        slowest: null,
+        crashes: [],
+        hangs: [],
+        peakRss: 0,
+      };
+  const finished: Array<[number, number]> = saved?.done ?? [];
+  const earlierSeconds = saved?.seconds ?? 0;
+  const sittings = (saved?.sittings ?? 0) + 1;
+  if (saved)
+    process.stdout.write(
+      `resuming: ${totals.inputs.toLocaleString('en')} inputs done in ${sittings - 1} sitting(s)\n`,
+    );
   const started = Date.now();
+  const elapsed = () => earlierSeconds + (Date.now() - started) / 1000;
+  const writeState = () =>
+    saveState(statePath, {
+      seed: args.seed!,
+      inputLimit: Number.isFinite(inputLimit) ? inputLimit : null,
+      seconds: elapsed(),
+      sittings,
+      done: finished,
+      totals: {
+        ...totals,
+        counts: Object.fromEntries(totals.counts),
+        messages: Object.fromEntries(totals.messages),
+        ms: Object.fromEntries(totals.ms),
+      },
+    });
   let next = 0;
   const workerCount = Math.max(1, Number(args.workers));
   const script = new URL('./worker.mjs', import.meta.url);
@@ -205,15 +264,15 @@ async function main(): Promise<void> {
           worker.postMessage({ type: 'batch', ...leftOver } satisfies ToWorker);
           return;
         }
-        if (next >= inputLimit || Date.now() >= deadline) {
+        const range = Date.now() < deadline ? nextRange(finished, next, BATCH, inputLimit) : null;
+        if (!range) {
+          next = inputLimit;
           worker.postMessage({ type: 'stop' } satisfies ToWorker);
           return;
         }
-        const from = next;
-        const to = Math.min(inputLimit, from + BATCH);
-        next = to;
-        batch = { from, to };
-        worker.postMessage({ type: 'batch', from, to } satisfies ToWorker);
+        next = range.to;
+        batch = range;
+        worker.postMessage({ type: 'batch', ...range } satisfies ToWorker);
       };
       const watchdog = setInterval(() => {
         const since = view[1]!;
@@ -247,6 +306,11 @@ async function main(): Promise<void> {
           );
           // The rest of the hung batch goes to a fresh worker.
           const rest = batch && index + 1 < batch.to ? { from: index + 1, to: batch.to } : null;
+          if (batch) {
+            // Inputs before the hang ran (their figures went with the worker); the hang is one.
+            addRange(finished, batch.from, index + 1);
+            totals.inputs += index + 1 - batch.from;
+          }
           batch = null;
           void worker.terminate().then(() => {
             if (rest) pending.push(rest);
@@ -258,7 +322,10 @@ async function main(): Promise<void> {
       worker.on('message', (message: FromWorker) => {
         if (message.type === 'ready') return give();
         const { stats } = message;
-        totals.inputs += batch ? batch.to - batch.from : 0;
+        if (batch) {
+          totals.inputs += batch.to - batch.from;
+          addRange(finished, batch.from, batch.to);
+        }
         for (const [k, v] of Object.entries(stats.counts))
           totals.counts.set(k, (totals.counts.get(k) ?? 0) + v);
         for (const [k, v] of Object.entries(stats.ms)) totals.ms.set(k, (totals.ms.get(k) ?? 0) + v);
@@ -312,7 +379,7 @@ async function main(): Promise<void> {
     });
   const pending: Array<{ from: number; to: number }> = [];
   const start = () => {
-    if (next >= inputLimit && pending.length === 0) return;
+    if (pending.length === 0 && !nextRange(finished, next, BATCH, inputLimit)) return;
     if (Date.now() >= deadline) return;
     const p = runWorker();
     running.add(p);
@@ -323,8 +390,9 @@ async function main(): Promise<void> {
   const progress = setInterval(() => {
     totals.peakRss = Math.max(totals.peakRss, process.memoryUsage().rss);
   }, 250);
+  const checkpoint = setInterval(writeState, 30_000);
   const report = setInterval(() => {
-    const seconds = (Date.now() - started) / 1000;
+    const seconds = elapsed();
     process.stdout.write(
       `${new Date().toISOString().slice(11, 19)}  ${totals.inputs.toLocaleString('en')} inputs  ${Math.round(totals.inputs / seconds)}/s  crashes ${totals.crashes.length}  hangs ${totals.hangs.length}  peak RSS ${mib(totals.peakRss)}\n`,
     );
@@ -332,8 +400,10 @@ async function main(): Promise<void> {
   while (running.size > 0) await Promise.race(running);
   clearInterval(progress);
   clearInterval(report);
-  const seconds = (Date.now() - started) / 1000;
-  const text = summarise(totals, seconds, workerCount, args.seed!, skipped);
+  clearInterval(checkpoint);
+  writeState();
+  const seconds = elapsed();
+  const text = summarise(totals, seconds, workerCount, args.seed!, skipped, sittings);
   process.stdout.write(`\n${text}\n`);
   if (args.summary)
     writeFileSync(
@@ -343,6 +413,7 @@ async function main(): Promise<void> {
           seed: args.seed,
           seconds,
           workers: workerCount,
+          sittings,
           inputs: totals.inputs,
           counts: Object.fromEntries(totals.counts),
           crashes: totals.crashes.length,
