@@ -60,7 +60,10 @@ export function registerDesktopHandlers(trusted: (event: IpcMainInvokeEvent) => 
         ? await dialog.showSaveDialog(window, settings)
         : await dialog.showSaveDialog(settings);
       if (picked.canceled || !picked.filePath) return null;
-      writeFileAtomic(picked.filePath, file.content);
+      writeFileAtomic(
+        picked.filePath,
+        file.encoding === 'base64' ? Buffer.from(file.content, 'base64') : file.content,
+      );
       return picked.filePath;
     }),
   );

@@ -8,6 +8,7 @@ import { BrowserWindow, app, ipcMain, protocol, session, type IpcMainInvokeEvent
 import { API_METHODS, type ApiEvent, type ApiMethod, type SessionSummary } from '../common/api';
 import { Backend } from '../backend/index';
 import { API_CHANNEL, EVENT_CHANNEL } from './channels';
+import { printPdfWithElectron } from './print-pdf';
 import { registerDesktopHandlers } from './dialogs';
 import { buildMenu } from './menu';
 import { APP_ORIGIN, registerAppProtocol, registerAppScheme } from './app-protocol';
@@ -96,6 +97,7 @@ async function main(): Promise<void> {
     version: app.getVersion(),
     dataDirectory: app.getPath('userData'),
     symbolsDirectory: symbols,
+    printPdf: printPdfWithElectron,
   });
   registerAppProtocol(protocol, rendererDirectory);
 

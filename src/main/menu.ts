@@ -80,10 +80,11 @@ export async function buildMenu(backend: Backend, window: () => BrowserWindow | 
           label: 'Export',
           submenu: [
             {
-              label: 'HTML Report…',
+              label: 'Report (PDF)…',
               accelerator: 'CmdOrCtrl+E',
-              click: () => send({ type: 'export', format: 'html' }),
+              click: () => send({ type: 'export', format: 'pdf' }),
             },
+            { label: 'HTML Report…', click: () => send({ type: 'export', format: 'html' }) },
             { label: 'JSON…', click: () => send({ type: 'export', format: 'json' }) },
             { label: 'CSV Tables…', click: () => send({ type: 'export', format: 'csv' }) },
           ],

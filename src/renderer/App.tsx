@@ -11,7 +11,9 @@ import { SessionStatus } from './components/SessionStatus';
 import { Text } from './components/Text';
 import { GoToDialog } from './dialogs/GoToDialog';
 import { OpenImageDialog } from './dialogs/OpenImageDialog';
+import { RecentImages } from './components/RecentImages';
 import { CaptureDialog } from './dialogs/CaptureDialog';
+import { ExportDialog } from './dialogs/ExportDialog';
 import { PracticeDialog } from './dialogs/PracticeDialog';
 import { useActiveSession, useApp, useResult } from './state/app-state';
 import { VIEWS, VIEW_LABELS, type View } from './state/navigation';
@@ -30,6 +32,7 @@ type DialogState =
   | { kind: 'open'; role: SessionRole }
   | { kind: 'practice' }
   | { kind: 'capture'; follow?: string }
+  | { kind: 'export'; format: ReportFormat }
   | { kind: 'goto' }
   | null;
 
@@ -72,36 +75,14 @@ export function App() {
   );
 
   const exportReport = useCallback(
-    async (format: ReportFormat) => {
+    (format: ReportFormat) => {
       if (!session || session.state !== 'ready') {
         notify('error', 'Export needs a finished analysis.');
         return;
       }
-      const baseline = sessions.find(
-        (s) => s.role === 'baseline' && s.id !== session.id && s.state === 'ready',
-      );
-      try {
-        const file = await api.report({
-          session: session.id,
-          format,
-          ...(baseline ? { baseline: baseline.id } : {}),
-        });
-        if (desktop) {
-          const saved = await desktop.saveFile(file);
-          if (saved) notify('info', `Saved ${saved}`);
-          return;
-        }
-        const url = URL.createObjectURL(new Blob([file.content], { type: file.mimeType }));
-        const a = document.createElement('a');
-        a.href = url;
-        a.download = file.fileName;
-        a.click();
-        setTimeout(() => URL.revokeObjectURL(url), 10_000);
-      } catch (error) {
-        notify('error', (error as Error).message);
-      }
+      setDialog({ kind: 'export', format });
     },
-    [session, sessions, notify],
+    [session, notify],
   );
 
   const goView = useCallback((view: View) => navigate({ view }), [navigate]);
@@ -119,6 +100,9 @@ export function App() {
       } else if (event.altKey && event.key === 'ArrowRight') {
         event.preventDefault();
         forward();
+      } else if (!desktop && (event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'e') {
+        event.preventDefault();
+        exportReport('pdf');
       } else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'g') {
         event.preventDefault();
         setDialog({ kind: 'goto' });
@@ -131,7 +115,7 @@ export function App() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [goView, back, forward, openImage]);
+  }, [goView, back, forward, openImage, exportReport]);
 
   useEffect(() => {
     if (!desktop) return;
@@ -225,6 +209,7 @@ export function App() {
             New practice image…
           </button>
         </div>
+        <RecentImages />
       </div>
     );
   } else if (session.state !== 'ready') {
@@ -241,7 +226,7 @@ export function App() {
     const index = result.index;
     switch (location.view) {
       case 'overview':
-        content = <Overview session={session} index={index} />;
+        content = <Overview session={session} index={index} onExport={() => exportReport('pdf')} />;
         break;
       case 'drivers':
         content = <DriversView index={index} />;
@@ -392,20 +377,15 @@ export function App() {
           <button type="button" className="ghost" onClick={() => setDialog({ kind: 'practice' })}>
             Practice…
           </button>
-          <select
-            className="export"
-            value=""
-            onChange={(e) => {
-              if (e.target.value) void exportReport(e.target.value as ReportFormat);
-            }}
-            aria-label="Export"
+          <button
+            type="button"
+            className="ghost"
+            onClick={() => exportReport('pdf')}
             disabled={session?.state !== 'ready'}
+            title="Export a report of this image (Ctrl+E)"
           >
-            <option value="">Export…</option>
-            <option value="html">HTML report</option>
-            <option value="json">JSON</option>
-            <option value="csv">CSV tables</option>
-          </select>
+            Export…
+          </button>
         </div>
       </header>
       <nav className="viewbar" aria-label="Views">
@@ -491,6 +471,9 @@ export function App() {
               : navigate({ view: 'diff', diff: { tab: 'differences', baseline: id } })
           }
         />
+      )}
+      {dialog?.kind === 'export' && session && (
+        <ExportDialog session={session} initialFormat={dialog.format} onClose={() => setDialog(null)} />
       )}
       {dialog?.kind === 'goto' && (
         <GoToDialog

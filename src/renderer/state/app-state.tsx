@@ -12,7 +12,7 @@ import {
   useState,
   type ReactNode,
 } from 'react';
-import type { AppInfo, CaptureSummary, SessionSummary } from '../../common/api';
+import type { AppInfo, CaptureSummary, CaseView, SessionSummary } from '../../common/api';
 import { api } from '../api/client';
 import { indexResult, type ResultIndex } from '../util/result-index';
 import {
@@ -35,6 +35,9 @@ interface AppState {
   sessions: SessionSummary[];
   /** Captures started in this run of the backend, newest last. */
   captures: CaptureSummary[];
+  /** The case of each session seen so far (null: it has none yet); see useCase. */
+  cases: Record<string, CaseView | null>;
+  setCase(session: string, view: CaseView | null): void;
   location: Location;
   navigate: Navigate;
   back(): void;
@@ -96,6 +99,11 @@ export function AppProvider({ children }: { children: ReactNode }) {
   const [appInfo, setAppInfo] = useState<AppInfo | null>(null);
   const [sessions, dispatchSessions] = useReducer(sessionsReducer, []);
   const [captures, setCaptures] = useState<CaptureSummary[]>([]);
+  const [cases, setCases] = useState<Record<string, CaseView | null>>({});
+  const setCase = useCallback(
+    (session: string, view: CaseView | null) => setCases((all) => ({ ...all, [session]: view })),
+    [],
+  );
   const [history, dispatchHistory] = useReducer(historyReducer, {
     entries: [{ session: null, view: 'overview' }],
     index: 0,
@@ -118,6 +126,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
     const unsubscribe = api.subscribe((event) => {
       if (event.type === 'session') dispatchSessions({ type: 'one', session: event.session });
       else if (event.type === 'session-closed') dispatchSessions({ type: 'closed', id: event.id });
+      else if (event.type === 'case') setCase(event.session, event.case);
       else if (event.type === 'capture') {
         const capture = event.capture;
         setCaptures((all) =>
@@ -139,7 +148,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
       (error: Error) => notify('error', `Cannot reach the IRPscope backend: ${error.message}`),
     );
     return unsubscribe;
-  }, [notify]);
+  }, [notify, setCase]);
 
   const location = currentLocation(history);
   // Show a session as soon as there is one, and another when the shown one is closed.
@@ -154,6 +163,8 @@ export function AppProvider({ children }: { children: ReactNode }) {
       appInfo,
       sessions,
       captures,
+      cases,
+      setCase,
       location,
       navigate,
       back: () => dispatchHistory({ type: 'move', step: -1 }),
@@ -164,7 +175,7 @@ export function AppProvider({ children }: { children: ReactNode }) {
       notify,
       dismiss,
     }),
-    [appInfo, sessions, captures, location, navigate, history, notices, notify, dismiss],
+    [appInfo, sessions, captures, cases, setCase, location, navigate, history, notices, notify, dismiss],
   );
   return <AppContext.Provider value={value}>{children}</AppContext.Provider>;
 }
@@ -209,4 +220,24 @@ export function useResult(session: SessionSummary | null | undefined): ResultSta
 export function useActiveSession(): SessionSummary | null {
   const { sessions, location } = useApp();
   return sessions.find((s) => s.id === location.session) ?? null;
+}
+
+/** The case of a ready session, fetched once and kept current by case events. */
+export function useCase(session: SessionSummary | null | undefined): CaseView | null {
+  const { cases, setCase } = useApp();
+  const id = session?.id ?? null;
+  const ready = session?.state === 'ready';
+  const known = id !== null && id in cases;
+  useEffect(() => {
+    if (!id || !ready || known) return;
+    let live = true;
+    api.caseOf(id).then(
+      (view) => live && setCase(id, view),
+      () => undefined,
+    );
+    return () => {
+      live = false;
+    };
+  }, [id, ready, known, setCase]);
+  return id ? (cases[id] ?? null) : null;
 }

@@ -7,7 +7,8 @@ import type { Device, Driver } from '../../common/model';
 import { SeverityBadge } from '../components/Badges';
 import { AddressLink, DeviceLink, DriverLink, FindingLink } from '../components/Links';
 import { Text } from '../components/Text';
-import { useApp } from '../state/app-state';
+import { AnnotationBadge, AnnotationEditor, annotationOf } from '../components/Annotation';
+import { useActiveSession, useApp, useCase } from '../state/app-state';
 import { deviceLabel, driverLabel, type ResultIndex } from '../util/result-index';
 
 type TreeRow =
@@ -20,6 +21,8 @@ function deviceFindings(index: ResultIndex, device: Device) {
 
 export function DevicesView({ index }: { index: ResultIndex }) {
   const { location, navigate } = useApp();
+  const session = useActiveSession();
+  const caseView = useCase(session);
   const [filter, setFilter] = useState('');
   const [closed, setClosed] = useState<Set<string>>(new Set());
   const treeRef = useRef<HTMLDivElement>(null);
@@ -148,6 +151,7 @@ export function DevicesView({ index }: { index: ResultIndex }) {
                     link
                   </span>
                 )}
+                <AnnotationBadge annotation={annotationOf(caseView, `device:${row.device.objectVa}`)} />
               </div>
             ),
           )}
@@ -177,6 +181,14 @@ export function DevicesView({ index }: { index: ResultIndex }) {
                 ))}
               </div>
             </div>
+            {session && (
+              <AnnotationEditor
+                session={session.id}
+                target={`device:${selected.objectVa}`}
+                view={caseView}
+                label="This device:"
+              />
+            )}
             <div className="device-body">
               <section>
                 <h4>Stack (top → bottom: an IRP enters at the top)</h4>

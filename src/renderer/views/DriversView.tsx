@@ -8,10 +8,11 @@ import { DataTable } from '../components/DataTable';
 import { AddressLink, DeviceLink, FindingLink, ModuleLink } from '../components/Links';
 import { columnHelper } from '../components/table-features';
 import { Text } from '../components/Text';
-import { useApp } from '../state/app-state';
+import { AnnotationBadge, AnnotationEditor, annotationOf } from '../components/Annotation';
+import { useActiveSession, useApp, useCase } from '../state/app-state';
 import { compareHex, formatHexSize } from '../util/format';
 import { deviceLabel, driverLabel, type ResultIndex } from '../util/result-index';
-import { IrpTable } from './IrpTable';
+import { IrpTable, handlerTarget, irpRows } from './IrpTable';
 
 interface DriverRow {
   driver: Driver;
@@ -30,6 +31,8 @@ const VIEW_SHORT: Record<string, string> = {
 
 export function DriversView({ index }: { index: ResultIndex }) {
   const { location, navigate } = useApp();
+  const session = useActiveSession();
+  const caseView = useCase(session);
   const wide = index.wide;
   const [tab, setTab] = useState<'irp' | 'devices' | 'findings'>('irp');
   const data = useMemo<DriverRow[]>(
@@ -135,8 +138,16 @@ export function DriversView({ index }: { index: ResultIndex }) {
         size: wide ? 170 : 96,
         cell: (c) => <AddressLink address={c.getValue()} wide={wide} structure="DRIVER_OBJECT" />,
       }),
+      helper.accessor((r) => annotationOf(caseView, `driver:${r.driver.objectVa}`)?.status ?? '', {
+        id: 'analyst',
+        header: 'Analyst',
+        size: 100,
+        cell: (c) => (
+          <AnnotationBadge annotation={annotationOf(caseView, `driver:${c.row.original.driver.objectVa}`)} />
+        ),
+      }),
     ],
-    [wide],
+    [wide, caseView],
   );
 
   const selected = location.driver ? index.drivers.get(location.driver) : undefined;
@@ -212,7 +223,28 @@ export function DriversView({ index }: { index: ResultIndex }) {
                 </button>
               </div>
             </div>
+            {session && (
+              <AnnotationEditor
+                session={session.id}
+                target={`driver:${selected.objectVa}`}
+                view={caseView}
+                label="This driver:"
+              />
+            )}
             {tab === 'irp' && <IrpTable driver={selected} index={index} />}
+            {tab === 'irp' &&
+              session &&
+              (() => {
+                const row = irpRows(selected, index).find((r) => r.id === location.handler);
+                return row ? (
+                  <AnnotationEditor
+                    session={session.id}
+                    target={handlerTarget(selected, row)}
+                    view={caseView}
+                    label={`${row.handler.name}:`}
+                  />
+                ) : null;
+              })()}
             {tab === 'devices' && (
               <ul className="plain-list">
                 {selected.devices.map((id) => {

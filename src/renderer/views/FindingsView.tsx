@@ -6,13 +6,16 @@ import { DataTable } from '../components/DataTable';
 import { AddressLink, DeviceLink, DriverLink, ModuleLink } from '../components/Links';
 import { columnHelper } from '../components/table-features';
 import { Text } from '../components/Text';
-import { useApp } from '../state/app-state';
+import { AnnotationBadge, AnnotationEditor, annotationOf } from '../components/Annotation';
+import { useActiveSession, useApp, useCase } from '../state/app-state';
 import type { ResultIndex } from '../util/result-index';
 
 const helper = columnHelper<Finding>();
 
 export function FindingsView({ index }: { index: ResultIndex }) {
   const { location, navigate } = useApp();
+  const session = useActiveSession();
+  const caseView = useCase(session);
   const wide = index.wide;
   const data = index.result.findings;
   const columns = useMemo(
@@ -37,8 +40,14 @@ export function FindingsView({ index }: { index: ResultIndex }) {
         cell: (c) => <Text value={c.getValue()} />,
       }),
       helper.accessor((f) => f.id, { id: 'id', header: 'Id', size: 60 }),
+      helper.accessor((f) => annotationOf(caseView, `finding:${f.id}`)?.status ?? '', {
+        id: 'analyst',
+        header: 'Analyst',
+        size: 110,
+        cell: (c) => <AnnotationBadge annotation={annotationOf(caseView, `finding:${c.row.original.id}`)} />,
+      }),
     ],
-    [],
+    [caseView],
   );
   const selected = location.finding ? index.findings.get(location.finding) : undefined;
   return (
@@ -61,7 +70,17 @@ export function FindingsView({ index }: { index: ResultIndex }) {
       </div>
       <div className="pane bottom detail" data-testid="finding-detail">
         {selected ? (
-          <FindingDetail finding={selected} index={index} wide={wide} />
+          <>
+            <FindingDetail finding={selected} index={index} wide={wide} />
+            {session && (
+              <AnnotationEditor
+                session={session.id}
+                target={`finding:${selected.id}`}
+                view={caseView}
+                label="Your verdict:"
+              />
+            )}
+          </>
         ) : (
           <div className="placeholder">Select a finding to see its evidence.</div>
         )}

@@ -9,7 +9,8 @@ import { FirstInstructions, instructionText } from '../components/FirstInstructi
 import { AddressLink, ModuleLink } from '../components/Links';
 import { columnHelper } from '../components/table-features';
 import { Text } from '../components/Text';
-import { useApp } from '../state/app-state';
+import { AnnotationBadge, annotationOf } from '../components/Annotation';
+import { useActiveSession, useApp, useCase } from '../state/app-state';
 import { SUSPICIOUS_VERDICTS, type ResultIndex } from '../util/result-index';
 
 export interface IrpRow {
@@ -36,8 +37,15 @@ export function irpRows(driver: Driver, index: ResultIndex): IrpRow[] {
   ];
 }
 
+/** The annotation key of a handler row (see AnnotationTarget). */
+export function handlerTarget(driver: Driver, row: Pick<IrpRow, 'group' | 'handler'>): string {
+  const table = row.group === 'IRP' ? 'irp' : row.group === 'FastIo' ? 'fastIo' : 'callbacks';
+  return `handler:${driver.objectVa}:${table}:${row.handler.name}`;
+}
+
 export function IrpTable({ driver, index }: { driver: Driver; index: ResultIndex }) {
   const { location, navigate } = useApp();
+  const caseView = useCase(useActiveSession());
   const wide = index.wide;
   const data = useMemo(() => irpRows(driver, index), [driver, index]);
   const columns = useMemo(
@@ -108,8 +116,16 @@ export function IrpTable({ driver, index }: { driver: Driver; index: ResultIndex
           />
         ),
       }),
+      helper.accessor((r) => annotationOf(caseView, handlerTarget(driver, r))?.status ?? '', {
+        id: 'analyst',
+        header: 'Analyst',
+        size: 100,
+        cell: (c) => (
+          <AnnotationBadge annotation={annotationOf(caseView, handlerTarget(driver, c.row.original))} />
+        ),
+      }),
     ],
-    [wide],
+    [wide, caseView, driver],
   );
   const suspicious = data.filter((r) => SUSPICIOUS_VERDICTS.has(r.handler.verdict));
   const hooked = suspicious.length;

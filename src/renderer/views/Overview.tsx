@@ -11,6 +11,7 @@ import { Text } from '../components/Text';
 import { useApp } from '../state/app-state';
 import { formatMs, formatSize } from '../util/format';
 import type { ResultIndex } from '../util/result-index';
+import { CaseCard } from './CaseCard';
 
 function Fact({ label, children, how }: { label: string; children: ReactNode; how?: string | null }) {
   return (
@@ -28,7 +29,15 @@ function found<T>(value: Discovered<T> | null, show: (v: T) => ReactNode): { nod
     : { node: <span className="absent">not found</span>, how: '' };
 }
 
-export function Overview({ session, index }: { session: SessionSummary; index: ResultIndex }) {
+export function Overview({
+  session,
+  index,
+  onExport,
+}: {
+  session: SessionSummary;
+  index: ResultIndex;
+  onExport: () => void;
+}) {
   const { navigate } = useApp();
   const { result, wide } = index;
   const info = result.image;
@@ -62,6 +71,7 @@ export function Overview({ session, index }: { session: SessionSummary; index: R
 
   return (
     <div className="overview" data-testid="view-overview">
+      <CaseCard session={session} onExport={onExport} />
       <section className="card image-facts">
         <h2>
           Image{' '}

@@ -1,0 +1,115 @@
+// A case reopened and signed: the analyst marks a finding, names themself and notes the case, the
+// export dialog previews exactly that, the PDF is saved, and the image closed and opened again
+// comes back from its case at once with everything kept. Runs its own web-mode server over an
+// empty data folder, so the case is new at the start.
+
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Page } from '@playwright/test';
+import { expect, isElectron, test } from './support/fixtures';
+import { DATA, DEMO, SERVER_BUNDLE } from './support/paths';
+
+interface Server {
+  url: string;
+  close(): Promise<void>;
+}
+
+const DATA_FOLDER = join(DATA, 'e2e-cases');
+const IMAGE_FOLDER = join(DEMO, 'infected');
+const ANALYST = 'Dana <b>Scully</b>';
+const CASE_NOTE = 'Case 2026-117: host FIN-WS04, sample detonated 09:14 UTC';
+const FINDING_NOTE = 'IRP table overwritten: matches the dropper <script>x</script>';
+
+let server: Server;
+
+test.beforeAll(async () => {
+  rmSync(DATA_FOLDER, { recursive: true, force: true });
+  const { startServer } = (await import(pathToFileURL(SERVER_BUNDLE).href)) as {
+    startServer(o: object): Promise<Server>;
+  };
+  server = await startServer({ dataDirectory: DATA_FOLDER, openDemoIfEmpty: false });
+});
+test.afterAll(async () => {
+  await server?.close();
+  rmSync(DATA_FOLDER, { recursive: true, force: true });
+});
+
+async function openInfected(page: Page): Promise<void> {
+  await page.keyboard.press('Control+o');
+  await page.fill('[data-testid="browse-path"]', IMAGE_FOLDER);
+  await page.keyboard.press('Enter');
+  await page.dblclick('[data-testid="file-row"]:has-text("image.raw")');
+  await expect(page.locator('[data-testid="view-overview"]')).toBeVisible({ timeout: 120_000 });
+}
+
+test('annotations, analyst and notes are kept in the case, previewed, printed and reopened', async ({
+  page,
+}, testInfo) => {
+  test.skip(isElectron(testInfo), 'drives a second web-mode server');
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="session-tabs"]');
+  await openInfected(page);
+  const card = page.locator('[data-testid="case-card"]');
+  await expect(card).toContainText('analysed');
+  await expect(card.locator('[data-testid="case-note"]')).toHaveCount(0);
+
+  // The analyst's verdict on the first (most severe) finding.
+  await page.click('[data-testid="nav-findings"]');
+  const first = page.locator('[data-testid="table-body-findings"] [role="row"]').first();
+  await first.click();
+  const editor = page.locator('[data-testid="annotation-editor"]');
+  await editor.locator('button:has-text("Suspicious")').click();
+  await expect(editor.locator('button:has-text("Suspicious")')).toHaveAttribute('aria-pressed', 'true');
+  await editor.locator('textarea').fill(FINDING_NOTE);
+  await editor.locator('textarea').blur();
+  await expect(first.locator('[data-testid="annotation-badge"]')).toHaveText('Suspicious ✎');
+  const findingSubject = (await first.locator('.td').nth(2).innerText()).trim();
+
+  // The analyst and the case notes on the Overview.
+  await page.click('[data-testid="nav-overview"]');
+  await page.fill('#case-analyst', ANALYST);
+  await page.fill('#case-notes', CASE_NOTE);
+  await page.locator('#case-notes').blur();
+  await page.click('#case-analyst');
+  await page.locator('#case-analyst').blur();
+  await card.locator('button:has-text("Compute SHA-256")').click();
+  await expect(card.locator('[data-testid="case-sha256"]')).toHaveText(/^[0-9a-f]{64}$/, {
+    timeout: 60_000,
+  });
+  const sha256 = (await card.locator('[data-testid="case-sha256"]').innerText()).trim();
+  await page.screenshot({ path: testInfo.outputPath('case-overview.png') });
+
+  // The export dialog previews the report with all of it, as text (nothing from the image runs).
+  await card.locator('button:has-text("Export report…")').click();
+  const preview = page.frameLocator('[data-testid="export-preview"] iframe');
+  await expect(preview.locator('body')).toContainText(ANALYST, { timeout: 60_000 });
+  await expect(preview.locator('body')).toContainText(CASE_NOTE);
+  await expect(preview.locator('body')).toContainText(FINDING_NOTE);
+  await expect(preview.locator('body')).toContainText(sha256);
+  await expect(preview.locator('b, script')).toHaveCount(0);
+  await page.screenshot({ path: testInfo.outputPath('export-dialog.png') });
+
+  const downloading = page.waitForEvent('download', { timeout: 120_000 });
+  await page.click('button:has-text("Save PDF…")');
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/\.pdf$/);
+  const pdf = readFileSync((await download.path())!);
+  expect(pdf.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  expect(pdf.length).toBeGreaterThan(50_000);
+  await expect(page.locator('[role="dialog"]')).toHaveCount(0);
+
+  // Closed and opened again: ready from the case, with the verdict, analyst, notes and hash.
+  await page.locator('[data-testid="session-tab"]', { hasText: 'image.raw' }).locator('button.close').click();
+  await expect(page.locator('[data-testid="recent-images"]')).toContainText('infected/image.raw');
+  await page.screenshot({ path: testInfo.outputPath('welcome-recent.png') });
+  await page.locator('[data-testid="recent-images"] button', { hasText: 'infected/image.raw' }).click();
+  await expect(page.locator('[data-testid="view-overview"]')).toBeVisible({ timeout: 10_000 });
+  await expect(card.locator('[data-testid="case-note"]')).toContainText('reopened from its case');
+  await expect(page.locator('#case-analyst')).toHaveValue(ANALYST);
+  await expect(page.locator('#case-notes')).toHaveValue(CASE_NOTE);
+  await expect(card.locator('[data-testid="case-sha256"]')).toHaveText(sha256);
+  await page.click('[data-testid="nav-findings"]');
+  const row = page.locator('[data-testid="table-body-findings"] [role="row"]', { hasText: findingSubject });
+  await expect(row.first().locator('[data-testid="annotation-badge"]')).toHaveText('Suspicious ✎');
+});
