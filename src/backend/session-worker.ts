@@ -68,6 +68,8 @@ function answer(engine: EngineHandle, request: WorkerRequest): unknown {
       return engine.disassemble(BigInt(request.address), request.count);
     case 'structure':
       return engine.structure(request.kind, BigInt(request.address));
+    case 'extractImage':
+      return engine.extractImage(BigInt(request.base), request.fallbackSize);
   }
 }
 

@@ -14,6 +14,7 @@ import type {
 import { severityRank, type Severity } from '../common/findings';
 import type { AnalysisResult, Disassembly } from '../common/model';
 import type { EngineOptions } from './engine-contract';
+import type { ExtractedImage } from '../core/extract';
 import type { AnalysisSlots, Release } from './slots';
 import { startWorker } from './start-worker';
 import type { SessionWorkerData, WorkerMessage, WorkerRequest } from './worker-protocol';
@@ -177,6 +178,14 @@ export class Session {
 
   structure(kind: StructureKind, address: string): Promise<StructureView> {
     return this.request({ method: 'structure', kind, address }) as Promise<StructureView>;
+  }
+
+  extractImage(base: bigint, fallbackSize: number | null): Promise<ExtractedImage> {
+    return this.request({
+      method: 'extractImage',
+      base: `0x${base.toString(16)}`,
+      fallbackSize,
+    }) as Promise<ExtractedImage>;
   }
 
   private request(body: RequestBody): Promise<unknown> {

@@ -17,7 +17,8 @@ export interface SessionWorkerData {
 export type WorkerRequest =
   | { id: number; method: 'readMemory'; space: MemorySpace; address: string; length: number }
   | { id: number; method: 'disassemble'; address: string; count: number }
-  | { id: number; method: 'structure'; kind: StructureKind; address: string };
+  | { id: number; method: 'structure'; kind: StructureKind; address: string }
+  | { id: number; method: 'extractImage'; base: string; fallbackSize: number | null };
 
 export type WorkerMessage =
   | { type: 'progress'; progress: Progress }

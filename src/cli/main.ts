@@ -6,6 +6,7 @@
 //                   [--analyst NAME] [--note TEXT] [--no-hash] [--symbols DIR]
 //   irpscope capture (--qmp SOCKET | --virsh DOMAIN | --vbox VM | --vmrun VMX) --out FILE
 //                    [--analyze | --baseline IMAGE] [--json] [--symbols DIR];  capture --list [--dir DIR...]
+//   irpscope extract <image> (--driver NAME | --module NAME | --address VA) [--out FILE] [--json]
 //   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
 
 import { availableParallelism } from 'node:os';
@@ -25,6 +26,8 @@ import {
   type CaptureSource,
 } from '../core/capture';
 import { diffResults } from '../core/compare';
+import { ExtractError, type ExtractTarget } from '../core/extract';
+import { extractFromImage } from '../core/extract/from-image';
 import { imageInfo } from '../core/info';
 import { ImageError } from '../core/image';
 import { OutputError, writeFileAtomic, writeFolderAtomic } from '../core/util/atomic-file';
@@ -34,6 +37,7 @@ import { packageVersion } from '../core/util/package-version';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { diffExitCode, renderDiff } from './render-diff';
 import { renderCaptureResult, renderCaptureTargets } from './render-capture';
+import { renderExtraction } from './render-extract';
 import { formatBytes, renderInfo } from './render-info';
 
 const EXIT_UNSUPPORTED = 2;
@@ -50,7 +54,8 @@ function fail(error: unknown): never {
     error instanceof ImageError ||
     error instanceof OutputError ||
     error instanceof CaptureError ||
-    error instanceof PdfError
+    error instanceof PdfError ||
+    error instanceof ExtractError
   ) {
     process.stderr.write(`irpscope: ${error.message}\n`);
     process.exit(EXIT_UNSUPPORTED);
@@ -189,6 +194,66 @@ program
           writeFileAtomic(out, bytes);
           process.stderr.write(`irpscope: wrote ${out}\n`);
         }
+      } catch (error) {
+        fail(error);
+      }
+    },
+  );
+
+/** "fffff803`12345678", "0x8a292140", "8a292140h", "8a292140". */
+function parseVirtualAddress(text: string): bigint {
+  const digits = text.trim().replace(/`/g, '').replace(/^0x/i, '').replace(/h$/i, '');
+  if (!/^[0-9a-f]{1,16}$/i.test(digits))
+    throw new InvalidArgumentError('a hexadecimal address, e.g. 0xfffff80312345678');
+  return BigInt(`0x${digits}`);
+}
+
+program
+  .command('extract')
+  .description(
+    "write a driver's or module's image from memory as a PE file for a disassembler (sections laid back to file alignment, absent pages zero-filled and listed)",
+  )
+  .argument('<image>', 'memory image')
+  .option('--driver <name>', 'a driver object: \\Driver\\Name, its short name, or its object address')
+  .option('--module <name>', 'a loaded module by file name (e.g. disk.sys), hidden or unlinked ones too')
+  .option('--address <va>', 'any address inside the image (a hook target, a handler)', parseVirtualAddress)
+  .option('--out <file>', 'where to write it (default: the module name here)')
+  .option('--json', 'print what was written as JSON instead of text')
+  .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
+  .action(
+    async (
+      image: string,
+      options: {
+        driver?: string;
+        module?: string;
+        address?: bigint;
+        out?: string;
+        json?: boolean;
+        symbols?: string;
+      },
+    ) => {
+      try {
+        const given = [options.driver, options.module, options.address].filter((v) => v !== undefined);
+        if (given.length !== 1)
+          throw new ExtractError('say what to extract: one of --driver, --module or --address');
+        const target: ExtractTarget =
+          options.driver !== undefined
+            ? { driver: options.driver }
+            : options.module !== undefined
+              ? { module: options.module }
+              : { address: options.address! };
+        const extraction = await extractFromImage(image, target, {
+          symbols: options.symbols,
+          onProgress: progressReporter(),
+        });
+        const out = options.out ?? extraction.fileName;
+        writeFileAtomic(out, extraction.bytes);
+        if (options.json) {
+          const { bytes: _bytes, base, ...rest } = extraction;
+          process.stdout.write(
+            `${JSON.stringify({ schema: 'irpscope-extract/1', file: resolve(out), base: `0x${base.toString(16)}`, size: extraction.bytes.length, ...rest }, null, 2)}\n`,
+          );
+        } else process.stdout.write(renderExtraction(extraction, out));
       } catch (error) {
         fail(error);
       }

@@ -4,6 +4,7 @@
 
 import type { MemoryChunk, MemorySpace, StructureKind, StructureView } from '../common/api';
 import type { AnalysisResult, Disassembly, ImageInfo, Progress } from '../common/model';
+import type { ExtractedImage } from './extract/pe-rebuild';
 
 export interface EngineOptions {
   /** A Volatility 3 style symbol directory (ISF files) to use when the kernel's PDB matches. */
@@ -23,6 +24,11 @@ export interface EngineHandle {
   readMemory(space: MemorySpace, address: bigint, length: number): MemoryChunk;
   disassemble(address: bigint, count: number): Disassembly;
   structure(kind: StructureKind, address: bigint): StructureView;
+  /**
+   * The PE image loaded at `base` rebuilt as a file (extract/pe-rebuild.ts); `fallbackSize` is
+   * written as raw memory when its headers are not in memory. Throws ExtractError.
+   */
+  extractImage(base: bigint, fallbackSize: number | null): ExtractedImage;
   close(): void;
 }
 

@@ -16,6 +16,7 @@ import type { EngineHandle, OpenEngine } from './engine-handle';
 import { analyzeKernel } from './analysis/analyze';
 import { dataFileOf, openForAnalysis } from './analyze';
 import { openKernel } from './info';
+import { pageReaderOf, rebuildPe, type ExtractedImage } from './extract';
 import { decode } from './kernel/disasm';
 import type { KernelContext } from './kernel/discover';
 import type { KernelMemory } from './kernel/memory';
@@ -175,6 +176,10 @@ class Engine implements EngineHandle {
       };
     }
     return renderStructure(memory, profile, kind, address);
+  }
+
+  extractImage(base: bigint, fallbackSize: number | null): ExtractedImage {
+    return rebuildPe(pageReaderOf(this.context), base, fallbackSize);
   }
 
   close(): void {

@@ -2,6 +2,7 @@
 // and stderr, and the diff and report commands on a clean and an infected builder image.
 
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,5 +169,39 @@ describe('output errors: one line, exit code 2, the previous file intact', () =>
     );
     expect(readFileSync(out, 'utf8')).toBe('the previous report');
     expect(readdirSync(images.folder).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('irpscope extract', () => {
+  test('writes the hooked driver as a PE file and says what it wrote; misuse is one line, exit 2', () => {
+    const out = join(images.folder, 'extracted.sys');
+    const disk = truth.drivers.find((d) => d.name === '\\Driver\\Disk')!;
+    const module = truth.modules.find((m) => BigInt(m.base) === BigInt(disk.start))!;
+    const run = irpscope('extract', images.infected, '--driver', '\\Driver\\Disk', '--out', out, '--json');
+    expect(run.status).toBe(0);
+    const written = JSON.parse(run.stdout) as {
+      schema: string;
+      base: string;
+      size: number;
+      sha256: string;
+      layout: string;
+      sections: Array<{ name: string }>;
+    };
+    expect(written.schema).toBe('irpscope-extract/1');
+    expect(BigInt(written.base)).toBe(BigInt(module.base));
+    expect(written.layout).toBe('pe');
+    const file = readFileSync(out);
+    expect(file.length).toBe(written.size);
+    expect(createHash('sha256').update(file).digest('hex')).toBe(written.sha256);
+    expect(file.readUInt32LE(file.readUInt32LE(0x3c) + 8)).toBe(module.timeDateStamp);
+
+    const text = irpscope('extract', images.infected, '--module', module.name, '--out', out);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toContain(`SHA-256 ${written.sha256}`);
+    for (const args of [[], ['--driver', 'NoSuchDriver'], ['--module', 'a.sys', '--driver', 'b']]) {
+      const bad = irpscope('extract', images.infected, ...args, '--out', out);
+      expect(bad.status, args.join(' ')).toBe(2);
+      expect(bad.stderr).toMatch(/^irpscope: [^\n]+\n$/);
+    }
   });
 });

@@ -46,6 +46,7 @@ import { resolveLayout } from '../../src/builder/index';
 import type { KernelLayout } from '../../src/builder/layout/kernel-layout';
 import { layoutFromIsfFile } from '../../src/builder/layout/from-isf';
 import type { Truth, TruthDevice, TruthDriver, TruthHandler } from '../../src/builder/truth';
+import { rebuildPe, type ExtractedImage } from '../../src/core/extract/pe-rebuild';
 import { RawImage } from './raw-reader';
 import { SHARED } from './shared';
 
@@ -152,6 +153,17 @@ class FakeEngine implements EngineHandle {
       bytes: bytes.subarray(0, 32).toString('hex'),
       instructions: decode(bytes, address, this.bitness(), count).map((i) => i.text),
     };
+  }
+
+  extractImage(base: bigint, fallbackSize: number | null): ExtractedImage {
+    return rebuildPe(
+      (va) => {
+        const page = this.readVirtual(va, 0x1000);
+        return page ? { bytes: page } : { status: 'not-present' };
+      },
+      base,
+      fallbackSize,
+    );
   }
 
   structure(kind: StructureKind, address: bigint): StructureView {

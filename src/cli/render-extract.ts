@@ -1,0 +1,34 @@
+// The text `irpscope extract` prints: what was written and what a reverser needs to know about it.
+
+import type { Extraction } from '../core/extract';
+
+const hex = (value: number | bigint) => `0x${value.toString(16)}`;
+
+export function renderExtraction(extraction: Extraction, out: string): string {
+  const lines: string[] = [];
+  lines.push(`${extraction.label} at ${hex(extraction.base)} → ${out}`);
+  lines.push(
+    `  ${extraction.layout === 'pe' ? `PE ${extraction.machine}, ` : 'raw memory, '}${extraction.bytes.length.toLocaleString('en')} bytes, SizeOfImage ${hex(extraction.sizeOfImage)}` +
+      (extraction.entryPoint !== null
+        ? `, entry point ${hex(extraction.base + BigInt(extraction.entryPoint))}`
+        : ''),
+  );
+  lines.push(`  SHA-256 ${extraction.sha256}`);
+  if (extraction.sections.length > 0) {
+    lines.push('  section    virtual address  virtual size  file offset  file size');
+    for (const s of extraction.sections)
+      lines.push(
+        `  ${JSON.stringify(s.name).slice(1, -1).padEnd(10)} ${hex(s.virtualAddress).padStart(15)}  ${hex(s.virtualSize).padStart(12)}  ${hex(s.pointerToRawData).padStart(11)}  ${hex(s.sizeOfRawData).padStart(9)}`,
+      );
+  }
+  if (extraction.imports)
+    lines.push(`  imports: ${extraction.imports.length ? extraction.imports.join(', ') : 'none'}`);
+  if (extraction.missing.length === 0) lines.push('  every page was in memory');
+  else {
+    lines.push('  not in memory (zero-filled):');
+    for (const m of extraction.missing)
+      lines.push(`    ${hex(extraction.base + BigInt(m.rva))} +${hex(m.size)}  ${m.where}  (${m.status})`);
+  }
+  for (const note of extraction.notes) lines.push(`  note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
