@@ -15,6 +15,9 @@ import type {
   CaptureTargets,
   DiffResult,
   DirectoryListing,
+  ExtractedFile,
+  ExtractionRecord,
+  ExtractTargetRequest,
   FlowGraph,
   IrpscopeApi,
   MemoryChunk,
@@ -32,6 +35,7 @@ import { diffResults } from '../core/compare';
 import { USER_OPERATIONS, buildFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
 import { PdfError, makeReportFile } from '../core/report/index';
+import { resolveTarget, type ExtractTarget } from '../core/extract';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
 import { engineFingerprint } from './cases/fingerprint';
@@ -259,6 +263,7 @@ export class Backend implements IrpscopeApi {
                 analyst: record.analyst,
                 note: record.note,
                 annotations: record.annotations,
+                extractions: record.extractions ?? [],
               },
             }
           : {}),
@@ -268,6 +273,79 @@ export class Backend implements IrpscopeApi {
       if (error instanceof PdfError) throw new RequestError(error.message);
       throw error;
     }
+  }
+
+  async extractImage(request: { session: string; target: ExtractTargetRequest }): Promise<ExtractedFile> {
+    const body = requireObject(request, 'extract request');
+    const id = requireString(body.session, 'session');
+    const wanted = requireObject(body.target, 'target');
+    const keys = Object.keys(wanted);
+    if (keys.length !== 1) throw new RequestError('target: give exactly one of driver, module or address');
+    const target: ExtractTarget =
+      'driver' in wanted
+        ? { driver: requireString(wanted.driver, 'target.driver', 1024) }
+        : 'module' in wanted
+          ? { module: requireString(wanted.module, 'target.module', 1024) }
+          : 'address' in wanted
+            ? { address: BigInt(requireHex(wanted.address, 'target.address')) }
+            : (() => {
+                throw new RequestError('target: give exactly one of driver, module or address');
+              })();
+    const result = this.ready(id);
+    const session = this.session(id);
+    let resolved;
+    try {
+      resolved = resolveTarget(result, target);
+    } catch (error) {
+      throw new RequestError((error as Error).message);
+    }
+    let image;
+    try {
+      image = await session.extractImage(resolved.base, resolved.size);
+    } catch (error) {
+      throw new RequestError((error as Error).message);
+    }
+    const hex = (value: number | bigint) => `0x${value.toString(16)}`;
+    const record: ExtractionRecord = {
+      label: resolved.label,
+      fileName: resolved.fileName,
+      base: hex(resolved.base),
+      layout: image.layout,
+      size: image.bytes.length,
+      sha256: image.sha256,
+      missingPages: image.missing.reduce((n, m) => n + Math.ceil(m.size / 0x1000), 0),
+      pages: Math.ceil(image.sizeOfImage / 0x1000),
+      at: new Date().toISOString(),
+    };
+    try {
+      this.cases.extracted(session.summary.path, record);
+    } catch {
+      // No case yet (or it cannot be written): the file is still the analyst's.
+    }
+    return {
+      fileName: resolved.fileName,
+      mimeType: 'application/octet-stream',
+      content: Buffer.from(image.bytes).toString('base64'),
+      encoding: 'base64',
+      record,
+      machine: image.machine,
+      entryPoint: image.entryPoint === null ? null : hex(resolved.base + BigInt(image.entryPoint)),
+      sections: image.sections.map((s) => ({
+        name: s.name,
+        virtualAddress: hex(s.virtualAddress),
+        virtualSize: s.virtualSize,
+        pointerToRawData: s.pointerToRawData,
+        sizeOfRawData: s.sizeOfRawData,
+      })),
+      imports: image.imports,
+      missing: image.missing.map((m) => ({
+        address: hex(resolved.base + BigInt(m.rva)),
+        size: m.size,
+        where: m.where,
+        status: m.status,
+      })),
+      notes: image.notes,
+    };
   }
 
   async openDemo(): Promise<SessionSummary[]> {

@@ -64,6 +64,44 @@ export interface CaseView {
   analyst: string;
   note: string;
   annotations: Record<AnnotationTarget, Annotation>;
+  /** Driver and module images saved from this image (Save image…, irpscope extract). */
+  extractions: ExtractionRecord[];
+}
+
+/** What was extracted from an image and how the file came out: kept in the case and reports. */
+export interface ExtractionRecord {
+  /** "driver \Driver\Disk (disk.sys)", "module ndisprot2.sys". */
+  label: string;
+  fileName: string;
+  base: Hex;
+  /** "pe": rebuilt with its sections at file alignment; "raw": the memory as it was (no headers). */
+  layout: 'pe' | 'raw';
+  size: number;
+  sha256: string;
+  /** Pages of the image that were not in memory (zero-filled in the file). */
+  missingPages: number;
+  pages: number;
+  at: string;
+}
+
+/** The image of a driver or module to extract: exactly one of the three. */
+export type ExtractTargetRequest = { driver: string } | { module: string } | { address: Hex };
+
+/** An extracted image: the file to save, and what a reverser needs to know about it. */
+export interface ExtractedFile extends ReportFile {
+  record: ExtractionRecord;
+  machine: 'x86' | 'x64' | null;
+  entryPoint: Hex | null;
+  sections: Array<{
+    name: string;
+    virtualAddress: Hex;
+    virtualSize: number;
+    pointerToRawData: number;
+    sizeOfRawData: number;
+  }>;
+  imports: string[] | null;
+  missing: Array<{ address: Hex; size: number; where: string; status: string }>;
+  notes: string[];
 }
 
 export type MemorySpace = 'virtual' | 'physical';
@@ -428,6 +466,8 @@ export interface IrpscopeApi {
   updateCase(request: { session: string; analyst?: string; note?: string }): Promise<CaseView>;
   /** Starts or cancels computing the image's full SHA-256 (progress arrives as case events). */
   hashImage(request: { session: string; action: 'start' | 'cancel' }): Promise<CaseView>;
+  /** A driver's or module's image rebuilt as a PE file from memory; recorded in the case. */
+  extractImage(request: { session: string; target: ExtractTargetRequest }): Promise<ExtractedFile>;
   subscribe(listener: (event: ApiEvent) => void): () => void;
 }
 
@@ -479,6 +519,7 @@ export const API_METHODS = [
   'annotate',
   'updateCase',
   'hashImage',
+  'extractImage',
 ] as const satisfies ReadonlyArray<Exclude<keyof IrpscopeApi, 'subscribe'>>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

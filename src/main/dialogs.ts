@@ -55,7 +55,10 @@ export function registerDesktopHandlers(trusted: (event: IpcMainInvokeEvent) => 
       if (typeof file?.fileName !== 'string' || typeof file?.content !== 'string')
         throw new Error('bad file');
       const window = windowOf(event);
-      const settings = { title: 'Export report', defaultPath: file.fileName.replace(/[\\/]/g, '_') };
+      const settings = {
+        title: file.mimeType === 'application/octet-stream' ? 'Save driver image' : 'Export report',
+        defaultPath: file.fileName.replace(/[\\/]/g, '_'),
+      };
       const picked = window
         ? await dialog.showSaveDialog(window, settings)
         : await dialog.showSaveDialog(settings);

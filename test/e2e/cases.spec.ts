@@ -3,6 +3,7 @@
 // comes back from its case at once with everything kept. Runs its own web-mode server over an
 // empty data folder, so the case is new at the start.
 
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -112,4 +113,36 @@ test('annotations, analyst and notes are kept in the case, previewed, printed an
   await page.click('[data-testid="nav-findings"]');
   const row = page.locator('[data-testid="table-body-findings"] [role="row"]', { hasText: findingSubject });
   await expect(row.first().locator('[data-testid="annotation-badge"]')).toHaveText('Suspicious ✎');
+});
+
+test('a driver saved as a PE file: the download, the message with its hash, the case and the report', async ({
+  page,
+}, testInfo) => {
+  test.skip(isElectron(testInfo), 'drives a second web-mode server');
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="session-tabs"]');
+  await openInfected(page);
+  await page.click('[data-testid="nav-drivers"]');
+  await page.fill('[data-testid="table-drivers"] input.filter', '\\Driver\\Disk');
+  await page
+    .locator('[data-testid="table-body-drivers"] [role="row"]', { hasText: '\\Driver\\Disk' })
+    .first()
+    .click();
+  const downloading = page.waitForEvent('download');
+  await page.click('[data-testid="driver-detail"] [data-testid="save-image"]');
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('disk.sys');
+  const file = readFileSync((await download.path())!);
+  expect(file.subarray(0, 2).toString('latin1')).toBe('MZ');
+  expect(file.toString('latin1', file.readUInt32LE(0x3c), file.readUInt32LE(0x3c) + 4)).toBe('PE\0\0');
+  const sha256 = createHash('sha256').update(file).digest('hex');
+  await expect(page.locator('.notice[role="status"]').filter({ hasText: sha256 })).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath('driver-saved.png') });
+
+  await page.click('[data-testid="nav-overview"]');
+  await expect(page.locator('[data-testid="case-extractions"]')).toContainText(sha256);
+  await page.locator('[data-testid="case-card"] button:has-text("Export report…")').click();
+  const preview = page.frameLocator('[data-testid="export-preview"] iframe');
+  await expect(preview.locator('body')).toContainText('Extracted images (1)', { timeout: 60_000 });
+  await expect(preview.locator('body')).toContainText(sha256);
 });

@@ -4,7 +4,7 @@
 // baseline pairing and the full SHA-256 (computed in the background) are kept in the case.
 
 import type { AnalysisResult } from '../../common/model';
-import type { AnnotationStatus, CaseView } from '../../common/api';
+import type { AnnotationStatus, CaseView, ExtractionRecord } from '../../common/api';
 import { identityChanges, quickIdentity, sha256File, type ImageIdentity } from './identity';
 import { CaseStore, type CaseRecord } from './store';
 
@@ -114,6 +114,7 @@ export class CaseKeeper {
       analyst: record.analyst,
       note: record.note,
       annotations: structuredClone(record.annotations),
+      extractions: structuredClone(record.extractions ?? []),
     };
   }
 
@@ -130,6 +131,14 @@ export class CaseKeeper {
       ...record,
       ...(change.analyst !== undefined ? { analyst: change.analyst.slice(0, 200) } : {}),
       ...(change.note !== undefined ? { note: change.note.slice(0, 20_000) } : {}),
+    }));
+  }
+
+  /** Records a driver or module image saved from this image (the latest 200 are kept). */
+  extracted(path: string, extraction: ExtractionRecord): CaseView {
+    return this.#update(path, (record) => ({
+      ...record,
+      extractions: [...(record.extractions ?? []), extraction].slice(-200),
     }));
   }
 

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Annotation, AnnotationStatus } from '../../common/api';
+import type { Annotation, AnnotationStatus, ExtractionRecord } from '../../common/api';
 import { ANALYSIS_SCHEMA, type AnalysisResult } from '../../common/model';
 import { ensureFolder, writeFileAtomic } from '../../core/util/atomic-file';
 import type { ImageIdentity } from './identity';
@@ -28,6 +28,8 @@ export interface CaseRecord {
   analyst: string;
   note: string;
   annotations: Record<string, Annotation>;
+  /** Absent in cases saved before extraction existed. */
+  extractions?: ExtractionRecord[];
 }
 
 export type CaseLookup =
@@ -75,6 +77,15 @@ function validRecord(value: unknown, id: string): CaseRecord | string {
     if (!(a.status === null || STATUSES.includes(a.status!)) || typeof a.note !== 'string')
       return 'case.json holds a damaged annotation';
   }
+  if (
+    record.extractions !== undefined &&
+    (!Array.isArray(record.extractions) ||
+      record.extractions.some(
+        (e: Partial<ExtractionRecord>) =>
+          typeof e?.label !== 'string' || typeof e.sha256 !== 'string' || typeof e.fileName !== 'string',
+      ))
+  )
+    return 'case.json holds a damaged extraction record';
   return record as CaseRecord;
 }
 
@@ -121,7 +132,7 @@ export class CaseStore {
     identity: ImageIdentity,
     engine: string,
     result: AnalysisResult,
-    keep?: Pick<CaseRecord, 'analyst' | 'note' | 'annotations' | 'baseline'>,
+    keep?: Pick<CaseRecord, 'analyst' | 'note' | 'annotations' | 'baseline' | 'extractions'>,
   ): CaseRecord {
     const id = caseId(path);
     const folder = this.caseFolder(id);
@@ -140,6 +151,7 @@ export class CaseStore {
       analyst: keep?.analyst ?? '',
       note: keep?.note ?? '',
       annotations: keep?.annotations ?? {},
+      extractions: keep?.extractions ?? [],
     };
     this.write(record);
     for (const name of readdirSync(folder))

@@ -2,7 +2,7 @@
 // string from the image escaped (names are attacker-chosen; one builder image carries markup
 // and control characters in a driver name on purpose). Printing it from Chromium gives the PDF.
 
-import type { Annotation, DiffResult, UserOperation } from '../../common/api';
+import type { Annotation, DiffResult, ExtractionRecord, UserOperation } from '../../common/api';
 import { SEVERITIES, severityRank } from '../../common/findings';
 import { OPERATIONS, USER_OPERATIONS, buildFlow, displayDeviceName } from '../../common/flow';
 import type { AnalysisResult, Discovered, Driver, Finding, Handler } from '../../common/model';
@@ -101,6 +101,8 @@ export interface ReportCase {
   analyst: string;
   note: string;
   annotations: Record<string, Annotation>;
+  /** Driver and module images saved from this image, with their hashes. */
+  extractions?: ExtractionRecord[];
 }
 
 export interface HtmlReportOptions {
@@ -492,6 +494,25 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
       result.links.map((l) => [l.name, l.target]),
     ),
   );
+  const extractions = options.case?.extractions ?? [];
+  if (extractions.length) {
+    parts.push(`<h2>Extracted images (${extractions.length})</h2>`);
+    parts.push(
+      table(
+        ['image', 'base', 'file', 'layout', 'bytes', 'pages not in memory', 'SHA-256', 'when'],
+        extractions.map((e) => [
+          e.label,
+          e.base,
+          e.fileName,
+          e.layout === 'pe' ? 'PE, sections at file alignment' : 'raw memory (no PE headers)',
+          e.size.toLocaleString('en'),
+          `${e.missingPages} of ${e.pages}`,
+          e.sha256,
+          e.at,
+        ]),
+      ),
+    );
+  }
   const annotated = Object.entries(notes);
   if (annotated.length) {
     parts.push(`<h2>Analyst notes (${annotated.length})</h2>`);

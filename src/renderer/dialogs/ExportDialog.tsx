@@ -4,7 +4,8 @@
 
 import { useEffect, useState } from 'react';
 import type { ReportFile, ReportFormat, SessionSummary } from '../../common/api';
-import { api, desktop } from '../api/client';
+import { api } from '../api/client';
+import { saveFile } from '../util/save-file';
 import { Text } from '../components/Text';
 import { useApp, useCase } from '../state/app-state';
 import { Dialog } from './Dialog';
@@ -19,20 +20,6 @@ const FORMATS: Array<{ format: ReportFormat; label: string; hint: string }> = [
   },
   { format: 'csv', label: 'CSV', hint: 'every table, RFC 4180, formulas neutralised' },
 ];
-
-/** Saves a report: the native dialog on the desktop, a download in the browser. */
-export async function saveReport(file: ReportFile): Promise<string | null> {
-  if (desktop) return desktop.saveFile(file);
-  const bytes =
-    file.encoding === 'base64' ? Uint8Array.from(atob(file.content), (c) => c.charCodeAt(0)) : file.content;
-  const url = URL.createObjectURL(new Blob([bytes], { type: file.mimeType }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = file.fileName;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-  return file.fileName;
-}
 
 export function ExportDialog({
   session,
@@ -86,7 +73,7 @@ export function ExportDialog({
     try {
       await saveCase();
       const file = await api.report({ session: session.id, format, ...(baseline ? { baseline } : {}) });
-      const saved = await saveReport(file);
+      const saved = await saveFile(file);
       if (saved) {
         notify('info', `Saved ${saved}`);
         onClose();

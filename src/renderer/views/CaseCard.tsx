@@ -87,6 +87,30 @@ export function CaseCard({ session, onExport }: { session: SessionSummary; onExp
                 )}
               </td>
             </tr>
+            {view.extractions.length > 0 && (
+              <tr>
+                <th>Extracted</th>
+                <td data-testid="case-extractions">
+                  {view.extractions.slice(-5).map((e) => (
+                    <div key={`${e.at}-${e.sha256}`} className="small">
+                      <Text value={e.label} /> → <Text value={e.fileName} />{' '}
+                      <span className="mono selectable">{e.sha256}</span>
+                      {e.missingPages > 0 && (
+                        <span className="muted">
+                          {' '}
+                          ({e.missingPages} of {e.pages} pages not in memory)
+                        </span>
+                      )}
+                    </div>
+                  ))}
+                  {view.extractions.length > 5 && (
+                    <div className="muted small">
+                      and {view.extractions.length - 5} earlier (all in the report)
+                    </div>
+                  )}
+                </td>
+              </tr>
+            )}
             {view.baseline && (
               <tr>
                 <th>Baseline</th>

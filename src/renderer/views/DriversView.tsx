@@ -1,6 +1,7 @@
 // Every driver object the three views found, and below it the selected driver's IRP table,
 // its devices and what the findings say about it.
 
+import { SaveImageButton } from '../components/SaveImageButton';
 import { useMemo, useState } from 'react';
 import type { Driver } from '../../common/model';
 import { SeverityBadge } from '../components/Badges';
@@ -190,6 +191,13 @@ export function DriversView({ index }: { index: ResultIndex }) {
                 image <AddressLink address={selected.start} wide={wide} /> ({formatHexSize(selected.size)}) ·{' '}
                 <ModuleLink name={selected.module} />
               </span>
+              {session && (
+                <SaveImageButton
+                  session={session.id}
+                  target={{ driver: selected.objectVa }}
+                  className="inline-action"
+                />
+              )}
               <div className="tabs">
                 {(['irp', 'devices', 'findings'] as const).map((t) => (
                   <button

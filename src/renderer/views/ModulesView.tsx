@@ -4,7 +4,8 @@ import { DataTable } from '../components/DataTable';
 import { AddressLink, DriverLink } from '../components/Links';
 import { columnHelper } from '../components/table-features';
 import { Text } from '../components/Text';
-import { useApp } from '../state/app-state';
+import { SaveImageButton } from '../components/SaveImageButton';
+import { useActiveSession, useApp } from '../state/app-state';
 import { compareHex, formatHexSize } from '../util/format';
 import type { ResultIndex } from '../util/result-index';
 
@@ -18,6 +19,8 @@ const helper = columnHelper<ModuleRow>();
 
 export function ModulesView({ index }: { index: ResultIndex }) {
   const { location, navigate } = useApp();
+  const session = useActiveSession();
+  const sessionId = session?.id ?? null;
   const wide = index.wide;
   const data = useMemo<ModuleRow[]>(
     () =>
@@ -50,6 +53,19 @@ export function ModulesView({ index }: { index: ResultIndex }) {
         header: 'Size',
         size: 90,
         cell: (c) => <span className="mono">{formatHexSize(c.getValue())}</span>,
+      }),
+      helper.display({
+        id: 'image',
+        header: 'Image',
+        size: 100,
+        cell: (c) =>
+          sessionId ? (
+            <SaveImageButton
+              session={sessionId}
+              target={{ address: c.row.original.module.base }}
+              label="Save…"
+            />
+          ) : null,
       }),
       helper.accessor((r) => r.drivers.map((d) => d.name ?? '').join(' '), {
         id: 'drivers',
@@ -84,7 +100,7 @@ export function ModulesView({ index }: { index: ResultIndex }) {
         cell: (c) => <AddressLink address={c.getValue() || null} wide={wide} />,
       }),
     ],
-    [wide],
+    [wide, sessionId],
   );
   return (
     <div className="full" data-testid="view-modules">
