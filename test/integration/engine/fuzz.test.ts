@@ -1,7 +1,7 @@
 // Seeded fuzzing: damaged and crafted variants of builder images in every container format. Each
 // must end promptly in a clear ImageError or a result — never another exception, a hang, or an
-// empty result without a reason. IRPSCOPE_FUZZ_SEED and IRPSCOPE_FUZZ_MUTANTS widen a run
-// (`npm run fuzz` runs 2000 mutants); the suite's default is a fixed, small sample.
+// empty result without a reason. IRPSCOPE_FUZZ_SEED and IRPSCOPE_FUZZ_MUTANTS widen a run; the
+// suite's default is a fixed, small sample. The long campaign is `npm run fuzz` (test/fuzz/).
 
 import { describe, expect, test } from 'vitest';
 import { Rng } from '../../../src/builder/rng';

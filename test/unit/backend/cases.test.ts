@@ -299,3 +299,38 @@ for (let i = 0; ; i++) {
     expect(reopened.caseNote).toMatch(/reopened from its case/);
   });
 });
+
+describe('extracted images', () => {
+  test('a driver image is extracted through a reopened session, recorded in the case, and targets are checked', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'extract');
+    const truth = JSON.parse(readFileSync(join(dirname(image), 'truth.json'), 'utf8')) as {
+      drivers: Array<{ name: string; start: string; objectVa: string }>;
+      modules: Array<{ name: string; base: string; timeDateStamp: number }>;
+    };
+    const disk = truth.drivers.find((d) => d.name === '\\Driver\\Disk')!;
+    const module = truth.modules.find((m) => BigInt(m.base) === BigInt(disk.start))!;
+    await analyseIntoCase(backendOn(data), image);
+    // Reopened from the case: no worker until the extraction asks for bytes.
+    const backend = backendOn(data);
+    const session = await openReady(backend, image);
+    const file = await backend.extractImage({ session: session.id, target: { driver: disk.objectVa } });
+    expect(file.fileName).toBe(module.name);
+    expect(file.encoding).toBe('base64');
+    const bytes = Buffer.from(file.content, 'base64');
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.record.sha256);
+    expect(bytes.readUInt32LE(bytes.readUInt32LE(0x3c) + 8)).toBe(module.timeDateStamp);
+    expect(BigInt(file.record.base)).toBe(BigInt(module.base));
+    const view = (await backend.caseOf(session.id))!;
+    expect(view.extractions.map((e) => e.sha256)).toEqual([file.record.sha256]);
+    // ...and kept: another backend on the same data folder sees it.
+    const later = backendOn(data);
+    const again = await openReady(later, image);
+    expect((await later.caseOf(again.id))!.extractions).toHaveLength(1);
+
+    for (const target of [{}, { driver: 'x', module: 'y' }, { module: 'no-such.sys' }, { address: 'zz' }])
+      await expect(backend.extractImage({ session: session.id, target: target as never })).rejects.toThrow(
+        /target|no module|hex/i,
+      );
+  });
+});
