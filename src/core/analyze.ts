@@ -64,7 +64,19 @@ export async function openForAnalysis(
 }
 
 /** Opens, discovers and analyses: the CLI's and the tests' one call. */
-export async function analyzeImage(path: string, options: AnalyzeImageOptions = {}): Promise<AnalysisResult> {
+export function analyzeImage(path: string, options: AnalyzeImageOptions = {}): Promise<AnalysisResult> {
+  return withAnalysis(path, options, (_context, result) => result);
+}
+
+/**
+ * Opens, discovers and analyses, then hands the still-open kernel and the result to `use`
+ * (to read more of the image, e.g. an extraction); the image is closed when `use` returns.
+ */
+export async function withAnalysis<T>(
+  path: string,
+  options: AnalyzeImageOptions,
+  use: (context: KernelContext, result: AnalysisResult) => T,
+): Promise<T> {
   options.onProgress?.({ stage: 'opening', fraction: 0 });
   const { context, scan } = await openForAnalysis(path, options);
   try {
@@ -76,7 +88,7 @@ export async function analyzeImage(path: string, options: AnalyzeImageOptions = 
       scan,
     });
     options.onProgress?.({ stage: 'done', fraction: 1 });
-    return result;
+    return use(context, result);
   } finally {
     await scan?.catch(() => undefined);
     context.space.close();

@@ -36,7 +36,10 @@ test.afterAll(async () => {
   rmSync(DATA_FOLDER, { recursive: true, force: true });
 });
 
+/** The workbench of this spec's server, with the infected demo image opened and analysed. */
 async function openInfected(page: Page): Promise<void> {
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="session-tabs"]');
   await page.keyboard.press('Control+o');
   await page.fill('[data-testid="browse-path"]', IMAGE_FOLDER);
   await page.keyboard.press('Enter');
@@ -48,8 +51,6 @@ test('annotations, analyst and notes are kept in the case, previewed, printed an
   page,
 }, testInfo) => {
   test.skip(isElectron(testInfo), 'drives a second web-mode server');
-  await page.goto(server.url);
-  await page.waitForSelector('[data-testid="session-tabs"]');
   await openInfected(page);
   const card = page.locator('[data-testid="case-card"]');
   await expect(card).toContainText('analysed');
@@ -119,8 +120,6 @@ test('a driver saved as a PE file: the download, the message with its hash, the 
   page,
 }, testInfo) => {
   test.skip(isElectron(testInfo), 'drives a second web-mode server');
-  await page.goto(server.url);
-  await page.waitForSelector('[data-testid="session-tabs"]');
   await openInfected(page);
   await page.click('[data-testid="nav-drivers"]');
   await page.fill('[data-testid="table-drivers"] input.filter', '\\Driver\\Disk');
