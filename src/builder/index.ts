@@ -23,7 +23,7 @@ import type { FillMode } from './memory/fill';
 import { Rng } from './rng';
 import type { Truth } from './truth';
 import { guidText } from './windows/pe';
-import { INFECTIONS, type Infection } from './windows/rootkit';
+import { DEFAULT_INFECTIONS, INFECTIONS, type Infection } from './windows/rootkit';
 import { buildSystem } from './windows/system';
 import { writeBitmapDump, writeFullDump } from './writers/crashdump';
 import { writeElf } from './writers/elf';
@@ -142,7 +142,7 @@ export function buildImage(options: BuildImageOptions): BuildImageResult {
       seed: String(options.seed),
       fill,
       scenario: options.scenario,
-      infections: new Set(options.scenario === 'infected' ? (options.infections ?? INFECTIONS) : []),
+      infections: new Set(options.scenario === 'infected' ? (options.infections ?? DEFAULT_INFECTIONS) : []),
       lowStub: options.lowStub ?? true,
       boot: options.boot ?? 1,
       format: options.format,

@@ -122,6 +122,14 @@ export interface Truth {
   lowStub: Hex | null;
   moduleInformationPa: Hex | null;
   physicalRuns: Array<{ start: Hex; length: number }>;
+  /** KeServiceDescriptorTable and the table it names: where each service's call goes. */
+  serviceTable: {
+    descriptor: Hex;
+    shadow: Hex;
+    table: Hex;
+    count: number;
+    entries: Array<{ index: number; name: string | null; target: Hex; module: string | null }>;
+  };
   drivers: TruthDriver[];
   modules: TruthModule[];
   irp: TruthHandler[];

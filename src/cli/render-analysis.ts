@@ -4,7 +4,7 @@ import type { AnalysisResult } from '../common/model';
 import { csvTables, visibleText } from '../core/report';
 import type { CsvTable } from '../core/report/csv';
 
-export const TABLES = ['drivers', 'devices', 'irp', 'modules', 'findings', 'links'] as const;
+export const TABLES = ['drivers', 'devices', 'irp', 'ssdt', 'modules', 'findings', 'links'] as const;
 export type TableName = (typeof TABLES)[number];
 
 export function tableOf(result: AnalysisResult, name: TableName): CsvTable {
@@ -36,6 +36,9 @@ export function renderSummary(result: AnalysisResult): string {
     `${info.path}: ${info.format.description}`,
     `${info.build?.value.name ?? 'unknown Windows'} (build ${info.build?.value.number ?? '?'}) ${info.arch ?? ''}${info.paging === 'pae' ? ' PAE' : ''}, kernel at ${info.kernelBase?.value ?? '?'}, layouts: ${info.profile ? `${info.profile.source} ${info.profile.name}` : 'none'}`,
     `${live.length} drivers (${result.drivers.length - live.length} freed), ${result.devices.length} devices, ${result.modules.length} modules (${result.modules.filter((m) => m.unlinked).length} unlinked), ${result.links.length} symbolic links`,
+    result.serviceTable
+      ? `system-service table: ${result.serviceTable.limit} services at ${result.serviceTable.base} (${result.serviceTable.method}), ${result.serviceTable.entries.filter((e) => ['other-module', 'no-module', 'inline-patched'].includes(e.verdict)).length} hooked or patched`
+      : 'system-service table: not found',
     `${result.stats.poolHits} pool hits in ${(result.stats.bytesScanned / 2 ** 20).toFixed(0)} MiB scanned on ${result.stats.workers} worker${result.stats.workers === 1 ? '' : 's'}`,
     '',
   ];

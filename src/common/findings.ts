@@ -24,6 +24,8 @@ export const FINDING_KINDS = [
   'orphan-driver', // a driver whose image range matches no module
   'suspicious-name', // a driver or device name with control or markup characters
   'stale-driver', // a freed pool block that still holds a driver object (an unloaded driver)
+  'ssdt-hook', // a system-service table entry points outside the kernel
+  'ssdt-inline', // a system service's routine (or the code its entry points at) jumps out of the kernel
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

@@ -182,9 +182,22 @@ export interface Finding {
   };
 }
 
+/** KeServiceDescriptorTable's table: where each system service's call goes, judged. */
+export interface ServiceTable {
+  descriptor: Hex;
+  /** How the descriptor was found (ISF symbol, export, KiSystemServiceRepeat's code). */
+  method: string;
+  base: Hex;
+  limit: number;
+  /** One per service: index = service number, name = the Nt routine or "service 0x…". */
+  entries: Handler[];
+}
+
 export interface AnalysisResult {
   schema: typeof ANALYSIS_SCHEMA;
   image: ImageInfo;
+  /** Null when the table was not found (image warnings say what was tried). */
+  serviceTable: ServiceTable | null;
   drivers: Driver[];
   devices: Device[];
   modules: Module[];

@@ -407,6 +407,7 @@ class FakeEngine implements EngineHandle {
     return {
       schema: ANALYSIS_SCHEMA,
       image: { ...this.imageInfo, timings },
+      serviceTable: null,
       drivers,
       devices,
       modules,

@@ -9,6 +9,7 @@ import type { AnalysisResult } from '../../src/common/model';
 const norm = (hex: string | null) => (hex === null ? null : BigInt(hex));
 
 export function expectAnalysisMatchesTruth(result: AnalysisResult, truth: Truth): void {
+  expectServiceTableMatchesTruth(result, truth);
   // Drivers: live ones exactly, freed ones exactly.
   const live = result.drivers.filter((d) => d.state === 'live');
   expect(live.map((d) => d.objectVa).sort()).toEqual(truth.drivers.map((d) => d.objectVa).sort());
@@ -89,4 +90,21 @@ export function expectAnalysisMatchesTruth(result: AnalysisResult, truth: Truth)
   const found = result.findings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort();
   const planted = truth.findings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort();
   expect(found).toEqual(planted);
+}
+
+/** The system-service table: found where the builder put it, every entry sent where it sends it. */
+export function expectServiceTableMatchesTruth(result: AnalysisResult, truth: Truth): void {
+  const table = result.serviceTable;
+  expect(table, 'service table').not.toBeNull();
+  expect(norm(table!.descriptor)).toBe(norm(truth.serviceTable.descriptor));
+  expect(norm(table!.base)).toBe(norm(truth.serviceTable.table));
+  expect(table!.limit).toBe(truth.serviceTable.count);
+  expect(table!.entries.map((e) => [e.index, norm(e.address)])).toEqual(
+    truth.serviceTable.entries.map((e) => [e.index, norm(e.target)]),
+  );
+  for (const t of truth.serviceTable.entries) {
+    const entry = table!.entries[t.index]!;
+    if (t.name) expect(entry.name, `service ${t.index}`).toBe(t.name);
+    expect(entry.module, `${entry.name}`).toBe(t.module);
+  }
 }

@@ -119,6 +119,7 @@ const DATA_NAMES = new Set([
   'KdDebuggerEnabled',
   'KdDebuggerNotPresent',
   'KeServiceDescriptorTable',
+  'KeServiceDescriptorTableShadow',
   'KiInitialProcess',
   'KdpDebuggerDataListHead',
   'NtBuildLab',

@@ -11,6 +11,7 @@ import { inlineHookPatch, shellcodeStub, type InlineHookForm } from './code';
 import type { CatalogDriver } from './catalog';
 import type { DeviceModel, DriverContext, DriverModel, DriverSet, Handler } from './drivers';
 import type { LoadedModule } from './modules';
+import type { ServiceTable } from './service-table';
 
 export const INFECTIONS = [
   'irpHook',
@@ -20,8 +21,18 @@ export const INFECTIONS = [
   'filterDevice',
   'fastIoHook',
   'hostileName',
+  'ssdtHook',
+  'ssdtInline',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
+
+/**
+ * What `--scenario infected` plants unless --infections says otherwise. The system-service table
+ * infections are asked for by name until the comparison and the workbench show the table.
+ */
+export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS.filter(
+  (i) => i !== 'ssdtHook' && i !== 'ssdtInline',
+);
 
 export interface PlantedFinding {
   kind: FindingKind;
@@ -211,6 +222,55 @@ export function plantRootkit(
     });
   }
   return rootkit;
+}
+
+/**
+ * The system-service table, bent as rootkits bent it: on x86 NtQuerySystemInformation's entry
+ * points into the rootkit (process hiding); on x64, where the entry can only reach ±128 MiB of
+ * the table, it points at a trampoline in the kernel's own code that jumps into the rootkit; and
+ * NtWriteFile's first bytes are patched to jump into the rootkit.
+ */
+export function plantServiceHooks(
+  ctx: DriverContext,
+  rootkit: Rootkit,
+  table: ServiceTable,
+  enabled: ReadonlySet<Infection>,
+): void {
+  const { loader, layout, kernel } = ctx;
+  const x64 = layout.arch === 'x64';
+  if (enabled.has('ssdtHook')) {
+    const detour = loader.routine(rootkit.module, 'HookQuerySystemInformation');
+    if (x64) {
+      const trampoline = kernel.symbol('IrpscopeServiceTrampoline', 0x20);
+      rootkit.patches.push({
+        va: trampoline,
+        bytes: inlineHookPatch('jmp-rip-indirect', trampoline, detour),
+      });
+      table.redirect('NtQuerySystemInformation', trampoline);
+    } else table.redirect('NtQuerySystemInformation', detour);
+    rootkit.planted.push({
+      kind: x64 ? 'ssdt-inline' : 'ssdt-hook',
+      subject: 'NtQuerySystemInformation',
+      severity: 'critical',
+      detail: x64
+        ? 'its service-table entry points at a trampoline in the kernel that jumps into the rootkit'
+        : 'its service-table entry points into the rootkit',
+    });
+  }
+  if (enabled.has('ssdtInline')) {
+    const routine = kernel.symbol('NtWriteFile');
+    const detour = loader.routine(rootkit.module, 'HookWriteFile');
+    rootkit.patches.push({
+      va: routine,
+      bytes: inlineHookPatch(x64 ? 'mov-rax-jmp' : 'jmp-rel32', routine, detour),
+    });
+    rootkit.planted.push({
+      kind: 'ssdt-inline',
+      subject: 'NtWriteFile',
+      severity: 'critical',
+      detail: 'the first bytes of the routine its service-table entry names jump into the rootkit',
+    });
+  }
 }
 
 export function writePatches(ctx: DriverContext, rootkit: Rootkit): void {

@@ -34,7 +34,8 @@ import { pageOut, plantModuleInformation, plantStaleDrivers, plantStrayTags } fr
 import { ObjectDirectory, ObjectManager } from './objects';
 import { PoolRegion } from './pool';
 import { createProcesses, writeProcesses } from './processes';
-import { plantRootkit, writePatches, type Infection, type Rootkit } from './rootkit';
+import { plantRootkit, plantServiceHooks, writePatches, type Infection, type Rootkit } from './rootkit';
+import { ServiceTable } from './service-table';
 
 export interface SystemOptions {
   layout: KernelLayout;
@@ -228,6 +229,10 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     rootDirectory,
     system.fork('kernel-routines'),
   );
+  // The system-service table (and, infected, its hooks) before the rootkit's patches go in.
+  const serviceTable = new ServiceTable(layout, vm, kernel, system.fork('service-table'));
+  if (rootkit) plantServiceHooks(ctx, rootkit, serviceTable, options.infections);
+  serviceTable.write();
   // Loader entries first: each DRIVER_OBJECT.DriverSection points at its module's entry.
   loader.writeLoaderEntries(nonPaged, globals.psLoadedModuleList);
   drivers.writeAll(globals.hardwareDatabase);
@@ -319,6 +324,19 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     lowStub: map.lowStubPa === null ? null : hx(map.lowStubPa),
     moduleInformationPa: moduleInformationPa ? hx(moduleInformationPa) : null,
     physicalRuns: phys.runs.map((r) => ({ start: hx(r.start), length: r.end - r.start })),
+    serviceTable: {
+      descriptor: hx(serviceTable.planted.descriptor),
+      shadow: hx(serviceTable.planted.shadow),
+      table: hx(serviceTable.planted.table),
+      count: serviceTable.planted.count,
+      entries: serviceTable.planted.entries.map((e) => ({
+        index: e.index,
+        name: e.name,
+        target: hx(e.target),
+        module:
+          loader.modules.find((m) => e.target >= m.base && e.target < m.base + BigInt(m.size))?.name ?? null,
+      })),
+    },
     drivers: drivers.drivers.map((d) => truthDriver(d, vm)),
     modules: loader.modules.map((m) => ({
       name: m.name,

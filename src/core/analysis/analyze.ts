@@ -25,6 +25,7 @@ import { ObjectPaths, readLinkTarget } from '../objects/object-paths';
 import { scanPool, type ScanResult } from '../scan/scan';
 import { buildFindings, type Completeness } from './findings';
 import { createHandlerJudge } from './handlers';
+import { judgeServiceTable } from './service-table';
 import { ModuleSet } from './module-set';
 import { buildModuleSet, plausibleLoaderEntry } from './modules';
 import type { DeviceRecord, DriverRecord } from './records';
@@ -85,6 +86,7 @@ export async function analyzeKernel(
   const empty = (): AnalysisResult => ({
     schema: ANALYSIS_SCHEMA,
     image: context.info,
+    serviceTable: null,
     drivers: [],
     devices: [],
     modules: (context.space.triage?.modules ?? []).map((m) => ({
@@ -362,7 +364,9 @@ export async function analyzeKernel(
       warnings.push(
         `${unjudged} module${unjudged === 1 ? '' : 's'} found only by the pool scan ${unjudged === 1 ? 'is' : 'are'} not judged unlinked: PsLoadedModuleList ${moduleListWalk === 'none' ? 'was not found' : 'could not be walked to its end'}`,
       );
+    const serviceTable = judgeServiceTable(context, memory, kernel, modules, judge, warnings);
     const findings = buildFindings({
+      serviceTable,
       drivers: driverList,
       devices: deviceList,
       modules: moduleList,
@@ -370,7 +374,7 @@ export async function analyzeKernel(
       moduleListWalk,
       unreadableDrivers,
     });
-    return { driverList, deviceList, moduleList, findings };
+    return { driverList, deviceList, moduleList, serviceTable, findings };
   });
 
   const byName = (
@@ -380,6 +384,7 @@ export async function analyzeKernel(
   return {
     schema: ANALYSIS_SCHEMA,
     image: { ...context.info, bytesRead: context.space.bytesRead },
+    serviceTable: result.serviceTable,
     drivers: result.driverList.sort(byName),
     devices: result.deviceList.sort(byName),
     modules: result.moduleList.sort((a, b) => compareHex(a.base, b.base)),

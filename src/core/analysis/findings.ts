@@ -3,12 +3,13 @@
 
 import type { FindingKind, Severity } from '../../common/findings';
 import { severityRank } from '../../common/findings';
-import type { Device, Driver, Finding, Handler, Module } from '../../common/model';
+import type { Device, Driver, Finding, Handler, Module, ServiceTable } from '../../common/model';
 
 /** How much of a kernel list or directory could be read: judging absence from it needs all of it. */
 export type Completeness = 'complete' | 'partial' | 'none';
 
 export interface FindingInputs {
+  serviceTable: ServiceTable | null;
   drivers: Driver[];
   devices: Device[];
   modules: Module[];
@@ -238,6 +239,32 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         addresses: [device.objectVa],
       },
     );
+  }
+
+  for (const entry of inputs.serviceTable?.entries ?? []) {
+    const where = entry.module ? `${entry.module}+${entry.offset}` : `${entry.address} (in no module)`;
+    const service = `${entry.name} (service 0x${entry.index.toString(16)})`;
+    const evidence = {
+      addresses: [entry.address, ...(entry.target ? [entry.target.address] : [])],
+      handlers: [handlerEvidence(entry)],
+      ...(entry.disassembly ? { disassembly: entry.disassembly } : {}),
+    };
+    if (entry.verdict === 'other-module' || entry.verdict === 'no-module')
+      add(
+        'ssdt-hook',
+        'critical',
+        entry.name,
+        `The system-service table sends ${service} to ${where}, outside the kernel: every call of it from user mode runs that code instead.`,
+        evidence,
+      );
+    else if (entry.verdict === 'inline-patched')
+      add(
+        'ssdt-inline',
+        'critical',
+        entry.name,
+        `The code the system-service table runs for ${service}, at ${where}, jumps at once to ${entry.target!.address} (${entry.target!.module ?? 'in no module'}): every call of it from user mode is diverted.`,
+        evidence,
+      );
   }
 
   for (const driver of inputs.drivers.filter((d) => d.state === 'freed')) {

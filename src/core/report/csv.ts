@@ -63,6 +63,19 @@ export function csvTables(result: AnalysisResult): CsvTable[] {
       ),
     },
     {
+      name: 'ssdt',
+      header: ['index', 'service', 'routine', 'module', 'offset', 'verdict', 'target'],
+      rows: (result.serviceTable?.entries ?? []).map((h) => [
+        `0x${h.index.toString(16)}`,
+        h.name,
+        h.address,
+        h.module,
+        h.offset,
+        h.verdict,
+        h.target ? `${h.target.address} ${h.target.module ?? ''}`.trim() : '',
+      ]),
+    },
+    {
       name: 'devices',
       header: [
         'name',

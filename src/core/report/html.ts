@@ -157,7 +157,9 @@ function findingHandlers(
           ['fastIo', driver.fastIo],
           ['callbacks', driver.callbacks],
         ] as const)
-      : [];
+      : finding.kind.startsWith('ssdt')
+        ? ([['ssdt', result.serviceTable?.entries ?? []]] as const)
+        : [];
     const found = tables.flatMap(([table, list]) =>
       list.filter((h) => h.name === named.name && h.address === named.address).map((h) => ({ table, h })),
     )[0];

@@ -50,6 +50,24 @@ describe.each(layouts)('analyze $label', ({ isf, profile }) => {
   });
 });
 
+// The system-service table bent as rootkits bent it (opt-in infections): each hook is a finding,
+// on every build and profile, in a container other than raw.
+test.each(layouts)('service-table hooks are findings: $label', async ({ isf, profile }) => {
+  const { image, truth } = imageForTest({
+    isf,
+    profile,
+    format: 'dmp-full',
+    scenario: 'infected',
+    infections: ['ssdtHook', 'ssdtInline'],
+    size: SIZE,
+    seed: 33,
+    fill: 'random',
+  });
+  const result = await analyzeImage(image);
+  expect(truth.findings.filter((f) => f.kind.startsWith('ssdt')).length).toBe(2);
+  expectAnalysisMatchesTruth(result, truth);
+});
+
 test('with --symbols the result is the same and names the ISF used', async () => {
   const isf = isfFiles().find((f) => f.isf.includes('C2EADB24'))!.isf;
   const { image, truth } = imageForTest({

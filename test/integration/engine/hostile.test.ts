@@ -114,6 +114,25 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     expect(result.devices.length).toBeGreaterThan(300);
   });
 
+  test('a service descriptor with a huge limit, or a table outside the kernel, is refused with the reason', async () => {
+    const descriptor = big(truth.serviceTable.descriptor);
+    const limitAt = descriptor + BigInt(2 * ptr);
+    const huge = patched(image, truth, 'ssdt-limit', () => [
+      { va: limitAt, bytes: pointer(0x7fffffffn, ptr) },
+    ]);
+    const first = await analyzeImage(huge);
+    // x86 also finds the table through the export: the same patched descriptor, so none.
+    expect(first.serviceTable).toBeNull();
+    expect(first.image.warnings.join('\n')).toMatch(/system-service table not found.*limit 2147483647/);
+    const elsewhere = patched(image, truth, 'ssdt-base', () => [
+      { va: descriptor, bytes: pointer(ptr === 8 ? 0xffff800000001000n : 0x1000n, ptr) },
+    ]);
+    const second = await analyzeImage(elsewhere);
+    expect(second.serviceTable).toBeNull();
+    expect(second.image.warnings.join('\n')).toMatch(/outside the kernel image/);
+    expect(second.drivers.length).toBe(truth.drivers.length + truth.staleDrivers.length);
+  });
+
   test('PsLoadedModuleList with an entry pointing to itself', async () => {
     const module = truth.modules[5]!;
     const entry = big(module.ldrEntry);

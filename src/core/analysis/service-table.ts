@@ -1,0 +1,55 @@
+// The system-service table of the analysed kernel, each entry judged as an IRP handler is: a
+// routine in the kernel is its own; an entry into another module or none is a hook; a routine
+// (or whatever the entry points at) whose first instructions leave the kernel is patched.
+
+import type { ServiceTable } from '../../common/model';
+import type { KernelContext, KernelImageFacts } from '../kernel/discover';
+import type { KernelMemory } from '../kernel/memory';
+import { findServiceTable, knownServiceNames, readServiceEntries } from '../kernel/service-table';
+import type { HandlerJudge } from './handlers';
+import type { ModuleSet } from './module-set';
+
+const hex = (value: bigint) => `0x${value.toString(16)}`;
+
+export function judgeServiceTable(
+  context: KernelContext,
+  memory: KernelMemory,
+  kernel: KernelImageFacts,
+  modules: ModuleSet,
+  judge: HandlerJudge,
+  warnings: string[],
+): ServiceTable | null {
+  const { found, tried } = findServiceTable(memory, kernel.pe, kernel.exports, context.profile);
+  if (!found) {
+    warnings.push(`system-service table not found (${tried.join('; ')})`);
+    return null;
+  }
+  const build = context.version?.value.number ?? null;
+  const exported = new Map<bigint, string>();
+  for (const [name, rva] of kernel.exports)
+    if (name.startsWith('Nt')) exported.set(kernel.base + BigInt(rva), name);
+  const known = knownServiceNames(memory.pointerSize === 8 ? 'x64' : 'x86', build);
+  const own = modules.owner(kernel.base);
+  const entries = [];
+  let unreadable = 0;
+  for (const entry of readServiceEntries(memory, found, build)) {
+    if (entry.address === null) {
+      unreadable++;
+      continue;
+    }
+    const name =
+      exported.get(entry.address) ??
+      known.get(entry.index) ??
+      `service 0x${entry.index.toString(16).padStart(3, '0')}`;
+    entries.push(judge.judge(entry.address, own, entry.index, name, false));
+  }
+  if (unreadable > 0)
+    warnings.push(`${unreadable} of ${found.limit} system-service table entries are not in the image`);
+  return {
+    descriptor: hex(found.descriptor),
+    method: found.method,
+    base: hex(found.base),
+    limit: found.limit,
+    entries,
+  };
+}
