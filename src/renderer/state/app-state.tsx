@@ -151,11 +151,22 @@ export function AppProvider({ children }: { children: ReactNode }) {
   }, [notify, setCase]);
 
   const location = currentLocation(history);
-  // Show a session as soon as there is one, and another when the shown one is closed.
+  // Show a session as soon as there is one, and another when the shown one is closed. A session
+  // just opened is shown before the event that lists it may have arrived (the open call's answer
+  // and the event travel apart): an id never seen yet is given a moment before it is given up.
+  const seenSessions = useRef(new Set<string>());
   useEffect(() => {
+    for (const s of sessions) seenSessions.current.add(s.id);
     if (location.session !== null && sessions.some((s) => s.id === location.session)) return;
-    const preferred = preferredSession(sessions);
-    if (preferred !== location.session) navigate({ session: preferred }, 'replace');
+    const redirect = () => {
+      const preferred = preferredSession(sessions);
+      if (preferred !== location.session) navigate({ session: preferred }, 'replace');
+    };
+    if (location.session !== null && !seenSessions.current.has(location.session)) {
+      const timer = setTimeout(redirect, 3000);
+      return () => clearTimeout(timer);
+    }
+    redirect();
   }, [sessions, location.session, navigate]);
 
   const value = useMemo<AppState>(
