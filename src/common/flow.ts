@@ -169,13 +169,23 @@ export function buildFlow(result: AnalysisResult, deviceId: string, operation: U
     findings: [],
     target: null,
   });
+  // The service hop from memory: the table entry of this service, where it sends the call, and
+  // whether that code is the kernel's own.
+  const service = result.serviceTable?.entries.find((e) => e.name === facts.service) ?? null;
+  const serviceFindings = service
+    ? index.about(facts.service).filter((f) => f.kind === 'ssdt-hook' || f.kind === 'ssdt-inline')
+    : [];
   addNode({
     id: 'syscall',
     kind: 'syscall',
     label: `nt!${facts.service}`,
-    detail: 'system service (KiSystemServiceCopyEnd)',
-    findings: [],
-    target: null,
+    detail: service
+      ? `service 0x${service.index.toString(16)} → ${service.address} · ${service.module ?? 'no module'}${service.offset ? `+${service.offset}` : ''} · ${service.verdict}`
+      : result.serviceTable
+        ? 'system service (not named in this build’s table)'
+        : 'system service (the service table was not found)',
+    findings: ids(serviceFindings),
+    target: service ? { view: 'hex', address: service.address } : null,
   });
   addNode({
     id: 'io',
@@ -188,6 +198,16 @@ export function buildFlow(result: AnalysisResult, deviceId: string, operation: U
   addEdge('api', 'ntdll', null);
   addEdge('ntdll', 'syscall', 'syscall');
   addEdge('syscall', 'io', null);
+  if (service && SUSPICIOUS_VERDICTS.has(service.verdict)) {
+    const hooked = service.target ?? { address: service.address, module: service.module };
+    const hookNode = addModuleNode(addNode, result, index, hooked.module, hooked.address);
+    addEdge(
+      'syscall',
+      hookNode,
+      service.target ? `patched: jumps to ${service.target.address}` : 'service table entry',
+      true,
+    );
+  }
 
   let previous = 'io';
   if (link) {

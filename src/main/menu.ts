@@ -8,7 +8,17 @@ import type { MenuCommand } from '../common/api';
 import { MENU_CHANNEL } from './channels';
 import { pickImage } from './dialogs';
 
-const VIEWS = ['overview', 'drivers', 'devices', 'modules', 'findings', 'hex', 'flow', 'diff'] as const;
+const VIEWS = [
+  'overview',
+  'drivers',
+  'devices',
+  'modules',
+  'findings',
+  'hex',
+  'flow',
+  'diff',
+  'services',
+] as const;
 const VIEW_LABELS: Record<(typeof VIEWS)[number], string> = {
   overview: 'Overview',
   drivers: 'Drivers',
@@ -18,6 +28,7 @@ const VIEW_LABELS: Record<(typeof VIEWS)[number], string> = {
   hex: 'Hex View',
   flow: 'Flow Diagram',
   diff: 'Baseline Comparison',
+  services: 'System Services',
 };
 
 export async function buildMenu(backend: Backend, window: () => BrowserWindow | null): Promise<void> {

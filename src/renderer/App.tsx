@@ -1,5 +1,5 @@
 // The workbench window: session tabs, the view bar, the current view, a status line; global
-// keys (Alt+1…8 views, Alt+←/→ history, Ctrl+G go to address, Ctrl+O open), menu commands of the
+// keys (Alt+1…9 views, Alt+←/→ history, Ctrl+G go to address, Ctrl+O open), menu commands of the
 // desktop shell, drag-and-drop of images, and the dialogs.
 
 import { Suspense, lazy, useCallback, useEffect, useState, type DragEvent } from 'react';
@@ -23,6 +23,7 @@ import { DriversView } from './views/DriversView';
 import { FindingsView } from './views/FindingsView';
 import { HexView } from './views/HexView';
 import { ModulesView } from './views/ModulesView';
+import { ServicesView } from './views/ServicesView';
 import { Overview } from './views/Overview';
 
 // React Flow and ELK are large and only the flow view needs them.
@@ -91,7 +92,7 @@ export function App() {
     const onKey = (event: KeyboardEvent): void => {
       const typing =
         event.target instanceof HTMLElement && /^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName);
-      if (event.altKey && !event.ctrlKey && /^[1-8]$/.test(event.key)) {
+      if (event.altKey && !event.ctrlKey && /^[1-9]$/.test(event.key)) {
         event.preventDefault();
         goView(VIEWS[Number(event.key) - 1]!);
       } else if (event.altKey && event.key === 'ArrowLeft') {
@@ -236,6 +237,9 @@ export function App() {
         break;
       case 'modules':
         content = <ModulesView index={index} />;
+        break;
+      case 'services':
+        content = <ServicesView index={index} />;
         break;
       case 'findings':
         content = <FindingsView index={index} />;

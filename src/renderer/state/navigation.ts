@@ -13,6 +13,7 @@ export const VIEWS = [
   'hex',
   'flow',
   'diff',
+  'services',
 ] as const;
 export type View = (typeof VIEWS)[number];
 
@@ -25,6 +26,7 @@ export const VIEW_LABELS: Record<View, string> = {
   hex: 'Hex',
   flow: 'Flow',
   diff: 'Diff',
+  services: 'Services',
 };
 
 export interface HexLocation {
@@ -56,6 +58,8 @@ export interface Location {
   driver?: string;
   device?: string;
   module?: string;
+  /** Selected system service (its number, as hex). */
+  service?: string;
   finding?: string;
   /** Selected row of the IRP table (handler name). */
   handler?: string;

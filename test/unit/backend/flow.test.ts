@@ -1,4 +1,7 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { buildImage } from '../../../src/builder/index';
+import { analyzeImage } from '../../../src/core/analyze';
 import { buildFlow } from '../../../src/common/flow';
 import type { AnalysisResult, Device } from '../../../src/common/model';
 import { analyse, buildTestImages, type TestImages } from './images';
@@ -86,5 +89,39 @@ describe('flow graph', () => {
 
   test('an unknown device is refused', () => {
     expect(() => buildFlow(infected, '0xdead', 'ReadFile')).toThrow(/no device/);
+  });
+});
+
+describe('the system-service hop', () => {
+  test('comes from the service table: the entry, where it sends the call, and a patch when there is one', async () => {
+    // The real engine (the others here use the stand-in, which reads no service table).
+    // Clean: NtDeviceIoControlFile is service 0x6b on Windows 7 SP1 x86 (j00ru's table), in the kernel.
+    const real = await analyzeImage(images.clean);
+    const plain = buildFlow(real, diskDevice(real).id, 'DeviceIoControl').nodes.find(
+      (n) => n.id === 'syscall',
+    )!;
+    expect(plain.detail).toMatch(/^service 0x6b → 0x[0-9a-f]+ · ntkrnlmp\.exe\+0x[0-9a-f]+ · own-image$/);
+    expect(plain.findings).toEqual([]);
+
+    const { image, truth } = buildImage({
+      profile: 'win7-sp1-x86',
+      format: 'raw',
+      scenario: 'infected',
+      infections: ['ssdtInline'],
+      size: 64 * 1024 * 1024,
+      seed: 1,
+      fill: 'zero',
+      out: join(images.folder, 'ssdt'),
+    });
+    const result = await analyzeImage(image);
+    const graph = buildFlow(result, diskDevice(result).id, 'WriteFile');
+    const hop = graph.nodes.find((n) => n.id === 'syscall')!;
+    expect(hop.detail).toMatch(/^service 0x18c → .* · inline-patched$/);
+    const finding = result.findings.find((f) => f.kind === 'ssdt-inline' && f.subject === 'NtWriteFile')!;
+    expect(hop.findings).toEqual([finding.id]);
+    const rootkit = truth.modules.find((m) => m.path.includes('\\Temp\\'))!.name; // dropped in a user-writable folder
+    const edge = graph.edges.find((e) => e.from === 'syscall' && e.to === `module:${rootkit.toLowerCase()}`)!;
+    expect(edge.label).toMatch(/^patched: jumps to 0x/);
+    expect(edge.suspicious).toBe(true);
   });
 });

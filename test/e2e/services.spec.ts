@@ -1,0 +1,80 @@
+// The system-service table in the workbench: an image whose rootkit hooked NtQuerySystemInformation's
+// entry and patched NtWriteFile (the builder's opt-in service-table infections) shows both in the
+// System Services view, and the flow diagram's service hop for WriteFile is the patched routine.
+// Its own web-mode server and data folder; the image is built here.
+
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildImage } from '../../src/builder/index';
+import { expect, isElectron, test } from './support/fixtures';
+import { DATA, SERVER_BUNDLE } from './support/paths';
+
+interface Server {
+  url: string;
+  close(): Promise<void>;
+}
+
+const FOLDER = join(DATA, 'e2e-services');
+let server: Server;
+
+test.beforeAll(async () => {
+  rmSync(FOLDER, { recursive: true, force: true });
+  mkdirSync(FOLDER, { recursive: true });
+  buildImage({
+    profile: 'win7-sp1-x86',
+    format: 'raw',
+    scenario: 'infected',
+    infections: ['ssdtHook', 'ssdtInline', 'irpHook'],
+    size: 64 * 1024 * 1024,
+    seed: 3,
+    fill: 'zero',
+    out: join(FOLDER, 'image'),
+  });
+  const { startServer } = (await import(pathToFileURL(SERVER_BUNDLE).href)) as {
+    startServer(o: object): Promise<Server>;
+  };
+  server = await startServer({ dataDirectory: join(FOLDER, 'data'), openDemoIfEmpty: false });
+});
+test.afterAll(async () => {
+  await server?.close();
+  rmSync(FOLDER, { recursive: true, force: true });
+});
+
+test('hooked and patched services are marked, and WriteFile’s service hop is the patched routine', async ({
+  page,
+}, testInfo) => {
+  test.skip(isElectron(testInfo), 'drives a second web-mode server');
+  expect(existsSync(join(FOLDER, 'image', 'image.raw'))).toBe(true);
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="session-tabs"]');
+  await page.keyboard.press('Control+o');
+  await page.fill('[data-testid="browse-path"]', join(FOLDER, 'image'));
+  await page.keyboard.press('Enter');
+  await page.dblclick('[data-testid="file-row"]:has-text("image.raw")');
+  await expect(page.locator('[data-testid="view-overview"]')).toBeVisible({ timeout: 120_000 });
+
+  await page.keyboard.press('Alt+9');
+  await expect(page.locator('[data-testid="view-services"]')).toContainText('401 services');
+  await expect(page.locator('[data-testid="services-hooked-count"]')).toHaveText('2 hooked or patched ›');
+  await page.click('[data-testid="services-hooked-count"]');
+  const selected = page.locator('[data-testid="table-body-services"] [aria-selected="true"]');
+  await expect(selected).toContainText('NtQuerySystemInformation');
+  await expect(selected).toContainText('other module');
+  await page.click('[data-testid="services-hooked-count"]');
+  await expect(selected).toContainText('NtWriteFile');
+  await expect(selected).toContainText('inline patched');
+  await page.screenshot({ path: testInfo.outputPath('services.png') });
+
+  await page.click('[data-testid="nav-flow"]');
+  const disk = await page
+    .locator('[data-testid="flow-device"] option', { hasText: 'Harddisk0' })
+    .first()
+    .getAttribute('value');
+  await page.selectOption('[data-testid="flow-device"]', disk!);
+  await page.click('[data-testid="flow-op-WriteFile"]');
+  const hop = page.locator('.react-flow__node', { hasText: 'nt!NtWriteFile' });
+  await expect(hop).toContainText('service 0x18c');
+  await expect(hop).toContainText('inline-patched');
+  await page.screenshot({ path: testInfo.outputPath('flow-service-hop.png') });
+});
