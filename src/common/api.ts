@@ -197,6 +197,8 @@ export interface DiffSide {
   device?: string;
   module?: string;
   link?: string;
+  /** A system service's name. */
+  service?: string;
 }
 
 /** One fact of an object that differs between the two images. */
@@ -215,7 +217,7 @@ export interface DiffChange {
 export interface DiffEntry {
   /** Stable within the result: the kind and the object's identity. */
   id: string;
-  kind: 'driver' | 'stack' | 'device' | 'module' | 'link';
+  kind: 'driver' | 'stack' | 'device' | 'module' | 'link' | 'service';
   change: 'added' | 'removed' | 'changed';
   /** The object's identity for people: driver name, the stack's named device, module or link name. */
   key: string;

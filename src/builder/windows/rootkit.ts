@@ -26,14 +26,8 @@ export const INFECTIONS = [
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
-/**
- * What `--scenario infected` plants unless --infections says otherwise. The system-service table
- * infections are asked for by name until the comparison and the workbench show the table.
- */
-export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS.filter(
-  (i) => i !== 'ssdtHook' && i !== 'ssdtInline',
-);
-
+/** What `--scenario infected` plants unless --infections says otherwise: all of it. */
+export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS;
 export interface PlantedFinding {
   kind: FindingKind;
   subject: string;

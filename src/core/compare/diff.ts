@@ -16,8 +16,16 @@ import { compareDriver, driverContents, driverEvidence, pairDrivers } from './dr
 import { driverDisplay, isEnumeratedName, Side } from './identity';
 import { compareLinks, linkText } from './links';
 import { compareModule, moduleEvidence, pairModules } from './modules';
+import { compareServices } from './services';
 
-const KIND_ORDER: ReadonlyArray<DiffEntry['kind']> = ['driver', 'stack', 'device', 'module', 'link'];
+const KIND_ORDER: ReadonlyArray<DiffEntry['kind']> = [
+  'driver',
+  'service',
+  'stack',
+  'device',
+  'module',
+  'link',
+];
 
 const STALE_VARIATION =
   'a driver that was loaded and unloaded, its object left in freed pool: which tools load a driver differs from boot to boot';
@@ -267,6 +275,8 @@ export function diffResults(
       byModule.set(module.name.toLowerCase(), entry);
     }
   }
+
+  compareServices(entries, baseline, image);
 
   attachFindings(entries, baseline, image, tokens, devices.counterpartOfA, modulePairing.pairs);
 

@@ -37,6 +37,9 @@ export class Entries {
   readonly deviceB = new Map<string, Draft>();
   readonly moduleA = new Map<string, Draft>();
   readonly moduleB = new Map<string, Draft>();
+  /** By service name. */
+  readonly serviceA = new Map<string, Draft>();
+  readonly serviceB = new Map<string, Draft>();
 
   add(entry: Omit<DiffEntry, 'id' | 'findings' | 'why' | 'summary'> & { summary?: string }): Draft {
     let id = `${entry.kind}:${entry.key}`;

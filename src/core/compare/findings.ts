@@ -31,6 +31,9 @@ function findingIdentity(
   if (finding.kind === 'foreign-filter' && evidence.device)
     return `${finding.kind}|${deviceToken(s, evidence.device)}`;
   if (finding.kind === 'unlinked-module') return `${finding.kind}|${moduleToken(s, finding.subject)}`;
+  // A service is its name (its number in the build's table): the same in both images.
+  if (finding.kind === 'ssdt-hook' || finding.kind === 'ssdt-inline')
+    return `${finding.kind}|${finding.subject}`;
   if (DRIVER_FINDINGS.has(finding.kind) && evidence.driver)
     return `${finding.kind}|${tokens.of(s, evidence.driver)}`;
   return `${finding.kind}|${s}|${finding.subject}`;
@@ -68,6 +71,7 @@ export function attachFindings(
     const drivers = s === 'a' ? entries.driverA : entries.driverB;
     const devicesMap = s === 'a' ? entries.deviceA : entries.deviceB;
     const modulesMap = s === 'a' ? entries.moduleA : entries.moduleB;
+    const servicesMap = s === 'a' ? entries.serviceA : entries.serviceB;
     for (const finding of side.result.findings.filter(relevant)) {
       if (others.has(findingIdentity(finding, s, tokens, deviceToken, moduleToken))) continue;
       const { evidence } = finding;
@@ -76,6 +80,7 @@ export function attachFindings(
           ? devicesMap.get(evidence.device)
           : undefined) ??
         (finding.kind === 'unlinked-module' ? modulesMap.get(finding.subject.toLowerCase()) : undefined) ??
+        (finding.kind.startsWith('ssdt') ? servicesMap.get(finding.subject) : undefined) ??
         (evidence.driver ? drivers.get(evidence.driver) : undefined);
       if (!entry) entry = findingOnlyEntry(entries, finding, side, s);
       entry.findings[direction].push(finding.id);
@@ -102,7 +107,13 @@ function findingOnlyEntry(entries: Entries, finding: Finding, side: Side, s: 'a'
     ...(finding.evidence.device ? { device: finding.evidence.device } : {}),
   };
   const entry = entries.add({
-    kind: driver ? 'driver' : finding.kind === 'unlinked-module' ? 'module' : 'device',
+    kind: driver
+      ? 'driver'
+      : finding.kind === 'unlinked-module'
+        ? 'module'
+        : finding.kind.startsWith('ssdt')
+          ? 'service'
+          : 'device',
     change: 'changed',
     key: finding.subject,
     severity: 'info',
