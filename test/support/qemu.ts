@@ -7,6 +7,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { QmpClient } from '../../src/core/capture/qmp';
 
@@ -41,13 +42,32 @@ function haltingFirmware(folder: string): string {
   return path;
 }
 
-async function waitFor(path: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(path)) return;
+function accepts(target: { path: string } | { port: number; host: string }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection(target);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Until QEMU listens on the socket: the file appears at bind(), a moment before listen(), and a
+ * connection in between is refused (seen on a loaded machine).
+ */
+async function waitFor(
+  target: { path: string } | { port: number; host: string },
+  child: ChildProcess,
+  stderr: () => string,
+): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (('port' in target || existsSync(target.path)) && (await accepts(target))) return;
     if (child.exitCode !== null) throw new Error(`QEMU exited: ${stderr()}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  throw new Error(`QEMU did not create ${path}: ${stderr()}`);
+  throw new Error(`QEMU did not listen on ${JSON.stringify(target)}: ${stderr()}`);
 }
 
 export async function startQemu(options: QemuOptions): Promise<RunningQemu> {
@@ -99,8 +119,12 @@ export async function startQemu(options: QemuOptions): Promise<RunningQemu> {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
   try {
-    await waitFor(watchSocket, child, () => stderr);
-    if (!options.tcpPort) await waitFor(captureSocket, child, () => stderr);
+    await waitFor({ path: watchSocket }, child, () => stderr);
+    await waitFor(
+      options.tcpPort ? { host: '127.0.0.1', port: options.tcpPort } : { path: captureSocket },
+      child,
+      () => stderr,
+    );
   } catch (error) {
     stop();
     throw error;
