@@ -115,8 +115,8 @@ function keysFromCode(
     for (let offset = 0; offset < section.size; offset += 0x100000) {
       const length = Math.min(0x100000 + 0x200, section.size - offset);
       const va = pe.base + BigInt(section.rva + offset);
-      const read = memory.virtual.readPartial(va, length);
-      const bytes = Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.length);
+      const read = memory.scanBytes(va, length);
+      const bytes = Buffer.from(read.buffer, read.byteOffset, read.length);
       const cmp = Buffer.from([0x80, 0x3d]); // cmp byte [rip+disp32], imm8
       for (let at = bytes.indexOf(cmp); at >= 0 && at < bytes.length - 7; at = bytes.indexOf(cmp, at + 1)) {
         if (bytes[at + 6] !== 0) continue;

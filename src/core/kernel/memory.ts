@@ -44,6 +44,25 @@ export class KernelMemory {
     readonly pointerSize: 4 | 8,
   ) {}
 
+  /**
+   * `length` bytes from `va` for a scan: pages that cannot be read (a paged-out PAGE section of
+   * the kernel) read as zeros, and the rest of the range is still read.
+   */
+  scanBytes(va: bigint, length: number): Uint8Array {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const read = this.virtual.readPartial(va + BigInt(done), length - done);
+      out.set(read.bytes, done);
+      done += read.bytes.length;
+      if (!read.failure) break;
+      // On from the page after the one that failed (each turn moves a page on: bounded).
+      const nextPage = (read.failure.va & ~0xfffn) + 0x1000n;
+      done = Math.min(length, Math.max(done + 1, Number(nextPage - va)));
+    }
+    return out;
+  }
+
   bytes(va: bigint, length: number): Uint8Array | null {
     const result = this.virtual.read(va, length);
     return result.ok ? result.bytes : null;

@@ -66,8 +66,8 @@ function fromSystemCallCode(
     for (let offset = 0; offset < section.size; offset += 0x100000) {
       const length = Math.min(0x100000 + 16, section.size - offset);
       const va = pe.base + BigInt(section.rva + offset);
-      const read = memory.virtual.readPartial(va, length);
-      const bytes = Buffer.from(read.bytes.buffer, read.bytes.byteOffset, read.bytes.length);
+      const read = memory.scanBytes(va, length);
+      const bytes = Buffer.from(read.buffer, read.byteOffset, read.length);
       for (
         let at = bytes.indexOf(pattern);
         at >= 0 && at + 14 <= bytes.length;
