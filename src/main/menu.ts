@@ -1,6 +1,7 @@
 // The application menu. Items that need the renderer's state (its current session: export; a
 // form: practice image) are sent to it as MenuCommands; opening images happens here.
 
+import { VIEWS, type View } from '../common/views';
 import { basename } from 'node:path';
 import { Menu, app, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 import type { Backend } from '../backend/index';
@@ -8,18 +9,7 @@ import type { MenuCommand } from '../common/api';
 import { MENU_CHANNEL } from './channels';
 import { pickImage } from './dialogs';
 
-const VIEWS = [
-  'overview',
-  'drivers',
-  'devices',
-  'modules',
-  'findings',
-  'hex',
-  'flow',
-  'diff',
-  'services',
-] as const;
-const VIEW_LABELS: Record<(typeof VIEWS)[number], string> = {
+const VIEW_LABELS: Record<View, string> = {
   overview: 'Overview',
   drivers: 'Drivers',
   devices: 'Devices',

@@ -6,6 +6,7 @@ import type { LayoutProfile } from '../profile';
 import { u32, u64 } from '../util/bytes';
 import { decode } from './disasm';
 import type { KernelMemory } from './memory';
+import { searchKernelCode } from './code-scan';
 import { IMAGE_SCN_MEM_EXECUTE, type PeImage } from './pe';
 
 const KDBG_TAG = 0x4742444b; // "KDBG"
@@ -109,25 +110,19 @@ function keysFromCode(
   pe: PeImage,
   kdbgSize: number,
 ): { keys: DecodeKeys; blockVa: bigint } | null {
-  const sizeDword = new Uint8Array(new Uint32Array([kdbgSize / 8]).buffer);
-  for (const section of pe.sections) {
-    if (!(section.characteristics & IMAGE_SCN_MEM_EXECUTE) || section.size > 0x4000000) continue;
-    for (let offset = 0; offset < section.size; offset += 0x100000) {
-      const length = Math.min(0x100000 + 0x200, section.size - offset);
-      const va = pe.base + BigInt(section.rva + offset);
-      const read = memory.scanBytes(va, length);
-      const bytes = Buffer.from(read.buffer, read.byteOffset, read.length);
-      const cmp = Buffer.from([0x80, 0x3d]); // cmp byte [rip+disp32], imm8
-      for (let at = bytes.indexOf(cmp); at >= 0 && at < bytes.length - 7; at = bytes.indexOf(cmp, at + 1)) {
-        if (bytes[at + 6] !== 0) continue;
-        const window = bytes.subarray(at, Math.min(at + 300, bytes.length));
-        if (Buffer.from(window).indexOf(Buffer.from(sizeDword)) < 0) continue;
-        const found = interpret(decode(window, va + BigInt(at), 64, 96));
-        if (found) return found;
-      }
+  const sizeDword = Buffer.from(new Uint32Array([kdbgSize / 8]).buffer);
+  const cmp = Buffer.from([0x80, 0x3d]); // cmp byte [rip+disp32], imm8
+  const found = searchKernelCode(memory, pe, 0x200, (bytes, va) => {
+    for (let at = bytes.indexOf(cmp); at >= 0 && at < bytes.length - 7; at = bytes.indexOf(cmp, at + 1)) {
+      if (bytes[at + 6] !== 0) continue;
+      const window = bytes.subarray(at, Math.min(at + 300, bytes.length));
+      if (window.indexOf(sizeDword) < 0) continue;
+      const keys = interpret(decode(window, va + BigInt(at), 64, 96));
+      if (keys) return keys;
     }
-  }
-  return null;
+    return undefined;
+  });
+  return found ?? null;
 }
 
 function interpret(instructions: ReturnType<typeof decode>): { keys: DecodeKeys; blockVa: bigint } | null {

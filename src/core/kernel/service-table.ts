@@ -12,7 +12,8 @@
 
 import type { LayoutProfile } from '../profile';
 import type { KernelMemory } from './memory';
-import { IMAGE_SCN_MEM_EXECUTE, type PeImage } from './pe';
+import { searchKernelCode } from './code-scan';
+import type { PeImage } from './pe';
 
 /** Far above any real table (about 500 services); a crafted Limit is bounded here. */
 export const MAX_SERVICES = 2048;
@@ -61,33 +62,27 @@ function fromSystemCallCode(
   rejected: string[],
 ): ServiceTableLocation | null {
   const pattern = Buffer.from([0x4c, 0x8d, 0x15]);
-  for (const section of pe.sections) {
-    if (!(section.characteristics & IMAGE_SCN_MEM_EXECUTE) || section.size > 0x4000000) continue;
-    for (let offset = 0; offset < section.size; offset += 0x100000) {
-      const length = Math.min(0x100000 + 16, section.size - offset);
-      const va = pe.base + BigInt(section.rva + offset);
-      const read = memory.scanBytes(va, length);
-      const bytes = Buffer.from(read.buffer, read.byteOffset, read.length);
-      for (
-        let at = bytes.indexOf(pattern);
-        at >= 0 && at + 14 <= bytes.length;
-        at = bytes.indexOf(pattern, at + 1)
-      ) {
-        if (bytes[at + 7] !== 0x4c || bytes[at + 8] !== 0x8d || bytes[at + 9] !== 0x1d) continue;
-        const descriptor = va + BigInt(at + 7 + bytes.readInt32LE(at + 3));
-        const found = readDescriptor(
-          memory,
-          pe,
-          descriptor,
-          `KiSystemServiceRepeat's lea r10 at 0x${(va + BigInt(at)).toString(16)}`,
-        );
-        if (typeof found !== 'string') return found;
-        if (rejected.length < 4)
-          rejected.push(`the descriptor 0x${descriptor.toString(16)} that code loads: ${found}`);
-      }
+  const found = searchKernelCode(memory, pe, 16, (bytes, va) => {
+    for (
+      let at = bytes.indexOf(pattern);
+      at >= 0 && at + 14 <= bytes.length;
+      at = bytes.indexOf(pattern, at + 1)
+    ) {
+      if (bytes[at + 7] !== 0x4c || bytes[at + 8] !== 0x8d || bytes[at + 9] !== 0x1d) continue;
+      const descriptor = va + BigInt(at + 7 + bytes.readInt32LE(at + 3));
+      const loaded = readDescriptor(
+        memory,
+        pe,
+        descriptor,
+        `KiSystemServiceRepeat's lea r10 at 0x${(va + BigInt(at)).toString(16)}`,
+      );
+      if (typeof loaded !== 'string') return loaded;
+      if (rejected.length < 4)
+        rejected.push(`the descriptor 0x${descriptor.toString(16)} that code loads: ${loaded}`);
     }
-  }
-  return null;
+    return undefined;
+  });
+  return found ?? null;
 }
 
 export function findServiceTable(

@@ -1,6 +1,6 @@
 // CSV tables of an analysis: one table per object kind, each with a header row.
 
-import type { AnalysisResult } from '../../common/model';
+import type { AnalysisResult, Handler } from '../../common/model';
 import { csvField } from './escape';
 
 type Cell = string | number | boolean | null | undefined;
@@ -9,6 +9,18 @@ export interface CsvTable {
   name: string;
   header: string[];
   rows: Cell[][];
+}
+
+/** A handler's name, address, module, offset, verdict and patch target, as the irp and ssdt tables show them. */
+function handlerCells(h: Handler): Array<string | null> {
+  return [
+    h.name,
+    h.address,
+    h.module,
+    h.offset,
+    h.verdict,
+    h.target ? `${h.target.address} ${h.target.module ?? ''}`.trim() : '',
+  ];
 }
 
 export function csvTables(result: AnalysisResult): CsvTable[] {
@@ -53,12 +65,7 @@ export function csvTables(result: AnalysisResult): CsvTable[] {
         [...d.irp, ...d.fastIo, ...d.callbacks].map((h) => [
           d.name ?? driverNames.get(d.id),
           h.index,
-          h.name,
-          h.address,
-          h.module,
-          h.offset,
-          h.verdict,
-          h.target ? `${h.target.address} ${h.target.module ?? ''}`.trim() : '',
+          ...handlerCells(h),
         ]),
       ),
     },
@@ -67,12 +74,7 @@ export function csvTables(result: AnalysisResult): CsvTable[] {
       header: ['index', 'service', 'routine', 'module', 'offset', 'verdict', 'target'],
       rows: (result.serviceTable?.entries ?? []).map((h) => [
         `0x${h.index.toString(16)}`,
-        h.name,
-        h.address,
-        h.module,
-        h.offset,
-        h.verdict,
-        h.target ? `${h.target.address} ${h.target.module ?? ''}`.trim() : '',
+        ...handlerCells(h),
       ]),
     },
     {

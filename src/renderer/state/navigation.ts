@@ -3,19 +3,9 @@
 // current entry instead of flooding the history.
 
 import type { MemorySpace, StructureKind, UserOperation } from '../../common/api';
+import type { View } from '../../common/views';
 
-export const VIEWS = [
-  'overview',
-  'drivers',
-  'devices',
-  'modules',
-  'findings',
-  'hex',
-  'flow',
-  'diff',
-  'services',
-] as const;
-export type View = (typeof VIEWS)[number];
+export { VIEWS, type View } from '../../common/views';
 
 export const VIEW_LABELS: Record<View, string> = {
   overview: 'Overview',
