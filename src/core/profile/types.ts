@@ -18,7 +18,8 @@ export interface FieldLayout {
 export interface StructLayout {
   /**
    * sizeof. Absent when it differs between updates of one build, so no per-build table can state
-   * it: only `_EPROCESS` in built-in tables (V2vt:win7_sp1_x64 0x4D0, …_632B36E0 0x4E8, …_24000 0x4F8).
+   * it: `_EPROCESS` (V2vt:win7_sp1_x64 0x4D0, …_632B36E0 0x4E8, …_24000 0x4F8), `_ETHREAD` and
+   * `_FILE_OBJECT` in built-in tables.
    */
   readonly size?: number;
   readonly fields: Readonly<Record<string, FieldLayout>>;

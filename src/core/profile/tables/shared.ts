@@ -243,6 +243,98 @@ export function processFields(
   };
 }
 
+/**
+ * The ETHREAD fields the thread walk reads. They move together whenever KTHREAD grows, so each
+ * table states all five (V2vt:<profile> per version; the ISF file where the table cites one).
+ */
+export function threadFields(
+  arch: Arch,
+  cid: number,
+  threadListEntry: number,
+  startAddress: number,
+  win32StartAddress: number,
+  irpList: number,
+): StructPatch {
+  const pointerSize = arch === 'x64' ? 8 : 4;
+  return {
+    fields: {
+      Cid: at(cid, 2 * pointerSize),
+      ThreadListEntry: at(threadListEntry, 2 * pointerSize),
+      StartAddress: at(startAddress, pointerSize),
+      Win32StartAddress: at(win32StartAddress, pointerSize),
+      IrpList: at(irpList, 2 * pointerSize),
+    },
+  };
+}
+
+/** EPROCESS.ThreadListHead, the head of the process's ETHREAD.ThreadListEntry chain (V2vt, ISF). */
+export function threadListHead(arch: Arch, offset: number): Record<string, FieldLayout> {
+  return { ThreadListHead: at(offset, arch === 'x64' ? 16 : 8) };
+}
+
+/**
+ * IRP (wdm.h; V2vt:xp_sp3_x86, win2003_sp2_x86, win7_sp1_x86 and every ISF file agree). Tail is
+ * the Overlay union: DriverContext[4], Thread, AuxiliaryBuffer, ListEntry, CurrentStackLocation,
+ * OriginalFileObject, read at fixed pointer-size steps from Tail.
+ */
+export function irpStruct(arch: Arch): StructLayout {
+  const x64 = arch === 'x64';
+  const [p, o] = x64 ? [8, (_: number, b: number) => b] : [4, (a: number) => a];
+  return {
+    size: x64 ? 0xd0 : 0x70,
+    fields: {
+      Type: at(0, 2),
+      Size: at(2, 2),
+      MdlAddress: at(o(0x04, 0x08), p),
+      Flags: at(o(0x08, 0x10), 4),
+      AssociatedIrp: at(o(0x0c, 0x18), p),
+      ThreadListEntry: at(o(0x10, 0x20), 2 * p),
+      IoStatus: at(o(0x18, 0x30), 2 * p),
+      RequestorMode: at(o(0x20, 0x40), 1),
+      PendingReturned: at(o(0x21, 0x41), 1),
+      StackCount: at(o(0x22, 0x42), 1),
+      CurrentLocation: at(o(0x23, 0x43), 1),
+      Cancel: at(o(0x24, 0x44), 1),
+      UserBuffer: at(o(0x3c, 0x70), p),
+      Tail: at(o(0x40, 0x78), x64 ? 0x58 : 0x30),
+    },
+  };
+}
+
+/** IO_STACK_LOCATION (same sources as IRP); Parameters is a union read per major function. */
+export function ioStackLocationStruct(arch: Arch): StructLayout {
+  const x64 = arch === 'x64';
+  const [p, o] = x64 ? [8, (_: number, b: number) => b] : [4, (a: number) => a];
+  return {
+    size: x64 ? 0x48 : 0x24,
+    fields: {
+      MajorFunction: at(0, 1),
+      MinorFunction: at(1, 1),
+      Flags: at(2, 1),
+      Control: at(3, 1),
+      Parameters: at(o(0x04, 0x08), 4 * p),
+      DeviceObject: at(o(0x14, 0x28), p),
+      FileObject: at(o(0x18, 0x30), p),
+      CompletionRoutine: at(o(0x1c, 0x38), p),
+      Context: at(o(0x20, 0x40), p),
+    },
+  };
+}
+
+/** CLIENT_ID (V2vt, ISF). */
+export const CLIENT_ID: DualStruct = {
+  size: [0x08, 0x10],
+  fields: { UniqueProcess: [0x00, 0x00, 'ptr'], UniqueThread: [0x04, 0x08, 'ptr'] },
+};
+
+/** FILE_OBJECT's leading fields, the same XP → 11 (its size grows: 0x70/0x80 x86, 0xb8/0xd8 x64). */
+export const FILE_OBJECT_FIELDS: DualFields = {
+  Type: [0x00, 0x00, 'i16'],
+  Size: [0x02, 0x02, 'i16'],
+  DeviceObject: [0x04, 0x08, 'ptr'],
+  FileName: [0x30, 0x58, 'UNICODE_STRING'],
+};
+
 /** The structures every table of an architecture starts from. */
 export function invariantStructs(arch: Arch): Record<string, StructLayout> {
   return {
@@ -254,5 +346,9 @@ export function invariantStructs(arch: Arch): Record<string, StructLayout> {
     _OBJECT_HEADER_NAME_INFO: structFor(OBJECT_HEADER_NAME_INFO, arch),
     _OBJECT_HEADER_CREATOR_INFO: structFor(OBJECT_HEADER_CREATOR_INFO, arch),
     _DBGKD_GET_VERSION64: structFor(DBGKD_GET_VERSION64, arch),
+    _IRP: irpStruct(arch),
+    _IO_STACK_LOCATION: ioStackLocationStruct(arch),
+    _CLIENT_ID: structFor(CLIENT_ID, arch),
+    _FILE_OBJECT: { fields: fieldsFor(FILE_OBJECT_FIELDS, arch) },
   };
 }

@@ -26,6 +26,8 @@ import {
   invariantStructs,
   objectHeaderWin7Patch,
   processFields,
+  threadFields,
+  threadListHead,
 } from './shared';
 
 const ARCH = 'x64';
@@ -58,6 +60,7 @@ export const X64_2003: TableDef = {
   cite: ['§1.1–§1.15', 'V2vt:win2003_sp1_x64', 'V2vt:win2003_sp2_x64'],
   dispatcherSignature: [0x03, 0x00, 0x2e, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x370, 0x3e8, 0x3d8, 0x3e0, 0x3b0),
     ...invariantStructs(ARCH),
     _DRIVER_EXTENSION: sized(0x38, DRIVER_EXTENSION_FIELDS),
     _DEVOBJ_EXTENSION: sized(0x50, DEVOBJ_EXTENSION_FIELDS),
@@ -84,7 +87,7 @@ export const X64_2003: TableDef = {
       },
     },
     _LDR_DATA_TABLE_ENTRY: sized(0x98, LDR_DATA_TABLE_ENTRY_FIELDS),
-    _EPROCESS: { fields: processFields(ARCH, 0xd8, 0xe0, 0x268, 16) },
+    _EPROCESS: { fields: { ...processFields(ARCH, 0xd8, 0xe0, 0x268, 16), ...threadListHead(ARCH, 0x290) } },
     // §1.13: ULONG64[2] on 2003.
     _KPROCESS: { size: 0xb8, fields: { DirectoryTableBase: array(0x28, 8, 2) } },
     _KUSER_SHARED_DATA: sized(0x378, KUSER_SHARED_DATA_FIELDS),
@@ -100,7 +103,8 @@ export const X64_VISTA_RTM: TableDef = {
   cite: ['§1.13', 'V2vt:vista_sp0_x64'],
   dispatcherSignature: [0x03, 0x00, 0x30, 0x00],
   structs: {
-    _EPROCESS: { fields: processFields(ARCH, 0xe0, 0xe8, 0x238, 16) },
+    _ETHREAD: threadFields(ARCH, 0x380, 0x3f0, 0x358, 0x3e0, 0x3b8),
+    _EPROCESS: { fields: { ...processFields(ARCH, 0xe0, 0xe8, 0x238, 16), ...threadListHead(ARCH, 0x260) } },
     _KPROCESS: { size: 0xc0, fields: { DirectoryTableBase: at(0x28, 8) } },
     _KUSER_SHARED_DATA: { size: 0x3b8 },
     _LDR_DATA_TABLE_ENTRY: { size: 0xc8 },
@@ -141,11 +145,14 @@ export const X64_7_RTM: TableDef = {
   cite: ['§1.8.2', '§1.8.3', '§1.9', '§1.13', 'V2vt:win7_sp0_x64'],
   dispatcherSignature: [0x03, 0x00, 0x58, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x3b0, 0x420, 0x388, 0x410, 0x3e8),
     _OBJECT_HEADER: objectHeaderWin7Patch(ARCH),
     _OBJECT_HEADER_PROCESS_INFO: structFor(OBJECT_HEADER_PROCESS_INFO, ARCH),
     _OBJECT_TYPE: { size: 0xd0, fields: { Index: at(0x28, 1), Key: at(0xb8, 4) } },
     _OBJECT_SYMBOLIC_LINK: { size: 0x20 },
-    _EPROCESS: { fields: processFields(ARCH, 0x180, 0x188, 0x2e0, 15) },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x180, 0x188, 0x2e0, 15), ...threadListHead(ARCH, 0x308) },
+    },
     _KPROCESS: { size: 0x160 },
     _KUSER_SHARED_DATA: { size: 0x5f0 },
     _LDR_DATA_TABLE_ENTRY: { size: 0xe0 },
@@ -160,6 +167,7 @@ export const X64_7_SP1: TableDef = {
   base: X64_7_RTM,
   cite: ['V2vt:win7_sp1_x64', 'V2vt:win7_sp1_x64_24000', isf(7601)],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x3b8, 0x428, 0x390, 0x418, 0x3f0),
     // The ISF (7601.24540) and V2vt:win7_sp1_x64_24000 give 0x158; §1.10 and V2vt:win7_sp1_x64 0x150.
     _OBJECT_DIRECTORY: { size: 0x158 },
   },
@@ -174,12 +182,15 @@ export const X64_8: TableDef = {
   cite: ['§1.4', '§1.8.3', '§1.9', '§1.13', 'V2vt:win8_sp0_x64'],
   dispatcherSignature: [0x03, 0x00, 0xb2, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x398, 0x400, 0x370, 0x3f0, 0x3d0),
     _DRIVER_EXTENSION: { size: 0x48 },
     _OBJECT_HEADER_AUDIT_INFO: structFor(OBJECT_HEADER_AUDIT_INFO, ARCH),
     _OBJECT_HEADER_PADDING_INFO: structFor(OBJECT_HEADER_PADDING_INFO, ARCH),
     _OBJECT_TYPE: { size: 0xd8, fields: { Key: at(0xc0, 4) } },
     _OBJECT_DIRECTORY: { size: 0x150 },
-    _EPROCESS: { fields: processFields(ARCH, 0x2e0, 0x2e8, 0x438, 15) },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x2e0, 0x2e8, 0x438, 15), ...threadListHead(ARCH, 0x470) },
+    },
     _KPROCESS: { size: 0x2c8 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x110 },
   },
@@ -193,6 +204,7 @@ export const X64_81: TableDef = {
   base: X64_8,
   cite: ['§1.4', '§1.7', '§1.11', 'V2vt:win8_sp1_x64', 'V2vt:win81_u1_x64', isf(9600)],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x620, 0x688, 0x5f8, 0x678, 0x658),
     _DRIVER_EXTENSION: { size: 0x50 },
     _DEVOBJ_EXTENSION: { size: 0x60 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x118 },
@@ -219,9 +231,12 @@ export const X64_10_9841: TableDef = {
   cite: ['§1.7', '§1.8.3', '§1.13', '§1.14', 'V2vt:win10_x64'],
   dispatcherSignature: [0x03, 0x00, 0xb6, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x628, 0x690, 0x600, 0x680, 0x660),
     _DEVOBJ_EXTENSION: { size: 0x68 },
     _OBJECT_HEADER_HANDLE_REVOCATION_INFO: structFor(OBJECT_HEADER_HANDLE_REVOCATION_INFO, ARCH),
-    _EPROCESS: { fields: processFields(ARCH, 0x2e8, 0x2f0, 0x448, 15) },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x2e8, 0x2f0, 0x448, 15), ...threadListHead(ARCH, 0x480) },
+    },
     _KPROCESS: { size: 0x2d8 },
     _KUSER_SHARED_DATA: { size: 0x708, fields: fields(KUSER_NT_BUILD_NUMBER) },
   },
@@ -246,7 +261,9 @@ export const X64_10_10586: TableDef = {
   // The 10586 profile has no _POOL_HEADER; 10240 and 14393 agree, so it is kept.
   cite: ['§1.13', 'V2vt:win10_x64_1AC738FB'],
   structs: {
-    _EPROCESS: { fields: processFields(ARCH, 0x2e8, 0x2f0, 0x450, 15) },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x2e8, 0x2f0, 0x450, 15), ...threadListHead(ARCH, 0x488) },
+    },
     _OBJECT_DIRECTORY: { size: 0x158 },
   },
 };
@@ -259,6 +276,7 @@ export const X64_10_14393: TableDef = {
   base: X64_10_10586,
   cite: ['§1.8.3', 'V2vt:win10_x64_DD08DD42', isf(14393)],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x630, 0x698, 0x608, 0x688, 0x668),
     _OBJECT_HEADER_HANDLE_REVOCATION_INFO: null,
     _OBJECT_HEADER_EXTENDED_INFO: structFor(OBJECT_HEADER_EXTENDED_INFO, ARCH),
     _OBJECT_SYMBOLIC_LINK: { size: 0x28 },
@@ -276,6 +294,7 @@ export const X64_10_15063: TableDef = {
   base: X64_10_14393,
   cite: ['§1.13', 'V2vt:win10_x64_15063'],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x638, 0x6a0, 0x610, 0x690, 0x670),
     _EPROCESS: { fields: processFields(ARCH, 0x2e0, 0x2e8, 0x450, 15) },
     _OBJECT_DIRECTORY: { size: 0x158 },
   },
@@ -288,7 +307,9 @@ export const X64_10_16299: TableDef = {
   build: 16299,
   base: X64_10_15063,
   cite: ['V2vt:win10_x64_16299 (no change)'],
-  structs: {},
+  structs: {
+    _ETHREAD: threadFields(ARCH, 0x638, 0x6a8, 0x610, 0x690, 0x670),
+  },
 };
 
 export const X64_10_17134: TableDef = {
@@ -320,6 +341,7 @@ export const X64_10_18362: TableDef = {
   cite: ['§1.13', 'V2vt:win10_x64_18362', isf(18362)],
   dispatcherSignature: [0x03, 0x00, 0xb8, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x648, 0x6b8, 0x620, 0x6a0, 0x680),
     _EPROCESS: { fields: processFields(ARCH, 0x2e8, 0x2f0, 0x450, 15) },
     _KPROCESS: { size: 0x2e0 },
   },
@@ -334,8 +356,11 @@ export const X64_10_19041: TableDef = {
   cite: ['§1.7', '§1.13', 'V2vt:win10_x64_19041', isf(19041)],
   dispatcherSignature: [0x03, 0x00, 0x00, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x478, 0x4e8, 0x450, 0x4d0, 0x4b0),
     _DEVOBJ_EXTENSION: { size: 0x70 },
-    _EPROCESS: { fields: processFields(ARCH, 0x440, 0x448, 0x5a8, 15) },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x440, 0x448, 0x5a8, 15), ...threadListHead(ARCH, 0x5e0) },
+    },
     _KPROCESS: { size: 0x438 },
     _KUSER_SHARED_DATA: { size: 0x720 },
   },
@@ -353,6 +378,7 @@ export const X64_2022_20348: TableDef = {
   base: X64_10_19041,
   cite: [isf(20348)],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x4c8, 0x538, 0x4a0, 0x520, 0x500),
     _KUSER_SHARED_DATA: { size: 0x730 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x138 },
   },

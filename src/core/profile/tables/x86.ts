@@ -26,6 +26,8 @@ import {
   invariantStructs,
   objectHeaderWin7Patch,
   processFields,
+  threadFields,
+  threadListHead,
 } from './shared';
 
 const ARCH = 'x86';
@@ -43,6 +45,7 @@ export const X86_XP: TableDef = {
   cite: ['§1.1–§1.15', 'V2vt:xp_sp2_x86', 'V2vt:xp_sp3_x86'],
   dispatcherSignature: [0x03, 0x00, 0x1b, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x1ec, 0x22c, 0x224, 0x228, 0x210),
     ...invariantStructs(ARCH),
     _DRIVER_EXTENSION: sized(0x1c, DRIVER_EXTENSION_FIELDS),
     _DEVOBJ_EXTENSION: sized(0x2c, DEVOBJ_EXTENSION_FIELDS),
@@ -68,7 +71,7 @@ export const X86_XP: TableDef = {
       },
     },
     _LDR_DATA_TABLE_ENTRY: sized(0x50, LDR_DATA_TABLE_ENTRY_FIELDS),
-    _EPROCESS: { fields: processFields(ARCH, 0x84, 0x88, 0x174, 16) },
+    _EPROCESS: { fields: { ...processFields(ARCH, 0x84, 0x88, 0x174, 16), ...threadListHead(ARCH, 0x190) } },
     // §1.13: ULONG[2] on XP/2003.
     _KPROCESS: { size: 0x6c, fields: { DirectoryTableBase: array(0x18, 4, 2) } },
     _KUSER_SHARED_DATA: sized(0x338, KUSER_SHARED_DATA_FIELDS),
@@ -89,7 +92,8 @@ export const X86_2003_RTM: TableDef = {
   base: X86_XP,
   cite: ['§1.13', 'V2vt:win2003_sp0_x86'],
   structs: {
-    _EPROCESS: { fields: processFields(ARCH, 0x84, 0x88, 0x154, 16) },
+    _ETHREAD: threadFields(ARCH, 0x1f4, 0x234, 0x22c, 0x230, 0x218),
+    _EPROCESS: { fields: { ...processFields(ARCH, 0x84, 0x88, 0x154, 16), ...threadListHead(ARCH, 0x170) } },
     _OBJECT_DIRECTORY: { size: 0xa0 },
     _KUSER_SHARED_DATA: { size: 0x330 },
   },
@@ -105,7 +109,8 @@ export const X86_2003_SP1: TableDef = {
   cite: ['§1.10', '§1.13', 'V2vt:win2003_sp1_x86', 'V2vt:win2003_sp2_x86'],
   dispatcherSignature: [0x03, 0x00, 0x1e, 0x00],
   structs: {
-    _EPROCESS: { fields: processFields(ARCH, 0x94, 0x98, 0x164, 16) },
+    _ETHREAD: threadFields(ARCH, 0x1e4, 0x224, 0x21c, 0x220, 0x208),
+    _EPROCESS: { fields: { ...processFields(ARCH, 0x94, 0x98, 0x164, 16), ...threadListHead(ARCH, 0x180) } },
     _KPROCESS: { size: 0x78 },
     _KUSER_SHARED_DATA: { size: 0x378 },
     _OBJECT_DIRECTORY_ENTRY: { size: 0x0c, fields: fields(OBJECT_DIRECTORY_ENTRY_HASH) },
@@ -122,7 +127,8 @@ export const X86_VISTA_RTM: TableDef = {
   cite: ['§1.13', 'V2vt:vista_sp0_x86'],
   dispatcherSignature: [0x03, 0x00, 0x20, 0x00],
   structs: {
-    _EPROCESS: { fields: processFields(ARCH, 0x9c, 0xa0, 0x14c, 16) },
+    _ETHREAD: threadFields(ARCH, 0x20c, 0x248, 0x1f8, 0x240, 0x22c),
+    _EPROCESS: { fields: { ...processFields(ARCH, 0x9c, 0xa0, 0x14c, 16), ...threadListHead(ARCH, 0x168) } },
     _KPROCESS: { size: 0x80, fields: { DirectoryTableBase: at(0x18, 4) } },
     _KUSER_SHARED_DATA: { size: 0x3b8 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x68 },
@@ -163,11 +169,12 @@ export const X86_7_RTM: TableDef = {
   cite: ['§1.8.2', '§1.8.3', '§1.9', '§1.13', 'V2vt:win7_sp0_x86'],
   dispatcherSignature: [0x03, 0x00, 0x26, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x22c, 0x268, 0x218, 0x260, 0x24c),
     _OBJECT_HEADER: objectHeaderWin7Patch(ARCH),
     _OBJECT_HEADER_PROCESS_INFO: structFor(OBJECT_HEADER_PROCESS_INFO, ARCH),
     _OBJECT_TYPE: { size: 0x88, fields: { Index: at(0x14, 1), Key: at(0x7c, 4) } },
     _OBJECT_SYMBOLIC_LINK: { size: 0x18 },
-    _EPROCESS: { fields: processFields(ARCH, 0xb4, 0xb8, 0x16c, 15) },
+    _EPROCESS: { fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x16c, 15), ...threadListHead(ARCH, 0x188) } },
     _KPROCESS: { size: 0x98 },
     _KUSER_SHARED_DATA: { size: 0x5f0 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x78 },
@@ -193,11 +200,12 @@ export const X86_8: TableDef = {
   cite: ['§1.4', '§1.8.3', '§1.9', '§1.13', 'V2vt:win8_sp0_x86'],
   dispatcherSignature: [0x03, 0x00, 0x28, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x214, 0x24c, 0x200, 0x244, 0x234),
     _DRIVER_EXTENSION: { size: 0x24 },
     _OBJECT_HEADER_AUDIT_INFO: structFor(OBJECT_HEADER_AUDIT_INFO, ARCH),
     _OBJECT_HEADER_PADDING_INFO: structFor(OBJECT_HEADER_PADDING_INFO, ARCH),
     _OBJECT_TYPE: { size: 0x90, fields: { Key: at(0x84, 4) } },
-    _EPROCESS: { fields: processFields(ARCH, 0xb4, 0xb8, 0x170, 15) },
+    _EPROCESS: { fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x170, 15), ...threadListHead(ARCH, 0x194) } },
     _KPROCESS: { size: 0xa0 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x98 },
   },
@@ -211,6 +219,7 @@ export const X86_81: TableDef = {
   base: X86_8,
   cite: ['§1.4', '§1.7', 'V2vt:win8_sp1_x86', 'V2vt:win81_u1_x86'],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x364, 0x39c, 0x350, 0x394, 0x384),
     _DRIVER_EXTENSION: { size: 0x28 },
     _DEVOBJ_EXTENSION: { size: 0x34 },
     _LDR_DATA_TABLE_ENTRY: { size: 0xa0 },
@@ -226,6 +235,7 @@ export const X86_10_9841: TableDef = {
   cite: ['§1.7', '§1.8.3', '§1.13', '§1.14', 'V2vt:win10_x86'],
   dispatcherSignature: [0x03, 0x00, 0x2a, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x374, 0x3ac, 0x360, 0x3a4, 0x394),
     _DEVOBJ_EXTENSION: { size: 0x38 },
     _OBJECT_HEADER_HANDLE_REVOCATION_INFO: structFor(OBJECT_HEADER_HANDLE_REVOCATION_INFO, ARCH),
     _OBJECT_DIRECTORY: { size: 0xac },
@@ -253,7 +263,7 @@ export const X86_10_10586: TableDef = {
   // The 10586 profile has no _POOL_HEADER; 10240 and 14393 agree, so it is kept.
   cite: ['§1.13', 'V2vt:win10_x86_44B89EEA'],
   structs: {
-    _EPROCESS: { fields: processFields(ARCH, 0xb4, 0xb8, 0x174, 15) },
+    _EPROCESS: { fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x174, 15), ...threadListHead(ARCH, 0x198) } },
     _OBJECT_DIRECTORY: { size: 0xac },
   },
 };
@@ -282,7 +292,8 @@ export const X86_10_15063: TableDef = {
   cite: ['§1.13', 'V2vt:win10_x86_15063'],
   dispatcherSignature: [0x03, 0x00, 0x2c, 0x00],
   structs: {
-    _EPROCESS: { fields: processFields(ARCH, 0xb4, 0xb8, 0x17c, 15) },
+    _ETHREAD: threadFields(ARCH, 0x37c, 0x3b4, 0x368, 0x3ac, 0x39c),
+    _EPROCESS: { fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x17c, 15), ...threadListHead(ARCH, 0x1a0) } },
     _KPROCESS: { size: 0xb0 },
     _OBJECT_DIRECTORY: { size: 0xb0 },
   },
@@ -325,7 +336,9 @@ export const X86_10_18362: TableDef = {
   build: 18362,
   base: X86_10_17763,
   cite: ['V2vt:win10_x86_18362 (no change)'],
-  structs: {},
+  structs: {
+    _ETHREAD: threadFields(ARCH, 0x384, 0x3bc, 0x370, 0x3b4, 0x3a4),
+  },
 };
 
 export const X86_10_19041: TableDef = {
@@ -337,8 +350,9 @@ export const X86_10_19041: TableDef = {
   cite: ['§1.7', '§1.13', 'V2vt:win10_x86_19041'],
   dispatcherSignature: [0x03, 0x00, 0x00, 0x00],
   structs: {
+    _ETHREAD: threadFields(ARCH, 0x2ac, 0x2e4, 0x298, 0x2dc, 0x2cc),
     _DEVOBJ_EXTENSION: { size: 0x3c },
-    _EPROCESS: { fields: processFields(ARCH, 0xe4, 0xe8, 0x1ac, 15) },
+    _EPROCESS: { fields: { ...processFields(ARCH, 0xe4, 0xe8, 0x1ac, 15), ...threadListHead(ARCH, 0x1d0) } },
     _KPROCESS: { size: 0xe0 },
     _KUSER_SHARED_DATA: { size: 0x720 },
   },

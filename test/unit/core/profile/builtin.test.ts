@@ -94,8 +94,10 @@ describe('every built-in table', () => {
       expect(missingEngineFields(profile)).toEqual([]);
       expect(profile.pointerSize).toBe(table.arch === 'x64' ? 8 : 4);
       expect(profile.symbol('PsLoadedModuleList')).toBeUndefined();
+      // sizeof these differs between updates of one build, so no table states it.
+      const sizeless = new Set(['_EPROCESS', '_ETHREAD', '_FILE_OBJECT']);
       for (const name of profile.structNames()) {
-        if (name !== '_EPROCESS') expect(profile.sizeOf(name), name).toBeGreaterThan(0);
+        if (!sizeless.has(name)) expect(profile.sizeOf(name), name).toBeGreaterThan(0);
       }
     });
   }
