@@ -32,7 +32,7 @@ import type {
   UserOperation,
 } from '../common/api';
 import { diffResults } from '../core/compare';
-import { USER_OPERATIONS, buildFlow } from '../common/flow';
+import { USER_OPERATIONS, buildFlow, buildIrpFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
 import { PdfError, makeReportFile } from '../core/report/index';
 import { resolveTarget, type ExtractTarget } from '../core/extract';
@@ -207,11 +207,18 @@ export class Backend implements IrpscopeApi {
     return this.openSession(requireString(body.session, 'session')).structure(kind, address);
   }
 
-  async flow(request: { session: string; device: string; operation: UserOperation }): Promise<FlowGraph> {
+  async flow(request: {
+    session: string;
+    device: string;
+    operation: UserOperation;
+    irp?: string;
+  }): Promise<FlowGraph> {
     const body = requireObject(request, 'flow request');
     const operation = requireOneOf(body.operation, 'operation', USER_OPERATIONS);
+    const irp = body.irp === undefined ? undefined : requireHex(body.irp, 'irp');
     const result = this.ready(requireString(body.session, 'session'));
     try {
+      if (irp !== undefined) return buildIrpFlow(result, irp);
       return buildFlow(result, requireString(body.device, 'device'), operation);
     } catch (error) {
       throw new RequestError((error as Error).message);

@@ -72,6 +72,41 @@ export interface TruthFinding {
   detail: string;
 }
 
+export interface TruthThread {
+  ethread: Hex;
+  tid: number;
+  pid: number;
+  startAddress: Hex;
+  win32StartAddress: Hex;
+}
+
+export interface TruthIrp {
+  address: Hex;
+  thread: Hex;
+  tid: number;
+  pid: number;
+  major: number;
+  stackCount: number;
+  currentLocation: number;
+  size: number;
+  flags: number;
+  fileObject: Hex;
+  fileName: string;
+  /** The named device the request was opened on. */
+  device: string;
+  /** DEVICE_OBJECT whose stack location is current. */
+  pendingOn: Hex;
+  /** The stack locations in use, from the top device down. */
+  locations: Array<{
+    index: number;
+    major: number;
+    device: Hex;
+    driver: string;
+    completionRoutine: Hex | null;
+    completionModule: string | null;
+  }>;
+}
+
 export interface Truth {
   schema: 'irpscope-truth/1';
   generator: {
@@ -136,7 +171,10 @@ export interface Truth {
   fastIo: TruthHandler[];
   callbacks: TruthHandler[];
   links: Array<{ name: string; nameResident: boolean; target: string; objectVa: Hex }>;
-  processes: Array<{ name: string; pid: number; eprocess: Hex; dtb: Hex }>;
+  processes: Array<{ name: string; pid: number; parent: number; eprocess: Hex; dtb: Hex; hidden: boolean }>;
+  threads: TruthThread[];
+  /** IRPs pending at capture time, each on its thread's IrpList. */
+  irps: TruthIrp[];
   staleDrivers: Array<{ name: string; objectVa: Hex; objectPa: Hex }>;
   strayTagsPa: Hex[];
   pagedOutPages: Hex[];

@@ -4,7 +4,18 @@ import type { AnalysisResult } from '../common/model';
 import { csvTables, visibleText } from '../core/report';
 import type { CsvTable } from '../core/report/csv';
 
-export const TABLES = ['drivers', 'devices', 'irp', 'ssdt', 'modules', 'findings', 'links'] as const;
+export const TABLES = [
+  'drivers',
+  'devices',
+  'irp',
+  'ssdt',
+  'modules',
+  'processes',
+  'threads',
+  'pending-irps',
+  'findings',
+  'links',
+] as const;
 export type TableName = (typeof TABLES)[number];
 
 export function tableOf(result: AnalysisResult, name: TableName): CsvTable {
@@ -39,6 +50,7 @@ export function renderSummary(result: AnalysisResult): string {
     result.serviceTable
       ? `system-service table: ${result.serviceTable.limit} services at ${result.serviceTable.base} (${result.serviceTable.method}), ${result.serviceTable.entries.filter((e) => ['other-module', 'no-module', 'inline-patched'].includes(e.verdict)).length} hooked or patched`
       : 'system-service table: not found',
+    `${result.processes.length} processes (${result.processes.filter((p) => p.hidden).length} hidden), ${result.threads.length} threads, ${result.irps.length} IRPs in flight`,
     `${result.stats.poolHits} pool hits in ${(result.stats.bytesScanned / 2 ** 20).toFixed(0)} MiB scanned on ${result.stats.workers} worker${result.stats.workers === 1 ? '' : 's'}`,
     '',
   ];

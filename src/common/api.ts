@@ -159,7 +159,18 @@ export interface StructureView {
 export type UserOperation = 'CreateFile' | 'ReadFile' | 'WriteFile' | 'DeviceIoControl';
 
 export type FlowNodeKind =
-  'api' | 'ntdll' | 'syscall' | 'io-manager' | 'symbolic-link' | 'device' | 'dispatch' | 'module';
+  | 'api'
+  | 'process'
+  | 'thread'
+  | 'ntdll'
+  | 'syscall'
+  | 'io-manager'
+  | 'irp'
+  | 'symbolic-link'
+  | 'device'
+  | 'dispatch'
+  | 'completion'
+  | 'module';
 
 export interface FlowNode {
   id: string;
@@ -169,7 +180,11 @@ export interface FlowNode {
   /** Ids of findings that concern this node; a node with any is drawn as suspicious. */
   findings: string[];
   /** What a click opens. */
-  target: { view: 'drivers' | 'devices' | 'modules' | 'findings' | 'hex'; id?: string; address?: Hex } | null;
+  target: {
+    view: 'drivers' | 'devices' | 'modules' | 'findings' | 'hex' | 'activity';
+    id?: string;
+    address?: Hex;
+  } | null;
 }
 
 export interface FlowEdge {
@@ -182,7 +197,10 @@ export interface FlowEdge {
 
 export interface FlowGraph {
   device: string;
-  operation: UserOperation;
+  /** The user operation drawn; null for a flow from a pending IRP whose function has none. */
+  operation: UserOperation | null;
+  /** The pending IRP the flow starts from (its address), or null for a flow by operation. */
+  irp: Hex | null;
   nodes: FlowNode[];
   edges: FlowEdge[];
 }
@@ -217,7 +235,7 @@ export interface DiffChange {
 export interface DiffEntry {
   /** Stable within the result: the kind and the object's identity. */
   id: string;
-  kind: 'driver' | 'stack' | 'device' | 'module' | 'link' | 'service';
+  kind: 'driver' | 'stack' | 'device' | 'module' | 'link' | 'service' | 'process';
   change: 'added' | 'removed' | 'changed';
   /** The object's identity for people: driver name, the stack's named device, module or link name. */
   key: string;
@@ -430,7 +448,8 @@ export interface IrpscopeApi {
   readMemory(request: MemoryRequest): Promise<MemoryChunk>;
   disassemble(request: { session: string; address: Hex; count: number }): Promise<Disassembly>;
   structure(request: { session: string; kind: StructureKind; address: Hex }): Promise<StructureView>;
-  flow(request: { session: string; device: string; operation: UserOperation }): Promise<FlowGraph>;
+  /** The path for a device and operation, or, given `irp`, the path of that pending request. */
+  flow(request: { session: string; device: string; operation: UserOperation; irp?: Hex }): Promise<FlowGraph>;
   diff(request: { baseline: string; primary: string }): Promise<DiffResult>;
   /** A report of the session's image with its case (and the comparison, given a baseline session). */
   report(request: { session: string; format: ReportFormat; baseline?: string }): Promise<ReportFile>;

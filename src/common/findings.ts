@@ -26,6 +26,7 @@ export const FINDING_KINDS = [
   'stale-driver', // a freed pool block that still holds a driver object (an unloaded driver)
   'ssdt-hook', // a system-service table entry points outside the kernel
   'ssdt-inline', // a system service's routine (or the code its entry points at) jumps out of the kernel
+  'hidden-process', // a process object found by the pool scan but not on PsActiveProcessHead
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 

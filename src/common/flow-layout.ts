@@ -1,5 +1,6 @@
 // Lays out a request-path graph (src/common/flow.ts) as rows: the path itself (API, ntdll stub,
-// system service, I/O manager, symbolic link, then each device of the stack from the top down)
+// system service, I/O manager, symbolic link — or, from a pending request, its process, thread,
+// system service and IRP — then each device of the stack from the top down)
 // runs down the first column, and each device's branch (its driver's dispatch routine, the module
 // that routine lives in, the module a patched routine jumps to) runs to the right on the device's
 // own row. The graph always has this shape, and a general layered layout (ELK, dagre) cannot keep
@@ -19,6 +20,9 @@ const COMPACT_COLUMN_GAP = 56;
 
 const PATH_KINDS = new Set<FlowNode['kind']>([
   'api',
+  'process',
+  'thread',
+  'irp',
   'ntdll',
   'syscall',
   'io-manager',

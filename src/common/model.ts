@@ -8,7 +8,7 @@ import type { FindingKind, HandlerVerdict, Severity } from './findings';
 export type Hex = string;
 
 export const INFO_SCHEMA = 'irpscope-info/1';
-export const ANALYSIS_SCHEMA = 'irpscope-analysis/1';
+export const ANALYSIS_SCHEMA = 'irpscope-analysis/2';
 
 /** A discovered fact and how it was found ("crash dump header", "self-map scan at 0x1aa000", ...). */
 export interface Discovered<T> {
@@ -193,6 +193,88 @@ export interface ServiceTable {
   entries: Handler[];
 }
 
+export interface Process {
+  objectVa: Hex;
+  /** EPROCESS.ImageFileName (at most 15 or 16 characters). */
+  name: string;
+  pid: number;
+  parentPid: number;
+  dtb: Hex;
+  foundBy: Array<'process-list' | 'pool-scan'>;
+  /** Found by the pool scan but not on PsActiveProcessHead, which was read to its end: unlinked. */
+  hidden: boolean;
+  /** ETHREAD addresses. */
+  threads: Hex[];
+}
+
+export interface Thread {
+  objectVa: Hex;
+  tid: number;
+  pid: number;
+  /** EPROCESS address. */
+  process: Hex;
+  startAddress: Hex;
+  /** "module+offset" of a kernel start address; null for user-mode or unknown code. */
+  startModule: string | null;
+  win32StartAddress: Hex;
+  /** IRPs on the thread's IrpList. */
+  irps: Hex[];
+}
+
+export interface IrpStackLocation {
+  index: number;
+  /** The location the request waits in (CurrentLocation - 1). */
+  current: boolean;
+  major: number;
+  majorName: string;
+  minor: number;
+  control: number;
+  /** DEVICE_OBJECT address (a device id when the device is in the result). */
+  device: Hex | null;
+  deviceName: string | null;
+  /** DRIVER_OBJECT address of that device's driver (a driver id). */
+  driver: Hex | null;
+  driverName: string | null;
+  fileObject: Hex | null;
+  /** What the major function's parameters say ("Length 0x78", "IoControlCode 0x12024"). */
+  parameters: string | null;
+  /** The routine the driver above asked to be called on completion, judged against that driver. */
+  completion: Handler | null;
+  /** The driver that set it (the next location up's device's driver). */
+  completionSetBy: Hex | null;
+}
+
+export interface Irp {
+  address: Hex;
+  foundBy: Array<'pool-scan' | 'thread-irp-list'>;
+  size: number;
+  stackCount: number;
+  currentLocation: number;
+  flags: number;
+  flagNames: string[];
+  requestorMode: 'kernel' | 'user';
+  cancel: boolean;
+  systemBuffer: Hex | null;
+  userBuffer: Hex | null;
+  /** The issuing thread (Tail.Overlay.Thread) and its process. */
+  thread: Hex | null;
+  tid: number | null;
+  pid: number | null;
+  processName: string | null;
+  fileObject: Hex | null;
+  /** FILE_OBJECT.FileName past the device ("" when the device itself was opened). */
+  fileName: string | null;
+  /** The device the file object was opened on. */
+  fileDevice: Hex | null;
+  /** The current location's function, device and driver: where the request waits. */
+  major: number;
+  majorName: string;
+  device: Hex | null;
+  driver: Hex | null;
+  /** Locations in use, top of the stack first. */
+  stack: IrpStackLocation[];
+}
+
 export interface AnalysisResult {
   schema: typeof ANALYSIS_SCHEMA;
   image: ImageInfo;
@@ -202,6 +284,10 @@ export interface AnalysisResult {
   devices: Device[];
   modules: Module[];
   links: SymbolicLink[];
+  processes: Process[];
+  threads: Thread[];
+  /** IRPs in flight: in pool with a valid shape, or on a thread's IrpList. */
+  irps: Irp[];
   findings: Finding[];
   stats: {
     bytesScanned: number;

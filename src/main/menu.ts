@@ -1,7 +1,7 @@
 // The application menu. Items that need the renderer's state (its current session: export; a
 // form: practice image) are sent to it as MenuCommands; opening images happens here.
 
-import { VIEWS, type View } from '../common/views';
+import { VIEWS, viewKey, type View } from '../common/views';
 import { basename } from 'node:path';
 import { Menu, app, type BrowserWindow, type MenuItemConstructorOptions } from 'electron';
 import type { Backend } from '../backend/index';
@@ -19,6 +19,7 @@ const VIEW_LABELS: Record<View, string> = {
   flow: 'Flow Diagram',
   diff: 'Baseline Comparison',
   services: 'System Services',
+  activity: 'Processes && IRPs',
 };
 
 export async function buildMenu(backend: Backend, window: () => BrowserWindow | null): Promise<void> {
@@ -100,7 +101,7 @@ export async function buildMenu(backend: Backend, window: () => BrowserWindow | 
       submenu: [
         ...VIEWS.map((view, index) => ({
           label: VIEW_LABELS[view],
-          accelerator: `Alt+${index + 1}`,
+          accelerator: `Alt+${viewKey(index)}`,
           // The renderer handles these keys itself (in web mode too); the menu only shows them.
           registerAccelerator: false,
           click: () => send({ type: 'navigate', view }),

@@ -1,5 +1,5 @@
 // The workbench window: session tabs, the view bar, the current view, a status line; global
-// keys (Alt+1…9 views, Alt+←/→ history, Ctrl+G go to address, Ctrl+O open), menu commands of the
+// keys (Alt+1…9, 0 views, Alt+←/→ history, Ctrl+G go to address, Ctrl+O open), menu commands of the
 // desktop shell, drag-and-drop of images, and the dialogs.
 
 import { Suspense, lazy, useCallback, useEffect, useState, type DragEvent } from 'react';
@@ -16,13 +16,14 @@ import { CaptureDialog } from './dialogs/CaptureDialog';
 import { ExportDialog } from './dialogs/ExportDialog';
 import { PracticeDialog } from './dialogs/PracticeDialog';
 import { useActiveSession, useApp, useResult } from './state/app-state';
-import { VIEWS, VIEW_LABELS, type View } from './state/navigation';
+import { VIEWS, VIEW_LABELS, viewKey, type View } from './state/navigation';
 import { DevicesView } from './views/DevicesView';
 import { DiffView } from './views/diff/DiffView';
 import { DriversView } from './views/DriversView';
 import { FindingsView } from './views/FindingsView';
 import { HexView } from './views/HexView';
 import { ModulesView } from './views/ModulesView';
+import { ActivityView } from './views/ActivityView';
 import { ServicesView } from './views/ServicesView';
 import { Overview } from './views/Overview';
 
@@ -92,9 +93,10 @@ export function App() {
     const onKey = (event: KeyboardEvent): void => {
       const typing =
         event.target instanceof HTMLElement && /^(INPUT|SELECT|TEXTAREA)$/.test(event.target.tagName);
-      if (event.altKey && !event.ctrlKey && /^[1-9]$/.test(event.key)) {
+      if (event.altKey && !event.ctrlKey && /^[0-9]$/.test(event.key)) {
         event.preventDefault();
-        goView(VIEWS[Number(event.key) - 1]!);
+        const view = VIEWS[(Number(event.key) + 9) % 10];
+        if (view) goView(view);
       } else if (event.altKey && event.key === 'ArrowLeft') {
         event.preventDefault();
         back();
@@ -240,6 +242,9 @@ export function App() {
         break;
       case 'services':
         content = <ServicesView index={index} />;
+        break;
+      case 'activity':
+        content = <ActivityView index={index} />;
         break;
       case 'findings':
         content = <FindingsView index={index} />;
@@ -399,7 +404,7 @@ export function App() {
             type="button"
             className={location.view === view ? 'active' : ''}
             onClick={() => goView(view)}
-            title={`${VIEW_LABELS[view]} (Alt+${i + 1})`}
+            title={`${VIEW_LABELS[view]} (Alt+${viewKey(i)})`}
             data-testid={`nav-${view}`}
           >
             {VIEW_LABELS[view]}

@@ -412,6 +412,9 @@ class FakeEngine implements EngineHandle {
       devices,
       modules,
       links,
+      processes: [],
+      threads: [],
+      irps: [],
       findings,
       stats: {
         bytesScanned: this.imageInfo.fileSize,

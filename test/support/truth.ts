@@ -10,6 +10,7 @@ const norm = (hex: string | null) => (hex === null ? null : BigInt(hex));
 
 export function expectAnalysisMatchesTruth(result: AnalysisResult, truth: Truth): void {
   expectServiceTableMatchesTruth(result, truth);
+  expectActivityMatchesTruth(result, truth);
   // Drivers: live ones exactly, freed ones exactly.
   const live = result.drivers.filter((d) => d.state === 'live');
   expect(live.map((d) => d.objectVa).sort()).toEqual(truth.drivers.map((d) => d.objectVa).sort());
@@ -107,4 +108,82 @@ export function expectServiceTableMatchesTruth(result: AnalysisResult, truth: Tr
     if (t.name) expect(entry.name, `service ${t.index}`).toBe(t.name);
     expect(entry.module, `${entry.name}`).toBe(t.module);
   }
+}
+
+/**
+ * Processes (all but Idle, which is on no list and in no pool), their threads, and the IRPs in
+ * flight with their issuing thread, file object and every stack location in use.
+ */
+export function expectActivityMatchesTruth(result: AnalysisResult, truth: Truth): void {
+  const processes = truth.processes.filter((p) => p.pid !== 0);
+  expect(
+    result.processes.map((p) => [norm(p.objectVa), p.name, p.pid, p.hidden]).sort(byFirst),
+    'processes',
+  ).toEqual(processes.map((p) => [norm(p.eprocess), p.name.slice(0, 15), p.pid, p.hidden]).sort(byFirst));
+  const parentOf = new Map(processes.map((p) => [p.pid, p.parent]));
+  for (const p of result.processes) expect(p.parentPid, p.name).toBe(parentOf.get(p.pid));
+  expect(
+    result.threads
+      .map((t) => [norm(t.objectVa), t.tid, t.pid, norm(t.startAddress), norm(t.win32StartAddress)])
+      .sort(byFirst),
+    'threads',
+  ).toEqual(
+    truth.threads
+      .map((t) => [norm(t.ethread), t.tid, t.pid, norm(t.startAddress), norm(t.win32StartAddress)])
+      .sort(byFirst),
+  );
+  const threadsOf = (pid: number) => truth.threads.filter((t) => t.pid === pid).map((t) => norm(t.ethread));
+  for (const p of result.processes)
+    expect(p.threads.map(norm).sort(), `${p.name} threads`).toEqual(threadsOf(p.pid).sort());
+  expect(result.irps.map((i) => norm(i.address)).sort(), 'IRPs').toEqual(
+    truth.irps.map((i) => norm(i.address)).sort(),
+  );
+  const devices = new Map(result.devices.map((d) => [norm(d.objectVa), d]));
+  for (const t of truth.irps) {
+    const irp = result.irps.find((i) => norm(i.address) === norm(t.address))!;
+    const label = `IRP ${t.address} (${t.device})`;
+    expect(irp.foundBy, label).toEqual(['pool-scan', 'thread-irp-list']);
+    expect([irp.tid, irp.pid, norm(irp.thread)], label).toEqual([t.tid, t.pid, norm(t.thread)]);
+    expect(irp.processName, label).toBe(truth.processes.find((p) => p.pid === t.pid)!.name);
+    expect([irp.major, irp.stackCount, irp.currentLocation, irp.size, irp.flags], label).toEqual([
+      t.major,
+      t.stackCount,
+      t.currentLocation,
+      t.size,
+      t.flags,
+    ]);
+    expect([norm(irp.fileObject), irp.fileName], label).toEqual([norm(t.fileObject), t.fileName]);
+    expect(norm(irp.device), label).toBe(norm(t.pendingOn));
+    // The file was opened on the device where the request waits (its name may be paged out).
+    expect(norm(irp.fileDevice), label).toBe(norm(t.pendingOn));
+    const named = devices.get(norm(irp.fileDevice))!;
+    if (named.name !== null) expect(named.name, label).toBe(t.device);
+    expect(
+      irp.stack.map((s) => [
+        s.index,
+        norm(s.device),
+        s.major,
+        s.completion?.module ?? null,
+        norm(s.completion?.address ?? null),
+      ]),
+      label,
+    ).toEqual(
+      t.locations.map((l) => [
+        l.index,
+        norm(l.device),
+        l.major,
+        l.completionModule,
+        norm(l.completionRoutine),
+      ]),
+    );
+    for (const s of irp.stack) expect(s.driver, label).toBe(devices.get(norm(s.device))!.driver);
+    const thread = result.threads.find((th) => norm(th.objectVa) === norm(t.thread))!;
+    expect(thread.irps.map(norm), label).toContain(norm(t.address));
+  }
+}
+
+function byFirst(a: unknown[], b: unknown[]): number {
+  const x = a[0] as bigint;
+  const y = b[0] as bigint;
+  return x < y ? -1 : x > y ? 1 : 0;
 }

@@ -87,6 +87,35 @@ const COMMON: Record<string, StructLayout> = {
   // §1.15 (KPCR CPU0 at 0xFFDFF000)
   _KPCR: s(0xd70, { SelfPcr: 0x1c, Prcb: 0x20, KdVersionBlock: 0x34 }),
   _DISPATCHER_HEADER: s(0x10, { Type: 0, Size: 2 }),
+  // V2vt xp_sp3_x86 / win2003_sp2_x86 / win7_sp1_x86 agree on these three.
+  _IRP: s(0x70, {
+    Type: 0x00,
+    Size: 0x02,
+    MdlAddress: 0x04,
+    Flags: 0x08,
+    AssociatedIrp: 0x0c,
+    ThreadListEntry: 0x10,
+    IoStatus: 0x18,
+    RequestorMode: 0x20,
+    PendingReturned: 0x21,
+    StackCount: 0x22,
+    CurrentLocation: 0x23,
+    Cancel: 0x24,
+    UserBuffer: 0x3c,
+    Tail: 0x40,
+  }),
+  _IO_STACK_LOCATION: s(0x24, {
+    MajorFunction: 0,
+    MinorFunction: 1,
+    Flags: 2,
+    Control: 3,
+    Parameters: 4,
+    DeviceObject: 0x14,
+    FileObject: 0x18,
+    CompletionRoutine: 0x1c,
+    Context: 0x20,
+  }),
+  _CLIENT_ID: s(8, { UniqueProcess: 0, UniqueThread: 4 }),
 };
 
 interface Variant {
@@ -198,8 +227,18 @@ const XP_PROCESS = {
     ActiveProcessLinks: 0x88,
     InheritedFromUniqueProcessId: 0x14c,
     ImageFileName: 0x174,
+    ThreadListHead: 0x190,
     Peb: 0x1b0,
   }),
+  _ETHREAD: s(0x258, {
+    Tcb: 0,
+    Cid: 0x1ec,
+    IrpList: 0x210,
+    StartAddress: 0x224,
+    Win32StartAddress: 0x228,
+    ThreadListEntry: 0x22c,
+  }),
+  _FILE_OBJECT: s(0x70, { Type: 0, Size: 2, DeviceObject: 4, FileName: 0x30 }),
 };
 const W2003_PROCESS = {
   _KPROCESS: s(0x78, { Header: 0, DirectoryTableBase: 0x18 }),
@@ -210,8 +249,18 @@ const W2003_PROCESS = {
     ActiveProcessLinks: 0x98,
     InheritedFromUniqueProcessId: 0x138,
     ImageFileName: 0x164,
+    ThreadListHead: 0x180,
     Peb: 0x1a0,
   }),
+  _ETHREAD: s(0x250, {
+    Tcb: 0,
+    Cid: 0x1e4,
+    IrpList: 0x208,
+    StartAddress: 0x21c,
+    Win32StartAddress: 0x220,
+    ThreadListEntry: 0x224,
+  }),
+  _FILE_OBJECT: s(0x70, { Type: 0, Size: 2, DeviceObject: 4, FileName: 0x30 }),
 };
 const WIN7_PROCESS = {
   _KPROCESS: s(0x98, { Header: 0, DirectoryTableBase: 0x18 }),
@@ -222,8 +271,18 @@ const WIN7_PROCESS = {
     ActiveProcessLinks: 0xb8,
     InheritedFromUniqueProcessId: 0x140,
     ImageFileName: 0x16c,
+    ThreadListHead: 0x188,
     Peb: 0x1a8,
   }),
+  _ETHREAD: s(0x2b8, {
+    Tcb: 0,
+    StartAddress: 0x218,
+    Cid: 0x22c,
+    IrpList: 0x24c,
+    Win32StartAddress: 0x260,
+    ThreadListEntry: 0x268,
+  }),
+  _FILE_OBJECT: s(0x80, { Type: 0, Size: 2, DeviceObject: 4, FileName: 0x30 }),
 };
 
 const VARIANTS: Record<X86ProfileName, Variant> = {

@@ -689,7 +689,7 @@ export class DriverSet {
   }
 }
 
-function stackSize(device: DeviceModel): number {
+export function stackSize(device: DeviceModel): number {
   let size = 1;
   for (let below = device.attachedTo, guard = 0; below && guard < 64; below = below.attachedTo, guard++)
     size++;

@@ -18,6 +18,8 @@ export interface ProcessModel {
   eprocessVa: bigint;
   dtb: number;
   tables: PageTables | null;
+  /** Unlinked from PsActiveProcessHead by a rootkit (DKOM): its links point at itself. */
+  hidden?: boolean;
 }
 
 const USER_PROCESSES_MODERN = [
@@ -73,6 +75,7 @@ export function createProcesses(
   kernelTables: PageTables,
   idleVa: bigint,
   kuserPfn: number,
+  hiddenName: string | null,
 ): ProcessModel[] {
   const bodySize = sizeOf(layout, '_EPROCESS');
   const processes: ProcessModel[] = [
@@ -112,6 +115,18 @@ export function createProcesses(
     parent = name === 'smss.exe' ? pid : parent;
     pid += 4 * rng.int(2, 60);
   }
+  if (hiddenName !== null) {
+    const object = objects.create({ type: 'Process', bodySize, pool });
+    processes.push({
+      name: hiddenName,
+      pid,
+      parent,
+      eprocessVa: object.bodyVa,
+      dtb: 0,
+      tables: null,
+      hidden: true,
+    });
+  }
   // Each process gets its own top-level table sharing the kernel half (built after every kernel mapping).
   for (const process of processes) {
     if (process.tables) continue;
@@ -135,7 +150,11 @@ export function writeProcesses(
   const ptr = BigInt(layout.pointerSize);
   const linksAt = BigInt(field(layout, '_EPROCESS', 'ActiveProcessLinks'));
   for (const process of processes) writeEprocess(layout, vm, process.eprocessVa, process);
-  const listed = processes.filter((p) => p.pid !== 0);
+  const listed = processes.filter((p) => p.pid !== 0 && !p.hidden);
+  for (const process of processes.filter((p) => p.hidden)) {
+    vm.writePtr(process.eprocessVa + linksAt, process.eprocessVa + linksAt);
+    vm.writePtr(process.eprocessVa + linksAt + ptr, process.eprocessVa + linksAt);
+  }
   const links = [listHeadVa, ...listed.map((p) => p.eprocessVa + linksAt)];
   for (let i = 0; i < links.length; i++) {
     vm.writePtr(links[i]!, links[(i + 1) % links.length]!);

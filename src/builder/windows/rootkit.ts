@@ -23,8 +23,12 @@ export const INFECTIONS = [
   'hostileName',
   'ssdtHook',
   'ssdtInline',
+  'hiddenProcess',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
+
+/** The rootkit's user-mode half, unlinked from the process list (FU-style DKOM). */
+export const HIDDEN_PROCESS_NAME = 'winlogsvc.exe';
 
 /** What `--scenario infected` plants unless --infections says otherwise: all of it. */
 export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS;

@@ -33,8 +33,16 @@ import { ModuleLoader, type LoadedModule } from './modules';
 import { pageOut, plantModuleInformation, plantStaleDrivers, plantStrayTags } from './noise';
 import { ObjectDirectory, ObjectManager } from './objects';
 import { PoolRegion } from './pool';
+import { Activity } from './activity';
 import { createProcesses, writeProcesses } from './processes';
-import { plantRootkit, plantServiceHooks, writePatches, type Infection, type Rootkit } from './rootkit';
+import {
+  HIDDEN_PROCESS_NAME,
+  plantRootkit,
+  plantServiceHooks,
+  writePatches,
+  type Infection,
+  type Rootkit,
+} from './rootkit';
 import { ServiceTable } from './service-table';
 
 export interface SystemOptions {
@@ -248,8 +256,20 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     tables,
     kernel.symbol('KiInitialProcess', 0x800),
     kuserPfn,
+    rootkit && options.infections.has('hiddenProcess') ? HIDDEN_PROCESS_NAME : null,
   );
   writeProcesses(layout, vm, processes, globals.psActiveProcessHead);
+  const activity = new Activity(ctx, boot.fork('activity'));
+  activity.createThreads(processes, drivers, rootkit);
+  activity.createRequests(drivers, rootkit);
+  activity.write(processes);
+  if (rootkit && options.infections.has('hiddenProcess'))
+    rootkit.planted.push({
+      kind: 'hidden-process',
+      subject: HIDDEN_PROCESS_NAME,
+      severity: 'critical',
+      detail: 'process object in pool, unlinked from PsActiveProcessHead',
+    });
   vm.writePtr(kernel.symbol('PsInitialSystemProcess'), processes.find((p) => p.pid === 4)!.eprocessVa);
   const kdbgVa = writeDebuggerData(layout, vm, kernel, map, globals, boot.fork('kdbg'));
   if (map.lowStubPa !== null)
@@ -370,8 +390,45 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     processes: processes.map((p) => ({
       name: p.name,
       pid: p.pid,
+      parent: p.parent,
       eprocess: hx(p.eprocessVa),
       dtb: hx(p.dtb),
+      hidden: p.hidden === true,
+    })),
+    threads: activity.threads.map((t) => ({
+      ethread: hx(t.ethreadVa),
+      tid: t.tid,
+      pid: t.process.pid,
+      startAddress: hx(t.startAddress),
+      win32StartAddress: hx(t.win32StartAddress),
+    })),
+    irps: activity.irps.map((irp) => ({
+      address: hx(irp.va),
+      thread: hx(irp.thread.ethreadVa),
+      tid: irp.thread.tid,
+      pid: irp.thread.process.pid,
+      major: irp.major,
+      stackCount: irp.stackCount,
+      currentLocation: irp.currentLocation,
+      size: irp.size,
+      flags: irp.flags,
+      fileObject: hx(irp.fileObjectVa),
+      fileName: irp.fileName,
+      device: irp.target.name!,
+      pendingOn: hx(irp.pendingOn.object!.bodyVa),
+      locations: irp.locations.map((l) => ({
+        index: l.index,
+        major: l.major,
+        device: hx(l.device.object!.bodyVa),
+        driver: l.device.driver.driverName,
+        completionRoutine: l.completionRoutine === 0n ? null : hx(l.completionRoutine),
+        completionModule:
+          l.completionRoutine === 0n
+            ? null
+            : (loader.modules.find(
+                (m) => l.completionRoutine >= m.base && l.completionRoutine < m.base + BigInt(m.size),
+              )?.name ?? null),
+      })),
     })),
     staleDrivers: stale.map((s) => ({
       name: s.name,

@@ -14,7 +14,8 @@ import {
 } from '../../common/model';
 import type { KernelContext } from '../kernel/discover';
 import { readPe } from '../kernel/pe';
-import { carveLoaderEntry, carveObject, type CarveContext } from '../objects/carve';
+import { readActivity } from '../activity';
+import { carveLoaderEntry, carveObject, carvePoolBlock, type CarveContext } from '../objects/carve';
 import { readDeviceObject } from '../objects/device';
 import { listDirectory } from '../objects/directory';
 import { DirectoryIndex } from '../objects/directory-index';
@@ -23,6 +24,7 @@ import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../objects/mo
 import { nameProblem, readObjectHeader } from '../objects/object-header';
 import { ObjectPaths, readLinkTarget } from '../objects/object-paths';
 import { scanPool, type ScanResult } from '../scan/scan';
+import { activityToModel } from './activity';
 import { buildFindings, type Completeness } from './findings';
 import { createHandlerJudge } from './handlers';
 import { judgeServiceTable } from './service-table';
@@ -101,6 +103,9 @@ export async function analyzeKernel(
       unlinked: false,
     })),
     links: [],
+    processes: [],
+    threads: [],
+    irps: [],
     findings: [],
     stats: { bytesScanned: 0, poolHits: 0, workers: 0, timings },
   });
@@ -186,13 +191,22 @@ export async function analyzeKernel(
     cookie: types.cookie,
     driverType: typeKey(context, 'Driver'),
     deviceType: typeKey(context, 'Device'),
+    processType: typeKey(context, 'Process'),
     vaOfPa,
   };
   const scannedDrivers: Array<{ va: bigint | null; pa: number; freed: boolean }> = [];
   const scannedDevices: bigint[] = [];
   const scannedLoaders: LoaderEntry[] = [];
+  const scannedProcesses: bigint[] = [];
+  const scannedIrps: Array<{ va: bigint; room: number }> = [];
   await stage('carving', 0.82, () => {
     for (const hit of scan.hits) {
+      if (hit.kind === 'irp') {
+        const block = carvePoolBlock(carve, hit);
+        if (block && !block.freed && block.dataVa !== null)
+          scannedIrps.push({ va: block.dataVa, room: block.room });
+        continue;
+      }
       if (hit.kind === 'loader') {
         const entry = carveLoaderEntry(carve, hit);
         if (!entry || entry.freed || entry.entryVa === null) continue;
@@ -204,7 +218,9 @@ export async function analyzeKernel(
       if (!object) continue;
       if (object.kind === 'driver')
         scannedDrivers.push({ va: object.bodyVa, pa: object.bodyPa, freed: object.freed });
-      else if (object.bodyVa !== null && !object.freed) scannedDevices.push(object.bodyVa);
+      else if (object.bodyVa === null || object.freed) continue;
+      else if (object.kind === 'device') scannedDevices.push(object.bodyVa);
+      else scannedProcesses.push(object.bodyVa);
     }
   });
 
@@ -334,6 +350,18 @@ export async function analyzeKernel(
     address === defaultHandler ? 'IopInvalidDeviceRequest' : (exportNames.get(address) ?? null);
   const judge = createHandlerJudge(memory, modules, defaultHandler, symbolAt);
 
+  const activity = await stage('processes and IRPs', 0.9, () => {
+    const records = readActivity(
+      memory,
+      profile,
+      context.psActiveProcessHead?.value ?? null,
+      scannedProcesses,
+      scannedIrps,
+    );
+    warnings.push(...summarizeProblems(records.problems));
+    return activityToModel(records, { memory, profile, modules, judge, devices, drivers });
+  });
+
   const result = await stage('verdicts', 0.92, () => {
     const driverList: Driver[] = [];
     for (const record of drivers.values())
@@ -370,6 +398,7 @@ export async function analyzeKernel(
       drivers: driverList,
       devices: deviceList,
       modules: moduleList,
+      processes: activity.processes,
       directoryWalk,
       moduleListWalk,
       unreadableDrivers,
@@ -391,6 +420,9 @@ export async function analyzeKernel(
     links: links.sort(
       (a, b) => (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || compareHex(a.objectVa, b.objectVa),
     ),
+    processes: activity.processes,
+    threads: activity.threads,
+    irps: activity.irps,
     findings: result.findings,
     stats: { bytesScanned: scan.bytesScanned, poolHits: scan.hits.length, workers: scan.workers, timings },
   };
@@ -403,11 +435,24 @@ function compareHex(a: string, b: string): number {
 }
 
 /** Win7+: the type index; before Windows 7: the OBJECT_TYPE address (spec §1.8). */
-function typeKey(context: KernelContext, name: 'Driver' | 'Device'): number | bigint | null {
+function typeKey(context: KernelContext, name: 'Driver' | 'Device' | 'Process'): number | bigint | null {
   const objects = context.objects;
   if (!objects) return null;
-  if (context.profile?.objectHeader.generation === 'win7+') return objects.typeIndex?.value[name] ?? null;
+  if (context.profile?.objectHeader.generation === 'win7+') {
+    if (name !== 'Process') return objects.typeIndex?.value[name] ?? null;
+    return [...objects.types.byIndex].find(([, type]) => type === name)?.[0] ?? null;
+  }
   return objects.typeObjects.get(name) ?? null;
+}
+
+/** At most a few lines per kind of problem: a corrupted list would otherwise flood the warnings. */
+function summarizeProblems(problems: string[]): string[] {
+  const limit = 20;
+  if (problems.length <= limit) return problems;
+  return [
+    ...problems.slice(0, limit),
+    `… and ${problems.length - limit} more problems reading processes, threads and IRPs`,
+  ];
 }
 
 /** IopInvalidDeviceRequest: the ISF symbol, else the kernel routine most MajorFunction slots share (spec §1.2). */

@@ -3,7 +3,7 @@
 
 import type { FindingKind, Severity } from '../../common/findings';
 import { severityRank } from '../../common/findings';
-import type { Device, Driver, Finding, Handler, Module, ServiceTable } from '../../common/model';
+import type { Device, Driver, Finding, Handler, Module, Process, ServiceTable } from '../../common/model';
 
 /** How much of a kernel list or directory could be read: judging absence from it needs all of it. */
 export type Completeness = 'complete' | 'partial' | 'none';
@@ -13,6 +13,7 @@ export interface FindingInputs {
   drivers: Driver[];
   devices: Device[];
   modules: Module[];
+  processes: Process[];
   /** \Driver and \FileSystem: "hidden" cannot be judged without them, only suspected when partial. */
   directoryWalk: Completeness;
   /** PsLoadedModuleList: a driver whose image is in no module is only suspect when it is incomplete. */
@@ -265,6 +266,20 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         `The code the system-service table runs for ${service}, at ${where}, jumps at once to ${entry.target!.address} (${entry.target!.module ?? 'in no module'}): every call of it from user mode is diverted.`,
         evidence,
       );
+  }
+
+  for (const process of inputs.processes.filter((p) => p.hidden)) {
+    const threads = process.threads.length;
+    add(
+      'hidden-process',
+      'critical',
+      process.name,
+      `Process ${process.name} (PID ${process.pid}) is alive in pool memory with ${threads} thread${threads === 1 ? '' : 's'} but missing from PsActiveProcessHead: it was unlinked to hide it from every tool that walks the process list.`,
+      {
+        addresses: [process.objectVa],
+        detail: `EPROCESS ${process.objectVa}, parent PID ${process.parentPid}, found by ${process.foundBy.join(', ')}`,
+      },
+    );
   }
 
   for (const driver of inputs.drivers.filter((d) => d.state === 'freed')) {

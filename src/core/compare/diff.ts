@@ -21,6 +21,7 @@ import { compareServices } from './services';
 const KIND_ORDER: ReadonlyArray<DiffEntry['kind']> = [
   'driver',
   'service',
+  'process',
   'stack',
   'device',
   'module',

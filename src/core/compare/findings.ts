@@ -34,6 +34,8 @@ function findingIdentity(
   // A service is its name (its number in the build's table): the same in both images.
   if (finding.kind === 'ssdt-hook' || finding.kind === 'ssdt-inline')
     return `${finding.kind}|${finding.subject}`;
+  // A process is its image name: PIDs and addresses change every boot.
+  if (finding.kind === 'hidden-process') return `${finding.kind}|${finding.subject.toLowerCase()}`;
   if (DRIVER_FINDINGS.has(finding.kind) && evidence.driver)
     return `${finding.kind}|${tokens.of(s, evidence.driver)}`;
   return `${finding.kind}|${s}|${finding.subject}`;
@@ -113,7 +115,9 @@ function findingOnlyEntry(entries: Entries, finding: Finding, side: Side, s: 'a'
         ? 'module'
         : finding.kind.startsWith('ssdt')
           ? 'service'
-          : 'device',
+          : finding.kind === 'hidden-process'
+            ? 'process'
+            : 'device',
     change: 'changed',
     key: finding.subject,
     severity: 'info',

@@ -16,8 +16,10 @@ export interface PoolHeader {
   freed: boolean;
 }
 
+export type CarvedKind = 'driver' | 'device' | 'process';
+
 export interface CarvedObject {
-  kind: 'driver' | 'device';
+  kind: CarvedKind;
   bodyPa: number;
   bodyVa: bigint | null;
   freed: boolean;
@@ -39,6 +41,7 @@ export interface CarveContext {
   /** Win7+: TypeIndex of Driver/Device; pre-7: their OBJECT_TYPE addresses. */
   driverType: number | bigint | null;
   deviceType: number | bigint | null;
+  processType: number | bigint | null;
   /** Virtual address of a physical page, when the kernel maps it. */
   vaOfPa: (pa: number) => bigint | null;
 }
@@ -104,19 +107,46 @@ function optionalSizePre7(profile: LayoutProfile, header: ReturnType<typeof read
   );
 }
 
+/**
+ * What each carved kind's body must hold: how many bytes are read, and its first field — the I/O
+ * manager's Type (u16: DRIVER 4, DEVICE 3, spec §1.2) or the dispatcher header's Type byte
+ * (ProcessObject 3, §1.13).
+ */
+function bodyShape(profile: LayoutProfile, kind: CarvedKind): { size: number; type: number; width: 1 | 2 } {
+  switch (kind) {
+    case 'driver':
+      return { size: profile.sizeOf('_DRIVER_OBJECT'), type: 4, width: 2 };
+    case 'device':
+      return { size: profile.sizeOf('_DEVICE_OBJECT'), type: 3, width: 2 };
+    case 'process': {
+      const name = profile.field('_EPROCESS', 'ImageFileName');
+      return { size: name.offset + name.size, type: 3, width: 1 };
+    }
+  }
+}
+
+function expectedTypeOf(context: CarveContext, kind: CarvedKind): number | bigint | null {
+  return kind === 'driver'
+    ? context.driverType
+    : kind === 'device'
+      ? context.deviceType
+      : context.processType;
+}
+
 export function carveObject(context: CarveContext, hit: TagHit): CarvedObject | null {
-  if (hit.kind === 'loader') return null;
+  if (hit.kind !== 'driver' && hit.kind !== 'device' && hit.kind !== 'process') return null;
+  const kind = hit.kind;
   const { profile } = context;
   const header = readPoolHeader(context.space, profile, hit.headerPa);
   if (!header) return null;
-  const structName = hit.kind === 'driver' ? '_DRIVER_OBJECT' : '_DEVICE_OBJECT';
+  const shape = bodyShape(profile, kind);
   const bodyOffset = profile.objectHeader.bodyOffset;
-  const need = bodyOffset + profile.sizeOf(structName);
+  const need = bodyOffset + shape.size;
   if (header.blockSize < profile.pool.headerSize + need) return null;
   const data = blockData(context, header);
   if (!data) return null;
   const maxOptional = profile.objectHeader.optionalHeaders.reduce((n, h) => n + h.size, 0) + 0x40;
-  const expectedType = hit.kind === 'driver' ? context.driverType : context.deviceType;
+  const expectedType = expectedTypeOf(context, kind);
   const align = profile.pool.alignment;
   for (let k = 0; k <= maxOptional && k + need <= data.bytes.length; k += align) {
     const object = readStruct(profile, '_OBJECT_HEADER', data.bytes, k);
@@ -139,10 +169,11 @@ export function carveObject(context: CarveContext, hit: TagHit): CarvedObject | 
       typeVerified = true;
     }
     const bodyAt = k + bodyOffset;
-    const ioType = data.bytes[bodyAt]! | (data.bytes[bodyAt + 1]! << 8);
-    if (ioType !== (hit.kind === 'driver' ? 4 : 3)) continue;
+    const bodyType =
+      shape.width === 2 ? data.bytes[bodyAt]! | (data.bytes[bodyAt + 1]! << 8) : data.bytes[bodyAt]!;
+    if (bodyType !== shape.type) continue;
     return {
-      kind: hit.kind,
+      kind,
       bodyPa: data.dataPa + bodyAt,
       bodyVa: data.dataVa === null ? null : data.dataVa + BigInt(bodyAt),
       freed: header.freed,
@@ -150,6 +181,22 @@ export function carveObject(context: CarveContext, hit: TagHit): CarvedObject | 
     };
   }
   return null;
+}
+
+/** A pool block's data: where it starts, how many bytes it holds, whether it was freed. */
+export function carvePoolBlock(
+  context: CarveContext,
+  hit: TagHit,
+): { dataVa: bigint | null; room: number; freed: boolean } | null {
+  const header = readPoolHeader(context.space, context.profile, hit.headerPa);
+  if (!header) return null;
+  const data = blockData(context, header);
+  if (!data) return null;
+  return {
+    dataVa: data.dataVa,
+    room: header.blockSize - context.profile.pool.headerSize,
+    freed: header.freed,
+  };
 }
 
 /** A loader entry at the start of an MmLd block (V3 modscan's constraint, spec §3.4 item 5). */

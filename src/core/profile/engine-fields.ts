@@ -69,7 +69,13 @@ export const ENGINE_FIELDS: Readonly<Record<string, readonly string[]>> = {
     'BaseDllName',
     'Flags',
   ],
-  _EPROCESS: ['UniqueProcessId', 'ActiveProcessLinks', 'ImageFileName', 'ThreadListHead'],
+  _EPROCESS: [
+    'UniqueProcessId',
+    'ActiveProcessLinks',
+    'ImageFileName',
+    'ThreadListHead',
+    'InheritedFromUniqueProcessId',
+  ],
   _ETHREAD: ['Cid', 'ThreadListEntry', 'StartAddress', 'Win32StartAddress', 'IrpList'],
   _CLIENT_ID: ['UniqueProcess', 'UniqueThread'],
   _IRP: [

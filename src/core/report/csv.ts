@@ -122,6 +122,75 @@ export function csvTables(result: AnalysisResult): CsvTable[] {
       rows: result.links.map((l) => [l.name, l.target, l.objectVa]),
     },
     {
+      name: 'processes',
+      header: ['pid', 'ppid', 'name', 'eprocess', 'dtb', 'threads', 'found_by', 'hidden'],
+      rows: result.processes.map((p) => [
+        p.pid,
+        p.parentPid,
+        p.name,
+        p.objectVa,
+        p.dtb,
+        p.threads.length,
+        p.foundBy.join(' '),
+        p.hidden,
+      ]),
+    },
+    {
+      name: 'threads',
+      header: ['pid', 'tid', 'ethread', 'start_address', 'start_module', 'win32_start_address', 'irps'],
+      rows: result.threads.map((t) => [
+        t.pid,
+        t.tid,
+        t.objectVa,
+        t.startAddress,
+        t.startModule,
+        t.win32StartAddress,
+        t.irps.join(' '),
+      ]),
+    },
+    {
+      name: 'pending-irps',
+      header: [
+        'irp',
+        'process',
+        'pid',
+        'tid',
+        'function',
+        'waits_in',
+        'file',
+        'stack_top_to_bottom',
+        'completion_routines',
+        'flags',
+        'found_by',
+      ],
+      rows: result.irps.map((irp) => {
+        const current = irp.stack.find((s) => s.current);
+        return [
+          irp.address,
+          irp.processName,
+          irp.pid,
+          irp.tid,
+          irp.majorName,
+          current
+            ? `${current.deviceName ?? current.device ?? ''} (${current.driverName ?? current.driver ?? '?'})`
+            : '',
+          irp.fileDevice === null
+            ? irp.fileName
+            : `${deviceNames.get(irp.fileDevice) || irp.fileDevice}${irp.fileName ?? ''}`,
+          irp.stack.map((s) => `${s.index}:${s.deviceName || s.device || '?'}`).join(' > '),
+          irp.stack
+            .filter((s) => s.completion)
+            .map(
+              (s) =>
+                `${s.index}:${s.completion!.module ? `${s.completion!.module}+${s.completion!.offset}` : s.completion!.address} [${s.completion!.verdict}]`,
+            )
+            .join(' '),
+          irp.flagNames.join(' '),
+          irp.foundBy.join(' '),
+        ];
+      }),
+    },
+    {
       name: 'findings',
       header: ['id', 'severity', 'kind', 'subject', 'explanation', 'addresses', 'modules'],
       rows: result.findings.map((f) => [

@@ -1,7 +1,8 @@
-// Pool tags the scan looks for (spec §1.11): driver and device objects in both the protected
-// (pre-Windows 8) and plain forms, and loader entries.
+// Pool tags the scan looks for (spec §1.11): driver, device and process objects in both the
+// protected (pre-Windows 8) and plain forms, loader entries, and IRPs (the I/O manager's "Irp "
+// allocations; some tools write the tag NUL-padded, so both paddings are taken).
 
-export type TagKind = 'driver' | 'device' | 'loader';
+export type TagKind = 'driver' | 'device' | 'loader' | 'process' | 'irp';
 
 export interface ScanTag {
   kind: TagKind;
@@ -20,6 +21,10 @@ export const SCAN_TAGS: readonly ScanTag[] = [
   tag('device', [0x44, 0x65, 0x76, 0x69], 'Devi'),
   tag('device', [0x44, 0x65, 0x76, 0xe9], 'Dev\\xE9'),
   tag('loader', [0x4d, 0x6d, 0x4c, 0x64], 'MmLd'),
+  tag('process', [0x50, 0x72, 0x6f, 0x63], 'Proc'),
+  tag('process', [0x50, 0x72, 0x6f, 0xe3], 'Pro\\xE3'),
+  tag('irp', [0x49, 0x72, 0x70, 0x20], 'Irp '),
+  tag('irp', [0x49, 0x72, 0x70, 0x00], 'Irp\\0'),
 ];
 
 export interface TagHit {
@@ -40,11 +45,10 @@ export function findTags(
   out: TagHit[],
 ): void {
   if (bytes.byteOffset % 4 !== 0 || pa % alignment !== 0) throw new Error('scan chunks must be aligned');
-  const values = tags.map((t) => t.value);
-  const lows = [...new Set(values.map((v) => v & 0xff))];
-  if (lows.length > 2) throw new Error('findTags: tags may start with at most two distinct bytes');
+  const firstBytes = new Uint8Array(256);
+  for (const t of tags) firstBytes[t.value & 0xff] = 1;
   const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
-  const slots = candidateSlots(words, alignment >>> 2, lows[0] ?? -1, lows[1] ?? lows[0] ?? -1);
+  const slots = candidateSlots(words, alignment >>> 2, firstBytes);
   for (const i of slots) {
     const tag = tags.find((t) => t.value === words[i]);
     if (tag) out.push({ kind: tag.kind, headerPa: pa + (i - 1) * 4 });
@@ -52,16 +56,13 @@ export function findTags(
 }
 
 /**
- * Indices of the u32 words at header-tag positions (1, 1 + step, …) whose low byte is `lowA` or
- * `lowB`. This loop touches every header slot of the image, so it is kept tiny: only about one
- * slot in 128 survives it.
+ * Indices of the u32 words at header-tag positions (1, 1 + step, …) whose low byte starts one of
+ * the tags. This loop touches every header slot of the image, so it is kept tiny: only a few
+ * slots in 256 survive it.
  */
-function candidateSlots(words: Uint32Array, step: number, lowA: number, lowB: number): number[] {
+function candidateSlots(words: Uint32Array, step: number, firstBytes: Uint8Array): number[] {
   const slots: number[] = [];
   const n = words.length;
-  for (let i = 1; i < n; i += step) {
-    const low = words[i]! & 0xff;
-    if (low === lowA || low === lowB) slots.push(i);
-  }
+  for (let i = 1; i < n; i += step) if (firstBytes[words[i]! & 0xff]) slots.push(i);
   return slots;
 }

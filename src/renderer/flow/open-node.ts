@@ -21,7 +21,15 @@ export function openFlowNode(
     navigate({ ...where, view: 'drivers', ...(target.id ? { driver: target.id } : {}) });
   else if (target.view === 'modules')
     navigate({ ...where, view: 'modules', ...(target.id ? { module: target.id.toLowerCase() } : {}) });
-  else if (target.view === 'findings')
+  else if (target.view === 'activity' && target.id) {
+    const irp = target.id.startsWith('irp:');
+    const id = irp ? target.id.slice(4) : target.id;
+    navigate({
+      ...where,
+      view: 'activity',
+      activity: irp ? { tab: 'irps', irp: id } : { tab: 'processes', process: id },
+    });
+  } else if (target.view === 'findings')
     navigate({ ...where, view: 'findings', ...(target.id ? { finding: target.id } : {}) });
   else notify('info', 'Nothing to open for this node.');
 }

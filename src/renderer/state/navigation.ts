@@ -5,7 +5,7 @@
 import type { MemorySpace, StructureKind, UserOperation } from '../../common/api';
 import type { View } from '../../common/views';
 
-export { VIEWS, type View } from '../../common/views';
+export { VIEWS, viewKey, type View } from '../../common/views';
 
 export const VIEW_LABELS: Record<View, string> = {
   overview: 'Overview',
@@ -17,6 +17,7 @@ export const VIEW_LABELS: Record<View, string> = {
   flow: 'Flow',
   diff: 'Diff',
   services: 'Services',
+  activity: 'Processes & IRPs',
 };
 
 export interface HexLocation {
@@ -53,8 +54,11 @@ export interface Location {
   finding?: string;
   /** Selected row of the IRP table (handler name). */
   handler?: string;
+  /** Processes & IRPs: which list, and the selected process (EPROCESS) or IRP (address). */
+  activity?: { tab: 'processes' | 'irps'; process?: string; irp?: string };
   hex?: HexLocation;
-  flow?: { device: string; operation: UserOperation };
+  /** The flow of an operation on a device, or, with `irp`, of that pending request. */
+  flow?: { device: string; operation: UserOperation; irp?: string };
   diff?: DiffLocation;
 }
 

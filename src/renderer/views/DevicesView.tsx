@@ -91,6 +91,9 @@ export function DevicesView({ index }: { index: ResultIndex }) {
         .filter((d): d is Device => !!d)
     : [];
   const findings = selected ? deviceFindings(index, selected) : [];
+  const pending = selected
+    ? index.result.irps.filter((irp) => irp.stack.some((s) => s.device === selected.id))
+    : [];
 
   return (
     <div className="split-horizontal" data-testid="view-devices">
@@ -216,6 +219,31 @@ export function DevicesView({ index }: { index: ResultIndex }) {
                   })}
                 </ol>
               </section>
+              {pending.length > 0 && (
+                <section>
+                  <h4>IRPs in flight through this device</h4>
+                  <ul className="plain-list" data-testid="device-irps">
+                    {pending.map((irp) => {
+                      const here = irp.stack.find((s) => s.device === selected.id);
+                      return (
+                        <li key={irp.address}>
+                          <button
+                            type="button"
+                            className="link"
+                            onClick={() =>
+                              navigate({ view: 'activity', activity: { tab: 'irps', irp: irp.address } })
+                            }
+                          >
+                            {irp.majorName}
+                          </button>{' '}
+                          from <Text value={irp.processName} fallback="?" /> (PID {irp.pid ?? '?'}, thread{' '}
+                          {irp.tid ?? '?'}) · {here?.current ? 'waits here' : 'passed down from here'}
+                        </li>
+                      );
+                    })}
+                  </ul>
+                </section>
+              )}
               <section className="facts-grid">
                 <h4>Device object</h4>
                 <dl>

@@ -31,26 +31,29 @@ export function defaultFlowDevice(index: ResultIndex): string | null {
 export default function FlowView({ session, index }: { session: string; index: ResultIndex }) {
   const { location, navigate, notify } = useApp();
   const asked = location.flow?.device;
+  const irpAddress = location.flow?.irp;
+  const irp = irpAddress ? index.result.irps.find((i) => i.address === irpAddress) : undefined;
   const device = asked && index.devices.has(asked) ? asked : defaultFlowDevice(index);
   const operation = location.flow?.operation ?? 'DeviceIoControl';
-  const requestKey = `${session}|${device}|${operation}`;
+  const requestKey = `${session}|${device}|${operation}|${irp?.address ?? ''}`;
   const [answer, setAnswer] = useState<{ key: string; graph?: FlowGraph; error?: string } | null>(null);
   const current = answer?.key === requestKey ? answer : null;
   const graph = current?.graph ?? null;
   const error = current?.error ?? null;
 
+  const irpId = irp?.address;
   useEffect(() => {
-    if (!device) return;
+    if (!device && !irpId) return;
     let live = true;
-    const key = `${session}|${device}|${operation}`;
+    const key = `${session}|${device}|${operation}|${irpId ?? ''}`;
     api
-      .flow({ session, device, operation })
+      .flow({ session, device: device ?? '', operation, ...(irpId ? { irp: irpId } : {}) })
       .then((g) => live && setAnswer({ key, graph: g }))
       .catch((e: Error) => live && setAnswer({ key, error: e.message }));
     return () => {
       live = false;
     };
-  }, [session, device, operation]);
+  }, [session, device, operation, irpId]);
 
   const open = (node: FlowNode): void => openFlowNode(node, navigate, notify);
 
@@ -70,49 +73,74 @@ export default function FlowView({ session, index }: { session: string; index: R
 
   return (
     <div className="flow-view" data-testid="view-flow">
-      <div className="flow-toolbar">
-        <label>
-          Device
-          <select
-            value={device ?? ''}
-            onChange={(e) => navigate({ flow: { device: e.target.value, operation } })}
-            data-testid="flow-device"
+      {irp ? (
+        <div className="flow-toolbar" data-testid="flow-irp-banner">
+          <span>
+            The path of a pending request: <strong>{irp.majorName}</strong> IRP{' '}
+            <span className="mono">{irp.address}</span> from{' '}
+            <Text value={irp.processName} fallback="an unknown process" /> (thread {irp.tid ?? '?'})
+          </span>
+          <button
+            type="button"
+            onClick={() => navigate({ view: 'activity', activity: { tab: 'irps', irp: irp.address } })}
           >
-            {choices.map((c) => (
-              <option key={c.id} value={c.id}>
-                {/* An <option> can only hold text: control characters become a replacement mark. */}
-                {/* eslint-disable-next-line no-control-regex */}
-                {c.label.replace(/[\u0000-\u001f\u007f]/g, '�')}
-              </option>
-            ))}
-          </select>
-        </label>
-        <div className="segmented" role="group" aria-label="Operation">
-          {OPERATIONS.map((op) => (
-            <button
-              key={op}
-              type="button"
-              className={op === operation ? 'active' : ''}
-              onClick={() => device && navigate({ flow: { device, operation: op } })}
-              data-testid={`flow-op-${op}`}
-            >
-              {op}
-            </button>
-          ))}
+            Open the IRP ›
+          </button>
+          <button
+            type="button"
+            onClick={() => irp.device && navigate({ flow: { device: irp.device, operation } })}
+          >
+            Flow by operation ›
+          </button>
+          <span className={`pill ${suspicious ? 'bad' : 'ok'}`} data-testid="flow-suspicious-count">
+            {suspicious ? `${suspicious} suspicious node${suspicious === 1 ? '' : 's'}` : 'clean path'}
+          </span>
         </div>
-        <span className={`pill ${suspicious ? 'bad' : 'ok'}`} data-testid="flow-suspicious-count">
-          {suspicious ? `${suspicious} suspicious node${suspicious === 1 ? '' : 's'}` : 'clean path'}
-        </span>
-        <span className="legend">
-          <span className="flow-node-swatch" /> normal <span className="flow-node-swatch bad" /> carries a
-          finding · click a node to open it
-        </span>
-      </div>
+      ) : (
+        <div className="flow-toolbar">
+          <label>
+            Device
+            <select
+              value={device ?? ''}
+              onChange={(e) => navigate({ flow: { device: e.target.value, operation } })}
+              data-testid="flow-device"
+            >
+              {choices.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {/* An <option> can only hold text: control characters become a replacement mark. */}
+                  {/* eslint-disable-next-line no-control-regex */}
+                  {c.label.replace(/[\u0000-\u001f\u007f]/g, '�')}
+                </option>
+              ))}
+            </select>
+          </label>
+          <div className="segmented" role="group" aria-label="Operation">
+            {OPERATIONS.map((op) => (
+              <button
+                key={op}
+                type="button"
+                className={op === operation ? 'active' : ''}
+                onClick={() => device && navigate({ flow: { device, operation: op } })}
+                data-testid={`flow-op-${op}`}
+              >
+                {op}
+              </button>
+            ))}
+          </div>
+          <span className={`pill ${suspicious ? 'bad' : 'ok'}`} data-testid="flow-suspicious-count">
+            {suspicious ? `${suspicious} suspicious node${suspicious === 1 ? '' : 's'}` : 'clean path'}
+          </span>
+          <span className="legend">
+            <span className="flow-node-swatch" /> normal <span className="flow-node-swatch bad" /> carries a
+            finding · click a node to open it
+          </span>
+        </div>
+      )}
       {error ? (
         <div className="placeholder bad">
           <Text value={error} />
         </div>
-      ) : !device ? (
+      ) : !device && !irp ? (
         <div className="placeholder">This image has no device.</div>
       ) : graph ? (
         <FlowDiagram graph={graph} index={index} onOpen={open} />

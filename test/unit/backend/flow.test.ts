@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildImage } from '../../../src/builder/index';
 import { analyzeImage } from '../../../src/core/analyze';
-import { buildFlow } from '../../../src/common/flow';
+import { buildFlow, buildIrpFlow } from '../../../src/common/flow';
 import type { AnalysisResult, Device } from '../../../src/common/model';
 import { analyse, buildTestImages, type TestImages } from './images';
 
@@ -123,5 +123,53 @@ describe('the system-service hop', () => {
     const edge = graph.edges.find((e) => e.from === 'syscall' && e.to === `module:${rootkit.toLowerCase()}`)!;
     expect(edge.label).toMatch(/^patched: jumps to 0x/);
     expect(edge.suspicious).toBe(true);
+  });
+});
+
+describe('the flow from a pending IRP', () => {
+  // The real engine: the stand-in reads no processes, threads or IRPs.
+  const keyboardRead = (result: AnalysisResult) => {
+    const keyboard = result.devices.find((d) => d.name === '\\Device\\KeyboardClass0')!;
+    return result.irps.find((i) => i.fileDevice === keyboard.id && i.majorName === 'IRP_MJ_READ')!;
+  };
+
+  test("starts at the issuing process and thread and goes through the keylogger's filter", async () => {
+    const result = await analyzeImage(images.infected);
+    const irp = keyboardRead(result);
+    expect(irp.processName).toBe('csrss.exe');
+    const graph = buildIrpFlow(result, irp.address);
+    expect(graph.irp).toBe(irp.address);
+    expect(graph.operation).toBe('ReadFile');
+    expect(graph.nodes.slice(0, 4).map((n) => n.kind)).toEqual(['process', 'thread', 'syscall', 'irp']);
+    expect(graph.nodes[0]!.label).toBe(`csrss.exe (PID ${irp.pid})`);
+    expect(graph.nodes[2]!.label).toBe('nt!NtReadFile');
+    // Every stack location in use, top first: the rootkit's unnamed filter, then the class device where it waits.
+    const devices = graph.nodes.filter((n) => n.kind === 'device').map((n) => n.id);
+    expect(devices).toEqual(irp.stack.map((s) => `device:${s.device}`));
+    const filter = result.devices.find((d) => d.id === irp.stack[0]!.device)!;
+    expect(filter.name).toBeNull();
+    expect(result.findings.some((f) => f.kind === 'foreign-filter' && f.evidence.device)).toBe(true);
+    expect(graph.nodes.find((n) => n.id === `device:${irp.device}`)!.detail).toMatch(/waits here/);
+    // The filter asked to see the keystrokes on their way back: its completion routine runs in the rootkit.
+    const completion = graph.nodes.find((n) => n.kind === 'completion')!;
+    expect(completion.detail).toContain(images.rootkitModule);
+    expect(completion.findings.length).toBeGreaterThan(0);
+    const edge = graph.edges.find((e) => e.from === completion.id)!;
+    expect(edge.to).toBe(`module:${images.rootkitModule.toLowerCase()}`);
+    expect(edge.suspicious).toBe(true);
+    for (const e of graph.edges)
+      expect(graph.nodes.some((n) => n.id === e.from) && graph.nodes.some((n) => n.id === e.to)).toBe(true);
+  });
+
+  test('the same request on the clean boot carries no finding', async () => {
+    const result = await analyzeImage(images.clean);
+    const graph = buildIrpFlow(result, keyboardRead(result).address);
+    expect(graph.nodes.filter((n) => n.kind === 'device')).toHaveLength(1);
+    expect(graph.nodes.some((n) => n.kind === 'completion')).toBe(false);
+    expect(graph.nodes.every((n) => n.findings.length === 0)).toBe(true);
+  });
+
+  test('an unknown IRP is refused', () => {
+    expect(() => buildIrpFlow(infected, '0xdead')).toThrow(/no IRP/);
   });
 });

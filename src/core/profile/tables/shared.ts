@@ -267,9 +267,20 @@ export function threadFields(
   };
 }
 
-/** EPROCESS.ThreadListHead, the head of the process's ETHREAD.ThreadListEntry chain (V2vt, ISF). */
-export function threadListHead(arch: Arch, offset: number): Record<string, FieldLayout> {
-  return { ThreadListHead: at(offset, arch === 'x64' ? 16 : 8) };
+/**
+ * EPROCESS.ThreadListHead (the head of the process's ETHREAD.ThreadListEntry chain) and
+ * InheritedFromUniqueProcessId (the parent's PID) (V2vt, ISF).
+ */
+export function processLinks(
+  arch: Arch,
+  threadListHead: number,
+  inheritedFromUniqueProcessId: number,
+): Record<string, FieldLayout> {
+  const pointerSize = arch === 'x64' ? 8 : 4;
+  return {
+    ThreadListHead: at(threadListHead, 2 * pointerSize),
+    InheritedFromUniqueProcessId: at(inheritedFromUniqueProcessId, pointerSize),
+  };
 }
 
 /**

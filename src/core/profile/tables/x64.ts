@@ -27,7 +27,7 @@ import {
   objectHeaderWin7Patch,
   processFields,
   threadFields,
-  threadListHead,
+  processLinks,
 } from './shared';
 
 const ARCH = 'x64';
@@ -87,7 +87,9 @@ export const X64_2003: TableDef = {
       },
     },
     _LDR_DATA_TABLE_ENTRY: sized(0x98, LDR_DATA_TABLE_ENTRY_FIELDS),
-    _EPROCESS: { fields: { ...processFields(ARCH, 0xd8, 0xe0, 0x268, 16), ...threadListHead(ARCH, 0x290) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0xd8, 0xe0, 0x268, 16), ...processLinks(ARCH, 0x290, 0x218) },
+    },
     // §1.13: ULONG64[2] on 2003.
     _KPROCESS: { size: 0xb8, fields: { DirectoryTableBase: array(0x28, 8, 2) } },
     _KUSER_SHARED_DATA: sized(0x378, KUSER_SHARED_DATA_FIELDS),
@@ -104,7 +106,9 @@ export const X64_VISTA_RTM: TableDef = {
   dispatcherSignature: [0x03, 0x00, 0x30, 0x00],
   structs: {
     _ETHREAD: threadFields(ARCH, 0x380, 0x3f0, 0x358, 0x3e0, 0x3b8),
-    _EPROCESS: { fields: { ...processFields(ARCH, 0xe0, 0xe8, 0x238, 16), ...threadListHead(ARCH, 0x260) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0xe0, 0xe8, 0x238, 16), ...processLinks(ARCH, 0x260, 0x1f0) },
+    },
     _KPROCESS: { size: 0xc0, fields: { DirectoryTableBase: at(0x28, 8) } },
     _KUSER_SHARED_DATA: { size: 0x3b8 },
     _LDR_DATA_TABLE_ENTRY: { size: 0xc8 },
@@ -151,7 +155,7 @@ export const X64_7_RTM: TableDef = {
     _OBJECT_TYPE: { size: 0xd0, fields: { Index: at(0x28, 1), Key: at(0xb8, 4) } },
     _OBJECT_SYMBOLIC_LINK: { size: 0x20 },
     _EPROCESS: {
-      fields: { ...processFields(ARCH, 0x180, 0x188, 0x2e0, 15), ...threadListHead(ARCH, 0x308) },
+      fields: { ...processFields(ARCH, 0x180, 0x188, 0x2e0, 15), ...processLinks(ARCH, 0x308, 0x290) },
     },
     _KPROCESS: { size: 0x160 },
     _KUSER_SHARED_DATA: { size: 0x5f0 },
@@ -189,7 +193,7 @@ export const X64_8: TableDef = {
     _OBJECT_TYPE: { size: 0xd8, fields: { Key: at(0xc0, 4) } },
     _OBJECT_DIRECTORY: { size: 0x150 },
     _EPROCESS: {
-      fields: { ...processFields(ARCH, 0x2e0, 0x2e8, 0x438, 15), ...threadListHead(ARCH, 0x470) },
+      fields: { ...processFields(ARCH, 0x2e0, 0x2e8, 0x438, 15), ...processLinks(ARCH, 0x470, 0x3d0) },
     },
     _KPROCESS: { size: 0x2c8 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x110 },
@@ -235,7 +239,7 @@ export const X64_10_9841: TableDef = {
     _DEVOBJ_EXTENSION: { size: 0x68 },
     _OBJECT_HEADER_HANDLE_REVOCATION_INFO: structFor(OBJECT_HEADER_HANDLE_REVOCATION_INFO, ARCH),
     _EPROCESS: {
-      fields: { ...processFields(ARCH, 0x2e8, 0x2f0, 0x448, 15), ...threadListHead(ARCH, 0x480) },
+      fields: { ...processFields(ARCH, 0x2e8, 0x2f0, 0x448, 15), ...processLinks(ARCH, 0x480, 0x3e0) },
     },
     _KPROCESS: { size: 0x2d8 },
     _KUSER_SHARED_DATA: { size: 0x708, fields: fields(KUSER_NT_BUILD_NUMBER) },
@@ -262,7 +266,7 @@ export const X64_10_10586: TableDef = {
   cite: ['§1.13', 'V2vt:win10_x64_1AC738FB'],
   structs: {
     _EPROCESS: {
-      fields: { ...processFields(ARCH, 0x2e8, 0x2f0, 0x450, 15), ...threadListHead(ARCH, 0x488) },
+      fields: { ...processFields(ARCH, 0x2e8, 0x2f0, 0x450, 15), ...processLinks(ARCH, 0x488, 0x3e0) },
     },
     _OBJECT_DIRECTORY: { size: 0x158 },
   },
@@ -342,7 +346,9 @@ export const X64_10_18362: TableDef = {
   dispatcherSignature: [0x03, 0x00, 0xb8, 0x00],
   structs: {
     _ETHREAD: threadFields(ARCH, 0x648, 0x6b8, 0x620, 0x6a0, 0x680),
-    _EPROCESS: { fields: processFields(ARCH, 0x2e8, 0x2f0, 0x450, 15) },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x2e8, 0x2f0, 0x450, 15), ...processLinks(ARCH, 0x488, 0x3e8) },
+    },
     _KPROCESS: { size: 0x2e0 },
   },
 };
@@ -359,7 +365,7 @@ export const X64_10_19041: TableDef = {
     _ETHREAD: threadFields(ARCH, 0x478, 0x4e8, 0x450, 0x4d0, 0x4b0),
     _DEVOBJ_EXTENSION: { size: 0x70 },
     _EPROCESS: {
-      fields: { ...processFields(ARCH, 0x440, 0x448, 0x5a8, 15), ...threadListHead(ARCH, 0x5e0) },
+      fields: { ...processFields(ARCH, 0x440, 0x448, 0x5a8, 15), ...processLinks(ARCH, 0x5e0, 0x540) },
     },
     _KPROCESS: { size: 0x438 },
     _KUSER_SHARED_DATA: { size: 0x720 },

@@ -27,7 +27,7 @@ import {
   objectHeaderWin7Patch,
   processFields,
   threadFields,
-  threadListHead,
+  processLinks,
 } from './shared';
 
 const ARCH = 'x86';
@@ -71,7 +71,9 @@ export const X86_XP: TableDef = {
       },
     },
     _LDR_DATA_TABLE_ENTRY: sized(0x50, LDR_DATA_TABLE_ENTRY_FIELDS),
-    _EPROCESS: { fields: { ...processFields(ARCH, 0x84, 0x88, 0x174, 16), ...threadListHead(ARCH, 0x190) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x84, 0x88, 0x174, 16), ...processLinks(ARCH, 0x190, 0x14c) },
+    },
     // §1.13: ULONG[2] on XP/2003.
     _KPROCESS: { size: 0x6c, fields: { DirectoryTableBase: array(0x18, 4, 2) } },
     _KUSER_SHARED_DATA: sized(0x338, KUSER_SHARED_DATA_FIELDS),
@@ -93,7 +95,9 @@ export const X86_2003_RTM: TableDef = {
   cite: ['§1.13', 'V2vt:win2003_sp0_x86'],
   structs: {
     _ETHREAD: threadFields(ARCH, 0x1f4, 0x234, 0x22c, 0x230, 0x218),
-    _EPROCESS: { fields: { ...processFields(ARCH, 0x84, 0x88, 0x154, 16), ...threadListHead(ARCH, 0x170) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x84, 0x88, 0x154, 16), ...processLinks(ARCH, 0x170, 0x128) },
+    },
     _OBJECT_DIRECTORY: { size: 0xa0 },
     _KUSER_SHARED_DATA: { size: 0x330 },
   },
@@ -110,7 +114,9 @@ export const X86_2003_SP1: TableDef = {
   dispatcherSignature: [0x03, 0x00, 0x1e, 0x00],
   structs: {
     _ETHREAD: threadFields(ARCH, 0x1e4, 0x224, 0x21c, 0x220, 0x208),
-    _EPROCESS: { fields: { ...processFields(ARCH, 0x94, 0x98, 0x164, 16), ...threadListHead(ARCH, 0x180) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x94, 0x98, 0x164, 16), ...processLinks(ARCH, 0x180, 0x138) },
+    },
     _KPROCESS: { size: 0x78 },
     _KUSER_SHARED_DATA: { size: 0x378 },
     _OBJECT_DIRECTORY_ENTRY: { size: 0x0c, fields: fields(OBJECT_DIRECTORY_ENTRY_HASH) },
@@ -128,7 +134,9 @@ export const X86_VISTA_RTM: TableDef = {
   dispatcherSignature: [0x03, 0x00, 0x20, 0x00],
   structs: {
     _ETHREAD: threadFields(ARCH, 0x20c, 0x248, 0x1f8, 0x240, 0x22c),
-    _EPROCESS: { fields: { ...processFields(ARCH, 0x9c, 0xa0, 0x14c, 16), ...threadListHead(ARCH, 0x168) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0x9c, 0xa0, 0x14c, 16), ...processLinks(ARCH, 0x168, 0x124) },
+    },
     _KPROCESS: { size: 0x80, fields: { DirectoryTableBase: at(0x18, 4) } },
     _KUSER_SHARED_DATA: { size: 0x3b8 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x68 },
@@ -174,7 +182,9 @@ export const X86_7_RTM: TableDef = {
     _OBJECT_HEADER_PROCESS_INFO: structFor(OBJECT_HEADER_PROCESS_INFO, ARCH),
     _OBJECT_TYPE: { size: 0x88, fields: { Index: at(0x14, 1), Key: at(0x7c, 4) } },
     _OBJECT_SYMBOLIC_LINK: { size: 0x18 },
-    _EPROCESS: { fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x16c, 15), ...threadListHead(ARCH, 0x188) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x16c, 15), ...processLinks(ARCH, 0x188, 0x140) },
+    },
     _KPROCESS: { size: 0x98 },
     _KUSER_SHARED_DATA: { size: 0x5f0 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x78 },
@@ -205,7 +215,9 @@ export const X86_8: TableDef = {
     _OBJECT_HEADER_AUDIT_INFO: structFor(OBJECT_HEADER_AUDIT_INFO, ARCH),
     _OBJECT_HEADER_PADDING_INFO: structFor(OBJECT_HEADER_PADDING_INFO, ARCH),
     _OBJECT_TYPE: { size: 0x90, fields: { Key: at(0x84, 4) } },
-    _EPROCESS: { fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x170, 15), ...threadListHead(ARCH, 0x194) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x170, 15), ...processLinks(ARCH, 0x194, 0x134) },
+    },
     _KPROCESS: { size: 0xa0 },
     _LDR_DATA_TABLE_ENTRY: { size: 0x98 },
   },
@@ -235,6 +247,7 @@ export const X86_10_9841: TableDef = {
   cite: ['§1.7', '§1.8.3', '§1.13', '§1.14', 'V2vt:win10_x86'],
   dispatcherSignature: [0x03, 0x00, 0x2a, 0x00],
   structs: {
+    _EPROCESS: { fields: processLinks(ARCH, 0x194, 0x138) },
     _ETHREAD: threadFields(ARCH, 0x374, 0x3ac, 0x360, 0x3a4, 0x394),
     _DEVOBJ_EXTENSION: { size: 0x38 },
     _OBJECT_HEADER_HANDLE_REVOCATION_INFO: structFor(OBJECT_HEADER_HANDLE_REVOCATION_INFO, ARCH),
@@ -263,7 +276,9 @@ export const X86_10_10586: TableDef = {
   // The 10586 profile has no _POOL_HEADER; 10240 and 14393 agree, so it is kept.
   cite: ['§1.13', 'V2vt:win10_x86_44B89EEA'],
   structs: {
-    _EPROCESS: { fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x174, 15), ...threadListHead(ARCH, 0x198) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x174, 15), ...processLinks(ARCH, 0x198, 0x138) },
+    },
     _OBJECT_DIRECTORY: { size: 0xac },
   },
 };
@@ -293,7 +308,9 @@ export const X86_10_15063: TableDef = {
   dispatcherSignature: [0x03, 0x00, 0x2c, 0x00],
   structs: {
     _ETHREAD: threadFields(ARCH, 0x37c, 0x3b4, 0x368, 0x3ac, 0x39c),
-    _EPROCESS: { fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x17c, 15), ...threadListHead(ARCH, 0x1a0) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0xb4, 0xb8, 0x17c, 15), ...processLinks(ARCH, 0x1a0, 0x140) },
+    },
     _KPROCESS: { size: 0xb0 },
     _OBJECT_DIRECTORY: { size: 0xb0 },
   },
@@ -352,7 +369,9 @@ export const X86_10_19041: TableDef = {
   structs: {
     _ETHREAD: threadFields(ARCH, 0x2ac, 0x2e4, 0x298, 0x2dc, 0x2cc),
     _DEVOBJ_EXTENSION: { size: 0x3c },
-    _EPROCESS: { fields: { ...processFields(ARCH, 0xe4, 0xe8, 0x1ac, 15), ...threadListHead(ARCH, 0x1d0) } },
+    _EPROCESS: {
+      fields: { ...processFields(ARCH, 0xe4, 0xe8, 0x1ac, 15), ...processLinks(ARCH, 0x1d0, 0x170) },
+    },
     _KPROCESS: { size: 0xe0 },
     _KUSER_SHARED_DATA: { size: 0x720 },
   },

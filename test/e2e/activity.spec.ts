@@ -1,0 +1,93 @@
+// Processes & IRPs in the workbench: an infected image (keyboard filter, hidden process) shows the
+// hidden process marked, csrss's READ waiting in \Device\KeyboardClass0 below the rootkit's
+// unnamed filter with the filter's completion routine in the rootkit, and the flow diagram that
+// starts from that request: process → thread → NtReadFile → IRP → filter → class device.
+// Its own web-mode server and data folder; the image is built here.
+
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { buildImage } from '../../src/builder/index';
+import { expect, isElectron, test } from './support/fixtures';
+import { DATA, SERVER_BUNDLE } from './support/paths';
+
+interface Server {
+  url: string;
+  close(): Promise<void>;
+}
+
+const FOLDER = join(DATA, 'e2e-activity');
+let server: Server;
+let rootkitModule: string;
+let csrssPid: number;
+
+test.beforeAll(async () => {
+  rmSync(FOLDER, { recursive: true, force: true });
+  mkdirSync(FOLDER, { recursive: true });
+  const { truth } = buildImage({
+    isf: join(process.cwd(), '../shared/isf/windows/ntkrnlmp.pdb/1C9875F76C8F0FBF3EB9A9D7C1C27406-1.json.xz'),
+    format: 'raw',
+    scenario: 'infected',
+    infections: ['filterDevice', 'hiddenProcess'],
+    size: 64 * 1024 * 1024,
+    seed: 5,
+    fill: 'zero',
+    out: join(FOLDER, 'image'),
+  });
+  const keyboardRead = truth.irps.find((i) => i.device === '\\Device\\KeyboardClass0')!;
+  rootkitModule = keyboardRead.locations.find((l) => l.completionModule)!.completionModule!;
+  csrssPid = keyboardRead.pid;
+  const { startServer } = (await import(pathToFileURL(SERVER_BUNDLE).href)) as {
+    startServer(o: object): Promise<Server>;
+  };
+  server = await startServer({ dataDirectory: join(FOLDER, 'data'), openDemoIfEmpty: false });
+});
+test.afterAll(async () => {
+  await server?.close();
+  rmSync(FOLDER, { recursive: true, force: true });
+});
+
+test('the keylogger’s pending read: from the IRP list to the flow that starts at csrss', async ({
+  page,
+}, testInfo) => {
+  test.skip(isElectron(testInfo), 'drives a second web-mode server');
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="session-tabs"]');
+  await page.keyboard.press('Control+o');
+  await page.fill('[data-testid="browse-path"]', join(FOLDER, 'image'));
+  await page.keyboard.press('Enter');
+  await page.dblclick('[data-testid="file-row"]:has-text("image.raw")');
+  await expect(page.locator('[data-testid="view-overview"]')).toBeVisible({ timeout: 120_000 });
+
+  await page.keyboard.press('Alt+0');
+  await expect(page.locator('[data-testid="view-activity"]')).toBeVisible();
+  await page.click('[data-testid="activity-tab-processes"]');
+  await expect(page.locator('[data-testid="activity-hidden-count"]')).toHaveText('1 hidden ›');
+  await page.click('[data-testid="activity-hidden-count"]');
+  await expect(page.locator('[data-testid="activity-detail"]')).toContainText('winlogsvc.exe');
+  await expect(page.locator('[data-testid="activity-detail"]')).toContainText('hidden-process');
+  await page.screenshot({ path: testInfo.outputPath('processes.png') });
+
+  await page.click('[data-testid="activity-tab-irps"]');
+  await page.click(`[data-testid="table-body-irps"] [role="row"]:has-text("KeyboardClass0")`);
+  const detail = page.locator('[data-testid="activity-detail"]');
+  await expect(detail).toContainText(`csrss.exe (PID ${csrssPid})`);
+  const layers = page.locator('[data-testid="irp-layer"]');
+  await expect(layers).toHaveCount(2);
+  await expect(layers.nth(0)).toContainText('(unnamed');
+  await expect(layers.nth(1)).toContainText('KeyboardClass0');
+  await expect(layers.nth(1)).toContainText('waits here');
+  await expect(page.locator('[data-testid="irp-completion"]')).toContainText(rootkitModule);
+  await page.screenshot({ path: testInfo.outputPath('irp.png') });
+
+  await page.click('[data-testid="irp-flow"]');
+  await expect(page.locator('[data-testid="flow-irp-banner"]')).toContainText('IRP_MJ_READ');
+  await expect(page.locator('.react-flow__node', { hasText: `csrss.exe (PID ${csrssPid})` })).toBeVisible();
+  await expect(page.locator('.react-flow__node', { hasText: 'nt!NtReadFile' })).toBeVisible();
+  const completion = page.locator('[data-testid="flow-node-completion"]');
+  await expect(completion).toContainText(rootkitModule);
+  await expect(completion).toHaveClass(/suspicious/);
+  await expect(page.locator('[data-testid="flow-suspicious-count"]')).not.toHaveText('clean path');
+  await page.screenshot({ path: testInfo.outputPath('flow-from-irp.png') });
+});
