@@ -414,6 +414,46 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
   );
   parts.push(table(handlerTable.header, handlerTable.rows));
 
+  parts.push(`<h2>IRPs in flight (${result.irps.length})</h2>`);
+  parts.push(
+    table(
+      [
+        'IRP',
+        'issued by',
+        'function',
+        'stack locations in use (top → where it waits)',
+        'completion routines',
+      ],
+      result.irps.map((irp) => [
+        irp.address,
+        `${irp.processName ?? '?'} (PID ${irp.pid ?? '?'}, thread ${irp.tid ?? '?'})`,
+        irp.majorName,
+        irp.stack
+          .map((s) => `#${s.index} ${s.deviceName ?? s.device ?? '?'} (${s.driverName ?? s.driver ?? '?'})`)
+          .join(' → '),
+        irp.stack
+          .filter((s) => s.completion)
+          .map((s) => `#${s.index} ${handlerWhere(s.completion!)} [${s.completion!.verdict}]`)
+          .join('; ') || null,
+      ]),
+    ),
+  );
+  parts.push(`<h2>Processes (${result.processes.length})</h2>`);
+  parts.push(
+    table(
+      ['PID', 'name', 'parent', 'EPROCESS', 'threads', 'found by', 'hidden'],
+      result.processes.map((p) => [
+        p.pid,
+        p.name,
+        p.parentPid,
+        p.objectVa,
+        p.threads.length,
+        p.foundBy.join(', '),
+        p.hidden ? 'HIDDEN' : '',
+      ]),
+    ),
+  );
+
   parts.push('<h2>Image</h2>');
   parts.push(
     table(

@@ -38,6 +38,11 @@ const O = {
   8: { driverName: 0x38, nextDevice: 0x10, attachedDevice: 0x18, chainLink: 0 },
   4: { driverName: 0x1c, nextDevice: 0x0c, attachedDevice: 0x10, chainLink: 0 },
 };
+/** ETHREAD.ThreadListEntry (ISF 19041; V2vt xp_sp3_x86) and IRP.StackCount (wdm.h; both). */
+const THREAD_O = {
+  8: { threadListEntry: 0x4e8, stackCount: 0x42 },
+  4: { threadListEntry: 0x22c, stackCount: 0x22 },
+};
 
 interface Patch {
   va: bigint;
@@ -317,6 +322,27 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
       expect(invented.map(key), `${fraction}`).toEqual([]);
     }
     expect(partial).toBeGreaterThan(0);
+  });
+
+  test('a thread list that loops and an IRP with an impossible stack are cut off with the reason', async () => {
+    const t = THREAD_O[ptr];
+    const csrss = truth.processes.find((p) => p.name === 'csrss.exe')!;
+    const threads = truth.threads.filter((th) => th.pid === csrss.pid);
+    expect(threads.length).toBeGreaterThanOrEqual(2);
+    const second = big(threads[1]!.ethread) + BigInt(t.threadListEntry);
+    const [broken, kept] = truth.irps;
+    const path = patched(image, truth, 'activity', () => [
+      // The second thread's Flink points at itself: the walk must stop, not spin.
+      { va: second, bytes: pointer(second, ptr) },
+      { va: big(broken!.address) + BigInt(t.stackCount), bytes: Buffer.from([0xff]) },
+    ]);
+    const result = await analyzeImage(path);
+    const warnings = result.image.warnings.join('\n');
+    expect(warnings).toMatch(/csrss\.exe \(\d+\) thread list loops/);
+    expect(result.processes.length).toBe(truth.processes.length - 1); // all but Idle
+    expect(result.threads.filter((th) => th.pid === csrss.pid).length).toBeGreaterThanOrEqual(2);
+    expect(result.irps.some((i) => i.address === broken!.address)).toBe(false);
+    expect(result.irps.some((i) => i.address === kept!.address)).toBe(true);
   });
 
   test('a device whose DriverObject overlaps into an unmapped page', async () => {
