@@ -60,6 +60,8 @@ test('the keylogger’s pending read: from the IRP list to the flow that starts 
   await page.dblclick('[data-testid="file-row"]:has-text("image.raw")');
   await expect(page.locator('[data-testid="view-overview"]')).toBeVisible({ timeout: 120_000 });
 
+  await expect(page.locator('[data-testid="view-overview"]')).toContainText('IRPs in flight');
+  await page.screenshot({ path: testInfo.outputPath('overview.png') });
   await page.keyboard.press('Alt+0');
   await expect(page.locator('[data-testid="view-activity"]')).toBeVisible();
   await page.click('[data-testid="activity-tab-processes"]');

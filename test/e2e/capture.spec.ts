@@ -60,6 +60,9 @@ async function openDialog(page: Page): Promise<void> {
 test('the clean VM captured as baseline, the infected one captured and opened: the comparison shows the planted anomalies', async ({
   workbench: page,
 }, testInfo) => {
+  // Two captures, two analyses and a comparison, then the cleanup: more than the default minute
+  // when the two cores are shared with other work.
+  test.setTimeout(150_000);
   const known = new Set(readdirSync(CAPTURES));
   try {
     await captureBoth(page, testInfo.outputPath.bind(testInfo), known);

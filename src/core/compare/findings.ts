@@ -118,7 +118,8 @@ function findingOnlyEntry(entries: Entries, finding: Finding, side: Side, s: 'a'
           : finding.kind === 'hidden-process'
             ? 'process'
             : 'device',
-    change: 'changed',
+    // A hidden process is in one image only; anything else is an object both hold.
+    change: finding.kind === 'hidden-process' ? (s === 'b' ? 'added' : 'removed') : 'changed',
     key: finding.subject,
     severity: 'info',
     summary: `the finding "${finding.kind}" is only ${side.where}`,

@@ -67,6 +67,7 @@ export function Overview({
   const modules = found(info.psLoadedModuleList, (v) => <AddressLink address={v} wide={wide} />);
   const root = found(info.objectRootDirectory, (v) => <AddressLink address={v} wide={wide} />);
   const unlinked = result.modules.filter((m) => m.unlinked).length;
+  const hiddenProcesses = result.processes.filter((p) => p.hidden).length;
   const hooked = [...index.hooked.values()].reduce((n, list) => n + list.length, 0);
 
   return (
@@ -173,6 +174,22 @@ export function Overview({
           <button type="button" className="tile" onClick={() => navigate({ view: 'drivers' })}>
             <b className={hooked ? 'bad' : ''}>{hooked}</b> suspicious handlers
             <small>in {index.hooked.size} drivers</small>
+          </button>
+          <button
+            type="button"
+            className="tile"
+            onClick={() => navigate({ view: 'activity', activity: { tab: 'processes' } })}
+          >
+            <b>{result.processes.length}</b> processes
+            <small className={hiddenProcesses ? 'bad' : ''}>{hiddenProcesses} hidden</small>
+          </button>
+          <button
+            type="button"
+            className="tile"
+            onClick={() => navigate({ view: 'activity', activity: { tab: 'irps' } })}
+          >
+            <b>{result.irps.length}</b> IRPs in flight
+            <small>{result.threads.length} threads</small>
           </button>
         </div>
       </section>
