@@ -6,18 +6,14 @@
 
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { buildImage } from '../../src/builder/index';
+import { ISF_19041 } from '../support/shared';
 import { expect, isElectron, test } from './support/fixtures';
-import { DATA, SERVER_BUNDLE } from './support/paths';
-
-interface Server {
-  url: string;
-  close(): Promise<void>;
-}
+import { openImageFile, startOwnServer, type OwnServer } from './support/own-server';
+import { DATA } from './support/paths';
 
 const FOLDER = join(DATA, 'e2e-activity');
-let server: Server;
+let server: OwnServer;
 let rootkitModule: string;
 let csrssPid: number;
 
@@ -25,7 +21,7 @@ test.beforeAll(async () => {
   rmSync(FOLDER, { recursive: true, force: true });
   mkdirSync(FOLDER, { recursive: true });
   const { truth } = buildImage({
-    isf: join(process.cwd(), '../shared/isf/windows/ntkrnlmp.pdb/1C9875F76C8F0FBF3EB9A9D7C1C27406-1.json.xz'),
+    isf: ISF_19041,
     format: 'raw',
     scenario: 'infected',
     infections: ['filterDevice', 'hiddenProcess'],
@@ -37,10 +33,7 @@ test.beforeAll(async () => {
   const keyboardRead = truth.irps.find((i) => i.device === '\\Device\\KeyboardClass0')!;
   rootkitModule = keyboardRead.locations.find((l) => l.completionModule)!.completionModule!;
   csrssPid = keyboardRead.pid;
-  const { startServer } = (await import(pathToFileURL(SERVER_BUNDLE).href)) as {
-    startServer(o: object): Promise<Server>;
-  };
-  server = await startServer({ dataDirectory: join(FOLDER, 'data'), openDemoIfEmpty: false });
+  server = await startOwnServer({ dataDirectory: join(FOLDER, 'data') });
 });
 test.afterAll(async () => {
   await server?.close();
@@ -54,11 +47,7 @@ test('the keylogger’s pending read: from the IRP list to the flow that starts 
   await page.setViewportSize({ width: 1600, height: 1000 });
   await page.goto(server.url);
   await page.waitForSelector('[data-testid="session-tabs"]');
-  await page.keyboard.press('Control+o');
-  await page.fill('[data-testid="browse-path"]', join(FOLDER, 'image'));
-  await page.keyboard.press('Enter');
-  await page.dblclick('[data-testid="file-row"]:has-text("image.raw")');
-  await expect(page.locator('[data-testid="view-overview"]')).toBeVisible({ timeout: 120_000 });
+  await openImageFile(page, join(FOLDER, 'image'), 'image.raw');
 
   await expect(page.locator('[data-testid="view-overview"]')).toContainText('IRPs in flight');
   await page.screenshot({ path: testInfo.outputPath('overview.png') });

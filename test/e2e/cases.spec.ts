@@ -6,15 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Page } from '@playwright/test';
 import { expect, isElectron, test } from './support/fixtures';
-import { DATA, DEMO, SERVER_BUNDLE } from './support/paths';
-
-interface Server {
-  url: string;
-  close(): Promise<void>;
-}
+import { startOwnServer, type OwnServer } from './support/own-server';
+import { DATA, DEMO } from './support/paths';
 
 const DATA_FOLDER = join(DATA, 'e2e-cases');
 const IMAGE_FOLDER = join(DEMO, 'infected');
@@ -22,14 +17,11 @@ const ANALYST = 'Dana <b>Scully</b>';
 const CASE_NOTE = 'Case 2026-117: host FIN-WS04, sample detonated 09:14 UTC';
 const FINDING_NOTE = 'IRP table overwritten: matches the dropper <script>x</script>';
 
-let server: Server;
+let server: OwnServer;
 
 test.beforeAll(async () => {
   rmSync(DATA_FOLDER, { recursive: true, force: true });
-  const { startServer } = (await import(pathToFileURL(SERVER_BUNDLE).href)) as {
-    startServer(o: object): Promise<Server>;
-  };
-  server = await startServer({ dataDirectory: DATA_FOLDER, openDemoIfEmpty: false });
+  server = await startOwnServer({ dataDirectory: DATA_FOLDER });
 });
 test.afterAll(async () => {
   await server?.close();

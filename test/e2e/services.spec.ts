@@ -5,18 +5,13 @@
 
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { buildImage } from '../../src/builder/index';
 import { expect, isElectron, test } from './support/fixtures';
-import { DATA, SERVER_BUNDLE } from './support/paths';
-
-interface Server {
-  url: string;
-  close(): Promise<void>;
-}
+import { openImageFile, startOwnServer, type OwnServer } from './support/own-server';
+import { DATA } from './support/paths';
 
 const FOLDER = join(DATA, 'e2e-services');
-let server: Server;
+let server: OwnServer;
 
 test.beforeAll(async () => {
   rmSync(FOLDER, { recursive: true, force: true });
@@ -31,10 +26,7 @@ test.beforeAll(async () => {
     fill: 'zero',
     out: join(FOLDER, 'image'),
   });
-  const { startServer } = (await import(pathToFileURL(SERVER_BUNDLE).href)) as {
-    startServer(o: object): Promise<Server>;
-  };
-  server = await startServer({ dataDirectory: join(FOLDER, 'data'), openDemoIfEmpty: false });
+  server = await startOwnServer({ dataDirectory: join(FOLDER, 'data') });
 });
 test.afterAll(async () => {
   await server?.close();
@@ -48,11 +40,7 @@ test('hooked and patched services are marked, and WriteFile’s service hop is t
   expect(existsSync(join(FOLDER, 'image', 'image.raw'))).toBe(true);
   await page.goto(server.url);
   await page.waitForSelector('[data-testid="session-tabs"]');
-  await page.keyboard.press('Control+o');
-  await page.fill('[data-testid="browse-path"]', join(FOLDER, 'image'));
-  await page.keyboard.press('Enter');
-  await page.dblclick('[data-testid="file-row"]:has-text("image.raw")');
-  await expect(page.locator('[data-testid="view-overview"]')).toBeVisible({ timeout: 120_000 });
+  await openImageFile(page, join(FOLDER, 'image'), 'image.raw');
 
   await page.keyboard.press('Alt+9');
   await expect(page.locator('[data-testid="view-services"]')).toContainText('401 services');

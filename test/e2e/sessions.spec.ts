@@ -5,18 +5,16 @@
 
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { expect, isElectron, test } from './support/fixtures';
-import { DATA, DEMO, FAKE_ENGINE, SERVER_BUNDLE } from './support/paths';
+import { startOwnServer, type OwnServer } from './support/own-server';
+import { DATA, DEMO, FAKE_ENGINE } from './support/paths';
 
-interface Server {
-  url: string;
+interface Server extends OwnServer {
   backend: {
     workerThreadId(id: string): number | null;
     sessions(): Promise<Array<{ id: string; label: string }>>;
     close(id: string): Promise<void>;
   };
-  close(): Promise<void>;
 }
 
 function steered(name: string, steering: object): string {
@@ -32,12 +30,8 @@ function steered(name: string, steering: object): string {
 let server: Server;
 
 test.beforeAll(async () => {
-  const { startServer } = (await import(pathToFileURL(SERVER_BUNDLE).href)) as {
-    startServer(o: object): Promise<Server>;
-  };
-  server = await startServer({
+  server = await startOwnServer<Server>({
     dataDirectory: join(DATA, 'e2e-steered'),
-    openDemoIfEmpty: false,
     engineModule: FAKE_ENGINE,
   });
 });
