@@ -24,6 +24,10 @@ export interface ActivityRecords {
 
 const MAX_IRPS_PER_THREAD = 4096;
 const MAX_IRPS = 100_000;
+/** Threads of the whole image: a live system has a few thousand; a crafted image no more than this. */
+const MAX_THREADS = 200_000;
+/** IrpList links followed over every thread together. */
+const MAX_IRP_LINKS = 200_000;
 
 export function readActivity(
   memory: KernelMemory,
@@ -47,21 +51,35 @@ export function readActivity(
         `ETHREAD fields sit ${shift > 0 ? '+' : '-'}0x${Math.abs(shift).toString(16)} from the profile's offsets (another update of this build); threads read with the shift`,
       );
     for (const process of processes) {
-      const walk = walkThreads(memory, profile, process, shift);
+      if (threads.length >= MAX_THREADS) {
+        problems.push(
+          `more than ${MAX_THREADS} threads: the thread lists of the remaining processes were not read`,
+        );
+        break;
+      }
+      const walk = walkThreads(memory, profile, process, shift, MAX_THREADS - threads.length);
       problems.push(...walk.problems);
       threads.push(...walk.threads);
     }
     // Each thread's IrpList: the requests it issued that are still in flight.
     const irpLinks = profile.field('_IRP', 'ThreadListEntry').offset;
     const fields = threadFields(profile, shift);
+    let links = 0;
     for (const thread of threads) {
+      if (links >= MAX_IRP_LINKS || irps.size >= MAX_IRPS) {
+        problems.push(
+          `IrpLists longer than ${MAX_IRP_LINKS} links in all: the remaining threads' were not read`,
+        );
+        break;
+      }
       const walk = walkList(
         memory,
         thread.va + BigInt(fields.irpList),
         irpLinks,
-        MAX_IRPS_PER_THREAD,
+        Math.min(MAX_IRPS_PER_THREAD, MAX_IRP_LINKS - links),
         `thread ${thread.tid} IrpList`,
       );
+      links += walk.records.length;
       problems.push(...walk.problems);
       for (const va of walk.records) {
         if (irps.size >= MAX_IRPS) break;

@@ -109,6 +109,8 @@ export function walkThreads(
   profile: LayoutProfile,
   process: ProcessRecord,
   shift: number,
+  /** Threads still allowed in the whole image (a crafted one may chain millions). */
+  budget = MAX_THREADS_PER_PROCESS,
 ): { threads: ThreadRecord[]; problems: string[] } {
   const fields = threadFields(profile, shift);
   const head = process.va + BigInt(profile.field('_EPROCESS', 'ThreadListHead').offset);
@@ -116,7 +118,7 @@ export function walkThreads(
     memory,
     head,
     fields.listEntry,
-    MAX_THREADS_PER_PROCESS,
+    Math.min(MAX_THREADS_PER_PROCESS, budget),
     `${process.name} (${process.pid}) thread list`,
   );
   const threads: ThreadRecord[] = [];

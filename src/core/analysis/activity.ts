@@ -49,13 +49,10 @@ export function activityToModel(
   const processByVa = new Map(records.processes.map((p) => [p.va, p]));
   const threadByVa = new Map(records.threads.map((t) => [t.va, t]));
   const irpsOfThread = new Map<bigint, string[]>();
-  for (const irp of records.irps) {
-    if (irp.thread === 0n || !threadByVa.has(irp.thread)) continue;
-    irpsOfThread.set(irp.thread, [...(irpsOfThread.get(irp.thread) ?? []), hex(irp.va)]);
-  }
+  for (const irp of records.irps)
+    if (irp.thread !== 0n && threadByVa.has(irp.thread)) listOf(irpsOfThread, irp.thread).push(hex(irp.va));
   const threadsOfProcess = new Map<bigint, string[]>();
-  for (const thread of records.threads)
-    threadsOfProcess.set(thread.process, [...(threadsOfProcess.get(thread.process) ?? []), hex(thread.va)]);
+  for (const thread of records.threads) listOf(threadsOfProcess, thread.process).push(hex(thread.va));
 
   const processes: Process[] = records.processes
     .map((p) => ({
@@ -132,6 +129,12 @@ export function activityToModel(
         (a.pid ?? -1) - (b.pid ?? -1) || (a.tid ?? -1) - (b.tid ?? -1) || a.address.localeCompare(b.address),
     );
   return { processes, threads, irps };
+}
+
+function listOf<K, V>(map: Map<K, V[]>, key: K): V[] {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  return list;
 }
 
 function toLocation(
