@@ -50,6 +50,11 @@ export const OPERATIONS: Readonly<Record<UserOperation, OperationFacts>> = {
 
 export const USER_OPERATIONS = Object.keys(OPERATIONS) as UserOperation[];
 
+/** The user operation whose IRP has major function `major`, if any. */
+export function operationOfMajor(major: number): UserOperation | null {
+  return USER_OPERATIONS.find((op) => OPERATIONS[op].major === major) ?? null;
+}
+
 /** What each kind of node is, as the diagram's small caption says it. */
 export const FLOW_KIND_LABELS: Readonly<Record<FlowNode['kind'], string>> = {
   api: 'user API',
@@ -346,8 +351,7 @@ export function buildIrpFlow(result: AnalysisResult, irpAddress: string): FlowGr
       graph.addEdge(completionNode, moduleNode, 'runs in', suspicious);
     }
   });
-  const operation =
-    (Object.keys(OPERATIONS) as UserOperation[]).find((op) => OPERATIONS[op].major === irp.major) ?? null;
+  const operation = operationOfMajor(irp.major);
   return { device: irp.device ?? '', operation, irp: irp.address, nodes: graph.nodes, edges: graph.edges };
 }
 

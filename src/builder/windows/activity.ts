@@ -80,28 +80,24 @@ interface PlannedRequest {
   parameters: [number, number, number];
 }
 
-/** Requests that wait in any live system: raw input, a named-pipe listener, a socket select. */
+/** The raw-input thread's buffered READ that waits in a class driver until a key or move comes. */
+function rawInputRead(device: string, length: number): PlannedRequest {
+  return {
+    process: 'csrss.exe',
+    device,
+    major: IRP_MJ.IRP_MJ_READ,
+    minor: 0,
+    fileName: '',
+    requestorMode: 0,
+    flags: IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION | IRP_READ_OPERATION,
+    parameters: [length, 0, 0],
+  };
+}
+
+/** Requests that wait in any live system: raw input, a named-pipe listen, a socket select. */
 const REQUESTS: PlannedRequest[] = [
-  {
-    process: 'csrss.exe',
-    device: '\\Device\\KeyboardClass0',
-    major: IRP_MJ.IRP_MJ_READ,
-    minor: 0,
-    fileName: '',
-    requestorMode: 0,
-    flags: IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION | IRP_READ_OPERATION,
-    parameters: [0x78, 0, 0],
-  },
-  {
-    process: 'csrss.exe',
-    device: '\\Device\\PointerClass0',
-    major: IRP_MJ.IRP_MJ_READ,
-    minor: 0,
-    fileName: '',
-    requestorMode: 0,
-    flags: IRP_BUFFERED_IO | IRP_DEALLOCATE_BUFFER | IRP_INPUT_OPERATION | IRP_READ_OPERATION,
-    parameters: [0xf0, 0, 0],
-  },
+  rawInputRead('\\Device\\KeyboardClass0', 0x78),
+  rawInputRead('\\Device\\PointerClass0', 0xf0),
   {
     process: 'services.exe',
     device: '\\Device\\NamedPipe',

@@ -94,3 +94,9 @@ export function driverLabel(driver: Driver): string {
 export function deviceLabel(device: Device): string {
   return device.name ?? `(unnamed ${device.typeName.toLowerCase()} device)`;
 }
+
+/** The label of the device with id `id`, or the id when the result has no such device. */
+export function deviceLabelOf(index: ResultIndex, id: string): string {
+  const device = index.devices.get(id);
+  return device ? deviceLabel(device) : id;
+}

@@ -5,6 +5,7 @@
 // into the flow diagram that starts from it.
 
 import { useMemo } from 'react';
+import { operationOfMajor } from '../../common/flow';
 import type { Irp, IrpStackLocation, Process, Thread } from '../../common/model';
 import { SeverityBadge, VerdictBadge } from '../components/Badges';
 import { DataTable } from '../components/DataTable';
@@ -13,17 +14,10 @@ import { columnHelper } from '../components/table-features';
 import { Text } from '../components/Text';
 import { useApp } from '../state/app-state';
 import type { Navigate } from '../state/navigation';
-import { deviceLabel, SUSPICIOUS_VERDICTS, type ResultIndex } from '../util/result-index';
+import { deviceLabel, deviceLabelOf, SUSPICIOUS_VERDICTS, type ResultIndex } from '../util/result-index';
 
 const processHelper = columnHelper<Process>();
 const irpHelper = columnHelper<Irp>();
-
-const USER_OPERATION_OF_MAJOR: Record<number, 'CreateFile' | 'ReadFile' | 'WriteFile' | 'DeviceIoControl'> = {
-  0: 'CreateFile',
-  3: 'ReadFile',
-  4: 'WriteFile',
-  14: 'DeviceIoControl',
-};
 
 /** An IRP carries a finding when a completion routine is suspicious or a layer's driver has findings. */
 function irpSuspicious(index: ResultIndex, irp: Irp): boolean {
@@ -48,7 +42,7 @@ export function openIrpFlow(navigate: Navigate, irp: Irp): void {
     view: 'flow',
     flow: {
       device: irp.device ?? '',
-      operation: USER_OPERATION_OF_MAJOR[irp.major] ?? 'DeviceIoControl',
+      operation: operationOfMajor(irp.major) ?? 'DeviceIoControl',
       irp: irp.address,
     },
   });
@@ -366,7 +360,7 @@ function IrpDetail({ index, irp, thread }: { index: ResultIndex; irp: Irp; threa
                 <span className="name">
                   <DeviceLink
                     id={s.device && index.devices.has(s.device) ? s.device : null}
-                    name={s.deviceName ?? (s.device ? deviceName(index, s.device) : null)}
+                    name={s.deviceName ?? (s.device ? deviceLabelOf(index, s.device) : null)}
                   />
                   {s.current && <span className="chip">waits here</span>}
                 </span>
@@ -411,9 +405,4 @@ function waitsIn(index: ResultIndex, irp: Irp): string {
   const current = irp.stack.find((s) => s.current);
   const device = current?.device ? index.devices.get(current.device) : undefined;
   return device ? deviceLabel(device) : (current?.deviceName ?? current?.device ?? '—');
-}
-
-function deviceName(index: ResultIndex, id: string): string {
-  const device = index.devices.get(id);
-  return device ? deviceLabel(device) : id;
 }

@@ -9,7 +9,7 @@ import { AddressLink, DeviceLink, DriverLink, FindingLink } from '../components/
 import { Text } from '../components/Text';
 import { AnnotationBadge, AnnotationEditor, annotationOf } from '../components/Annotation';
 import { useActiveSession, useApp, useCase } from '../state/app-state';
-import { deviceLabel, driverLabel, type ResultIndex } from '../util/result-index';
+import { deviceLabel, deviceLabelOf, driverLabel, type ResultIndex } from '../util/result-index';
 
 type TreeRow =
   { kind: 'driver'; driver: Driver; open: boolean } | { kind: 'device'; device: Device; depth: number };
@@ -256,7 +256,7 @@ export function DevicesView({ index }: { index: ResultIndex }) {
                     {selected.attachedDevice ? (
                       <DeviceLink
                         id={selected.attachedDevice}
-                        name={deviceName(index, selected.attachedDevice)}
+                        name={deviceLabelOf(index, selected.attachedDevice)}
                       />
                     ) : (
                       '—'
@@ -265,7 +265,7 @@ export function DevicesView({ index }: { index: ResultIndex }) {
                   <dt>Attached to (below)</dt>
                   <dd>
                     {selected.attachedTo ? (
-                      <DeviceLink id={selected.attachedTo} name={deviceName(index, selected.attachedTo)} />
+                      <DeviceLink id={selected.attachedTo} name={deviceLabelOf(index, selected.attachedTo)} />
                     ) : (
                       '—'
                     )}
@@ -313,9 +313,4 @@ export function DevicesView({ index }: { index: ResultIndex }) {
       </div>
     </div>
   );
-}
-
-function deviceName(index: ResultIndex, id: string): string {
-  const device = index.devices.get(id);
-  return device ? deviceLabel(device) : id;
 }
