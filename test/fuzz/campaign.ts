@@ -6,7 +6,8 @@
 // Input N of a seed is always the same input, so a campaign keeps its state (figures so far and
 // the ranges of inputs done) in .cache/fuzz/campaign-<seed>.state.json every half minute, and
 // `--resume` carries a killed or stopped campaign on where it was: a million inputs may take
-// several sittings.
+// several sittings. `--plan FROM-TO` counts a range's inputs per format and entry point without
+// running them.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
@@ -14,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { layouts, prepareCorpus, FORMATS } from './corpus';
-import { makeInput, sitesOf, TARGETS, type Bases, type FuzzInput, type Target } from './mutate';
+import { drawPlan, makeInput, sitesOf, TARGETS, type Bases, type FuzzInput, type Target } from './mutate';
 import { openImageFromSource } from '../../src/core/image';
 import { OverlaySource } from './overlay-source';
 import { addRange, nextRange } from './ranges';
@@ -48,6 +49,7 @@ function parse() {
       cli: { type: 'string' },
       summary: { type: 'string' },
       resume: { type: 'boolean', default: false },
+      plan: { type: 'string' },
     },
   });
   return values;
@@ -173,9 +175,46 @@ function saveState(path: string, state: SavedState): void {
   renameSync(temporary, path);
 }
 
+/**
+ * `--plan FROM-TO`: how many of inputs FROM..TO-1 of a seed go to each format and entry point,
+ * drawn exactly as the campaign draws them but without building or running anything. It answers
+ * for a range whose figures were lost, and shows a campaign's mix before it starts.
+ */
+function plan(root: string, seed: string, range: string, only?: Target): void {
+  const match = /^(\d+)-(\d+)$/.exec(range);
+  if (!match || Number(match[1]) >= Number(match[2]))
+    throw new Error('--plan FROM-TO, e.g. --plan 0-1000000');
+  const [from, to] = [Number(match[1]), Number(match[2])];
+  if (only !== undefined && !TARGETS.includes(only))
+    throw new Error(`--target is one of ${TARGETS.join(', ')}`);
+  const keys = layouts(root).available.flatMap((layout) => FORMATS.map((format) => ({ layout, format })));
+  const counts = new Map<string, number>();
+  for (let index = from; index < to; index++) {
+    const { base, target } = drawPlan(seed, index, keys, only);
+    const key = `${base.format}/${target}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const lines = [
+    `fuzz plan: seed ${seed}, inputs ${from.toLocaleString('en')}-${(to - 1).toLocaleString('en')} (${(to - from).toLocaleString('en')}) on ${keys.length} base images`,
+    '',
+    `format        ${TARGETS.map((t) => t.padStart(9)).join('')}    inputs`,
+  ];
+  for (const format of FORMATS) {
+    const cells = TARGETS.map((t) => counts.get(`${format}/${t}`) ?? 0);
+    lines.push(
+      `${format.padEnd(14)}${cells.map((n) => n.toLocaleString('en').padStart(9)).join('')} ${cells
+        .reduce((a, b) => a + b, 0)
+        .toLocaleString('en')
+        .padStart(9)}`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
   const args = parse();
   const root = resolve(args.root);
+  if (args.plan) return plan(root, args.seed!, args.plan, args.target as Target | undefined);
   const cache = join(root, '.cache/fuzz');
   const scratch = join('/dev/shm', `irpscope-fuzz-${process.pid}`);
   const timeoutMs = Number(args.timeout) * 1000;

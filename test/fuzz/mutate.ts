@@ -204,13 +204,27 @@ export interface Bases {
   sites: Map<string, BaseSites>;
 }
 
+/**
+ * The first draws of input `index` of the campaign `seed`: its base image (one of `list`) and its
+ * entry point. `makeInput` goes on drawing from the same generator; `--plan` stops here, so it can
+ * count a range's inputs per format and target without building anything.
+ */
+export function drawPlan<T>(
+  seed: string,
+  index: number,
+  list: readonly T[],
+  only?: Target,
+): { rng: Rng; base: T; target: Target } {
+  const rng = new Rng(seed, `input ${index}`);
+  const base = rng.pick(list);
+  const drawn = weighted(rng, TARGET_WEIGHTS);
+  return { rng, base, target: only ?? drawn };
+}
+
 /** Builds input `index` of the campaign `seed`. */
 export function makeInput(seed: string, index: number, bases: Bases, only?: Target): FuzzInput {
-  const rng = new Rng(seed, `input ${index}`);
-  const base = rng.pick(bases.list);
+  const { rng, base, target } = drawPlan(seed, index, bases.list, only);
   const sites = bases.sites.get(base.key)!;
-  const drawn = weighted(rng, TARGET_WEIGHTS);
-  const target = only ?? drawn;
   const width = base.truth.arch === 'x64' ? 8 : 4;
   const kindCount = rng.chance(0.7) ? 1 : rng.int(2, 3);
   const kinds = Array.from({ length: kindCount }, () =>
