@@ -1,5 +1,6 @@
 // `irpscope analyze` as text: a summary with the findings, or one table.
 
+import { isSuspiciousVerdict } from '../common/findings';
 import type { AnalysisResult } from '../common/model';
 import { csvTables, visibleText } from '../core/report';
 import type { CsvTable } from '../core/report/csv';
@@ -48,7 +49,7 @@ export function renderSummary(result: AnalysisResult): string {
     `${info.build?.value.name ?? 'unknown Windows'} (build ${info.build?.value.number ?? '?'}) ${info.arch ?? ''}${info.paging === 'pae' ? ' PAE' : ''}, kernel at ${info.kernelBase?.value ?? '?'}, layouts: ${info.profile ? `${info.profile.source} ${info.profile.name}` : 'none'}`,
     `${live.length} drivers (${result.drivers.length - live.length} freed), ${result.devices.length} devices, ${result.modules.length} modules (${result.modules.filter((m) => m.unlinked).length} unlinked), ${result.links.length} symbolic links`,
     result.serviceTable
-      ? `system-service table: ${result.serviceTable.limit} services at ${result.serviceTable.base} (${result.serviceTable.method}), ${result.serviceTable.entries.filter((e) => ['other-module', 'no-module', 'inline-patched'].includes(e.verdict)).length} hooked or patched`
+      ? `system-service table: ${result.serviceTable.limit} services at ${result.serviceTable.base} (${result.serviceTable.method}), ${result.serviceTable.entries.filter((e) => isSuspiciousVerdict(e.verdict)).length} hooked or patched`
       : 'system-service table: not found',
     `${result.processes.length} processes (${result.processes.filter((p) => p.hidden).length} hidden), ${result.threads.length} threads, ${result.irps.length} IRPs in flight`,
     `${result.stats.poolHits} pool hits in ${(result.stats.bytesScanned / 2 ** 20).toFixed(0)} MiB scanned on ${result.stats.workers} worker${result.stats.workers === 1 ? '' : 's'}`,

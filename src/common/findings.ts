@@ -13,6 +13,17 @@ export const HANDLER_VERDICTS = [
 ] as const;
 export type HandlerVerdict = (typeof HANDLER_VERDICTS)[number];
 
+const SUSPICIOUS_VERDICTS: ReadonlySet<string> = new Set<HandlerVerdict>([
+  'other-module',
+  'no-module',
+  'inline-patched',
+]);
+
+/** A verdict that marks a hook or a patch: what the findings, tables, flows and reports flag. */
+export function isSuspiciousVerdict(verdict: string): boolean {
+  return SUSPICIOUS_VERDICTS.has(verdict);
+}
+
 export const FINDING_KINDS = [
   'irp-hook', // a MajorFunction entry points into another module
   'irp-no-module', // a MajorFunction / callback points into no module at all

@@ -5,7 +5,7 @@
 // the tests check it, anything else may draw it.
 
 import type { FlowEdge, FlowGraph, FlowNode, UserOperation } from './api';
-import { severityRank } from './findings';
+import { isSuspiciousVerdict, severityRank } from './findings';
 import type { AnalysisResult, Device, Driver, Finding, Handler } from './model';
 import { IRP_MJ } from './windows';
 
@@ -70,8 +70,6 @@ export const FLOW_KIND_LABELS: Readonly<Record<FlowNode['kind'], string>> = {
   dispatch: 'dispatch routine',
   module: 'module',
 };
-
-const SUSPICIOUS_VERDICTS = new Set(['other-module', 'no-module', 'inline-patched']);
 
 /** Findings that concern a driver, a device or a handler, looked up by name, id or address. */
 export class FindingIndex {
@@ -324,7 +322,7 @@ export function buildIrpFlow(result: AnalysisResult, irpAddress: string): FlowGr
       const setterDevice = above ? graph.devices.get(above) : undefined;
       const completion = location.completion;
       const completionNode = `completion:${location.index}`;
-      const suspicious = SUSPICIOUS_VERDICTS.has(completion.verdict);
+      const suspicious = isSuspiciousVerdict(completion.verdict);
       graph.addNode({
         id: completionNode,
         kind: 'completion',
@@ -411,7 +409,7 @@ class GraphBuilder {
       target: service ? { view: 'hex', address: service.address } : null,
     });
     this.addEdge(from, 'syscall', edgeLabel);
-    if (service && SUSPICIOUS_VERDICTS.has(service.verdict)) {
+    if (service && isSuspiciousVerdict(service.verdict)) {
       const hooked = service.target ?? { address: service.address, module: service.module };
       const hookNode = addModuleNode(this.addNode, result, index, hooked.module, hooked.address);
       this.addEdge(
@@ -447,9 +445,9 @@ class GraphBuilder {
       findings: ids(index.handler(driver, handler)),
       target: { view: 'hex', address: handler.address },
     });
-    this.addEdge(deviceNode, dispatchNode, 'MajorFunction', SUSPICIOUS_VERDICTS.has(handler.verdict));
+    this.addEdge(deviceNode, dispatchNode, 'MajorFunction', isSuspiciousVerdict(handler.verdict));
     const moduleNode = addModuleNode(this.addNode, result, index, handler.module, handler.address);
-    this.addEdge(dispatchNode, moduleNode, 'runs in', SUSPICIOUS_VERDICTS.has(handler.verdict));
+    this.addEdge(dispatchNode, moduleNode, 'runs in', isSuspiciousVerdict(handler.verdict));
     if (handler.target) {
       const targetNode = addModuleNode(
         this.addNode,

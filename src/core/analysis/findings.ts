@@ -2,7 +2,7 @@
 // per kind and subject (a driver, device or module), listing every handler concerned.
 
 import type { FindingKind, Severity } from '../../common/findings';
-import { severityRank } from '../../common/findings';
+import { isSuspiciousVerdict, severityRank } from '../../common/findings';
 import type { Device, Driver, Finding, Handler, Module, Process, ServiceTable } from '../../common/model';
 
 /** How much of a kernel list or directory could be read: judging absence from it needs all of it. */
@@ -114,9 +114,7 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
         },
       );
     }
-    const fastIo = driver.fastIo.filter(
-      (h) => h.verdict === 'other-module' || h.verdict === 'no-module' || h.verdict === 'inline-patched',
-    );
+    const fastIo = driver.fastIo.filter((h) => isSuspiciousVerdict(h.verdict));
     for (const h of fastIo) if (h.module && h.verdict === 'other-module') hookDestinations.add(h.module);
     if (fastIo.length) {
       add(

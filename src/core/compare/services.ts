@@ -4,11 +4,10 @@
 // and are not compared service by service.
 
 import type { DiffChange } from '../../common/api';
+import { isSuspiciousVerdict } from '../../common/findings';
 import type { Handler } from '../../common/model';
 import type { Entries } from './entries';
 import type { Side } from './identity';
-
-const SUSPICIOUS = new Set(['other-module', 'no-module', 'inline-patched']);
 
 function serviceText(h: Handler): string {
   const where = h.module ? `${h.module}+${h.offset}` : `${h.address} (no module)`;
@@ -28,9 +27,9 @@ export function compareServices(entries: Entries, baseline: Side, image: Side): 
     const textA = serviceText(was);
     const textB = serviceText(after);
     if (textA === textB) continue;
-    const severity = SUSPICIOUS.has(after.verdict)
+    const severity = isSuspiciousVerdict(after.verdict)
       ? 'critical'
-      : SUSPICIOUS.has(was.verdict)
+      : isSuspiciousVerdict(was.verdict)
         ? 'low'
         : 'medium';
     const change: DiffChange = { what: 'routine', baseline: textA, primary: textB, severity };

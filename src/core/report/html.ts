@@ -3,13 +3,11 @@
 // and control characters in a driver name on purpose). Printing it from Chromium gives the PDF.
 
 import type { Annotation, DiffResult, ExtractionRecord, UserOperation } from '../../common/api';
-import { SEVERITIES, severityRank } from '../../common/findings';
+import { isSuspiciousVerdict, SEVERITIES, severityRank } from '../../common/findings';
 import { OPERATIONS, USER_OPERATIONS, buildFlow, displayDeviceName } from '../../common/flow';
 import type { AnalysisResult, Discovered, Driver, Finding, Handler } from '../../common/model';
 import { escapeHtml, visibleText } from './escape';
 import { flowSvg } from './flow-svg';
-
-const SUSPICIOUS = new Set(['other-module', 'no-module', 'inline-patched']);
 
 type Cell = string | number | boolean | null | undefined;
 
@@ -242,7 +240,9 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
         ['fastIo', d.fastIo],
         ['callbacks', d.callbacks],
       ] as const
-    ).flatMap(([table, list]) => list.filter((h) => SUSPICIOUS.has(h.verdict)).map((h) => ({ d, table, h }))),
+    ).flatMap(([table, list]) =>
+      list.filter((h) => isSuspiciousVerdict(h.verdict)).map((h) => ({ d, table, h })),
+    ),
   );
 
   const parts: string[] = [];

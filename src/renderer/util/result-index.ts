@@ -2,9 +2,8 @@
 // an address falls in, hooked entries per driver, findings per subject.
 
 import { FindingIndex } from '../../common/flow';
+import { isSuspiciousVerdict } from '../../common/findings';
 import type { AnalysisResult, Device, Driver, Finding, Handler, Module } from '../../common/model';
-
-export const SUSPICIOUS_VERDICTS = new Set(['other-module', 'no-module', 'inline-patched']);
 
 export interface ResultIndex {
   result: AnalysisResult;
@@ -40,7 +39,7 @@ export function indexResult(result: AnalysisResult): ResultIndex {
     .sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
   const hooked = new Map<string, Handler[]>();
   for (const d of result.drivers) {
-    const bad = [...d.irp, ...d.fastIo, ...d.callbacks].filter((h) => SUSPICIOUS_VERDICTS.has(h.verdict));
+    const bad = [...d.irp, ...d.fastIo, ...d.callbacks].filter((h) => isSuspiciousVerdict(h.verdict));
     if (bad.length > 0) hooked.set(d.id, bad);
   }
   const findingIndex = new FindingIndex(result.findings);

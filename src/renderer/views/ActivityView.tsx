@@ -14,7 +14,8 @@ import { columnHelper } from '../components/table-features';
 import { Text } from '../components/Text';
 import { useApp } from '../state/app-state';
 import type { Navigate } from '../state/navigation';
-import { deviceLabel, deviceLabelOf, SUSPICIOUS_VERDICTS, type ResultIndex } from '../util/result-index';
+import { isSuspiciousVerdict } from '../../common/findings';
+import { deviceLabel, deviceLabelOf, type ResultIndex } from '../util/result-index';
 
 const processHelper = columnHelper<Process>();
 const irpHelper = columnHelper<Irp>();
@@ -23,7 +24,7 @@ const irpHelper = columnHelper<Irp>();
 function irpSuspicious(index: ResultIndex, irp: Irp): boolean {
   return irp.stack.some(
     (s) =>
-      (s.completion && SUSPICIOUS_VERDICTS.has(s.completion.verdict)) ||
+      (s.completion && isSuspiciousVerdict(s.completion.verdict)) ||
       (s.device !== null && index.devices.has(s.device) && layerFindings(index, s).length > 0),
   );
 }
@@ -349,7 +350,7 @@ function IrpDetail({ index, irp, thread }: { index: ResultIndex; irp: Irp; threa
           {irp.stack.map((s) => {
             const findings = layerFindings(index, s);
             const suspicious =
-              findings.length > 0 || (s.completion !== null && SUSPICIOUS_VERDICTS.has(s.completion.verdict));
+              findings.length > 0 || (s.completion !== null && isSuspiciousVerdict(s.completion.verdict));
             return (
               <li
                 key={s.index}

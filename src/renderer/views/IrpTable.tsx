@@ -11,7 +11,8 @@ import { columnHelper } from '../components/table-features';
 import { Text } from '../components/Text';
 import { AnnotationBadge, annotationOf } from '../components/Annotation';
 import { useActiveSession, useApp, useCase } from '../state/app-state';
-import { SUSPICIOUS_VERDICTS, type ResultIndex } from '../util/result-index';
+import { isSuspiciousVerdict } from '../../common/findings';
+import type { ResultIndex } from '../util/result-index';
 
 export interface IrpRow {
   id: string;
@@ -127,7 +128,7 @@ export function IrpTable({ driver, index }: { driver: Driver; index: ResultIndex
     ],
     [wide, caseView, driver],
   );
-  const suspicious = data.filter((r) => SUSPICIOUS_VERDICTS.has(r.handler.verdict));
+  const suspicious = data.filter((r) => isSuspiciousVerdict(r.handler.verdict));
   const hooked = suspicious.length;
   /** Selects (and so scrolls to) the suspicious entry after the selected one, wrapping round. */
   const nextSuspicious = (): void => {
@@ -145,7 +146,7 @@ export function IrpTable({ driver, index }: { driver: Driver; index: ResultIndex
       onSelect={(r, mode) => navigate({ handler: r.id }, mode)}
       onActivate={(r) => navigate({ view: 'hex', hex: { space: 'virtual', address: r.handler.address } })}
       rowClass={(r) =>
-        SUSPICIOUS_VERDICTS.has(r.handler.verdict)
+        isSuspiciousVerdict(r.handler.verdict)
           ? `suspicious verdict-${r.handler.verdict}`
           : r.handler.verdict === 'kernel-default'
             ? 'dim'

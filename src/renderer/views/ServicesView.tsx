@@ -11,7 +11,8 @@ import { AddressLink, ModuleLink } from '../components/Links';
 import { columnHelper } from '../components/table-features';
 import { Text } from '../components/Text';
 import { useApp } from '../state/app-state';
-import { SUSPICIOUS_VERDICTS, type ResultIndex } from '../util/result-index';
+import { isSuspiciousVerdict } from '../../common/findings';
+import type { ResultIndex } from '../util/result-index';
 
 const helper = columnHelper<Handler>();
 const rowId = (h: Handler) => h.index.toString(16);
@@ -82,7 +83,7 @@ export function ServicesView({ index }: { index: ResultIndex }) {
       </div>
     );
   }
-  const suspicious = data.filter((h) => SUSPICIOUS_VERDICTS.has(h.verdict));
+  const suspicious = data.filter((h) => isSuspiciousVerdict(h.verdict));
   const nextSuspicious = (): void => {
     const at = suspicious.findIndex((h) => rowId(h) === location.service);
     const next = suspicious[(at + 1) % suspicious.length];
@@ -103,7 +104,7 @@ export function ServicesView({ index }: { index: ResultIndex }) {
         selectedId={location.service ?? null}
         onSelect={(h, mode) => navigate({ service: rowId(h) }, mode)}
         onActivate={(h) => navigate({ view: 'hex', hex: { space: 'virtual', address: h.address } })}
-        rowClass={(h) => (SUSPICIOUS_VERDICTS.has(h.verdict) ? `suspicious verdict-${h.verdict}` : undefined)}
+        rowClass={(h) => (isSuspiciousVerdict(h.verdict) ? `suspicious verdict-${h.verdict}` : undefined)}
         filterPlaceholder="Filter services…  ( / )"
         emptyText="The table has no entries."
         searchText={(h) => `${h.name} ${h.module ?? ''} ${h.verdict} ${h.address}`}
