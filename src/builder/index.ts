@@ -32,7 +32,7 @@ import { writeVmware } from './writers/vmware';
 
 export const FORMATS = ['raw', 'dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const;
 export type ImageFormat = (typeof FORMATS)[number];
-export { INFECTIONS, type Infection, BuildError, type Truth };
+export { DEFAULT_INFECTIONS, INFECTIONS, type Infection, BuildError, type Truth };
 export { X86_PROFILES } from './layout/x86-profiles';
 
 export const MIN_SIZE = 64 * 1024 * 1024;

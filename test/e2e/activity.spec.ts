@@ -1,7 +1,8 @@
 // Processes & IRPs in the workbench: an infected image (keyboard filter, hidden process) shows the
 // hidden process marked, csrss's READ waiting in \Device\KeyboardClass0 below the rootkit's
 // unnamed filter with the filter's completion routine in the rootkit, and the flow diagram that
-// starts from that request: process → thread → NtReadFile → IRP → filter → class device.
+// starts from that request: process → thread → NtReadFile → IRP → filter → class device; and the
+// mouse read whose completion routine the rootkit replaced with code in pool (completion-hook).
 // Its own web-mode server and data folder; the image is built here.
 
 import { mkdirSync, rmSync } from 'node:fs';
@@ -16,6 +17,7 @@ const FOLDER = join(DATA, 'e2e-activity');
 let server: OwnServer;
 let rootkitModule: string;
 let csrssPid: number;
+let hijackedRoutine: string;
 
 test.beforeAll(async () => {
   rmSync(FOLDER, { recursive: true, force: true });
@@ -24,7 +26,7 @@ test.beforeAll(async () => {
     isf: ISF_19041,
     format: 'raw',
     scenario: 'infected',
-    infections: ['filterDevice', 'hiddenProcess'],
+    infections: ['filterDevice', 'hiddenProcess', 'completionHook'],
     size: 64 * 1024 * 1024,
     seed: 5,
     fill: 'zero',
@@ -33,6 +35,10 @@ test.beforeAll(async () => {
   const keyboardRead = truth.irps.find((i) => i.device === '\\Device\\KeyboardClass0')!;
   rootkitModule = keyboardRead.locations.find((l) => l.completionModule)!.completionModule!;
   csrssPid = keyboardRead.pid;
+  const mouseRead = truth.irps.find((i) => i.device === '\\Device\\PointerClass0')!;
+  hijackedRoutine = mouseRead.locations.find(
+    (l) => l.completionRoutine && !l.completionModule,
+  )!.completionRoutine!;
   server = await startOwnServer({ dataDirectory: join(FOLDER, 'data') });
 });
 test.afterAll(async () => {
@@ -81,4 +87,22 @@ test('the keylogger’s pending read: from the IRP list to the flow that starts 
   await expect(completion).toHaveClass(/suspicious/);
   await expect(page.locator('[data-testid="flow-suspicious-count"]')).not.toHaveText('clean path');
   await page.screenshot({ path: testInfo.outputPath('flow-from-irp.png') });
+
+  // The mouse read: no filter, no hooked table, only its completion routine gives it away.
+  await page.keyboard.press('Alt+0');
+  await page.click('[data-testid="activity-tab-irps"]');
+  await page.click(`[data-testid="table-body-irps"] [role="row"]:has-text("PointerClass0")`);
+  const mouseLayer = page.locator('[data-testid="irp-layer"]');
+  await expect(mouseLayer).toHaveCount(1);
+  await expect(mouseLayer).toHaveClass(/suspicious/);
+  await expect(mouseLayer).toContainText('critical');
+  // Addresses show as ffffa402`f7e4e150: the low half is the routine's last eight digits.
+  await expect(page.locator('[data-testid="irp-completion"]')).toContainText(hijackedRoutine.slice(-8));
+  await expect(page.locator('[data-testid="irp-completion"]')).toContainText('no module');
+  await page.screenshot({ path: testInfo.outputPath('irp-completion-hook.png') });
+  await page.keyboard.press('Alt+5');
+  await page.click(`[data-testid="table-body-findings"] [role="row"]:has-text("completion-hook")`);
+  await expect(page.locator('[data-testid="finding-detail"]')).toContainText('PointerClass0');
+  await expect(page.locator('[data-testid="finding-detail"]')).toContainText('no loaded module');
+  await page.screenshot({ path: testInfo.outputPath('finding-completion-hook.png') });
 });

@@ -14,7 +14,7 @@ import { IRP_MJ } from '../../common/windows';
 import { stackSize, type DeviceModel, type DriverContext, type DriverSet } from './drivers';
 import type { LoadedModule } from './modules';
 import type { ProcessModel } from './processes';
-import type { Rootkit } from './rootkit';
+import { plantPoolCode, type Rootkit } from './rootkit';
 
 export interface ThreadModel {
   process: ProcessModel;
@@ -195,16 +195,36 @@ export class Activity {
     this.threads.push({ process, tid, ethreadVa: object.bodyVa, startAddress, win32StartAddress, irps: [] });
   }
 
-  /** The pending requests whose process and device this system has. */
-  createRequests(drivers: DriverSet, rootkit: Rootkit | null): void {
+  /**
+   * The pending requests whose process and device this system has. With `hijackCompletion` the
+   * rootkit has written a completion routine of its own, code in pool, into the location where a
+   * raw-input read waits (the mouse's, else the keyboard's): it runs when the read completes and
+   * sees the input first, without a filter device or a hooked dispatch table to give it away.
+   */
+  createRequests(drivers: DriverSet, rootkit: Rootkit | null, hijackCompletion = false): void {
     const devices = new Map<string, DeviceModel>();
     for (const driver of drivers.drivers)
       for (const device of driver.devices) if (device.name && device.object) devices.set(device.name, device);
+    const hasThreads = (request: PlannedRequest) =>
+      this.threads.some((t) => t.process.name === request.process);
+    const hijacked =
+      hijackCompletion && rootkit
+        ? (REQUESTS.filter(
+            (r) => r.major === IRP_MJ.IRP_MJ_READ && devices.has(r.device) && hasThreads(r),
+          ).at(-1) ?? null)
+        : null;
     for (const request of REQUESTS) {
       const target = devices.get(request.device);
       const threads = this.threads.filter((t) => t.process.name === request.process);
       if (!target || threads.length === 0) continue;
-      this.createRequest(request, target, this.rng.pick(threads), rootkit);
+      const irp = this.createRequest(request, target, this.rng.pick(threads), rootkit, request === hijacked);
+      if (request === hijacked)
+        rootkit!.planted.push({
+          kind: 'completion-hook',
+          subject: target.name!,
+          severity: 'critical',
+          detail: `the pending ${request.fileName || 'read'} IRP at 0x${irp.va.toString(16)} calls code in pool when it completes`,
+        });
     }
   }
 
@@ -213,7 +233,8 @@ export class Activity {
     target: DeviceModel,
     thread: ThreadModel,
     rootkit: Rootkit | null,
-  ): void {
+    hijack: boolean,
+  ): IrpModel {
     const { ctx, layout, rng } = this;
     const { loader } = ctx;
     // IoGetAttachedDevice: the request enters at the top of the target's stack.
@@ -259,6 +280,17 @@ export class Activity {
       });
     });
     const current = locations.find((l) => l.device === target)!;
+    if (hijack) {
+      // Its own stream, so that the rest of the image is the one without this infection.
+      const module = target.driver.module;
+      const next =
+        module && !module.external
+          ? loader.routine(module, 'IoCompletion')
+          : loader.routine(rootkit!.module, 'KeyloggerReadComplete');
+      current.completionRoutine = plantPoolCode(ctx, rng.fork('completion-hook'), next);
+      current.context = 0n;
+      current.control |= SL_INVOKE_ALL;
+    }
     const irp: IrpModel = {
       va: block.dataVa,
       thread,
@@ -277,6 +309,7 @@ export class Activity {
     this.writeIrp(irp, request, block.dataVa);
     thread.irps.push(irp);
     this.irps.push(irp);
+    return irp;
   }
 
   private writeFileObject(device: DeviceModel, fileName: string): bigint {

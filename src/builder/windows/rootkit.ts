@@ -11,6 +11,7 @@ import { inlineHookPatch, shellcodeStub, type InlineHookForm } from './code';
 import type { CatalogDriver } from './catalog';
 import type { DeviceModel, DriverContext, DriverModel, DriverSet, Handler } from './drivers';
 import type { LoadedModule } from './modules';
+import type { Rng } from '../rng';
 import type { ServiceTable } from './service-table';
 
 export const INFECTIONS = [
@@ -24,14 +25,18 @@ export const INFECTIONS = [
   'ssdtHook',
   'ssdtInline',
   'hiddenProcess',
+  'completionHook',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
 /** The rootkit's user-mode half, unlinked from the process list (FU-style DKOM). */
 export const HIDDEN_PROCESS_NAME = 'winlogsvc.exe';
 
-/** What `--scenario infected` plants unless --infections says otherwise: all of it. */
-export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS;
+/**
+ * What `--scenario infected` plants unless --infections says otherwise: all but completionHook,
+ * which is asked for by name (the demo case and the comparison tests expect the default set).
+ */
+export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS.filter((i) => i !== 'completionHook');
 export interface PlantedFinding {
   kind: FindingKind;
   subject: string;
@@ -53,12 +58,22 @@ const NAMES = ['netfltx', 'storflt', 'kbdsrvc', 'acpiex2', 'wmifltr', 'ndisprot2
 /** Characters that break naive HTML, CSV and terminal output: markup, both quotes, ampersand, BEL, ESC. */
 const HOSTILE_SUFFIX = '<img src=x onerror=alert(1)>"\'&\u0007\u001b[31m';
 
+/** Code in untagged nonpaged pool (as ExAllocatePool without a tag gives) that jumps on to `next`. */
+export function plantPoolCode(ctx: DriverContext, rng: Rng, next: bigint): bigint {
+  const stub = shellcodeStub(ctx.layout.arch, rng, next);
+  const block = ctx.nonPaged.allocate('None', stub.length + 0x40);
+  ctx.vm.write(block.dataVa, stub);
+  const pageVa = block.dataVa & ~0xfffn;
+  ctx.vm.tables.map(pageVa, ctx.vm.pa(pageVa) / PAGE, { writable: true, executable: true });
+  return block.dataVa;
+}
+
 export function plantRootkit(
   ctx: DriverContext,
   drivers: DriverSet,
   enabled: ReadonlySet<Infection>,
 ): Rootkit {
-  const { loader, layout, vm } = ctx;
+  const { loader, layout } = ctx;
   // Its own stream: the infected system is the clean one plus the rootkit, nothing shifted.
   const rng = ctx.rng.fork('rootkit');
   const base = rng.pick(NAMES);
@@ -132,18 +147,13 @@ export function plantRootkit(
   if (enabled.has('poolCode')) {
     const victim = required(drivers.findDriver('i8042prt'), 'i8042prt');
     const original = victim.majors[IRP_MJ.IRP_MJ_INTERNAL_DEVICE_CONTROL]!;
-    const stub = shellcodeStub(layout.arch, rng, original.va);
-    // Untagged nonpaged pool, as ExAllocatePool without a tag gives; the page is executable.
-    const block = ctx.nonPaged.allocate('None', stub.length + 0x40);
-    vm.write(block.dataVa, stub);
-    const pageVa = block.dataVa & ~0xfffn;
-    ctx.vm.tables.map(pageVa, vm.pa(pageVa) / PAGE, { writable: true, executable: true });
+    const code = plantPoolCode(ctx, rng, original.va);
     victim.majors[IRP_MJ.IRP_MJ_INTERNAL_DEVICE_CONTROL] = {
-      va: block.dataVa,
+      va: code,
       verdict: 'no-module',
       owner: null,
     };
-    rootkit.poolCode = block.dataVa;
+    rootkit.poolCode = code;
     planted.push({
       kind: 'irp-no-module',
       subject: victim.driverName,

@@ -261,7 +261,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   writeProcesses(layout, vm, processes, globals.psActiveProcessHead);
   const activity = new Activity(ctx, boot.fork('activity'));
   activity.createThreads(processes, drivers, rootkit);
-  activity.createRequests(drivers, rootkit);
+  activity.createRequests(drivers, rootkit, options.infections.has('completionHook'));
   activity.write(processes);
   if (rootkit && options.infections.has('hiddenProcess'))
     rootkit.planted.push({

@@ -399,6 +399,7 @@ export async function analyzeKernel(
       devices: deviceList,
       modules: moduleList,
       processes: activity.processes,
+      irps: activity.irps,
       directoryWalk,
       moduleListWalk,
       unreadableDrivers,

@@ -3,7 +3,16 @@
 
 import type { FindingKind, Severity } from '../../common/findings';
 import { isSuspiciousVerdict, severityRank } from '../../common/findings';
-import type { Device, Driver, Finding, Handler, Module, Process, ServiceTable } from '../../common/model';
+import type {
+  Device,
+  Driver,
+  Finding,
+  Handler,
+  Irp,
+  Module,
+  Process,
+  ServiceTable,
+} from '../../common/model';
 
 /** How much of a kernel list or directory could be read: judging absence from it needs all of it. */
 export type Completeness = 'complete' | 'partial' | 'none';
@@ -14,6 +23,7 @@ export interface FindingInputs {
   devices: Device[];
   modules: Module[];
   processes: Process[];
+  irps: Irp[];
   /** \Driver and \FileSystem: "hidden" cannot be judged without them, only suspected when partial. */
   directoryWalk: Completeness;
   /** PsLoadedModuleList: a driver whose image is in no module is only suspect when it is incomplete. */
@@ -280,6 +290,43 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
     );
   }
 
+  for (const irp of inputs.irps) {
+    for (const location of irp.stack) {
+      const routine = location.completion;
+      if (!routine || !completionHooked(routine, location.completionSetBy)) continue;
+      const where = routine.module
+        ? `${routine.module}+${routine.offset}`
+        : `${routine.address} (in no module)`;
+      const device = location.deviceName ?? location.device ?? 'an unknown device';
+      const issuer =
+        irp.processName !== null ? ` issued by ${irp.processName} (PID ${irp.pid}, TID ${irp.tid})` : '';
+      const setter = location.completionSetBy
+        ? (inputs.drivers.find((d) => d.id === location.completionSetBy) ?? null)
+        : null;
+      const partial = routine.verdict === 'no-module' && inputs.moduleListWalk !== 'complete';
+      const why =
+        routine.verdict === 'no-module'
+          ? 'code in no loaded module'
+          : routine.verdict === 'inline-patched'
+            ? `code that jumps at once to ${routine.target?.address ?? '?'} (${routine.target?.module ?? 'in no module'})`
+            : `another module than that of ${setter ? displayName(setter) : location.completionSetBy}, which set it`;
+      add(
+        'completion-hook',
+        routine.verdict === 'no-module' && !partial ? 'critical' : 'high',
+        device,
+        `The ${irp.majorName} request ${irp.address}${issuer}, waiting at ${device}, will call a completion routine at ${where} when it completes: ${why}. That code sees what the request returns (keystrokes or mouse input, for a raw-input read) before the caller does.${partial ? PARTIAL_MODULE_LIST : ''}`,
+        {
+          ...(location.device ? { device: location.device } : {}),
+          ...(location.completionSetBy ? { driver: location.completionSetBy } : {}),
+          handlers: [handlerEvidence(routine)],
+          addresses: [irp.address, routine.address, ...(routine.target ? [routine.target.address] : [])],
+          ...(routine.disassembly ? { disassembly: routine.disassembly } : {}),
+          detail: `IRP ${irp.address}, stack location ${location.index}, ${location.majorName}, set by ${setter ? displayName(setter) : (location.completionSetBy ?? 'whoever allocated the IRP (no driver is above it)')}`,
+        },
+      );
+    }
+  }
+
   for (const driver of inputs.drivers.filter((d) => d.state === 'freed')) {
     add(
       'stale-driver',
@@ -301,6 +348,17 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
   );
   findings.forEach((finding, i) => (finding.id = `F${String(i + 1).padStart(3, '0')}`));
   return findings;
+}
+
+/**
+ * A completion routine is judged against the driver that set it (the one a location up). Code in
+ * no module, or code that jumps out of its module, is a hook whoever set it; another module is a
+ * hook only when a driver above set it: with none above, whoever allocated the IRP did, which is
+ * any driver that builds its own requests.
+ */
+function completionHooked(routine: Handler, setBy: string | null): boolean {
+  if (routine.verdict === 'no-module' || routine.verdict === 'inline-patched') return true;
+  return routine.verdict === 'other-module' && setBy !== null;
 }
 
 function handlerEvidence(h: Handler): {

@@ -28,7 +28,7 @@ function findingIdentity(
   moduleToken: (s: 'a' | 'b', name: string) => string,
 ): string {
   const { evidence } = finding;
-  if (finding.kind === 'foreign-filter' && evidence.device)
+  if ((finding.kind === 'foreign-filter' || finding.kind === 'completion-hook') && evidence.device)
     return `${finding.kind}|${deviceToken(s, evidence.device)}`;
   if (finding.kind === 'unlinked-module') return `${finding.kind}|${moduleToken(s, finding.subject)}`;
   // A service is its name (its number in the build's table): the same in both images.

@@ -68,6 +68,43 @@ test.each(layouts)('service-table hooks are findings: $label', async ({ isf, pro
   expectAnalysisMatchesTruth(result, truth);
 });
 
+// A rootkit's completion routine written into a pending request (opt-in infection): no dispatch
+// table, no filter device, only the IRP in flight shows it. Every build and profile, as VMware.
+test.each(layouts)(
+  'a hijacked completion routine of a pending IRP is a finding: $label',
+  async ({ isf, profile }) => {
+    const { image, truth } = imageForTest({
+      isf,
+      profile,
+      format: 'vmware',
+      scenario: 'infected',
+      infections: ['completionHook'],
+      size: SIZE,
+      seed: 34,
+      fill: 'random',
+    });
+    const result = await analyzeImage(image);
+    expectAnalysisMatchesTruth(result, truth);
+    const planted = truth.findings.filter((f) => f.kind === 'completion-hook');
+    expect(planted).toHaveLength(1);
+    const hooked = truth.irps.flatMap((irp) =>
+      irp.locations
+        .filter((l) => l.completionRoutine !== null && l.completionModule === null)
+        .map((l) => ({ irp: irp.address, routine: l.completionRoutine! })),
+    );
+    expect(hooked).toHaveLength(1);
+    const finding = result.findings.find((f) => f.kind === 'completion-hook')!;
+    expect(finding.subject).toBe(planted[0]!.subject);
+    expect(finding.evidence.addresses).toEqual([hooked[0]!.irp, hooked[0]!.routine]);
+    expect(finding.evidence.handlers?.[0]?.verdict).toBe('no-module');
+    expect(finding.evidence.disassembly?.instructions.length).toBeGreaterThan(0);
+    const irp = result.irps.find((i) => i.address === hooked[0]!.irp)!;
+    expect(irp.stack.find((l) => l.completion?.address === hooked[0]!.routine)?.completion?.verdict).toBe(
+      'no-module',
+    );
+  },
+);
+
 test('with --symbols the result is the same and names the ISF used', async () => {
   const isf = isfFiles().find((f) => f.isf.includes('C2EADB24'))!.isf;
   const { image, truth } = imageForTest({

@@ -5,7 +5,12 @@
 // images of each build are in different container formats.
 
 import { describe, expect, test } from 'vitest';
-import { X86_PROFILES, type BuildImageOptions, type Truth } from '../../../src/builder/index';
+import {
+  DEFAULT_INFECTIONS,
+  X86_PROFILES,
+  type BuildImageOptions,
+  type Truth,
+} from '../../../src/builder/index';
 import type { DiffResult } from '../../../src/common/api';
 import type { AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/analyze';
@@ -108,5 +113,37 @@ describe.each(cases)(
       expectComparisonMatchesTruth(diff, suspect, cleanFirst.truth, infected.truth);
       expect(diff.entries[0]!.severity).toBe('critical');
     });
+  },
+);
+
+// The opt-in hijacked completion routine is one more difference of its own (on the device where
+// the request waits), with every default anomaly still there and no bystander.
+test.each(layouts.filter((l) => l.label === '1C9875F7' || l.label === 'win7-sp1-x86'))(
+  'a hijacked completion routine is a difference across boots: $label',
+  async ({ isf, profile }) => {
+    const build = (scenario: 'clean' | 'infected', boot: number, format: (typeof FORMATS)[number]) =>
+      imageForTest({
+        isf,
+        profile,
+        format,
+        scenario,
+        boot,
+        size: SIZE,
+        seed: 44,
+        fill: 'random',
+        ...(scenario === 'infected'
+          ? { infections: [...DEFAULT_INFECTIONS, 'completionHook' as const] }
+          : {}),
+      });
+    const clean = build('clean', 1, 'elf');
+    const infected = build('infected', 3, 'dmp-bitmap');
+    const [baseline, suspect] = await Promise.all([analyzeImage(clean.image), analyzeImage(infected.image)]);
+    const diff = diffResults(baseline, suspect);
+    expectComparisonMatchesTruth(diff, suspect, clean.truth, infected.truth);
+    const entry = diff.entries.find((e) =>
+      e.findings.added.some((id) => suspect.findings.find((f) => f.id === id)?.kind === 'completion-hook'),
+    );
+    expect(entry?.kind).toBe('device');
+    expect(entry?.key).toBe(infected.truth.findings.find((f) => f.kind === 'completion-hook')!.subject);
   },
 );
