@@ -180,13 +180,18 @@ function saveState(path: string, state: SavedState): void {
  * drawn exactly as the campaign draws them but without building or running anything. It answers
  * for a range whose figures were lost, and shows a campaign's mix before it starts.
  */
+/** `--target`, checked: one entry point, or all of them when it is not given. */
+function targetOf(value: string | undefined): Target | undefined {
+  if (value !== undefined && !TARGETS.includes(value as Target))
+    throw new Error(`--target is one of ${TARGETS.join(', ')}`);
+  return value as Target | undefined;
+}
+
 function plan(root: string, seed: string, range: string, only?: Target): void {
   const match = /^(\d+)-(\d+)$/.exec(range);
   if (!match || Number(match[1]) >= Number(match[2]))
     throw new Error('--plan FROM-TO, e.g. --plan 0-1000000');
   const [from, to] = [Number(match[1]), Number(match[2])];
-  if (only !== undefined && !TARGETS.includes(only))
-    throw new Error(`--target is one of ${TARGETS.join(', ')}`);
   const keys = layouts(root).available.flatMap((layout) => FORMATS.map((format) => ({ layout, format })));
   const counts = new Map<string, number>();
   for (let index = from; index < to; index++) {
@@ -214,7 +219,8 @@ function plan(root: string, seed: string, range: string, only?: Target): void {
 async function main(): Promise<void> {
   const args = parse();
   const root = resolve(args.root);
-  if (args.plan) return plan(root, args.seed!, args.plan, args.target as Target | undefined);
+  const only = targetOf(args.target);
+  if (args.plan) return plan(root, args.seed!, args.plan, only);
   const cache = join(root, '.cache/fuzz');
   const scratch = join('/dev/shm', `irpscope-fuzz-${process.pid}`);
   const timeoutMs = Number(args.timeout) * 1000;
@@ -229,9 +235,6 @@ async function main(): Promise<void> {
   const deadline = args.minutes ? Date.now() + Number(args.minutes) * 60_000 : Infinity;
   if (inputLimit === Infinity && deadline === Infinity)
     throw new Error('say how long: --minutes N or --inputs N');
-  const only = args.target as Target | undefined;
-  if (only !== undefined && !TARGETS.includes(only))
-    throw new Error(`--target is one of ${TARGETS.join(', ')}`);
   const { available, skipped } = layouts(root);
   process.stdout.write(
     `fuzz: seed ${args.seed}; preparing ${available.length * FORMATS.length} base images in ${cache}\n`,

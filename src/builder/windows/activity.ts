@@ -205,25 +205,23 @@ export class Activity {
     const devices = new Map<string, DeviceModel>();
     for (const driver of drivers.drivers)
       for (const device of driver.devices) if (device.name && device.object) devices.set(device.name, device);
-    const hasThreads = (request: PlannedRequest) =>
-      this.threads.some((t) => t.process.name === request.process);
-    const hijacked =
-      hijackCompletion && rootkit
-        ? (REQUESTS.filter(
-            (r) => r.major === IRP_MJ.IRP_MJ_READ && devices.has(r.device) && hasThreads(r),
-          ).at(-1) ?? null)
-        : null;
-    for (const request of REQUESTS) {
+    const possible = REQUESTS.flatMap((request) => {
       const target = devices.get(request.device);
       const threads = this.threads.filter((t) => t.process.name === request.process);
-      if (!target || threads.length === 0) continue;
+      return target && threads.length > 0 ? [{ request, target, threads }] : [];
+    });
+    const hijacked =
+      hijackCompletion && rootkit
+        ? (possible.filter((p) => p.request.major === IRP_MJ.IRP_MJ_READ).at(-1)?.request ?? null)
+        : null;
+    for (const { request, target, threads } of possible) {
       const irp = this.createRequest(request, target, this.rng.pick(threads), rootkit, request === hijacked);
       if (request === hijacked)
         rootkit!.planted.push({
           kind: 'completion-hook',
           subject: target.name!,
           severity: 'critical',
-          detail: `the pending ${request.fileName || 'read'} IRP at 0x${irp.va.toString(16)} calls code in pool when it completes`,
+          detail: `the pending read IRP at 0x${irp.va.toString(16)} calls code in pool when it completes`,
         });
     }
   }
@@ -281,7 +279,7 @@ export class Activity {
     });
     const current = locations.find((l) => l.device === target)!;
     if (hijack) {
-      // Its own stream, so that the rest of the image is the one without this infection.
+      // The stub draws from a stream of its own: the activity's other draws stay as they were.
       const module = target.driver.module;
       const next =
         module && !module.external

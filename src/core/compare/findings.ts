@@ -19,6 +19,9 @@ const DRIVER_FINDINGS = new Set<FindingKind>([
   'suspicious-name',
 ]);
 
+/** Findings about one device (evidence.device): paired across the images by that device. */
+const DEVICE_FINDINGS = new Set<FindingKind>(['foreign-filter', 'completion-hook']);
+
 /** Which object a finding is about, in tokens both images share where the object is paired. */
 function findingIdentity(
   finding: Finding,
@@ -28,7 +31,7 @@ function findingIdentity(
   moduleToken: (s: 'a' | 'b', name: string) => string,
 ): string {
   const { evidence } = finding;
-  if ((finding.kind === 'foreign-filter' || finding.kind === 'completion-hook') && evidence.device)
+  if (DEVICE_FINDINGS.has(finding.kind) && evidence.device)
     return `${finding.kind}|${deviceToken(s, evidence.device)}`;
   if (finding.kind === 'unlinked-module') return `${finding.kind}|${moduleToken(s, finding.subject)}`;
   // A service is its name (its number in the build's table): the same in both images.
