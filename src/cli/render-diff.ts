@@ -4,7 +4,7 @@
 
 import type { DiffChange, DiffEntry, DiffResult } from '../common/api';
 import type { Severity } from '../common/findings';
-import { visibleText } from '../core/report';
+import { visibleText } from '../common/visible-text';
 
 const WIDTH = 48;
 

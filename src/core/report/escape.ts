@@ -2,14 +2,9 @@
 // escaped for its output format, and control characters are shown rather than sent (a BEL or an
 // ANSI escape in a driver name must not reach a terminal, a spreadsheet or a browser as such).
 
-/** Control characters (C0, DEL, C1) and line/paragraph separators as visible \uXXXX escapes. */
-export function visibleText(text: string): string {
-  return text.replace(
-    // eslint-disable-next-line no-control-regex
-    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
+import { visibleText } from '../../common/visible-text';
+
+export { visibleText };
 
 const HTML_ESCAPES: Readonly<Record<string, string>> = {
   '&': '&amp;',

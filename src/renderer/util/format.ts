@@ -2,30 +2,7 @@
 // text, never markup; here control characters become visible escapes too (a BEL or an ANSI
 // escape in a driver name is evidence, and must be seen, not swallowed).
 
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-
-export function visibleText(text: string): string {
-  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-/** Split into plain runs and escaped control characters, so the latter can be styled. */
-export function visibleParts(text: string): Array<{ text: string; control: boolean }> {
-  const parts: Array<{ text: string; control: boolean }> = [];
-  let last = 0;
-  for (const match of text.matchAll(CONTROL)) {
-    if (match.index > last) parts.push({ text: text.slice(last, match.index), control: false });
-    parts.push({ text: visibleText(match[0]), control: true });
-    last = match.index + match[0].length;
-  }
-  if (last < text.length) parts.push({ text: text.slice(last), control: false });
-  return parts;
-}
-
-export function hasControl(text: string): boolean {
-  CONTROL.lastIndex = 0;
-  return CONTROL.test(text);
-}
+export { visibleParts, visibleText } from '../../common/visible-text';
 
 export function hexToBigInt(value: string): bigint {
   return BigInt(value);
