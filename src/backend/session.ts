@@ -2,6 +2,7 @@
 // and close terminate the worker, which stops the work wherever it is (even inside a synchronous
 // loop of the engine); a worker that dies or throws turns the session into a failed one.
 
+import { countsOf } from '../common/counts';
 import type { Worker } from 'node:worker_threads';
 import type {
   MemoryChunk,
@@ -131,7 +132,7 @@ export class Session {
         state: 'ready',
         progress: { stage: 'done', fraction: 1 },
         info: result.image,
-        counts: countsOf(result),
+        counts: summaryCounts(result),
         caseNote: note,
       },
       true,
@@ -242,7 +243,7 @@ export class Session {
             state: 'ready',
             progress: { stage: 'done', fraction: 1 },
             info: message.result.image,
-            counts: countsOf(message.result),
+            counts: summaryCounts(message.result),
           },
           true,
         );
@@ -329,16 +330,17 @@ export class Session {
   }
 }
 
-function countsOf(result: AnalysisResult): NonNullable<SessionSummary['counts']> {
+function summaryCounts(result: AnalysisResult): NonNullable<SessionSummary['counts']> {
   let highest: Severity | null = null;
   for (const finding of result.findings) {
     if (highest === null || severityRank(finding.severity) > severityRank(highest))
       highest = finding.severity;
   }
+  const counts = countsOf(result);
   return {
-    drivers: result.drivers.length,
-    devices: result.devices.length,
-    findings: result.findings.length,
+    drivers: counts.drivers,
+    devices: counts.devices,
+    findings: counts.findings,
     highestSeverity: highest,
   };
 }

@@ -29,6 +29,7 @@ import { diffResults } from '../core/compare';
 import { ExtractError, type ExtractTarget } from '../core/extract';
 import { extractFromImage } from '../core/extract/from-image';
 import { imageInfo } from '../core/info';
+import { noKernelReason } from '../core/kernel/presence';
 import { ImageError } from '../core/image';
 import { OutputError, writeFileAtomic, writeFolderAtomic } from '../core/util/atomic-file';
 import { PdfError, csvText, csvTables, makeReportFile } from '../core/report';
@@ -78,6 +79,9 @@ program
     try {
       const info = await imageInfo(image, { symbols: options.symbols });
       process.stdout.write(options.json ? `${JSON.stringify(info, null, 2)}\n` : renderInfo(info));
+      // What could be identified is printed; an image with no kernel in it is still an error.
+      const noKernel = noKernelReason(info);
+      if (noKernel) fail(new ImageError('no-kernel', noKernel));
     } catch (error) {
       fail(error);
     }
@@ -87,7 +91,7 @@ program
   .command('analyze')
   .description('recover drivers, devices, IRP handlers and modules, judge every handler, and list findings')
   .argument('<image>', 'memory image')
-  .option('--json', 'print the versioned JSON document (schema irpscope-analysis/2)')
+  .option('--json', 'print the versioned JSON document (schema irpscope-analysis/3)')
   .addOption(new Option('--table <name>', 'print one table').choices([...TABLES]))
   .option('--csv <dir>', 'write every table as a CSV file into <dir>')
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')

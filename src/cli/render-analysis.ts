@@ -1,7 +1,7 @@
 // `irpscope analyze` as text: a summary with the findings, or one table.
 
-import { isSuspiciousVerdict } from '../common/findings';
-import type { AnalysisResult } from '../common/model';
+import { COVERED_PARTS, type AnalysisResult, type Coverage } from '../common/model';
+import { countPhrase, countsOf, coverageReasons, findingsHeadline } from '../common/counts';
 import { csvTables, visibleText } from '../core/report';
 import type { CsvTable } from '../core/report/csv';
 
@@ -43,20 +43,35 @@ export function renderTable(table: CsvTable, maxWidth = 60): string {
 
 export function renderSummary(result: AnalysisResult): string {
   const info = result.image;
-  const live = result.drivers.filter((d) => d.state === 'live');
+  const n = countsOf(result);
+  const c = result.coverage;
   const lines = [
-    `${info.path}: ${info.format.description}`,
+    `${visibleText(info.path)}: ${info.format.description}`,
     `${info.build?.value.name ?? 'unknown Windows'} (build ${info.build?.value.number ?? '?'}) ${info.arch ?? ''}${info.paging === 'pae' ? ' PAE' : ''}, kernel at ${info.kernelBase?.value ?? '?'}, layouts: ${info.profile ? `${info.profile.source} ${info.profile.name}` : 'none'}`,
-    `${live.length} drivers (${result.drivers.length - live.length} freed), ${result.devices.length} devices, ${result.modules.length} modules (${result.modules.filter((m) => m.unlinked).length} unlinked), ${result.links.length} symbolic links`,
+    [
+      countPhrase(n.drivers, 'drivers', c.drivers, `+${n.unloadedDrivers} unloaded`),
+      countPhrase(n.devices, 'devices', c.devices),
+      countPhrase(n.modules, 'modules', c.modules, judged(n.unlinkedModules, 'unlinked', c.modules)),
+      countPhrase(n.links, 'links', c.links),
+    ].join(', '),
     result.serviceTable
-      ? `system-service table: ${result.serviceTable.limit} services at ${result.serviceTable.base} (${result.serviceTable.method}), ${result.serviceTable.entries.filter((e) => isSuspiciousVerdict(e.verdict)).length} hooked or patched`
-      : 'system-service table: not found',
-    `${result.processes.length} processes (${result.processes.filter((p) => p.hidden).length} hidden), ${result.threads.length} threads, ${result.irps.length} IRPs in flight`,
+      ? `system-service table: ${result.serviceTable.limit} services at ${result.serviceTable.base} (${result.serviceTable.method}), ${n.suspiciousServices} hooked or patched${c.services.state === 'partial' ? ' (partial)' : ''}`
+      : 'system-service table: not available',
+    [
+      countPhrase(n.processes, 'processes', c.processes, judged(n.hiddenProcesses, 'hidden', c.processes)),
+      countPhrase(n.threads, 'threads', c.threads),
+      countPhrase(n.irps, 'irps', c.irps),
+    ].join(', '),
     `${result.stats.poolHits} pool hits in ${(result.stats.bytesScanned / 2 ** 20).toFixed(0)} MiB scanned on ${result.stats.workers} worker${result.stats.workers === 1 ? '' : 's'}`,
-    '',
   ];
-  if (result.findings.length === 0) lines.push('No findings.');
-  else lines.push(`Findings (${result.findings.length}):`);
+  for (const reason of coverageReasons(
+    result,
+    COVERED_PARTS.filter((p) => p !== 'findings'),
+  ))
+    lines.push(
+      `  ${reason.parts.join(', ')} ${reason.state === 'partial' ? 'partial' : 'not available'}: ${visibleText(reason.reason)}`,
+    );
+  lines.push('', visibleText(findingsHeadline(result)));
   for (const finding of result.findings) {
     lines.push(
       `  ${finding.severity.toUpperCase().padEnd(8)} ${finding.kind.padEnd(16)} ${visibleText(finding.subject)}`,
@@ -65,4 +80,9 @@ export function renderSummary(result: AnalysisResult): string {
   }
   for (const warning of info.warnings) lines.push(`warning: ${visibleText(warning)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** "3 hidden"; a zero is only said when the judgement could be made on the whole part. */
+function judged(count: number, what: string, coverage: Coverage): string | undefined {
+  return count > 0 || coverage.state === 'complete' ? `${count} ${what}` : undefined;
 }

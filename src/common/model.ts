@@ -8,7 +8,7 @@ import type { FindingKind, HandlerVerdict, Severity } from './findings';
 export type Hex = string;
 
 export const INFO_SCHEMA = 'irpscope-info/1';
-export const ANALYSIS_SCHEMA = 'irpscope-analysis/2';
+export const ANALYSIS_SCHEMA = 'irpscope-analysis/3';
 
 /** A discovered fact and how it was found ("crash dump header", "self-map scan at 0x1aa000", ...). */
 export interface Discovered<T> {
@@ -37,6 +37,11 @@ export interface ImageInfo {
   typeIndex: Discovered<{ Driver: number; Device: number }> | null;
   /** Which structure layouts were used: a built-in table or an ISF symbol file. */
   profile: { source: 'builtin' | 'isf'; name: string; path?: string } | null;
+  /**
+   * How the layout of each structure the engine reads was established in this image (the table
+   * is a hint, never an authority). Absent when no kernel or no layouts were found.
+   */
+  layouts?: StructureLayoutProvenance[];
   crashDump?: { dumpType: number; dumpTypeName: string; bugCheck?: { code: Hex; parameters: Hex[] } };
   /** Triage / mini dumps: no physical memory, but a module list. */
   triage?: { note: string; modules: Array<{ name: string; path: string; base: Hex; size: number }> };
@@ -44,6 +49,38 @@ export interface ImageInfo {
   timings: Array<{ stage: string; ms: number }>;
   bytesRead: number;
   warnings: string[];
+  /**
+   * Present when no Windows kernel was found: what was tried. Such an image has no analysis (the
+   * CLI exits 2, the workbench fails the session); it is never reported as a clean system.
+   */
+  noKernel?: string;
+}
+
+/**
+ * Where a field's offset came from: the symbol file; the kernel's own code (an exported accessor
+ * that reads it); structure (invariants over real objects: the System process is PID 4 named
+ * "System", its links lead back, a thread's Cid names its process…); the built-in table checked
+ * against those invariants; the table alone (structures of the driver ABI, which Windows cannot
+ * move); or not established (then what depends on it is not available).
+ */
+export type LayoutMethod =
+  'symbol-file' | 'kernel-code' | 'structure' | 'table-checked' | 'table' | 'not-established';
+
+export interface FieldLayoutProvenance {
+  field: string;
+  offset: Hex | null;
+  method: LayoutMethod;
+  /** How, in one line: "PsGetProcessId: mov rax,[rcx+440h]", "System's name at +0x5a8". */
+  detail: string;
+}
+
+export interface StructureLayoutProvenance {
+  structure: string;
+  /** 'established': every field the engine reads is; 'not-established': the structure cannot be read. */
+  state: 'established' | 'partial' | 'not-established';
+  /** Why it is partial or not established. */
+  reason: string | null;
+  fields: FieldLayoutProvenance[];
 }
 
 export type DriverView = 'pool-scan' | 'directory' | 'module-list' | 'device-walk';
@@ -275,9 +312,36 @@ export interface Irp {
   stack: IrpStackLocation[];
 }
 
+/** The parts of an analysis whose coverage is stated: one per table, and the findings. */
+export const COVERED_PARTS = [
+  'drivers',
+  'devices',
+  'modules',
+  'links',
+  'services',
+  'processes',
+  'threads',
+  'irps',
+  'findings',
+] as const;
+export type CoveredPart = (typeof COVERED_PARTS)[number];
+
+/**
+ * How much of one part the image allowed to be read. 'complete': every route to it was read to its
+ * end; 'partial': some of it is missing or some judgement could not be made (each reason says
+ * what and why); 'unavailable': none of it could be read (the reason says why). A count is only
+ * ever shown with its coverage.
+ */
+export interface Coverage {
+  state: 'complete' | 'partial' | 'unavailable';
+  missing: string[];
+}
+
 export interface AnalysisResult {
   schema: typeof ANALYSIS_SCHEMA;
   image: ImageInfo;
+  /** What each part could read, and what it is missing. */
+  coverage: Record<CoveredPart, Coverage>;
   /** Null when the table was not found (image warnings say what was tried). */
   serviceTable: ServiceTable | null;
   drivers: Driver[];

@@ -7,6 +7,8 @@ import { analyzeKernel, startPoolScan } from './analysis/analyze';
 import { openImage } from './image';
 import { discoverKernel, type KernelContext } from './kernel/discover';
 import { findDtb } from './kernel/dtb';
+import { requireKernel } from './kernel/presence';
+import { establishLayouts } from './layout';
 import type { ScanResult } from './scan/scan';
 
 export interface AnalyzeImageOptions {
@@ -47,12 +49,14 @@ export async function openForAnalysis(
       scan = startPoolScan(space, dataFile, dtbSearch.found.mode === 'x64' ? 16 : 8, { ...options, signal });
       scan.catch(() => undefined); // awaited (and reported) by the analysis
     }
-    const context = await discoverKernel(space, {
+    const discovered = await discoverKernel(space, {
       path,
       fileSize: statSync(path).size,
       symbols: options.symbols,
       dtbSearch,
     });
+    requireKernel(discovered.info);
+    const context = establishLayouts(discovered);
     context.info.bytesRead = space.bytesRead;
     return { context, scan };
   } catch (error) {

@@ -16,6 +16,7 @@ import type { EngineHandle, OpenEngine } from './engine-handle';
 import { analyzeKernel } from './analysis/analyze';
 import { dataFileOf, openForAnalysis } from './analyze';
 import { openKernel } from './info';
+import { requireKernel } from './kernel/presence';
 import { pageReaderOf, rebuildPe, type ExtractedImage } from './extract';
 import { decode } from './kernel/disasm';
 import type { KernelContext } from './kernel/discover';
@@ -38,8 +39,16 @@ const STATUS: Record<TranslationFailureReason, PageStatus> = {
 };
 
 export const openEngine: OpenEngine = async (path, options, onProgress) => {
-  if (!options.analyzeAfterOpen)
-    return new Engine(await openKernel(path, { symbols: options.symbols }), path);
+  if (!options.analyzeAfterOpen) {
+    const context = await openKernel(path, { symbols: options.symbols });
+    try {
+      requireKernel(context.info);
+    } catch (error) {
+      context.space.close();
+      throw error;
+    }
+    return new Engine(context, path);
+  }
   // The pool scan starts as soon as the DTB is known, while the kernel is still being found.
   const stopScan = new AbortController();
   const { context, scan } = await openForAnalysis(path, {

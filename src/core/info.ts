@@ -4,20 +4,26 @@ import { statSync } from 'node:fs';
 import type { ImageInfo } from '../common/model';
 import { openImage } from './image';
 import { discoverKernel, type KernelContext } from './kernel/discover';
+import { establishLayouts } from './layout';
 
 export interface InfoOptions {
   symbols?: string;
 }
 
-/** Opens `path`, discovers its kernel and returns the context (caller closes `context.space`). */
+/**
+ * Opens `path`, discovers its kernel, establishes its structure layouts and returns the context
+ * (the caller closes `context.space`).
+ */
 export async function openKernel(path: string, options: InfoOptions = {}): Promise<KernelContext> {
   const space = openImage(path);
   try {
-    const context = await discoverKernel(space, {
-      path,
-      fileSize: statSync(path).size,
-      symbols: options.symbols,
-    });
+    const context = establishLayouts(
+      await discoverKernel(space, {
+        path,
+        fileSize: statSync(path).size,
+        symbols: options.symbols,
+      }),
+    );
     context.info.bytesRead = space.bytesRead;
     return context;
   } catch (error) {

@@ -407,6 +407,7 @@ class FakeEngine implements EngineHandle {
     return {
       schema: ANALYSIS_SCHEMA,
       image: { ...this.imageInfo, timings },
+      coverage: fakeCoverage(),
       serviceTable: null,
       drivers,
       devices,
@@ -735,4 +736,21 @@ function structureFields(
     });
   }
   return fields;
+}
+
+/** The stand-in reads no service table, processes, threads or IRPs: it says so, as the engine would. */
+function fakeCoverage(): AnalysisResult['coverage'] {
+  const complete = { state: 'complete' as const, missing: [] };
+  const unread = { state: 'unavailable' as const, missing: ['not read by the stand-in engine'] };
+  return {
+    drivers: complete,
+    devices: complete,
+    modules: complete,
+    links: complete,
+    services: unread,
+    processes: unread,
+    threads: unread,
+    irps: unread,
+    findings: complete,
+  };
 }

@@ -4,7 +4,7 @@
 
 import type { KernelMemory } from '../kernel/memory';
 import { readStruct, type LayoutProfile } from '../profile';
-import { walkList } from './list-walk';
+import { walkList } from '../kernel/list-walk';
 
 export interface ProcessRecord {
   va: bigint;

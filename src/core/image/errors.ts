@@ -18,7 +18,9 @@ export type ImageErrorKind =
   /** A companion file (.vmem for a .vmss without memory) is missing. */
   | 'missing-companion'
   | 'corrupt'
-  | 'truncated';
+  | 'truncated'
+  /** A memory image in which no Windows kernel was found: not a clean system, no answer at all. */
+  | 'no-kernel';
 
 export class ImageError extends Error {
   override readonly name = 'ImageError';

@@ -23,6 +23,10 @@ export interface DecodedInstruction {
   branchTarget: bigint | null;
   /** RIP-relative memory operand's absolute address (x64), or a 32-bit absolute one (x86). */
   memoryAddress: bigint | null;
+  /** A register-based memory operand ([base + index*scale + displacement]), not RIP-relative. */
+  memoryOperand: { base: string | null; index: string | null; displacement: bigint } | null;
+  /** The register an instruction's second operand reads (MOV reg, reg). */
+  sourceRegister: string | null;
   /** MOV reg, imm / PUSH imm value. */
   immediate: bigint | null;
   /** Register written by MOV reg, imm or read by JMP/CALL reg. */
@@ -102,6 +106,22 @@ export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32
             : absolute
               ? BigInt.asUintN(bitness, instruction.memoryDisplacementU64)
               : null,
+          memoryOperand:
+            memory && !ipRelative && !absolute
+              ? {
+                  base:
+                    instruction.memoryBase === Register.None
+                      ? null
+                      : (Register[instruction.memoryBase] ?? null),
+                  index:
+                    instruction.memoryIndex === Register.None
+                      ? null
+                      : (Register[instruction.memoryIndex] ?? null),
+                  displacement: BigInt.asIntN(bitness, instruction.memoryDisplacementU64),
+                }
+              : null,
+          sourceRegister:
+            instruction.op1Kind === OpKind.Register ? (Register[instruction.op1Register] ?? null) : null,
           immediate: pushImmediate
             ? BigInt.asUintN(32, instruction.immediate(0))
             : immediateOperand

@@ -84,16 +84,23 @@ export async function discoverKernel(space: PhysicalSpace, options: DiscoverOpti
     ...nothingFound,
     info: buildInfo(nothingFound, options, new Stages(), []),
   };
+  let noKernel: string | undefined;
   const finish = () => {
     context.info = buildInfo(context, options, stages, warnings);
+    if (noKernel !== undefined) context.info.noKernel = noKernel;
     return context;
   };
-  if (!space.format.holdsPhysicalMemory) return finish();
+  if (!space.format.holdsPhysicalMemory) {
+    if (!space.triage || space.hints.build === undefined)
+      noKernel = 'the container holds no physical memory and its header names no kernel';
+    return finish();
+  }
 
   const dtbSearch = options.dtbSearch ?? findDtb(space);
   stages.timings.push({ stage: 'dtb', ms: dtbSearch.ms });
   if (!dtbSearch.found) {
-    warnings.push(`no valid DTB found (${dtbSearch.tried.join('; ')})`);
+    noKernel = `no valid DTB found (${dtbSearch.tried.join('; ')})`;
+    warnings.push(noKernel);
     return finish();
   }
   const dtb = dtbSearch.found;
@@ -107,7 +114,8 @@ export async function discoverKernel(space: PhysicalSpace, options: DiscoverOpti
     findKernelBase(memory, space, dtb.kernelEntry ?? null),
   );
   if (!kernelSearch.found) {
-    warnings.push(`the kernel image was not found (${kernelSearch.tried.join('; ')})`);
+    noKernel = `no kernel image found (${kernelSearch.tried.join('; ')})`;
+    warnings.push(noKernel);
     return finish();
   }
   const { base, pe, method } = kernelSearch.found;

@@ -137,6 +137,8 @@ export function carveObject(context: CarveContext, hit: TagHit): CarvedObject | 
   if (hit.kind !== 'driver' && hit.kind !== 'device' && hit.kind !== 'process') return null;
   const kind = hit.kind;
   const { profile } = context;
+  // A process is only carved through an EPROCESS layout established in this image.
+  if (kind === 'process' && !profile.hasField('_EPROCESS', 'ImageFileName')) return null;
   const header = readPoolHeader(context.space, profile, hit.headerPa);
   if (!header) return null;
   const shape = bodyShape(profile, kind);

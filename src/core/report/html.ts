@@ -3,6 +3,7 @@
 // and control characters in a driver name on purpose). Printing it from Chromium gives the PDF.
 
 import type { Annotation, DiffResult, ExtractionRecord, UserOperation } from '../../common/api';
+import { countPhrase, countsOf, coverageReasons, findingsHeadline } from '../../common/counts';
 import { isSuspiciousVerdict, SEVERITIES, severityRank } from '../../common/findings';
 import { OPERATIONS, USER_OPERATIONS, buildFlow, displayDeviceName } from '../../common/flow';
 import type { AnalysisResult, Discovered, Driver, Finding, Handler } from '../../common/model';
@@ -228,6 +229,7 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
     .reverse()
     .map((s) => [s, result.findings.filter((f) => f.severity === s).length] as const);
   const findings = [...result.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
+  const n = countsOf(result);
   const driverName = (id: string): string => {
     const d = result.drivers.find((x) => x.id === id);
     return d?.name ?? d?.objectName ?? id;
@@ -276,12 +278,32 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
   );
   parts.push(
     `<p class="counts">${bySeverity.map(([s, n]) => `<span class="sev-${s}">${n} ${s}</span>`).join('')}` +
-      `<span>${result.drivers.length} drivers</span><span>${result.devices.length} devices</span><span>${result.modules.length} modules</span></p>`,
+      [
+        countPhrase(n.drivers, 'drivers', result.coverage.drivers, `+${n.unloadedDrivers} unloaded`),
+        countPhrase(n.devices, 'devices', result.coverage.devices),
+        countPhrase(n.modules, 'modules', result.coverage.modules),
+        countPhrase(n.processes, 'processes', result.coverage.processes),
+        countPhrase(n.irps, 'irps', result.coverage.irps),
+      ]
+        .map((phrase) => `<span>${escapeHtml(phrase)}</span>`)
+        .join('') +
+      '</p>',
   );
+  const gaps = coverageReasons(result);
+  if (gaps.length)
+    parts.push(
+      `<ul class="coverage">${gaps
+        .map(
+          (g) =>
+            `<li><b>${escapeHtml(g.parts.join(', '))}</b> ${g.state === 'partial' ? 'partial' : 'not available'}: ${text(g.reason)}</li>`,
+        )
+        .join('')}</ul>`,
+    );
 
   // Findings, most severe first, each with its evidence.
   parts.push(`<h2>Findings (${findings.length})</h2>`);
-  if (findings.length === 0) parts.push('<p>No findings.</p>');
+  if (findings.length === 0 || result.coverage.findings.state !== 'complete')
+    parts.push(`<p>${text(findingsHeadline(result))}</p>`);
   const flows = new Map<string, { device: string; operation: UserOperation; findings: string[] }>();
   for (const f of findings) {
     parts.push(`<section class="finding sev-border-${escapeHtml(f.severity)}">`);
@@ -478,7 +500,7 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
   if (info.warnings.length)
     parts.push(`<h3>Warnings</h3><ul>${info.warnings.map((w) => `<li>${text(w)}</li>`).join('')}</ul>`);
 
-  parts.push(`<h2>Drivers (${result.drivers.length})</h2>`);
+  parts.push(`<h2>Drivers (${n.drivers} loaded, ${n.unloadedDrivers} unloaded)</h2>`);
   const driverTable = withNotes(
     'driver:',
     ['name', 'object', 'start', 'size', 'module', 'found by', 'devices', 'state'],

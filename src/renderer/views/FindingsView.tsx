@@ -1,4 +1,5 @@
 import { useMemo } from 'react';
+import { findingsHeadline } from '../../common/counts';
 import { severityRank, type Severity } from '../../common/findings';
 import type { Finding } from '../../common/model';
 import { SeverityBadge, VerdictBadge } from '../components/Badges';
@@ -64,7 +65,11 @@ export function FindingsView({ index }: { index: ResultIndex }) {
           initialSorting={[{ id: 'severity', desc: true }]}
           rowClass={(f) => `sev-row-${f.severity}`}
           filterPlaceholder="Filter findings…  ( / )"
-          emptyText="No findings: nothing in this image bends the I/O path."
+          emptyText={
+            index.result.coverage.findings.state === 'complete'
+              ? 'No findings: nothing in this image bends the I/O path.'
+              : findingsHeadline(index.result)
+          }
           searchText={(f) => `${f.severity} ${f.kind} ${f.subject} ${f.explanation}`}
         />
       </div>

@@ -3,8 +3,9 @@
 
 import type { ReactNode } from 'react';
 import type { SessionSummary } from '../../common/api';
+import { countsOf, coverageReasons, findingsHeadline, partLabel } from '../../common/counts';
 import { SEVERITIES, severityRank } from '../../common/findings';
-import type { Discovered } from '../../common/model';
+import type { Coverage, CoveredPart, Discovered } from '../../common/model';
 import { SeverityBadge } from '../components/Badges';
 import { AddressLink, FindingLink } from '../components/Links';
 import { Text } from '../components/Text';
@@ -66,8 +67,9 @@ export function Overview({
   ));
   const modules = found(info.psLoadedModuleList, (v) => <AddressLink address={v} wide={wide} />);
   const root = found(info.objectRootDirectory, (v) => <AddressLink address={v} wide={wide} />);
-  const unlinked = result.modules.filter((m) => m.unlinked).length;
-  const hiddenProcesses = result.processes.filter((p) => p.hidden).length;
+  const n = countsOf(result);
+  const c = result.coverage;
+  const gaps = coverageReasons(result);
   const hooked = [...index.hooked.values()].reduce((n, list) => n + list.length, 0);
 
   return (
@@ -139,12 +141,6 @@ export function Overview({
             </Fact>
           </tbody>
         </table>
-        {!info.dtb && (
-          <div className="alert" data-testid="kernel-not-found">
-            No Windows kernel was found in this file, so there is nothing to analyse. Is it a memory image?
-            The warnings below say what was tried.
-          </div>
-        )}
         {info.warnings.length > 0 && (
           <ul className="warnings">
             {info.warnings.map((w, i) => (
@@ -159,39 +155,65 @@ export function Overview({
       <section className="card counts">
         <h2>Contents</h2>
         <div className="tiles">
-          <button type="button" className="tile" onClick={() => navigate({ view: 'drivers' })}>
-            <b>{result.drivers.length}</b> drivers
-            <small>{result.drivers.filter((d) => d.state === 'freed').length} freed</small>
-          </button>
-          <button type="button" className="tile" onClick={() => navigate({ view: 'devices' })}>
-            <b>{result.devices.length}</b> devices
-            <small>{result.links.length} symbolic links</small>
-          </button>
-          <button type="button" className="tile" onClick={() => navigate({ view: 'modules' })}>
-            <b>{result.modules.length}</b> modules
-            <small className={unlinked ? 'bad' : ''}>{unlinked} unlinked</small>
-          </button>
+          <Tile
+            part="drivers"
+            count={n.drivers}
+            coverage={c.drivers}
+            onClick={() => navigate({ view: 'drivers' })}
+          >
+            <small>+{n.unloadedDrivers} unloaded</small>
+          </Tile>
+          <Tile
+            part="devices"
+            count={n.devices}
+            coverage={c.devices}
+            onClick={() => navigate({ view: 'devices' })}
+          >
+            <small>{coverageShort(c.links, `${n.links} symbolic links`)}</small>
+          </Tile>
+          <Tile
+            part="modules"
+            count={n.modules}
+            coverage={c.modules}
+            onClick={() => navigate({ view: 'modules' })}
+          >
+            <small className={n.unlinkedModules ? 'bad' : ''}>
+              {judgedText(n.unlinkedModules, 'unlinked', c.modules)}
+            </small>
+          </Tile>
           <button type="button" className="tile" onClick={() => navigate({ view: 'drivers' })}>
             <b className={hooked ? 'bad' : ''}>{hooked}</b> suspicious handlers
             <small>in {index.hooked.size} drivers</small>
           </button>
-          <button
-            type="button"
-            className="tile"
+          <Tile
+            part="processes"
+            count={n.processes}
+            coverage={c.processes}
             onClick={() => navigate({ view: 'activity', activity: { tab: 'processes' } })}
           >
-            <b>{result.processes.length}</b> processes
-            <small className={hiddenProcesses ? 'bad' : ''}>{hiddenProcesses} hidden</small>
-          </button>
-          <button
-            type="button"
-            className="tile"
+            <small className={n.hiddenProcesses ? 'bad' : ''}>
+              {judgedText(n.hiddenProcesses, 'hidden', c.processes)}
+            </small>
+          </Tile>
+          <Tile
+            part="irps"
+            count={n.irps}
+            coverage={c.irps}
             onClick={() => navigate({ view: 'activity', activity: { tab: 'irps' } })}
           >
-            <b>{result.irps.length}</b> IRPs in flight
-            <small>{result.threads.length} threads</small>
-          </button>
+            <small>{coverageShort(c.threads, `${n.threads} threads`)}</small>
+          </Tile>
         </div>
+        {gaps.length > 0 && (
+          <ul className="coverage" data-testid="coverage-gaps">
+            {gaps.map((g, i) => (
+              <li key={i}>
+                <b>{g.parts.join(', ')}</b> {g.state === 'partial' ? 'partial' : 'not available'}:{' '}
+                <Text value={g.reason} />
+              </li>
+            ))}
+          </ul>
+        )}
       </section>
 
       <section className="card severity">
@@ -231,7 +253,9 @@ export function Overview({
           )}
           {top.length === 0 && (
             <li className="muted">
-              {info.dtb ? 'No findings: nothing in this image bends the I/O path.' : 'Nothing was analysed.'}
+              {findingsHeadline(result) === 'No findings.'
+                ? 'No findings: nothing in this image bends the I/O path.'
+                : findingsHeadline(result)}
             </li>
           )}
         </ul>
@@ -267,4 +291,52 @@ export function Overview({
       </section>
     </div>
   );
+}
+
+/** A count with its coverage: a part that could not be read shows "not available", never a 0. */
+function Tile({
+  part,
+  count,
+  coverage,
+  onClick,
+  children,
+}: {
+  part: CoveredPart;
+  count: number;
+  coverage: Coverage;
+  onClick: () => void;
+  children: ReactNode;
+}) {
+  const why = coverage.missing.join('; ');
+  return (
+    <button
+      type="button"
+      className={`tile coverage-${coverage.state}`}
+      onClick={onClick}
+      title={why || undefined}
+      data-testid={`tile-${part}`}
+    >
+      {coverage.state === 'unavailable' ? (
+        <>
+          <b className="absent">—</b> {partLabel(part)}
+          <small className="absent">not available</small>
+        </>
+      ) : (
+        <>
+          <b>{count}</b> {partLabel(part)}
+          {coverage.state === 'partial' && <small className="partial">partial</small>}
+          {children}
+        </>
+      )}
+    </button>
+  );
+}
+
+function coverageShort(coverage: Coverage, text: string): string {
+  return coverage.state === 'unavailable' ? text.replace(/^\d+ /, '') + ' not available' : text;
+}
+
+/** "2 hidden"; a zero only when the judgement could be made on the whole part. */
+function judgedText(count: number, what: string, coverage: Coverage): string {
+  return count > 0 || coverage.state === 'complete' ? `${count} ${what}` : `${what}: not judged`;
 }
