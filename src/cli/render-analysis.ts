@@ -4,6 +4,7 @@ import { isSuspiciousVerdict } from '../common/findings';
 import type { AnalysisResult } from '../common/model';
 import { csvTables, visibleText } from '../core/report';
 import type { CsvTable } from '../core/report/csv';
+import { terminalText } from './terminal-text';
 
 export const TABLES = [
   'drivers',
@@ -64,5 +65,6 @@ export function renderSummary(result: AnalysisResult): string {
     lines.push(`           ${visibleText(finding.explanation)}`);
   }
   for (const warning of info.warnings) lines.push(`warning: ${visibleText(warning)}`);
-  return `${lines.join('\n')}\n`;
+  // The path, format and layout names too (a file or ISF name can hold anything).
+  return terminalText(`${lines.join('\n')}\n`);
 }

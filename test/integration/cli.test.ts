@@ -3,7 +3,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -23,12 +23,33 @@ function irpscope(...args: string[]): { status: number | null; stdout: string; s
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+// What acts on a terminal instead of being read (what visibleText escapes), apart from the line feed.
+const HIDDEN =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+
 let images: TestImages;
 let truth: Truth;
+/** The infected image with a right-to-left override (U+202E) in the hostile driver's name. */
+let bidi: { image: string; name: string };
+
+/** The image with every UTF-16 occurrence of `from` replaced by `to` (same length). */
+function patchedImage(path: string, out: string, from: string, to: string): void {
+  const bytes = readFileSync(path);
+  const [needle, replacement] = [Buffer.from(from, 'utf16le'), Buffer.from(to, 'utf16le')];
+  let count = 0;
+  for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1), count++)
+    replacement.copy(bytes, at);
+  expect(count).toBeGreaterThan(0);
+  writeFileSync(out, bytes);
+}
 
 beforeAll(() => {
   images = buildTestImages();
   truth = JSON.parse(readFileSync(join(images.folder, 'infected', 'truth.json'), 'utf8')) as Truth;
+  const [plain, override] = ["'&\u0007", "'\u202e\u0007"];
+  bidi = { image: join(images.folder, 'bidi.raw'), name: images.hostileName.replace(plain, override) };
+  patchedImage(images.infected, bidi.image, plain, override);
 });
 afterAll(() => images.remove());
 
@@ -152,6 +173,47 @@ describe('output errors: one line, exit code 2, the previous file intact', () =>
     );
   });
 
+  test('a named pipe or a device at --out, or at --csv: refused before the analysis, left as it was', () => {
+    const special = join(images.folder, 'special');
+    mkdirSync(special);
+    const fifo = join(special, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const pipe = /: it is a named pipe \(FIFO\), not a (regular file|folder)$/m;
+    oneLine(irpscope('report', images.clean, '--out', fifo), pipe);
+    // Checked before the image is even opened.
+    oneLine(irpscope('report', join(images.folder, 'missing.raw'), '--out', fifo), pipe);
+    oneLine(irpscope('extract', images.infected, '--driver', '\\Driver\\Disk', '--out', fifo), pipe);
+    oneLine(irpscope('analyze', images.clean, '--csv', fifo), pipe);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    // As root, `report --out /dev/full` once replaced the device node; a node of our own here.
+    const device = join(special, 'full');
+    if (spawnSync('mknod', [device, 'c', '1', '7']).status === 0) {
+      oneLine(
+        irpscope('report', images.clean, '--out', device),
+        /: it is a character device, not a regular file$/m,
+      );
+      expect(lstatSync(device).isCharacterDevice()).toBe(true);
+    }
+    expect(readdirSync(special).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('--csv DIR replaces the set of tables as one unit; a folder holding anything else is refused', () => {
+    const tables = join(images.folder, 'tables');
+    expect(irpscope('analyze', images.clean, '--csv', tables).status).toBe(0);
+    const first = readdirSync(tables).sort();
+    expect(first).toContain('drivers.csv');
+    const before = statSync(join(tables, 'drivers.csv')).ino;
+    expect(irpscope('analyze', images.infected, '--csv', tables).status).toBe(0);
+    expect(readdirSync(tables).sort()).toEqual(first);
+    expect(statSync(join(tables, 'drivers.csv')).ino).not.toBe(before);
+    expect(readFileSync(join(tables, 'drivers.csv'), 'utf8')).toContain(
+      images.rootkitModule.replace('.sys', ''),
+    );
+    writeFileSync(join(tables, 'notes.txt'), 'mine');
+    oneLine(irpscope('analyze', images.clean, '--csv', tables), /holds more than the tables \(notes\.txt\)/);
+    expect(readFileSync(join(tables, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
   test('a file too large for the limit (as on a full disk) leaves the previous report and no debris', () => {
     const out = join(images.folder, 'kept.json');
     writeFileSync(out, 'the previous report');
@@ -169,6 +231,49 @@ describe('output errors: one line, exit code 2, the previous file intact', () =>
     );
     expect(readFileSync(out, 'utf8')).toBe('the previous report');
     expect(readdirSync(images.folder).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+});
+
+describe('image strings reach the terminal neutralised', () => {
+  test('extract --driver shows the hostile name escaped, and so does an error quoting a name', () => {
+    const out = join(images.folder, 'hostile.sys');
+    const run = irpscope('extract', images.infected, '--driver', images.hostileName, '--out', out);
+    expect(run.status).toBe(0);
+    expect(run.stdout).not.toMatch(HIDDEN);
+    expect(run.stdout).toContain('"\'&\\u0007\\u001b[31m');
+    const missing = irpscope(
+      'extract',
+      images.infected,
+      '--driver',
+      'evil\u202egpj.exe\u0007\u009b2J',
+      '--out',
+      out,
+    );
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).not.toMatch(HIDDEN);
+    expect(missing.stderr).toContain('evil\\u202egpj.exe');
+  });
+
+  test('a right-to-left override in a driver name: escaped in every text and JSON output, JSON still lossless', () => {
+    const out = join(images.folder, 'bidi.sys');
+    const runs = [
+      irpscope('analyze', bidi.image),
+      irpscope('analyze', bidi.image, '--table', 'drivers'),
+      irpscope('diff', images.clean, bidi.image),
+      irpscope('extract', bidi.image, '--driver', bidi.name, '--out', out),
+    ];
+    for (const run of runs) {
+      expect(run.status === 0 || run.status === 1, run.stderr).toBe(true);
+      expect(run.stdout + run.stderr).not.toMatch(HIDDEN);
+      expect(run.stdout).toContain("'\\u202e\\u0007");
+    }
+    const analysis = irpscope('analyze', bidi.image, '--json');
+    const diff = irpscope('diff', images.clean, bidi.image, '--json');
+    const extraction = irpscope('extract', bidi.image, '--driver', bidi.name, '--out', out, '--json');
+    for (const run of [analysis, diff, extraction]) expect(run.stdout).not.toMatch(HIDDEN);
+    expect((JSON.parse(analysis.stdout) as AnalysisResult).drivers.map((d) => d.name)).toContain(bidi.name);
+    expect((JSON.parse(diff.stdout) as DiffResult).entries.map((e) => e.key)).toContain(bidi.name);
+    expect((JSON.parse(extraction.stdout) as { label: string }).label).toContain(bidi.name);
   });
 });
 
