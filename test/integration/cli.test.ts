@@ -277,7 +277,51 @@ describe('image strings reach the terminal neutralised', () => {
   });
 });
 
+/**
+ * The image with the headers of the module loaded at `base` replaced by extract's crafted header:
+ * e_lfanew 0x1c0, SizeOfOptionalHeader 0, one empty section, SizeOfHeaders 0x200.
+ */
+function craftedModuleImage(out: string, module: Truth['modules'][number]): void {
+  const bytes = readFileSync(images.infected);
+  let count = 0;
+  for (let page = 0; page + 0x1000 <= bytes.length; page += 0x1000) {
+    if (bytes.readUInt16LE(page) !== 0x5a4d) continue;
+    const nt = page + bytes.readUInt32LE(page + 0x3c);
+    if (nt + 0x58 > page + 0x1000 || bytes.readUInt32LE(nt + 8) !== module.timeDateStamp) continue;
+    if (bytes.readUInt32LE(nt + 24 + 0x38) !== module.size) continue;
+    bytes.fill(0, page + 0x40, page + 0x1000);
+    bytes.writeUInt32LE(0x1c0, page + 0x3c);
+    bytes.writeUInt32LE(0x4550, page + 0x1c0);
+    bytes.writeUInt16LE(0x14c, page + 0x1c4); // machine x86
+    bytes.writeUInt16LE(1, page + 0x1c6); // one section
+    bytes.writeUInt16LE(0, page + 0x1d4); // SizeOfOptionalHeader 0
+    bytes.writeUInt16LE(0x10b, page + 0x1d8); // the magic, where the empty section's name is
+    bytes.writeUInt32LE(module.size, page + 0x1d8 + 0x38);
+    bytes.writeUInt32LE(0x200, page + 0x1d8 + 0x3c); // SizeOfHeaders
+    count++;
+  }
+  expect(count).toBe(1);
+  writeFileSync(out, bytes);
+}
+
 describe('irpscope extract', () => {
+  test('a crafted PE header: the memory as it was, with the reason; never a RangeError', () => {
+    const crafted = join(images.folder, 'crafted-header.raw');
+    const disk = truth.drivers.find((d) => d.name === '\\Driver\\Disk')!;
+    const module = truth.modules.find((m) => BigInt(m.base) === BigInt(disk.start))!;
+    craftedModuleImage(crafted, module);
+    const out = join(images.folder, 'crafted.sys');
+    const run = irpscope('extract', crafted, '--module', module.name, '--out', out, '--json');
+    expect(run.stderr).not.toMatch(/RangeError|internal error| {4}at /);
+    expect(run.status).toBe(0);
+    const written = JSON.parse(run.stdout) as { layout: string; notes: string[]; size: number };
+    expect(written.layout).toBe('raw');
+    expect(written.notes[0]).toMatch(
+      /SizeOfOptionalHeader 0 is smaller than the 96 bytes of the PE32 optional header/,
+    );
+    expect(readFileSync(out).length).toBe(written.size);
+  });
+
   test('writes the hooked driver as a PE file and says what it wrote; misuse is one line, exit 2', () => {
     const out = join(images.folder, 'extracted.sys');
     const disk = truth.drivers.find((d) => d.name === '\\Driver\\Disk')!;
