@@ -3,9 +3,19 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Truth } from '../../src/builder/index';
 import type { DiffResult } from '../../src/common/api';
@@ -14,13 +24,20 @@ import { buildTestImages, type TestImages } from '../unit/backend/images';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function irpscope(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
+// Absolute, so that a command can run in another folder (as the README's examples do).
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+function runIn(cwd: string, script: string, args: string[]) {
+  const run = spawnSync(process.execPath, ['--import', TSX, join(ROOT, script), ...args], {
+    cwd,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function irpscope(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return runIn(ROOT, 'src/cli/main.ts', args);
 }
 
 // What acts on a terminal instead of being read (what visibleText escapes), apart from the line feed.
@@ -351,6 +368,46 @@ describe('irpscope extract', () => {
       const bad = irpscope('extract', images.infected, ...args, '--out', out);
       expect(bad.status, args.join(' ')).toBe(2);
       expect(bad.stderr).toMatch(/^irpscope: [^\n]+\n$/);
+    }
+  });
+});
+
+/** The commands of a README code block (`$ ` lines, `\` continued) with the lines each printed. */
+function examples(block: string): Array<{ args: string[]; output: string }> {
+  const found: Array<{ command: string; output: string[] }> = [];
+  let continued = false;
+  for (const line of block.split('\n')) {
+    const last = found[found.length - 1];
+    if (line.startsWith('$ ')) found.push({ command: line.slice(2), output: [] });
+    else if (continued && last) last.command += ` ${line.trim()}`;
+    else last?.output.push(line);
+    continued = line.endsWith('\\');
+    if (continued) found[found.length - 1]!.command = found[found.length - 1]!.command.slice(0, -1);
+  }
+  return found.map((c) => ({
+    args: c.command.trim().split(/\s+/),
+    output: c.output.join('\n').replace(/\n+$/, ''),
+  }));
+}
+
+describe('README', () => {
+  test('the extract example is what extract prints on the image the README builds, run after run', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### `irpscope extract'));
+    const build = /`npm run --silent build-image -- ([^`]+)`/.exec(section)![1]!.split(/\s+/);
+    const [extract] = examples(/```\n([\s\S]*?)```/.exec(section)![1]!);
+    expect(extract!.args.slice(0, 3)).toEqual(['npx', 'irpscope', 'extract']);
+    const folder = mkdtempSync(join(tmpdir(), 'irpscope-readme-'));
+    try {
+      const built = runIn(folder, 'src/builder/cli.ts', build);
+      expect(built.status, built.stderr).toBe(0);
+      for (let run = 0; run < 2; run++) {
+        const extracted = runIn(folder, 'src/cli/main.ts', extract!.args.slice(2));
+        expect(extracted.status, extracted.stderr).toBe(0);
+        expect(extracted.stdout).toBe(`${extract!.output}\n`);
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });
