@@ -31,7 +31,13 @@ import { extractFromImage } from '../core/extract/from-image';
 import { imageInfo } from '../core/info';
 import { noKernelReason } from '../core/kernel/presence';
 import { ImageError } from '../core/image';
-import { OutputError, writeFileAtomic, writeFolderAtomic } from '../core/util/atomic-file';
+import {
+  OutputError,
+  checkOutputFolder,
+  checkOutputPath,
+  writeFileAtomic,
+  writeFolderAtomic,
+} from '../core/util/atomic-file';
 import { PdfError, csvText, csvTables, makeReportFile } from '../core/report';
 import { sha256File } from '../core/util/file-hash';
 import { packageVersion } from '../core/util/package-version';
@@ -40,6 +46,7 @@ import { diffExitCode, renderDiff } from './render-diff';
 import { renderCaptureResult, renderCaptureTargets } from './render-capture';
 import { renderExtraction } from './render-extract';
 import { formatBytes, renderInfo } from './render-info';
+import { terminalJson, terminalText } from './terminal-text';
 
 const EXIT_UNSUPPORTED = 2;
 const VERSION = packageVersion(import.meta.url);
@@ -50,6 +57,15 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/** What a command prints: image strings in it are made inert for the terminal (terminal-text.ts). */
+function print(text: string): void {
+  process.stdout.write(terminalText(text));
+}
+
+function printJson(value: unknown): void {
+  process.stdout.write(terminalJson(value));
+}
+
 function fail(error: unknown): never {
   if (
     error instanceof ImageError ||
@@ -58,10 +74,10 @@ function fail(error: unknown): never {
     error instanceof PdfError ||
     error instanceof ExtractError
   ) {
-    process.stderr.write(`irpscope: ${error.message}\n`);
+    process.stderr.write(terminalText(`irpscope: ${error.message}\n`));
     process.exit(EXIT_UNSUPPORTED);
   }
-  process.stderr.write(`irpscope: internal error: ${(error as Error).stack ?? error}\n`);
+  process.stderr.write(terminalText(`irpscope: internal error: ${(error as Error).stack ?? error}\n`));
   process.exit(1);
 }
 
@@ -78,7 +94,8 @@ program
   .action(async (image: string, options: { json?: boolean; symbols?: string }) => {
     try {
       const info = await imageInfo(image, { symbols: options.symbols });
-      process.stdout.write(options.json ? `${JSON.stringify(info, null, 2)}\n` : renderInfo(info));
+      if (options.json) printJson(info);
+      else print(renderInfo(info));
       // What could be identified is printed; an image with no kernel in it is still an error.
       const noKernel = noKernelReason(info);
       if (noKernel) fail(new ImageError('no-kernel', noKernel));
@@ -98,6 +115,11 @@ program
   .action(
     async (image: string, options: { json?: boolean; table?: TableName; csv?: string; symbols?: string }) => {
       try {
+        if (options.csv)
+          checkOutputFolder(
+            options.csv,
+            TABLES.map((name) => `${name}.csv`),
+          );
         const result = await analyzeImage(image, {
           symbols: options.symbols,
           onProgress: progressReporter(),
@@ -107,9 +129,9 @@ program
             options.csv,
             csvTables(result).map((table) => ({ name: `${table.name}.csv`, data: csvText(table) })),
           );
-        if (options.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-        else if (options.table) process.stdout.write(renderTable(tableOf(result, options.table)));
-        else if (!options.csv) process.stdout.write(renderSummary(result));
+        if (options.json) printJson(result);
+        else if (options.table) print(renderTable(tableOf(result, options.table)));
+        else if (!options.csv) print(renderSummary(result));
       } catch (error) {
         fail(error);
       }
@@ -129,7 +151,8 @@ program
     try {
       const [before, after] = await analyzeBoth(baseline, image, options.symbols);
       const diff = diffResults(before, after);
-      process.stdout.write(options.json ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff));
+      if (options.json) printJson(diff);
+      else print(renderDiff(diff));
       process.exitCode = diffExitCode(diff);
     } catch (error) {
       fail(error);
@@ -165,6 +188,8 @@ program
       },
     ) => {
       try {
+        // Before any work: an --out that cannot be replaced is said now, not after the analysis.
+        if (options.out !== undefined && options.out !== '-') checkOutputPath(options.out);
         // The SHA-256 streams the file alongside the analysis (both read it; the page cache serves the second).
         const sha256 = options.hash ? sha256File(image).catch(() => null) : Promise.resolve(null);
         let result: AnalysisResult;
@@ -196,7 +221,7 @@ program
         else {
           const out = options.out ?? report.fileName;
           writeFileAtomic(out, bytes);
-          process.stderr.write(`irpscope: wrote ${out}\n`);
+          process.stderr.write(terminalText(`irpscope: wrote ${out}\n`));
         }
       } catch (error) {
         fail(error);
@@ -240,6 +265,7 @@ program
         const given = [options.driver, options.module, options.address].filter((v) => v !== undefined);
         if (given.length !== 1)
           throw new ExtractError('say what to extract: one of --driver, --module or --address');
+        if (options.out !== undefined) checkOutputPath(options.out);
         const target: ExtractTarget =
           options.driver !== undefined
             ? { driver: options.driver }
@@ -254,10 +280,14 @@ program
         writeFileAtomic(out, extraction.bytes);
         if (options.json) {
           const { bytes: _bytes, base, ...rest } = extraction;
-          process.stdout.write(
-            `${JSON.stringify({ schema: 'irpscope-extract/1', file: resolve(out), base: `0x${base.toString(16)}`, size: extraction.bytes.length, ...rest }, null, 2)}\n`,
-          );
-        } else process.stdout.write(renderExtraction(extraction, out));
+          printJson({
+            schema: 'irpscope-extract/1',
+            file: resolve(out),
+            base: `0x${base.toString(16)}`,
+            size: extraction.bytes.length,
+            ...rest,
+          });
+        } else print(renderExtraction(extraction, out));
       } catch (error) {
         fail(error);
       }

@@ -4,6 +4,7 @@ import { COVERED_PARTS, type AnalysisResult, type Coverage } from '../common/mod
 import { countPhrase, countsOf, coverageReasons, findingsHeadline } from '../common/counts';
 import { csvTables, visibleText } from '../core/report';
 import type { CsvTable } from '../core/report/csv';
+import { terminalText } from './terminal-text';
 
 export const TABLES = [
   'drivers',
@@ -79,7 +80,8 @@ export function renderSummary(result: AnalysisResult): string {
     lines.push(`           ${visibleText(finding.explanation)}`);
   }
   for (const warning of info.warnings) lines.push(`warning: ${visibleText(warning)}`);
-  return `${lines.join('\n')}\n`;
+  // The path, format and layout names too (a file or ISF name can hold anything).
+  return terminalText(`${lines.join('\n')}\n`);
 }
 
 /** "3 hidden"; a zero is only said when the judgement could be made on the whole part. */

@@ -5,6 +5,7 @@
 import type { DiffChange, DiffEntry, DiffResult } from '../common/api';
 import type { Severity } from '../common/findings';
 import { visibleText } from '../common/visible-text';
+import { terminalText } from './terminal-text';
 
 const WIDTH = 48;
 
@@ -48,7 +49,7 @@ export function renderDiff(diff: DiffResult): string {
     ...c.warnings.map((w) => `warning: ${w}`),
     '',
   ];
-  if (c.unrelated) return `${[...out, c.unrelated].join('\n')}\n`;
+  if (c.unrelated) return terminalText(`${[...out, c.unrelated].join('\n')}\n`);
   const differences = diff.entries.filter((e) => e.variation === null);
   const variations = diff.entries.filter((e) => e.variation !== null);
   const severities = (Object.entries(diff.counts.bySeverity) as Array<[Severity, number]>)
@@ -68,7 +69,8 @@ export function renderDiff(diff: DiffResult): string {
         `  ${`${entry.kind} ${entry.change}`.padEnd(15)}  ${clip(entry.key)}  ${visibleText(entry.summary)}`,
       );
   }
-  return `${out.join('\n')}\n`;
+  // Build names, warnings and finding ids too, whatever the fields above escaped themselves.
+  return terminalText(`${out.join('\n')}\n`);
 }
 
 /** diff(1)'s convention: 0 when the image matches its baseline, 1 when it does not. */

@@ -1,6 +1,10 @@
 // The text `irpscope extract` prints: what was written and what a reverser needs to know about it.
+// The driver's and module's names, section names and imported DLLs come from the image: each line
+// is shown through visibleText (a column is padded after escaping, so it stays aligned).
 
+import { visibleText } from '../common/visible-text';
 import type { Extraction } from '../core/extract';
+import { terminalText } from './terminal-text';
 
 const hex = (value: number | bigint) => `0x${value.toString(16)}`;
 
@@ -18,7 +22,7 @@ export function renderExtraction(extraction: Extraction, out: string): string {
     lines.push('  section    virtual address  virtual size  file offset  file size');
     for (const s of extraction.sections)
       lines.push(
-        `  ${JSON.stringify(s.name).slice(1, -1).padEnd(10)} ${hex(s.virtualAddress).padStart(15)}  ${hex(s.virtualSize).padStart(12)}  ${hex(s.pointerToRawData).padStart(11)}  ${hex(s.sizeOfRawData).padStart(9)}`,
+        `  ${visibleText(s.name).padEnd(10)} ${hex(s.virtualAddress).padStart(15)}  ${hex(s.virtualSize).padStart(12)}  ${hex(s.pointerToRawData).padStart(11)}  ${hex(s.sizeOfRawData).padStart(9)}`,
       );
   }
   if (extraction.imports)
@@ -30,5 +34,5 @@ export function renderExtraction(extraction: Extraction, out: string): string {
       lines.push(`    ${hex(extraction.base + BigInt(m.rva))} +${hex(m.size)}  ${m.where}  (${m.status})`);
   }
   for (const note of extraction.notes) lines.push(`  note: ${note}`);
-  return `${lines.join('\n')}\n`;
+  return terminalText(`${lines.join('\n')}\n`);
 }

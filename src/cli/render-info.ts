@@ -1,6 +1,8 @@
-// `irpscope info` as text: one fact per line, with how it was found.
+// `irpscope info` as text: one fact per line, with how it was found. Strings from the image (the
+// PDB name, a triage dump's module names, warnings quoting either) are shown through visibleText.
 
 import type { Discovered, ImageInfo } from '../common/model';
+import { terminalText } from './terminal-text';
 
 function line(label: string, value: string): string {
   return `${label.padEnd(22)}${value}`;
@@ -90,7 +92,7 @@ export function renderInfo(info: ImageInfo): string {
     `Timings: ${info.timings.map((t) => `${t.stage} ${t.ms} ms`).join(', ')}; ${formatBytes(info.bytesRead)} read`,
   );
   for (const warning of info.warnings) lines.push(`warning: ${warning}`);
-  return `${lines.join('\n')}\n`;
+  return terminalText(`${lines.join('\n')}\n`);
 }
 
 export function formatBytes(bytes: number): string {

@@ -3,9 +3,19 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Truth } from '../../src/builder/index';
 import type { DiffResult } from '../../src/common/api';
@@ -14,21 +24,49 @@ import { buildTestImages, type TestImages } from '../unit/backend/images';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function irpscope(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT,
+// Absolute, so that a command can run in another folder (as the README's examples do).
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+function runIn(cwd: string, script: string, args: string[]) {
+  const run = spawnSync(process.execPath, ['--import', TSX, join(ROOT, script), ...args], {
+    cwd,
     encoding: 'utf8',
     maxBuffer: 256 * 1024 * 1024,
   });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
+function irpscope(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  return runIn(ROOT, 'src/cli/main.ts', args);
+}
+
+// What acts on a terminal instead of being read (what visibleText escapes), apart from the line feed.
+const HIDDEN =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/;
+
 let images: TestImages;
 let truth: Truth;
+/** The infected image with a right-to-left override (U+202E) in the hostile driver's name. */
+let bidi: { image: string; name: string };
+
+/** The image with every UTF-16 occurrence of `from` replaced by `to` (same length). */
+function patchedImage(path: string, out: string, from: string, to: string): void {
+  const bytes = readFileSync(path);
+  const [needle, replacement] = [Buffer.from(from, 'utf16le'), Buffer.from(to, 'utf16le')];
+  let count = 0;
+  for (let at = bytes.indexOf(needle); at >= 0; at = bytes.indexOf(needle, at + 1), count++)
+    replacement.copy(bytes, at);
+  expect(count).toBeGreaterThan(0);
+  writeFileSync(out, bytes);
+}
 
 beforeAll(() => {
   images = buildTestImages();
   truth = JSON.parse(readFileSync(join(images.folder, 'infected', 'truth.json'), 'utf8')) as Truth;
+  const [plain, override] = ["'&\u0007", "'\u202e\u0007"];
+  bidi = { image: join(images.folder, 'bidi.raw'), name: images.hostileName.replace(plain, override) };
+  patchedImage(images.infected, bidi.image, plain, override);
 });
 afterAll(() => images.remove());
 
@@ -152,6 +190,47 @@ describe('output errors: one line, exit code 2, the previous file intact', () =>
     );
   });
 
+  test('a named pipe or a device at --out, or at --csv: refused before the analysis, left as it was', () => {
+    const special = join(images.folder, 'special');
+    mkdirSync(special);
+    const fifo = join(special, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    const pipe = /: it is a named pipe \(FIFO\), not a (regular file|folder)$/m;
+    oneLine(irpscope('report', images.clean, '--out', fifo), pipe);
+    // Checked before the image is even opened.
+    oneLine(irpscope('report', join(images.folder, 'missing.raw'), '--out', fifo), pipe);
+    oneLine(irpscope('extract', images.infected, '--driver', '\\Driver\\Disk', '--out', fifo), pipe);
+    oneLine(irpscope('analyze', images.clean, '--csv', fifo), pipe);
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    // As root, `report --out /dev/full` once replaced the device node; a node of our own here.
+    const device = join(special, 'full');
+    if (spawnSync('mknod', [device, 'c', '1', '7']).status === 0) {
+      oneLine(
+        irpscope('report', images.clean, '--out', device),
+        /: it is a character device, not a regular file$/m,
+      );
+      expect(lstatSync(device).isCharacterDevice()).toBe(true);
+    }
+    expect(readdirSync(special).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  test('--csv DIR replaces the set of tables as one unit; a folder holding anything else is refused', () => {
+    const tables = join(images.folder, 'tables');
+    expect(irpscope('analyze', images.clean, '--csv', tables).status).toBe(0);
+    const first = readdirSync(tables).sort();
+    expect(first).toContain('drivers.csv');
+    const before = statSync(join(tables, 'drivers.csv')).ino;
+    expect(irpscope('analyze', images.infected, '--csv', tables).status).toBe(0);
+    expect(readdirSync(tables).sort()).toEqual(first);
+    expect(statSync(join(tables, 'drivers.csv')).ino).not.toBe(before);
+    expect(readFileSync(join(tables, 'drivers.csv'), 'utf8')).toContain(
+      images.rootkitModule.replace('.sys', ''),
+    );
+    writeFileSync(join(tables, 'notes.txt'), 'mine');
+    oneLine(irpscope('analyze', images.clean, '--csv', tables), /holds more than the tables \(notes\.txt\)/);
+    expect(readFileSync(join(tables, 'notes.txt'), 'utf8')).toBe('mine');
+  });
+
   test('a file too large for the limit (as on a full disk) leaves the previous report and no debris', () => {
     const out = join(images.folder, 'kept.json');
     writeFileSync(out, 'the previous report');
@@ -172,7 +251,94 @@ describe('output errors: one line, exit code 2, the previous file intact', () =>
   });
 });
 
+describe('image strings reach the terminal neutralised', () => {
+  test('extract --driver shows the hostile name escaped, and so does an error quoting a name', () => {
+    const out = join(images.folder, 'hostile.sys');
+    const run = irpscope('extract', images.infected, '--driver', images.hostileName, '--out', out);
+    expect(run.status).toBe(0);
+    expect(run.stdout).not.toMatch(HIDDEN);
+    expect(run.stdout).toContain('"\'&\\u0007\\u001b[31m');
+    const missing = irpscope(
+      'extract',
+      images.infected,
+      '--driver',
+      'evil\u202egpj.exe\u0007\u009b2J',
+      '--out',
+      out,
+    );
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).not.toMatch(HIDDEN);
+    expect(missing.stderr).toContain('evil\\u202egpj.exe');
+  });
+
+  test('a right-to-left override in a driver name: escaped in every text and JSON output, JSON still lossless', () => {
+    const out = join(images.folder, 'bidi.sys');
+    const runs = [
+      irpscope('analyze', bidi.image),
+      irpscope('analyze', bidi.image, '--table', 'drivers'),
+      irpscope('diff', images.clean, bidi.image),
+      irpscope('extract', bidi.image, '--driver', bidi.name, '--out', out),
+    ];
+    for (const run of runs) {
+      expect(run.status === 0 || run.status === 1, run.stderr).toBe(true);
+      expect(run.stdout + run.stderr).not.toMatch(HIDDEN);
+      expect(run.stdout).toContain("'\\u202e\\u0007");
+    }
+    const analysis = irpscope('analyze', bidi.image, '--json');
+    const diff = irpscope('diff', images.clean, bidi.image, '--json');
+    const extraction = irpscope('extract', bidi.image, '--driver', bidi.name, '--out', out, '--json');
+    for (const run of [analysis, diff, extraction]) expect(run.stdout).not.toMatch(HIDDEN);
+    expect((JSON.parse(analysis.stdout) as AnalysisResult).drivers.map((d) => d.name)).toContain(bidi.name);
+    expect((JSON.parse(diff.stdout) as DiffResult).entries.map((e) => e.key)).toContain(bidi.name);
+    expect((JSON.parse(extraction.stdout) as { label: string }).label).toContain(bidi.name);
+  });
+});
+
+/**
+ * The image with the headers of the module loaded at `base` replaced by extract's crafted header:
+ * e_lfanew 0x1c0, SizeOfOptionalHeader 0, one empty section, SizeOfHeaders 0x200.
+ */
+function craftedModuleImage(out: string, module: Truth['modules'][number]): void {
+  const bytes = readFileSync(images.infected);
+  let count = 0;
+  for (let page = 0; page + 0x1000 <= bytes.length; page += 0x1000) {
+    if (bytes.readUInt16LE(page) !== 0x5a4d) continue;
+    const nt = page + bytes.readUInt32LE(page + 0x3c);
+    if (nt + 0x58 > page + 0x1000 || bytes.readUInt32LE(nt + 8) !== module.timeDateStamp) continue;
+    if (bytes.readUInt32LE(nt + 24 + 0x38) !== module.size) continue;
+    bytes.fill(0, page + 0x40, page + 0x1000);
+    bytes.writeUInt32LE(0x1c0, page + 0x3c);
+    bytes.writeUInt32LE(0x4550, page + 0x1c0);
+    bytes.writeUInt16LE(0x14c, page + 0x1c4); // machine x86
+    bytes.writeUInt16LE(1, page + 0x1c6); // one section
+    bytes.writeUInt16LE(0, page + 0x1d4); // SizeOfOptionalHeader 0
+    bytes.writeUInt16LE(0x10b, page + 0x1d8); // the magic, where the empty section's name is
+    bytes.writeUInt32LE(module.size, page + 0x1d8 + 0x38);
+    bytes.writeUInt32LE(0x200, page + 0x1d8 + 0x3c); // SizeOfHeaders
+    count++;
+  }
+  expect(count).toBe(1);
+  writeFileSync(out, bytes);
+}
+
 describe('irpscope extract', () => {
+  test('a crafted PE header: the memory as it was, with the reason; never a RangeError', () => {
+    const crafted = join(images.folder, 'crafted-header.raw');
+    const disk = truth.drivers.find((d) => d.name === '\\Driver\\Disk')!;
+    const module = truth.modules.find((m) => BigInt(m.base) === BigInt(disk.start))!;
+    craftedModuleImage(crafted, module);
+    const out = join(images.folder, 'crafted.sys');
+    const run = irpscope('extract', crafted, '--module', module.name, '--out', out, '--json');
+    expect(run.stderr).not.toMatch(/RangeError|internal error| {4}at /);
+    expect(run.status).toBe(0);
+    const written = JSON.parse(run.stdout) as { layout: string; notes: string[]; size: number };
+    expect(written.layout).toBe('raw');
+    expect(written.notes[0]).toMatch(
+      /SizeOfOptionalHeader 0 is smaller than the 96 bytes of the PE32 optional header/,
+    );
+    expect(readFileSync(out).length).toBe(written.size);
+  });
+
   test('writes the hooked driver as a PE file and says what it wrote; misuse is one line, exit 2', () => {
     const out = join(images.folder, 'extracted.sys');
     const disk = truth.drivers.find((d) => d.name === '\\Driver\\Disk')!;
@@ -202,6 +368,46 @@ describe('irpscope extract', () => {
       const bad = irpscope('extract', images.infected, ...args, '--out', out);
       expect(bad.status, args.join(' ')).toBe(2);
       expect(bad.stderr).toMatch(/^irpscope: [^\n]+\n$/);
+    }
+  });
+});
+
+/** The commands of a README code block (`$ ` lines, `\` continued) with the lines each printed. */
+function examples(block: string): Array<{ args: string[]; output: string }> {
+  const found: Array<{ command: string; output: string[] }> = [];
+  let continued = false;
+  for (const line of block.split('\n')) {
+    const last = found[found.length - 1];
+    if (line.startsWith('$ ')) found.push({ command: line.slice(2), output: [] });
+    else if (continued && last) last.command += ` ${line.trim()}`;
+    else last?.output.push(line);
+    continued = line.endsWith('\\');
+    if (continued) found[found.length - 1]!.command = found[found.length - 1]!.command.slice(0, -1);
+  }
+  return found.map((c) => ({
+    args: c.command.trim().split(/\s+/),
+    output: c.output.join('\n').replace(/\n+$/, ''),
+  }));
+}
+
+describe('README', () => {
+  test('the extract example is what extract prints on the image the README builds, run after run', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('### `irpscope extract'));
+    const build = /`npm run --silent build-image -- ([^`]+)`/.exec(section)![1]!.split(/\s+/);
+    const [extract] = examples(/```\n([\s\S]*?)```/.exec(section)![1]!);
+    expect(extract!.args.slice(0, 3)).toEqual(['npx', 'irpscope', 'extract']);
+    const folder = mkdtempSync(join(tmpdir(), 'irpscope-readme-'));
+    try {
+      const built = runIn(folder, 'src/builder/cli.ts', build);
+      expect(built.status, built.stderr).toBe(0);
+      for (let run = 0; run < 2; run++) {
+        const extracted = runIn(folder, 'src/cli/main.ts', extract!.args.slice(2));
+        expect(extracted.status, extracted.stderr).toBe(0);
+        expect(extracted.stdout).toBe(`${extract!.output}\n`);
+      }
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
     }
   });
 });

@@ -10,11 +10,11 @@
 // with the reason, never a huge allocation or a loop.
 
 import { createHash } from 'node:crypto';
+import { parsePeHeaders, type PeHeaders } from '../kernel/pe';
 
 const PAGE = 0x1000;
 /** Larger than any driver or kernel (ntoskrnl is about 11 MiB; win32kfull about 4 MiB). */
 export const MAX_IMAGE_SIZE = 128 << 20;
-const MAX_SECTIONS = 96;
 const MAX_IMPORT_DESCRIPTORS = 512;
 const MAX_NAME = 256;
 
@@ -59,7 +59,6 @@ export interface ExtractedImage {
 
 export class ExtractError extends Error {}
 
-const u16 = (b: Uint8Array, o: number) => b[o]! | (b[o + 1]! << 8);
 const u32 = (b: Uint8Array, o: number) =>
   (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 const alignUp = (value: number, to: number) => Math.ceil(value / to) * to;
@@ -91,62 +90,28 @@ function readMapped(read: PageReader, base: bigint, size: number): Mapped {
   return { bytes, absent };
 }
 
-interface Headers {
-  machine: 'x86' | 'x64';
-  sizeOfImage: number;
-  sizeOfHeaders: number;
-  fileAlignment: number;
-  entryPoint: number;
-  timeDateStamp: number;
-  optionalAt: number;
-  is64: boolean;
-  sectionTableAt: number;
-  sectionCount: number;
+interface Headers extends PeHeaders {
+  machineName: 'x86' | 'x64';
   importDirectory: { rva: number; size: number } | null;
 }
 
-/** The headers at the start of a mapped image, or why they are not a PE image. */
+/** The headers at the start of a mapped image, or why they are not a PE image this can rebuild. */
 function parseHeaders(page: Uint8Array): Headers | string {
-  if (page[0] !== 0x4d || page[1] !== 0x5a) return 'no MZ signature at the base';
-  const lfanew = u32(page, 0x3c);
-  if (lfanew < 0x40 || lfanew > PAGE - 0x108) return `e_lfanew ${lfanew} is outside the first page`;
-  if (u32(page, lfanew) !== 0x00004550) return 'no PE signature at e_lfanew';
-  const fileHeader = lfanew + 4;
-  const machineCode = u16(page, fileHeader);
-  const machine = machineCode === 0x14c ? 'x86' : machineCode === 0x8664 ? 'x64' : null;
-  if (!machine) return `machine 0x${machineCode.toString(16)} is neither x86 nor x64`;
-  const sectionCount = u16(page, fileHeader + 2);
-  if (sectionCount === 0 || sectionCount > MAX_SECTIONS) return `${sectionCount} sections`;
-  const optionalSize = u16(page, fileHeader + 0x10);
-  const optionalAt = fileHeader + 0x14;
-  const magic = u16(page, optionalAt);
-  if (magic !== 0x10b && magic !== 0x20b) return `optional header magic 0x${magic.toString(16)}`;
-  const is64 = magic === 0x20b;
-  const sectionTableAt = optionalAt + optionalSize;
-  if (sectionTableAt + sectionCount * 40 > PAGE) return 'the section table runs past the first page';
-  const sizeOfImage = u32(page, optionalAt + 0x38);
+  const parsed = parsePeHeaders(page);
+  if (!parsed.ok) return parsed.reason;
+  const headers = parsed.headers;
+  const machineName = headers.machine === 0x14c ? 'x86' : headers.machine === 0x8664 ? 'x64' : null;
+  if (!machineName) return `machine 0x${headers.machine.toString(16)} is neither x86 nor x64`;
+  if (headers.sections.length === 0) return 'no sections';
+  const { sizeOfImage } = headers;
   if (sizeOfImage < PAGE || sizeOfImage > MAX_IMAGE_SIZE)
     return `SizeOfImage ${sizeOfImage} is outside 4 KiB–${MAX_IMAGE_SIZE >> 20} MiB`;
-  const directories = optionalAt + (is64 ? 0x70 : 0x60);
-  const directoryCount = u32(page, directories - 4);
-  const importDirectory =
-    directoryCount > 1 && directories + 16 <= sectionTableAt
-      ? { rva: u32(page, directories + 8), size: u32(page, directories + 12) }
-      : null;
-  return {
-    machine,
-    sizeOfImage,
-    sizeOfHeaders: u32(page, optionalAt + 0x3c),
-    fileAlignment: u32(page, optionalAt + 0x24),
-    entryPoint: u32(page, optionalAt + 0x10),
-    timeDateStamp: u32(page, fileHeader + 4),
-    optionalAt,
-    is64,
-    sectionTableAt,
-    sectionCount,
-    importDirectory: importDirectory && importDirectory.rva !== 0 ? importDirectory : null,
-  };
+  const imports = headers.directories[1];
+  return { ...headers, machineName, importDirectory: imports && imports.rva !== 0 ? imports : null };
 }
+
+/** A section name as text: characters outside printable ASCII become '?'. */
+const printable = (name: string) => name.replace(/[^\x20-\x7e]/g, '?');
 
 function missingRanges(mapped: Mapped, size: number, sections: ExtractedSection[]): MissingRange[] {
   const where = (rva: number): string => {
@@ -240,29 +205,29 @@ export function rebuildPe(read: PageReader, base: bigint, fallbackSize: number |
     notes.push(`FileAlignment ${fileAlignment} is not a power of two from 512 to 64 KiB: 512 used.`);
     fileAlignment = 0x200;
   }
-  const sections: ExtractedSection[] = [];
-  for (let i = 0; i < headers.sectionCount; i++) {
-    const at = headers.sectionTableAt + i * 40;
-    const virtualAddress = u32(page, at + 12);
-    const declared = u32(page, at + 8) || u32(page, at + 16);
-    const inImage = virtualAddress < headers.sizeOfImage ? headers.sizeOfImage - virtualAddress : 0;
+  const sections: ExtractedSection[] = headers.sections.map((header, i) => {
+    const name = printable(header.name);
+    const declared = header.virtualSize || header.sizeOfRawData;
+    const inImage =
+      header.virtualAddress < headers.sizeOfImage ? headers.sizeOfImage - header.virtualAddress : 0;
     if (declared > inImage)
-      notes.push(
-        `Section ${i + 1} (${ascii(page, at, 8)}) reaches past SizeOfImage: cut to ${inImage} bytes.`,
-      );
-    sections.push({
-      name: ascii(page, at, 8),
-      virtualAddress,
+      notes.push(`Section ${i + 1} (${name}) reaches past SizeOfImage: cut to ${inImage} bytes.`);
+    return {
+      name,
+      virtualAddress: header.virtualAddress,
       virtualSize: Math.min(declared, inImage),
       pointerToRawData: 0,
       sizeOfRawData: 0,
-      characteristics: u32(page, at + 36),
-    });
-  }
+      characteristics: header.characteristics,
+    };
+  });
   const firstSection = Math.min(...sections.map((s) => s.virtualAddress).filter((va) => va > 0), PAGE);
+  // The rebuilt header is rewritten in place (section table, FileAlignment, ImageBase): it must
+  // hold at least the section table, even when a section claims to start inside the headers.
+  const tableEnd = headers.sectionTableOffset + sections.length * 40;
   let headerSize = headers.sizeOfHeaders;
-  if (headerSize < headers.sectionTableAt + headers.sectionCount * 40 || headerSize > firstSection) {
-    const repaired = Math.min(firstSection, PAGE);
+  if (headerSize < tableEnd || headerSize > firstSection) {
+    const repaired = Math.max(tableEnd, Math.min(firstSection, PAGE));
     notes.push(
       `SizeOfHeaders ${headerSize} does not hold the headers before the first section: ${repaired} used.`,
     );
@@ -278,7 +243,7 @@ export function rebuildPe(read: PageReader, base: bigint, fallbackSize: number |
     offset += section.sizeOfRawData;
   }
   // Sections of a real image do not overlap: their aligned sizes add up to about SizeOfImage.
-  if (offset > headers.sizeOfImage + (headers.sectionCount + 1) * fileAlignment + PAGE)
+  if (offset > headers.sizeOfImage + (sections.length + 1) * fileAlignment + PAGE)
     return rawImage(
       read,
       base,
@@ -295,29 +260,30 @@ export function rebuildPe(read: PageReader, base: bigint, fallbackSize: number |
       );
   const view = new DataView(file.buffer);
   sections.forEach((section, i) => {
-    const at = headers.sectionTableAt + i * 40;
+    const at = headers.sectionTableOffset + i * 40;
     view.setUint32(at + 16, section.sizeOfRawData, true);
     view.setUint32(at + 20, section.pointerToRawData, true);
   });
-  view.setUint32(headers.optionalAt + 0x24, fileAlignment, true);
-  view.setUint32(headers.optionalAt + 0x3c, alignUp(headerSize, fileAlignment), true);
-  if (headers.is64) view.setBigUint64(headers.optionalAt + 0x18, base, true);
-  else view.setUint32(headers.optionalAt + 0x1c, Number(base & 0xffffffffn), true);
+  const optional = headers.optionalHeaderOffset;
+  view.setUint32(optional + 0x24, fileAlignment, true);
+  view.setUint32(optional + 0x3c, alignUp(headerSize, fileAlignment), true);
+  if (headers.is64) view.setBigUint64(optional + 0x18, base, true);
+  else view.setUint32(optional + 0x1c, Number(base & 0xffffffffn), true);
   notes.push(
     `ImageBase set to the load address 0x${base.toString(16)} (the loader's relocations are applied).`,
   );
   const missing = missingRanges(mapped, headers.sizeOfImage, sections);
   if (missing.length > 0)
     notes.push(
-      `${mapped.absent.size} of ${headers.sizeOfImage / PAGE} pages were not in memory and are zero-filled.`,
+      `${mapped.absent.size} of ${Math.ceil(headers.sizeOfImage / PAGE)} pages were not in memory and are zero-filled.`,
     );
   return finish({
     layout: 'pe',
     base,
     bytes: file,
-    machine: headers.machine,
+    machine: headers.machineName,
     sizeOfImage: headers.sizeOfImage,
-    entryPoint: headers.entryPoint,
+    entryPoint: headers.entryRva,
     timeDateStamp: headers.timeDateStamp,
     sections,
     imports: headers.importDirectory ? importedDlls(mapped, headers.importDirectory) : null,
