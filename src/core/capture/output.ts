@@ -152,8 +152,15 @@ export function prepareOutput(out: string): DumpTarget {
 }
 
 /**
- * Whether a dump the hypervisor called complete is all there: a file, not empty, and at least as
- * large as the guest's memory when that is known. Null when it is; else the failure.
+ * What a core may leave out of the guest's memory: the first MiB, where the legacy VGA window and
+ * ROMs can take the place of RAM (QEMU with a VGA card, VirtualBox, and crash dumps all describe
+ * RAM as 0–640 KiB, then from 1 MiB up).
+ */
+const LEGACY_AREA = 1 << 20;
+
+/**
+ * Whether a dump the hypervisor called complete is all there: a file, not empty, and holding at
+ * least the guest's memory (less the legacy area) when that is known. Null when it is; else the failure.
  */
 export function incompleteDump(
   who: string,
@@ -164,10 +171,10 @@ export function incompleteDump(
     return new CaptureError('dump-failed', `${who} reported the dump complete, but its file is not there`);
   if (bytes === 0)
     return new CaptureError('dump-failed', `${who} reported the dump complete, but the file holds 0 bytes`);
-  if (memoryBytes !== null && bytes < memoryBytes)
+  if (memoryBytes !== null && bytes < memoryBytes - LEGACY_AREA)
     return new CaptureError(
       'dump-failed',
-      `${who} reported the dump complete, but the file holds ${bytes} bytes, fewer than the ${memoryBytes} bytes of the VM's memory`,
+      `${who} reported the dump complete, but the file holds ${bytes} bytes, fewer than the ${memoryBytes} bytes of the VM's memory (less its first MiB, which may be device memory)`,
     );
   return null;
 }
