@@ -275,7 +275,7 @@ program
   .option('--virsh <domain>', 'a libvirt domain (virsh dump --memory-only)')
   .option('--vbox <vm>', 'a VirtualBox VM name or UUID (VBoxManage debugvm dumpvmcore)')
   .option('--vmrun <vmx>', 'a VMware VM (.vmx): a snapshot is taken and its .vmsn/.vmem opened')
-  .option('--out <file>', 'where the image goes (an ELF core)')
+  .option('--out <file>', 'where the image goes (an ELF core): a regular file, or nothing there yet')
   .option('--analyze', 'analyse the captured image and print its summary')
   .option('--baseline <image>', 'compare the captured image with this clean image (exit 1 when they differ)')
   .option('--json', 'print the capture (and analysis or comparison) as JSON')
