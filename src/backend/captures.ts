@@ -65,8 +65,9 @@ export class CaptureJobs {
 
   async targets(folder: string | undefined): Promise<CaptureTargets> {
     const folders = [...(folder ? [folder] : []), ...libvirtSocketFolders()];
-    const [sockets, tools] = await Promise.all([findQmpSockets(folders), toolStatus(this.options.env)]);
-    return { folders, sockets, tools, outputFolder: this.options.outputFolder };
+    const [found, tools] = await Promise.all([findQmpSockets(folders), toolStatus(this.options.env)]);
+    // Sockets that cannot be QMP (another program's) are left out here; the CLI's --list says why.
+    return { folders, sockets: found.probes, tools, outputFolder: this.options.outputFolder };
   }
 
   start(

@@ -31,6 +31,7 @@ import { extractFromImage } from '../core/extract/from-image';
 import { imageInfo } from '../core/info';
 import { noKernelReason } from '../core/kernel/presence';
 import { ImageError } from '../core/image';
+import { visibleText } from '../common/visible-text';
 import {
   OutputError,
   checkOutputFolder,
@@ -43,9 +44,9 @@ import { sha256File } from '../core/util/file-hash';
 import { packageVersion } from '../core/util/package-version';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { diffExitCode, renderDiff } from './render-diff';
-import { renderCaptureResult, renderCaptureTargets } from './render-capture';
+import { renderCaptureProgress, renderCaptureResult, renderCaptureTargets } from './render-capture';
 import { renderExtraction } from './render-extract';
-import { formatBytes, renderInfo } from './render-info';
+import { renderInfo } from './render-info';
 import { terminalJson, terminalText } from './terminal-text';
 
 const EXIT_UNSUPPORTED = 2;
@@ -303,7 +304,7 @@ program
   .option('--virsh <domain>', 'a libvirt domain (virsh dump --memory-only)')
   .option('--vbox <vm>', 'a VirtualBox VM name or UUID (VBoxManage debugvm dumpvmcore)')
   .option('--vmrun <vmx>', 'a VMware VM (.vmx): a snapshot is taken and its .vmsn/.vmem opened')
-  .option('--out <file>', 'where the image goes (an ELF core)')
+  .option('--out <file>', 'where the image goes (an ELF core): a regular file, or nothing there yet')
   .option('--analyze', 'analyse the captured image and print its summary')
   .option('--baseline <image>', 'compare the captured image with this clean image (exit 1 when they differ)')
   .option('--json', 'print the capture (and analysis or comparison) as JSON')
@@ -314,32 +315,30 @@ program
     try {
       if (options.list) {
         const folders = [...(options.dir ?? []), ...libvirtSocketFolders()];
-        const [sockets, tools] = await Promise.all([findQmpSockets(folders), toolStatus()]);
+        const [search, tools] = await Promise.all([findQmpSockets(folders), toolStatus()]);
         process.stdout.write(
           options.json
-            ? `${JSON.stringify({ sockets, tools }, null, 2)}\n`
-            : renderCaptureTargets(sockets, tools, folders),
+            ? terminalJson({
+                sockets: search.probes,
+                skipped: search.skipped,
+                unsearched: search.folders,
+                tools,
+              })
+            : renderCaptureTargets(search, tools, folders),
         );
         return;
       }
       const source = captureSource(options);
       if (!options.out && source.kind !== 'vmware')
         throw new CaptureError('bad-target', 'say where the image goes: --out FILE');
-      const abort = new AbortController();
-      const onInterrupt = () => abort.abort();
-      process.once('SIGINT', onInterrupt);
-      const result = await capture(source, {
-        out: options.out ?? '',
-        signal: abort.signal,
-        onProgress: captureProgressReporter(),
-      }).finally(() => process.off('SIGINT', onInterrupt));
-      process.stderr.write(`irpscope: captured ${result.file}\n`);
+      const result = await captureUntilDone(source, options.out ?? '');
+      process.stderr.write(`irpscope: captured ${visibleText(result.file)}\n`);
       if (options.baseline) {
         const [before, after] = await analyzeBoth(options.baseline, result.file, options.symbols);
         const diff = diffResults(before, after);
         process.stdout.write(
           options.json
-            ? `${JSON.stringify({ capture: result, diff }, null, 2)}\n`
+            ? terminalJson({ capture: result, diff })
             : renderCaptureResult(result) + renderDiff(diff),
         );
         process.exitCode = diffExitCode(diff);
@@ -350,17 +349,41 @@ program
         });
         process.stdout.write(
           options.json
-            ? `${JSON.stringify({ capture: result, analysis }, null, 2)}\n`
+            ? terminalJson({ capture: result, analysis })
             : renderCaptureResult(result) + renderSummary(analysis),
         );
-      } else
-        process.stdout.write(
-          options.json ? `${JSON.stringify(result, null, 2)}\n` : renderCaptureResult(result),
-        );
+      } else process.stdout.write(options.json ? terminalJson(result) : renderCaptureResult(result));
     } catch (error) {
-      fail(error);
+      // A capture's messages quote its peers (QEMU's errors, a tool's stderr): shown neutralised.
+      fail(error instanceof CaptureError ? new CaptureError(error.kind, visibleText(error.message)) : error);
     }
   });
+
+/** Signals that end a capture: each is a cancel, never an exit while the VM may be paused. */
+const CAPTURE_SIGNALS: readonly NodeJS.Signals[] =
+  process.platform === 'win32' ? ['SIGINT'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+/**
+ * Runs a capture to its end. The first Ctrl-C (or SIGTERM, SIGHUP) cancels it; later ones do not
+ * kill the process — that would leave a VM this capture paused paused — but say what it still
+ * waits for (every such wait is bounded).
+ */
+async function captureUntilDone(source: CaptureSource, out: string) {
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (!abort.signal.aborted) abort.abort();
+    else
+      process.stderr.write(
+        '\nirpscope: still cancelling: a VM this capture paused is resumed as soon as its hypervisor has finished writing; stopping now would leave it paused\n',
+      );
+  };
+  for (const signal of CAPTURE_SIGNALS) process.on(signal, onSignal);
+  try {
+    return await capture(source, { out, signal: abort.signal, onProgress: captureProgressReporter() });
+  } finally {
+    for (const signal of CAPTURE_SIGNALS) process.off(signal, onSignal);
+  }
+}
 
 interface CaptureCliOptions {
   qmp?: string;
@@ -395,15 +418,7 @@ function captureSource(options: CaptureCliOptions): CaptureSource {
 function captureProgressReporter(): (progress: CaptureProgress) => void {
   let lastStage = '';
   return (progress) => {
-    const measured = progress.stage === 'dumping' || progress.stage === 'cancelling';
-    const amount = !measured
-      ? ''
-      : progress.total > 100
-        ? ` ${formatBytes(progress.completed)} of ${formatBytes(progress.total)}`
-        : progress.total === 100
-          ? ` ${Math.round(progress.completed)}%`
-          : '';
-    const text = `${progress.stage}${amount}${progress.detail ? ` (${progress.detail})` : ''}`;
+    const text = renderCaptureProgress(progress);
     if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K${text}`);
     else if (progress.stage !== lastStage) process.stderr.write(`irpscope: ${text}\n`);
     if (process.stderr.isTTY && progress.stage === 'finishing') process.stderr.write('\r\x1b[K');

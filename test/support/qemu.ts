@@ -112,7 +112,12 @@ export async function startQemu(options: QemuOptions): Promise<RunningQemu> {
         ],
       ]
     : ['qemu-system-x86_64', args];
-  const child = spawn(command[0] as string, command[1] as string[], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // QEMU works in its own folder, as a VM started elsewhere would: a relative path handed to it
+  // lands there, not where the capture runs.
+  const child = spawn(command[0] as string, command[1] as string[], {
+    cwd: options.folder,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const stop = () => {

@@ -12,7 +12,9 @@ export type CaptureErrorKind =
   | 'tool-missing'
   | 'tool-failed'
   | 'output'
-  | 'cancelled';
+  | 'cancelled'
+  /** The image is complete, but the VM this capture paused could not be resumed. */
+  | 'resume-failed';
 
 export class CaptureError extends Error {
   constructor(

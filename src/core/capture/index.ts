@@ -8,8 +8,15 @@ import type { CaptureProgress, CaptureResult, CaptureSource } from './types';
 
 export { CaptureError, type CaptureErrorKind } from './errors';
 export { parseEndpoint, describeEndpoint, type QmpEndpoint } from './endpoint';
-export { captureQemu, describeQemuVm } from './qemu';
-export { findQmpSockets, libvirtSocketFolders, probeQmpSocket } from './sockets';
+export { captureQemu, describeQemuVm, DEFAULT_QEMU_BOUNDS, type QemuCaptureBounds } from './qemu';
+export {
+  findQmpSockets,
+  libvirtSocketFolders,
+  probeQmpSocket,
+  type FolderProblem,
+  type QmpSocketSearch,
+  type SkippedSocket,
+} from './sockets';
 export { captureWithTool, toolStatus, TOOL_COMMANDS } from './tools';
 export type {
   CaptureProgress,

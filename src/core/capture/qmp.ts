@@ -1,27 +1,32 @@
 // A QMP client (QEMU Machine Protocol: JSON objects, one per line, over a unix or TCP socket).
 // The server greets with {"QMP": {...}}; the client must send qmp_capabilities before any other
 // command; each command gets {"return": ...} or {"error": {"class", "desc"}}, matched here by
-// "id"; asynchronous events ({"event": ...}) may arrive between them.
+// "id"; asynchronous events ({"event": ...}) may arrive between them. Every wait is bounded.
 // Protocol: https://www.qemu.org/docs/master/interop/qmp-spec.html
 
 import { connect, type Socket } from 'node:net';
 import { CaptureError } from './errors';
 import { describeEndpoint, type QmpEndpoint } from './endpoint';
+import { MAX_QMP_LINE, QmpLineReader, decodeQmpLine, type QmpGreeting, type QmpMessage } from './qmp-message';
 
-export interface QmpGreeting {
-  version: string;
-  package: string;
-}
+export type { QmpGreeting } from './qmp-message';
 
 export interface QmpEvent {
   event: string;
   data?: unknown;
-  /** QEMU's clock when it happened, in microseconds. */
+  /** QEMU's clock when it happened, in microseconds (0 when the peer gave no valid time). */
   at: number;
 }
 
-/** A line longer than this is not QMP; the peer is stopped before it fills the memory. */
-const MAX_LINE = 4 * 1024 * 1024;
+/** What a capture needs of a QMP connection: the real client, or the fuzz replay's stand-in. */
+export interface QmpChannel {
+  readonly greeting: QmpGreeting;
+  /** Runs a command; rejects with a CaptureError ('qmp-error' carries QEMU's refusal). */
+  execute(command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<unknown>;
+  onEvent(listener: (event: QmpEvent) => void): () => void;
+  readonly closed: boolean;
+  close(): void;
+}
 
 interface Pending {
   resolve: (value: unknown) => void;
@@ -29,32 +34,31 @@ interface Pending {
   command: string;
 }
 
-export class QmpClient {
+/** How long a command's reply is waited for unless told otherwise. */
+export const DEFAULT_REPLY_MS = 30_000;
+
+export class QmpClient implements QmpChannel {
   readonly #socket: Socket;
   readonly #pending = new Map<number, Pending>();
   readonly #listeners = new Set<(event: QmpEvent) => void>();
+  readonly #lines = new QmpLineReader();
   #nextId = 1;
   #closed: CaptureError | null = null;
-  #buffer = '';
 
   private constructor(
     socket: Socket,
     readonly endpoint: QmpEndpoint,
     readonly greeting: QmpGreeting,
-    rest: string,
+    rest: string[],
   ) {
     this.#socket = socket;
-    socket.on('data', (chunk: Buffer) => this.#receive(chunk.toString('utf8')));
+    const where = describeEndpoint(endpoint);
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('close', () =>
-      this.#fail(
-        this.#closed ??
-          new CaptureError('disconnected', `${describeEndpoint(endpoint)} closed the connection`),
-      ),
+      this.#fail(this.#closed ?? new CaptureError('disconnected', `${where} closed the connection`)),
     );
-    socket.on('error', (error) =>
-      this.#fail(new CaptureError('disconnected', `${describeEndpoint(endpoint)}: ${error.message}`)),
-    );
-    if (rest) this.#receive(rest);
+    socket.on('error', (error) => this.#fail(new CaptureError('disconnected', `${where}: ${error.message}`)));
+    for (const line of rest) this.#message(decodeQmpLine(line));
   }
 
   /**
@@ -68,10 +72,11 @@ export class QmpClient {
   ): Promise<QmpClient> {
     const timeoutMs = options.timeoutMs ?? 5000;
     const where = describeEndpoint(endpoint);
+    if (options.signal?.aborted) throw new CaptureError('cancelled', 'cancelled');
     const socket = endpoint.kind === 'unix' ? connect(endpoint.path) : connect(endpoint.port, endpoint.host);
-    let received = '';
-    const greeting = await new Promise<{ greeting: QmpGreeting; rest: string }>((resolve, reject) => {
-      const finish = (error: Error | null, value?: { greeting: QmpGreeting; rest: string }) => {
+    const lines = new QmpLineReader();
+    const greeting = await new Promise<{ greeting: QmpGreeting; rest: string[] }>((resolve, reject) => {
+      const finish = (error: Error | null, value?: { greeting: QmpGreeting; rest: string[] }) => {
         clearTimeout(timer);
         socket.removeAllListeners('data');
         socket.removeAllListeners('error');
@@ -87,7 +92,7 @@ export class QmpClient {
           finish(
             new CaptureError(
               'not-qmp',
-              `${where} did not greet within ${timeoutMs / 1000} s: it is not a QMP socket, or another client (libvirt?) holds it`,
+              `${where} did not greet within ${timeoutMs / 1000} s: it is not a QMP socket, or another client is connected to it`,
             ),
           ),
         timeoutMs,
@@ -99,22 +104,23 @@ export class QmpClient {
         finish(new CaptureError('not-qmp', `${where} closed the connection without a QMP greeting`)),
       );
       socket.on('data', (chunk: Buffer) => {
-        received += chunk.toString('utf8');
-        const end = received.indexOf('\n');
-        if (end < 0) {
-          if (received.length > 4096)
-            finish(new CaptureError('not-qmp', `${where} is not a QMP socket (it sent no QMP greeting)`));
+        let received: string[];
+        try {
+          received = lines.push(chunk);
+        } catch {
+          finish(new CaptureError('not-qmp', `${where} is not a QMP socket (it sent no QMP greeting)`));
           return;
         }
-        const parsed = parseGreeting(received.slice(0, end));
-        if (!parsed)
+        if (received.length === 0) return;
+        const first = decodeQmpLine(received[0]!);
+        if (first.kind !== 'greeting')
           finish(
             new CaptureError(
               'not-qmp',
               `${where} is not a QMP socket (its first line is not a QMP greeting)`,
             ),
           );
-        else finish(null, { greeting: parsed, rest: received.slice(end + 1) });
+        else finish(null, { greeting: first.greeting, rest: received.slice(1) });
       });
     });
     const client = new QmpClient(socket, endpoint, greeting.greeting, greeting.rest);
@@ -127,8 +133,12 @@ export class QmpClient {
     return client;
   }
 
-  /** Runs a command; rejects with CaptureError('qmp-error') carrying QEMU's description. */
-  execute<T = unknown>(command: string, args?: Record<string, unknown>, timeoutMs = 30_000): Promise<T> {
+  /** T is what the caller expects; the reply is not checked against it (see qemu-replies.ts). */
+  execute<T = unknown>(
+    command: string,
+    args?: Record<string, unknown>,
+    timeoutMs = DEFAULT_REPLY_MS,
+  ): Promise<T> {
     if (this.#closed) return Promise.reject(this.#closed);
     const id = this.#nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -163,87 +173,60 @@ export class QmpClient {
   }
 
   close(): void {
-    this.#closed ??= new CaptureError('disconnected', 'the QMP connection was closed');
+    this.#fail(new CaptureError('disconnected', 'the QMP connection was closed'));
     this.#socket.destroy();
   }
 
-  #receive(text: string): void {
-    this.#buffer += text;
-    for (let end = this.#buffer.indexOf('\n'); end >= 0; end = this.#buffer.indexOf('\n')) {
-      const line = this.#buffer.slice(0, end).trim();
-      this.#buffer = this.#buffer.slice(end + 1);
-      if (line) this.#message(line);
+  #receive(chunk: Buffer): void {
+    let lines: string[];
+    try {
+      lines = this.#lines.push(chunk);
+    } catch {
+      this.#violation(`sent a line of more than ${MAX_QMP_LINE} bytes`);
+      return;
     }
-    if (this.#buffer.length > MAX_LINE) {
-      this.#fail(
-        new CaptureError(
-          'not-qmp',
-          `${describeEndpoint(this.endpoint)} sent a line of more than ${MAX_LINE} bytes: not QMP`,
-        ),
-      );
-      this.#socket.destroy();
+    for (const line of lines) {
+      if (this.#closed) return;
+      this.#message(decodeQmpLine(line));
     }
   }
 
-  #message(line: string): void {
-    let message: {
-      id?: unknown;
-      return?: unknown;
-      error?: { class?: string; desc?: string };
-      event?: unknown;
-      data?: unknown;
-      timestamp?: { seconds?: number; microseconds?: number };
-    };
-    try {
-      message = JSON.parse(line) as typeof message;
-    } catch {
-      this.#fail(
-        new CaptureError(
-          'not-qmp',
-          `${describeEndpoint(this.endpoint)} sent a line that is not JSON: not QMP`,
-        ),
-      );
-      this.#socket.destroy();
-      return;
+  #message(message: QmpMessage): void {
+    switch (message.kind) {
+      case 'invalid':
+        this.#violation(`sent ${message.reason}`);
+        return;
+      case 'event':
+        for (const listener of this.#listeners)
+          listener({ event: message.event, data: message.data, at: message.at ?? 0 });
+        return;
+      case 'return':
+      case 'error': {
+        const pending = typeof message.id === 'number' ? this.#pending.get(message.id) : undefined;
+        if (!pending) return;
+        this.#pending.delete(message.id as number);
+        if (message.kind === 'error')
+          pending.reject(
+            new CaptureError('qmp-error', `QEMU refused ${pending.command}: ${message.description}`),
+          );
+        else pending.resolve(message.value);
+        return;
+      }
+      default:
+        // A second greeting or an unknown message: QMP says to ignore what one does not know.
+        return;
     }
-    if (typeof message.event === 'string') {
-      const at = (message.timestamp?.seconds ?? 0) * 1e6 + (message.timestamp?.microseconds ?? 0);
-      for (const listener of this.#listeners) listener({ event: message.event, data: message.data, at });
-      return;
-    }
-    const pending = typeof message.id === 'number' ? this.#pending.get(message.id) : undefined;
-    if (!pending) return;
-    this.#pending.delete(message.id as number);
-    if (message.error)
-      pending.reject(
-        new CaptureError(
-          'qmp-error',
-          `QEMU refused ${pending.command}: ${message.error.desc ?? message.error.class ?? 'no reason given'}`,
-        ),
-      );
-    else pending.resolve(message.return);
+  }
+
+  #violation(what: string): void {
+    this.#fail(new CaptureError('not-qmp', `${describeEndpoint(this.endpoint)} ${what}: not QMP`));
+    this.#socket.destroy();
   }
 
   #fail(error: CaptureError): void {
     this.#closed ??= error;
     for (const pending of this.#pending.values()) pending.reject(this.#closed);
     this.#pending.clear();
-  }
-}
-
-function parseGreeting(line: string): QmpGreeting | null {
-  try {
-    const value = JSON.parse(line) as {
-      QMP?: { version?: { qemu?: { major: number; minor: number; micro: number }; package?: string } };
-    };
-    const qemu = value.QMP?.version?.qemu;
-    if (!value.QMP || !qemu) return null;
-    return {
-      version: `${qemu.major}.${qemu.minor}.${qemu.micro}`,
-      package: value.QMP.version?.package ?? '',
-    };
-  } catch {
-    return null;
   }
 }
 

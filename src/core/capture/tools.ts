@@ -1,5 +1,5 @@
 // Captures through the hypervisors' own command-line tools, where they are installed:
-//   libvirt     virsh dump --memory-only --format elf DOMAIN FILE   (an ELF core, like QEMU's;
+//   libvirt     virsh dump --memory-only --format elf -- DOMAIN FILE (an ELF core, like QEMU's;
 //               the domain is paused for the dump unless --live)
 //   VirtualBox  VBoxManage debugvm VM dumpvmcore --filename=FILE    (an ELF core with VBCORE notes)
 //   VMware      vmrun -T ws|fusion snapshot VMX NAME                (a .vmsn with its .vmem beside it
@@ -11,9 +11,10 @@
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
-import { basename, delimiter, dirname, join } from 'node:path';
-import { OutputError, externalTemp } from '../util/atomic-file';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
+import { hasHiddenCharacters, visibleText } from '../../common/visible-text';
 import { CaptureError } from './errors';
+import { incompleteDump, prepareOutput } from './output';
 import type {
   CaptureProgress,
   CaptureResult,
@@ -211,25 +212,91 @@ export interface ToolCaptureOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+const WHAT_THE_VM_IS: Readonly<Record<ToolKind, string>> = {
+  libvirt: 'a domain name',
+  virtualbox: 'a VM name',
+  vmware: 'a .vmx path',
+};
+
+const INSTEAD: Readonly<Record<ToolKind, string>> = {
+  libvirt: '; name the domain by its UUID or id instead',
+  virtualbox: '; name the VM by its UUID instead',
+  vmware: '',
+};
+
+/**
+ * A VM name handed to a tool as an argument: one that starts with "-" would be read as an option
+ * (where the tool has `--`, it is passed after it too), and control or invisible characters have
+ * no place in one — both are refused with the reason, before the tool runs.
+ */
+export function checkVmName(tool: ToolKind, vm: string): void {
+  const what = WHAT_THE_VM_IS[tool];
+  if (vm.trim() === '') throw new CaptureError('bad-target', `no VM given: ${what} is needed`);
+  if (hasHiddenCharacters(vm))
+    throw new CaptureError(
+      'bad-target',
+      `${visibleText(vm)}: ${what} with control or invisible characters is refused${INSTEAD[tool]}`,
+    );
+  if (tool !== 'vmware' && vm.startsWith('-'))
+    throw new CaptureError(
+      'bad-target',
+      `${vm}: ${what} that starts with "-" would be read by ${TOOL_COMMANDS[tool]} as an option${INSTEAD[tool]}`,
+    );
+}
+
+/** What the tool says of the VM before the dump: its memory (the dump's lower bound) and state. */
+interface VmFacts {
+  memoryBytes: number | null;
+  state: string | null;
+}
+
+/** `virsh dominfo`: "Used memory:    65536 KiB", "State:          running". */
+export function parseVirshDominfo(text: string): VmFacts {
+  const memory = /^Used memory:\s+(\d+) KiB\s*$/m.exec(text);
+  const state = /^State:\s+(.+?)\s*$/m.exec(text);
+  const kib = memory ? Number(memory[1]) : NaN;
+  return {
+    memoryBytes: Number.isSafeInteger(kib * 1024) ? kib * 1024 : null,
+    state: state ? state[1]! : null,
+  };
+}
+
+/** `VBoxManage showvminfo --machinereadable`: memory=2048 (MiB), VMState="running". */
+export function parseVBoxInfo(text: string): VmFacts {
+  const memory = /^memory=(\d+)\s*$/m.exec(text);
+  const state = /^VMState="(.*)"\s*$/m.exec(text);
+  const mib = memory ? Number(memory[1]) : NaN;
+  return {
+    memoryBytes: Number.isSafeInteger(mib * 1024 * 1024) ? mib * 1024 * 1024 : null,
+    state: state ? state[1]! : null,
+  };
+}
+
+/** The VM's memory and state as the tool reports them; unknown when it does not say. */
+async function vmFacts(tool: 'libvirt' | 'virtualbox', executable: string, vm: string): Promise<VmFacts> {
+  const args = tool === 'libvirt' ? ['dominfo', '--', vm] : ['showvminfo', vm, '--machinereadable'];
+  const result = await run(executable, args, { timeoutMs: 10_000 }).catch(() => null);
+  if (!result || result.code !== 0) return { memoryBytes: null, state: null };
+  return tool === 'libvirt' ? parseVirshDominfo(result.stdout) : parseVBoxInfo(result.stdout);
+}
+
 export async function captureWithTool(options: ToolCaptureOptions): Promise<CaptureResult> {
   const command = TOOL_COMMANDS[options.tool];
+  checkVmName(options.tool, options.vm);
   const executable = findExecutable(command, options.env);
   if (!executable)
     throw new CaptureError('tool-missing', `cannot capture ${options.vm}: ${INSTALL_HINT[options.tool]}`);
   const report = options.onProgress ?? (() => undefined);
   const started = performance.now();
   if (options.tool === 'vmware') return snapshotVmware(executable, options, report, started);
-  let target: ReturnType<typeof externalTemp>;
+  // Checked and created before the tool runs: a path that cannot take the image is refused first.
+  const target = prepareOutput(options.out);
   try {
-    target = externalTemp(options.out);
-  } catch (error) {
-    throw error instanceof OutputError ? new CaptureError('output', error.message) : error;
-  }
-  try {
+    const facts = await vmFacts(options.tool, executable, options.vm);
     report({ stage: 'dumping', completed: 0, total: 0, detail: options.vm });
     const args =
       options.tool === 'libvirt'
-        ? ['dump', '--memory-only', '--format', 'elf', '--verbose', options.vm, target.temp]
+        ? ['dump', '--memory-only', '--format', 'elf', '--verbose', '--', options.vm, target.temp]
         : ['debugvm', options.vm, 'dumpvmcore', `--filename=${target.temp}`];
     const result = await run(executable, args, {
       signal: options.signal,
@@ -245,21 +312,24 @@ export async function captureWithTool(options: ToolCaptureOptions): Promise<Capt
         'tool-failed',
         `${command} failed: ${firstLine(result.stderr) || firstLine(result.stdout) || `exit ${result.code}`}`,
       );
-    if (statSync(target.temp).size === 0) throw new CaptureError('dump-failed', `${command} wrote nothing`);
+    const bytes = target.size();
+    const incomplete = incompleteDump(command, bytes, facts.memoryBytes);
+    if (incomplete) throw incomplete;
     report({ stage: 'finishing', completed: 100, total: 100 });
-    try {
-      target.commit();
-    } catch (error) {
-      throw error instanceof OutputError ? new CaptureError('output', error.message) : error;
-    }
+    target.commit();
     const totalMs = Math.round(performance.now() - started);
     return {
       tool: options.tool,
       source: options.vm,
-      vm: { name: options.vm, memoryBytes: null, stateBefore: 'unknown', software: command },
-      file: options.out,
-      bytes: statSync(options.out).size,
-      wasRunning: true,
+      vm: {
+        name: options.vm,
+        memoryBytes: facts.memoryBytes,
+        stateBefore: facts.state ?? 'unknown',
+        software: command,
+      },
+      file: target.path,
+      bytes: bytes ?? 0,
+      wasRunning: facts.state === null || facts.state === 'running',
       pausedMs: null,
       dumpMs: totalMs,
       totalMs,
@@ -281,11 +351,13 @@ async function snapshotVmware(
   report: (progress: CaptureProgress) => void,
   started: number,
 ): Promise<CaptureResult> {
-  const folder = dirname(options.vm);
+  // vmrun runs in our working folder, but VMware's service may not: the .vmx is given whole.
+  const vmx = resolve(options.vm);
+  const folder = dirname(vmx);
   const before = new Set(listSnapshots(folder));
   const name = `irpscope-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-  report({ stage: 'dumping', completed: 0, total: 0, detail: basename(options.vm) });
-  const result = await run(executable, ['-T', vmrunType(), 'snapshot', options.vm, name], {
+  report({ stage: 'dumping', completed: 0, total: 0, detail: basename(vmx) });
+  const result = await run(executable, ['-T', vmrunType(), 'snapshot', vmx, name], {
     signal: options.signal,
   });
   if (result.code !== 0)
@@ -304,18 +376,24 @@ async function snapshotVmware(
     );
   const file = join(folder, state);
   const memory = file.replace(/\.vmsn$/i, '.vmem');
+  const stateBytes = sizeOf(file);
+  const memoryBytes = sizeOf(memory);
+  const incomplete =
+    incompleteDump('vmrun', stateBytes, null) ??
+    (memoryBytes === null ? null : incompleteDump('vmrun', memoryBytes, null));
+  if (incomplete) throw incomplete;
   const totalMs = Math.round(performance.now() - started);
   return {
     tool: 'vmware',
-    source: options.vm,
-    vm: { name: basename(options.vm, '.vmx'), memoryBytes: null, stateBefore: 'running', software: 'vmrun' },
+    source: vmx,
+    vm: { name: basename(vmx, '.vmx'), memoryBytes: null, stateBefore: 'running', software: 'vmrun' },
     file,
-    bytes: statSync(file).size + (exists(memory) ? statSync(memory).size : 0),
+    bytes: (stateBytes ?? 0) + (memoryBytes ?? 0),
     wasRunning: true,
     pausedMs: null,
     dumpMs: totalMs,
     totalMs,
-    format: `VMware snapshot ${name} (${basename(file)}${exists(memory) ? ` + ${basename(memory)}` : ', memory inside'})`,
+    format: `VMware snapshot ${name} (${basename(file)}${memoryBytes !== null ? ` + ${basename(memory)}` : ', memory inside'})`,
   };
 }
 
@@ -327,11 +405,10 @@ function listSnapshots(folder: string): string[] {
   }
 }
 
-function exists(path: string): boolean {
+function sizeOf(path: string): number | null {
   try {
-    statSync(path);
-    return true;
+    return statSync(path).size;
   } catch {
-    return false;
+    return null;
   }
 }

@@ -4,11 +4,12 @@
 // dies mid-dump, a full disk, a cancel — must leave nothing at the target path (an older file
 // there stays) and the VM as it was.
 
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { AnalysisResult } from '../../../src/common/model';
 import type { DiffResult } from '../../../src/common/api';
@@ -20,13 +21,32 @@ import { expectAnalysisMatchesTruth } from '../../support/truth';
 
 const work = mkdtempSync(join(tmpdir(), 'irpscope-capture-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const CLI = join(__dirname, '../../../bin/irpscope.mjs');
+const ROOT = join(__dirname, '../../..');
+const CLI = join(ROOT, 'bin/irpscope.mjs');
+/** tsx's loader by path: the CLI is also run from folders outside the checkout. */
+const TSX = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 
 /** A QEMU killed when the test ends, however it ends. */
 async function startQemu(options: QemuOptions) {
   const qemu = await startQemuProcess(options);
   onTestFinished(qemu.stop);
   return qemu;
+}
+
+/** The CLI in a child process, waited for without blocking this process's event loop (its sockets answer). */
+function runCli(
+  args: string[],
+  cwd: string,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/main.ts'), ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 
 function folder(name: string): string {
@@ -171,7 +191,7 @@ describe('capture from QEMU over QMP', () => {
     const out = join(dir, 'capture.elf');
     writeFileSync(out, 'the previous capture');
     await expect(captureQemu({ qmp: talking, out })).rejects.toThrow(/is not a QMP socket/);
-    await expect(captureQemu({ qmp: silent, out, timeoutMs: 500 })).rejects.toThrow(
+    await expect(captureQemu({ qmp: silent, out, bounds: { greetingMs: 500 } })).rejects.toThrow(
       /did not greet within 0.5 s/,
     );
     await expect(captureQemu({ qmp: join(dir, 'absent.sock'), out })).rejects.toThrow(/no such socket/);
@@ -197,7 +217,7 @@ describe('capture from QEMU over QMP', () => {
     const error = await captureQemu({
       qmp: qemu.qmp,
       out,
-      pollMs: 20,
+      bounds: { pollMs: 20 },
       onProgress: (p) => {
         if (p.stage === 'dumping' && p.completed > 0 && !killed) {
           killed = true;
@@ -238,7 +258,7 @@ describe('capture from QEMU over QMP', () => {
     const error = await captureQemu({
       qmp: qemu.qmp,
       out,
-      pollMs: 20,
+      bounds: { pollMs: 20 },
       signal: abort.signal,
       onProgress: (p) => {
         stages.push(p.stage);
@@ -251,21 +271,63 @@ describe('capture from QEMU over QMP', () => {
     expectNothingLeft(dir, []);
   });
 
-  test('sockets in a folder are listed with their VM, and a busy or foreign one says why', async () => {
+  test('a relative --out (the README form): the image lands at --out, whatever the working folder of QEMU', async () => {
+    const vmFolder = folder('relative-vm');
+    const cliFolder = folder('relative-cli');
+    const qemu = await startQemu({ folder: vmFolder, memory: ram, paused: false });
+    const cli = await runCli(['capture', '--qmp', qemu.qmp, '--out', 'relative.elf'], cliFolder);
+    expect(cli.status, cli.stderr).toBe(0);
+    expect(statSync(join(cliFolder, 'relative.elf')).size).toBeGreaterThanOrEqual(64 << 20);
+    expect(cli.stdout).toContain(`image      ${join(cliFolder, 'relative.elf')} (64 MiB, ELF core`);
+    expectNothingLeft(vmFolder, []);
+    expectNothingLeft(cliFolder, ['relative.elf']);
+    expectAnalysisMatchesTruth(await analyzeImage(join(cliFolder, 'relative.elf')), infected.truth);
+  });
+
+  test('sockets in a folder: a VM is listed, a busy monitor says why without blaming libvirt, another program’s socket is skipped unprobed', async () => {
     const dir = folder('list');
     const qemu = await startQemu({ folder: dir, memory: ram, paused: true, name: 'listed-vm' });
     const holder = await qemu.watch(); // holds the second monitor: it cannot greet anyone else
     onTestFinished(() => holder.close());
-    const foreign = createServer((s) => s.end('220 smtp ready\r\n')).listen(join(dir, 'foreign.sock'));
+    let probed = 0;
+    const foreign = createServer((s) => {
+      probed++;
+      s.end('220 smtp ready\r\n');
+    }).listen(join(dir, 'foreign.sock'));
+    const silentQmpName = createServer(() => probed++).listen(join(dir, 'other.qmp'));
     onTestFinished(() => void foreign.close());
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const probes = await findQmpSockets([dir], 500);
-    const byName = new Map(probes.map((p) => [p.path.split('/').pop(), p]));
+    onTestFinished(() => void silentQmpName.close());
+    await Promise.all(
+      [foreign, silentQmpName].map((s) => (s.listening ? null : new Promise((r) => s.once('listening', r)))),
+    );
+    const search = await findQmpSockets([dir], 500, []);
+    const byName = new Map(search.probes.map((p) => [p.path.split('/').pop(), p]));
     expect(byName.get('capture.qmp')).toMatchObject({
       state: 'ready',
       vm: { name: 'listed-vm', status: 'prelaunch', memoryBytes: 64 << 20 },
     });
-    expect(byName.get('watch.qmp')).toMatchObject({ state: 'busy' });
-    expect(byName.get('foreign.sock')).toMatchObject({ state: 'not-qmp' });
+    const busy = byName.get('watch.qmp')!;
+    expect(busy.state).toBe('busy');
+    expect(busy.reason).toMatch(
+      new RegExp(
+        `^QEMU \\(pid ${qemu.process.pid}\\) does not greet within 0.5 s: another client is connected`,
+      ),
+    );
+    expect(busy.reason).not.toMatch(/libvirt/);
+    // This process listens on both: neither is QEMU, so neither is probed, and each says who holds it.
+    expect(search.skipped.map((s) => [s.path.split('/').pop(), s.reason]).sort()).toEqual([
+      ['foreign.sock', `held by node (pid ${process.pid}), not QEMU`],
+      ['other.qmp', `held by node (pid ${process.pid}), not QEMU`],
+    ]);
+    expect(probed).toBe(0);
+
+    const listed = await runCli(['capture', '--list', '--dir', dir, join(dir, 'absent')], dir);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(
+      `  skipped ${join(dir, 'foreign.sock')}: held by node (pid ${process.pid}), not QEMU`,
+    );
+    expect(listed.stdout).toMatch(new RegExp(`not searched \\(no such folder\\): ${join(dir, 'absent')}`));
+    expect(listed.stdout).toContain(`${join(dir, 'capture.qmp')}  listed-vm, 64 MiB, prelaunch, QEMU 7.`);
+    expect(probed).toBe(0);
   });
 });
