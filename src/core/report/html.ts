@@ -5,7 +5,7 @@
 import type { Annotation, DiffResult, ExtractionRecord, UserOperation } from '../../common/api';
 import { isSuspiciousVerdict, SEVERITIES, severityRank } from '../../common/findings';
 import { OPERATIONS, USER_OPERATIONS, buildFlow, displayDeviceName } from '../../common/flow';
-import type { AnalysisResult, Discovered, Driver, Finding, Handler } from '../../common/model';
+import type { AnalysisResult, Discovered, Disassembly, Driver, Finding, Handler } from '../../common/model';
 import { escapeHtml, visibleText } from './escape';
 import { flowSvg } from './flow-svg';
 
@@ -182,6 +182,31 @@ function findingHandlers(
   return out;
 }
 
+/**
+ * The code a finding shows, each read once: the named handlers' reads, and the evidence's own read
+ * first. The evidence's read is usually one of the handlers' as an equal object but not the same
+ * one (a result that crossed JSON or a worker boundary), so reads are told apart by what they hold,
+ * and a handler's read keeps its own address.
+ */
+function findingDisassemblies(
+  finding: Finding,
+  handlers: Array<{ h: Handler }>,
+): Array<{ at: string; d: Disassembly }> {
+  const content = (d: Disassembly) => `${d.bytes.replace(/\s+/g, '')}|${d.instructions.join('\n')}`;
+  const seen = new Set<string>();
+  const reads = handlers.flatMap(({ h }) => {
+    const key = h.disassembly ? `${h.address}|${content(h.disassembly)}` : null;
+    if (!key || seen.has(key)) return [];
+    seen.add(key);
+    return [{ at: h.address, d: h.disassembly! }];
+  });
+  const evidence = finding.evidence.disassembly;
+  if (!evidence) return reads;
+  const same = reads.findIndex(({ d }) => content(d) === content(evidence));
+  if (same >= 0) return [reads[same]!, ...reads.filter((_, i) => i !== same)];
+  return [{ at: finding.evidence.handlers?.[0]?.address ?? '', d: evidence }, ...reads];
+}
+
 /** The device and operation whose request path shows a finding best, if it has a device. */
 function findingFlow(
   result: AnalysisResult,
@@ -308,15 +333,7 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
     const addresses = f.evidence.addresses?.filter((a) => !handlers.some(({ h }) => h.address === a)) ?? [];
     if (addresses.length) parts.push(`<p>Addresses: <code>${text(addresses.join('  '))}</code></p>`);
     if (f.evidence.modules?.length) parts.push(`<p>Modules: ${text(f.evidence.modules.join(', '))}</p>`);
-    const disassemblies = [
-      ...(f.evidence.disassembly
-        ? [{ at: f.evidence.handlers?.[0]?.address ?? '', d: f.evidence.disassembly }]
-        : []),
-      ...handlers
-        .filter(({ h }) => h.disassembly && h.disassembly !== f.evidence.disassembly)
-        .map(({ h }) => ({ at: h.address, d: h.disassembly! })),
-    ];
-    for (const { at, d } of disassemblies.slice(0, 4)) {
+    for (const { at, d } of findingDisassemblies(f, handlers).slice(0, 4)) {
       parts.push(
         `<p class="muted">Bytes at ${text(at)}:</p><pre class="bytes">${text(spacedBytes(d.bytes))}</pre>`,
       );
