@@ -34,7 +34,7 @@ import type {
 import { diffResults } from '../core/compare';
 import { USER_OPERATIONS, buildFlow, buildIrpFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
-import { PdfError, makeReportFile } from '../core/report/index';
+import { PdfError, makeReportFile, type Sha256Facts, type Sha256State } from '../core/report/index';
 import { resolveTarget, type ExtractTarget } from '../core/extract';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
@@ -90,6 +90,26 @@ const STRUCTURE_KINDS: readonly StructureKind[] = [
 ];
 const FORMATS = ['raw', 'dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const;
 const MAX_READ = 0x10000;
+
+/**
+ * What a case knows of its image's SHA-256, for a report. A hash the case does not say was
+ * verified on the file as it is is reported as not verified, never as a bare fact.
+ */
+function caseHash(image: {
+  sha256: string | null;
+  sha256ComputedAt?: string | null;
+  sha256State?: Sha256State | null;
+  sha256VerifiedAt?: string | null;
+}): Sha256Facts {
+  if (!image.sha256)
+    return { sha256: null, sha256ComputedAt: null, sha256State: null, sha256VerifiedAt: null };
+  return {
+    sha256: image.sha256,
+    sha256ComputedAt: image.sha256ComputedAt ?? null,
+    sha256State: image.sha256State ?? 'not-verified',
+    sha256VerifiedAt: image.sha256VerifiedAt ?? null,
+  };
+}
 
 export class Backend implements IrpscopeApi {
   private readonly byId = new Map<string, Session>();
@@ -265,7 +285,7 @@ export class Backend implements IrpscopeApi {
               case: {
                 imagePath: record.image.path,
                 imageSize: record.image.size,
-                sha256: record.image.sha256,
+                ...caseHash(record.image),
                 analyzedAt: record.analyzedAt,
                 analyst: record.analyst,
                 note: record.note,

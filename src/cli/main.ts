@@ -31,7 +31,7 @@ import { extractFromImage } from '../core/extract/from-image';
 import { imageInfo } from '../core/info';
 import { ImageError } from '../core/image';
 import { OutputError, writeFileAtomic, writeFolderAtomic } from '../core/util/atomic-file';
-import { PdfError, csvText, csvTables, makeReportFile } from '../core/report';
+import { PdfError, csvText, csvTables, makeReportFile, type Sha256Facts } from '../core/report';
 import { sha256File } from '../core/util/file-hash';
 import { packageVersion } from '../core/util/package-version';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
@@ -162,7 +162,12 @@ program
     ) => {
       try {
         // The SHA-256 streams the file alongside the analysis (both read it; the page cache serves the second).
-        const sha256 = options.hash ? sha256File(image).catch(() => null) : Promise.resolve(null);
+        const hashed = options.hash
+          ? sha256File(image).then(
+              (sha256) => ({ sha256, at: new Date().toISOString() }),
+              () => null,
+            )
+          : Promise.resolve(null);
         let result: AnalysisResult;
         let diff;
         if (options.baseline) {
@@ -180,7 +185,7 @@ program
           case: {
             imagePath: resolve(image),
             imageSize: statSync(image).size,
-            sha256: await sha256,
+            ...hashFacts(await hashed),
             analyzedAt: new Date().toISOString(),
             analyst: options.analyst ?? '',
             note: options.note ?? '',
@@ -199,6 +204,13 @@ program
       }
     },
   );
+
+/** A hash computed for this report: verified on the file as it is now. */
+function hashFacts(hash: { sha256: string; at: string } | null): Sha256Facts {
+  return hash
+    ? { sha256: hash.sha256, sha256ComputedAt: hash.at, sha256State: 'verified-now', sha256VerifiedAt: null }
+    : { sha256: null, sha256ComputedAt: null, sha256State: null, sha256VerifiedAt: null };
+}
 
 /** "fffff803`12345678", "0x8a292140", "8a292140h", "8a292140". */
 function parseVirtualAddress(text: string): bigint {

@@ -2,10 +2,19 @@
 // string from the image escaped (names are attacker-chosen; one builder image carries markup
 // and control characters in a driver name on purpose). Printing it from Chromium gives the PDF.
 
-import type { Annotation, DiffResult, ExtractionRecord, UserOperation } from '../../common/api';
+import type { Annotation, DiffResult, UserOperation } from '../../common/api';
 import { isSuspiciousVerdict, SEVERITIES, severityRank } from '../../common/findings';
 import { OPERATIONS, USER_OPERATIONS, buildFlow, displayDeviceName } from '../../common/flow';
 import type { AnalysisResult, Discovered, Disassembly, Driver, Finding, Handler } from '../../common/model';
+import {
+  TIME_ZONE,
+  hashStatement,
+  marks,
+  reportTime,
+  windowsBuild,
+  type ReportBaseline,
+  type ReportCase,
+} from './case';
 import { escapeHtml, visibleText } from './escape';
 import { flowSvg } from './flow-svg';
 
@@ -89,19 +98,7 @@ table.changes td:first-child{width:22%} table.changes td{width:39%}
 `;
 }
 
-/** The case an analysis belongs to: who examined which file, and what they noted. */
-export interface ReportCase {
-  imagePath: string;
-  imageSize: number;
-  /** The image file's full SHA-256, or null when it was not computed. */
-  sha256: string | null;
-  analyzedAt: string | null;
-  analyst: string;
-  note: string;
-  annotations: Record<string, Annotation>;
-  /** Driver and module images saved from this image, with their hashes. */
-  extractions?: ExtractionRecord[];
-}
+export type { ReportCase };
 
 export interface HtmlReportOptions {
   /** Shown in the title: the file name or the demo case's label. */
@@ -230,6 +227,55 @@ function findingFlow(
   return { device: device.id, operation };
 }
 
+/** The baseline as the report can name it: the case's record of its file, else the comparison's label. */
+function baselineOf(options: HtmlReportOptions): ReportBaseline | null {
+  if (options.case?.baseline) return options.case.baseline;
+  const diff = options.diff;
+  if (!diff) return null;
+  return {
+    path: diff.baseline,
+    size: Number.NaN,
+    sha256: null,
+    sha256ComputedAt: null,
+    sha256State: null,
+    sha256VerifiedAt: null,
+    build: diff.compatibility.baselineBuild,
+    analyzedAt: null,
+  };
+}
+
+const bytes = (size: number): string | null =>
+  Number.isFinite(size) ? `${size.toLocaleString('en')} bytes` : null;
+
+/** The case header's rows: the image, its baseline, the tool, the times and the analyst. */
+function caseFacts(result: AnalysisResult, options: HtmlReportOptions): Array<[string, Cell]> {
+  const info = result.image;
+  const c = options.case;
+  const baseline = baselineOf(options);
+  return [
+    ['Image', c?.imagePath ?? info.path],
+    ['Size', bytes(c?.imageSize ?? info.fileSize)],
+    ['SHA-256', c ? hashStatement(c) : 'not computed'],
+    ['Format', info.format.description],
+    ['Windows', windowsBuild(info) ?? 'not identified'],
+    ['Analysed', reportTime(c?.analyzedAt)],
+    ...(baseline
+      ? ([
+          ['Baseline', baseline.path],
+          ['Baseline size', bytes(baseline.size)],
+          ['Baseline SHA-256', hashStatement(baseline)],
+          ['Baseline Windows', baseline.build ?? 'not identified'],
+          ['Baseline analysed', reportTime(baseline.analyzedAt)],
+        ] satisfies Array<[string, Cell]>)
+      : []),
+    ['Tool', options.generatedBy ?? 'IRPscope'],
+    ['Report made', reportTime(options.generatedAt)],
+    ['Times', `${TIME_ZONE} (Coordinated Universal Time), every time in this report`],
+    ['Analyst', c?.analyst || null],
+    ['Case notes', c?.note || null],
+  ];
+}
+
 export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = {}): string {
   const info = result.image;
   const label = options.label ?? info.path;
@@ -277,26 +323,9 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
   parts.push(`<h1>IRPscope report — ${text(label)}</h1>`);
 
   // The case: what was examined, by whom, with what.
-  const c = options.case;
   parts.push(
-    `<table class="case"><tbody>${[
-      ['Image', c?.imagePath ?? info.path],
-      ['Size', `${(c?.imageSize ?? info.fileSize).toLocaleString('en')} bytes`],
-      ['SHA-256', c ? (c.sha256 ?? 'not computed') : 'not computed'],
-      ['Format', info.format.description],
-      [
-        'Windows',
-        info.build
-          ? `${info.build.value.name} (build ${info.build.value.number}), ${info.arch ?? '?'}`
-          : 'not identified',
-      ],
-      ['Tool', options.generatedBy ?? 'IRPscope'],
-      ['Analysed', c?.analyzedAt ?? '—'],
-      ['Report made', options.generatedAt ?? '—'],
-      ['Analyst', c?.analyst || '—'],
-      ['Case notes', c?.note || '—'],
-    ]
-      .map(([k, v]) => `<tr><td>${escapeHtml(k!)}</td><td>${text(v)}</td></tr>`)
+    `<table class="case"><tbody>${caseFacts(result, options)
+      .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${text(v)}</td></tr>`)
       .join('')}</tbody></table>`,
   );
   parts.push(
@@ -567,21 +596,26 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
           e.size.toLocaleString('en'),
           `${e.missingPages} of ${e.pages}`,
           e.sha256,
-          e.at,
+          reportTime(e.at),
         ]),
       ),
     );
   }
-  const annotated = Object.entries(notes);
-  if (annotated.length) {
-    parts.push(`<h2>Analyst notes (${annotated.length})</h2>`);
+  const marked = marks(result, notes);
+  if (marked.length) {
+    parts.push(`<h2>Analyst notes (${marked.length})</h2>`);
     parts.push(
       table(
-        ['on', 'status', 'note', 'when'],
-        annotated
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([target, a]) => [target, a.status ? STATUS_LABELS[a.status] : null, a.note, a.updatedAt]),
-        { keywordColumns: 2, proseColumns: [2] },
+        ['kind', 'on', 'address', 'status', 'note', 'when'],
+        marked.map(({ subject, annotation: a }) => [
+          subject.kind,
+          subject.name,
+          subject.address,
+          a.status ? STATUS_LABELS[a.status] : null,
+          a.note,
+          reportTime(a.updatedAt),
+        ]),
+        { keywordColumns: 1, proseColumns: [4] },
       ),
     );
   }

@@ -9,10 +9,22 @@ import { printPdf } from './pdf';
 
 export { csvBundle, csvTables, csvText } from './csv';
 export { escapeHtml, visibleText, csvField } from './escape';
-export { htmlReport, type HtmlReportOptions, type ReportCase } from './html';
+export { htmlReport, type HtmlReportOptions } from './html';
+export {
+  hashStatement,
+  markSubject,
+  marks,
+  reportTime,
+  windowsBuild,
+  type MarkSubject,
+  type ReportBaseline,
+  type ReportCase,
+  type Sha256Facts,
+  type Sha256State,
+} from './case';
 export { PdfError, findChromium, printPdf } from './pdf';
 export { flowSvg } from './flow-svg';
-export { jsonReport } from './json';
+export { jsonReport, type JsonReportOptions } from './json';
 
 /** A file-system-safe base name for reports of `label` (the image's file name or the demo's label). */
 export function reportBaseName(label: string): string {
@@ -40,7 +52,7 @@ export function makeReport(
       return {
         fileName: `${base}.json`,
         mimeType: 'application/json',
-        content: jsonReport(result, options.case),
+        content: jsonReport(result, options),
       };
     case 'csv':
       return { fileName: `${base}.csv`, mimeType: 'text/csv', content: csvBundle(result) };

@@ -98,6 +98,9 @@ describe('case reports with evidence', () => {
     imagePath: '/cases/lab-7/</style><script>alert(1)</script>.raw',
     imageSize: 67108864,
     sha256: 'a'.repeat(64),
+    sha256ComputedAt: '2026-12-02T04:05:00.000Z',
+    sha256State: 'not-verified',
+    sha256VerifiedAt: null,
     analyzedAt: '2026-12-02T04:00:00.000Z',
     analyst: 'J. Analyst <b>',
     note: 'Case 2026-113 — "sample 4f1c" </style>',
@@ -112,6 +115,16 @@ describe('case reports with evidence', () => {
         note: '',
         updatedAt: '2026-12-02T05:01:00Z',
       },
+    },
+    baseline: {
+      path: '/cases/lab-7/clean </style>.raw',
+      size: 33554432,
+      sha256: 'b'.repeat(64),
+      sha256ComputedAt: '2026-12-01T09:00:00.000Z',
+      sha256State: 'verified',
+      sha256VerifiedAt: '2026-12-02T05:58:00.000Z',
+      build: 'Windows 7 SP1 (build 7601), x86',
+      analyzedAt: '2026-12-01T08:59:00.000Z',
     },
   });
 
@@ -132,9 +145,10 @@ describe('case reports with evidence', () => {
     expect(html).not.toMatch(/<script|<img|<b>/i);
     for (const text of [
       'J. Analyst &lt;b&gt;',
-      'a'.repeat(64),
+      `${'a'.repeat(64)} as of 2026-12-02 04:05:00 UTC; file unchanged since: not verified`,
       '67,108,864 bytes',
-      '2026-12-02T04:00:00.000Z',
+      '2026-12-02 04:00:00 UTC',
+      '/cases/lab-7/clean &lt;/style&gt;.raw',
     ])
       expect(html).toContain(text);
     expect(html).toContain('rootkit &lt;/pre&gt;&lt;img src=x&gt;');
@@ -154,9 +168,11 @@ describe('case reports with evidence', () => {
 
   test('JSON carries the case and its annotations; the same input gives the same bytes', () => {
     const reportCase = hostileCase(infected);
-    const json = JSON.parse(jsonReport(infected, reportCase)) as AnalysisResult & { case: ReportCase };
+    const json = JSON.parse(jsonReport(infected, { case: reportCase })) as AnalysisResult & {
+      case: ReportCase;
+    };
     expect(json.case).toEqual(reportCase);
-    expect(jsonReport(infected, reportCase)).toBe(jsonReport(infected, reportCase));
+    expect(jsonReport(infected, { case: reportCase })).toBe(jsonReport(infected, { case: reportCase }));
   });
 
   test('PDF: printed by Chromium, with page numbers, the hostile name shown as text', async () => {
@@ -183,6 +199,12 @@ describe('case reports with evidence', () => {
       expect(text.stdout).toContain('<img src=x onerror=alert(1)>');
       expect(text.stdout).toContain('\\u0007\\u001b[31m');
       expect(text.stdout).not.toContain('\u0007');
+      // The baseline is identified in the PDF too, its hash with what is known of it.
+      const flat = text.stdout.replace(/\s+/g, ' ');
+      expect(flat).toContain('Baseline /cases/lab-7/clean </style>.raw');
+      expect(flat).toContain(
+        `Baseline SHA-256 ${'b'.repeat(64)} as of 2026-12-01 09:00:00 UTC; file unchanged since: verified 2026-12-02 05:58:00 UTC`,
+      );
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
