@@ -34,7 +34,15 @@ import type {
 import { diffResults } from '../core/compare';
 import { USER_OPERATIONS, buildFlow, buildIrpFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
-import { PdfError, makeReportFile, type Sha256Facts, type Sha256State } from '../core/report/index';
+import {
+  PdfError,
+  makeReportFile,
+  windowsBuild,
+  type ReportBaseline,
+  type ReportCase,
+  type Sha256Facts,
+  type Sha256State,
+} from '../core/report/index';
 import { resolveTarget, type ExtractTarget } from '../core/extract';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
@@ -272,34 +280,51 @@ export class Backend implements IrpscopeApi {
     const baseline = optionalString(body.baseline, 'baseline');
     const result = this.ready(id);
     const diff = baseline ? await this.diff({ baseline, primary: id }) : undefined;
-    const path = this.session(id).summary.path;
-    const record = this.cases.record(path);
     try {
       return await makeReportFile(result, format, {
         label: this.session(id).summary.label,
         ...(diff ? { diff } : {}),
         generatedBy: `IRPscope ${this.options.version}`,
+        case: this.reportCase(id, baseline ?? null),
+        // Made now, after both analyses finished: never earlier than either.
         generatedAt: new Date().toISOString(),
-        ...(record
-          ? {
-              case: {
-                imagePath: record.image.path,
-                imageSize: record.image.size,
-                ...caseHash(record.image),
-                analyzedAt: record.analyzedAt,
-                analyst: record.analyst,
-                note: record.note,
-                annotations: record.annotations,
-                extractions: record.extractions ?? [],
-              },
-            }
-          : {}),
         ...(this.options.printPdf ? { print: this.options.printPdf } : {}),
       });
     } catch (error) {
       if (error instanceof PdfError) throw new RequestError(error.message);
       throw error;
     }
+  }
+
+  /** The case of a ready session's image for its report, and its baseline's file, as the cases record them. */
+  private reportCase(id: string, baselineId: string | null): ReportCase {
+    const path = this.session(id).summary.path;
+    const result = this.ready(id);
+    const record = this.cases.record(path);
+    return {
+      imagePath: record?.image.path ?? path,
+      imageSize: record?.image.size ?? result.image.fileSize,
+      ...caseHash(record?.image ?? { sha256: null }),
+      analyzedAt: record?.analyzedAt ?? null,
+      analyst: record?.analyst ?? '',
+      note: record?.note ?? '',
+      annotations: record?.annotations ?? {},
+      extractions: record?.extractions ?? [],
+      ...(baselineId ? { baseline: this.reportBaseline(baselineId) } : {}),
+    };
+  }
+
+  private reportBaseline(id: string): ReportBaseline {
+    const path = this.session(id).summary.path;
+    const result = this.ready(id);
+    const record = this.cases.record(path);
+    return {
+      path: record?.image.path ?? path,
+      size: record?.image.size ?? result.image.fileSize,
+      ...caseHash(record?.image ?? { sha256: null }),
+      build: windowsBuild(result.image),
+      analyzedAt: record?.analyzedAt ?? null,
+    };
   }
 
   async extractImage(request: { session: string; target: ExtractTargetRequest }): Promise<ExtractedFile> {

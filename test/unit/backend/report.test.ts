@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -17,7 +18,9 @@ import {
   visibleText,
   type ReportCase,
 } from '../../../src/core/report/index';
-import { analyse, buildTestImages, type TestImages } from './images';
+import type { ApiEvent, CaseView, SessionSummary } from '../../../src/common/api';
+import { Backend } from '../../../src/backend/index';
+import { FAKE_ENGINE, analyse, buildTestImages, type TestImages } from './images';
 
 let images: TestImages;
 let infected: AnalysisResult;
@@ -220,5 +223,90 @@ describe('case reports with evidence', () => {
           ),
       }),
     ).rejects.toThrow(/no Chromium-based browser was found to print the PDF/);
+  });
+});
+
+describe('the workbench export', () => {
+  let data: string;
+  let backend: Backend;
+  beforeAll(() => {
+    data = mkdtempSync(join(tmpdir(), 'irpscope-report-data-'));
+    backend = new Backend({ mode: 'web', version: 'test', dataDirectory: data, engineModule: FAKE_ENGINE });
+  });
+  afterAll(() => {
+    backend.dispose();
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  /** Resolves with the first event `pick` accepts (checked against the present state first). */
+  function until<T>(pick: (event: ApiEvent) => T | undefined, now: () => Promise<T | undefined>): Promise<T> {
+    return new Promise((resolve) => {
+      let done = false;
+      const unsubscribe = backend.subscribe((event) => {
+        const value = pick(event);
+        if (value !== undefined && !done) {
+          done = true;
+          unsubscribe();
+          resolve(value);
+        }
+      });
+      void now().then((value) => {
+        if (value !== undefined && !done) {
+          done = true;
+          unsubscribe();
+          resolve(value);
+        }
+      });
+    });
+  }
+  const ready = (id: string) =>
+    until<SessionSummary>(
+      (e) =>
+        e.type === 'session' && e.session.id === id && e.session.state === 'ready' ? e.session : undefined,
+      async () => (await backend.sessions()).find((s) => s.id === id && s.state === 'ready'),
+    );
+  const hashed = (id: string) =>
+    until<CaseView>(
+      (e) => (e.type === 'case' && e.session === id && e.case.image.sha256 ? e.case : undefined),
+      async () => {
+        const view = await backend.caseOf(id);
+        return view?.image.sha256 ? view : undefined;
+      },
+    );
+
+  test('names the baseline with its file, size, hash (never bare), build and analysis time', async () => {
+    const primary = await backend.open({ path: images.infected });
+    const baseline = await backend.open({ path: images.clean, role: 'baseline' });
+    await Promise.all([ready(primary.id), ready(baseline.id)]);
+    await backend.hashImage({ session: baseline.id, action: 'start' });
+    await hashed(baseline.id);
+
+    const file = await backend.report({ session: primary.id, format: 'json', baseline: baseline.id });
+    const json = JSON.parse(file.content) as AnalysisResult & {
+      case: ReportCase;
+      report: { madeAt: string };
+    };
+    const base = json.case.baseline!;
+    expect(base.path).toBe(images.clean);
+    expect(base.size).toBe(statSync(images.clean).size);
+    expect(base.sha256).toBe(createHash('sha256').update(readFileSync(images.clean)).digest('hex'));
+    // The workbench hashed it earlier: stated as of then, with whether the file was checked since.
+    expect(['verified', 'not-verified']).toContain(base.sha256State);
+    if (base.sha256State === 'verified') expect(base.sha256VerifiedAt).not.toBeNull();
+    expect(base.build).toMatch(/build 7601/);
+    expect(Date.parse(base.analyzedAt!)).toBeLessThanOrEqual(Date.parse(json.report.madeAt));
+    expect(Date.parse(json.case.analyzedAt!)).toBeLessThanOrEqual(Date.parse(json.report.madeAt));
+    // The image was not hashed: no hash, no state.
+    expect([json.case.sha256, json.case.sha256State]).toEqual([null, null]);
+
+    const TIME = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC';
+    const html = (await backend.report({ session: primary.id, format: 'html', baseline: baseline.id }))
+      .content;
+    expect(html).toContain(`<td>Baseline</td><td>${escapeHtml(images.clean)}</td>`);
+    expect(html).toMatch(
+      new RegExp(
+        `<td>Baseline SHA-256</td><td>${base.sha256} as of (${TIME}|a time not recorded); file unchanged since: (verified ${TIME}|not verified)</td>`,
+      ),
+    );
   });
 });
