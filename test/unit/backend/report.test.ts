@@ -8,7 +8,6 @@ import { analyzeImage } from '../../../src/core/analyze';
 import { diffResults } from '../../../src/core/compare';
 import type { AnalysisResult } from '../../../src/common/model';
 import {
-  csvBundle,
   csvField,
   escapeHtml,
   htmlReport,
@@ -67,11 +66,13 @@ describe('reports', () => {
   });
 
   test('CSV holds every table and no raw control character', () => {
-    const csv = csvBundle(infected);
+    const files = new Map(
+      makeReport(infected, 'csv', { label: 'infected' }).files!.map((f) => [f.name, f.content] as const),
+    );
     for (const name of ['drivers', 'irp', 'devices', 'modules', 'links', 'findings'])
-      expect(csv).toContain(`${name}.csv\n`);
-    expect(csv).not.toContain('\u0007');
-    expect(csv).toContain(
+      expect(files.has(`${name}.csv`)).toBe(true);
+    for (const content of files.values()) expect(content).not.toContain('\u0007');
+    expect(files.get('drivers.csv')).toContain(
       `${images.rootkitModule.replace('.sys', '')}<img src=x onerror=alert(1)>""'&\\u0007\\u001b[31m`,
     );
   });
@@ -83,7 +84,10 @@ describe('reports', () => {
 
   test('file names are safe whatever the label', () => {
     expect(makeReport(infected, 'html', { label: '../../etc/<x>.raw' }).fileName).toBe('irpscope-x.html');
-    expect(makeReport(infected, 'csv', { label: 'Demo: infected system' }).mimeType).toBe('text/csv');
+    expect(makeReport(infected, 'csv', { label: 'Demo: infected system' })).toMatchObject({
+      fileName: 'irpscope-Demo-infected-system.zip',
+      mimeType: 'application/zip',
+    });
   });
 });
 
