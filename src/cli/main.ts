@@ -10,8 +10,7 @@
 //   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
 
 import { availableParallelism } from 'node:os';
-import { statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ReportFormat } from '../common/api';
 import type { AnalysisResult, Progress } from '../common/model';
@@ -31,11 +30,12 @@ import { extractFromImage } from '../core/extract/from-image';
 import { imageInfo } from '../core/info';
 import { ImageError } from '../core/image';
 import { OutputError, writeFileAtomic, writeFolderAtomic } from '../core/util/atomic-file';
-import { PdfError, csvText, csvTables, makeReportFile, type Sha256Facts } from '../core/report';
+import { PdfError, csvText, csvTables } from '../core/report';
 import { sha256File } from '../core/util/file-hash';
 import { packageVersion } from '../core/util/package-version';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { diffExitCode, renderDiff } from './render-diff';
+import { buildReport } from './report-command';
 import { renderCaptureResult, renderCaptureTargets } from './render-capture';
 import { renderExtraction } from './render-extract';
 import { formatBytes, renderInfo } from './render-info';
@@ -161,37 +161,13 @@ program
       },
     ) => {
       try {
-        // The SHA-256 streams the file alongside the analysis (both read it; the page cache serves the second).
-        const hashed = options.hash
-          ? sha256File(image).then(
-              (sha256) => ({ sha256, at: new Date().toISOString() }),
-              () => null,
-            )
-          : Promise.resolve(null);
-        let result: AnalysisResult;
-        let diff;
-        if (options.baseline) {
-          const [before, after] = await analyzeBoth(options.baseline, image, options.symbols);
-          result = after;
-          diff = diffResults(before, after);
-        } else {
-          result = await analyzeImage(image, { symbols: options.symbols, onProgress: progressReporter() });
-        }
-        const report = await makeReportFile(result, options.format, {
-          label: basename(image),
-          ...(diff ? { diff } : {}),
-          generatedBy: `irpscope report (IRPscope ${VERSION})`,
-          generatedAt: new Date().toISOString(),
-          case: {
-            imagePath: resolve(image),
-            imageSize: statSync(image).size,
-            ...hashFacts(await hashed),
-            analyzedAt: new Date().toISOString(),
-            analyst: options.analyst ?? '',
-            note: options.note ?? '',
-            annotations: {},
-          },
-        });
+        const analyses = options.baseline
+          ? startBoth(options.baseline, image, options.symbols)
+          : { image: analyzeImage(image, { symbols: options.symbols, onProgress: progressReporter() }) };
+        const report = await buildReport(
+          { ...options, image, generatedBy: `irpscope report (IRPscope ${VERSION})` },
+          { analyses, sha256: (path) => sha256File(path), now: () => new Date() },
+        );
         const bytes = report.encoding === 'base64' ? Buffer.from(report.content, 'base64') : report.content;
         if (options.out === '-') process.stdout.write(bytes);
         else {
@@ -204,13 +180,6 @@ program
       }
     },
   );
-
-/** A hash computed for this report: verified on the file as it is now. */
-function hashFacts(hash: { sha256: string; at: string } | null): Sha256Facts {
-  return hash
-    ? { sha256: hash.sha256, sha256ComputedAt: hash.at, sha256State: 'verified-now', sha256VerifiedAt: null }
-    : { sha256: null, sha256ComputedAt: null, sha256State: null, sha256VerifiedAt: null };
-}
 
 /** "fffff803`12345678", "0x8a292140", "8a292140h", "8a292140". */
 function parseVirtualAddress(text: string): bigint {
@@ -429,6 +398,16 @@ async function analyzeBoth(
   image: string,
   symbols: string | undefined,
 ): Promise<[AnalysisResult, AnalysisResult]> {
+  const both = startBoth(baseline, image, symbols);
+  return Promise.all([both.baseline, both.image]);
+}
+
+/** analyzeBoth's two analyses, each settling when it ends (the report stamps when each finished). */
+function startBoth(
+  baseline: string,
+  image: string,
+  symbols: string | undefined,
+): { baseline: Promise<AnalysisResult>; image: Promise<AnalysisResult> } {
   const workers = Math.max(1, Math.ceil(availableParallelism() / 2));
   const progress = progressReporter();
   const fractions = [0, 0];
@@ -449,9 +428,12 @@ async function analyzeBoth(
         throw error;
       },
     );
-  const [before, after] = await Promise.all([run(baseline, 0), run(image, 1)]);
-  progress?.({ stage: 'done', fraction: 1 });
-  return [before, after];
+  const pair = { baseline: run(baseline, 0), image: run(image, 1) };
+  void Promise.all([pair.baseline, pair.image]).then(
+    () => progress?.({ stage: 'done', fraction: 1 }),
+    () => undefined,
+  );
+  return pair;
 }
 
 function parsePort(text: string): number {
