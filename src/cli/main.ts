@@ -2,7 +2,7 @@
 //   irpscope info <image> [--json] [--symbols DIR]
 //   irpscope analyze <image> [--json | --table NAME] [--csv DIR] [--symbols DIR]
 //   irpscope diff <baseline> <image> [--json] [--symbols DIR]
-//   irpscope report <image> [--baseline IMAGE] [--format html|pdf|json|csv] [--out FILE]
+//   irpscope report <image> [--baseline IMAGE] [--format html|pdf|json|csv] [--out FILE|DIR/]
 //                   [--analyst NAME] [--note TEXT] [--no-hash] [--symbols DIR]
 //   irpscope capture (--qmp SOCKET | --virsh DOMAIN | --vbox VM | --vmrun VMX) --out FILE
 //                    [--analyze | --baseline IMAGE] [--json] [--symbols DIR];  capture --list [--dir DIR...]
@@ -10,6 +10,7 @@
 //   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
 
 import { availableParallelism } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ReportFormat } from '../common/api';
@@ -142,10 +143,13 @@ program
   .addOption(
     new Option('--format <format>', 'report format').choices(['html', 'pdf', 'json', 'csv']).default('html'),
   )
-  .option('--out <file>', 'where to write it (default: irpscope-<image>.<format> here; - for stdout)')
+  .option(
+    '--out <file>',
+    'where to write it (default: irpscope-<image>.<format> here, .zip for csv; - for stdout); for csv, a new folder ending in / takes the files themselves',
+  )
   .option('--analyst <name>', 'the analyst named in the report')
   .option('--note <text>', 'case notes for the report header')
-  .option('--no-hash', "do not compute the image file's SHA-256 for the report header")
+  .option('--no-hash', "do not compute the image's and the baseline's SHA-256 for the report header")
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
   .action(
     async (
@@ -172,7 +176,8 @@ program
         if (options.out === '-') process.stdout.write(bytes);
         else {
           const out = options.out ?? report.fileName;
-          writeFileAtomic(out, bytes);
+          if (report.files && namesFolder(out)) writeNewFolder(out, report.files);
+          else writeFileAtomic(out, bytes);
           process.stderr.write(`irpscope: wrote ${out}\n`);
         }
       } catch (error) {
@@ -180,6 +185,33 @@ program
       }
     },
   );
+
+/** An --out that names a folder: it ends in a separator, or a folder of that name exists. */
+function namesFolder(out: string): boolean {
+  if (/[\\/]$/.test(out)) return true;
+  try {
+    return statSync(out).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A report's files as a new folder, created whole (built under a temporary name and renamed): a
+ * folder that exists is refused rather than filled file by file beside what it already holds.
+ */
+function writeNewFolder(out: string, files: ReadonlyArray<{ name: string; content: string }>): void {
+  const folder = out.replace(/[\\/]+$/, '') || out;
+  if (existsSync(folder))
+    throw new OutputError(
+      `cannot write ${out}: a folder of that name exists (name a new folder, which is created whole, or a .zip file)`,
+      'EEXIST',
+    );
+  writeFolderAtomic(
+    folder,
+    files.map((f) => ({ name: f.name, data: f.content })),
+  );
+}
 
 /** "fffff803`12345678", "0x8a292140", "8a292140h", "8a292140". */
 function parseVirtualAddress(text: string): bigint {
