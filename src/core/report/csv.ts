@@ -456,7 +456,7 @@ function extractionsTable(options: CsvReportOptions): CsvTable {
       ['bytes', 'the size of the saved file'],
       ['missing_pages', 'pages of it that were not in memory (zero-filled in the file)'],
       ['pages', 'its pages in all'],
-      ['sha256', "the saved file's SHA-256"],
+      ['sha256', 'the SHA-256 of the file as it was written when saved'],
       ['extracted_at', 'when it was saved'],
     ],
     (options.case?.extractions ?? []).map((e) => [

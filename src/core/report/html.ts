@@ -587,7 +587,16 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
     parts.push(`<h2>Extracted images (${extractions.length})</h2>`);
     parts.push(
       table(
-        ['image', 'base', 'file', 'layout', 'bytes', 'pages not in memory', 'SHA-256', 'when'],
+        [
+          'image',
+          'base',
+          'file',
+          'layout',
+          'bytes',
+          'pages not in memory',
+          'SHA-256 of the file as saved',
+          'saved',
+        ],
         extractions.map((e) => [
           e.label,
           e.base,

@@ -173,6 +173,8 @@ describe('times', () => {
     expect(rows.get('Report made')).toBe('2026-12-02 06:00:00 UTC');
     expect(rows.get('Times')).toMatch(/UTC/);
     expect(html).toContain('2026-12-02 05:30:00 UTC');
+    // An extracted file's hash is of the file as it was written then, and says so.
+    expect(html).toContain('<th>SHA-256 of the file as saved</th><th>saved</th>');
     for (const minute of ['00', '01', '02', '03']) expect(html).toContain(`2026-12-02 05:${minute}:00 UTC`);
   });
 });
