@@ -245,7 +245,7 @@ function baselineOf(options: HtmlReportOptions): ReportBaseline | null {
 }
 
 const bytes = (size: number): string | null =>
-  Number.isFinite(size) ? `${size.toLocaleString('en')} bytes` : null;
+  Number.isFinite(size) ? `${size.toLocaleString('en')} byte${size === 1 ? '' : 's'}` : null;
 
 /** The case header's rows: the image, its baseline, the tool, the times and the analyst. */
 function caseFacts(result: AnalysisResult, options: HtmlReportOptions): Array<[string, Cell]> {

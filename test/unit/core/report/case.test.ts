@@ -94,6 +94,9 @@ describe('the case header', () => {
     );
     expect(rows.get('Baseline')).toBe('/cases/lab-7/clean &lt;b&gt;.raw');
     expect(rows.get('Baseline size')).toBe('33,554,432 bytes');
+    expect(caseRows(htmlReport(infected, { case: caseOf(infected, { imageSize: 1 }) })).get('Size')).toBe(
+      '1 byte',
+    );
     expect(rows.get('Baseline SHA-256')).toBe(
       `${BASELINE_HASH} as of 2026-11-30 22:15:00 UTC; file unchanged since: not verified`,
     );
