@@ -307,6 +307,18 @@ describe('the workbench export', () => {
     const html = (await backend.report({ session: primary.id, format: 'html', baseline: baseline.id }))
       .content;
     expect(html).toContain(`<td>Baseline</td><td>${escapeHtml(images.clean)}</td>`);
+    // The CSV export: the same two files in case.csv, in the .zip.
+    const csv = await backend.report({ session: primary.id, format: 'csv', baseline: baseline.id });
+    expect(csv).toMatchObject({
+      fileName: 'irpscope-image.zip',
+      mimeType: 'application/zip',
+      encoding: 'base64',
+    });
+    const caseCsv = csv.files!.find((f) => f.name === 'case.csv')!.content.split('\r\n');
+    expect(caseCsv[1]).toMatch(new RegExp(`^image,${images.infected},`));
+    expect(caseCsv[2]).toMatch(
+      new RegExp(`^baseline,${images.clean},\\d+,${base.sha256},(verified|not-verified),`),
+    );
     expect(html).toMatch(
       new RegExp(
         `<td>Baseline SHA-256</td><td>${base.sha256} as of (${TIME}|a time not recorded); file unchanged since: (verified ${TIME}|not verified)</td>`,
