@@ -34,7 +34,15 @@ import type {
 import { diffResults } from '../core/compare';
 import { USER_OPERATIONS, buildFlow, buildIrpFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
-import { PdfError, makeReportFile } from '../core/report/index';
+import {
+  PdfError,
+  makeReportFile,
+  windowsBuild,
+  type ReportBaseline,
+  type ReportCase,
+  type Sha256Facts,
+  type Sha256State,
+} from '../core/report/index';
 import { resolveTarget, type ExtractTarget } from '../core/extract';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
@@ -90,6 +98,26 @@ const STRUCTURE_KINDS: readonly StructureKind[] = [
 ];
 const FORMATS = ['raw', 'dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const;
 const MAX_READ = 0x10000;
+
+/**
+ * What a case knows of its image's SHA-256, for a report. A hash the case does not say was
+ * verified on the file as it is is reported as not verified, never as a bare fact.
+ */
+function caseHash(image: {
+  sha256: string | null;
+  sha256ComputedAt?: string | null;
+  sha256State?: Sha256State | null;
+  sha256VerifiedAt?: string | null;
+}): Sha256Facts {
+  if (!image.sha256)
+    return { sha256: null, sha256ComputedAt: null, sha256State: null, sha256VerifiedAt: null };
+  return {
+    sha256: image.sha256,
+    sha256ComputedAt: image.sha256ComputedAt ?? null,
+    sha256State: image.sha256State ?? 'not-verified',
+    sha256VerifiedAt: image.sha256VerifiedAt ?? null,
+  };
+}
 
 export class Backend implements IrpscopeApi {
   private readonly byId = new Map<string, Session>();
@@ -252,34 +280,51 @@ export class Backend implements IrpscopeApi {
     const baseline = optionalString(body.baseline, 'baseline');
     const result = this.ready(id);
     const diff = baseline ? await this.diff({ baseline, primary: id }) : undefined;
-    const path = this.session(id).summary.path;
-    const record = this.cases.record(path);
     try {
       return await makeReportFile(result, format, {
         label: this.session(id).summary.label,
         ...(diff ? { diff } : {}),
         generatedBy: `IRPscope ${this.options.version}`,
+        case: this.reportCase(id, baseline ?? null),
+        // Made now, after both analyses finished: never earlier than either.
         generatedAt: new Date().toISOString(),
-        ...(record
-          ? {
-              case: {
-                imagePath: record.image.path,
-                imageSize: record.image.size,
-                sha256: record.image.sha256,
-                analyzedAt: record.analyzedAt,
-                analyst: record.analyst,
-                note: record.note,
-                annotations: record.annotations,
-                extractions: record.extractions ?? [],
-              },
-            }
-          : {}),
         ...(this.options.printPdf ? { print: this.options.printPdf } : {}),
       });
     } catch (error) {
       if (error instanceof PdfError) throw new RequestError(error.message);
       throw error;
     }
+  }
+
+  /** The case of a ready session's image for its report, and its baseline's file, as the cases record them. */
+  private reportCase(id: string, baselineId: string | null): ReportCase {
+    const path = this.session(id).summary.path;
+    const result = this.ready(id);
+    const record = this.cases.record(path);
+    return {
+      imagePath: record?.image.path ?? path,
+      imageSize: record?.image.size ?? result.image.fileSize,
+      ...caseHash(record?.image ?? { sha256: null }),
+      analyzedAt: record?.analyzedAt ?? null,
+      analyst: record?.analyst ?? '',
+      note: record?.note ?? '',
+      annotations: record?.annotations ?? {},
+      extractions: record?.extractions ?? [],
+      ...(baselineId ? { baseline: this.reportBaseline(baselineId) } : {}),
+    };
+  }
+
+  private reportBaseline(id: string): ReportBaseline {
+    const path = this.session(id).summary.path;
+    const result = this.ready(id);
+    const record = this.cases.record(path);
+    return {
+      path: record?.image.path ?? path,
+      size: record?.image.size ?? result.image.fileSize,
+      ...caseHash(record?.image ?? { sha256: null }),
+      build: windowsBuild(result.image),
+      analyzedAt: record?.analyzedAt ?? null,
+    };
   }
 
   async extractImage(request: { session: string; target: ExtractTargetRequest }): Promise<ExtractedFile> {

@@ -2,7 +2,7 @@
 //   irpscope info <image> [--json] [--symbols DIR]
 //   irpscope analyze <image> [--json | --table NAME] [--csv DIR] [--symbols DIR]
 //   irpscope diff <baseline> <image> [--json] [--symbols DIR]
-//   irpscope report <image> [--baseline IMAGE] [--format html|pdf|json|csv] [--out FILE]
+//   irpscope report <image> [--baseline IMAGE] [--format html|pdf|json|csv] [--out FILE|DIR/]
 //                   [--analyst NAME] [--note TEXT] [--no-hash] [--symbols DIR]
 //   irpscope capture (--qmp SOCKET | --virsh DOMAIN | --vbox VM | --vmrun VMX) --out FILE
 //                    [--analyze | --baseline IMAGE] [--json] [--symbols DIR];  capture --list [--dir DIR...]
@@ -10,8 +10,8 @@
 //   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
 
 import { availableParallelism } from 'node:os';
-import { statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ReportFormat } from '../common/api';
 import type { AnalysisResult, Progress } from '../common/model';
@@ -39,11 +39,12 @@ import {
   writeFileAtomic,
   writeFolderAtomic,
 } from '../core/util/atomic-file';
-import { PdfError, csvText, csvTables, makeReportFile } from '../core/report';
+import { PdfError, csvText, csvTables } from '../core/report';
 import { sha256File } from '../core/util/file-hash';
 import { packageVersion } from '../core/util/package-version';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { diffExitCode, renderDiff } from './render-diff';
+import { buildReport } from './report-command';
 import { renderCaptureProgress, renderCaptureResult, renderCaptureTargets } from './render-capture';
 import { renderExtraction } from './render-extract';
 import { renderInfo } from './render-info';
@@ -170,10 +171,13 @@ program
   .addOption(
     new Option('--format <format>', 'report format').choices(['html', 'pdf', 'json', 'csv']).default('html'),
   )
-  .option('--out <file>', 'where to write it (default: irpscope-<image>.<format> here; - for stdout)')
+  .option(
+    '--out <file>',
+    'where to write it (default: irpscope-<image>.<format> here, .zip for csv; - for stdout); for csv, a new folder ending in / takes the files themselves',
+  )
   .option('--analyst <name>', 'the analyst named in the report')
   .option('--note <text>', 'case notes for the report header')
-  .option('--no-hash', "do not compute the image file's SHA-256 for the report header")
+  .option('--no-hash', "do not compute the image's and the baseline's SHA-256 for the report header")
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
   .action(
     async (
@@ -190,38 +194,21 @@ program
     ) => {
       try {
         // Before any work: an --out that cannot be replaced is said now, not after the analysis.
-        if (options.out !== undefined && options.out !== '-') checkOutputPath(options.out);
-        // The SHA-256 streams the file alongside the analysis (both read it; the page cache serves the second).
-        const sha256 = options.hash ? sha256File(image).catch(() => null) : Promise.resolve(null);
-        let result: AnalysisResult;
-        let diff;
-        if (options.baseline) {
-          const [before, after] = await analyzeBoth(options.baseline, image, options.symbols);
-          result = after;
-          diff = diffResults(before, after);
-        } else {
-          result = await analyzeImage(image, { symbols: options.symbols, onProgress: progressReporter() });
-        }
-        const report = await makeReportFile(result, options.format, {
-          label: basename(image),
-          ...(diff ? { diff } : {}),
-          generatedBy: `irpscope report (IRPscope ${VERSION})`,
-          generatedAt: new Date().toISOString(),
-          case: {
-            imagePath: resolve(image),
-            imageSize: statSync(image).size,
-            sha256: await sha256,
-            analyzedAt: new Date().toISOString(),
-            analyst: options.analyst ?? '',
-            note: options.note ?? '',
-            annotations: {},
-          },
-        });
+        if (options.out !== undefined && options.out !== '-' && !namesFolder(options.out))
+          checkOutputPath(options.out);
+        const analyses = options.baseline
+          ? startBoth(options.baseline, image, options.symbols)
+          : { image: analyzeImage(image, { symbols: options.symbols, onProgress: progressReporter() }) };
+        const report = await buildReport(
+          { ...options, image, generatedBy: `irpscope report (IRPscope ${VERSION})` },
+          { analyses, sha256: (path) => sha256File(path), now: () => new Date() },
+        );
         const bytes = report.encoding === 'base64' ? Buffer.from(report.content, 'base64') : report.content;
         if (options.out === '-') process.stdout.write(bytes);
         else {
           const out = options.out ?? report.fileName;
-          writeFileAtomic(out, bytes);
+          if (report.files && namesFolder(out)) writeNewFolder(out, report.files);
+          else writeFileAtomic(out, bytes);
           process.stderr.write(terminalText(`irpscope: wrote ${out}\n`));
         }
       } catch (error) {
@@ -229,6 +216,33 @@ program
       }
     },
   );
+
+/** An --out that names a folder: it ends in a separator, or a folder of that name exists. */
+function namesFolder(out: string): boolean {
+  if (/[\\/]$/.test(out)) return true;
+  try {
+    return statSync(out).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A report's files as a new folder, created whole (built under a temporary name and renamed): a
+ * folder that exists is refused rather than filled file by file beside what it already holds.
+ */
+function writeNewFolder(out: string, files: ReadonlyArray<{ name: string; content: string }>): void {
+  const folder = out.replace(/[\\/]+$/, '') || out;
+  if (existsSync(folder))
+    throw new OutputError(
+      `cannot write ${out}: a folder of that name exists (name a new folder, which is created whole, or a .zip file)`,
+      'EEXIST',
+    );
+  writeFolderAtomic(
+    folder,
+    files.map((f) => ({ name: f.name, data: f.content })),
+  );
+}
 
 /** "fffff803`12345678", "0x8a292140", "8a292140h", "8a292140". */
 function parseVirtualAddress(text: string): bigint {
@@ -466,6 +480,16 @@ async function analyzeBoth(
   image: string,
   symbols: string | undefined,
 ): Promise<[AnalysisResult, AnalysisResult]> {
+  const both = startBoth(baseline, image, symbols);
+  return Promise.all([both.baseline, both.image]);
+}
+
+/** analyzeBoth's two analyses, each settling when it ends (the report stamps when each finished). */
+function startBoth(
+  baseline: string,
+  image: string,
+  symbols: string | undefined,
+): { baseline: Promise<AnalysisResult>; image: Promise<AnalysisResult> } {
   const workers = Math.max(1, Math.ceil(availableParallelism() / 2));
   const progress = progressReporter();
   const fractions = [0, 0];
@@ -486,9 +510,12 @@ async function analyzeBoth(
         throw error;
       },
     );
-  const [before, after] = await Promise.all([run(baseline, 0), run(image, 1)]);
-  progress?.({ stage: 'done', fraction: 1 });
-  return [before, after];
+  const pair = { baseline: run(baseline, 0), image: run(image, 1) };
+  void Promise.all([pair.baseline, pair.image]).then(
+    () => progress?.({ stage: 'done', fraction: 1 }),
+    () => undefined,
+  );
+  return pair;
 }
 
 function parsePort(text: string): number {

@@ -306,11 +306,13 @@ export interface ReportFile {
   fileName: string;
   mimeType: string;
   /**
-   * Text content (HTML, JSON), for CSV a ZIP-less bundle (one file per table joined by form
-   * feeds), for PDF the bytes in base64 (see `encoding`).
+   * Text content (HTML, JSON); for CSV a .zip of one file per table and a README.txt, and for
+   * PDF the bytes: both in base64 (see `encoding`).
    */
   content: string;
   encoding?: 'base64';
+  /** For an archive (CSV): the files in it, as text, in order, e.g. for a preview. */
+  files?: Array<{ name: string; content: string }>;
 }
 
 export interface PracticeImageRequest {

@@ -2,11 +2,20 @@
 // string from the image escaped (names are attacker-chosen; one builder image carries markup
 // and control characters in a driver name on purpose). Printing it from Chromium gives the PDF.
 
-import type { Annotation, DiffResult, ExtractionRecord, UserOperation } from '../../common/api';
+import type { Annotation, DiffResult, UserOperation } from '../../common/api';
 import { countPhrase, countsOf, coverageReasons, findingsHeadline } from '../../common/counts';
 import { isSuspiciousVerdict, SEVERITIES, severityRank } from '../../common/findings';
 import { OPERATIONS, USER_OPERATIONS, buildFlow, displayDeviceName } from '../../common/flow';
-import type { AnalysisResult, Discovered, Driver, Finding, Handler } from '../../common/model';
+import type { AnalysisResult, Discovered, Disassembly, Driver, Finding, Handler } from '../../common/model';
+import {
+  TIME_ZONE,
+  hashStatement,
+  marks,
+  reportTime,
+  windowsBuild,
+  type ReportBaseline,
+  type ReportCase,
+} from './case';
 import { escapeHtml, visibleText } from './escape';
 import { flowSvg } from './flow-svg';
 
@@ -90,19 +99,7 @@ table.changes td:first-child{width:22%} table.changes td{width:39%}
 `;
 }
 
-/** The case an analysis belongs to: who examined which file, and what they noted. */
-export interface ReportCase {
-  imagePath: string;
-  imageSize: number;
-  /** The image file's full SHA-256, or null when it was not computed. */
-  sha256: string | null;
-  analyzedAt: string | null;
-  analyst: string;
-  note: string;
-  annotations: Record<string, Annotation>;
-  /** Driver and module images saved from this image, with their hashes. */
-  extractions?: ExtractionRecord[];
-}
+export type { ReportCase };
 
 export interface HtmlReportOptions {
   /** Shown in the title: the file name or the demo case's label. */
@@ -183,6 +180,31 @@ function findingHandlers(
   return out;
 }
 
+/**
+ * The code a finding shows, each read once: the named handlers' reads, and the evidence's own read
+ * first. The evidence's read is usually one of the handlers' as an equal object but not the same
+ * one (a result that crossed JSON or a worker boundary), so reads are told apart by what they hold,
+ * and a handler's read keeps its own address.
+ */
+function findingDisassemblies(
+  finding: Finding,
+  handlers: Array<{ h: Handler }>,
+): Array<{ at: string; d: Disassembly }> {
+  const content = (d: Disassembly) => `${d.bytes.replace(/\s+/g, '')}|${d.instructions.join('\n')}`;
+  const seen = new Set<string>();
+  const reads = handlers.flatMap(({ h }) => {
+    const key = h.disassembly ? `${h.address}|${content(h.disassembly)}` : null;
+    if (!key || seen.has(key)) return [];
+    seen.add(key);
+    return [{ at: h.address, d: h.disassembly! }];
+  });
+  const evidence = finding.evidence.disassembly;
+  if (!evidence) return reads;
+  const same = reads.findIndex(({ d }) => content(d) === content(evidence));
+  if (same >= 0) return [reads[same]!, ...reads.filter((_, i) => i !== same)];
+  return [{ at: finding.evidence.handlers?.[0]?.address ?? '', d: evidence }, ...reads];
+}
+
 /** The device and operation whose request path shows a finding best, if it has a device. */
 function findingFlow(
   result: AnalysisResult,
@@ -204,6 +226,55 @@ function findingFlow(
     USER_OPERATIONS.find((op) => majors.has(OPERATIONS[op].majorName)) ??
     (finding.kind === 'foreign-filter' ? 'ReadFile' : 'DeviceIoControl');
   return { device: device.id, operation };
+}
+
+/** The baseline as the report can name it: the case's record of its file, else the comparison's label. */
+function baselineOf(options: HtmlReportOptions): ReportBaseline | null {
+  if (options.case?.baseline) return options.case.baseline;
+  const diff = options.diff;
+  if (!diff) return null;
+  return {
+    path: diff.baseline,
+    size: Number.NaN,
+    sha256: null,
+    sha256ComputedAt: null,
+    sha256State: null,
+    sha256VerifiedAt: null,
+    build: diff.compatibility.baselineBuild,
+    analyzedAt: null,
+  };
+}
+
+const bytes = (size: number): string | null =>
+  Number.isFinite(size) ? `${size.toLocaleString('en')} byte${size === 1 ? '' : 's'}` : null;
+
+/** The case header's rows: the image, its baseline, the tool, the times and the analyst. */
+function caseFacts(result: AnalysisResult, options: HtmlReportOptions): Array<[string, Cell]> {
+  const info = result.image;
+  const c = options.case;
+  const baseline = baselineOf(options);
+  return [
+    ['Image', c?.imagePath ?? info.path],
+    ['Size', bytes(c?.imageSize ?? info.fileSize)],
+    ['SHA-256', c ? hashStatement(c) : 'not computed'],
+    ['Format', info.format.description],
+    ['Windows', windowsBuild(info) ?? 'not identified'],
+    ['Analysed', reportTime(c?.analyzedAt)],
+    ...(baseline
+      ? ([
+          ['Baseline', baseline.path],
+          ['Baseline size', bytes(baseline.size)],
+          ['Baseline SHA-256', hashStatement(baseline)],
+          ['Baseline Windows', baseline.build ?? 'not identified'],
+          ['Baseline analysed', reportTime(baseline.analyzedAt)],
+        ] satisfies Array<[string, Cell]>)
+      : []),
+    ['Tool', options.generatedBy ?? 'IRPscope'],
+    ['Report made', reportTime(options.generatedAt)],
+    ['Times', `${TIME_ZONE} (Coordinated Universal Time), every time in this report`],
+    ['Analyst', c?.analyst || null],
+    ['Case notes', c?.note || null],
+  ];
 }
 
 export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = {}): string {
@@ -254,26 +325,9 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
   parts.push(`<h1>IRPscope report — ${text(label)}</h1>`);
 
   // The case: what was examined, by whom, with what.
-  const c = options.case;
   parts.push(
-    `<table class="case"><tbody>${[
-      ['Image', c?.imagePath ?? info.path],
-      ['Size', `${(c?.imageSize ?? info.fileSize).toLocaleString('en')} bytes`],
-      ['SHA-256', c ? (c.sha256 ?? 'not computed') : 'not computed'],
-      ['Format', info.format.description],
-      [
-        'Windows',
-        info.build
-          ? `${info.build.value.name} (build ${info.build.value.number}), ${info.arch ?? '?'}`
-          : 'not identified',
-      ],
-      ['Tool', options.generatedBy ?? 'IRPscope'],
-      ['Analysed', c?.analyzedAt ?? '—'],
-      ['Report made', options.generatedAt ?? '—'],
-      ['Analyst', c?.analyst || '—'],
-      ['Case notes', c?.note || '—'],
-    ]
-      .map(([k, v]) => `<tr><td>${escapeHtml(k!)}</td><td>${text(v)}</td></tr>`)
+    `<table class="case"><tbody>${caseFacts(result, options)
+      .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${text(v)}</td></tr>`)
       .join('')}</tbody></table>`,
   );
   parts.push(
@@ -330,15 +384,7 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
     const addresses = f.evidence.addresses?.filter((a) => !handlers.some(({ h }) => h.address === a)) ?? [];
     if (addresses.length) parts.push(`<p>Addresses: <code>${text(addresses.join('  '))}</code></p>`);
     if (f.evidence.modules?.length) parts.push(`<p>Modules: ${text(f.evidence.modules.join(', '))}</p>`);
-    const disassemblies = [
-      ...(f.evidence.disassembly
-        ? [{ at: f.evidence.handlers?.[0]?.address ?? '', d: f.evidence.disassembly }]
-        : []),
-      ...handlers
-        .filter(({ h }) => h.disassembly && h.disassembly !== f.evidence.disassembly)
-        .map(({ h }) => ({ at: h.address, d: h.disassembly! })),
-    ];
-    for (const { at, d } of disassemblies.slice(0, 4)) {
+    for (const { at, d } of findingDisassemblies(f, handlers).slice(0, 4)) {
       parts.push(
         `<p class="muted">Bytes at ${text(at)}:</p><pre class="bytes">${text(spacedBytes(d.bytes))}</pre>`,
       );
@@ -563,7 +609,16 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
     parts.push(`<h2>Extracted images (${extractions.length})</h2>`);
     parts.push(
       table(
-        ['image', 'base', 'file', 'layout', 'bytes', 'pages not in memory', 'SHA-256', 'when'],
+        [
+          'image',
+          'base',
+          'file',
+          'layout',
+          'bytes',
+          'pages not in memory',
+          'SHA-256 of the file as saved',
+          'saved',
+        ],
         extractions.map((e) => [
           e.label,
           e.base,
@@ -572,21 +627,26 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
           e.size.toLocaleString('en'),
           `${e.missingPages} of ${e.pages}`,
           e.sha256,
-          e.at,
+          reportTime(e.at),
         ]),
       ),
     );
   }
-  const annotated = Object.entries(notes);
-  if (annotated.length) {
-    parts.push(`<h2>Analyst notes (${annotated.length})</h2>`);
+  const marked = marks(result, notes);
+  if (marked.length) {
+    parts.push(`<h2>Analyst notes (${marked.length})</h2>`);
     parts.push(
       table(
-        ['on', 'status', 'note', 'when'],
-        annotated
-          .sort(([a], [b]) => a.localeCompare(b))
-          .map(([target, a]) => [target, a.status ? STATUS_LABELS[a.status] : null, a.note, a.updatedAt]),
-        { keywordColumns: 2, proseColumns: [2] },
+        ['kind', 'on', 'address', 'status', 'note', 'when'],
+        marked.map(({ subject, annotation: a }) => [
+          subject.kind,
+          subject.name,
+          subject.address,
+          a.status ? STATUS_LABELS[a.status] : null,
+          a.note,
+          reportTime(a.updatedAt),
+        ]),
+        { keywordColumns: 1, proseColumns: [4] },
       ),
     );
   }

@@ -2,17 +2,40 @@
 
 import type { ReportFile, ReportFormat } from '../../common/api';
 import type { AnalysisResult } from '../../common/model';
-import { csvBundle } from './csv';
+import { csvReportFiles, zipFiles } from './csv';
 import { htmlReport, type HtmlReportOptions } from './html';
 import { jsonReport } from './json';
 import { printPdf } from './pdf';
 
-export { csvBundle, csvTables, csvText } from './csv';
+export {
+  csvReadme,
+  csvReportFiles,
+  csvReportTables,
+  csvTables,
+  csvText,
+  zipFiles,
+  type CsvColumn,
+  type CsvReportOptions,
+  type CsvTable,
+  type TextFile,
+} from './csv';
 export { escapeHtml, visibleText, csvField } from './escape';
-export { htmlReport, type HtmlReportOptions, type ReportCase } from './html';
+export { htmlReport, type HtmlReportOptions } from './html';
+export {
+  hashStatement,
+  markSubject,
+  marks,
+  reportTime,
+  windowsBuild,
+  type MarkSubject,
+  type ReportBaseline,
+  type ReportCase,
+  type Sha256Facts,
+  type Sha256State,
+} from './case';
 export { PdfError, findChromium, printPdf } from './pdf';
 export { flowSvg } from './flow-svg';
-export { jsonReport } from './json';
+export { jsonReport, type JsonReportOptions } from './json';
 
 /** A file-system-safe base name for reports of `label` (the image's file name or the demo's label). */
 export function reportBaseName(label: string): string {
@@ -26,7 +49,7 @@ export function reportBaseName(label: string): string {
 
 export type ReportOptions = HtmlReportOptions & { label: string };
 
-/** A text report (HTML, JSON, CSV). */
+/** A report made here (HTML, JSON, and CSV as a .zip); PDF needs a printer (makeReportFile). */
 export function makeReport(
   result: AnalysisResult,
   format: Exclude<ReportFormat, 'pdf'>,
@@ -40,10 +63,19 @@ export function makeReport(
       return {
         fileName: `${base}.json`,
         mimeType: 'application/json',
-        content: jsonReport(result, options.case),
+        content: jsonReport(result, options),
       };
-    case 'csv':
-      return { fileName: `${base}.csv`, mimeType: 'text/csv', content: csvBundle(result) };
+    case 'csv': {
+      // One file per table, delivered as one archive; `files` carries them as text for a preview.
+      const files = csvReportFiles(result, options);
+      return {
+        fileName: `${base}.zip`,
+        mimeType: 'application/zip',
+        content: Buffer.from(zipFiles(files, options.generatedAt)).toString('base64'),
+        encoding: 'base64',
+        files,
+      };
+    }
   }
 }
 

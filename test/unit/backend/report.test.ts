@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -7,7 +8,6 @@ import { analyzeImage } from '../../../src/core/analyze';
 import { diffResults } from '../../../src/core/compare';
 import type { AnalysisResult } from '../../../src/common/model';
 import {
-  csvBundle,
   csvField,
   escapeHtml,
   htmlReport,
@@ -17,7 +17,9 @@ import {
   visibleText,
   type ReportCase,
 } from '../../../src/core/report/index';
-import { analyse, buildTestImages, type TestImages } from './images';
+import type { ApiEvent, CaseView, SessionSummary } from '../../../src/common/api';
+import { Backend } from '../../../src/backend/index';
+import { FAKE_ENGINE, analyse, buildTestImages, type TestImages } from './images';
 
 let images: TestImages;
 let infected: AnalysisResult;
@@ -64,11 +66,13 @@ describe('reports', () => {
   });
 
   test('CSV holds every table and no raw control character', () => {
-    const csv = csvBundle(infected);
+    const files = new Map(
+      makeReport(infected, 'csv', { label: 'infected' }).files!.map((f) => [f.name, f.content] as const),
+    );
     for (const name of ['drivers', 'irp', 'devices', 'modules', 'links', 'findings'])
-      expect(csv).toContain(`${name}.csv\n`);
-    expect(csv).not.toContain('\u0007');
-    expect(csv).toContain(
+      expect(files.has(`${name}.csv`)).toBe(true);
+    for (const content of files.values()) expect(content).not.toContain('\u0007');
+    expect(files.get('drivers.csv')).toContain(
       `${images.rootkitModule.replace('.sys', '')}<img src=x onerror=alert(1)>""'&\\u0007\\u001b[31m`,
     );
   });
@@ -80,7 +84,10 @@ describe('reports', () => {
 
   test('file names are safe whatever the label', () => {
     expect(makeReport(infected, 'html', { label: '../../etc/<x>.raw' }).fileName).toBe('irpscope-x.html');
-    expect(makeReport(infected, 'csv', { label: 'Demo: infected system' }).mimeType).toBe('text/csv');
+    expect(makeReport(infected, 'csv', { label: 'Demo: infected system' })).toMatchObject({
+      fileName: 'irpscope-Demo-infected-system.zip',
+      mimeType: 'application/zip',
+    });
   });
 });
 
@@ -98,6 +105,9 @@ describe('case reports with evidence', () => {
     imagePath: '/cases/lab-7/</style><script>alert(1)</script>.raw',
     imageSize: 67108864,
     sha256: 'a'.repeat(64),
+    sha256ComputedAt: '2026-12-02T04:05:00.000Z',
+    sha256State: 'not-verified',
+    sha256VerifiedAt: null,
     analyzedAt: '2026-12-02T04:00:00.000Z',
     analyst: 'J. Analyst <b>',
     note: 'Case 2026-113 — "sample 4f1c" </style>',
@@ -112,6 +122,16 @@ describe('case reports with evidence', () => {
         note: '',
         updatedAt: '2026-12-02T05:01:00Z',
       },
+    },
+    baseline: {
+      path: '/cases/lab-7/clean </style>.raw',
+      size: 33554432,
+      sha256: 'b'.repeat(64),
+      sha256ComputedAt: '2026-12-01T09:00:00.000Z',
+      sha256State: 'verified',
+      sha256VerifiedAt: '2026-12-02T05:58:00.000Z',
+      build: 'Windows 7 SP1 (build 7601), x86',
+      analyzedAt: '2026-12-01T08:59:00.000Z',
     },
   });
 
@@ -132,9 +152,10 @@ describe('case reports with evidence', () => {
     expect(html).not.toMatch(/<script|<img|<b>/i);
     for (const text of [
       'J. Analyst &lt;b&gt;',
-      'a'.repeat(64),
+      `${'a'.repeat(64)} as of 2026-12-02 04:05:00 UTC; file unchanged since: not verified`,
       '67,108,864 bytes',
-      '2026-12-02T04:00:00.000Z',
+      '2026-12-02 04:00:00 UTC',
+      '/cases/lab-7/clean &lt;/style&gt;.raw',
     ])
       expect(html).toContain(text);
     expect(html).toContain('rootkit &lt;/pre&gt;&lt;img src=x&gt;');
@@ -154,9 +175,11 @@ describe('case reports with evidence', () => {
 
   test('JSON carries the case and its annotations; the same input gives the same bytes', () => {
     const reportCase = hostileCase(infected);
-    const json = JSON.parse(jsonReport(infected, reportCase)) as AnalysisResult & { case: ReportCase };
+    const json = JSON.parse(jsonReport(infected, { case: reportCase })) as AnalysisResult & {
+      case: ReportCase;
+    };
     expect(json.case).toEqual(reportCase);
-    expect(jsonReport(infected, reportCase)).toBe(jsonReport(infected, reportCase));
+    expect(jsonReport(infected, { case: reportCase })).toBe(jsonReport(infected, { case: reportCase }));
   });
 
   test('PDF: printed by Chromium, with page numbers, the hostile name shown as text', async () => {
@@ -183,6 +206,12 @@ describe('case reports with evidence', () => {
       expect(text.stdout).toContain('<img src=x onerror=alert(1)>');
       expect(text.stdout).toContain('\\u0007\\u001b[31m');
       expect(text.stdout).not.toContain('\u0007');
+      // The baseline is identified in the PDF too, its hash with what is known of it.
+      const flat = text.stdout.replace(/\s+/g, ' ');
+      expect(flat).toContain('Baseline /cases/lab-7/clean </style>.raw');
+      expect(flat).toContain(
+        `Baseline SHA-256 ${'b'.repeat(64)} as of 2026-12-01 09:00:00 UTC; file unchanged since: verified 2026-12-02 05:58:00 UTC`,
+      );
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
@@ -198,5 +227,102 @@ describe('case reports with evidence', () => {
           ),
       }),
     ).rejects.toThrow(/no Chromium-based browser was found to print the PDF/);
+  });
+});
+
+describe('the workbench export', () => {
+  let data: string;
+  let backend: Backend;
+  beforeAll(() => {
+    data = mkdtempSync(join(tmpdir(), 'irpscope-report-data-'));
+    backend = new Backend({ mode: 'web', version: 'test', dataDirectory: data, engineModule: FAKE_ENGINE });
+  });
+  afterAll(() => {
+    backend.dispose();
+    rmSync(data, { recursive: true, force: true });
+  });
+
+  /** Resolves with the first event `pick` accepts (checked against the present state first). */
+  function until<T>(pick: (event: ApiEvent) => T | undefined, now: () => Promise<T | undefined>): Promise<T> {
+    return new Promise((resolve) => {
+      let done = false;
+      const unsubscribe = backend.subscribe((event) => {
+        const value = pick(event);
+        if (value !== undefined && !done) {
+          done = true;
+          unsubscribe();
+          resolve(value);
+        }
+      });
+      void now().then((value) => {
+        if (value !== undefined && !done) {
+          done = true;
+          unsubscribe();
+          resolve(value);
+        }
+      });
+    });
+  }
+  const ready = (id: string) =>
+    until<SessionSummary>(
+      (e) =>
+        e.type === 'session' && e.session.id === id && e.session.state === 'ready' ? e.session : undefined,
+      async () => (await backend.sessions()).find((s) => s.id === id && s.state === 'ready'),
+    );
+  const hashed = (id: string) =>
+    until<CaseView>(
+      (e) => (e.type === 'case' && e.session === id && e.case.image.sha256 ? e.case : undefined),
+      async () => {
+        const view = await backend.caseOf(id);
+        return view?.image.sha256 ? view : undefined;
+      },
+    );
+
+  test('names the baseline with its file, size, hash (never bare), build and analysis time', async () => {
+    const primary = await backend.open({ path: images.infected });
+    const baseline = await backend.open({ path: images.clean, role: 'baseline' });
+    await Promise.all([ready(primary.id), ready(baseline.id)]);
+    await backend.hashImage({ session: baseline.id, action: 'start' });
+    await hashed(baseline.id);
+
+    const file = await backend.report({ session: primary.id, format: 'json', baseline: baseline.id });
+    const json = JSON.parse(file.content) as AnalysisResult & {
+      case: ReportCase;
+      report: { madeAt: string };
+    };
+    const base = json.case.baseline!;
+    expect(base.path).toBe(images.clean);
+    expect(base.size).toBe(statSync(images.clean).size);
+    expect(base.sha256).toBe(createHash('sha256').update(readFileSync(images.clean)).digest('hex'));
+    // The workbench hashed it earlier: stated as of then, with whether the file was checked since.
+    expect(['verified', 'not-verified']).toContain(base.sha256State);
+    if (base.sha256State === 'verified') expect(base.sha256VerifiedAt).not.toBeNull();
+    expect(base.build).toMatch(/build 7601/);
+    expect(Date.parse(base.analyzedAt!)).toBeLessThanOrEqual(Date.parse(json.report.madeAt));
+    expect(Date.parse(json.case.analyzedAt!)).toBeLessThanOrEqual(Date.parse(json.report.madeAt));
+    // The image was not hashed: no hash, no state.
+    expect([json.case.sha256, json.case.sha256State]).toEqual([null, null]);
+
+    const TIME = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC';
+    const html = (await backend.report({ session: primary.id, format: 'html', baseline: baseline.id }))
+      .content;
+    expect(html).toContain(`<td>Baseline</td><td>${escapeHtml(images.clean)}</td>`);
+    // The CSV export: the same two files in case.csv, in the .zip.
+    const csv = await backend.report({ session: primary.id, format: 'csv', baseline: baseline.id });
+    expect(csv).toMatchObject({
+      fileName: 'irpscope-image.zip',
+      mimeType: 'application/zip',
+      encoding: 'base64',
+    });
+    const caseCsv = csv.files!.find((f) => f.name === 'case.csv')!.content.split('\r\n');
+    expect(caseCsv[1]).toMatch(new RegExp(`^image,${images.infected},`));
+    expect(caseCsv[2]).toMatch(
+      new RegExp(`^baseline,${images.clean},\\d+,${base.sha256},(verified|not-verified),`),
+    );
+    expect(html).toMatch(
+      new RegExp(
+        `<td>Baseline SHA-256</td><td>${base.sha256} as of (${TIME}|a time not recorded); file unchanged since: (verified ${TIME}|not verified)</td>`,
+      ),
+    );
   });
 });

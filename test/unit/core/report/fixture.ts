@@ -1,0 +1,33 @@
+// The material of the report tests: the clean and infected builder images (the rootkit's driver
+// name carries markup and control characters on purpose) analysed by the real engine, and each
+// result as the workbench receives it: through JSON, so no two objects in it are the same object.
+
+import { afterAll, beforeAll } from 'vitest';
+import { analyzeImage } from '../../../../src/core/analyze';
+import type { AnalysisResult } from '../../../../src/common/model';
+import { buildTestImages, type TestImages } from '../../backend/images';
+
+export interface ReportMaterial {
+  images: TestImages;
+  clean: AnalysisResult;
+  infected: AnalysisResult;
+}
+
+/** Builds and analyses the two images once for the calling test file; read `material()` inside tests. */
+export function useReportMaterial(): () => ReportMaterial {
+  let material: ReportMaterial | undefined;
+  beforeAll(async () => {
+    const images = buildTestImages();
+    const [clean, infected] = await Promise.all([analyzeImage(images.clean), analyzeImage(images.infected)]);
+    material = { images, clean: throughJson(clean), infected: throughJson(infected) };
+  });
+  afterAll(() => material?.images.remove());
+  return () => {
+    if (!material) throw new Error('the report material is built in beforeAll');
+    return material;
+  };
+}
+
+export function throughJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
