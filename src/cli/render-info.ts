@@ -1,7 +1,7 @@
 // `irpscope info` as text: one fact per line, with how it was found. Strings from the image (the
 // PDB name, a triage dump's module names, warnings quoting either) are shown through visibleText.
 
-import type { Discovered, ImageInfo } from '../common/model';
+import type { Discovered, ImageInfo, LayoutMethod, StructureLayoutProvenance } from '../common/model';
 import { terminalText } from './terminal-text';
 
 function line(label: string, value: string): string {
@@ -78,10 +78,11 @@ export function renderInfo(info: ImageInfo): string {
     line(
       'Layouts',
       info.profile
-        ? `${info.profile.source === 'isf' ? 'ISF symbols' : 'built-in table'}: ${info.profile.name}${info.profile.path ? ` (${info.profile.path})` : ''}`
+        ? `${info.profile.source === 'isf' ? 'ISF symbols' : 'built-in table'}: ${info.profile.name}${info.profile.path ? ` (${info.profile.path})` : ''}${info.profile.source === 'builtin' ? ', a hint checked in this image:' : ''}`
         : '—',
     ),
   );
+  lines.push(...renderLayouts(info.layouts ?? []));
   if (info.triage) {
     lines.push('', info.triage.note, `Modules in the dump (${info.triage.modules.length}):`);
     for (const module of info.triage.modules)
@@ -93,6 +94,45 @@ export function renderInfo(info: ImageInfo): string {
   );
   for (const warning of info.warnings) lines.push(`warning: ${warning}`);
   return terminalText(`${lines.join('\n')}\n`);
+}
+
+const METHOD_LABELS: Record<LayoutMethod, string> = {
+  'symbol-file': 'symbol file',
+  'kernel-code': 'kernel code',
+  structure: 'structure',
+  'table-checked': 'table, checked',
+  table: 'table',
+  'not-established': 'NOT ESTABLISHED',
+};
+
+/**
+ * Where each structure's layout came from: the moving structures field by field, the others
+ * grouped by how they were established.
+ */
+function renderLayouts(layouts: readonly StructureLayoutProvenance[]): string[] {
+  const lines: string[] = [];
+  const groups = new Map<string, string[]>();
+  for (const layout of layouts) {
+    const whole = layout.fields.length === 1 && layout.fields[0]!.field === '*' ? layout.fields[0]! : null;
+    if (whole) {
+      const key = `${METHOD_LABELS[whole.method]}: ${whole.detail.replace(/^the table(, checked)?: ?/, '')}`;
+      groups.set(key, [...(groups.get(key) ?? []), layout.structure]);
+      continue;
+    }
+    const state =
+      layout.state === 'not-established'
+        ? `NOT ESTABLISHED: ${layout.reason ?? ''}`
+        : layout.state === 'partial'
+          ? 'partly established'
+          : 'established';
+    lines.push(`  ${layout.structure.padEnd(20)}${state}`);
+    for (const field of layout.fields)
+      lines.push(
+        `    ${field.field.padEnd(30)}${(field.offset ?? '—').padEnd(8)}${METHOD_LABELS[field.method]}: ${field.detail.replace(/^0x[0-9a-f]+: (the table; )?/, '')}`,
+      );
+  }
+  for (const [how, structures] of groups) lines.push(`  ${structures.join(', ')}`, `    ${how}`);
+  return lines;
 }
 
 export function formatBytes(bytes: number): string {

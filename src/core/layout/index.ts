@@ -41,6 +41,16 @@ const hex = (value: number | bigint) => `0x${value.toString(16)}`;
 
 /** The context with the established layouts in its profile and their provenance in its info. */
 export function establishLayouts(context: KernelContext): KernelContext {
+  const started = performance.now();
+  const established = establish(context);
+  const ms = Math.round((performance.now() - started) * 10) / 10;
+  return {
+    ...established,
+    info: { ...established.info, timings: [...established.info.timings, { stage: 'layouts', ms }] },
+  };
+}
+
+function establish(context: KernelContext): KernelContext {
   const { memory, profile, kernel } = context;
   if (!memory || !profile || !kernel) return context;
   if (profile.source.kind === 'isf') {
