@@ -51,9 +51,11 @@ import {
 import { RecentFiles } from './recent';
 import { AnalysisSlots } from './slots';
 import { Session } from './session';
+import { MAX_ANALYST, MAX_NOTE } from './cases/case-file';
 import {
   RequestError,
   optionalString,
+  optionalText,
   requireHex,
   requireInt,
   requireObject,
@@ -488,15 +490,15 @@ export class Backend implements IrpscopeApi {
       body.status === null
         ? null
         : requireOneOf(body.status, 'status', ['suspicious', 'benign', 'to-check'] as const);
-    const note = typeof body.note === 'string' ? body.note : '';
-    if (note.length > 20_000) throw new RequestError('a note is at most 20000 characters');
+    const note = optionalText(body.note, 'note', MAX_NOTE) ?? '';
     return this.caseCall(body.session, (path) => this.cases.annotate(path, target, status, note));
   }
 
   async updateCase(request: { session: string; analyst?: string; note?: string }): Promise<CaseView> {
     const body = requireObject(request, 'case update');
-    const analyst = optionalString(body.analyst, 'analyst');
-    const note = optionalString(body.note, 'note');
+    // An empty string clears either.
+    const analyst = optionalText(body.analyst, 'analyst', MAX_ANALYST);
+    const note = optionalText(body.note, 'note', MAX_NOTE);
     return this.caseCall(body.session, (path) =>
       this.cases.update(path, {
         ...(analyst !== undefined ? { analyst } : {}),

@@ -129,8 +129,8 @@ export class CaseKeeper {
   update(path: string, change: { analyst?: string; note?: string }): CaseView {
     return this.#update(path, (record) => ({
       ...record,
-      ...(change.analyst !== undefined ? { analyst: change.analyst.slice(0, 200) } : {}),
-      ...(change.note !== undefined ? { note: change.note.slice(0, 20_000) } : {}),
+      ...(change.analyst !== undefined ? { analyst: change.analyst } : {}),
+      ...(change.note !== undefined ? { note: change.note } : {}),
     }));
   }
 

@@ -172,7 +172,8 @@ export class CaseStore {
     status: AnnotationStatus | null,
     note: string,
   ): CaseRecord {
-    if (note.length > MAX_NOTE) throw new RangeError(`a note is at most ${MAX_NOTE} characters`);
+    if (note.length > MAX_NOTE)
+      throw new RangeError(`note: at most ${MAX_NOTE.toLocaleString('en-US')} characters`);
     const annotations = { ...record.annotations };
     if (status === null && note.trim() === '') delete annotations[target];
     else annotations[target] = { status, note, updatedAt: new Date().toISOString() };

@@ -334,3 +334,42 @@ describe('extracted images', () => {
       );
   });
 });
+
+describe('the analyst and notes', () => {
+  test('the analyst and the case note are cleared by an empty string; every note holds 20,000 characters, and the limits are stated', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'clear');
+    const backend = backendOn(data);
+    const s = await analyseIntoCase(backend, image);
+    await backend.updateCase({ session: s.id, analyst: 'J. Analyst', note: 'host LAB-7' });
+    expect(await backend.updateCase({ session: s.id, analyst: '', note: '' })).toMatchObject({
+      analyst: '',
+      note: '',
+    });
+    const longest = 'n'.repeat(20_000);
+    expect((await backend.updateCase({ session: s.id, note: longest })).note).toBe(longest);
+    const marked = await backend.annotate({
+      session: s.id,
+      target: 'finding:F001',
+      status: null,
+      note: longest,
+    });
+    expect(marked.annotations['finding:F001']!.note).toBe(longest);
+    await expect(backend.updateCase({ session: s.id, note: `${longest}n` })).rejects.toThrow(
+      'note: at most 20,000 characters (this one has 20,001)',
+    );
+    await expect(
+      backend.annotate({ session: s.id, target: 'finding:F001', status: null, note: `${longest}n` }),
+    ).rejects.toThrow('note: at most 20,000 characters (this one has 20,001)');
+    await expect(backend.updateCase({ session: s.id, analyst: 'a'.repeat(201) })).rejects.toThrow(
+      'analyst: at most 200 characters (this one has 201)',
+    );
+    await expect(backend.updateCase({ session: s.id, note: 5 as never })).rejects.toThrow(
+      'note must be a string',
+    );
+    backend.dispose();
+    const later = backendOn(data);
+    const reopened = await openReady(later, image);
+    expect(await later.caseOf(reopened.id)).toMatchObject({ analyst: '', note: longest });
+  });
+});
