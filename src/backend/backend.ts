@@ -96,13 +96,13 @@ const MAX_READ = 0x10000;
 export class Backend implements IrpscopeApi {
   private readonly byId = new Map<string, Session>();
   private readonly listeners = new Set<(event: ApiEvent) => void>();
-  private readonly recentFiles: RecentFiles;
   private readonly engineModule: string | null;
   private readonly demoSettings: DemoSettings;
   private readonly diffCache = new Map<string, DiffResult>();
   private readonly slots: AnalysisSlots;
   private readonly captureJobs: CaptureJobs;
   private readonly cases: CaseKeeper;
+  private readonly recentFiles: RecentFiles;
   private nextId = 1;
 
   constructor(private readonly options: BackendOptions) {
@@ -117,6 +117,13 @@ export class Backend implements IrpscopeApi {
         for (const session of this.byId.values())
           if (session.summary.path === path)
             this.emit({ type: 'case', session: session.summary.id, case: view });
+      },
+      (path, note) => {
+        for (const session of this.byId.values()) {
+          if (session.summary.path !== path) continue;
+          this.forgetDiffs(session.summary.id);
+          session.analyseAgain(note);
+        }
       },
     );
     this.captureJobs = new CaptureJobs({
@@ -175,8 +182,12 @@ export class Backend implements IrpscopeApi {
     const session = this.session(id);
     session.close();
     this.byId.delete(id);
-    for (const key of this.diffCache.keys()) if (key.split('|').includes(id)) this.diffCache.delete(key);
+    this.forgetDiffs(id);
     this.emit({ type: 'session-closed', id });
+  }
+
+  private forgetDiffs(id: string): void {
+    for (const key of this.diffCache.keys()) if (key.split('|').includes(id)) this.diffCache.delete(key);
   }
 
   async result(id: string): Promise<AnalysisResult> {
@@ -239,11 +250,10 @@ export class Backend implements IrpscopeApi {
       primary: this.session(primaryId).summary.label,
     });
     this.diffCache.set(key, diff);
-    try {
-      this.cases.pairBaseline(this.session(primaryId).summary.path, this.session(baselineId).summary.path);
-    } catch {
-      // The pairing is a convenience for the next reopen; a case that cannot be written loses it.
-    }
+    // The pairing is a convenience for the next reopen; a case that cannot be written loses it.
+    await this.cases
+      .pairBaseline(this.session(primaryId).summary.path, this.session(baselineId).summary.path)
+      .catch(() => undefined);
     return diff;
   }
 
@@ -254,28 +264,15 @@ export class Backend implements IrpscopeApi {
     const baseline = optionalString(body.baseline, 'baseline');
     const result = this.ready(id);
     const diff = baseline ? await this.diff({ baseline, primary: id }) : undefined;
-    const path = this.session(id).summary.path;
-    const record = this.cases.record(path);
+    // The hash with when it was computed and whether the file as it is now was verified to have it.
+    const reportCase = this.cases.reported(this.session(id).summary.path);
     try {
       return await makeReportFile(result, format, {
         label: this.session(id).summary.label,
         ...(diff ? { diff } : {}),
         generatedBy: `IRPscope ${this.options.version}`,
         generatedAt: new Date().toISOString(),
-        ...(record
-          ? {
-              case: {
-                imagePath: record.image.path,
-                imageSize: record.image.size,
-                sha256: record.image.sha256,
-                analyzedAt: record.analyzedAt,
-                analyst: record.analyst,
-                note: record.note,
-                annotations: record.annotations,
-                extractions: record.extractions ?? [],
-              },
-            }
-          : {}),
+        ...(reportCase ? { case: reportCase } : {}),
         ...(this.options.printPdf ? { print: this.options.printPdf } : {}),
       });
     } catch (error) {
@@ -326,11 +323,8 @@ export class Backend implements IrpscopeApi {
       pages: Math.ceil(image.sizeOfImage / 0x1000),
       at: new Date().toISOString(),
     };
-    try {
-      this.cases.extracted(session.summary.path, record);
-    } catch {
-      // No case yet (or it cannot be written): the file is still the analyst's.
-    }
+    // No case yet (or it cannot be written): the file is still the analyst's.
+    await this.cases.extracted(session.summary.path, record).catch(() => undefined);
     return {
       fileName: resolved.fileName,
       mimeType: 'application/octet-stream',
@@ -471,7 +465,7 @@ export class Backend implements IrpscopeApi {
   }
 
   async caseOf(id: string): Promise<CaseView | null> {
-    return this.cases.view(this.session(requireString(id, 'session')).summary.path);
+    return this.cases.refreshed(this.session(requireString(id, 'session')).summary.path);
   }
 
   async annotate(request: {
@@ -511,14 +505,17 @@ export class Backend implements IrpscopeApi {
     const body = requireObject(request, 'hash request');
     const action = requireOneOf(body.action, 'action', ['start', 'cancel'] as const);
     return this.caseCall(body.session, (path) =>
-      action === 'start' ? this.cases.startHash(path) : this.cases.cancelHash(path)!,
+      action === 'start' ? this.cases.startHash(path) : this.cases.cancelHash(path),
     );
   }
 
-  private caseCall(session: unknown, call: (path: string) => CaseView | null): CaseView {
+  private async caseCall(
+    session: unknown,
+    call: (path: string) => Promise<CaseView | null> | CaseView | null,
+  ): Promise<CaseView> {
     const path = this.session(requireString(session, 'session')).summary.path;
     try {
-      const view = call(path);
+      const view = await call(path);
       if (!view) throw new Error('the image has no case yet (its analysis is not done)');
       return view;
     } catch (error) {
@@ -560,8 +557,8 @@ export class Backend implements IrpscopeApi {
       slots: this.slots,
       workerMemoryMb: this.options.workerMemoryMb ?? 2048,
       cases: {
-        reuse: () => {
-          const reused = this.cases.reuse(path);
+        reuse: async () => {
+          const reused = await this.cases.reuse(path);
           // A reopened image brings back the baseline it was compared with.
           const baseline = reused.result && role === 'primary' ? this.cases.record(path)?.baseline : null;
           if (baseline && existsSync(baseline.path) && !this.findOpen(baseline.path, 'baseline'))
