@@ -48,7 +48,6 @@ import {
   ensureImage,
   practiceBuild,
 } from './images';
-import { RecentFiles } from './recent';
 import { AnalysisSlots } from './slots';
 import { Session } from './session';
 import { MAX_ANALYST, MAX_NOTE } from './cases/case-file';
@@ -102,11 +101,9 @@ export class Backend implements IrpscopeApi {
   private readonly slots: AnalysisSlots;
   private readonly captureJobs: CaptureJobs;
   private readonly cases: CaseKeeper;
-  private readonly recentFiles: RecentFiles;
   private nextId = 1;
 
   constructor(private readonly options: BackendOptions) {
-    this.recentFiles = new RecentFiles(join(options.dataDirectory, 'recent.json'));
     this.engineModule = options.engineModule ?? process.env.IRPSCOPE_ENGINE_MODULE ?? null;
     this.demoSettings = { ...DEFAULT_DEMO, ...options.demo };
     this.slots = new AnalysisSlots(options.concurrentAnalyses ?? Math.max(1, availableParallelism()));
@@ -168,8 +165,7 @@ export class Backend implements IrpscopeApi {
     // Two images called image.raw are told apart by their folders.
     const taken = [...this.byId.values()].some((s) => s.summary.label === basename(path));
     const label = taken ? `${basename(dirname(path))}/${basename(path)}` : basename(path);
-    // Remembered once it was analysed: a file that is no memory image is not a recent image.
-    const session = this.createSession(path, label, role, symbols, () => this.recentFiles.add(path));
+    const session = this.createSession(path, label, role, symbols);
     session.start();
     return structuredClone(session.summary);
   }
@@ -411,8 +407,9 @@ export class Backend implements IrpscopeApi {
     return structuredClone(session.summary);
   }
 
+  /** Every image with a case and a result in the data folder, the most recently opened first. */
   async recent(): Promise<string[]> {
-    return this.recentFiles.list();
+    return this.cases.recent();
   }
 
   async browse(path: string | null): Promise<DirectoryListing> {
@@ -548,10 +545,8 @@ export class Backend implements IrpscopeApi {
     label: string,
     role: SessionRole,
     symbols: string | undefined,
-    onReady?: () => void,
   ): Session {
     const id = `s${this.nextId++}`;
-    let remembered = false;
     const session = new Session(id, path, label, role, symbols ? { symbols } : {}, {
       engineModule: this.engineModule,
       slots: this.slots,
@@ -569,13 +564,7 @@ export class Backend implements IrpscopeApi {
         },
         analysed: (result) => this.cases.analysed(path, result),
       },
-      emit: (summary) => {
-        if (summary.state === 'ready' && !remembered) {
-          remembered = true;
-          onReady?.();
-        }
-        this.emit({ type: 'session', session: summary });
-      },
+      emit: (summary) => this.emit({ type: 'session', session: summary }),
     });
     this.byId.set(id, session);
     return session;

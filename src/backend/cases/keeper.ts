@@ -262,6 +262,14 @@ export class CaseKeeper {
     return this.#records.get(path) ?? null;
   }
 
+  /** Images with a result in the data folder, the most recently opened first. */
+  recent(): string[] {
+    return this.#store
+      .listWithResults()
+      .sort((a, b) => b.openedAt.localeCompare(a.openedAt) || a.image.path.localeCompare(b.image.path))
+      .map((record) => record.image.path);
+  }
+
   annotate(path: string, target: string, status: AnnotationStatus | null, note: string): Promise<CaseView> {
     return this.#update(path, (record) => {
       const annotations = { ...record.annotations };

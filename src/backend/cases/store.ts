@@ -80,6 +80,32 @@ export class CaseStore {
     }
   }
 
+  /** Every readable case whose image has a result (the damaged ones are left for their next open). */
+  listWithResults(): CaseRecord[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.folder);
+    } catch {
+      return [];
+    }
+    const found: CaseRecord[] = [];
+    for (const id of names.filter((name) => /^[0-9a-f]{20}$/.test(name))) {
+      const file = join(this.folder, id, 'case.json');
+      try {
+        const record = this.readRecord(file, null, id);
+        if (
+          typeof record !== 'string' &&
+          record.result !== null &&
+          existsSync(join(this.folder, id, record.result))
+        )
+          found.push(record);
+      } catch {
+        // Gone between the listing and the read.
+      }
+    }
+    return found;
+  }
+
   private transaction(path: string, id: string): CaseTransaction {
     const folder = join(this.folder, id);
     const caseFile = join(folder, 'case.json');

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   closeSync,
+  existsSync,
   mkdtempSync,
   openSync,
   readFileSync,
@@ -25,7 +26,17 @@ import type { CaseView } from '../../../src/common/api';
 import { CaseStore, caseId } from '../../../src/backend/cases/store';
 import { quickIdentity } from '../../../src/backend/cases/identity';
 import { FAKE_ENGINE, buildTestImages, type TestImages } from './images';
-import { Backends, analyseIntoCase, caseEvent, copyImage, openReady, sessionWhere } from './case-helpers';
+import { SHARED } from '../../support/shared';
+import {
+  Backends,
+  analyseIntoCase,
+  caseEvent,
+  copyImage,
+  openReady,
+  otherEngine,
+  sessionWhere,
+  settled,
+} from './case-helpers';
 
 let images: TestImages;
 let work: string;
@@ -488,5 +499,51 @@ describe('the analyst and notes', () => {
     const later = backendOn(data);
     const reopened = await openReady(later, image);
     expect(await later.caseOf(reopened.id)).toMatchObject({ analyst: '', note: longest });
+  });
+});
+
+describe('recent cases', () => {
+  test('Recent lists every case with a result, the demo images included, the most recently opened first', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const backend = backends.on(data, FAKE_ENGINE);
+    const demo = await backend.openDemo();
+    const saved = demo.map((session) => caseEvent(backend, session.path));
+    for (const session of demo) expect((await settled(backend, session.id)).state).toBe('ready');
+    await Promise.all(saved);
+    const a = copyOf(images.clean, 'recent-a');
+    const b = copyOf(images.infected, 'recent-b');
+    await analyseIntoCase(backend, a);
+    await analyseIntoCase(backend, b);
+    backend.dispose();
+    const later = backendOn(data);
+    await openReady(later, a);
+    const recent = await later.recent();
+    expect(recent.slice(0, 2)).toEqual([a, b]);
+    expect(recent.slice(2).sort()).toEqual(demo.map((d) => d.path).sort());
+  });
+
+  test('an analysis that fails never lands in Recent nor in a case: a new image, or one whose case another engine made', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const real = backendOn(data, null);
+    const arm64 = join(SHARED, 'dumps', 'win11-22000-arm64-triage.dmp');
+    const refused = await settled(real, (await real.open({ path: arm64 })).id);
+    expect(refused.state).toBe('failed');
+    expect(refused.error?.message).toMatch(/ARM64/);
+    expect(await real.recent()).not.toContain(arm64);
+    expect(existsSync(join(data, 'cases', caseId(arm64)))).toBe(false);
+
+    const image = copyOf(images.clean, 'refused');
+    await analyseIntoCase(backendOn(data), image);
+    expect(await real.recent()).toEqual([image]);
+    writeFileSync(
+      join(dirname(image), 'fake-engine.json'),
+      JSON.stringify({ failAt: 'devices', failMode: 'throw' }),
+    );
+    const other = backendOn(data, otherEngine(work));
+    const failed = await settled(other, (await other.open({ path: image })).id);
+    expect(failed.state).toBe('failed');
+    expect(failed.caseNote).toMatch(/analysed by another engine/);
+    expect(await other.recent()).toEqual([]);
+    expect(await real.recent()).toEqual([]);
   });
 });
