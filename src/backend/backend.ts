@@ -56,12 +56,13 @@ import {
   ensureImage,
   practiceBuild,
 } from './images';
-import { RecentFiles } from './recent';
 import { AnalysisSlots } from './slots';
 import { Session } from './session';
+import { MAX_ANALYST, MAX_NOTE } from './cases/case-file';
 import {
   RequestError,
   optionalString,
+  optionalText,
   requireHex,
   requireInt,
   requireObject,
@@ -122,7 +123,6 @@ function caseHash(image: {
 export class Backend implements IrpscopeApi {
   private readonly byId = new Map<string, Session>();
   private readonly listeners = new Set<(event: ApiEvent) => void>();
-  private readonly recentFiles: RecentFiles;
   private readonly engineModule: string | null;
   private readonly demoSettings: DemoSettings;
   private readonly diffCache = new Map<string, DiffResult>();
@@ -132,7 +132,6 @@ export class Backend implements IrpscopeApi {
   private nextId = 1;
 
   constructor(private readonly options: BackendOptions) {
-    this.recentFiles = new RecentFiles(join(options.dataDirectory, 'recent.json'));
     this.engineModule = options.engineModule ?? process.env.IRPSCOPE_ENGINE_MODULE ?? null;
     this.demoSettings = { ...DEFAULT_DEMO, ...options.demo };
     this.slots = new AnalysisSlots(options.concurrentAnalyses ?? Math.max(1, availableParallelism()));
@@ -143,6 +142,13 @@ export class Backend implements IrpscopeApi {
         for (const session of this.byId.values())
           if (session.summary.path === path)
             this.emit({ type: 'case', session: session.summary.id, case: view });
+      },
+      (path, note) => {
+        for (const session of this.byId.values()) {
+          if (session.summary.path !== path) continue;
+          this.forgetDiffs(session.summary.id);
+          session.analyseAgain(note);
+        }
       },
     );
     this.captureJobs = new CaptureJobs({
@@ -187,8 +193,7 @@ export class Backend implements IrpscopeApi {
     // Two images called image.raw are told apart by their folders.
     const taken = [...this.byId.values()].some((s) => s.summary.label === basename(path));
     const label = taken ? `${basename(dirname(path))}/${basename(path)}` : basename(path);
-    // Remembered once it was analysed: a file that is no memory image is not a recent image.
-    const session = this.createSession(path, label, role, symbols, () => this.recentFiles.add(path));
+    const session = this.createSession(path, label, role, symbols);
     session.start();
     return structuredClone(session.summary);
   }
@@ -201,8 +206,12 @@ export class Backend implements IrpscopeApi {
     const session = this.session(id);
     session.close();
     this.byId.delete(id);
-    for (const key of this.diffCache.keys()) if (key.split('|').includes(id)) this.diffCache.delete(key);
+    this.forgetDiffs(id);
     this.emit({ type: 'session-closed', id });
+  }
+
+  private forgetDiffs(id: string): void {
+    for (const key of this.diffCache.keys()) if (key.split('|').includes(id)) this.diffCache.delete(key);
   }
 
   async result(id: string): Promise<AnalysisResult> {
@@ -265,11 +274,10 @@ export class Backend implements IrpscopeApi {
       primary: this.session(primaryId).summary.label,
     });
     this.diffCache.set(key, diff);
-    try {
-      this.cases.pairBaseline(this.session(primaryId).summary.path, this.session(baselineId).summary.path);
-    } catch {
-      // The pairing is a convenience for the next reopen; a case that cannot be written loses it.
-    }
+    // The pairing is a convenience for the next reopen; a case that cannot be written loses it.
+    await this.cases
+      .pairBaseline(this.session(primaryId).summary.path, this.session(baselineId).summary.path)
+      .catch(() => undefined);
     return diff;
   }
 
@@ -304,7 +312,7 @@ export class Backend implements IrpscopeApi {
     return {
       imagePath: record?.image.path ?? path,
       imageSize: record?.image.size ?? result.image.fileSize,
-      ...caseHash(record?.image ?? { sha256: null }),
+      ...this.hashFacts(path),
       analyzedAt: record?.analyzedAt ?? null,
       analyst: record?.analyst ?? '',
       note: record?.note ?? '',
@@ -314,6 +322,21 @@ export class Backend implements IrpscopeApi {
     };
   }
 
+  /** The file's hash with when it was computed and whether the file as it is now was verified to have it. */
+  private hashFacts(path: string): Sha256Facts {
+    const reported = this.cases.reported(path);
+    return caseHash(
+      reported
+        ? {
+            sha256: reported.sha256,
+            sha256ComputedAt: reported.sha256ComputedAt,
+            sha256VerifiedAt: reported.sha256VerifiedAt,
+            sha256State: reported.sha256Check,
+          }
+        : { sha256: null },
+    );
+  }
+
   private reportBaseline(id: string): ReportBaseline {
     const path = this.session(id).summary.path;
     const result = this.ready(id);
@@ -321,7 +344,7 @@ export class Backend implements IrpscopeApi {
     return {
       path: record?.image.path ?? path,
       size: record?.image.size ?? result.image.fileSize,
-      ...caseHash(record?.image ?? { sha256: null }),
+      ...this.hashFacts(path),
       build: windowsBuild(result.image),
       analyzedAt: record?.analyzedAt ?? null,
     };
@@ -369,11 +392,8 @@ export class Backend implements IrpscopeApi {
       pages: Math.ceil(image.sizeOfImage / 0x1000),
       at: new Date().toISOString(),
     };
-    try {
-      this.cases.extracted(session.summary.path, record);
-    } catch {
-      // No case yet (or it cannot be written): the file is still the analyst's.
-    }
+    // No case yet (or it cannot be written): the file is still the analyst's.
+    await this.cases.extracted(session.summary.path, record).catch(() => undefined);
     return {
       fileName: resolved.fileName,
       mimeType: 'application/octet-stream',
@@ -460,8 +480,9 @@ export class Backend implements IrpscopeApi {
     return structuredClone(session.summary);
   }
 
+  /** Every image with a case and a result in the data folder, the most recently opened first. */
   async recent(): Promise<string[]> {
-    return this.recentFiles.list();
+    return this.cases.recent();
   }
 
   async browse(path: string | null): Promise<DirectoryListing> {
@@ -514,7 +535,7 @@ export class Backend implements IrpscopeApi {
   }
 
   async caseOf(id: string): Promise<CaseView | null> {
-    return this.cases.view(this.session(requireString(id, 'session')).summary.path);
+    return this.cases.refreshed(this.session(requireString(id, 'session')).summary.path);
   }
 
   async annotate(request: {
@@ -533,15 +554,15 @@ export class Backend implements IrpscopeApi {
       body.status === null
         ? null
         : requireOneOf(body.status, 'status', ['suspicious', 'benign', 'to-check'] as const);
-    const note = typeof body.note === 'string' ? body.note : '';
-    if (note.length > 20_000) throw new RequestError('a note is at most 20000 characters');
+    const note = optionalText(body.note, 'note', MAX_NOTE) ?? '';
     return this.caseCall(body.session, (path) => this.cases.annotate(path, target, status, note));
   }
 
   async updateCase(request: { session: string; analyst?: string; note?: string }): Promise<CaseView> {
     const body = requireObject(request, 'case update');
-    const analyst = optionalString(body.analyst, 'analyst');
-    const note = optionalString(body.note, 'note');
+    // An empty string clears either.
+    const analyst = optionalText(body.analyst, 'analyst', MAX_ANALYST);
+    const note = optionalText(body.note, 'note', MAX_NOTE);
     return this.caseCall(body.session, (path) =>
       this.cases.update(path, {
         ...(analyst !== undefined ? { analyst } : {}),
@@ -554,14 +575,17 @@ export class Backend implements IrpscopeApi {
     const body = requireObject(request, 'hash request');
     const action = requireOneOf(body.action, 'action', ['start', 'cancel'] as const);
     return this.caseCall(body.session, (path) =>
-      action === 'start' ? this.cases.startHash(path) : this.cases.cancelHash(path)!,
+      action === 'start' ? this.cases.startHash(path) : this.cases.cancelHash(path),
     );
   }
 
-  private caseCall(session: unknown, call: (path: string) => CaseView | null): CaseView {
+  private async caseCall(
+    session: unknown,
+    call: (path: string) => Promise<CaseView | null> | CaseView | null,
+  ): Promise<CaseView> {
     const path = this.session(requireString(session, 'session')).summary.path;
     try {
-      const view = call(path);
+      const view = await call(path);
       if (!view) throw new Error('the image has no case yet (its analysis is not done)');
       return view;
     } catch (error) {
@@ -594,17 +618,15 @@ export class Backend implements IrpscopeApi {
     label: string,
     role: SessionRole,
     symbols: string | undefined,
-    onReady?: () => void,
   ): Session {
     const id = `s${this.nextId++}`;
-    let remembered = false;
     const session = new Session(id, path, label, role, symbols ? { symbols } : {}, {
       engineModule: this.engineModule,
       slots: this.slots,
       workerMemoryMb: this.options.workerMemoryMb ?? 2048,
       cases: {
-        reuse: () => {
-          const reused = this.cases.reuse(path);
+        reuse: async () => {
+          const reused = await this.cases.reuse(path);
           // A reopened image brings back the baseline it was compared with.
           const baseline = reused.result && role === 'primary' ? this.cases.record(path)?.baseline : null;
           if (baseline && existsSync(baseline.path) && !this.findOpen(baseline.path, 'baseline'))
@@ -615,13 +637,7 @@ export class Backend implements IrpscopeApi {
         },
         analysed: (result) => this.cases.analysed(path, result),
       },
-      emit: (summary) => {
-        if (summary.state === 'ready' && !remembered) {
-          remembered = true;
-          onReady?.();
-        }
-        this.emit({ type: 'session', session: summary });
-      },
+      emit: (summary) => this.emit({ type: 'session', session: summary }),
     });
     this.byId.set(id, session);
     return session;

@@ -29,8 +29,8 @@ export interface SessionSettings {
   emit: (summary: SessionSummary) => void;
   /** The image's case: a saved result to reuse instead of analysing, and where a new one goes. */
   cases?: {
-    reuse(): { result: AnalysisResult | null; note: string | null };
-    analysed(result: AnalysisResult): void;
+    reuse(): Promise<{ result: AnalysisResult | null; note: string | null }>;
+    analysed(result: AnalysisResult): Promise<void>;
   };
 }
 
@@ -89,39 +89,61 @@ export class Session {
   start(prepared: Promise<unknown> = Promise.resolve(), preparing?: string): void {
     if (preparing) this.update({ progress: { stage: preparing, fraction: 0 } }, true);
     prepared.then(
-      async () => {
-        if (this.closed || this.state !== 'queued') return;
-        const reused = this.settings.cases?.reuse();
-        if (reused?.result) {
-          this.restore(reused.result, reused.note);
-          return;
-        }
-        if (reused?.note) this.update({ caseNote: reused.note }, true);
-        const slots = this.settings.slots;
-        const granted = slots.acquire(this);
-        const ahead = slots.position(this);
-        if (ahead >= 0)
-          this.update(
-            {
-              progress: {
-                stage: 'waiting for a free core',
-                fraction: 0,
-                detail: `${ahead + 1} analyses ahead`,
-              },
-            },
-            true,
-          );
-        const release = await granted;
-        if (this.closed || this.state !== 'queued') {
-          release();
-          return;
-        }
-        this.release = release;
-        this.update({ state: 'analysing', progress: { stage: 'load engine', fraction: 0 } }, true);
-        this.spawn('analyse');
-      },
+      () =>
+        // Whatever goes wrong from here fails this session, never the process.
+        this.analyse().catch((error: unknown) =>
+          this.fail(this.summary.progress?.stage ?? 'open case', (error as Error)?.message ?? String(error)),
+        ),
       (error: unknown) => this.fail(preparing ?? 'prepare image', (error as Error).message ?? String(error)),
     );
+  }
+
+  /**
+   * The result describes a file that is not there any more (its case found out): it goes, and the
+   * image is analysed again, with why.
+   */
+  analyseAgain(note: string): void {
+    if (this.closed || this.state !== 'ready') return;
+    this.stopWorker('the image is analysed again');
+    this.result = null;
+    this.update(
+      { state: 'queued', counts: null, caseNote: note, progress: { stage: 'analyse again', fraction: 0 } },
+      true,
+    );
+    this.start();
+  }
+
+  private async analyse(): Promise<void> {
+    if (this.closed || this.state !== 'queued') return;
+    const reused = await this.settings.cases?.reuse();
+    if (this.closed || this.state !== 'queued') return;
+    if (reused?.result) {
+      this.restore(reused.result, reused.note);
+      return;
+    }
+    if (reused?.note) this.update({ caseNote: reused.note }, true);
+    const slots = this.settings.slots;
+    const granted = slots.acquire(this);
+    const ahead = slots.position(this);
+    if (ahead >= 0)
+      this.update(
+        {
+          progress: {
+            stage: 'waiting for a free core',
+            fraction: 0,
+            detail: `${ahead + 1} analyses ahead`,
+          },
+        },
+        true,
+      );
+    const release = await granted;
+    if (this.closed || this.state !== 'queued') {
+      release();
+      return;
+    }
+    this.release = release;
+    this.update({ state: 'analysing', progress: { stage: 'load engine', fraction: 0 } }, true);
+    this.spawn('analyse');
   }
 
   /** Ready at once with a result saved earlier; a worker starts only when bytes are asked for. */
@@ -236,20 +258,7 @@ export class Session {
         this.update({ info: message.info }, true);
         break;
       case 'result':
-        this.result = message.result;
-        this.settings.cases?.analysed(message.result);
-        this.update(
-          {
-            state: 'ready',
-            progress: { stage: 'done', fraction: 1 },
-            info: message.result.image,
-            counts: summaryCounts(message.result),
-          },
-          true,
-        );
-        this.endAnalysis();
-        // The analysis worker holds the image and the engine's state: end it until it is needed.
-        this.stopWorker('analysis done');
+        this.finish(message.result);
         break;
       case 'failed':
         this.fail(message.stage, message.message);
@@ -264,6 +273,27 @@ export class Session {
         break;
       }
     }
+  }
+
+  /** Ready once the result is saved in the case: what is ready has its case (and is in Recent). */
+  private finish(result: AnalysisResult): void {
+    // The analysis worker holds the image and the engine's state: end it until it is needed.
+    this.stopWorker('analysis done');
+    void (this.settings.cases?.analysed(result) ?? Promise.resolve()).then(() => {
+      // Saving is the analysis's last step: its slot goes to the next one only now.
+      this.endAnalysis();
+      if (this.closed || this.state !== 'analysing') return;
+      this.result = result;
+      this.update(
+        {
+          state: 'ready',
+          progress: { stage: 'done', fraction: 1 },
+          info: result.image,
+          counts: summaryCounts(result),
+        },
+        true,
+      );
+    });
   }
 
   private onExit(worker: Worker, code: number): void {

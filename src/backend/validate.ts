@@ -13,6 +13,20 @@ export function optionalString(value: unknown, what: string): string | undefined
   return value === undefined || value === null ? undefined : requireString(value, what);
 }
 
+/**
+ * Free text the analyst types (a note, their name): any string up to `max` characters, the empty
+ * one included (it clears); undefined when absent.
+ */
+export function optionalText(value: unknown, what: string, max: number): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new RequestError(`${what} must be a string`);
+  if (value.length > max)
+    throw new RequestError(
+      `${what}: at most ${max.toLocaleString('en-US')} characters (this one has ${value.length.toLocaleString('en-US')})`,
+    );
+  return value;
+}
+
 export function requireHex(value: unknown, what: string): string {
   if (typeof value !== 'string' || !/^0x[0-9a-f]{1,16}$/i.test(value))
     throw new RequestError(`${what} must be a hex address like 0x1000`);

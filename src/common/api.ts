@@ -54,6 +54,15 @@ export interface CaseView {
     modified: string;
     /** The full SHA-256, once computed. */
     sha256: string | null;
+    /** When that SHA-256 was computed (null: not computed, or not recorded by an older IRPscope). */
+    sha256ComputedAt?: string | null;
+    /** The last time the file was hashed again and still had it. */
+    sha256VerifiedAt?: string | null;
+    /**
+     * 'verified': hashed again since the case was opened, and the file looks unchanged since;
+     * 'mismatch': the file no longer has it (the image is being analysed again); else 'not-verified'.
+     */
+    sha256Check?: 'verified' | 'not-verified' | 'mismatch';
     /** While it is being computed. */
     hashing: { fraction: number } | null;
     hashError: string | null;

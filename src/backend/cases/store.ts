@@ -1,197 +1,198 @@
 // Cases in the data folder (never beside the image, which is only ever read): one folder per
-// image path, holding case.json (the image's identity, the engine that analysed it, the
-// baseline it was compared with, the analyst's notes) and the analysis result under a name made
-// from its hash. Every file is written whole or not at all; case.json is written last and names
-// its result, so a writer killed at any point leaves the previous case readable. A case folder
-// that cannot be read, or was written by a newer IRPscope, is set aside with a reason.
+// image path, holding case.json (the image's identity and full SHA-256 with when it was computed
+// and last verified, the engine that analysed it, the baseline it was compared with, the
+// analyst's notes) and the analysis result under a name made from its hash.
+//
+// Several workbenches — other windows, other processes — may share the data folder. Every change
+// to a case happens in a transaction: under the case's lock file (lock.ts), case.json is read
+// again, the change is made to what is there now (so another writer's marks are kept), written
+// whole (temporary file, flush, rename: a writer killed at any point leaves the previous case
+// readable), and only then are result files that case.json no longer names removed. A case file
+// that does not pass its schema (case-file.ts) is set aside — its folder renamed with the
+// reason — and the image is analysed as a new one.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  openSync,
+  readSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { join } from 'node:path';
-import type { Annotation, AnnotationStatus, ExtractionRecord } from '../../common/api';
-import { ANALYSIS_SCHEMA, type AnalysisResult } from '../../common/model';
+import type { AnalysisResult } from '../../common/model';
 import { ensureFolder, writeFileAtomic } from '../../core/util/atomic-file';
-import type { ImageIdentity } from './identity';
+import {
+  CaseFileRejection,
+  MAX_CASE_FILE,
+  MAX_RESULT_FILE,
+  RESULT_FILE,
+  parseCaseFile,
+  type CaseRecord,
+} from './case-file';
+import { withLock } from './lock';
 
-export const CASE_SCHEMA = 'irpscope-case/1';
-
-export interface CaseRecord {
-  schema: typeof CASE_SCHEMA;
-  id: string;
-  image: ImageIdentity & { sha256: string | null };
-  /** engineFingerprint() of the engine that made the result. */
-  engine: string;
-  analyzedAt: string;
-  /** The result file in the case folder. */
-  result: string;
-  baseline: { path: string } | null;
-  analyst: string;
-  note: string;
-  annotations: Record<string, Annotation>;
-  /** Absent in cases saved before extraction existed. */
-  extractions?: ExtractionRecord[];
-}
+export { CASE_SCHEMA, type CaseRecord } from './case-file';
 
 export type CaseLookup =
-  | { kind: 'none' }
-  | { kind: 'found'; record: CaseRecord; result: AnalysisResult }
-  | { kind: 'set-aside'; reason: string };
-
-const STATUSES: readonly AnnotationStatus[] = ['suspicious', 'benign', 'to-check'];
-const MAX_NOTE = 20_000;
+  { kind: 'none' } | { kind: 'found'; record: CaseRecord } | { kind: 'set-aside'; reason: string };
 
 export function caseId(imagePath: string): string {
   return createHash('sha256').update(imagePath).digest('hex').slice(0, 20);
 }
 
-/** Checks what a case.json holds, field by field: it is read from disk, and disks lie. */
-function validRecord(value: unknown, id: string): CaseRecord | string {
-  if (typeof value !== 'object' || value === null) return 'case.json is not an object';
-  const record = value as Partial<CaseRecord> & { schema?: unknown };
-  if (typeof record.schema !== 'string') return 'case.json has no schema';
-  if (record.schema !== CASE_SCHEMA)
-    return /^irpscope-case\/\d+$/.test(record.schema)
-      ? `it was written by another version of IRPscope (${record.schema}; this one reads ${CASE_SCHEMA})`
-      : `case.json has an unknown schema ${JSON.stringify(record.schema).slice(0, 60)}`;
-  const image = record.image;
-  if (
-    record.id !== id ||
-    !image ||
-    typeof image.path !== 'string' ||
-    typeof image.size !== 'number' ||
-    typeof image.mtimeMs !== 'number' ||
-    typeof image.quickHash !== 'string' ||
-    !(image.sha256 === null || typeof image.sha256 === 'string') ||
-    typeof record.engine !== 'string' ||
-    typeof record.analyzedAt !== 'string' ||
-    typeof record.result !== 'string' ||
-    !/^result-[0-9a-f]{16}\.json$/.test(record.result) ||
-    typeof record.analyst !== 'string' ||
-    typeof record.note !== 'string' ||
-    typeof record.annotations !== 'object' ||
-    record.annotations === null
-  )
-    return 'case.json is incomplete or damaged';
-  for (const annotation of Object.values(record.annotations)) {
-    const a = annotation as Partial<Annotation>;
-    if (!(a.status === null || STATUSES.includes(a.status!)) || typeof a.note !== 'string')
-      return 'case.json holds a damaged annotation';
-  }
-  if (
-    record.extractions !== undefined &&
-    (!Array.isArray(record.extractions) ||
-      record.extractions.some(
-        (e: Partial<ExtractionRecord>) =>
-          typeof e?.label !== 'string' || typeof e.sha256 !== 'string' || typeof e.fileName !== 'string',
-      ))
-  )
-    return 'case.json holds a damaged extraction record';
-  return record as CaseRecord;
+/** What may be done to one case while its lock is held. */
+export interface CaseTransaction {
+  readonly id: string;
+  /** case.json as it is now; a damaged one is set aside here, and the lookup says why. */
+  read(): CaseLookup;
+  /** The result case.json names, checked whole; throws CaseFileRejection when it cannot be used. */
+  readResult(record: CaseRecord): AnalysisResult;
+  /** Writes a result file (named by its content's hash) and returns its name. */
+  writeResult(result: AnalysisResult): string;
+  /** Writes case.json, then removes the result files it does not name. */
+  write(record: CaseRecord): void;
+  /** Moves the case folder out of the way; says so in words (with the reason given). */
+  setAside(reason: string): string;
 }
 
 export class CaseStore {
   constructor(readonly folder: string) {}
 
-  private caseFolder(id: string): string {
-    return join(this.folder, id);
-  }
-
-  /** The case of the image at `path`, if one was saved and can be read. */
-  load(path: string): CaseLookup {
+  /** Runs `work` on the case of the image at `path` under its lock (any process waits its turn). */
+  async transact<T>(path: string, work: (transaction: CaseTransaction) => T | Promise<T>): Promise<T> {
     const id = caseId(path);
-    const folder = this.caseFolder(id);
-    if (!existsSync(join(folder, 'case.json'))) return { kind: 'none' };
-    let record: CaseRecord | string;
-    try {
-      record = validRecord(JSON.parse(readFileSync(join(folder, 'case.json'), 'utf8')), id);
-    } catch (error) {
-      record = `case.json cannot be read (${(error as Error).message.slice(0, 120)})`;
-    }
-    if (typeof record === 'string') return { kind: 'set-aside', reason: this.setAside(id, record) };
-    let result: AnalysisResult;
-    try {
-      const text = readFileSync(join(folder, record.result), 'utf8');
-      if (hashOf(text) !== record.result.slice(7, 23)) throw new Error('its content does not match its name');
-      result = JSON.parse(text) as AnalysisResult;
-      if (result.schema !== ANALYSIS_SCHEMA) throw new Error(`schema ${String(result.schema)}`);
-    } catch (error) {
-      return {
-        kind: 'set-aside',
-        reason: this.setAside(
-          id,
-          `its saved result cannot be used (${(error as Error).message.slice(0, 120)})`,
-        ),
-      };
-    }
-    return { kind: 'found', record, result };
+    ensureFolder(this.folder);
+    return withLock(join(this.folder, `${id}.lock`), () => work(this.transaction(path, id)));
   }
 
-  /** Saves a new analysis: the result first, then case.json naming it, then old results go. */
-  saveAnalysis(
-    path: string,
-    identity: ImageIdentity,
-    engine: string,
-    result: AnalysisResult,
-    keep?: Pick<CaseRecord, 'analyst' | 'note' | 'annotations' | 'baseline' | 'extractions'>,
-  ): CaseRecord {
+  /** The case.json of `path` as it is now, without the lock (it is only ever replaced whole); null if none or unusable. */
+  peek(path: string): CaseRecord | null {
     const id = caseId(path);
-    const folder = this.caseFolder(id);
-    ensureFolder(folder);
-    const text = JSON.stringify(result);
-    const resultFile = `result-${hashOf(text)}.json`;
-    writeFileAtomic(join(folder, resultFile), text);
-    const record: CaseRecord = {
-      schema: CASE_SCHEMA,
-      id,
-      image: { ...identity, sha256: null },
-      engine,
-      analyzedAt: new Date().toISOString(),
-      result: resultFile,
-      baseline: keep?.baseline ?? null,
-      analyst: keep?.analyst ?? '',
-      note: keep?.note ?? '',
-      annotations: keep?.annotations ?? {},
-      extractions: keep?.extractions ?? [],
-    };
-    this.write(record);
-    for (const name of readdirSync(folder))
-      if (/^result-[0-9a-f]{16}\.json$/.test(name) && name !== resultFile)
-        rmSync(join(folder, name), { force: true });
-    return record;
-  }
-
-  /** Rewrites case.json (notes, annotations, the full hash, the baseline). */
-  write(record: CaseRecord): void {
-    writeFileAtomic(join(this.caseFolder(record.id), 'case.json'), `${JSON.stringify(record, null, 2)}\n`);
-  }
-
-  /** A record with one annotation set (or removed, when it has neither status nor note). */
-  static annotate(
-    record: CaseRecord,
-    target: string,
-    status: AnnotationStatus | null,
-    note: string,
-  ): CaseRecord {
-    if (note.length > MAX_NOTE) throw new RangeError(`a note is at most ${MAX_NOTE} characters`);
-    const annotations = { ...record.annotations };
-    if (status === null && note.trim() === '') delete annotations[target];
-    else annotations[target] = { status, note, updatedAt: new Date().toISOString() };
-    return { ...record, annotations };
-  }
-
-  /** Moves an unreadable case folder out of the way and says so (the next save starts afresh). */
-  private setAside(id: string, reason: string): string {
-    const from = this.caseFolder(id);
-    const to = join(this.folder, `${id}.set-aside-${Date.now()}`);
     try {
-      renameSync(from, to);
-      return `its case folder could not be used — ${reason} — and was set aside as ${to}`;
+      const record = this.readRecord(join(this.folder, id, 'case.json'), path, id);
+      return typeof record === 'string' ? null : record;
     } catch {
-      return `its case folder could not be used — ${reason}`;
+      return null;
     }
+  }
+
+  /** Every readable case whose image has a result (the damaged ones are left for their next open). */
+  listWithResults(): CaseRecord[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.folder);
+    } catch {
+      return [];
+    }
+    const found: CaseRecord[] = [];
+    for (const id of names.filter((name) => /^[0-9a-f]{20}$/.test(name))) {
+      const file = join(this.folder, id, 'case.json');
+      try {
+        const record = this.readRecord(file, null, id);
+        if (
+          typeof record !== 'string' &&
+          record.result !== null &&
+          existsSync(join(this.folder, id, record.result))
+        )
+          found.push(record);
+      } catch {
+        // Gone between the listing and the read.
+      }
+    }
+    return found;
+  }
+
+  private transaction(path: string, id: string): CaseTransaction {
+    const folder = join(this.folder, id);
+    const caseFile = join(folder, 'case.json');
+    const transaction: CaseTransaction = {
+      id,
+      read: () => {
+        if (!existsSync(caseFile)) return { kind: 'none' };
+        let record: CaseRecord | string;
+        try {
+          record = this.readRecord(caseFile, path, id);
+        } catch (error) {
+          record = `case.json cannot be read (${(error as Error).message.slice(0, 120)})`;
+        }
+        if (typeof record === 'string') return { kind: 'set-aside', reason: transaction.setAside(record) };
+        return { kind: 'found', record };
+      },
+      readResult: (record) => {
+        if (record.result === null) throw new CaseFileRejection('the case holds no result');
+        const bytes = readCapped(join(folder, record.result), MAX_RESULT_FILE);
+        if (createHash('sha256').update(bytes).digest('hex').slice(0, 16) !== record.result.slice(7, 23))
+          throw new CaseFileRejection('its content does not match its name');
+        const file = parseCaseFile(bytes);
+        if (file.kind !== 'result') throw new CaseFileRejection('it holds a case, not a result');
+        return file.result;
+      },
+      writeResult: (result) => {
+        const text = JSON.stringify(result);
+        const name = `result-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`;
+        ensureFolder(folder);
+        writeFileAtomic(join(folder, name), text);
+        return name;
+      },
+      write: (record) => {
+        ensureFolder(folder);
+        writeFileAtomic(caseFile, `${JSON.stringify(record, null, 2)}\n`);
+        // Only files no case.json names go, and only under the lock: every reader of a result
+        // reads it under this same lock, right after reading the case.json that names it.
+        for (const name of readdirSync(folder))
+          if (RESULT_FILE.test(name) && name !== record.result) rmSync(join(folder, name), { force: true });
+      },
+      setAside: (reason) => {
+        const to = join(this.folder, `${id}.set-aside-${Date.now()}`);
+        try {
+          renameSync(folder, existsSync(to) ? `${to}-${process.pid}` : to);
+          return `its case folder could not be used — ${reason} — and was set aside as ${to}`;
+        } catch {
+          return `its case folder could not be used — ${reason}`;
+        }
+      },
+    };
+    return transaction;
+  }
+
+  /** The case.json at `file`, checked, or why it cannot be used; throws when it cannot be read at all. */
+  private readRecord(file: string, path: string | null, id: string): CaseRecord | string {
+    let parsed;
+    try {
+      parsed = parseCaseFile(readCapped(file, MAX_CASE_FILE));
+    } catch (error) {
+      if (!(error instanceof CaseFileRejection)) throw error;
+      if (error.reason.startsWith('not JSON')) return `case.json cannot be read (${error.reason})`;
+      if (error.reason.startsWith('it was written by')) return error.reason;
+      return `case.json is damaged (${error.reason})`;
+    }
+    if (parsed.kind !== 'case') return 'case.json holds a result, not a case';
+    const record = parsed.record;
+    if (record.id !== id || (path !== null && record.image.path !== path) || caseId(record.image.path) !== id)
+      return 'case.json belongs to another image';
+    return record;
   }
 }
 
-function hashOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+/** The whole file, refused unread above `limit` bytes. */
+function readCapped(file: string, limit: number): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size > limit) throw new CaseFileRejection(`it is too large (${size} bytes; at most ${limit})`);
+    const bytes = new Uint8Array(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, bytes, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return bytes.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
 }

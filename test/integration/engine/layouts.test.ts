@@ -39,7 +39,7 @@ describe.each(isfFiles())('a real kernel under another build number: $label', ({
       fill: 'zero',
     });
     const version = `${real.truth.version.major}.${real.truth.version.minor}.${real.truth.version.build}`;
-    const wrong = WRONG_BUILD[version];
+    const wrong = WRONG_BUILD[version]!;
     expect(wrong, version).toBeDefined();
     const { image, truth } = imageForTest({
       isf,

@@ -258,6 +258,10 @@ describe('many images at once', () => {
     });
     const opened = [];
     for (const path of paths) opened.push(await backend.open({ path }));
+    // Each looks for its case first (under the case's lock), then waits for a core.
+    const waiting = async () =>
+      (await backend.sessions()).filter((s) => s.progress?.stage === 'waiting for a free core');
+    await expect.poll(async () => (await waiting()).length, { timeout: 30_000 }).toBe(3);
     const queued = (await backend.sessions()).filter((s) => s.state === 'queued');
     expect(queued.length).toBe(3);
     expect(queued.every((s) => s.progress?.stage === 'waiting for a free core')).toBe(true);

@@ -7,88 +7,55 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   appendFileSync,
-  copyFileSync,
-  mkdirSync,
+  closeSync,
+  existsSync,
   mkdtempSync,
+  openSync,
   readFileSync,
   readdirSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import type { ApiEvent, CaseView, SessionSummary } from '../../../src/common/api';
-import { Backend } from '../../../src/backend/index';
+import { ANALYSIS_SCHEMA } from '../../../src/common/model';
+import type { CaseView } from '../../../src/common/api';
 import { CaseStore, caseId } from '../../../src/backend/cases/store';
 import { quickIdentity } from '../../../src/backend/cases/identity';
 import { FAKE_ENGINE, buildTestImages, type TestImages } from './images';
+import { SHARED } from '../../support/shared';
+import {
+  Backends,
+  analyseIntoCase,
+  caseEvent,
+  copyImage,
+  openReady,
+  otherEngine,
+  sessionWhere,
+  settled,
+} from './case-helpers';
 
 let images: TestImages;
 let work: string;
-const backends: Backend[] = [];
+const backends = new Backends();
 
 beforeAll(() => {
   images = buildTestImages();
   work = mkdtempSync(join(tmpdir(), 'irpscope-cases-'));
 });
-afterEach(() => {
-  for (const backend of backends.splice(0)) backend.dispose();
-});
+afterEach(() => backends.disposeAll());
 afterAll(() => {
   images.remove();
   rmSync(work, { recursive: true, force: true });
 });
 
-/** A private copy of an image (with its truth.json, which the stand-in engine reads). */
-function copyOf(image: string, name: string): string {
-  const folder = join(work, name);
-  mkdirSync(folder, { recursive: true });
-  copyFileSync(image, join(folder, 'image.raw'));
-  copyFileSync(join(dirname(image), 'truth.json'), join(folder, 'truth.json'));
-  return join(folder, 'image.raw');
-}
-
-function backendOn(data: string, engineModule: string | null = FAKE_ENGINE): Backend {
-  const backend = new Backend({ mode: 'web', version: 'test', dataDirectory: data, engineModule });
-  backends.push(backend);
-  return backend;
-}
-
-function settled(backend: Backend, id: string): Promise<SessionSummary> {
-  return new Promise((resolve) => {
-    const check = (s: SessionSummary) => {
-      if (s.id === id && ['ready', 'failed', 'cancelled'].includes(s.state)) {
-        off();
-        resolve(s);
-      }
-    };
-    const off = backend.subscribe((event: ApiEvent) => event.type === 'session' && check(event.session));
-    void backend.sessions().then((all) => all.forEach(check));
-  });
-}
-
-async function openReady(backend: Backend, path: string, role: 'primary' | 'baseline' = 'primary') {
-  const opened = await backend.open({ path, role });
-  const summary = await settled(backend, opened.id);
-  expect(summary.state, summary.error?.message).toBe('ready');
-  return summary;
-}
-
-/** Opens, waits for ready, and for the case to be saved (the case event). */
-async function analyseIntoCase(backend: Backend, path: string): Promise<SessionSummary> {
-  const caseSaved = new Promise<void>((resolve) => {
-    const off = backend.subscribe((event) => {
-      if (event.type === 'case' && event.case.image.path === path) {
-        off();
-        resolve();
-      }
-    });
-  });
-  const summary = await openReady(backend, path);
-  await caseSaved;
-  return summary;
-}
+const copyOf = (image: string, name: string) => copyImage(work, image, name);
+const backendOn = (data: string, engineModule: string | null = FAKE_ENGINE) =>
+  backends.on(data, engineModule);
 
 describe('reopening', () => {
   test('an analysed image reopens from its case: ready at once, no worker, the same result', async () => {
@@ -257,29 +224,41 @@ describe('notes, pairing and the full hash', () => {
   });
 });
 
+/** The case of `image` with its result, read as a reopen reads it (under the case's lock). */
+function loadCase(store: CaseStore, image: string) {
+  return store.transact(image, (transaction) => {
+    const lookup = transaction.read();
+    return lookup.kind === 'found'
+      ? { kind: 'found', result: transaction.readResult(lookup.record) }
+      : lookup;
+  });
+}
+
 describe('saving', () => {
-  test('a writer killed mid-save leaves the previous case readable', async () => {
+  test('a writer killed mid-save (holding the lock) leaves the previous case readable', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.infected, 'killed');
     await analyseIntoCase(backendOn(data), image);
     const store = new CaseStore(join(data, 'cases'));
-    const before = store.load(image);
-    expect(before.kind).toBe('found');
+    expect((await loadCase(store, image)).kind).toBe('found');
     // A child process saves the case over and over, each time with a bigger result; it is killed
-    // at a random moment, ten times. Every time the case must load whole.
-    const script = join(work, 'saver.ts');
+    // at a random moment, ten times. Every time the case must load whole (its lock, left by the
+    // dead writer, broken).
+    const script = join(work, 'saver.mts');
     writeFileSync(
       script,
       `import { CaseStore } from ${JSON.stringify(join(process.cwd(), 'src/backend/cases/store.ts'))};
-import { quickIdentity } from ${JSON.stringify(join(process.cwd(), 'src/backend/cases/identity.ts'))};
 const [folder, image] = process.argv.slice(2);
 const store = new CaseStore(folder);
-const found = store.load(image);
-if (found.kind !== 'found') throw new Error(found.kind);
+const found = await store.transact(image, (t) => {
+  const lookup = t.read();
+  if (lookup.kind !== 'found') throw new Error(lookup.kind);
+  return { record: lookup.record, result: t.readResult(lookup.record) };
+});
 process.stdout.write('ready\\n');
 for (let i = 0; ; i++) {
   const result = { ...found.result, image: { ...found.result.image, warnings: Array.from({ length: 2000 + i }, (_, k) => 'padding ' + k) } };
-  store.saveAnalysis(image, quickIdentity(image), found.record.engine, result, found.record);
+  await store.transact(image, (t) => t.write({ ...found.record, result: t.writeResult(result) }));
 }
 `,
     );
@@ -291,8 +270,7 @@ for (let i = 0; ; i++) {
       await new Promise((resolve) => setTimeout(resolve, 20 + Math.random() * 200));
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
-      const after = store.load(image);
-      expect(after.kind, `round ${round}`).toBe('found');
+      expect((await loadCase(store, image)).kind, `round ${round}`).toBe('found');
     }
     // The next backend reuses it (and cleans the killed writers' temporary files).
     const reopened = await openReady(backendOn(data), image);
@@ -332,5 +310,244 @@ describe('extracted images', () => {
       await expect(backend.extractImage({ session: session.id, target: target as never })).rejects.toThrow(
         /target|no module|hex/i,
       );
+  });
+});
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const sha256Of = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
+
+/** Points a case at a result file holding `text`, named by its hash as the store names results. */
+function plantResult(caseFolder: string, text: string): void {
+  const name = `result-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.json`;
+  writeFileSync(join(caseFolder, name), text);
+  editCase(caseFolder, (record) => (record.result = name));
+}
+
+function editCase(caseFolder: string, edit: (record: Record<string, unknown>) => void): void {
+  const record = JSON.parse(readFileSync(join(caseFolder, 'case.json'), 'utf8')) as Record<string, unknown>;
+  edit(record);
+  writeFileSync(join(caseFolder, 'case.json'), JSON.stringify(record));
+}
+
+function storedResult(caseFolder: string): Record<string, unknown> {
+  const record = JSON.parse(readFileSync(join(caseFolder, 'case.json'), 'utf8')) as { result: string };
+  return JSON.parse(readFileSync(join(caseFolder, record.result), 'utf8')) as Record<string, unknown>;
+}
+
+describe('hostile case files', () => {
+  const damages = [
+    {
+      what: 'a stored result that is only its schema',
+      damage: (folder: string) => plantResult(folder, JSON.stringify({ schema: ANALYSIS_SCHEMA })),
+      reason: /its saved result cannot be used \(image: /,
+    },
+    {
+      what: 'a stored result whose drivers are not a list',
+      damage: (folder: string) =>
+        plantResult(folder, JSON.stringify({ ...storedResult(folder), drivers: {} })),
+      reason: /its saved result cannot be used \(drivers: /,
+    },
+    {
+      what: 'an extraction record whose size is null',
+      damage: (folder: string) =>
+        editCase(folder, (record) => {
+          record.extractions = [
+            {
+              label: 'driver \\Driver\\Disk (disk.sys)',
+              fileName: 'disk.sys',
+              base: '0x80000000',
+              layout: 'pe',
+              size: null,
+              sha256: '0'.repeat(64),
+              missingPages: 0,
+              pages: 1,
+              at: new Date().toISOString(),
+            },
+          ];
+        }),
+      reason: /case\.json is damaged \(extractions\.0\.size: /,
+    },
+  ];
+  test.each(damages)(
+    '$what: the case is set aside with the reason, the image analysed again, and every report made',
+    async ({ damage, reason }) => {
+      const data = mkdtempSync(join(work, 'data-'));
+      const image = copyOf(images.infected, `hostile-${damages.findIndex((d) => d.damage === damage)}`);
+      const original = await analyseIntoCase(backendOn(data), image);
+      damage(join(data, 'cases', caseId(image)));
+      const backend = backendOn(data);
+      const again = await openReady(backend, image);
+      expect(again.caseNote).toMatch(reason);
+      expect(again.caseNote).toMatch(/was set aside as .*\.set-aside-\d+; analysed again$/);
+      expect(again.counts).toEqual(original.counts);
+      for (const format of ['html', 'json', 'csv'] as const)
+        expect((await backend.report({ session: again.id, format })).content.length).toBeGreaterThan(1000);
+      expect(readdirSync(join(data, 'cases')).filter((f) => f.includes('.set-aside-'))).toHaveLength(1);
+    },
+  );
+});
+
+describe('the full SHA-256 on reopen', () => {
+  test('a reopened case checks its SHA-256 again in the background and says when it was verified', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'verify');
+    const first = backendOn(data);
+    const s = await analyseIntoCase(first, image);
+    const hashed = caseEvent(first, image, (v) => v.image.sha256 !== null);
+    await first.hashImage({ session: s.id, action: 'start' });
+    const computed = await hashed;
+    expect(computed.image).toMatchObject({
+      sha256: sha256Of(image),
+      sha256ComputedAt: expect.stringMatching(ISO_TIME),
+      sha256VerifiedAt: computed.image.sha256ComputedAt,
+      sha256Check: 'verified',
+    });
+    first.dispose();
+
+    const second = backendOn(data);
+    const verified = caseEvent(second, image, (v) => v.image.sha256Check === 'verified');
+    const reopened = await openReady(second, image);
+    expect(reopened.caseNote).toMatch(/^reopened from its case/);
+    const view = await verified;
+    expect(view.image.sha256).toBe(computed.image.sha256);
+    expect(view.image.sha256ComputedAt).toBe(computed.image.sha256ComputedAt);
+    expect(Date.parse(view.image.sha256VerifiedAt!)).toBeGreaterThan(
+      Date.parse(computed.image.sha256ComputedAt!),
+    );
+    const report = JSON.parse((await second.report({ session: reopened.id, format: 'json' })).content) as {
+      case: object;
+    };
+    expect(report.case).toMatchObject({
+      sha256: computed.image.sha256,
+      sha256ComputedAt: computed.image.sha256ComputedAt,
+      sha256VerifiedAt: view.image.sha256VerifiedAt,
+      sha256State: 'verified',
+    });
+  });
+
+  test('an image zeroed in its middle, size and time kept, is analysed again once its SHA-256 fails: no kernel is left, so the session fails and no report states the old hash', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'zeroed');
+    const first = backendOn(data, null); // the real engine: zeroed memory changes what it finds
+    const s = await analyseIntoCase(first, image);
+    const before = await first.result(s.id);
+    const hashed = caseEvent(first, image, (v) => v.image.sha256 !== null);
+    await first.hashImage({ session: s.id, action: 'start' });
+    const oldHash = (await hashed).image.sha256!;
+    first.dispose();
+
+    const identity = quickIdentity(image);
+    const stat = statSync(image);
+    const fd = openSync(image, 'r+');
+    writeSync(fd, Buffer.alloc(48 << 20), 0, 48 << 20, 8 << 20);
+    closeSync(fd);
+    utimesSync(image, stat.atime, stat.mtime);
+    expect(quickIdentity(image)).toEqual(identity); // what the quick check sees has not changed
+
+    const second = backendOn(data, null);
+    const opened = await second.open({ path: image });
+    // Analysed again: with 48 of its 64 MiB zeroed the page tables are gone, and an image with no
+    // kernel found is a failed session, never the old result.
+    const again = await sessionWhere(
+      second,
+      opened.id,
+      (summary) => summary.state === 'failed' && /SHA-256/.test(summary.caseNote ?? ''),
+      'failed after a second analysis',
+    );
+    expect(again.caseNote).toMatch(
+      /^the file's SHA-256 changed since \d{4}-\d\d-\d\dT[\d:.]+Z: analysed again$/,
+    );
+    expect(again.error?.message).toMatch(/^no Windows kernel found in .*zeroed.*image\.raw: /);
+    expect(before.findings.length).toBeGreaterThan(0);
+    const view = await second.caseOf(opened.id);
+    expect(view?.image.sha256 ?? null).toBeNull();
+    expect(JSON.stringify(view)).not.toContain(oldHash);
+    for (const format of ['html', 'json', 'csv'] as const)
+      await expect(second.report({ session: opened.id, format })).rejects.toThrow();
+  });
+});
+
+describe('the analyst and notes', () => {
+  test('the analyst and the case note are cleared by an empty string; every note holds 20,000 characters, and the limits are stated', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const image = copyOf(images.infected, 'clear');
+    const backend = backendOn(data);
+    const s = await analyseIntoCase(backend, image);
+    await backend.updateCase({ session: s.id, analyst: 'J. Analyst', note: 'host LAB-7' });
+    expect(await backend.updateCase({ session: s.id, analyst: '', note: '' })).toMatchObject({
+      analyst: '',
+      note: '',
+    });
+    const longest = 'n'.repeat(20_000);
+    expect((await backend.updateCase({ session: s.id, note: longest })).note).toBe(longest);
+    const marked = await backend.annotate({
+      session: s.id,
+      target: 'finding:F001',
+      status: null,
+      note: longest,
+    });
+    expect(marked.annotations['finding:F001']!.note).toBe(longest);
+    await expect(backend.updateCase({ session: s.id, note: `${longest}n` })).rejects.toThrow(
+      'note: at most 20,000 characters (this one has 20,001)',
+    );
+    await expect(
+      backend.annotate({ session: s.id, target: 'finding:F001', status: null, note: `${longest}n` }),
+    ).rejects.toThrow('note: at most 20,000 characters (this one has 20,001)');
+    await expect(backend.updateCase({ session: s.id, analyst: 'a'.repeat(201) })).rejects.toThrow(
+      'analyst: at most 200 characters (this one has 201)',
+    );
+    await expect(backend.updateCase({ session: s.id, note: 5 as never })).rejects.toThrow(
+      'note must be a string',
+    );
+    backend.dispose();
+    const later = backendOn(data);
+    const reopened = await openReady(later, image);
+    expect(await later.caseOf(reopened.id)).toMatchObject({ analyst: '', note: longest });
+  });
+});
+
+describe('recent cases', () => {
+  test('Recent lists every case with a result, the demo images included, the most recently opened first', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const backend = backends.on(data, FAKE_ENGINE);
+    const demo = await backend.openDemo();
+    const saved = demo.map((session) => caseEvent(backend, session.path));
+    for (const session of demo) expect((await settled(backend, session.id)).state).toBe('ready');
+    await Promise.all(saved);
+    const a = copyOf(images.clean, 'recent-a');
+    const b = copyOf(images.infected, 'recent-b');
+    await analyseIntoCase(backend, a);
+    await analyseIntoCase(backend, b);
+    backend.dispose();
+    const later = backendOn(data);
+    await openReady(later, a);
+    const recent = await later.recent();
+    expect(recent.slice(0, 2)).toEqual([a, b]);
+    expect(recent.slice(2).sort()).toEqual(demo.map((d) => d.path).sort());
+  });
+
+  test('an analysis that fails never lands in Recent nor in a case: a new image, or one whose case another engine made', async () => {
+    const data = mkdtempSync(join(work, 'data-'));
+    const real = backendOn(data, null);
+    const arm64 = join(SHARED, 'dumps', 'win11-22000-arm64-triage.dmp');
+    const refused = await settled(real, (await real.open({ path: arm64 })).id);
+    expect(refused.state).toBe('failed');
+    expect(refused.error?.message).toMatch(/ARM64/);
+    expect(await real.recent()).not.toContain(arm64);
+    expect(existsSync(join(data, 'cases', caseId(arm64)))).toBe(false);
+
+    const image = copyOf(images.clean, 'refused');
+    await analyseIntoCase(backendOn(data), image);
+    expect(await real.recent()).toEqual([image]);
+    writeFileSync(
+      join(dirname(image), 'fake-engine.json'),
+      JSON.stringify({ failAt: 'devices', failMode: 'throw' }),
+    );
+    const other = backendOn(data, otherEngine(work));
+    const failed = await settled(other, (await other.open({ path: image })).id);
+    expect(failed.state).toBe('failed');
+    expect(failed.caseNote).toMatch(/analysed by another engine/);
+    expect(await other.recent()).toEqual([]);
+    expect(await real.recent()).toEqual([]);
   });
 });
