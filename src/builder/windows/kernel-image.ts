@@ -5,7 +5,7 @@
 
 import { alignUp } from '../bytes';
 import { BuildError } from '../errors';
-import type { KernelLayout } from '../layout/kernel-layout';
+import { hasField, type KernelLayout } from '../layout/kernel-layout';
 import { PAGE } from '../memory/physical';
 import type { VirtualMemory } from '../memory/virtual';
 import type { Rng } from '../rng';
@@ -85,6 +85,15 @@ const EXPORTS = [
   'PsCreateSystemThread',
   'PsGetCurrentProcessId',
   'PsLookupProcessByProcessId',
+  // The one-field accessors (windows/accessors.ts): a reader learns offsets from their code.
+  'PsGetProcessId',
+  'PsGetProcessImageFileName',
+  'PsGetProcessInheritedFromUniqueProcessId',
+  'PsGetProcessPeb',
+  'PsGetThreadId',
+  'PsGetThreadProcessId',
+  'PsGetThreadProcess',
+  'IoThreadToProcess',
   'NtClose',
   'NtCreateFile',
   'NtReadFile',
@@ -298,6 +307,7 @@ export class KernelImage {
       if (name === 'KeServiceDescriptorTable' && layout.arch === 'x64') continue;
       if (name === 'PsLoadedModuleList' && layout.version.build < 6000) continue;
       if (name === 'ObGetObjectType' && layout.version.build < 6000) continue;
+      if (name === 'PsGetProcessPeb' && !hasField(layout, '_EPROCESS', 'Peb')) continue;
       exports.push({ name, rva: Number(this.symbol(name) - this.base) });
     }
     const exportBytes = exportDirectory('ntoskrnl.exe', exports, this.exportRva, this.timeDateStamp);
