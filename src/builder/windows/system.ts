@@ -91,11 +91,6 @@ export interface BuiltSystem {
 
 const NUMBER_OF_PROCESSORS = 2;
 
-function kernelFileName(layout: KernelLayout): string {
-  if (layout.arch === 'x64') return 'ntoskrnl.exe';
-  return layout.pdb.name.replace(/\.pdb$/i, '.exe');
-}
-
 export function buildSystem(options: SystemOptions): BuiltSystem {
   const { layout } = options;
   // Facts of the installation: the same on every boot (and in RAM of any size).
@@ -178,8 +173,8 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   const loader = new ModuleLoader(layout, vm, system.fork('modules'), boot.fork('modules'), map.driverArea);
   const systemRoot = layout.version.build < 6000 ? '\\WINDOWS\\system32' : '\\SystemRoot\\system32';
   const kernelModule = loader.addExternal(
-    kernelFileName(layout),
-    `${systemRoot}\\${kernelFileName(layout)}`,
+    kernel.fileName,
+    `${systemRoot}\\${kernel.fileName}`,
     kernel.base,
     kernel.size,
     kernel.symbol('KiSystemStartup'),

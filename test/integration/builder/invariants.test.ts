@@ -11,7 +11,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { X86_PROFILES, buildImage, type Truth } from '../../../src/builder/index';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
 import { ISF_DIR as SHARED_ISF_DIR } from '../../support/shared';
-import { checkAccessors, checkObjects } from './layout-checks';
+import { checkAccessors, checkObjects, kernelFileVersion } from './layout-checks';
 
 const ISF_DIR = SHARED_ISF_DIR;
 const isfFiles = readdirSync(ISF_DIR).filter((f) => f.endsWith('.json.xz'));
@@ -81,6 +81,10 @@ function verify(imagePath: string, truth: Truth): void {
     expect(v.read(cv, 4)?.toString('latin1')).toBe('RSDS');
     expect(v.u32(cv + 20n)).toBe(truth.pdb.age);
     expect(v.read(cv + 24n, truth.pdb.name.length)?.toString('latin1')).toBe(truth.pdb.name);
+
+    // The version resource names the kernel's version.
+    const { major, minor, build, revision } = truth.version;
+    expect(kernelFileVersion(v, truth)).toBe(`${major}.${minor}.${build}.${revision}`);
 
     // KUSER_SHARED_DATA version.
     expect(v.u32(big(truth.kuserSharedData) + 0x26cn)).toBe(truth.version.major);

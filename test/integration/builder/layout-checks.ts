@@ -161,3 +161,31 @@ export function checkObjects(v: VirtualReader, truth: Truth): void {
     );
   }
 }
+
+/** The kernel's VERSIONINFO file version (spec §1.16): RT_VERSION's VS_FIXEDFILEINFO, as a.b.c.d. */
+export function kernelFileVersion(v: VirtualReader, truth: Truth): string {
+  const base = BigInt(truth.kernelBase);
+  const pe = base + BigInt(v.u32(base + 0x3cn)!);
+  const root = base + BigInt(v.u32(pe + (truth.arch === 'x64' ? 0x88n : 0x78n) + 2n * 8n)!);
+  /** The target of the entry with `id` (any entry when null) in the directory at `directory`. */
+  const entry = (directory: bigint, id: number | null): number => {
+    const count = v.u16(directory + 0xcn)! + v.u16(directory + 0xen)!;
+    for (let i = 0; i < count; i++) {
+      const at = directory + 0x10n + BigInt(i * 8);
+      if (id === null || v.u32(at) === id) return v.u32(at + 4n)!;
+    }
+    throw new Error(`no resource entry ${id}`);
+  };
+  const subdirectory = (target: number) => {
+    expect(target & 0x80000000, 'a subdirectory').not.toBe(0);
+    return root + BigInt(target & 0x7fffffff);
+  };
+  const dataEntry = root + BigInt(entry(subdirectory(entry(subdirectory(entry(root, 16)), null)), null));
+  const info = base + BigInt(v.u32(dataEntry)!);
+  expect(v.read(info + 6n, 30)!.toString('utf16le')).toBe('VS_VERSION_INFO');
+  const fixed = info + 0x28n;
+  expect(v.u32(fixed)).toBe(0xfeef04bd);
+  const ms = v.u32(fixed + 8n)!;
+  const ls = v.u32(fixed + 0xcn)!;
+  return `${ms >>> 16}.${ms & 0xffff}.${ls >>> 16}.${ls & 0xffff}`;
+}

@@ -14,7 +14,13 @@ import { buildImage, type BuildImageOptions, type Truth } from '../../../src/bui
 import { readIsf } from '../../../src/builder/layout/isf';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
 import { ISF_DIR } from '../../support/shared';
-import { accessorOffsets, checkAccessors, checkObjects, kernelExports } from './layout-checks';
+import {
+  accessorOffsets,
+  checkAccessors,
+  checkObjects,
+  kernelExports,
+  kernelFileVersion,
+} from './layout-checks';
 
 const isfPath = (guid: string) => join(ISF_DIR, `${guid}-1.json.xz`);
 const ISF_14393 = isfPath('517E128F7B7C4EA79491DE6B9B9CE190');
@@ -44,10 +50,13 @@ function withImage(result: { image: string; truth: Truth }, check: (v: VirtualRe
   }
 }
 
-/** The build numbers the image states: NtBuildNumber (exported), KUSER_SHARED_DATA (10+). */
+/** The build numbers the image states: VERSIONINFO, NtBuildNumber (exported), KUSER_SHARED_DATA (10+). */
 function claimedBuilds(v: VirtualReader, truth: Truth): number[] {
   const exports = kernelExports(v, truth);
-  const builds = [v.u32(exports.get('NtBuildNumber')!)! & 0xffff];
+  const builds = [
+    Number(kernelFileVersion(v, truth).split('.')[2]),
+    v.u32(exports.get('NtBuildNumber')!)! & 0xffff,
+  ];
   const kuser = KUSER[truth.arch];
   if (v.u32(kuser + 0x26cn)! >= 10) builds.push(v.u32(kuser + 0x260n)!);
   return builds;
@@ -86,7 +95,7 @@ describe('--build with an ISF of another build', () => {
       for (const [name, offset] of Object.entries(layout.fields))
         expect(offset, `${struct}.${name}`).toBe(isf.userTypes[struct]!.fields[name]!.offset);
     withImage(result, (v) => {
-      expect(claimedBuilds(v, truth)).toEqual([17763, 17763]);
+      expect(claimedBuilds(v, truth)).toEqual([17763, 17763, 17763]);
       const guid = codeViewGuid(v, truth);
       expect(guid).toBe(truth.pdb.guid);
       for (const real of [isf.pdb.guid, table.pdb.guid]) expect(guid).not.toBe(real);
@@ -108,7 +117,7 @@ describe('--build with an ISF of another build', () => {
   test('an 8.1 layout claiming a Windows 10 build puts that build in KUSER_SHARED_DATA, which its ISF lacks', () => {
     expect(readIsf(ISF_9600).userTypes['_KUSER_SHARED_DATA']!.fields['NtBuildNumber']).toBeUndefined();
     const result = build({ isf: ISF_9600, build: 10240, scenario: 'clean' });
-    withImage(result, (v) => expect(claimedBuilds(v, result.truth)).toEqual([10240, 10240]));
+    withImage(result, (v) => expect(claimedBuilds(v, result.truth)).toEqual([10240, 10240, 10240]));
   });
 });
 
@@ -191,7 +200,7 @@ describe('--future', () => {
     expect(f('_KTHREAD', 'Process')).toBe(0x230);
     expect(f('_KPROCESS', 'DirectoryTableBase')).toBe(0x28);
     withImage(result, (v) => {
-      expect(claimedBuilds(v, truth)).toEqual([26100, 26100]);
+      expect(claimedBuilds(v, truth)).toEqual([26100, 26100, 26100]);
       expect(codeViewGuid(v, truth)).not.toBe(isf.pdb.guid);
       checkObjects(v, truth);
       checkAccessors(v, truth);
@@ -284,6 +293,9 @@ describe('--future', () => {
         expect(truth.layout.unmoved!['_ETHREAD']!.fields[name], name).toBe(offset);
       expect(truth.layout.structs).toEqual(expectedFuture(truth.layout.unmoved!, 8));
       withImage(result, (v) => {
+        const { major, minor, build, revision } = truth.version;
+        expect(kernelFileVersion(v, truth)).toBe(`${major}.${minor}.${build}.${revision}`);
+        expect(claimedBuilds(v, truth)).toEqual([facts.build, facts.build]);
         checkObjects(v, truth);
         checkAccessors(v, truth);
         // UniqueProcessId stays; the list runs through the moved ActiveProcessLinks, not the table's.
