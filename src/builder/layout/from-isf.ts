@@ -94,6 +94,8 @@ export function layoutFromIsf(isf: IsfFile, options: IsfLayoutOptions = {}): Ker
     typeIndexEncoded: symbols.has('ObHeaderCookie'),
     protectedPoolTags: build < 9200,
     optionalHeaders,
+    // The claimed build's, as readers expect it (spec §1.15, §3.5); beyond the ISF's own block
+    // size it covers only the ISF symbols after it, which the builder does not write.
     kdbgSize: kdbgSizeFor(build),
     kdbgEncoded: build >= 9200,
     segmentHeap: build >= 18362,

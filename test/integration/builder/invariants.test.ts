@@ -11,7 +11,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { X86_PROFILES, buildImage, type Truth } from '../../../src/builder/index';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
 import { ISF_DIR as SHARED_ISF_DIR } from '../../support/shared';
-import { checkAccessors, checkObjects, kernelFileVersion } from './layout-checks';
+import { checkAccessors, checkObjects, checkServiceTable, kernelFileVersion } from './layout-checks';
 
 const ISF_DIR = SHARED_ISF_DIR;
 const isfFiles = readdirSync(ISF_DIR).filter((f) => f.endsWith('.json.xz'));
@@ -164,6 +164,7 @@ function verify(imagePath: string, truth: Truth): void {
     // Processes, threads and IRPs lie where truth.layout says, and the kernel's accessors say so too.
     checkObjects(v, truth);
     checkAccessors(v, truth);
+    checkServiceTable(v, truth);
   } finally {
     image.close();
   }

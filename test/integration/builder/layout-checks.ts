@@ -189,3 +189,17 @@ export function kernelFileVersion(v: VirtualReader, truth: Truth): string {
   const ls = v.u32(fixed + 0xcn)!;
   return `${ms >>> 16}.${ms & 0xffff}.${ls >>> 16}.${ls & 0xffff}`;
 }
+
+/**
+ * The system-service table in memory sends every service where the truth says: x86 entries are
+ * addresses; x64 entries are LONGs, the target's offset from the table shifted left by 4.
+ */
+export function checkServiceTable(v: VirtualReader, truth: Truth): void {
+  const table = BigInt(truth.serviceTable.table);
+  const bytes = v.read(table, truth.serviceTable.count * 4)!;
+  for (const entry of truth.serviceTable.entries) {
+    const raw = bytes.readInt32LE(entry.index * 4);
+    const target = truth.arch === 'x64' ? table + BigInt(raw >> 4) : BigInt(raw >>> 0);
+    expect(target, `service ${entry.index}`).toBe(BigInt(entry.target));
+  }
+}

@@ -18,6 +18,7 @@ import {
   accessorOffsets,
   checkAccessors,
   checkObjects,
+  checkServiceTable,
   kernelExports,
   kernelFileVersion,
 } from './layout-checks';
@@ -102,6 +103,8 @@ describe('--build with an ISF of another build', () => {
       const system = BigInt(truth.processes.find((p) => p.pid === 4)!.eprocess);
       expect(v.ptr(system + BigInt(pid))).toBe(4n);
       expect(v.ptr(system + BigInt(tablePid))).not.toBe(4n);
+      // The kernel's own tables stay those of the binary its symbols come from.
+      checkServiceTable(v, truth);
       checkObjects(v, truth);
       checkAccessors(v, truth);
     });
@@ -117,7 +120,10 @@ describe('--build with an ISF of another build', () => {
   test('an 8.1 layout claiming a Windows 10 build puts that build in KUSER_SHARED_DATA, which its ISF lacks', () => {
     expect(readIsf(ISF_9600).userTypes['_KUSER_SHARED_DATA']!.fields['NtBuildNumber']).toBeUndefined();
     const result = build({ isf: ISF_9600, build: 10240, scenario: 'clean' });
-    withImage(result, (v) => expect(claimedBuilds(v, result.truth)).toEqual([10240, 10240, 10240]));
+    withImage(result, (v) => {
+      expect(claimedBuilds(v, result.truth)).toEqual([10240, 10240, 10240]);
+      checkServiceTable(v, result.truth);
+    });
   });
 });
 
@@ -202,6 +208,7 @@ describe('--future', () => {
     withImage(result, (v) => {
       expect(claimedBuilds(v, truth)).toEqual([26100, 26100, 26100]);
       expect(codeViewGuid(v, truth)).not.toBe(isf.pdb.guid);
+      checkServiceTable(v, truth);
       checkObjects(v, truth);
       checkAccessors(v, truth);
       // The 22000 offsets do not find these objects.
