@@ -11,8 +11,10 @@
 // The encodings:
 // - x64: `mov rax, [rcx+disp32]; ret` (48 8B 81 disp32 C3), `lea rax, [rcx+disp32]; ret` for the
 //   name. Public drivers read UniqueProcessId as the disp32 at PsGetProcessId+3, after 48 8B 81
-//   (one annotates 24H2's as `mov rax, [rcx+1D0h]` = 48 8B 81 D0 01 00 00). Windows 11 images
-//   (22000 and later here) fill the rest of the 16-byte slot with int3, as MSVC pads functions.
+//   (one annotates 24H2's as `mov rax, [rcx+1D0h]` = 48 8B 81 D0 01 00 00), and the shared ISFs
+//   of 9600 and 14393 put the next symbol 8 bytes after each accessor: that pair exactly. Windows
+//   11 images (22000 and later here) fill the rest of the 16-byte slot with int3, as MSVC pads
+//   functions.
 // - x86 with a hot-patch frame: `mov edi, edi; push ebp; mov ebp, esp; mov eax, [ebp+8]; …;
 //   pop ebp; ret 4`. The NT Insider 13(4), 2006, "What's in a (Process) Name?", Figure 1, lists
 //   XP SP2's PsGetProcessImageFileName so: 8BFF 55 8BEC 8B4508 0574010000 5D C20400 (the name's
