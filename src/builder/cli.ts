@@ -1,5 +1,6 @@
-// npm run --silent build-image -- --isf <file.json.xz> | --profile <name> --format <f>
-//   --scenario clean|infected --size <n[M|G]> --seed <n> [--boot <n>] --out <dir> [--fill random|zero]
+// npm run --silent build-image -- --isf <file.json.xz> | --profile <name> [--build <n>] [--future]
+//   --format <f> --scenario clean|infected --size <n[M|G]> --seed <n> [--boot <n>] --out <dir>
+//   [--fill random|zero]
 
 import { Command, Option } from 'commander';
 import {
@@ -17,8 +18,15 @@ const program = new Command('build-image')
   .addOption(new Option('--isf <file>', 'Volatility 3 ISF symbol table of an x64 kernel (.json or .json.xz)'))
   .addOption(new Option('--profile <name>', `x86 kernel from the fact sheets: ${X86_PROFILES.join(', ')}`))
   .addOption(
-    new Option('--build <number>', 'build number, for an ISF whose PDB is not a known one').argParser((v) =>
-      Number.parseInt(v, 10),
+    new Option(
+      '--build <number>',
+      'the build the image claims: names an ISF whose PDB and layout do not settle its build; with an ISF of another build, lays out that ISF under this build number and a synthetic PDB GUID; with --future, the future build',
+    ).argParser((v) => (/^\d+$/.test(v) ? Number.parseInt(v, 10) : Number.NaN)),
+  )
+  .addOption(
+    new Option(
+      '--future',
+      'a kernel no layout table describes: x64, build 26100 from the 22000 ISF with EPROCESS/ETHREAD/KTHREAD fields moved; x86, a later update of the profile with the same moves (truth.json: layout)',
     ),
   )
   .addOption(new Option('--format <format>', 'container format').choices([...FORMATS]).default('raw'))
@@ -57,6 +65,7 @@ try {
     isf?: string;
     profile?: string;
     build?: number;
+    future?: boolean;
     format: (typeof FORMATS)[number];
     scenario: 'clean' | 'infected';
     infections?: string;
@@ -72,6 +81,7 @@ try {
     isf: o.isf,
     profile: o.profile,
     build: o.build,
+    future: o.future,
     format: o.format,
     scenario: o.scenario,
     infections: o.infections?.split(',').map((s) => s.trim()) as Infection[] | undefined,

@@ -43,8 +43,19 @@ export interface BuildImageOptions {
   isf?: string;
   /** ... or one of the x86 fact-sheet profiles. */
   profile?: string;
-  /** Build number for an ISF whose PDB is not one the builder knows. */
+  /**
+   * The build the image claims. For an ISF whose PDB the builder does not know and whose layout
+   * does not settle its build, the ISF's own build. For an ISF of another build, the image claims
+   * this build everywhere while laying out the ISF's structures, under a synthetic PDB identity.
+   * With `future` (x64), the future build (default 26100).
+   */
   build?: number;
+  /**
+   * A kernel no layout table describes: x64, a build newer than 22000 built from the 22000 ISF
+   * with EPROCESS, ETHREAD and KTHREAD fields moved (layout/future.ts); x86, a later update of
+   * the profile's build with the same moves. truth.layout records every move.
+   */
+  future?: boolean;
   format: ImageFormat;
   scenario: 'clean' | 'infected';
   /** Which anomalies the infected scenario plants (default: all). */
@@ -78,14 +89,22 @@ const FILE_NAMES: Record<ImageFormat, string[]> = {
 };
 
 export function resolveLayout(
-  options: Pick<BuildImageOptions, 'isf' | 'profile' | 'build' | 'seed'>,
+  options: Pick<BuildImageOptions, 'isf' | 'profile' | 'build' | 'future' | 'seed'>,
 ): KernelLayout {
   if (options.isf && options.profile) throw new BuildError('give either --isf or --profile, not both');
-  if (options.isf) return layoutFromIsfFile(options.isf, options.build);
+  if (
+    options.build !== undefined &&
+    (!Number.isSafeInteger(options.build) || options.build < 2195 || options.build > 65535)
+  )
+    throw new BuildError(`--build must be a Windows build number (got ${options.build})`);
+  if (options.isf) return layoutFromIsfFile(options.isf, { build: options.build, future: options.future });
   if (options.profile) {
-    // No real x86 PDB identity is available: a stable synthetic GUID per profile, marked as such in the truth.
-    const guid = guidText(new Rng(`pdb/${options.profile}`).guid());
-    return layoutFromX86Profile(options.profile, guid);
+    if (options.build !== undefined)
+      throw new BuildError('--build applies to --isf; an x86 --profile names its own build');
+    // No real x86 PDB identity is available: a stable synthetic GUID per profile (another for its
+    // future update), marked as such in the truth.
+    const guid = guidText(new Rng(`pdb/${options.profile}${options.future ? '/future' : ''}`).guid());
+    return layoutFromX86Profile(options.profile, guid, options.future ?? false);
   }
   throw new BuildError('give --isf <file.json.xz> or --profile <name>');
 }
@@ -147,6 +166,7 @@ export function buildImage(options: BuildImageOptions): BuildImageResult {
       boot: options.boot ?? 1,
       format: options.format,
       source: options.isf ? basename(options.isf) : `profile ${options.profile}`,
+      requested: { build: options.build ?? null, future: options.future ?? false },
     });
     const sparse = fill === 'zero';
     const names = FILE_NAMES[options.format];

@@ -3,6 +3,7 @@
 // cannot hold 64-bit kernel addresses exactly).
 
 import type { FindingKind, HandlerVerdict, Severity } from '../common/findings';
+import type { KernelLayout, StructLayout, StructMove } from './layout/kernel-layout';
 
 export type Hex = string;
 
@@ -119,6 +120,10 @@ export interface Truth {
     boot: number;
     size: number;
     fill: string;
+    /** --build as asked (null: none). */
+    build: number | null;
+    /** --future as asked. */
+    future: boolean;
   };
   /** What this boot of the system changed, compared with other boots of the same seed. */
   boot: {
@@ -139,6 +144,10 @@ export interface Truth {
     name: string;
   };
   pdb: { name: string; guid: string; age: number; synthetic: boolean };
+  /** The structure layout the image really uses, whatever build it claims. */
+  layout: TruthLayout;
+  /** The exported accessors written from that layout: which field each reads, and its code. */
+  accessors: TruthAccessor[];
   dtb: Hex;
   selfMapIndex: number;
   kernelBase: Hex;
@@ -171,7 +180,16 @@ export interface Truth {
   fastIo: TruthHandler[];
   callbacks: TruthHandler[];
   links: Array<{ name: string; nameResident: boolean; target: string; objectVa: Hex }>;
-  processes: Array<{ name: string; pid: number; parent: number; eprocess: Hex; dtb: Hex; hidden: boolean }>;
+  processes: Array<{
+    name: string;
+    pid: number;
+    parent: number;
+    eprocess: Hex;
+    dtb: Hex;
+    /** EPROCESS.Peb: a user address, or null for the processes without one (Idle, System, Registry). */
+    peb: Hex | null;
+    hidden: boolean;
+  }>;
   threads: TruthThread[];
   /** IRPs pending at capture time, each on its thread's IrpList. */
   irps: TruthIrp[];
@@ -180,6 +198,110 @@ export interface Truth {
   pagedOutPages: Hex[];
   transitionPages: Hex[];
   findings: TruthFinding[];
+}
+
+export interface TruthLayout {
+  /**
+   * 'as-described': the layout of the claimed build. 'other-build': the ISF of `layoutBuild`,
+   * claiming another build (--build). 'future': the layout of `layoutBuild` moved (--future).
+   */
+  kind: 'as-described' | 'other-build' | 'future';
+  layoutBuild: number | null;
+  /** The ISF path or the fact-sheet profile. */
+  source: string;
+  /** --future's changes in order: an insertion of bytes before a field at an offset, or a swap. */
+  moves: StructMove[];
+  /** Size and field offsets of every structure field the builder writes in these structures. */
+  structs: Record<string, StructLayout>;
+  /** The same fields before --future moved them (null otherwise). */
+  unmoved: Record<string, StructLayout> | null;
+}
+
+export interface TruthAccessor {
+  name: string;
+  va: Hex;
+  rva: number;
+  /** e.g. "_EPROCESS.UniqueProcessId", "_ETHREAD.Cid.UniqueThread", "_ETHREAD.Tcb.Process". */
+  reads: string;
+  offset: number;
+  returns: 'value' | 'address';
+  encoding: string;
+  /** The routine's bytes, hex. */
+  bytes: string;
+}
+
+/** The fields the builder writes in the structures whose layout decides what a reader finds. */
+const LAYOUT_FIELDS: Record<string, readonly string[]> = {
+  _EPROCESS: [
+    'Pcb',
+    'UniqueProcessId',
+    'ActiveProcessLinks',
+    'InheritedFromUniqueProcessId',
+    'ImageFileName',
+    'ThreadListHead',
+    'Peb',
+  ],
+  _KPROCESS: ['Header', 'DirectoryTableBase'],
+  _ETHREAD: [
+    'Tcb',
+    'Cid',
+    'IrpList',
+    'ThreadListEntry',
+    'StartAddress',
+    'Win32StartAddress',
+    'ThreadsProcess',
+  ],
+  _KTHREAD: ['Header', 'ApcState', 'Process'],
+  _KAPC_STATE: ['Process'],
+  _CLIENT_ID: ['UniqueProcess', 'UniqueThread'],
+  _IRP: [
+    'Type',
+    'Size',
+    'Flags',
+    'AssociatedIrp',
+    'ThreadListEntry',
+    'IoStatus',
+    'RequestorMode',
+    'PendingReturned',
+    'StackCount',
+    'CurrentLocation',
+    'UserBuffer',
+    'Tail',
+  ],
+  _IO_STACK_LOCATION: [
+    'MajorFunction',
+    'MinorFunction',
+    'Control',
+    'Parameters',
+    'DeviceObject',
+    'FileObject',
+    'CompletionRoutine',
+    'Context',
+  ],
+  _FILE_OBJECT: ['Type', 'Size', 'DeviceObject', 'FileName'],
+};
+
+function writtenFields(structs: Record<string, StructLayout>): Record<string, StructLayout> {
+  const out: Record<string, StructLayout> = {};
+  for (const [struct, names] of Object.entries(LAYOUT_FIELDS)) {
+    const layout = structs[struct];
+    if (!layout) continue;
+    const fields: Record<string, number> = {};
+    for (const name of names) if (layout.fields[name] !== undefined) fields[name] = layout.fields[name];
+    out[struct] = { size: layout.size, fields };
+  }
+  return out;
+}
+
+export function truthLayout(layout: KernelLayout): TruthLayout {
+  return {
+    kind: layout.variant.kind,
+    layoutBuild: layout.variant.layoutBuild,
+    source: layout.layoutSource,
+    moves: layout.variant.moves,
+    structs: writtenFields(layout.structs),
+    unmoved: layout.variant.unmoved ? writtenFields(layout.variant.unmoved) : null,
+  };
 }
 
 export function hx(value: number | bigint): Hex {

@@ -2,9 +2,13 @@
 // symbol RVA the builder uses comes from the file, never from a table here.
 
 import { BuildError } from '../errors';
+import { Rng } from '../rng';
+import { guidText } from '../windows/pe';
+import { FUTURE_X64_BUILD, NEWEST_X64_LAYOUT_BUILD, futureLayout } from './future';
 import { readIsf, type IsfFile } from './isf';
 import type { KernelLayout, KernelVersion, OptionalHeader, StructLayout } from './kernel-layout';
 import { objectTypeNames } from './object-types';
+import { describeBuilds, judgeLayout } from './signatures';
 import { knownKernel, makeVersion } from './versions';
 
 /** InfoMask bit of each optional header type (spec §1.8.3; 0x40 is HANDLE_REVOCATION on 10240/10586). */
@@ -30,12 +34,20 @@ function kdbgSizeFor(build: number): number {
   return 0x328;
 }
 
-export function layoutFromIsfFile(path: string, buildOverride?: number): KernelLayout {
-  return layoutFromIsf(readIsf(path), buildOverride);
+export interface IsfLayoutOptions {
+  /** --build: the build the image claims (the ISF's own when its PDB is unknown and its layout ambiguous). */
+  build?: number;
+  /** --future: the ISF's layout moved the way releases move it, for a build newer than 22000. */
+  future?: boolean;
 }
 
-export function layoutFromIsf(isf: IsfFile, buildOverride?: number): KernelLayout {
-  const version = versionOf(isf, buildOverride);
+export function layoutFromIsfFile(path: string, options: IsfLayoutOptions = {}): KernelLayout {
+  return layoutFromIsf(readIsf(path), options);
+}
+
+export function layoutFromIsf(isf: IsfFile, options: IsfLayoutOptions = {}): KernelLayout {
+  const described = describedVersion(isf, options);
+  const claimed = claimedVersion(isf, described, options);
   const structs: Record<string, StructLayout> = {};
   for (const [name, type] of Object.entries(isf.userTypes)) {
     const fields: Record<string, number> = {};
@@ -59,13 +71,20 @@ export function layoutFromIsf(isf: IsfFile, buildOverride?: number): KernelLayou
     symbols.set(name, symbol.address);
     symbolSpan = Math.max(symbolSpan, symbol.address);
   }
-  const build = version.build;
-  return {
+  const build = claimed.build;
+  const ownLayout = described === null || claimed.build === described.build;
+  const layout: KernelLayout = {
     arch: 'x64',
     paging: 'x64',
     pointerSize: 8,
-    version,
-    pdb: { name: isf.pdb.name, guid: isf.pdb.guid, age: isf.pdb.age, synthetic: false },
+    version: claimed,
+    // A kernel that claims another build than its layout's must not let a tool look the real layout up by GUID.
+    pdb: {
+      name: isf.pdb.name,
+      guid: ownLayout ? isf.pdb.guid : syntheticGuid(isf, `build ${claimed.build}`),
+      age: isf.pdb.age,
+      synthetic: !ownLayout,
+    },
     layoutSource: isf.path,
     structs,
     symbols,
@@ -75,19 +94,33 @@ export function layoutFromIsf(isf: IsfFile, buildOverride?: number): KernelLayou
     typeIndexEncoded: symbols.has('ObHeaderCookie'),
     protectedPoolTags: build < 9200,
     optionalHeaders,
+    // The claimed build's, as readers expect it (spec §1.15, §3.5); beyond the ISF's own block
+    // size it covers only the ISF symbols after it, which the builder does not write.
     kdbgSize: kdbgSizeFor(build),
     kdbgEncoded: build >= 9200,
     segmentHeap: build >= 18362,
-    objectTypes: objectTypeNames(version.family, build),
+    objectTypes: objectTypeNames(claimed.family, build),
     randomSelfMap: build >= 14393,
+    variant: {
+      kind: ownLayout ? 'as-described' : 'other-build',
+      layoutBuild: described?.build ?? build,
+      moves: [],
+    },
   };
+  if (!options.future) return layout;
+  return futureLayout(layout, described!.build, syntheticGuid(isf, `future ${claimed.build}`));
 }
 
-function versionOf(isf: IsfFile, buildOverride?: number): KernelVersion {
+function syntheticGuid(isf: IsfFile, purpose: string): string {
+  return guidText(new Rng(`pdb/${isf.pdb.guid}-${isf.pdb.age}/${purpose}`).guid());
+}
+
+/**
+ * The build the ISF itself describes: its PDB's when the builder knows the PDB, else the one its
+ * layout belongs to. Null when that is not certain and --build names it (without --future).
+ */
+function describedVersion(isf: IsfFile, options: IsfLayoutOptions): KernelVersion | null {
   const known = knownKernel(isf.pdb.guid, isf.pdb.age);
-  if (buildOverride !== undefined) {
-    return makeVersion(buildOverride, 0, `Windows build ${buildOverride}`, '--build');
-  }
   if (known) {
     return makeVersion(
       known.build,
@@ -98,26 +131,59 @@ function versionOf(isf: IsfFile, buildOverride?: number): KernelVersion {
       known.productType,
     );
   }
-  const inferred = inferBuild(isf);
-  return makeVersion(inferred, 0, `Windows build ~${inferred} (inferred)`, 'inferred from structure layouts');
+  const verdict = judgeLayout(isf);
+  if (verdict.build) {
+    const { build, name } = verdict.build;
+    return makeVersion(
+      build,
+      0,
+      `${name} (build inferred from structure layouts)`,
+      'inferred from structure layouts',
+      build === 7601 ? 1 : 0,
+      build === 20348 ? 3 : 1,
+    );
+  }
+  if (options.build !== undefined && !options.future) return null;
+  const could = verdict.candidates.length
+    ? `its structure layouts match ${describeBuilds(verdict.candidates)}`
+    : `its structure layouts match no build the builder knows` +
+      (verdict.nearest.length ? ` (nearest: ${describeBuilds(verdict.nearest)})` : '');
+  throw new BuildError(
+    `cannot tell which Windows build ${isf.path} describes: ${could}; pass --build <number>`,
+  );
 }
 
-/**
- * For an ISF whose PDB we do not know, estimate the build from layout features that changed
- * between releases (offsets of EPROCESS.ImageFileName and KPROCESS size, per spec §1.13).
- */
-function inferBuild(isf: IsfFile): number {
-  const imageFileName = isf.userTypes['_EPROCESS']?.fields['ImageFileName']?.offset;
-  const kprocessSize = isf.userTypes['_KPROCESS']?.size ?? 0;
-  const hasCookie = Boolean(isf.symbols['ObHeaderCookie']);
-  if (!hasCookie) {
-    if (imageFileName === 0x2e0) return 7601;
-    if (imageFileName === 0x438) return 9600;
-    throw new BuildError(`cannot tell which Windows build ${isf.path} describes; pass --build <number>`);
+/** The build the image claims: --build, --future's, or the ISF's own. */
+function claimedVersion(
+  isf: IsfFile,
+  described: KernelVersion | null,
+  options: IsfLayoutOptions,
+): KernelVersion {
+  if (options.future) {
+    if (described!.build !== NEWEST_X64_LAYOUT_BUILD)
+      throw new BuildError(
+        `--future starts from the newest layout the builder has (build ${NEWEST_X64_LAYOUT_BUILD}); ${isf.path} describes build ${described!.build}`,
+      );
+    const build = options.build ?? FUTURE_X64_BUILD;
+    if (build <= NEWEST_X64_LAYOUT_BUILD)
+      throw new BuildError(
+        `--future claims a build newer than ${NEWEST_X64_LAYOUT_BUILD} (got --build ${build})`,
+      );
+    const name =
+      build === FUTURE_X64_BUILD
+        ? 'Windows 11 24H2 (future layout)'
+        : `Windows build ${build} (future layout)`;
+    return makeVersion(build, 0, name, `--future (layout of ${described!.build}, moved)`);
   }
-  if (imageFileName === 0x5a8) return isf.userTypes['_EPROCESS']!.size >= 0xb80 ? 22000 : 19041;
-  if (kprocessSize === 0x2e0) return 18362;
-  if (imageFileName === 0x450) return 17763;
-  if (imageFileName === 0x448) return 10240;
-  throw new BuildError(`cannot tell which Windows build ${isf.path} describes; pass --build <number>`);
+  if (options.build === undefined) return described!;
+  if (described === null) return makeVersion(options.build, 0, `Windows build ${options.build}`, '--build');
+  if (options.build === described.build) return described;
+  return makeVersion(
+    options.build,
+    0,
+    `Windows build ${options.build} (layout of build ${described.build})`,
+    `--build (layout of ${described.build})`,
+    0,
+    options.build === 20348 ? 3 : 1,
+  );
 }

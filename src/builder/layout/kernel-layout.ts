@@ -34,6 +34,25 @@ export interface OptionalHeader {
   size: number;
 }
 
+/** How a structure was changed from the layout it was taken from (--future). */
+export type StructMove =
+  { struct: string; insert: number; at: number; before: string } | { struct: string; swap: [string, string] };
+
+/**
+ * How the layouts relate to the build the image claims: as the ISF or fact sheet describes that
+ * build; taken from another build (`--build` with an ISF of another build); or changed the way
+ * releases change opaque structures, for a build no table describes (`--future`).
+ */
+export interface LayoutVariant {
+  kind: 'as-described' | 'other-build' | 'future';
+  /** The build whose layouts these are (the ISF's or the profile's own), when known. */
+  layoutBuild: number | null;
+  /** What --future changed, in order; empty otherwise. */
+  moves: StructMove[];
+  /** --future: the structures as they were before the moves (null otherwise). */
+  unmoved?: Record<string, StructLayout>;
+}
+
 export interface KernelLayout {
   arch: Arch;
   paging: PagingMode;
@@ -64,6 +83,7 @@ export interface KernelLayout {
   objectTypes: string[];
   /** Windows 10 1607+ randomises the PML4 self-map index (§2.4). */
   randomSelfMap: boolean;
+  variant: LayoutVariant;
 }
 
 export function field(layout: KernelLayout, struct: string, name: string): number {

@@ -4,6 +4,7 @@
 
 import { BuildError } from '../errors';
 import type { Family, KernelLayout, OptionalHeader, PagingMode, StructLayout } from './kernel-layout';
+import { futureLayout } from './future';
 import { objectTypeNames } from './object-types';
 import { makeVersion } from './versions';
 
@@ -116,6 +117,8 @@ const COMMON: Record<string, StructLayout> = {
     Context: 0x20,
   }),
   _CLIENT_ID: s(8, { UniqueProcess: 0, UniqueThread: 4 }),
+  // V2vt xp_sp3_x86 / win2003_sp2_x86 / win7_sp1_x86: ApcListHead[2], then the process the thread runs in.
+  _KAPC_STATE: s(0x18, { ApcListHead: 0, Process: 0x10 }),
 };
 
 interface Variant {
@@ -230,10 +233,13 @@ const XP_PROCESS = {
     ThreadListHead: 0x190,
     Peb: 0x1b0,
   }),
+  // XP's KTHREAD has no Process: the owner is ETHREAD.ThreadsProcess (V2vt xp_sp3_x86).
+  _KTHREAD: s(0x1c0, { Header: 0, InitialStack: 0x18, Teb: 0x20, ApcState: 0x34, ThreadListEntry: 0x1b0 }),
   _ETHREAD: s(0x258, {
     Tcb: 0,
     Cid: 0x1ec,
     IrpList: 0x210,
+    ThreadsProcess: 0x220,
     StartAddress: 0x224,
     Win32StartAddress: 0x228,
     ThreadListEntry: 0x22c,
@@ -252,10 +258,19 @@ const W2003_PROCESS = {
     ThreadListHead: 0x180,
     Peb: 0x1a0,
   }),
+  _KTHREAD: s(0x1b8, {
+    Header: 0,
+    InitialStack: 0x18,
+    ApcState: 0x28,
+    Teb: 0x74,
+    Process: 0x128,
+    ThreadListEntry: 0x1a8,
+  }),
   _ETHREAD: s(0x250, {
     Tcb: 0,
     Cid: 0x1e4,
     IrpList: 0x208,
+    ThreadsProcess: 0x218,
     StartAddress: 0x21c,
     Win32StartAddress: 0x220,
     ThreadListEntry: 0x224,
@@ -273,6 +288,15 @@ const WIN7_PROCESS = {
     ImageFileName: 0x16c,
     ThreadListHead: 0x188,
     Peb: 0x1a8,
+  }),
+  // Vista dropped ETHREAD.ThreadsProcess (ROS:sdk/include/ndk/pstypes.h): the owner is KTHREAD.Process.
+  _KTHREAD: s(0x200, {
+    Header: 0,
+    InitialStack: 0x28,
+    ApcState: 0x40,
+    Teb: 0x88,
+    Process: 0x150,
+    ThreadListEntry: 0x1e0,
   }),
   _ETHREAD: s(0x2b8, {
     Tcb: 0,
@@ -367,10 +391,30 @@ export function isX86Profile(name: string): name is X86ProfileName {
   return (X86_PROFILES as readonly string[]).includes(name);
 }
 
-export function layoutFromX86Profile(name: string, pdbGuid: string): KernelLayout {
+/**
+ * The profile's layout. With `future`, a later update of the same build that no table describes:
+ * the opaque structures moved as layout/future.ts says, a higher revision, another PDB identity.
+ */
+export function layoutFromX86Profile(name: string, pdbGuid: string, future = false): KernelLayout {
   if (!isX86Profile(name)) {
     throw new BuildError(`unknown --profile ${JSON.stringify(name)}; known: ${X86_PROFILES.join(', ')}`);
   }
+  const layout = profileLayout(name, pdbGuid);
+  if (!future) return layout;
+  const version = makeVersion(
+    layout.version.build,
+    layout.version.revision + FUTURE_REVISION_STEP,
+    `${layout.version.name} (future layout)`,
+    `profile ${name} --future`,
+    layout.version.servicePack,
+  );
+  return futureLayout({ ...layout, version }, layout.version.build, pdbGuid);
+}
+
+/** How much later than the profile's revision the --future update is. */
+const FUTURE_REVISION_STEP = 1000;
+
+function profileLayout(name: X86ProfileName, pdbGuid: string): KernelLayout {
   const variant = VARIANTS[name];
   const structs: Record<string, StructLayout> = { ...COMMON, ...variant.structs };
   structs['_KLDR_DATA_TABLE_ENTRY'] = structs['_LDR_DATA_TABLE_ENTRY']!;
@@ -399,5 +443,6 @@ export function layoutFromX86Profile(name: string, pdbGuid: string): KernelLayou
     segmentHeap: false,
     objectTypes: objectTypeNames(variant.family, variant.build),
     randomSelfMap: false,
+    variant: { kind: 'as-described', layoutBuild: variant.build, moves: [] },
   };
 }

@@ -7,7 +7,7 @@
 // class driver's location (IoSetCompletionRoutine writes the next-lower location).
 
 import { ByteWriter, utf16le } from '../bytes';
-import { field, sizeOf, type KernelLayout } from '../layout/kernel-layout';
+import { field, hasField, sizeOf, type KernelLayout } from '../layout/kernel-layout';
 import type { VirtualMemory } from '../memory/virtual';
 import type { Rng } from '../rng';
 import { IRP_MJ } from '../../common/windows';
@@ -119,6 +119,22 @@ const REQUESTS: PlannedRequest[] = [
     parameters: [0x28, 0x28, 0x12024], // IOCTL_AFD_SELECT
   },
 ];
+
+/**
+ * Where an ETHREAD names its process: KTHREAD.Process (Windows 2003 and later), the APC state's
+ * Process (the process the thread runs in; none of these threads is attached elsewhere), and
+ * ETHREAD.ThreadsProcess before Vista. All of them, so that any of them leads to the owner.
+ */
+function processPointerOffsets(layout: KernelLayout): number[] {
+  const tcb = field(layout, '_ETHREAD', 'Tcb');
+  const offsets: number[] = [];
+  if (hasField(layout, '_KTHREAD', 'Process')) offsets.push(tcb + field(layout, '_KTHREAD', 'Process'));
+  if (hasField(layout, '_KTHREAD', 'ApcState') && hasField(layout, '_KAPC_STATE', 'Process'))
+    offsets.push(tcb + field(layout, '_KTHREAD', 'ApcState') + field(layout, '_KAPC_STATE', 'Process'));
+  if (hasField(layout, '_ETHREAD', 'ThreadsProcess'))
+    offsets.push(field(layout, '_ETHREAD', 'ThreadsProcess'));
+  return offsets;
+}
 
 export class Activity {
   readonly threads: ThreadModel[] = [];
@@ -391,6 +407,7 @@ export class Activity {
     };
     const t = (name: string) => BigInt(field(layout, '_ETHREAD', name));
     const cid = field(layout, '_ETHREAD', 'Cid');
+    const ownerFields = processPointerOffsets(layout);
     for (const thread of this.threads) {
       const w = new ByteWriter(sizeOf(layout, '_ETHREAD'), this.ptr);
       w.u8(0, THREAD_OBJECT);
@@ -398,6 +415,7 @@ export class Activity {
       w.ptr(cid + field(layout, '_CLIENT_ID', 'UniqueThread'), BigInt(thread.tid));
       w.ptr(Number(t('StartAddress')), thread.startAddress);
       w.ptr(Number(t('Win32StartAddress')), thread.win32StartAddress);
+      for (const at of ownerFields) w.ptr(at, thread.process.eprocessVa);
       vm.write(thread.ethreadVa, w.bytes);
       const irpLinks = BigInt(field(layout, '_IRP', 'ThreadListEntry'));
       link(

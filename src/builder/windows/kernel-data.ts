@@ -168,6 +168,9 @@ export function versionBlock(
   return w.bytes;
 }
 
+/** KUSER_SHARED_DATA.NtBuildNumber on Windows 10 and later (§1.14, §3.3). */
+const KUSER_NT_BUILD_NUMBER = 0x260;
+
 export function writeKuserSharedData(
   layout: KernelLayout,
   vm: VirtualMemory,
@@ -179,8 +182,13 @@ export function writeKuserSharedData(
   const machine = layout.arch === 'x64' ? 0x8664 : 0x14c;
   w.u16(f('ImageNumberLow'), machine).u16(f('ImageNumberHigh'), machine);
   w.set(f('NtSystemRoot'), utf16le(layout.version.build < 6000 ? 'C:\\WINDOWS' : 'C:\\Windows'));
-  if (hasField(layout, '_KUSER_SHARED_DATA', 'NtBuildNumber'))
-    w.u32(f('NtBuildNumber'), layout.version.build);
+  // Windows 10 and later keep the build at 0x260 (§1.14): user mode reads it there, so it does not
+  // move, and a kernel claiming such a build (--build) has it there even if its ISF's table lacks it.
+  if (layout.version.build >= 10240)
+    w.u32(
+      hasField(layout, '_KUSER_SHARED_DATA', 'NtBuildNumber') ? f('NtBuildNumber') : KUSER_NT_BUILD_NUMBER,
+      layout.version.build,
+    );
   w.u32(f('NtProductType'), layout.version.productType).u8(f('ProductTypeIsValid'), 1);
   w.u32(f('NtMajorVersion'), layout.version.major).u32(f('NtMinorVersion'), layout.version.minor);
   if (layout.version.build >= 6000) w.u32(0x2b4, 0x7ffeffff); // Reserved1 (§1.14)

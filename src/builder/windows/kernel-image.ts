@@ -5,7 +5,7 @@
 
 import { alignUp } from '../bytes';
 import { BuildError } from '../errors';
-import type { KernelLayout } from '../layout/kernel-layout';
+import { hasField, type KernelLayout } from '../layout/kernel-layout';
 import { PAGE } from '../memory/physical';
 import type { VirtualMemory } from '../memory/virtual';
 import type { Rng } from '../rng';
@@ -19,6 +19,7 @@ import {
   exportDirectory,
   guidBytes,
   peHeaders,
+  versionResource,
   type ExportEntry,
   type PeSection,
 } from './pe';
@@ -85,6 +86,15 @@ const EXPORTS = [
   'PsCreateSystemThread',
   'PsGetCurrentProcessId',
   'PsLookupProcessByProcessId',
+  // The one-field accessors (windows/accessors.ts): a reader learns offsets from their code.
+  'PsGetProcessId',
+  'PsGetProcessImageFileName',
+  'PsGetProcessInheritedFromUniqueProcessId',
+  'PsGetProcessPeb',
+  'PsGetThreadId',
+  'PsGetThreadProcessId',
+  'PsGetThreadProcess',
+  'IoThreadToProcess',
   'NtClose',
   'NtCreateFile',
   'NtReadFile',
@@ -165,6 +175,8 @@ export class KernelImage {
   private readonly dataEnd: number;
   private readonly exportRva: number;
   private readonly exportSpace: number;
+  private readonly resourceRva: number;
+  private readonly resourceSpace: number;
   private readonly arch: CodeArch;
 
   constructor(
@@ -187,6 +199,8 @@ export class KernelImage {
     this.dataEnd = plan.data[1];
     this.exportRva = plan.exports[0];
     this.exportSpace = plan.exports[1] - plan.exports[0];
+    this.resourceRva = plan.resources[0];
+    this.resourceSpace = plan.resources[1] - plan.resources[0];
   }
 
   /** Total image size for a layout, so the caller can reserve its physical window first. */
@@ -236,6 +250,7 @@ export class KernelImage {
       code: [kvas, kvas + 0x10000] as const,
       data: [almostro, almostro + 0x8000] as const,
       exports: [edata, edata + 0x4000] as const,
+      resources: [rsrc, rsrc + 0x2000] as const,
     };
   }
 
@@ -264,7 +279,13 @@ export class KernelImage {
       code: [0x2000, text - 0x1000] as const,
       data: [data + 0x100, page] as const,
       exports: [edata, rsrc] as const,
+      resources: [rsrc, size] as const,
     };
+  }
+
+  /** The kernel's file: ntoskrnl.exe on x64; on x86 the PAE/MP flavour its PDB names (spec §3.3). */
+  get fileName(): string {
+    return this.layout.arch === 'x64' ? 'ntoskrnl.exe' : this.layout.pdb.name.replace(/\.pdb$/i, '.exe');
   }
 
   isCodeRva(rva: number): boolean {
@@ -298,12 +319,18 @@ export class KernelImage {
       if (name === 'KeServiceDescriptorTable' && layout.arch === 'x64') continue;
       if (name === 'PsLoadedModuleList' && layout.version.build < 6000) continue;
       if (name === 'ObGetObjectType' && layout.version.build < 6000) continue;
+      if (name === 'PsGetProcessPeb' && !hasField(layout, '_EPROCESS', 'Peb')) continue;
       exports.push({ name, rva: Number(this.symbol(name) - this.base) });
     }
     const exportBytes = exportDirectory('ntoskrnl.exe', exports, this.exportRva, this.timeDateStamp);
     if (exportBytes.length > this.exportSpace)
       throw new BuildError('internal: export directory does not fit');
     this.vm.write(this.base + BigInt(this.exportRva), exportBytes);
+    // The file version names the build the kernel claims, as every other build source in it does.
+    const resources = versionResource(this.resourceRva, layout.version, this.fileName);
+    if (resources.length > this.resourceSpace)
+      throw new BuildError('internal: version resource does not fit');
+    this.vm.write(this.base + BigInt(this.resourceRva), resources);
     const debugRva = 0x600;
     const debug = codeViewDebugInfo(
       guidBytes(layout.pdb.guid),
@@ -321,6 +348,7 @@ export class KernelImage {
       checksum: this.checksum,
       sections: this.sections,
       exportDirectory: { rva: this.exportRva, size: exportBytes.length },
+      resourceDirectory: { rva: this.resourceRva, size: resources.length },
       debugDirectory: { rva: debugRva, size: 0x1c },
     });
     headers.set(debug, debugRva);

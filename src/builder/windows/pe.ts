@@ -1,6 +1,6 @@
 // PE/COFF headers, export directory and CodeView debug record (spec §1.16; Microsoft PE format).
 
-import { ByteWriter, asciiBytes, alignUp } from '../bytes';
+import { ByteWriter, asciiBytes, alignUp, utf16le } from '../bytes';
 
 export interface PeSection {
   name: string;
@@ -24,6 +24,7 @@ export interface PeHeaderSpec {
   checksum: number;
   sections: PeSection[];
   exportDirectory?: { rva: number; size: number };
+  resourceDirectory?: { rva: number; size: number };
   debugDirectory?: { rva: number; size: number };
   /** IMAGE_FILE_DLL for hal/kd/export drivers. */
   dll?: boolean;
@@ -95,6 +96,8 @@ export function peHeaders(spec: PeHeaderSpec): Uint8Array {
     w.u32(oh + 0x5c, 16);
   }
   if (spec.exportDirectory) w.u32(dirs, spec.exportDirectory.rva).u32(dirs + 4, spec.exportDirectory.size);
+  if (spec.resourceDirectory)
+    w.u32(dirs + 2 * 8, spec.resourceDirectory.rva).u32(dirs + 2 * 8 + 4, spec.resourceDirectory.size);
   if (spec.debugDirectory)
     w.u32(dirs + 6 * 8, spec.debugDirectory.rva).u32(dirs + 6 * 8 + 4, spec.debugDirectory.size);
   let sh = oh + optionalSize;
@@ -200,4 +203,94 @@ export function guidText(bytes: Uint8Array): string {
     hex(view.getUint32(0, true), 8) + hex(view.getUint16(4, true), 4) + hex(view.getUint16(6, true), 4);
   for (let i = 8; i < 16; i++) text += hex(bytes[i]!, 2);
   return text;
+}
+
+export interface FileVersion {
+  major: number;
+  minor: number;
+  build: number;
+  revision: number;
+}
+
+/** One VS_VERSIONINFO-style block: wLength, wValueLength, wType, key, value, children (32-bit aligned). */
+function versionBlock(
+  key: string,
+  value: Uint8Array | string | null,
+  children: Uint8Array[] = [],
+): Uint8Array {
+  const keyBytes = utf16le(key);
+  const text = typeof value === 'string';
+  const valueBytes = value === null ? new Uint8Array(0) : text ? utf16le(value) : value;
+  const valueAt = alignUp(6 + keyBytes.length, 4);
+  let length = valueAt + valueBytes.length;
+  const childAt: number[] = [];
+  for (const child of children) {
+    length = alignUp(length, 4);
+    childAt.push(length);
+    length += child.length;
+  }
+  const w = new ByteWriter(length, 4);
+  // wValueLength counts WCHARs for text values, bytes for binary ones; wType 1 = text.
+  w.u16(0, length)
+    .u16(2, text ? valueBytes.length / 2 : valueBytes.length)
+    .u16(4, text ? 1 : 0);
+  w.set(6, keyBytes).set(valueAt, valueBytes);
+  children.forEach((child, i) => w.set(childAt[i]!, child));
+  return w.bytes;
+}
+
+/**
+ * The resource section of a kernel image with its one resource, RT_VERSION (16), name 1, language
+ * 0x409: VS_VERSIONINFO with VS_FIXEDFILEINFO (signature 0xFEEF04BD, FileVerMS = major<<16|minor,
+ * FileVerLS = build<<16|revision; spec §1.16) and the FileVersion strings, laid out for `rva`.
+ */
+export function versionResource(rva: number, version: FileVersion, originalFilename: string): Uint8Array {
+  const ms = ((version.major << 16) | version.minor) >>> 0;
+  const ls = ((version.build << 16) | version.revision) >>> 0;
+  const fixed = new ByteWriter(0x34, 4);
+  fixed
+    .u32(0x00, 0xfeef04bd)
+    .u32(0x04, 0x00010000)
+    .u32(0x08, ms)
+    .u32(0x0c, ls)
+    .u32(0x10, ms)
+    .u32(0x14, ls)
+    .u32(0x18, 0x3f) // FileFlagsMask
+    .u32(0x20, 0x00040004) // VOS_NT_WINDOWS32
+    .u32(0x24, 3) // VFT_DRV
+    .u32(0x28, 7); // VFT2_DRV_SYSTEM
+  const dotted = `${version.major}.${version.minor}.${version.build}.${version.revision}`;
+  const strings = versionBlock('040904B0', null, [
+    versionBlock('CompanyName', 'Microsoft Corporation'),
+    versionBlock('FileDescription', 'NT Kernel & System'),
+    versionBlock('FileVersion', dotted),
+    versionBlock('InternalName', originalFilename),
+    versionBlock('OriginalFilename', originalFilename),
+    versionBlock('ProductName', 'Microsoft® Windows® Operating System'),
+    versionBlock('ProductVersion', dotted),
+  ]);
+  const translation = versionBlock('Translation', Uint8Array.of(0x09, 0x04, 0xb0, 0x04));
+  const info = versionBlock('VS_VERSION_INFO', fixed.bytes, [
+    versionBlock('StringFileInfo', null, [strings]),
+    versionBlock('VarFileInfo', null, [translation]),
+  ]);
+  // Three directory levels (type, name, language), each one IMAGE_RESOURCE_DIRECTORY with one
+  // ID entry; the last entry names an IMAGE_RESOURCE_DATA_ENTRY, whose data RVA is absolute.
+  const SUBDIRECTORY = 0x80000000;
+  const dataEntryAt = 3 * 0x18;
+  const dataAt = dataEntryAt + 0x10;
+  const w = new ByteWriter(dataAt + info.length, 4);
+  const directory = (at: number, id: number, target: number) =>
+    w
+      .u16(at + 0x0e, 1)
+      .u32(at + 0x10, id)
+      .u32(at + 0x14, target);
+  directory(0x00, 16, (SUBDIRECTORY | 0x18) >>> 0);
+  directory(0x18, 1, (SUBDIRECTORY | 0x30) >>> 0);
+  directory(0x30, 0x409, dataEntryAt);
+  w.u32(dataEntryAt, rva + dataAt)
+    .u32(dataEntryAt + 4, info.length)
+    .u32(dataEntryAt + 8, 1200);
+  w.set(dataAt, info);
+  return w.bytes;
 }

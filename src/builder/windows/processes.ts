@@ -3,7 +3,7 @@
 // own top-level page tables that share the kernel half, all on PsActiveProcessHead.
 
 import { ByteWriter, asciiBytes } from '../bytes';
-import { field, sizeOf, type KernelLayout } from '../layout/kernel-layout';
+import { field, hasField, sizeOf, type KernelLayout } from '../layout/kernel-layout';
 import type { PageTables } from '../memory/page-tables';
 import type { PhysicalMemory } from '../memory/physical';
 import type { VirtualMemory } from '../memory/virtual';
@@ -18,6 +18,8 @@ export interface ProcessModel {
   eprocessVa: bigint;
   dtb: number;
   tables: PageTables | null;
+  /** User-mode address of the PEB; 0 for processes that have none (Idle, System, Registry). */
+  peb: bigint;
   /** Unlinked from PsActiveProcessHead by a rootkit (DKOM): its links point at itself. */
   hidden?: boolean;
 }
@@ -62,7 +64,19 @@ export function writeEprocess(
   w.ptr(ep('UniqueProcessId'), BigInt(process.pid));
   w.ptr(ep('InheritedFromUniqueProcessId'), BigInt(process.parent));
   w.set(ep('ImageFileName'), asciiBytes(process.name.slice(0, 14)));
+  if (hasField(layout, '_EPROCESS', 'Peb')) w.ptr(ep('Peb'), process.peb);
   vm.write(va, w.bytes);
+}
+
+/**
+ * Where a user process's PEB is: on x86 and Windows 7 x64 in one of the pages just below the top
+ * of user space (0x7FFDx000, 0x7FFFFFDx000); on Windows 8 and later x64 anywhere low in user
+ * space. A reader needs only that it is a user address, and none for System.
+ */
+function userPebAddress(layout: KernelLayout, rng: Rng): bigint {
+  if (layout.arch === 'x86') return BigInt(0x7ffd0000 + rng.int(0, 0xf) * 0x1000);
+  if (layout.version.build < 9200) return 0x7fffffd0000n + BigInt(rng.int(0, 0xf) * 0x1000);
+  return (BigInt(rng.int(0x10, 0xff)) << 32n) | BigInt(rng.int(0, 0xfffff) * 0x1000);
 }
 
 export function createProcesses(
@@ -79,8 +93,19 @@ export function createProcesses(
 ): ProcessModel[] {
   const bodySize = sizeOf(layout, '_EPROCESS');
   const processes: ProcessModel[] = [
-    { name: 'Idle', pid: 0, parent: 0, eprocessVa: idleVa, dtb: kernelTables.dtb, tables: kernelTables },
+    {
+      name: 'Idle',
+      pid: 0,
+      parent: 0,
+      eprocessVa: idleVa,
+      dtb: kernelTables.dtb,
+      tables: kernelTables,
+      peb: 0n,
+    },
   ];
+  // A stream of its own: the PEBs do not move the processes' other draws.
+  const pebs = rng.fork('processes/peb');
+  const pebOf = () => userPebAddress(layout, pebs);
   const system = objects.create({
     type: 'Process',
     bodySize,
@@ -95,6 +120,7 @@ export function createProcesses(
     eprocessVa: system.bodyVa,
     dtb: kernelTables.dtb,
     tables: kernelTables,
+    peb: 0n,
   });
   if (layout.version.build >= 17134) {
     const registry = objects.create({ type: 'Process', bodySize, pool });
@@ -105,13 +131,14 @@ export function createProcesses(
       eprocessVa: registry.bodyVa,
       dtb: 0,
       tables: null,
+      peb: 0n,
     });
   }
   let pid = 0x100 + rng.int(0, 0x40) * 4;
   let parent = 4;
   for (const name of layout.version.build < 6000 ? USER_PROCESSES_LEGACY : USER_PROCESSES_MODERN) {
     const object = objects.create({ type: 'Process', bodySize, pool });
-    processes.push({ name, pid, parent, eprocessVa: object.bodyVa, dtb: 0, tables: null });
+    processes.push({ name, pid, parent, eprocessVa: object.bodyVa, dtb: 0, tables: null, peb: pebOf() });
     parent = name === 'smss.exe' ? pid : parent;
     pid += 4 * rng.int(2, 60);
   }
@@ -124,6 +151,7 @@ export function createProcesses(
       eprocessVa: object.bodyVa,
       dtb: 0,
       tables: null,
+      peb: pebOf(),
       hidden: true,
     });
   }

@@ -37,9 +37,13 @@ const ARGUMENTS: Record<NamedService, number> = {
   NtQuerySystemInformation: 4,
 };
 
-/** Service numbers in NAMED_SERVICES order, and the table's length, per build (j00ru). */
+/**
+ * Service numbers in NAMED_SERVICES order, and the table's length, per build (j00ru). They belong
+ * to the kernel binary whose symbols lay the image out (the ISF's build), not to the build a
+ * --build image claims: that binary's KiServiceLimit follows its own table.
+ */
 function servicesOf(layout: KernelLayout): { numbers: number[]; count: number | null } {
-  const { build } = layout.version;
+  const build = layout.variant.layoutBuild ?? layout.version.build;
   if (layout.arch === 'x86') {
     if (build === 2600) return { numbers: [0x19, 0x25, 0xb7, 0x112, 0x42, 0xad], count: 284 };
     if (build === 3790) return { numbers: [0x1b, 0x27, 0xbf, 0x11c, 0x45, 0xb5], count: 296 };

@@ -11,9 +11,10 @@ import { PageTables } from '../memory/page-tables';
 import { PAGE, PhysicalMemory } from '../memory/physical';
 import { VirtualMemory } from '../memory/virtual';
 import { Rng } from '../rng';
-import { hx, type Truth, type TruthDriver, type TruthHandler } from '../truth';
+import { hx, truthLayout, type Truth, type TruthDriver, type TruthHandler } from '../truth';
 import { planAddressMap, type AddressMap } from './address-map';
 import { applies, LIBRARY_MODULES, TRANSIENT_GROUPS } from './catalog';
+import { writeAccessors, type PlacedAccessor } from './accessors';
 import { dispatchRoutine } from './code';
 import { DriverSet, type DeviceModel, type DriverContext, type DriverModel, type Handler } from './drivers';
 import {
@@ -56,6 +57,8 @@ export interface SystemOptions {
   lowStub: boolean;
   format: string;
   source: string;
+  /** The --build and --future the image was asked for (the layout already follows them). */
+  requested: { build: number | null; future: boolean };
   /**
    * Which boot of the system this is. The seed is the installation (drivers, module images and
    * their code, the rootkit of the infected scenario); the boot decides what moves from one boot
@@ -87,11 +90,6 @@ export interface BuiltSystem {
 }
 
 const NUMBER_OF_PROCESSORS = 2;
-
-function kernelFileName(layout: KernelLayout): string {
-  if (layout.arch === 'x64') return 'ntoskrnl.exe';
-  return layout.pdb.name.replace(/\.pdb$/i, '.exe');
-}
 
 export function buildSystem(options: SystemOptions): BuiltSystem {
   const { layout } = options;
@@ -175,8 +173,8 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   const loader = new ModuleLoader(layout, vm, system.fork('modules'), boot.fork('modules'), map.driverArea);
   const systemRoot = layout.version.build < 6000 ? '\\WINDOWS\\system32' : '\\SystemRoot\\system32';
   const kernelModule = loader.addExternal(
-    kernelFileName(layout),
-    `${systemRoot}\\${kernelFileName(layout)}`,
+    kernel.fileName,
+    `${systemRoot}\\${kernel.fileName}`,
     kernel.base,
     kernel.size,
     kernel.symbol('KiSystemStartup'),
@@ -294,6 +292,8 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       boot: options.boot,
       size: options.ramBytes,
       fill: options.fill,
+      build: options.requested.build,
+      future: options.requested.future,
     },
     boot: {
       number: options.boot,
@@ -319,6 +319,17 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       name: layout.version.name,
     },
     pdb: layout.pdb,
+    layout: truthLayout(layout),
+    accessors: globals.accessors.map((a) => ({
+      name: a.name,
+      va: hx(a.va),
+      rva: Number(a.va - kernel.base),
+      reads: a.reads,
+      offset: a.offset,
+      returns: a.returns,
+      encoding: a.encoding,
+      bytes: Buffer.from(a.bytes).toString('hex'),
+    })),
     dtb: hx(tables.dtb),
     selfMapIndex: tables.selfMapIndex,
     kernelBase: hx(kernel.base),
@@ -393,6 +404,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       parent: p.parent,
       eprocess: hx(p.eprocessVa),
       dtb: hx(p.dtb),
+      peb: p.peb === 0n ? null : hx(p.peb),
       hidden: p.hidden === true,
     })),
     threads: activity.threads.map((t) => ({
@@ -573,6 +585,7 @@ interface KernelGlobals {
   ntBuildLab: bigint;
   debuggerDataList: bigint;
   rootDirectoryVar: bigint;
+  accessors: PlacedAccessor[];
 }
 
 function writeKernelGlobals(
@@ -664,6 +677,7 @@ function writeKernelGlobals(
     ntBuildLab: buildLab,
     debuggerDataList,
     rootDirectoryVar,
+    accessors: writeAccessors(layout, vm, kernel),
   };
 }
 

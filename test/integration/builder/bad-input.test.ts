@@ -45,6 +45,21 @@ test.each([
   ['a size that is not a size', ['--profile', 'xp-sp3-x86', '--size', 'big'], /is not a size/],
   ['an unknown format', ['--profile', 'xp-sp3-x86', '--format', 'vhd'], /vhd/],
   ['both an ISF and a profile', ['--isf', ISF, '--profile', 'xp-sp3-x86'], /either --isf or --profile/],
+  [
+    'a --build that is not a number',
+    ['--isf', ISF, '--build', '17763a'],
+    /--build must be a Windows build number/,
+  ],
+  [
+    'a --build for an x86 profile',
+    ['--profile', 'xp-sp3-x86', '--build', '2600'],
+    /--build applies to --isf/,
+  ],
+  [
+    '--future from an ISF older than the newest layout',
+    ['--isf', ISF, '--future'],
+    /--future starts from the newest layout the builder has \(build 22000\); .* describes build 19041/,
+  ],
 ])('%s', (_label, args, message) => {
   const out = join(work, 'out');
   const result = buildImage([...args, '--out', out]);

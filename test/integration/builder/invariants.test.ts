@@ -1,6 +1,7 @@
 // The builder's own invariants: every address in truth.json resolves through the image's own
 // page tables to the bytes it names, for every shared ISF build and every x86 profile, clean and
-// infected. Offsets below are the spec's fixed layouts (../shared/spec §1.2, §1.6, §1.7, §1.12,
+// infected; processes, threads and IRPs follow truth.layout, and the kernel's accessor routines
+// read the fields it names. Offsets below are the spec's fixed layouts (../shared/spec §1.2, §1.6, §1.7, §1.12,
 // §1.14), independent of the builder's tables.
 
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { X86_PROFILES, buildImage, type Truth } from '../../../src/builder/index';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
 import { ISF_DIR as SHARED_ISF_DIR } from '../../support/shared';
+import { checkAccessors, checkObjects, checkServiceTable, kernelFileVersion } from './layout-checks';
 
 const ISF_DIR = SHARED_ISF_DIR;
 const isfFiles = readdirSync(ISF_DIR).filter((f) => f.endsWith('.json.xz'));
@@ -79,6 +81,10 @@ function verify(imagePath: string, truth: Truth): void {
     expect(v.read(cv, 4)?.toString('latin1')).toBe('RSDS');
     expect(v.u32(cv + 20n)).toBe(truth.pdb.age);
     expect(v.read(cv + 24n, truth.pdb.name.length)?.toString('latin1')).toBe(truth.pdb.name);
+
+    // The version resource names the kernel's version.
+    const { major, minor, build, revision } = truth.version;
+    expect(kernelFileVersion(v, truth)).toBe(`${major}.${minor}.${build}.${revision}`);
 
     // KUSER_SHARED_DATA version.
     expect(v.u32(big(truth.kuserSharedData) + 0x26cn)).toBe(truth.version.major);
@@ -154,6 +160,11 @@ function verify(imagePath: string, truth: Truth): void {
 
     // Paged-out pages really are unreadable; transition pages keep their frame.
     for (const page of truth.pagedOutPages) expect(v.pa(big(page))).toBeNull();
+
+    // Processes, threads and IRPs lie where truth.layout says, and the kernel's accessors say so too.
+    checkObjects(v, truth);
+    checkAccessors(v, truth);
+    checkServiceTable(v, truth);
   } finally {
     image.close();
   }
