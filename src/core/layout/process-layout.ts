@@ -68,60 +68,66 @@ export function establishProcessLayout(input: ProcessLayoutInput): ProcessLayout
   const step = BigInt(ps);
   const tablePid = fromTable(hint, '_EPROCESS', 'UniqueProcessId');
 
-  // UniqueProcessId and ActiveProcessLinks together: System is PID 4, and its links are in the ring.
+  // ActiveProcessLinks: System's own LIST_ENTRY in the ring of PsActiveProcessHead. With
+  // PsInitialSystemProcess it is found by walking the ring; without it, it is taken to follow
+  // UniqueProcessId (true of every version since XP, spec §1.13) and proven by the PID check.
+  const head = input.processHead;
+  const known = input.systemProcess;
+  const ring = head === null ? [] : walkList(memory, head, 0, 16, 'PsActiveProcessHead').records;
+  const systemLink =
+    known === null ? null : (ring.find((l) => l >= known && l < known + BigInt(SEARCH_END)) ?? null);
   let system: bigint | null = null;
+  let linksOffset: number | null = null;
   const pidCheck = (offset: number): string | null => {
-    const links = BigInt(offset) + step;
-    const head = input.processHead;
-    const anchor = input.systemProcess ?? (head === null ? null : (memory.ptr(head) ?? 0n) - links);
+    const links = systemLink !== null && known !== null ? Number(systemLink - known) : offset + ps;
+    if (offset + ps > links && offset < links + 2 * ps) return null; // inside the LIST_ENTRY
+    const anchor = known ?? (head === null ? null : (memory.ptr(head) ?? 0n) - BigInt(links));
     if (anchor === null || !memory.isKernelAddress(anchor)) return null;
     if (memory.ptr(anchor + BigInt(offset)) !== SYSTEM_PID) return null;
-    const at = anchor + links;
+    const at = anchor + BigInt(links);
     const flink = memory.ptr(at);
     const blink = memory.ptr(at + step);
     if (flink === null || blink === null || !memory.isKernelAddress(flink) || !memory.isKernelAddress(blink))
       return null;
     if (memory.ptr(flink + step) !== at || memory.ptr(blink) !== at) return null;
-    if (head !== null && flink !== head) {
-      const next = memory.ptr(flink - links + BigInt(offset));
-      if (!plausiblePid(next) || next === SYSTEM_PID) return null;
-    }
-    if (head !== null && !walkList(memory, head, 0, 8, 'PsActiveProcessHead').records.includes(at))
-      return null;
+    if (head !== null && !ring.includes(at)) return null;
+    // The processes after System hold distinct PIDs other than 4 at the same offset.
+    const others = ring.filter((l) => l !== at).slice(0, 8);
+    const pids = others.map((l) => memory.ptr(l - BigInt(links) + BigInt(offset)));
+    if (pids.some((pid) => !plausiblePid(pid) || pid === SYSTEM_PID || pid === 0n)) return null;
+    if (new Set(pids).size !== pids.length) return null;
     system = anchor;
-    return `System (${hex(anchor)}) holds PID 4 there, and the LIST_ENTRY after it links it into PsActiveProcessHead`;
+    linksOffset = links;
+    return `System (${hex(anchor)}) holds PID 4 there, and ${others.length} other processes in PsActiveProcessHead distinct PIDs`;
   };
   const uniqueProcessId = establish(
     candidates([fromCode(code, 'PsGetProcessId'), tablePid], {
-      from: ps,
+      from: 0,
       to: SEARCH_END,
       step: ps,
       near: tablePid?.offset ?? ps,
     }),
     pidCheck,
   );
-  if (!uniqueProcessId || system === null)
+  if (!uniqueProcessId || system === null || linksOffset === null)
     return {
       ok: false,
       reason:
-        input.systemProcess === null && input.processHead === null
+        known === null && head === null
           ? 'neither PsInitialSystemProcess nor PsActiveProcessHead was found'
           : "no offset holds the System process's PID 4 with its ActiveProcessLinks in the process list",
     };
   const systemProcess: bigint = system;
-  const linksOffset = uniqueProcessId.offset + ps;
+  const links: number = linksOffset;
   const activeProcessLinks: Established = {
-    offset: linksOffset,
+    offset: links,
     method: 'structure',
-    detail: `${hex(linksOffset)}: the LIST_ENTRY after UniqueProcessId, linking System into PsActiveProcessHead`,
+    detail:
+      systemLink !== null
+        ? `${hex(links)}: System's LIST_ENTRY in the ring of PsActiveProcessHead`
+        : `${hex(links)}: the LIST_ENTRY after UniqueProcessId, linking System into PsActiveProcessHead`,
   };
-  const sample = sampleProcesses(
-    memory,
-    input.processHead,
-    systemProcess,
-    uniqueProcessId.offset,
-    linksOffset,
-  );
+  const sample = sampleProcesses(memory, input.processHead, systemProcess, uniqueProcessId.offset, links);
 
   const tableName = fromTable(hint, '_EPROCESS', 'ImageFileName');
   const imageFileName = establish(

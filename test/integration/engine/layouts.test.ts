@@ -143,3 +143,68 @@ describe('a layout that cannot be established', () => {
     },
   );
 });
+
+/** The offsets the engine established, as the truth spells them ({struct: {field: offset}}). */
+function establishedOffsets(
+  result: Awaited<ReturnType<typeof analyzeImage>>,
+): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const layout of result.image.layouts ?? [])
+    for (const field of layout.fields)
+      if (field.offset !== null) (out[layout.structure] ??= {})[field.field] = Number(field.offset);
+  return out;
+}
+
+const FUTURE: Array<{
+  label: string;
+  isf?: string;
+  profile?: 'xp-sp3-x86' | '2003-sp2-x86' | 'win7-sp1-x86' | 'win7-sp1-x86-pae';
+}> = [
+  { label: 'x64 (from 11 21H2)', isf: isfFiles().find((f) => f.label.startsWith('32C1A669'))!.isf },
+  { label: 'x86 XP SP3', profile: 'xp-sp3-x86' },
+  { label: 'x86 2003 SP2', profile: '2003-sp2-x86' },
+  { label: 'x86 7 SP1', profile: 'win7-sp1-x86' },
+  { label: 'x86 7 SP1 PAE', profile: 'win7-sp1-x86-pae' },
+];
+
+describe.each(FUTURE)('a kernel newer than every table: $label', (layout) => {
+  test('fields inserted and lists reordered: the truth, with each offset established in the image', async () => {
+    const { image, truth } = imageForTest({
+      ...layout,
+      future: true,
+      format: 'raw',
+      scenario: 'infected',
+      size: SIZE,
+      seed: 43,
+      fill: 'zero',
+    });
+    expect(truth.layout.kind).toBe('future');
+    const result = await analyzeImage(image);
+    expectActivityMatchesTruth(result, truth);
+    expect(result.coverage.threads.state).toBe('complete');
+    // Every field the readers use sits where the builder wrote it; several are not where the table says.
+    const established = establishedOffsets(result);
+    const written = truth.layout.structs;
+    const checked = [
+      [
+        '_EPROCESS',
+        [
+          'UniqueProcessId',
+          'ActiveProcessLinks',
+          'ImageFileName',
+          'InheritedFromUniqueProcessId',
+          'ThreadListHead',
+        ],
+      ],
+      ['_ETHREAD', ['Cid', 'ThreadListEntry', 'StartAddress', 'Win32StartAddress', 'IrpList']],
+    ] as const;
+    let moved = 0;
+    for (const [struct, fields] of checked)
+      for (const field of fields) {
+        expect(established[struct]?.[field], `${struct}.${field}`).toBe(written[struct]!.fields[field]);
+        const unmoved = truth.layout.unmoved?.[struct]?.fields[field];
+        if (unmoved !== undefined && unmoved !== written[struct]!.fields[field]) moved++;
+      }
+    expect(moved, 'fields the future layout moved').toBeGreaterThan(3);
+  });
+});
