@@ -29,10 +29,18 @@ export interface DataTableProps<T extends RowData> {
   initialSorting?: SortingState;
   initialHidden?: string[];
   filterPlaceholder?: string;
+  /** What a row is, singular and plural, for the count ("12 of 305 devices"). */
+  noun?: readonly [string, string];
   toolbar?: ReactNode;
   emptyText?: string;
   /** Text the global filter searches, per row (default: every string column). */
   searchText?: (row: T) => string;
+}
+
+/** "305 devices", or under a filter "12 of 305 devices". */
+export function countText(shown: number, total: number, [one, many]: readonly [string, string]): string {
+  const noun = total === 1 ? one : many;
+  return shown === total ? `${total} ${noun}` : `${shown} of ${total} ${noun}`;
 }
 
 export function DataTable<T extends RowData>(props: DataTableProps<T>) {
@@ -130,9 +138,7 @@ export function DataTable<T extends RowData>(props: DataTableProps<T>) {
           }}
           aria-label="Filter rows"
         />
-        <span className="count">
-          {rows.length === data.length ? `${data.length} rows` : `${rows.length} of ${data.length}`}
-        </span>
+        <span className="count">{countText(rows.length, data.length, props.noun ?? ['row', 'rows'])}</span>
         {props.toolbar}
         <div className="chooser">
           <button

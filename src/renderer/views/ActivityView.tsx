@@ -5,7 +5,7 @@
 // into the flow diagram that starts from it.
 
 import { useMemo } from 'react';
-import { operationOfMajor } from '../../common/flow';
+import { irpWaitsIn, operationOfMajor } from '../../common/flow';
 import type { Irp, IrpStackLocation, Process, Thread } from '../../common/model';
 import { SeverityBadge, VerdictBadge } from '../components/Badges';
 import { DataTable } from '../components/DataTable';
@@ -133,6 +133,7 @@ export function ActivityView({ index }: { index: ResultIndex }) {
         {tab === 'processes' ? (
           <DataTable
             id="processes"
+            noun={['process', 'processes']}
             data={processes}
             columns={processColumns}
             getRowId={(p) => p.objectVa}
@@ -163,6 +164,7 @@ export function ActivityView({ index }: { index: ResultIndex }) {
         ) : (
           <DataTable
             id="irps"
+            noun={['IRP', 'IRPs']}
             data={irps}
             columns={irpColumns}
             getRowId={(i) => i.address}
@@ -293,8 +295,8 @@ function IrpDetail({ index, irp, thread }: { index: ResultIndex; irp: Irp; threa
           {irp.majorName} <span className="muted">IRP</span> <AddressLink address={irp.address} wide={wide} />
         </h3>
         <span className="muted">
-          {irp.stackCount} stack location{irp.stackCount === 1 ? '' : 's'}, current {irp.currentLocation} ·
-          from {irp.requestorMode} mode · {irp.flagNames.join(' ') || 'no flags'} · found by{' '}
+          {irp.stackCount} stack location{irp.stackCount === 1 ? '' : 's'}, {irpWaitsIn(irp)} · from{' '}
+          {irp.requestorMode} mode · {irp.flagNames.join(' ') || 'no flags'} · found by{' '}
           {irp.foundBy.join(', ')}
         </span>
         <div className="tabs">

@@ -55,6 +55,7 @@ export function FindingsView({ index }: { index: ResultIndex }) {
       <div className="pane top">
         <DataTable
           id="findings"
+          noun={['finding', 'findings']}
           data={data}
           columns={columns}
           getRowId={(f) => f.id}

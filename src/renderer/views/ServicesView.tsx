@@ -98,6 +98,7 @@ export function ServicesView({ index }: { index: ResultIndex }) {
       </p>
       <DataTable
         id="services"
+        noun={['service', 'services']}
         data={data}
         columns={columns}
         getRowId={rowId}

@@ -23,6 +23,13 @@ const TABS: Array<{ id: DiffTab; label: string }> = [
   { id: 'modules', label: 'Modules' },
 ];
 
+const TAB_NOUNS: Record<DiffTab, readonly [string, string]> = {
+  differences: ['difference', 'differences'],
+  drivers: ['driver', 'drivers'],
+  devices: ['device', 'devices'],
+  modules: ['module', 'modules'],
+};
+
 const STATUS_LABEL: Record<DiffPair['status'], string> = {
   same: 'same',
   changed: 'changed',
@@ -234,8 +241,9 @@ function DiffBody({
       }
       return id;
     };
+    // "Only differences" hides what is the same and what any two boots differ in, in every tab.
     return diff.pairs[tab]
-      .filter((pair) => all || pair.status !== 'same')
+      .filter((pair) => all || (pair.status !== 'same' && pair.status !== 'variation'))
       .map((pair) => ({
         kind: 'pair',
         id: pairRowId(pair),
@@ -337,6 +345,7 @@ function DiffBody({
               : 'Every object is the same in both images.'
           }
           filterPlaceholder="Filter…  ( / )"
+          noun={TAB_NOUNS[tab]}
         />
       </div>
       <div className="pane right diff-detail-pane" data-testid="diff-detail" ref={detailPane}>
