@@ -17,6 +17,7 @@ import { ExportDialog } from './dialogs/ExportDialog';
 import { PracticeDialog } from './dialogs/PracticeDialog';
 import { useActiveSession, useApp, useResult } from './state/app-state';
 import { VIEWS, VIEW_LABELS, viewKey, type View } from './state/navigation';
+import { addressSpacesOf } from './util/address-space';
 import { DevicesView } from './views/DevicesView';
 import { DiffView } from './views/diff/DiffView';
 import { DriversView } from './views/DriversView';
@@ -487,6 +488,7 @@ export function App() {
       {dialog?.kind === 'goto' && (
         <GoToDialog
           space={(location.hex?.space ?? 'virtual') as MemorySpace}
+          spaces={result?.status === 'ready' ? addressSpacesOf(result.index) : null}
           onClose={() => setDialog(null)}
           onGo={(space, address) => navigate({ view: 'hex', hex: { space, address } })}
         />

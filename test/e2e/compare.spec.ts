@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, isElectron, test } from './support/fixtures';
+import { cutShort } from './support/geometry';
 import { visibleText } from '../../src/core/report/escape';
 import { DATA, DEMO } from './support/paths';
 import { demoTruth } from './support/truth';
@@ -149,8 +150,8 @@ test('the two stacks and IRP tables show every name whole; a list cell cut short
       .click();
     const cells = page.locator(`[data-testid="${table}"] td`);
     await expect(cells.first()).toBeVisible();
-    const cut = await cells.evaluateAll((all) =>
-      all.filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.textContent),
+    const cut = await cutShort(
+      page.locator(`[data-testid="${table}"] td, [data-testid="${table}"] td .link`),
     );
     expect(cut, `${table}: cells cut short`).toEqual([]);
   }

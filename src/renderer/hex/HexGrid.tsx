@@ -198,6 +198,7 @@ export function HexGrid({
     const start = row * BYTES;
     const page = cache.page(start);
     const present = page?.bytes != null;
+    const failure = page ? undefined : cache.error(start);
     const cells = [];
     const ascii = [];
     const names: string[] = [];
@@ -254,7 +255,11 @@ export function HexGrid({
         <span className="addr">{formatAddress(start, wide)}</span>
         <span className="bytes">{cells}</span>
         <span className="ascii">
-          {page && !present ? (
+          {failure !== undefined ? (
+            <span className="status bad" title={failure}>
+              not read
+            </span>
+          ) : page && !present ? (
             <span className="status">{STATUS_LABEL[page.status] ?? page.status}</span>
           ) : (
             ascii
@@ -330,14 +335,19 @@ export function HexGrid({
         <span>
           cursor <b className="mono">{formatAddress(cursor, wide)}</b>
         </span>
-        <span>
-          page {pageStatus ? (STATUS_LABEL[pageStatus.status] ?? pageStatus.status) : 'loading'}
-          {pageStatus?.physical ? ` → PA ${pageStatus.physical}` : ''}
-        </span>
+        {pageStatus ? (
+          <span>
+            page {STATUS_LABEL[pageStatus.status] ?? pageStatus.status}
+            {pageStatus.physical ? ` → PA ${pageStatus.physical}` : ''}
+          </span>
+        ) : error ? (
+          <span className="bad">page not read: {error}</span>
+        ) : (
+          <span>page loading</span>
+        )}
         {selFrom !== null && selTo !== null && (
           <span>{(selTo - selFrom + 1n).toString()} bytes selected</span>
         )}
-        {error && <span className="bad">{error}</span>}
         <span className="muted">page 0x{(cursor & ~(PAGE - 1n)).toString(16)}</span>
       </div>
     </div>

@@ -46,3 +46,20 @@ export async function expectOneLine(element: Locator, maxHeight: number, what: s
   for (const child of heights)
     expect(child.height, `${what}: "${child.text.trim()}" is on one line`).toBeLessThanOrEqual(maxHeight);
 }
+
+/**
+ * The texts of the matched elements whose contents, as laid out, run past their own right edge
+ * (cut by an ellipsis or hidden overflow). Measured on the laid-out text, which clipping hides
+ * from scrollWidth when the clipping element sits inside another.
+ */
+export async function cutShort(elements: Locator): Promise<Array<string | null>> {
+  return elements.evaluateAll((all) =>
+    all
+      .filter((element) => {
+        const range = element.ownerDocument.createRange();
+        range.selectNodeContents(element);
+        return range.getBoundingClientRect().right > element.getBoundingClientRect().right + 1;
+      })
+      .map((element) => element.textContent),
+  );
+}
