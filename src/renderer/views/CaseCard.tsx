@@ -4,8 +4,9 @@
 // head its reports.
 
 import { useState } from 'react';
-import type { CaseView, SessionSummary } from '../../common/api';
+import { MAX_NOTE_LENGTH, type CaseView, type SessionSummary } from '../../common/api';
 import { api } from '../api/client';
+import { NoteLength } from '../components/NoteLength';
 import { Text } from '../components/Text';
 import { useApp, useCase } from '../state/app-state';
 import { formatSize } from '../util/format';
@@ -147,7 +148,9 @@ export function CaseCard({ session, onExport }: { session: SessionSummary; onExp
                   placeholder="case number, host, what was detonated… (heads the report)"
                   onChange={(e) => setDraft((d) => ({ ...d, note: e.target.value }))}
                   onBlur={() => draft.note !== undefined && draft.note !== view.note && update({ note })}
+                  maxLength={MAX_NOTE_LENGTH}
                 />
+                <NoteLength length={note.length} />
               </td>
             </tr>
           </tbody>
