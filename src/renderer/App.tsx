@@ -8,6 +8,7 @@ import { api, desktop } from './api/client';
 import type { MenuCommand } from '../common/api';
 import { SeverityBadge } from './components/Badges';
 import { SessionStatus } from './components/SessionStatus';
+import { SessionTabs } from './components/SessionTabs';
 import { Text } from './components/Text';
 import { GoToDialog } from './dialogs/GoToDialog';
 import { OpenImageDialog } from './dialogs/OpenImageDialog';
@@ -302,53 +303,13 @@ export function App() {
             ›
           </button>
         </div>
-        <nav className="sessions" aria-label="Images" data-testid="session-tabs">
-          {sessions.map((s) => (
-            <div
-              key={s.id}
-              className={`session-tab${s.id === session?.id ? ' active' : ''} state-${s.state}`}
-              data-testid="session-tab"
-              data-role={s.role}
-            >
-              <button
-                type="button"
-                className="tab-label"
-                onClick={() => navigate({ session: s.id })}
-                title={s.path}
-              >
-                {s.role === 'baseline' && <span className="role">baseline</span>}
-                <Text value={s.label} />
-                {s.counts?.highestSeverity && s.counts.findings > 0 && (
-                  <span
-                    className={`dot sev-bg-${s.counts.highestSeverity}`}
-                    title={`${s.counts.findings} findings`}
-                  />
-                )}
-              </button>
-              {(s.state === 'analysing' || s.state === 'queued') && (
-                <span className="tab-progress">
-                  <span style={{ width: `${(s.progress?.fraction ?? 0) * 100}%` }} />
-                </span>
-              )}
-              <button
-                type="button"
-                className="ghost close"
-                onClick={() => closeSession(s)}
-                aria-label={`Close ${s.label}`}
-              >
-                ×
-              </button>
-            </div>
-          ))}
-          <button
-            type="button"
-            className="ghost add"
-            onClick={() => void openImage('primary')}
-            title="Open image (Ctrl+O)"
-          >
-            + Open
-          </button>
-        </nav>
+        <SessionTabs
+          sessions={sessions}
+          activeId={session?.id ?? null}
+          onSelect={(id) => navigate({ session: id })}
+          onClose={closeSession}
+          onOpen={() => void openImage('primary')}
+        />
         <div className="top-actions">
           <button
             type="button"
