@@ -19,6 +19,7 @@ import { PracticeDialog } from './dialogs/PracticeDialog';
 import { useActiveSession, useApp, useResult } from './state/app-state';
 import { VIEWS, VIEW_LABELS, viewKey, type View } from './state/navigation';
 import { addressSpacesOf } from './util/address-space';
+import { visibleText } from './util/format';
 import { DevicesView } from './views/DevicesView';
 import { DiffView } from './views/diff/DiffView';
 import { DriversView } from './views/DriversView';
@@ -54,7 +55,7 @@ export function App() {
   const [dragging, setDragging] = useState(false);
 
   useEffect(() => {
-    document.title = session ? `${session.label} — IRPscope` : 'IRPscope';
+    document.title = session ? `${visibleText(session.label)} — IRPscope` : 'IRPscope';
   }, [session]);
 
   const openImage = useCallback(
@@ -328,7 +329,7 @@ export function App() {
                 className="ghost capture-pill"
                 data-testid="capture-pill"
                 onClick={() => setDialog({ kind: 'capture', follow: c.id })}
-                title={`Capturing ${c.label}: show progress`}
+                title={`Capturing ${visibleText(c.label)}: show progress`}
               >
                 <span className="rec" aria-hidden="true" />
                 <Text value={c.label} />{' '}

@@ -12,7 +12,7 @@ import {
 import { api } from '../api/client';
 import { useApp } from '../state/app-state';
 import { visibleText } from '../util/format';
-import { NoteLength } from './NoteLength';
+import { HiddenCharacters, NoteLength } from './NoteLength';
 
 export const STATUS_LABELS: Record<AnnotationStatus, string> = {
   suspicious: 'Suspicious',
@@ -100,6 +100,7 @@ export function AnnotationEditor({
         maxLength={MAX_NOTE_LENGTH}
       />
       <NoteLength length={note.length} />
+      <HiddenCharacters field="The note" text={note} />
     </div>
   );
 }

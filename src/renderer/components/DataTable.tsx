@@ -12,6 +12,7 @@ import {
   type SortingState,
 } from '@tanstack/react-table';
 import { features, type Features } from './table-features';
+import { visibleText } from '../util/format';
 
 const ROW_HEIGHT = 24;
 
@@ -204,7 +205,7 @@ export function DataTable<T extends RowData>(props: DataTableProps<T>) {
                   key={row.id}
                   role="row"
                   aria-selected={selected}
-                  data-row-id={row.id}
+                  data-row-id={visibleText(row.id)}
                   className={`tr${selected ? ' selected' : ''}${item.index % 2 ? ' odd' : ''} ${props.rowClass?.(row.original) ?? ''}`}
                   style={{
                     transform: `translateY(${item.start}px)`,

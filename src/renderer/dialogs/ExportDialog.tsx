@@ -6,7 +6,8 @@ import { useEffect, useState } from 'react';
 import { MAX_NOTE_LENGTH, type ReportFile, type ReportFormat, type SessionSummary } from '../../common/api';
 import { api } from '../api/client';
 import { saveFile } from '../util/save-file';
-import { NoteLength } from '../components/NoteLength';
+import { visibleText } from '../util/format';
+import { HiddenCharacters, NoteLength } from '../components/NoteLength';
 import { Text } from '../components/Text';
 import { useApp, useCase } from '../state/app-state';
 import { Dialog } from './Dialog';
@@ -118,7 +119,7 @@ export function ExportDialog({
             <option value="">none: this image alone</option>
             {baselines.map((b) => (
               <option key={b.id} value={b.id}>
-                {b.label}
+                {visibleText(b.label)}
               </option>
             ))}
           </select>
@@ -143,7 +144,11 @@ export function ExportDialog({
             maxLength={MAX_NOTE_LENGTH}
           />
           <span />
-          <NoteLength length={(note ?? view?.note ?? '').length} />
+          <div>
+            <NoteLength length={(note ?? view?.note ?? '').length} />
+            <HiddenCharacters field="The analyst's name" text={analyst ?? view?.analyst ?? ''} />
+            <HiddenCharacters field="The case note" text={note ?? view?.note ?? ''} />
+          </div>
           <label>SHA-256</label>
           <span className="mono small">
             {view?.image.sha256 ??

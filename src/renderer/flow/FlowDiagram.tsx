@@ -23,6 +23,7 @@ import type { FlowGraph, FlowNode } from '../../common/api';
 import { severityRank } from '../../common/findings';
 import type { ResultIndex } from '../util/result-index';
 import { visibleText } from '../util/format';
+import { FLOW_KIND_LABELS } from '../../common/flow';
 import { FlowNodeView, type FlowRfNode } from './FlowNodeView';
 import {
   COMPACT_NODE_WIDTH,
@@ -160,22 +161,37 @@ function FlowCanvas({ graph, index, onOpen, differs, compact, testId }: FlowDiag
       return found[0]?.severity ?? null;
     };
   }, [index]);
+  // React Flow writes node and edge ids into the page (ids, data-ids, aria-labels): it gets
+  // opaque ones, since the graph's ids carry names from the image.
+  const ids = useMemo(() => new Map(graph.nodes.map((node, i) => [node.id, `n${i}`])), [graph]);
+  const byRfId = useMemo(() => new Map(graph.nodes.map((node, i) => [`n${i}`, node])), [graph]);
+  const labelOf = useMemo(
+    () => new Map(graph.nodes.map((node) => [node.id, visibleText(node.label)])),
+    [graph],
+  );
   const nodes = useMemo<FlowRfNode[]>(
     () =>
       graph.nodes.map((node) => ({
-        id: node.id,
+        id: ids.get(node.id)!,
+        ariaLabel: `${FLOW_KIND_LABELS[node.kind]}: ${labelOf.get(node.id)}`,
         type: 'irp' as const,
         position: layout.positions.get(node.id) ?? { x: 0, y: 0 },
         data: { node, severity: severityOf(node), differs: differs?.has(node.id) ?? false, compact },
         draggable: false,
         connectable: false,
       })),
-    [graph, layout, severityOf, differs, compact],
+    [graph, layout, severityOf, differs, compact, ids, labelOf],
   );
   const edges = useMemo<Edge[]>(
     () =>
-      graph.edges.map((e) => {
+      graph.edges.map((e, i) => {
         const onPath = layout.pathEdges.has(e.id);
+        const ends = {
+          id: `e${i}`,
+          source: ids.get(e.from)!,
+          target: ids.get(e.to)!,
+          ariaLabel: `${labelOf.get(e.from)} → ${labelOf.get(e.to)}`,
+        };
         const label = compact && !onPath ? undefined : e.label ? visibleText(e.label) : undefined;
         const look = {
           animated: e.suspicious,
@@ -188,18 +204,14 @@ function FlowCanvas({ graph, index, onOpen, differs, compact, testId }: FlowDiag
         };
         return onPath
           ? {
-              id: e.id,
-              source: e.from,
-              target: e.to,
+              ...ends,
               sourceHandle: 'bottom',
               targetHandle: 'top',
               type: 'smoothstep',
               ...look,
             }
           : {
-              id: e.id,
-              source: e.from,
-              target: e.to,
+              ...ends,
               sourceHandle: 'right',
               targetHandle: 'left',
               type: 'routed',
@@ -207,7 +219,7 @@ function FlowCanvas({ graph, index, onOpen, differs, compact, testId }: FlowDiag
               ...look,
             };
       }),
-    [graph, layout, compact],
+    [graph, layout, compact, ids, labelOf],
   );
   return (
     <div className={`flow-diagram${compact ? ' compact' : ''}`} ref={host}>
@@ -220,7 +232,7 @@ function FlowCanvas({ graph, index, onOpen, differs, compact, testId }: FlowDiag
         onKeyDown={(e) => {
           if (e.key !== 'Enter') return;
           const id = (e.target as HTMLElement).closest('.react-flow__node')?.getAttribute('data-id');
-          const node = graph.nodes.find((n) => n.id === id);
+          const node = id ? byRfId.get(id) : undefined;
           if (node) {
             e.preventDefault();
             onOpen(node);

@@ -14,7 +14,8 @@ import {
   type WheelEvent,
 } from 'react';
 import type { StructureField } from '../../common/api';
-import { formatAddress } from '../util/format';
+import { Text } from '../components/Text';
+import { formatAddress, visibleText } from '../util/format';
 import { PAGE, type MemoryCache } from './memory-cache';
 
 export const ROW_HEIGHT = 18;
@@ -207,7 +208,7 @@ export function HexGrid({
       const value = cache.byte(address);
       const field = fieldAt?.get(address);
       if (field && overlay && BigInt(field.field.offset) + overlay.base === address)
-        names.push(`+${field.field.offset.toString(16)} ${field.field.name}`);
+        names.push(`+${field.field.offset.toString(16)} ${visibleText(field.field.name)}`);
       const classes = ['b'];
       if (value === undefined) classes.push('loading');
       else if (value === null) classes.push('absent');
@@ -223,7 +224,7 @@ export function HexGrid({
             ? String.fromCharCode(value)
             : '.';
       const title = field
-        ? `${field.field.name} (+0x${field.field.offset.toString(16)}): ${field.field.value}`
+        ? visibleText(`${field.field.name} (+0x${field.field.offset.toString(16)}): ${field.field.value}`)
         : undefined;
       cells.push(
         <span
@@ -256,7 +257,7 @@ export function HexGrid({
         <span className="bytes">{cells}</span>
         <span className="ascii">
           {failure !== undefined ? (
-            <span className="status bad" title={failure}>
+            <span className="status bad" title={visibleText(failure)}>
               not read
             </span>
           ) : page && !present ? (
@@ -341,7 +342,9 @@ export function HexGrid({
             {pageStatus.physical ? ` → PA ${pageStatus.physical}` : ''}
           </span>
         ) : error ? (
-          <span className="bad">page not read: {error}</span>
+          <span className="bad">
+            page not read: <Text value={error} />
+          </span>
         ) : (
           <span>page loading</span>
         )}

@@ -253,7 +253,11 @@ function ProcessDetail({
                 </td>
                 <td>
                   <AddressLink address={t.startAddress} wide={wide} />{' '}
-                  {t.startModule && <span className="muted">{t.startModule}</span>}
+                  {t.startModule && (
+                    <span className="muted">
+                      <Text value={t.startModule} />
+                    </span>
+                  )}
                 </td>
                 <td>
                   <AddressLink address={t.win32StartAddress} wide={wide} />
@@ -268,7 +272,11 @@ function ProcessDetail({
                         className="link"
                         onClick={() => navigate({ activity: { tab: 'irps', irp: address } })}
                       >
-                        {irp ? `${irp.majorName.replace('IRP_MJ_', '')} → ${waitsIn(index, irp)}` : address}
+                        {irp ? (
+                          <Text value={`${irp.majorName.replace('IRP_MJ_', '')} → ${waitsIn(index, irp)}`} />
+                        ) : (
+                          address
+                        )}
                       </button>
                     );
                   })}
@@ -327,7 +335,12 @@ function IrpDetail({ index, irp, thread }: { index: ResultIndex; irp: Irp; threa
           <dd>
             {irp.tid !== null ? `${irp.tid} · ` : ''}
             <AddressLink address={irp.thread} wide={wide} />
-            {thread?.startModule && <span className="muted"> · starts at {thread.startModule}</span>}
+            {thread?.startModule && (
+              <span className="muted">
+                {' '}
+                · starts at <Text value={thread.startModule} />
+              </span>
+            )}
           </dd>
           <dt>File</dt>
           <dd>

@@ -6,7 +6,7 @@
 import { useState } from 'react';
 import { MAX_NOTE_LENGTH, type CaseView, type SessionSummary } from '../../common/api';
 import { api } from '../api/client';
-import { NoteLength } from '../components/NoteLength';
+import { HiddenCharacters, NoteLength } from '../components/NoteLength';
 import { Text } from '../components/Text';
 import { useApp, useCase } from '../state/app-state';
 import { formatSize } from '../util/format';
@@ -134,6 +134,7 @@ export function CaseCard({ session, onExport }: { session: SessionSummary; onExp
                     draft.analyst !== undefined && draft.analyst !== view.analyst && update({ analyst })
                   }
                 />
+                <HiddenCharacters field="The analyst's name" text={analyst} />
               </td>
             </tr>
             <tr>
@@ -151,6 +152,7 @@ export function CaseCard({ session, onExport }: { session: SessionSummary; onExp
                   maxLength={MAX_NOTE_LENGTH}
                 />
                 <NoteLength length={note.length} />
+                <HiddenCharacters field="The case note" text={note} />
               </td>
             </tr>
           </tbody>

@@ -7,6 +7,7 @@ import type { Device, Driver } from '../../common/model';
 import { SeverityBadge } from '../components/Badges';
 import { AddressLink, DeviceLink, DriverLink, FindingLink } from '../components/Links';
 import { countText } from '../components/DataTable';
+import { visibleText } from '../util/format';
 import { Text } from '../components/Text';
 import { AnnotationBadge, AnnotationEditor, annotationOf } from '../components/Annotation';
 import { useActiveSession, useApp, useCase } from '../state/app-state';
@@ -155,7 +156,7 @@ export function DevicesView({ index }: { index: ResultIndex }) {
                   </span>
                 )}
                 {row.device.links.length > 0 && (
-                  <span className="chip" title={row.device.links.join('\n')}>
+                  <span className="chip" title={row.device.links.map(visibleText).join('\n')}>
                     link
                   </span>
                 )}

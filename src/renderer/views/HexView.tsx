@@ -282,8 +282,8 @@ export function HexView({ session, index }: { session: string; index: ResultInde
               <div className="struct-fields" data-testid="structure-fields">
                 <div className="side-title">
                   {structure.kind} <AddressLink address={structure.address} wide={wide} />{' '}
-                  <span className="layout-source" title={structure.layoutSource}>
-                    {structure.layoutSource}
+                  <span className="layout-source" title={visibleText(structure.layoutSource)}>
+                    <Text value={structure.layoutSource} />
                   </span>
                 </div>
                 {structure.problem && <div className="bad small">{structure.problem}</div>}
@@ -292,7 +292,9 @@ export function HexView({ session, index }: { session: string; index: ResultInde
                     {structure.fields.map((f, i) => (
                       <tr key={`${f.name}${f.offset}`} className={`f${i % 6}`}>
                         <td className="mono muted">+{f.offset.toString(16)}</td>
-                        <td className="mono">{f.name}</td>
+                        <td className="mono">
+                          <Text value={f.name} />
+                        </td>
                         <td className="mono">
                           {f.link?.kind === 'address' ? (
                             <AddressLink

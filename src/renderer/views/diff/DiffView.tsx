@@ -10,6 +10,7 @@ import { SeverityBadge } from '../../components/Badges';
 import { DataTable } from '../../components/DataTable';
 import { columnHelper } from '../../components/table-features';
 import { Text } from '../../components/Text';
+import { visibleText } from '../../util/format';
 import { useApp, useResult } from '../../state/app-state';
 import type { DiffLocation, DiffTab } from '../../state/navigation';
 import { deviceLabel, driverLabel, type ResultIndex } from '../../util/result-index';
@@ -132,7 +133,7 @@ export function DiffView({
           >
             {candidates.map((s) => (
               <option key={s.id} value={s.id}>
-                {s.label} ({s.state})
+                {visibleText(s.label)} ({s.state})
               </option>
             ))}
           </select>
