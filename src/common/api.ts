@@ -30,6 +30,9 @@ export interface SessionSummary {
   caseNote?: string | null;
 }
 
+/** The longest note kept (a case's note, an annotation's note), in characters. */
+export const MAX_NOTE_LENGTH = 20_000;
+
 export type AnnotationStatus = 'suspicious' | 'benign' | 'to-check';
 
 /** The analyst's word on a finding, driver, device or handler, kept in the case. */
@@ -494,7 +497,7 @@ export interface IrpscopeApi {
     status: AnnotationStatus | null;
     note: string;
   }): Promise<CaseView>;
-  /** The analyst's name and the case's own note. */
+  /** The analyst's name and the case's own note; '' clears either. */
   updateCase(request: { session: string; analyst?: string; note?: string }): Promise<CaseView>;
   /** Starts or cancels computing the image's full SHA-256 (progress arrives as case events). */
   hashImage(request: { session: string; action: 'start' | 'cancel' }): Promise<CaseView>;

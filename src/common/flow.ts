@@ -6,7 +6,7 @@
 
 import type { FlowEdge, FlowGraph, FlowNode, UserOperation } from './api';
 import { isSuspiciousVerdict, severityRank } from './findings';
-import type { AnalysisResult, Device, Driver, Finding, Handler } from './model';
+import type { AnalysisResult, Device, Driver, Finding, Handler, Irp } from './model';
 import { IRP_MJ } from './windows';
 
 interface OperationFacts {
@@ -281,7 +281,7 @@ export function buildIrpFlow(result: AnalysisResult, irpAddress: string): FlowGr
     kind: 'irp',
     label: `${irp.majorName} · IRP ${irp.address}`,
     detail: [
-      `${irp.stackCount} stack location${irp.stackCount === 1 ? '' : 's'}, current ${irp.currentLocation}`,
+      `${irp.stackCount} stack location${irp.stackCount === 1 ? '' : 's'}, ${irpWaitsIn(irp)}`,
       fileText ? `file ${fileText}` : null,
       irp.stack.find((s) => s.current)?.parameters ?? null,
       irp.requestorMode === 'user' ? 'from user mode' : 'from kernel mode',
@@ -460,6 +460,17 @@ class GraphBuilder {
     }
     return deviceNode;
   }
+}
+
+/**
+ * Where a pending request waits, with its locations numbered as every view numbers them: from 0,
+ * so the location the IRP's CurrentLocation (counted from 1) names is #CurrentLocation - 1.
+ */
+export function irpWaitsIn(irp: Pick<Irp, 'stack' | 'stackCount' | 'currentLocation'>): string {
+  const current = irp.stack.find((location) => location.current);
+  if (current) return `waits in location #${current.index}`;
+  if (irp.currentLocation > irp.stackCount) return 'not yet sent to a driver (no current location)';
+  return `waits in location #${irp.currentLocation - 1}, which could not be read`;
 }
 
 function shortDriverName(driver: Driver): string {

@@ -24,7 +24,8 @@ export function visibleText(text: string): string {
 export function visibleParts(text: string): Array<{ text: string; control: boolean }> {
   const parts: Array<{ text: string; control: boolean }> = [];
   let last = 0;
-  for (const match of text.matchAll(HIDDEN)) {
+  // A fresh copy: matchAll starts where the shared expression's lastIndex was left.
+  for (const match of text.matchAll(new RegExp(HIDDEN))) {
     if (match.index > last) parts.push({ text: text.slice(last, match.index), control: false });
     parts.push({ text: escapeOne(match[0]), control: true });
     last = match.index + match[0].length;
@@ -35,6 +36,6 @@ export function visibleParts(text: string): Array<{ text: string; control: boole
 
 /** Whether the text holds any character visibleText would escape. */
 export function hasHiddenCharacters(text: string): boolean {
-  HIDDEN.lastIndex = 0;
-  return HIDDEN.test(text);
+  // test() on a global expression moves its lastIndex: use a copy, leave the shared one alone.
+  return new RegExp(HIDDEN).test(text);
 }

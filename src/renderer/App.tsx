@@ -8,6 +8,7 @@ import { api, desktop } from './api/client';
 import type { MenuCommand } from '../common/api';
 import { SeverityBadge } from './components/Badges';
 import { SessionStatus } from './components/SessionStatus';
+import { SessionTabs } from './components/SessionTabs';
 import { Text } from './components/Text';
 import { GoToDialog } from './dialogs/GoToDialog';
 import { OpenImageDialog } from './dialogs/OpenImageDialog';
@@ -17,6 +18,8 @@ import { ExportDialog } from './dialogs/ExportDialog';
 import { PracticeDialog } from './dialogs/PracticeDialog';
 import { useActiveSession, useApp, useResult } from './state/app-state';
 import { VIEWS, VIEW_LABELS, viewKey, type View } from './state/navigation';
+import { addressSpacesOf } from './util/address-space';
+import { visibleText } from './util/format';
 import { DevicesView } from './views/DevicesView';
 import { DiffView } from './views/diff/DiffView';
 import { DriversView } from './views/DriversView';
@@ -52,7 +55,7 @@ export function App() {
   const [dragging, setDragging] = useState(false);
 
   useEffect(() => {
-    document.title = session ? `${session.label} — IRPscope` : 'IRPscope';
+    document.title = session ? `${visibleText(session.label)} — IRPscope` : 'IRPscope';
   }, [session]);
 
   const openImage = useCallback(
@@ -301,53 +304,13 @@ export function App() {
             ›
           </button>
         </div>
-        <nav className="sessions" aria-label="Images" data-testid="session-tabs">
-          {sessions.map((s) => (
-            <div
-              key={s.id}
-              className={`session-tab${s.id === session?.id ? ' active' : ''} state-${s.state}`}
-              data-testid="session-tab"
-              data-role={s.role}
-            >
-              <button
-                type="button"
-                className="tab-label"
-                onClick={() => navigate({ session: s.id })}
-                title={s.path}
-              >
-                {s.role === 'baseline' && <span className="role">baseline</span>}
-                <Text value={s.label} />
-                {s.counts?.highestSeverity && s.counts.findings > 0 && (
-                  <span
-                    className={`dot sev-bg-${s.counts.highestSeverity}`}
-                    title={`${s.counts.findings} findings`}
-                  />
-                )}
-              </button>
-              {(s.state === 'analysing' || s.state === 'queued') && (
-                <span className="tab-progress">
-                  <span style={{ width: `${(s.progress?.fraction ?? 0) * 100}%` }} />
-                </span>
-              )}
-              <button
-                type="button"
-                className="ghost close"
-                onClick={() => closeSession(s)}
-                aria-label={`Close ${s.label}`}
-              >
-                ×
-              </button>
-            </div>
-          ))}
-          <button
-            type="button"
-            className="ghost add"
-            onClick={() => void openImage('primary')}
-            title="Open image (Ctrl+O)"
-          >
-            + Open
-          </button>
-        </nav>
+        <SessionTabs
+          sessions={sessions}
+          activeId={session?.id ?? null}
+          onSelect={(id) => navigate({ session: id })}
+          onClose={closeSession}
+          onOpen={() => void openImage('primary')}
+        />
         <div className="top-actions">
           <button
             type="button"
@@ -366,7 +329,7 @@ export function App() {
                 className="ghost capture-pill"
                 data-testid="capture-pill"
                 onClick={() => setDialog({ kind: 'capture', follow: c.id })}
-                title={`Capturing ${c.label}: show progress`}
+                title={`Capturing ${visibleText(c.label)}: show progress`}
               >
                 <span className="rec" aria-hidden="true" />
                 <Text value={c.label} />{' '}
@@ -487,6 +450,7 @@ export function App() {
       {dialog?.kind === 'goto' && (
         <GoToDialog
           space={(location.hex?.space ?? 'virtual') as MemorySpace}
+          spaces={result?.status === 'ready' ? addressSpacesOf(result.index) : null}
           onClose={() => setDialog(null)}
           onGo={(space, address) => navigate({ view: 'hex', hex: { space, address } })}
         />

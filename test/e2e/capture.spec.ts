@@ -111,7 +111,7 @@ async function captureBoth(page: Page, output: (name: string) => string, known: 
   const diffRows = page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
   await expect(diffRows.first()).toBeVisible({ timeout: 60_000 });
   await expect(page.locator('[data-testid="table-diff-differences"] .count')).toHaveText(
-    `${planted.size} rows`,
+    `${planted.size} ${planted.size === 1 ? 'difference' : 'differences'}`,
   );
   await page.screenshot({ path: output('capture-compared.png') });
   expect(readdirSync(CAPTURES).filter((f) => !known.has(f))).toHaveLength(2);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { MAX_NOTE_LENGTH } from '../../src/common/api';
 import { expect, isElectron, test } from './support/fixtures';
 import { startOwnServer, type OwnServer } from './support/own-server';
 import { DATA, DEMO } from './support/paths';
@@ -136,4 +137,56 @@ test('a driver saved as a PE file: the download, the message with its hash, the 
   const preview = page.frameLocator('[data-testid="export-preview"] iframe');
   await expect(preview.locator('body')).toContainText('Extracted images (1)', { timeout: 60_000 });
   await expect(preview.locator('body')).toContainText(sha256);
+});
+
+test('the analyst and the notes can be cleared, and every note shows its limit', async ({
+  page,
+}, testInfo) => {
+  test.skip(isElectron(testInfo), 'drives a second web-mode server');
+  await openInfected(page);
+  const sentUpdate = (field: 'analyst' | 'note') =>
+    page.waitForRequest(
+      (request) =>
+        request.url().endsWith('/api/updateCase') &&
+        (request.postDataJSON() as { arg: Record<string, unknown> }).arg[field] !== undefined,
+    );
+  const limit = `/ ${MAX_NOTE_LENGTH.toLocaleString('en-US')} characters`;
+
+  // Overview › Case: a name and a note, then both cleared: the workbench asks to store ''.
+  await page.fill('#case-analyst', 'Fox Mulder');
+  await page.locator('#case-analyst').blur();
+  await expect(page.locator('#case-notes')).toHaveAttribute('maxlength', String(MAX_NOTE_LENGTH));
+  const caseNoteLimit = page.locator('[data-testid="case-card"] [data-testid="note-limit"]');
+  await page.fill('#case-notes', 'twelve chars');
+  await expect(caseNoteLimit).toHaveText(`12 ${limit}`);
+  let sent = sentUpdate('analyst');
+  await page.fill('#case-analyst', '');
+  await page.locator('#case-analyst').blur();
+  expect((await sent).postDataJSON().arg.analyst).toBe('');
+  sent = sentUpdate('note');
+  await page.fill('#case-notes', '');
+  await page.locator('#case-notes').blur();
+  expect((await sent).postDataJSON().arg.note).toBe('');
+  await expect(caseNoteLimit).toHaveText(`0 ${limit}`);
+
+  // Export: the same fields, the same limit.
+  await page.locator('[data-testid="case-card"] button:has-text("Export report…")').click();
+  await expect(page.locator('#export-note')).toHaveAttribute('maxlength', String(MAX_NOTE_LENGTH));
+  await expect(page.locator('[role="dialog"] [data-testid="note-limit"]')).toContainText(limit);
+  await page.fill('#export-analyst', 'Dana Scully');
+  await page.locator('#export-analyst').blur();
+  sent = sentUpdate('analyst');
+  await page.fill('#export-analyst', '');
+  await page.locator('#export-analyst').blur();
+  expect((await sent).postDataJSON().arg.analyst).toBe('');
+  await page.click('[role="dialog"] button[aria-label="Close"]');
+
+  // A finding's note.
+  await page.click('[data-testid="nav-findings"]');
+  await page.locator('[data-testid="table-body-findings"] [role="row"]').first().click();
+  const editor = page.locator('[data-testid="annotation-editor"]');
+  await expect(editor.locator('textarea')).toHaveAttribute('maxlength', String(MAX_NOTE_LENGTH));
+  await editor.locator('textarea').fill('abc');
+  await expect(editor.locator('[data-testid="note-limit"]')).toHaveText(`3 ${limit}`);
+  await page.screenshot({ path: testInfo.outputPath('note-limit.png') });
 });

@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, isElectron, test } from './support/fixtures';
+import { cutShort } from './support/geometry';
 import { visibleText } from '../../src/core/report/escape';
 import { DATA, DEMO } from './support/paths';
 import { demoTruth } from './support/truth';
@@ -35,7 +36,7 @@ test('the differences are the planted anomalies, one row each, most severe first
 }) => {
   await openComparison(page);
   await expect(page.locator('[data-testid="table-diff-differences"] .count')).toHaveText(
-    `${expectedKeys.length} rows`,
+    `${expectedKeys.length} differences`,
   );
   const keys = (await rows(page).locator('.td:nth-child(3)').allInnerTexts()).map((k) => k.trim());
   // Control characters of the hostile name are shown escaped.
@@ -122,8 +123,54 @@ test('devices that came and went between the boots are variation, not difference
     page.locator('[data-testid="table-body-diff-devices"] .pair-status.status-variation').first(),
   ).toBeVisible();
   await page.click('[data-testid="diff-only-differences"]');
+  // Only differences hides what any two boots differ in from the aligned devices, as it does
+  // from the drivers: what is left is the rootkit's own devices.
+  const devices = page.locator('[data-testid="table-body-diff-devices"] [role="row"]');
+  await expect(devices.first()).toBeVisible();
+  await expect(devices.locator('.pair-status.status-variation')).toHaveCount(0);
+  await expect(devices.locator('.pair-status.status-same')).toHaveCount(0);
+  const rootkitDevices = infected.drivers.find((d) => d.hidden)!.devices.length;
+  await expect(devices.locator('.pair-status.status-added')).toHaveCount(rootkitDevices);
+  await page.click('[data-testid="diff-tab-drivers"]');
+  await expect(
+    page.locator('[data-testid="table-body-diff-drivers"] .pair-status.status-variation'),
+  ).toHaveCount(0);
   await page.click('[data-testid="diff-tab-differences"]');
   await expect(rows(page)).toHaveCount(expectedKeys.length);
+});
+
+test('the two stacks and IRP tables show every name whole; a list cell cut short shows it on hover', async ({
+  workbench: page,
+}) => {
+  await openComparison(page);
+  for (const table of ['diff-stacks', 'diff-handlers']) {
+    await rows(page)
+      .filter({ hasText: table === 'diff-stacks' ? 'KeyboardClass0' : '\\Driver\\Disk' })
+      .first()
+      .click();
+    const cells = page.locator(`[data-testid="${table}"] td`);
+    await expect(cells.first()).toBeVisible();
+    const cut = await cutShort(
+      page.locator(`[data-testid="${table}"] td, [data-testid="${table}"] td .link`),
+    );
+    expect(cut, `${table}: cells cut short`).toEqual([]);
+  }
+  await page.screenshot({ path: test.info().outputPath('diff-tables.png') });
+  // The aligned device list: a long name in a narrow column is cut, and its whole text is the tooltip.
+  await page.click('[data-testid="diff-tab-devices"]');
+  await page.uncheck('[data-testid="diff-only-differences"]');
+  await page.fill('[data-testid="table-diff-devices"] input.filter', '\\Device\\{');
+  const cell = page
+    .locator('[data-testid="table-body-diff-devices"] .td', { hasText: '\\Device\\{' })
+    .first();
+  await expect(cell).toBeVisible();
+  const whole = (await cell.textContent())!.trim();
+  expect(await cell.evaluate((td) => td.scrollWidth > td.clientWidth)).toBe(true);
+  await cell.hover();
+  await expect(cell).toHaveAttribute('title', whole);
+  await page.fill('[data-testid="table-diff-devices"] input.filter', '');
+  await page.check('[data-testid="diff-only-differences"]');
+  await page.click('[data-testid="diff-tab-differences"]');
 });
 
 test('a baseline opened later is compared too', async ({ workbench: page }, testInfo) => {

@@ -39,7 +39,7 @@ test('the demo case opens with both images and the drivers the builder made', as
 
   await page.click('[data-testid="nav-drivers"]');
   const total = truth.drivers.length + truth.staleDrivers.length;
-  await expect(page.locator('[data-testid="table-drivers"] .count')).toHaveText(`${total} rows`);
+  await expect(page.locator('[data-testid="table-drivers"] .count')).toHaveText(`${total} drivers`);
   for (const driver of truth.drivers
     .filter((d) => !d.hidden)
     .slice(0, 60)

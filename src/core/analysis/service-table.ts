@@ -1,13 +1,16 @@
 // The system-service table of the analysed kernel, each entry judged as an IRP handler is: a
 // routine in the kernel is its own; an entry into another module or none is a hook; a routine
 // (or whatever the entry points at) whose first instructions leave the kernel is patched.
+// Each entry is named by its number in the build's documented table (when the table has as many
+// services as the kernel's), else by the exported Nt routine it lands on, else by its number.
 
 import type { ServiceTable } from '../../common/model';
 import type { KernelContext, KernelImageFacts } from '../kernel/discover';
 import type { KernelMemory } from '../kernel/memory';
-import { findServiceTable, knownServiceNames, readServiceEntries } from '../kernel/service-table';
+import { findServiceTable, readServiceEntries } from '../kernel/service-table';
 import type { HandlerJudge } from './handlers';
 import type { ModuleSet } from './module-set';
+import { documentedServiceNames } from './service-table-names';
 
 const hex = (value: bigint) => `0x${value.toString(16)}`;
 
@@ -28,23 +31,28 @@ export function judgeServiceTable(
   const exported = new Map<bigint, string>();
   for (const [name, rva] of kernel.exports)
     if (name.startsWith('Nt')) exported.set(kernel.base + BigInt(rva), name);
-  const known = knownServiceNames(memory.pointerSize === 8 ? 'x64' : 'x86', build);
+  const documented = documentedServiceNames(memory.pointerSize === 8 ? 'x64' : 'x86', build, found.limit);
+  const byNumber = documented.found ? documented.table.names : [];
   const own = modules.owner(kernel.base);
   const entries = [];
   let unreadable = 0;
+  let unnamed = 0;
   for (const entry of readServiceEntries(memory, found, build)) {
     if (entry.address === null) {
       unreadable++;
       continue;
     }
-    const name =
-      exported.get(entry.address) ??
-      known.get(entry.index) ??
-      `service 0x${entry.index.toString(16).padStart(3, '0')}`;
-    entries.push(judge.judge(entry.address, own, entry.index, name, false));
+    const name = byNumber[entry.index] ?? exported.get(entry.address);
+    if (name === undefined) unnamed++;
+    const shown = name ?? `service 0x${entry.index.toString(16).padStart(3, '0')}`;
+    entries.push(judge.judge(entry.address, own, entry.index, shown, false));
   }
   if (unreadable > 0)
     warnings.push(`${unreadable} of ${found.limit} system-service table entries are not in the image`);
+  if (!documented.found)
+    warnings.push(
+      `system-service names: ${documented.why}; ${unnamed} of ${found.limit} entries land on no exported Nt routine and are shown by number`,
+    );
   return {
     descriptor: hex(found.descriptor),
     method: found.method,

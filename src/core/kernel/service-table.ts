@@ -142,30 +142,3 @@ export function readServiceEntries(
   }
   return entries;
 }
-
-/**
- * Service numbers of the services on the I/O path (and the classic process-hiding target), per
- * build, to name an entry whose routine is no longer the exported one (j00ru/windows-syscalls).
- */
-export function knownServiceNames(arch: 'x86' | 'x64', build: number | null): Map<number, string> {
-  const names = [
-    'NtClose',
-    'NtCreateFile',
-    'NtReadFile',
-    'NtWriteFile',
-    'NtDeviceIoControlFile',
-    'NtQuerySystemInformation',
-  ];
-  let numbers: number[] | null = null;
-  if (arch === 'x86') {
-    if (build === 2600) numbers = [0x19, 0x25, 0xb7, 0x112, 0x42, 0xad];
-    else if (build === 3790) numbers = [0x1b, 0x27, 0xbf, 0x11c, 0x45, 0xb5];
-    else if (build === 7600 || build === 7601) numbers = [0x32, 0x42, 0x111, 0x18c, 0x6b, 0x105];
-  } else if (build !== null) {
-    if (build === 7600 || build === 7601) numbers = [0xc, 0x52, 0x3, 0x5, 0x4, 0x33];
-    else if (build === 9200) numbers = [0xd, 0x53, 0x4, 0x6, 0x5, 0x34];
-    else if (build === 9600) numbers = [0xe, 0x54, 0x5, 0x7, 0x6, 0x35];
-    else if (build >= 10240) numbers = [0xf, 0x55, 0x6, 0x8, 0x7, 0x36];
-  }
-  return new Map(numbers ? numbers.map((n, i) => [n, names[i]!]) : []);
-}

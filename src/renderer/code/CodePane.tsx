@@ -22,7 +22,9 @@ export default function CodePane({ text, language }: { text: string; language: s
         fontSize: 12,
         scrollBeyondLastLine: false,
         renderLineHighlight: 'none',
-        wordWrap: 'off',
+        // A decoded name or a long operand wraps rather than running out of the narrow pane.
+        wordWrap: 'on',
+        wrappingIndent: 'indent',
         contextmenu: false,
         automaticLayout: true,
         occurrencesHighlight: 'off',

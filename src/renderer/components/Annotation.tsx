@@ -2,9 +2,17 @@
 // check) and a note, kept in the image's case and carried into reports and the JSON export.
 
 import { useState } from 'react';
-import type { Annotation, AnnotationStatus, AnnotationTarget, CaseView } from '../../common/api';
+import {
+  MAX_NOTE_LENGTH,
+  type Annotation,
+  type AnnotationStatus,
+  type AnnotationTarget,
+  type CaseView,
+} from '../../common/api';
 import { api } from '../api/client';
 import { useApp } from '../state/app-state';
+import { visibleText } from '../util/format';
+import { HiddenCharacters, NoteLength } from './NoteLength';
 
 export const STATUS_LABELS: Record<AnnotationStatus, string> = {
   suspicious: 'Suspicious',
@@ -22,7 +30,7 @@ export function AnnotationBadge({ annotation }: { annotation: Annotation | undef
   return (
     <span
       className={`annotation-badge status-${annotation.status ?? 'none'}`}
-      title={annotation.note || undefined}
+      title={annotation.note ? visibleText(annotation.note) : undefined}
       data-testid="annotation-badge"
     >
       {annotation.status ? STATUS_LABELS[annotation.status] : ''}
@@ -89,7 +97,10 @@ export function AnnotationEditor({
           save(current?.status ?? null, note)
         }
         rows={2}
+        maxLength={MAX_NOTE_LENGTH}
       />
+      <NoteLength length={note.length} />
+      <HiddenCharacters field="The note" text={note} />
     </div>
   );
 }

@@ -12,6 +12,7 @@ import {
   type SortingState,
 } from '@tanstack/react-table';
 import { features, type Features } from './table-features';
+import { visibleText } from '../util/format';
 
 const ROW_HEIGHT = 24;
 
@@ -29,10 +30,18 @@ export interface DataTableProps<T extends RowData> {
   initialSorting?: SortingState;
   initialHidden?: string[];
   filterPlaceholder?: string;
+  /** What a row is, singular and plural, for the count ("12 of 305 devices"). */
+  noun?: readonly [string, string];
   toolbar?: ReactNode;
   emptyText?: string;
   /** Text the global filter searches, per row (default: every string column). */
   searchText?: (row: T) => string;
+}
+
+/** "305 devices", or under a filter "12 of 305 devices". */
+export function countText(shown: number, total: number, [one, many]: readonly [string, string]): string {
+  const noun = total === 1 ? one : many;
+  return shown === total ? `${total} ${noun}` : `${shown} of ${total} ${noun}`;
 }
 
 export function DataTable<T extends RowData>(props: DataTableProps<T>) {
@@ -130,9 +139,7 @@ export function DataTable<T extends RowData>(props: DataTableProps<T>) {
           }}
           aria-label="Filter rows"
         />
-        <span className="count">
-          {rows.length === data.length ? `${data.length} rows` : `${rows.length} of ${data.length}`}
-        </span>
+        <span className="count">{countText(rows.length, data.length, props.noun ?? ['row', 'rows'])}</span>
         {props.toolbar}
         <div className="chooser">
           <button
@@ -198,7 +205,7 @@ export function DataTable<T extends RowData>(props: DataTableProps<T>) {
                   key={row.id}
                   role="row"
                   aria-selected={selected}
-                  data-row-id={row.id}
+                  data-row-id={visibleText(row.id)}
                   className={`tr${selected ? ' selected' : ''}${item.index % 2 ? ' odd' : ''} ${props.rowClass?.(row.original) ?? ''}`}
                   style={{
                     transform: `translateY(${item.start}px)`,

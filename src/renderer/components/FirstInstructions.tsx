@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import type { Disassembly } from '../../common/model';
 import { api } from '../api/client';
 import { useActiveSession } from '../state/app-state';
+import { visibleText } from '../util/format';
 
 const cache = new Map<string, Promise<Disassembly>>();
 
@@ -19,7 +20,7 @@ function load(session: string, address: string): Promise<Disassembly> {
 }
 
 export function instructionText(disassembly: Disassembly): string {
-  return disassembly.instructions.map((i) => i.replace(/^[0-9a-f`]+\s+/i, '')).join(' ; ');
+  return disassembly.instructions.map((i) => visibleText(i.replace(/^[0-9a-f`]+\s+/i, ''))).join(' ; ');
 }
 
 export function FirstInstructions({ address, known }: { address: string; known?: Disassembly | undefined }) {
@@ -38,7 +39,7 @@ export function FirstInstructions({ address, known }: { address: string; known?:
   if (!disassembly) return <span className="absent">…</span>;
   if (disassembly.instructions.length === 0) return <span className="absent">not readable</span>;
   return (
-    <span className="mono code" title={disassembly.instructions.join('\n')}>
+    <span className="mono code" title={disassembly.instructions.map(visibleText).join('\n')}>
       {instructionText(disassembly)}
     </span>
   );

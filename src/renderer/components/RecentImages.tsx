@@ -5,6 +5,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../api/client';
 import { useApp } from '../state/app-state';
 import { Text } from './Text';
+import { visibleText } from '../util/format';
 
 export function RecentImages() {
   const { navigate, notify } = useApp();
@@ -28,7 +29,7 @@ export function RecentImages() {
                   (error: Error) => notify('error', error.message),
                 )
               }
-              title={path}
+              title={visibleText(path)}
             >
               <Text value={path.split(/[\\/]/).slice(-2).join('/')} />
             </button>{' '}

@@ -15,7 +15,7 @@ import type {
 import { api, desktop } from '../api/client';
 import { Text } from '../components/Text';
 import { useApp } from '../state/app-state';
-import { formatMs, formatSize } from '../util/format';
+import { formatMs, formatSize, visibleText } from '../util/format';
 import { Dialog } from './Dialog';
 
 const FOLDER_KEY = 'irpscope.capture.folder';
@@ -214,7 +214,7 @@ export function CaptureDialog({
                     </span>
                   )}
                 </span>
-                <span className="vm-path mono muted" title={socket.path}>
+                <span className="vm-path mono muted" title={visibleText(socket.path)}>
                   <Text value={pathTail(socket.path)} />
                 </span>
               </label>
@@ -274,7 +274,7 @@ export function CaptureDialog({
                     <Text value={vm.name} />
                   </span>
                   <span className="vm-facts muted">{vm.state}</span>
-                  <span className="vm-path mono muted" title={vm.id}>
+                  <span className="vm-path mono muted" title={visibleText(vm.id)}>
                     <Text value={vm.id === vm.name ? '' : pathTail(vm.id)} />
                   </span>
                 </label>

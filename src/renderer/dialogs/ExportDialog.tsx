@@ -3,9 +3,11 @@
 // name and case notes, and a preview of exactly what will be written.
 
 import { useEffect, useState } from 'react';
-import type { ReportFile, ReportFormat, SessionSummary } from '../../common/api';
+import { MAX_NOTE_LENGTH, type ReportFile, type ReportFormat, type SessionSummary } from '../../common/api';
 import { api } from '../api/client';
 import { saveFile } from '../util/save-file';
+import { visibleText } from '../util/format';
+import { HiddenCharacters, NoteLength } from '../components/NoteLength';
 import { Text } from '../components/Text';
 import { useApp, useCase } from '../state/app-state';
 import { Dialog } from './Dialog';
@@ -59,6 +61,7 @@ export function ExportDialog({
     };
   }, [session.id, previewFormat, baseline, key]);
 
+  // A cleared field is sent as '' (it clears the name or the note), never left out.
   const saveCase = async (): Promise<void> => {
     const change = {
       ...(analyst !== null && analyst !== view?.analyst ? { analyst } : {}),
@@ -66,6 +69,9 @@ export function ExportDialog({
     };
     if (Object.keys(change).length === 0) return;
     setCase(session.id, await api.updateCase({ session: session.id, ...change }));
+  };
+  const saveOnLeave = (): void => {
+    saveCase().catch((error: Error) => notify('error', error.message));
   };
 
   const save = async (): Promise<void> => {
@@ -113,7 +119,7 @@ export function ExportDialog({
             <option value="">none: this image alone</option>
             {baselines.map((b) => (
               <option key={b.id} value={b.id}>
-                {b.label}
+                {visibleText(b.label)}
               </option>
             ))}
           </select>
@@ -122,7 +128,7 @@ export function ExportDialog({
             id="export-analyst"
             value={analyst ?? view?.analyst ?? ''}
             onChange={(e) => setAnalyst(e.target.value)}
-            onBlur={() => void saveCase()}
+            onBlur={saveOnLeave}
             placeholder="named in the report header"
             disabled={!view}
           />
@@ -132,10 +138,17 @@ export function ExportDialog({
             rows={2}
             value={note ?? view?.note ?? ''}
             onChange={(e) => setNote(e.target.value)}
-            onBlur={() => void saveCase()}
+            onBlur={saveOnLeave}
             placeholder="case number, host, sample… (heads the report)"
             disabled={!view}
+            maxLength={MAX_NOTE_LENGTH}
           />
+          <span />
+          <div>
+            <NoteLength length={(note ?? view?.note ?? '').length} />
+            <HiddenCharacters field="The analyst's name" text={analyst ?? view?.analyst ?? ''} />
+            <HiddenCharacters field="The case note" text={note ?? view?.note ?? ''} />
+          </div>
           <label>SHA-256</label>
           <span className="mono small">
             {view?.image.sha256 ??

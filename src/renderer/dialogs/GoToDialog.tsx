@@ -1,20 +1,26 @@
 import { useState } from 'react';
 import type { MemorySpace } from '../../common/api';
+import { addressProblem, type AddressSpaces } from '../util/address-space';
 import { parseAddress } from '../util/format';
 import { Dialog } from './Dialog';
 
 export function GoToDialog({
   space,
+  spaces,
   onGo,
   onClose,
 }: {
   space: MemorySpace;
+  /** The open image's address spaces (null: no image, nothing to check against). */
+  spaces: AddressSpaces | null;
   onGo: (space: MemorySpace, address: string) => void;
   onClose: () => void;
 }) {
   const [text, setText] = useState('');
   const [where, setWhere] = useState<MemorySpace>(space);
-  const address = parseAddress(text);
+  const parsed = parseAddress(text);
+  const problem = parsed !== null && spaces ? addressProblem(parsed, where, spaces) : null;
+  const address = problem ? null : parsed;
   return (
     <Dialog title="Go to address" onClose={onClose}>
       <form
@@ -38,13 +44,19 @@ export function GoToDialog({
             <option value="virtual">virtual</option>
             <option value="physical">physical</option>
           </select>
-          <button type="submit" className="primary" disabled={address === null}>
+          <button type="submit" className="primary" disabled={address === null} data-testid="goto-go">
             Go
           </button>
         </div>
-        <div className="muted small">
-          {text && address === null ? 'Not an address.' : 'Hex by default; prefix 0n for decimal.'}
-        </div>
+        {problem ? (
+          <div className="bad small" data-testid="goto-problem">
+            {problem}
+          </div>
+        ) : (
+          <div className="muted small">
+            {text && parsed === null ? 'Not an address.' : 'Hex by default; prefix 0n for decimal.'}
+          </div>
+        )}
       </form>
     </Dialog>
   );

@@ -5,7 +5,7 @@ import { useEffect, useState } from 'react';
 import type { DirectoryListing, SessionRole } from '../../common/api';
 import { api } from '../api/client';
 import { Text } from '../components/Text';
-import { formatSize } from '../util/format';
+import { formatSize, visibleText } from '../util/format';
 import { Dialog } from './Dialog';
 
 const IMAGE_HINT = /\.(raw|mem|bin|img|dmp|vmem|vmss|vmsn|elf|core|lime)$/i;
@@ -90,7 +90,13 @@ export function OpenImageDialog({
         <div className="recent" data-testid="recent-list">
           <span className="muted small">Recent</span>
           {recent.slice(0, 6).map((path) => (
-            <button key={path} type="button" className="link" onClick={() => open(path)} title={path}>
+            <button
+              key={path}
+              type="button"
+              className="link"
+              onClick={() => open(path)}
+              title={visibleText(path)}
+            >
               <Text value={path} />
             </button>
           ))}

@@ -14,7 +14,8 @@ import {
   type WheelEvent,
 } from 'react';
 import type { StructureField } from '../../common/api';
-import { formatAddress } from '../util/format';
+import { Text } from '../components/Text';
+import { formatAddress, visibleText } from '../util/format';
 import { PAGE, type MemoryCache } from './memory-cache';
 
 export const ROW_HEIGHT = 18;
@@ -198,6 +199,7 @@ export function HexGrid({
     const start = row * BYTES;
     const page = cache.page(start);
     const present = page?.bytes != null;
+    const failure = page ? undefined : cache.error(start);
     const cells = [];
     const ascii = [];
     const names: string[] = [];
@@ -206,7 +208,7 @@ export function HexGrid({
       const value = cache.byte(address);
       const field = fieldAt?.get(address);
       if (field && overlay && BigInt(field.field.offset) + overlay.base === address)
-        names.push(`+${field.field.offset.toString(16)} ${field.field.name}`);
+        names.push(`+${field.field.offset.toString(16)} ${visibleText(field.field.name)}`);
       const classes = ['b'];
       if (value === undefined) classes.push('loading');
       else if (value === null) classes.push('absent');
@@ -222,7 +224,7 @@ export function HexGrid({
             ? String.fromCharCode(value)
             : '.';
       const title = field
-        ? `${field.field.name} (+0x${field.field.offset.toString(16)}): ${field.field.value}`
+        ? visibleText(`${field.field.name} (+0x${field.field.offset.toString(16)}): ${field.field.value}`)
         : undefined;
       cells.push(
         <span
@@ -254,7 +256,11 @@ export function HexGrid({
         <span className="addr">{formatAddress(start, wide)}</span>
         <span className="bytes">{cells}</span>
         <span className="ascii">
-          {page && !present ? (
+          {failure !== undefined ? (
+            <span className="status bad" title={visibleText(failure)}>
+              not read
+            </span>
+          ) : page && !present ? (
             <span className="status">{STATUS_LABEL[page.status] ?? page.status}</span>
           ) : (
             ascii
@@ -330,14 +336,21 @@ export function HexGrid({
         <span>
           cursor <b className="mono">{formatAddress(cursor, wide)}</b>
         </span>
-        <span>
-          page {pageStatus ? (STATUS_LABEL[pageStatus.status] ?? pageStatus.status) : 'loading'}
-          {pageStatus?.physical ? ` → PA ${pageStatus.physical}` : ''}
-        </span>
+        {pageStatus ? (
+          <span>
+            page {STATUS_LABEL[pageStatus.status] ?? pageStatus.status}
+            {pageStatus.physical ? ` → PA ${pageStatus.physical}` : ''}
+          </span>
+        ) : error ? (
+          <span className="bad">
+            page not read: <Text value={error} />
+          </span>
+        ) : (
+          <span>page loading</span>
+        )}
         {selFrom !== null && selTo !== null && (
           <span>{(selTo - selFrom + 1n).toString()} bytes selected</span>
         )}
-        {error && <span className="bad">{error}</span>}
         <span className="muted">page 0x{(cursor & ~(PAGE - 1n)).toString(16)}</span>
       </div>
     </div>

@@ -26,6 +26,7 @@ function decodeBase64(text: string): Uint8Array {
 export class MemoryCache {
   private readonly pages = new Map<bigint, PageData>();
   private readonly pending = new Set<bigint>();
+  /** Pages that could not be read, with the reason: shown as such, not as still loading. */
   private readonly failed = new Map<bigint, string>();
   spaceSize: bigint | null = null;
   version = 0;
@@ -47,13 +48,19 @@ export class MemoryCache {
     return page;
   }
 
+  /** Why the page holding `address` could not be read, when it could not. */
   error(address: bigint): string | undefined {
-    return this.failed.get(address & ~(BLOCK - 1n));
+    return this.failed.get(address & ~(PAGE - 1n));
   }
 
+  forgetFailures(): void {
+    this.failed.clear();
+  }
+
+  /** A byte; null when it is not in the image or could not be read; undefined while it loads. */
   byte(address: bigint): number | null | undefined {
     const page = this.page(address);
-    if (!page) return undefined;
+    if (!page) return this.error(address) === undefined ? undefined : null;
     if (!page.bytes) return null;
     return page.bytes[Number(address & (PAGE - 1n))] ?? null;
   }
@@ -61,10 +68,11 @@ export class MemoryCache {
   /** Makes sure [from, to) is cached or being fetched. */
   ensure(from: bigint, to: bigint): void {
     for (let block = from & ~(BLOCK - 1n); block < to; block += BLOCK) {
-      if (this.pending.has(block) || this.failed.has(block)) continue;
+      if (this.pending.has(block)) continue;
       let complete = true;
-      for (let p = block; p < block + BLOCK; p += PAGE) {
-        if (!this.pages.has(p)) {
+      const end = this.spaceSize !== null && this.spaceSize < block + BLOCK ? this.spaceSize : block + BLOCK;
+      for (let p = block; p < end; p += PAGE) {
+        if (!this.pages.has(p) && !this.failed.has(p)) {
           complete = false;
           break;
         }
@@ -94,10 +102,15 @@ export class MemoryCache {
           bytes: present ? bytes.slice(offset, offset + Number(PAGE)) : null,
         });
       }
+      // Every page asked for must be answered: one that is not would stay "loading" for ever.
+      for (let page = block; page < block + BLOCK && page < this.spaceSize; page += PAGE)
+        if (!this.pages.has(page)) this.failed.set(page, `the answer held no page at 0x${page.toString(16)}`);
       while (this.pages.size > MAX_PAGES) this.pages.delete(this.pages.keys().next().value!);
     } catch (error) {
-      this.failed.set(block, (error as Error).message);
+      for (let page = block; page < block + BLOCK; page += PAGE)
+        this.failed.set(page, (error as Error).message);
     } finally {
+      while (this.failed.size > MAX_PAGES) this.failed.delete(this.failed.keys().next().value!);
       this.pending.delete(block);
       this.version++;
       this.onUpdate();

@@ -5,7 +5,7 @@
 // into the flow diagram that starts from it.
 
 import { useMemo } from 'react';
-import { operationOfMajor } from '../../common/flow';
+import { irpWaitsIn, operationOfMajor } from '../../common/flow';
 import type { Irp, IrpStackLocation, Process, Thread } from '../../common/model';
 import { SeverityBadge, VerdictBadge } from '../components/Badges';
 import { DataTable } from '../components/DataTable';
@@ -133,6 +133,7 @@ export function ActivityView({ index }: { index: ResultIndex }) {
         {tab === 'processes' ? (
           <DataTable
             id="processes"
+            noun={['process', 'processes']}
             data={processes}
             columns={processColumns}
             getRowId={(p) => p.objectVa}
@@ -163,6 +164,7 @@ export function ActivityView({ index }: { index: ResultIndex }) {
         ) : (
           <DataTable
             id="irps"
+            noun={['IRP', 'IRPs']}
             data={irps}
             columns={irpColumns}
             getRowId={(i) => i.address}
@@ -251,7 +253,11 @@ function ProcessDetail({
                 </td>
                 <td>
                   <AddressLink address={t.startAddress} wide={wide} />{' '}
-                  {t.startModule && <span className="muted">{t.startModule}</span>}
+                  {t.startModule && (
+                    <span className="muted">
+                      <Text value={t.startModule} />
+                    </span>
+                  )}
                 </td>
                 <td>
                   <AddressLink address={t.win32StartAddress} wide={wide} />
@@ -266,7 +272,11 @@ function ProcessDetail({
                         className="link"
                         onClick={() => navigate({ activity: { tab: 'irps', irp: address } })}
                       >
-                        {irp ? `${irp.majorName.replace('IRP_MJ_', '')} → ${waitsIn(index, irp)}` : address}
+                        {irp ? (
+                          <Text value={`${irp.majorName.replace('IRP_MJ_', '')} → ${waitsIn(index, irp)}`} />
+                        ) : (
+                          address
+                        )}
                       </button>
                     );
                   })}
@@ -293,8 +303,8 @@ function IrpDetail({ index, irp, thread }: { index: ResultIndex; irp: Irp; threa
           {irp.majorName} <span className="muted">IRP</span> <AddressLink address={irp.address} wide={wide} />
         </h3>
         <span className="muted">
-          {irp.stackCount} stack location{irp.stackCount === 1 ? '' : 's'}, current {irp.currentLocation} ·
-          from {irp.requestorMode} mode · {irp.flagNames.join(' ') || 'no flags'} · found by{' '}
+          {irp.stackCount} stack location{irp.stackCount === 1 ? '' : 's'}, {irpWaitsIn(irp)} · from{' '}
+          {irp.requestorMode} mode · {irp.flagNames.join(' ') || 'no flags'} · found by{' '}
           {irp.foundBy.join(', ')}
         </span>
         <div className="tabs">
@@ -325,7 +335,12 @@ function IrpDetail({ index, irp, thread }: { index: ResultIndex; irp: Irp; threa
           <dd>
             {irp.tid !== null ? `${irp.tid} · ` : ''}
             <AddressLink address={irp.thread} wide={wide} />
-            {thread?.startModule && <span className="muted"> · starts at {thread.startModule}</span>}
+            {thread?.startModule && (
+              <span className="muted">
+                {' '}
+                · starts at <Text value={thread.startModule} />
+              </span>
+            )}
           </dd>
           <dt>File</dt>
           <dd>

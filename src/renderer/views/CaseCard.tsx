@@ -4,8 +4,9 @@
 // head its reports.
 
 import { useState } from 'react';
-import type { CaseView, SessionSummary } from '../../common/api';
+import { MAX_NOTE_LENGTH, type CaseView, type SessionSummary } from '../../common/api';
 import { api } from '../api/client';
+import { HiddenCharacters, NoteLength } from '../components/NoteLength';
 import { Text } from '../components/Text';
 import { useApp, useCase } from '../state/app-state';
 import { formatSize } from '../util/format';
@@ -133,6 +134,7 @@ export function CaseCard({ session, onExport }: { session: SessionSummary; onExp
                     draft.analyst !== undefined && draft.analyst !== view.analyst && update({ analyst })
                   }
                 />
+                <HiddenCharacters field="The analyst's name" text={analyst} />
               </td>
             </tr>
             <tr>
@@ -147,7 +149,10 @@ export function CaseCard({ session, onExport }: { session: SessionSummary; onExp
                   placeholder="case number, host, what was detonated… (heads the report)"
                   onChange={(e) => setDraft((d) => ({ ...d, note: e.target.value }))}
                   onBlur={() => draft.note !== undefined && draft.note !== view.note && update({ note })}
+                  maxLength={MAX_NOTE_LENGTH}
                 />
+                <NoteLength length={note.length} />
+                <HiddenCharacters field="The case note" text={note} />
               </td>
             </tr>
           </tbody>

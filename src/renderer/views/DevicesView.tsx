@@ -6,6 +6,8 @@ import { useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Device, Driver } from '../../common/model';
 import { SeverityBadge } from '../components/Badges';
 import { AddressLink, DeviceLink, DriverLink, FindingLink } from '../components/Links';
+import { countText } from '../components/DataTable';
+import { visibleText } from '../util/format';
 import { Text } from '../components/Text';
 import { AnnotationBadge, AnnotationEditor, annotationOf } from '../components/Annotation';
 import { useActiveSession, useApp, useCase } from '../state/app-state';
@@ -28,9 +30,11 @@ export function DevicesView({ index }: { index: ResultIndex }) {
   const treeRef = useRef<HTMLDivElement>(null);
   const wide = index.wide;
 
-  const rows = useMemo<TreeRow[]>(() => {
+  // The rows of the tree, and how many devices match the filter (folded drivers' included).
+  const { rows, matching } = useMemo(() => {
     const needle = filter.trim().toLowerCase();
     const out: TreeRow[] = [];
+    let count = 0;
     for (const driver of index.result.drivers) {
       if (driver.devices.length === 0) continue;
       const devices = driver.devices.map((id) => index.devices.get(id)).filter((d): d is Device => !!d);
@@ -41,13 +45,13 @@ export function DevicesView({ index }: { index: ResultIndex }) {
         : devices;
       const driverMatches = needle !== '' && driverLabel(driver).toLowerCase().includes(needle);
       if (needle && matches.length === 0 && !driverMatches) continue;
+      const shown = driverMatches && matches.length === 0 ? devices : matches;
+      count += shown.length;
       const open = needle !== '' || !closed.has(driver.id);
       out.push({ kind: 'driver', driver, open });
-      if (open)
-        for (const device of driverMatches && matches.length === 0 ? devices : matches)
-          out.push({ kind: 'device', device, depth: 1 });
+      if (open) for (const device of shown) out.push({ kind: 'device', device, depth: 1 });
     }
-    return out;
+    return { rows: out, matching: count };
   }, [index, filter, closed]);
 
   const selected = location.device ? index.devices.get(location.device) : undefined;
@@ -107,7 +111,9 @@ export function DevicesView({ index }: { index: ResultIndex }) {
             onChange={(e) => setFilter(e.target.value)}
             aria-label="Filter devices"
           />
-          <span className="count">{index.result.devices.length} devices</span>
+          <span className="count">
+            {countText(matching, index.result.devices.length, ['device', 'devices'])}
+          </span>
         </div>
         <div
           className="tree"
@@ -150,7 +156,7 @@ export function DevicesView({ index }: { index: ResultIndex }) {
                   </span>
                 )}
                 {row.device.links.length > 0 && (
-                  <span className="chip" title={row.device.links.join('\n')}>
+                  <span className="chip" title={row.device.links.map(visibleText).join('\n')}>
                     link
                   </span>
                 )}

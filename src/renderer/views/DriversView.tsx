@@ -157,6 +157,7 @@ export function DriversView({ index }: { index: ResultIndex }) {
       <div className="pane top">
         <DataTable
           id="drivers"
+          noun={['driver', 'drivers']}
           data={data}
           columns={columns}
           getRowId={(r) => r.driver.id}

@@ -10,6 +10,7 @@ import { Text } from '../components/Text';
 import { AnnotationBadge, AnnotationEditor, annotationOf } from '../components/Annotation';
 import { useActiveSession, useApp, useCase } from '../state/app-state';
 import type { ResultIndex } from '../util/result-index';
+import { visibleText } from '../util/format';
 
 const helper = columnHelper<Finding>();
 
@@ -56,6 +57,7 @@ export function FindingsView({ index }: { index: ResultIndex }) {
       <div className="pane top">
         <DataTable
           id="findings"
+          noun={['finding', 'findings']}
           data={data}
           columns={columns}
           getRowId={(f) => f.id}
@@ -152,7 +154,9 @@ function FindingDetail({ finding, index, wide }: { finding: Finding; index: Resu
                 <tbody>
                   {e.handlers.map((h) => (
                     <tr key={`${h.name}${h.address}`}>
-                      <td className="mono">{h.name}</td>
+                      <td className="mono">
+                        <Text value={h.name} />
+                      </td>
                       <td>
                         <AddressLink address={h.address} wide={wide} />
                       </td>
@@ -179,7 +183,9 @@ function FindingDetail({ finding, index, wide }: { finding: Finding; index: Resu
               {e.addresses.map((a) => (
                 <span key={a} className="addr-item">
                   <AddressLink address={a} wide={wide} />{' '}
-                  <span className="muted">{index.symbolize(a) ?? 'no module'}</span>
+                  <span className="muted">
+                    <Text value={index.symbolize(a)} fallback="no module" />
+                  </span>
                 </span>
               ))}
             </dd>
@@ -201,7 +207,7 @@ function FindingDetail({ finding, index, wide }: { finding: Finding; index: Resu
           <>
             <dt>Code</dt>
             <dd>
-              <pre className="code-block">{e.disassembly.instructions.join('\n')}</pre>
+              <pre className="code-block">{e.disassembly.instructions.map(visibleText).join('\n')}</pre>
               <span className="muted mono small">{e.disassembly.bytes}</span>
             </dd>
           </>

@@ -9,6 +9,7 @@ import { Text } from '../components/Text';
 import { FlowDiagram } from '../flow/FlowDiagram';
 import { openFlowNode } from '../flow/open-node';
 import { useApp } from '../state/app-state';
+import { visibleText } from '../util/format';
 import { deviceLabel, type ResultIndex } from '../util/result-index';
 
 const OPERATIONS: UserOperation[] = ['CreateFile', 'ReadFile', 'WriteFile', 'DeviceIoControl'];
@@ -107,9 +108,8 @@ export default function FlowView({ session, index }: { session: string; index: R
             >
               {choices.map((c) => (
                 <option key={c.id} value={c.id}>
-                  {/* An <option> can only hold text: control characters become a replacement mark. */}
-                  {/* eslint-disable-next-line no-control-regex */}
-                  {c.label.replace(/[\u0000-\u001f\u007f]/g, '�')}
+                  {/* An <option> can only hold text: hidden characters show as escapes there too. */}
+                  {visibleText(c.label)}
                 </option>
               ))}
             </select>

@@ -11,7 +11,8 @@ import { Text } from '../components/Text';
 import { HexGrid, type Selection } from '../hex/HexGrid';
 import { MemoryCache } from '../hex/memory-cache';
 import { useApp } from '../state/app-state';
-import { formatAddress, parseAddress } from '../util/format';
+import { addressProblem, addressSpacesOf } from '../util/address-space';
+import { formatAddress, parseAddress, visibleText } from '../util/format';
 import type { ResultIndex } from '../util/result-index';
 
 function parseHex(text: string): bigint {
@@ -42,6 +43,9 @@ export function HexView({ session, index }: { session: string; index: ResultInde
   };
   const space = hex.space;
   const target = parseHex(hex.address);
+  const spaces = addressSpacesOf(index);
+  // An address from history or a link that the space cannot hold is refused, not waited for.
+  const refused = addressProblem(target, space, spaces);
   const [, setTick] = useState(0);
   const cacheKey = `${session}|${space}`;
   const [cacheState, setCacheState] = useState(() => ({
@@ -61,6 +65,8 @@ export function HexView({ session, index }: { session: string; index: ResultInde
   const [shownNavigation, setShownNavigation] = useState(navigationKey);
   if (shownNavigation !== navigationKey) {
     setShownNavigation(navigationKey);
+    // A new navigation asks again for what failed before (a restarted worker may answer now).
+    cache.forgetFailures();
     setAddressText(formatAddress(target, wide));
     if (hex.structure) setPane('structure');
   }
@@ -144,6 +150,11 @@ export function HexView({ session, index }: { session: string; index: ResultInde
       notify('error', `"${addressText}" is not an address.`);
       return;
     }
+    const problem = addressProblem(address, space, spaces);
+    if (problem) {
+      notify('error', problem);
+      return;
+    }
     navigate({ view: 'hex', hex: { space, address: `0x${address.toString(16)}` } });
   };
 
@@ -154,18 +165,22 @@ export function HexView({ session, index }: { session: string; index: ResultInde
         ? { base: BigInt(structure.address), fields: structure.fields }
         : null;
   const symbol = index.symbolize(cursor);
+  // Values line up after the usual field names; a longer one (MajorFunction[…]) is not padded,
+  // so that most lines fit the narrow pane without wrapping. Values from the image are escaped.
+  const nameWidth = structure ? Math.min(24, Math.max(0, ...structure.fields.map((f) => f.name.length))) : 0;
   const structureText = structure
     ? [
-        `// ${structure.kind} at ${structure.address} (${structure.size} bytes, layout: ${structure.layoutSource})`,
-        ...(structure.problem ? [`// ${structure.problem}`] : []),
+        `// ${structure.kind} at ${structure.address} (${structure.size} bytes, layout: ${visibleText(structure.layoutSource)})`,
+        ...(structure.problem ? [`// ${visibleText(structure.problem)}`] : []),
         ...structure.fields.map(
-          (f) => `+0x${f.offset.toString(16).padStart(3, '0')} ${f.name.padEnd(44)} : ${f.value}`,
+          (f) =>
+            `+0x${f.offset.toString(16).padStart(3, '0')} ${f.name.padEnd(nameWidth)} : ${visibleText(f.value)}`,
         ),
       ].join('\n')
     : '// Choose a structure in the toolbar to decode the bytes at the address.';
   const disassemblyText = disassembly
     ? disassembly.instructions.length > 0
-      ? disassembly.instructions.join('\n')
+      ? disassembly.instructions.map(visibleText).join('\n')
       : `// no code readable at ${formatAddress(cursor, wide)}`
     : '// …';
 
@@ -245,79 +260,93 @@ export function HexView({ session, index }: { session: string; index: ResultInde
           )}
         </span>
       </div>
-      <div className="hex-main">
-        <HexGrid
-          cache={cache}
-          spaceSize={spaceSize}
-          wide={space === 'virtual' ? wide : spaceSize > 1n << 32n}
-          target={target}
-          targetKey={`${session}|${space}|${hex.address}|${location.view}`}
-          overlay={overlay}
-          onCursor={onCursor}
-          onSelection={onSelection}
-          copy={copy}
-        />
-        <aside className="hex-side">
-          {structure && (
-            <div className="struct-fields" data-testid="structure-fields">
-              <div className="side-title">
-                {structure.kind} <AddressLink address={structure.address} wide={wide} />{' '}
-                <span className="layout-source" title={structure.layoutSource}>
-                  {structure.layoutSource}
-                </span>
+      {refused ? (
+        <div className="placeholder bad" data-testid="hex-refused">
+          {refused}
+        </div>
+      ) : (
+        <div className="hex-main">
+          <HexGrid
+            cache={cache}
+            spaceSize={spaceSize}
+            wide={space === 'virtual' ? wide : spaceSize > 1n << 32n}
+            target={target}
+            targetKey={`${session}|${space}|${hex.address}|${location.view}`}
+            overlay={overlay}
+            onCursor={onCursor}
+            onSelection={onSelection}
+            copy={copy}
+          />
+          <aside className="hex-side">
+            {structure && (
+              <div className="struct-fields" data-testid="structure-fields">
+                <div className="side-title">
+                  {structure.kind} <AddressLink address={structure.address} wide={wide} />{' '}
+                  <span className="layout-source" title={visibleText(structure.layoutSource)}>
+                    <Text value={structure.layoutSource} />
+                  </span>
+                </div>
+                {structure.problem && <div className="bad small">{structure.problem}</div>}
+                <table className="mini fields">
+                  <tbody>
+                    {structure.fields.map((f, i) => (
+                      <tr key={`${f.name}${f.offset}`} className={`f${i % 6}`}>
+                        <td className="mono muted">+{f.offset.toString(16)}</td>
+                        <td className="mono">
+                          <Text value={f.name} />
+                        </td>
+                        <td className="mono">
+                          {f.link?.kind === 'address' ? (
+                            <AddressLink
+                              address={f.link.target}
+                              wide={wide}
+                              label={<Text value={f.value} />}
+                            />
+                          ) : (
+                            <Text value={f.value} />
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
               </div>
-              {structure.problem && <div className="bad small">{structure.problem}</div>}
-              <table className="mini fields">
-                <tbody>
-                  {structure.fields.map((f, i) => (
-                    <tr key={`${f.name}${f.offset}`} className={`f${i % 6}`}>
-                      <td className="mono muted">+{f.offset.toString(16)}</td>
-                      <td className="mono">{f.name}</td>
-                      <td className="mono">
-                        {f.link?.kind === 'address' ? (
-                          <AddressLink address={f.link.target} wide={wide} label={<Text value={f.value} />} />
-                        ) : (
-                          <Text value={f.value} />
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+            )}
+            <div className="code-pane">
+              <div className="tabs">
+                <button
+                  type="button"
+                  className={pane === 'disassembly' ? 'active' : ''}
+                  onClick={() => setPane('disassembly')}
+                >
+                  Disassembly at cursor
+                </button>
+                <button
+                  type="button"
+                  className={pane === 'structure' ? 'active' : ''}
+                  onClick={() => setPane('structure')}
+                >
+                  Decoded structure
+                </button>
+              </div>
+              <div className="code-host" data-testid={`code-${pane}`}>
+                <Suspense
+                  fallback={
+                    <pre className="code-block">
+                      {pane === 'disassembly' ? disassemblyText : structureText}
+                    </pre>
+                  }
+                >
+                  <CodePane
+                    text={pane === 'disassembly' ? disassemblyText : structureText}
+                    language={pane === 'disassembly' ? 'irpscope-asm' : 'irpscope-struct'}
+                  />
+                </Suspense>
+              </div>
             </div>
-          )}
-          <div className="code-pane">
-            <div className="tabs">
-              <button
-                type="button"
-                className={pane === 'disassembly' ? 'active' : ''}
-                onClick={() => setPane('disassembly')}
-              >
-                Disassembly at cursor
-              </button>
-              <button
-                type="button"
-                className={pane === 'structure' ? 'active' : ''}
-                onClick={() => setPane('structure')}
-              >
-                Decoded structure
-              </button>
-            </div>
-            <div className="code-host" data-testid={`code-${pane}`}>
-              <Suspense
-                fallback={
-                  <pre className="code-block">{pane === 'disassembly' ? disassemblyText : structureText}</pre>
-                }
-              >
-                <CodePane
-                  text={pane === 'disassembly' ? disassemblyText : structureText}
-                  language={pane === 'disassembly' ? 'irpscope-asm' : 'irpscope-struct'}
-                />
-              </Suspense>
-            </div>
-          </div>
-        </aside>
-      </div>
+          </aside>
+        </div>
+      )}
     </div>
   );
 }

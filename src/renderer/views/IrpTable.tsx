@@ -139,6 +139,7 @@ export function IrpTable({ driver, index }: { driver: Driver; index: ResultIndex
   return (
     <DataTable
       id="irp"
+      noun={['entry', 'entries']}
       data={data}
       columns={columns}
       getRowId={(r) => r.id}

@@ -106,6 +106,7 @@ export function ModulesView({ index }: { index: ResultIndex }) {
     <div className="full" data-testid="view-modules">
       <DataTable
         id="modules"
+        noun={['module', 'modules']}
         data={data}
         columns={columns}
         getRowId={(r) => r.module.name.toLowerCase()}

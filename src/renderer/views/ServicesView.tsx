@@ -34,7 +34,11 @@ export function ServicesView({ index }: { index: ResultIndex }) {
         id: 'name',
         header: 'Service',
         size: 250,
-        cell: (c) => <span className="mono">{c.getValue()}</span>,
+        cell: (c) => (
+          <span className="mono">
+            <Text value={c.getValue()} />
+          </span>
+        ),
       }),
       helper.accessor((h) => h.address, {
         id: 'routine',
@@ -98,6 +102,7 @@ export function ServicesView({ index }: { index: ResultIndex }) {
       </p>
       <DataTable
         id="services"
+        noun={['service', 'services']}
         data={data}
         columns={columns}
         getRowId={rowId}

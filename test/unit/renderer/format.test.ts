@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { hasHiddenCharacters } from '../../../src/common/visible-text';
 import { formatAddress, parseAddress, visibleParts, visibleText } from '../../../src/renderer/util/format';
 import {
   currentLocation,
@@ -15,6 +16,22 @@ describe('untrusted text', () => {
     const parts = visibleParts(hostile);
     expect(parts.filter((p) => p.control).map((p) => p.text)).toEqual(['\\u0007', '\\u001b']);
     expect(parts.map((p) => p.text).join('')).toBe(visibleText(hostile));
+  });
+
+  test('a right-to-left override is escaped wherever it is, whatever was asked before', () => {
+    const name = 'Keyboard\u202elass0 \u200b';
+    const escaped = 'Keyboard\\u202elass0 \\u200b';
+    // The workbench asks whether a note holds hidden characters before showing it escaped.
+    expect(hasHiddenCharacters(name)).toBe(true);
+    expect(
+      visibleParts(name)
+        .map((p) => p.text)
+        .join(''),
+    ).toBe(escaped);
+    expect(hasHiddenCharacters('a\u202eb')).toBe(true);
+    expect(hasHiddenCharacters('plain')).toBe(false);
+    expect(visibleParts('x\u202e').map((p) => p.text)).toEqual(['x', '\\u202e']);
+    expect(visibleText(name)).toBe(escaped);
   });
 });
 

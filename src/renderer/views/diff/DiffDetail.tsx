@@ -243,7 +243,10 @@ function HandlerCell({ handler, side }: { handler: Handler | undefined; side: Si
     <span className="handler-cell">
       <AddressLink address={handler.address} wide={side.index.wide} session={side.session.id} />{' '}
       <span className="mono">
-        {handler.module ? `${handler.module}+${handler.offset ?? '?'}` : 'no module'}
+        <Text
+          value={handler.module ? `${handler.module}+${handler.offset ?? '?'}` : null}
+          fallback="no module"
+        />
       </span>{' '}
       <VerdictBadge verdict={handler.verdict} />
     </span>
@@ -309,7 +312,7 @@ function HandlersSideBySide({
             data-changed={changed.has(row.name) ? 'true' : 'false'}
           >
             <td className="mono">
-              {row.name}
+              <Text value={row.name} />
               {row.group !== 'IRP' && <span className="muted"> ({row.group})</span>}
             </td>
             <td>

@@ -10,6 +10,7 @@ import { SeverityBadge } from '../../components/Badges';
 import { DataTable } from '../../components/DataTable';
 import { columnHelper } from '../../components/table-features';
 import { Text } from '../../components/Text';
+import { visibleText } from '../../util/format';
 import { useApp, useResult } from '../../state/app-state';
 import type { DiffLocation, DiffTab } from '../../state/navigation';
 import { deviceLabel, driverLabel, type ResultIndex } from '../../util/result-index';
@@ -22,6 +23,13 @@ const TABS: Array<{ id: DiffTab; label: string }> = [
   { id: 'devices', label: 'Devices' },
   { id: 'modules', label: 'Modules' },
 ];
+
+const TAB_NOUNS: Record<DiffTab, readonly [string, string]> = {
+  differences: ['difference', 'differences'],
+  drivers: ['driver', 'drivers'],
+  devices: ['device', 'devices'],
+  modules: ['module', 'modules'],
+};
 
 const STATUS_LABEL: Record<DiffPair['status'], string> = {
   same: 'same',
@@ -125,7 +133,7 @@ export function DiffView({
           >
             {candidates.map((s) => (
               <option key={s.id} value={s.id}>
-                {s.label} ({s.state})
+                {visibleText(s.label)} ({s.state})
               </option>
             ))}
           </select>
@@ -234,8 +242,9 @@ function DiffBody({
       }
       return id;
     };
+    // "Only differences" hides what is the same and what any two boots differ in, in every tab.
     return diff.pairs[tab]
-      .filter((pair) => all || pair.status !== 'same')
+      .filter((pair) => all || (pair.status !== 'same' && pair.status !== 'variation'))
       .map((pair) => ({
         kind: 'pair',
         id: pairRowId(pair),
@@ -337,6 +346,7 @@ function DiffBody({
               : 'Every object is the same in both images.'
           }
           filterPlaceholder="Filter…  ( / )"
+          noun={TAB_NOUNS[tab]}
         />
       </div>
       <div className="pane right diff-detail-pane" data-testid="diff-detail" ref={detailPane}>
