@@ -49,6 +49,7 @@ interface Configuration {
   productName: string;
   publish?: unknown;
   asar?: boolean;
+  electronFuses?: Record<string, boolean>;
   files: Array<{ filter: string[] }>;
   fileAssociations?: unknown;
   mac: PlatformOptions;
@@ -115,6 +116,15 @@ describe('the configuration', () => {
     const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, object>;
     for (const dependencies of [manifest.dependencies, manifest.devDependencies])
       expect(Object.keys(dependencies ?? {})).not.toContain('electron-updater');
+  });
+
+  test("flips Electron's fuses: no NODE_OPTIONS or --inspect; RunAsNode kept for the CLI", () => {
+    expect(config.electronFuses).toEqual({
+      runAsNode: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      resetAdHocDarwinSignature: true,
+    });
   });
 
   test('names only files that exist: the build it packages, icons, launchers, installer parts', () => {
