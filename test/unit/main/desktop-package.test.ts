@@ -21,6 +21,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { AnalysisResult } from '../../../src/common/model';
+import { imageForTest } from '../../support/images';
+import { expectAnalysisMatchesTruth } from '../../support/truth';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BUILD = join(ROOT, 'build');
@@ -487,6 +490,74 @@ describe('the CLI launchers', () => {
     expect(script).toContain(
       `"%~dp0..\\..\\${config.productName}.exe" "%~dp0..\\app\\bin\\irpscope.mjs" %*\r\n`,
     );
+  });
+});
+
+describe('electron-builder packs it', () => {
+  test('the Linux app, packed around a stand-in Electron, runs the CLI from its own files: exactly the planted truth', () => {
+    // The real electron-builder with our configuration, target `dir` (no AppImage or fpm needed),
+    // given a directory holding a stand-in for Electron's binary: a script that is Node when run
+    // as Node. Its fuses cannot be flipped (there are none in a script), so that step is left out.
+    const standIn = join(scratch, 'electron-dist');
+    mkdirSync(standIn);
+    writeFileSync(
+      join(standIn, 'electron'),
+      `#!/bin/sh\n[ "$ELECTRON_RUN_AS_NODE" = 1 ] || exit 97\nexec "${process.execPath}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const electron = JSON.parse(readFileSync(join(ROOT, 'node_modules/electron/package.json'), 'utf8')) as {
+      version: string;
+    };
+    const output = join(scratch, 'dist');
+    const { electronFuses: _flippedOnlyInRealBinaries, ...packable } = config;
+    const configuration = join(scratch, 'electron-builder.json');
+    writeFileSync(
+      configuration,
+      JSON.stringify({
+        ...packable,
+        electronDist: standIn,
+        electronVersion: electron.version,
+        directories: { buildResources: 'build', output },
+      }),
+    );
+    const pack = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'node_modules/electron-builder/cli.js'),
+        '--linux',
+        'dir',
+        '--publish',
+        'never',
+        '--config',
+        configuration,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(pack.status, pack.stdout + pack.stderr).toBe(0);
+
+    const app = join(output, 'linux-unpacked');
+    accessSync(join(app, config.linux.executableName!), constants.X_OK);
+    const packaged = JSON.parse(readFileSync(join(app, 'resources/app/package.json'), 'utf8')) as {
+      main: string;
+    };
+    for (const file of [packaged.main, 'out/preload/index.cjs', 'out/renderer/index.html', 'out/node/cli.js'])
+      expect(existsSync(join(app, 'resources/app', file)), file).toBe(true);
+    expect(existsSync(join(app, 'resources/app-update.yml'))).toBe(false);
+
+    const { image, truth } = imageForTest({
+      profile: 'win7-sp1-x86',
+      scenario: 'infected',
+      format: 'dmp-bitmap',
+      size: 64 * 1024 * 1024,
+      seed: 23,
+      fill: 'zero',
+    });
+    const analysis = spawnSync(join(app, 'resources/bin/irpscope'), ['analyze', image, '--json'], {
+      encoding: 'utf8',
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    expect(analysis.stderr).toBe('');
+    expectAnalysisMatchesTruth(JSON.parse(analysis.stdout) as AnalysisResult, truth);
   });
 });
 
