@@ -493,11 +493,19 @@ describe('the CLI launchers', () => {
   });
 });
 
-describe('electron-builder packs it', () => {
-  test('the Linux app, packed around a stand-in Electron, runs the CLI from its own files: exactly the planted truth', () => {
-    // The real electron-builder with our configuration, target `dir` (no AppImage or fpm needed),
-    // given a directory holding a stand-in for Electron's binary: a script that is Node when run
-    // as Node. Its fuses cannot be flipped (there are none in a script), so that step is left out.
+describe('electron-builder packs it for Linux', () => {
+  // The real electron-builder with our configuration, given a directory holding a stand-in for
+  // Electron's binary (a script that is Node when run as Node; it has no fuses to flip, so that
+  // step is left out). It packs the app as it would for any target; each Linux target is stopped
+  // at electron-builder's own hook just before it runs fpm or the AppImage tool (which would be
+  // downloaded), with what it would have given them.
+  interface Packed {
+    app: string;
+    deb: { fpmArguments: string[]; desktopEntry: string };
+    appImage: { desktop: string; desktopFileName: string };
+  }
+  let packed: Packed;
+  beforeAll(async () => {
     const standIn = join(scratch, 'electron-dist');
     mkdirSync(standIn);
     writeFileSync(
@@ -520,27 +528,36 @@ describe('electron-builder packs it', () => {
         directories: { buildResources: 'build', output },
       }),
     );
-    const pack = spawnSync(
-      process.execPath,
-      [
-        join(ROOT, 'node_modules/electron-builder/cli.js'),
-        '--linux',
-        'dir',
-        '--publish',
-        'never',
-        '--config',
-        configuration,
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
-    expect(pack.status, pack.stdout + pack.stderr).toBe(0);
+    const { build, Platform } = createRequire(import.meta.url)('electron-builder') as {
+      build(options: object): Promise<string[]>;
+      Platform: { LINUX: { createTarget(targets: string[]): unknown } };
+    };
+    const seen: Partial<Packed> = { app: join(output, 'linux-unpacked') };
+    await build({
+      projectDir: ROOT,
+      config: configuration,
+      publish: 'never',
+      targets: Platform.LINUX.createTarget(['deb', 'AppImage']),
+      effectiveOptionComputed: async (options: unknown) => {
+        if (Array.isArray(options)) {
+          const [fpmArguments, desktopFile] = options as [string[], string];
+          seen.deb = { fpmArguments, desktopEntry: readFileSync(desktopFile, 'utf8') };
+        } else seen.appImage = options as Packed['appImage'];
+        return true;
+      },
+    });
+    expect(seen.deb).toBeDefined();
+    expect(seen.appImage).toBeDefined();
+    packed = seen as Packed;
+  }, 300_000);
 
-    const app = join(output, 'linux-unpacked');
+  test('the packed app runs its own CLI on the production dependencies it got: exactly the planted truth', () => {
+    const { app } = packed;
     accessSync(join(app, config.linux.executableName!), constants.X_OK);
-    const packaged = JSON.parse(readFileSync(join(app, 'resources/app/package.json'), 'utf8')) as {
+    const manifest = JSON.parse(readFileSync(join(app, 'resources/app/package.json'), 'utf8')) as {
       main: string;
     };
-    for (const file of [packaged.main, 'out/preload/index.cjs', 'out/renderer/index.html', 'out/node/cli.js'])
+    for (const file of [manifest.main, 'out/preload/index.cjs', 'out/renderer/index.html', 'out/node/cli.js'])
       expect(existsSync(join(app, 'resources/app', file)), file).toBe(true);
     expect(existsSync(join(app, 'resources/app-update.yml'))).toBe(false);
 
@@ -558,6 +575,47 @@ describe('electron-builder packs it', () => {
     });
     expect(analysis.stderr).toBe('');
     expectAnalysisMatchesTruth(JSON.parse(analysis.stdout) as AnalysisResult, truth);
+  });
+
+  function desktopEntry(text: string): Map<string, string> {
+    const lines = text.split('\n').filter((line) => line.includes('='));
+    return new Map(
+      lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+  }
+
+  test('the .deb: the app in /opt, `irpscope` on the PATH, the MIME types, the icons, a menu entry that opens images', () => {
+    const { fpmArguments, desktopEntry: text } = packed.deb;
+    const executable = config.linux.executableName!;
+    const install = new Map(
+      fpmArguments
+        .filter((arg) => arg.includes('=') && !arg.startsWith('-'))
+        .map((arg) => arg.split('=').reverse() as [string, string]),
+    );
+    expect(install.get(`/opt/${config.productName}`)).toBe(join(packed.app, '/'));
+    expect(install.get('/usr/bin/irpscope')).toBe('build/linux/irpscope-cli');
+    expect(install.get('/usr/share/mime/packages/irpscope.xml')).toBe('build/linux/irpscope-mime.xml');
+    for (const size of [16, 32, 48, 256, 512])
+      expect(install.get(`/usr/share/icons/hicolor/${size}x${size}/apps/${executable}.png`)).toBe(
+        join(BUILD, 'icons', `${size}x${size}.png`),
+      );
+    expect([...install.keys()]).toContain(`/usr/share/applications/${executable}.desktop`);
+    // The metadata fpm requires is there (electron-builder refuses a .deb without it).
+    expect(fpmArguments).toEqual(expect.arrayContaining(['--maintainer', '--url', '--name', 'irpscope']));
+
+    const entry = desktopEntry(text);
+    expect(entry.get('Exec')).toBe(`/opt/${config.productName}/${executable} %U`);
+    expect(entry.get('Icon')).toBe(executable);
+    expect(entry.get('StartupWMClass')).toBe(executable);
+    expect(entry.get('MimeType')).toBe(`${config.linux.mimeTypes!.join(';')};`);
+  });
+
+  test('the AppImage: the same menu entry, started through AppRun', () => {
+    expect(packed.appImage.desktopFileName).toBe(`${config.linux.executableName}.desktop`);
+    const entry = desktopEntry(packed.appImage.desktop);
+    expect(entry.get('Exec')).toBe('AppRun --no-sandbox %U');
+    expect(entry.get('MimeType')).toBe(`${config.linux.mimeTypes!.join(';')};`);
+    expect(entry.get('Icon')).toBe(config.linux.executableName);
   });
 });
 
