@@ -4,8 +4,9 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, ipcMain, protocol, session, type IpcMainInvokeEvent } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, protocol, session, type IpcMainInvokeEvent } from 'electron';
 import { API_METHODS, type ApiEvent, type ApiMethod, type SessionSummary } from '../common/api';
+import { visibleText } from '../common/visible-text';
 import { Backend } from '../backend/index';
 import { API_CHANNEL, EVENT_CHANNEL } from './channels';
 import { printPdfWithElectron } from './print-pdf';
@@ -13,6 +14,7 @@ import { registerDesktopHandlers } from './dialogs';
 import { buildMenu } from './menu';
 import { APP_ORIGIN, registerAppProtocol, registerAppScheme } from './app-protocol';
 import { hardenApp, hardenDefaultSession, isAppUrl } from './security';
+import { launchRequest, type LaunchRequest } from './launch-paths';
 
 registerAppScheme();
 hardenApp(app);
@@ -22,17 +24,19 @@ if (process.env.IRPSCOPE_DATA_DIR) app.setPath('userData', process.env.IRPSCOPE_
 const rendererDirectory = fileURLToPath(new URL('../renderer/', import.meta.url));
 const preload = fileURLToPath(new URL('../preload/index.cjs', import.meta.url));
 
-function cliImages(argv: string[]): { images: string[]; symbols: string | null } {
-  const args = argv.slice(app.isPackaged ? 1 : 2);
-  const images: string[] = [];
-  let symbols: string | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--symbols') symbols = args[++i] ?? null;
-    else if (!arg.startsWith('-') && existsSync(arg) && statSync(arg).isFile()) images.push(arg);
-  }
-  return { images, symbols };
+function cliImages(argv: string[]): LaunchRequest {
+  const isFile = (path: string): boolean => existsSync(path) && statSync(path).isFile();
+  return launchRequest(argv.slice(app.isPackaged ? 1 : 2), isFile);
 }
+
+// macOS hands the app a file opened from the Finder (a file association, the Dock icon) as an
+// event rather than in argv, possibly before the app is ready: those wait for the backend.
+const openedBeforeReady: string[] = [];
+let openFromSystem = (path: string): void => void openedBeforeReady.push(path);
+app.on('open-file', (event, path) => {
+  event.preventDefault();
+  openFromSystem(path);
+});
 
 /** IPC is answered only for the app's own top-level page (checklist: validate every sender). */
 function trustedSender(event: IpcMainInvokeEvent): boolean {
@@ -73,6 +77,12 @@ function createWindow(): BrowserWindow {
     if (mainWindow === window) mainWindow = null;
   });
   return window;
+}
+
+function focusMainWindow(): void {
+  if (!mainWindow) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.focus();
 }
 
 /** Taskbar/dock progress: the mean fraction of the analyses still running. */
@@ -124,15 +134,22 @@ async function main(): Promise<void> {
   refreshMenu = () => void buildMenu(backend, () => mainWindow);
   refreshMenu();
 
-  for (const image of images) await backend.open({ path: image });
-  if (images.length === 0) await backend.openDemo();
+  const openOrSay = (path: string): void => {
+    backend.open({ path }).catch((error: Error) => {
+      dialog.showErrorBox('Cannot open the image', visibleText(error.message));
+    });
+  };
+  openFromSystem = (path) => {
+    openOrSay(path);
+    focusMainWindow();
+  };
+  const launched = [...images, ...openedBeforeReady.splice(0)];
+  for (const image of launched) await backend.open({ path: image });
+  if (launched.length === 0) await backend.openDemo();
 
   app.on('second-instance', (_event, argv) => {
-    for (const image of cliImages(argv).images) void backend.open({ path: image });
-    if (mainWindow) {
-      if (mainWindow.isMinimized()) mainWindow.restore();
-      mainWindow.focus();
-    }
+    for (const image of cliImages(argv).images) openOrSay(image);
+    focusMainWindow();
   });
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow();

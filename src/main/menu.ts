@@ -8,6 +8,7 @@ import type { Backend } from '../backend/index';
 import type { MenuCommand } from '../common/api';
 import { MENU_CHANNEL } from './channels';
 import { pickImage } from './dialogs';
+import { showAbout } from './about';
 
 const VIEW_LABELS: Record<View, string> = {
   overview: 'Overview',
@@ -41,8 +42,13 @@ export async function buildMenu(backend: Backend, window: () => BrowserWindow | 
     }
   };
   const recent = await backend.recent();
+  const about: MenuItemConstructorOptions = {
+    label: 'About IRPscope',
+    click: () => void showAbout(window()),
+  };
+  const macOS = process.platform === 'darwin';
   const template: MenuItemConstructorOptions[] = [
-    ...(process.platform === 'darwin' ? [{ role: 'appMenu' as const }] : []),
+    ...(macOS ? [appMenu(about)] : []),
     {
       label: 'File',
       submenu: [
@@ -92,7 +98,7 @@ export async function buildMenu(backend: Backend, window: () => BrowserWindow | 
           ],
         },
         { type: 'separator' },
-        process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+        macOS ? { role: 'close' } : { role: 'quit' },
       ],
     },
     { role: 'editMenu' },
@@ -134,6 +140,25 @@ export async function buildMenu(backend: Backend, window: () => BrowserWindow | 
       ],
     },
     { role: 'windowMenu' },
+    ...(macOS ? [] : [{ role: 'help' as const, submenu: [about] }]),
   ];
   Menu.setApplicationMenu(Menu.buildFromTemplate(template));
+}
+
+/** macOS's application menu, as role 'appMenu' makes it, but with our About window. */
+function appMenu(about: MenuItemConstructorOptions): MenuItemConstructorOptions {
+  return {
+    label: app.name,
+    submenu: [
+      about,
+      { type: 'separator' },
+      { role: 'services' },
+      { type: 'separator' },
+      { role: 'hide' },
+      { role: 'hideOthers' },
+      { role: 'unhide' },
+      { type: 'separator' },
+      { role: 'quit' },
+    ],
+  };
 }
