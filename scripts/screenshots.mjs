@@ -211,7 +211,8 @@ try {
   await page.fill('[data-testid="browse-path"]', data);
   await page.keyboard.press('Enter');
   await page.dblclick(`[data-testid="file-row"]:has-text("not-an-image.raw")`);
-  await page.waitForSelector('[data-testid="view-overview"]', { timeout: 60_000 });
+  // No kernel found is a failed session with what was tried, never an empty "clean" result.
+  await page.waitForSelector('text=Analysis failed', { timeout: 60_000 });
   await shot('12-not-a-memory-image');
 
   await page.click('button:has-text("Practice…")');

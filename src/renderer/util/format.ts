@@ -64,3 +64,11 @@ export function compareHex(a: string | null | undefined, b: string | null | unde
   const y = b ? BigInt(b) : -1n;
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+/**
+ * Notes from the backend carry ISO times ("…changed since 2026-12-06T22:47:36.413Z"); shown in local
+ * time, like every other time in the workbench.
+ */
+export function localTimes(text: string, format = (date: Date) => date.toLocaleString()): string {
+  return text.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z/g, (iso) => format(new Date(iso)));
+}

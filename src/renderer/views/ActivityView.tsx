@@ -6,7 +6,8 @@
 
 import { useMemo } from 'react';
 import { irpWaitsIn, operationOfMajor } from '../../common/flow';
-import type { Irp, IrpStackLocation, Process, Thread } from '../../common/model';
+import type { Coverage, Irp, IrpStackLocation, Process, Thread } from '../../common/model';
+import { visibleText } from '../../common/visible-text';
 import { SeverityBadge, VerdictBadge } from '../components/Badges';
 import { DataTable } from '../components/DataTable';
 import { AddressLink, DeviceLink, DriverLink, FindingLink, ModuleLink } from '../components/Links';
@@ -142,7 +143,10 @@ export function ActivityView({ index }: { index: ResultIndex }) {
             onActivate={(p) => navigate({ view: 'hex', hex: { space: 'virtual', address: p.objectVa } })}
             rowClass={(p) => (p.hidden ? 'suspicious' : undefined)}
             filterPlaceholder="Filter processes…  ( / )"
-            emptyText="No process could be read from this image."
+            emptyText={emptyText(
+              index.result.coverage.processes,
+              'No process could be read from this image.',
+            )}
             searchText={(p) => `${p.pid} ${p.name}`}
             toolbar={
               hidden.length ? (
@@ -173,7 +177,7 @@ export function ActivityView({ index }: { index: ResultIndex }) {
             onActivate={(i) => openIrpFlow(navigate, i)}
             rowClass={(i) => (irpSuspicious(index, i) ? 'suspicious' : undefined)}
             filterPlaceholder="Filter IRPs…  ( / )"
-            emptyText="No IRP is in flight in this image."
+            emptyText={emptyText(index.result.coverage.irps, 'No IRP is in flight in this image.')}
             searchText={(i) =>
               `${i.processName ?? ''} ${i.pid ?? ''} ${i.majorName} ${waitsIn(index, i)} ${i.fileName ?? ''}`
             }
@@ -421,4 +425,11 @@ function waitsIn(index: ResultIndex, irp: Irp): string {
   const current = irp.stack.find((s) => s.current);
   const device = current?.device ? index.devices.get(current.device) : undefined;
   return device ? deviceLabel(device) : (current?.deviceName ?? current?.device ?? '—');
+}
+
+/** What an empty table says: why its part could not be read, or that there is none. */
+function emptyText(coverage: Coverage, none: string): string {
+  if (coverage.state === 'unavailable') return visibleText(`Not available: ${coverage.missing.join('; ')}`);
+  if (coverage.state === 'partial') return visibleText(`${none} (partial: ${coverage.missing.join('; ')})`);
+  return none;
 }

@@ -9,7 +9,7 @@ import { api } from '../api/client';
 import { HiddenCharacters, NoteLength } from '../components/NoteLength';
 import { Text } from '../components/Text';
 import { useApp, useCase } from '../state/app-state';
-import { formatSize } from '../util/format';
+import { formatSize, localTimes } from '../util/format';
 
 export function CaseCard({ session, onExport }: { session: SessionSummary; onExport: () => void }) {
   const { setCase, notify } = useApp();
@@ -51,7 +51,7 @@ export function CaseCard({ session, onExport }: { session: SessionSummary; onExp
       </h2>
       {session.caseNote && (
         <p className="case-note" data-testid="case-note">
-          <Text value={session.caseNote} />
+          <Text value={localTimes(session.caseNote)} />
         </p>
       )}
       {view ? (

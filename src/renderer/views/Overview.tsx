@@ -13,6 +13,7 @@ import { useApp } from '../state/app-state';
 import { formatMs, formatSize } from '../util/format';
 import type { ResultIndex } from '../util/result-index';
 import { CaseCard } from './CaseCard';
+import { LayoutsCard } from './LayoutsCard';
 
 function Fact({ label, children, how }: { label: string; children: ReactNode; how?: string | null }) {
   return (
@@ -260,6 +261,8 @@ export function Overview({
           )}
         </ul>
       </section>
+
+      <LayoutsCard info={info} />
 
       <section className="card timings">
         <h2>

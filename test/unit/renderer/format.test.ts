@@ -1,6 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { hasHiddenCharacters } from '../../../src/common/visible-text';
-import { formatAddress, parseAddress, visibleParts, visibleText } from '../../../src/renderer/util/format';
+import {
+  formatAddress,
+  localTimes,
+  parseAddress,
+  visibleParts,
+  visibleText,
+} from '../../../src/renderer/util/format';
 import {
   currentLocation,
   moveHistory,
@@ -94,5 +100,16 @@ describe('navigation history', () => {
       hex: { address: '0x10' },
     });
     expect(currentLocation(h).flow).toBeUndefined();
+  });
+});
+
+describe('times in notes', () => {
+  test('an ISO time in a backend note is shown as the workbench shows times', () => {
+    const note = 'reopened from its case (analysed 2026-12-06T22:47:36.413Z)';
+    expect(localTimes(note, (d) => `[${d.getTime()}]`)).toBe(
+      `reopened from its case (analysed [${Date.parse('2026-12-06T22:47:36.413Z')}])`,
+    );
+    expect(localTimes(note)).not.toMatch(/T22:47:36/);
+    expect(localTimes('no time here')).toBe('no time here');
   });
 });
