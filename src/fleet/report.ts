@@ -58,7 +58,7 @@ function hostRow(job: JobView<HostSummary>, clusters: ReadonlyMap<string, string
     findings: s?.findings ?? { total: 0, bySeverity: zero(), byKind: {}, top: null },
     clusters: clusters.get(job.label) ?? [],
     error: s?.error ?? job.error,
-    files: s?.files ?? null,
+    files: s?.state === 'done' ? s.files : null,
   };
 }
 
