@@ -264,17 +264,21 @@ export interface FleetWorker {
   kill(): Promise<void>;
 }
 
-/** Logs a connection's outages once each, with the URL masked. */
+/** Logs a connection's outages once each (with the last error it saw), the URL masked. */
 function watchConnection(redis: Redis, url: string, log: (line: string) => void): void {
   let down = false;
-  redis.on('error', (error: Error) => {
+  let lastError: Error | null = null;
+  redis.on('error', (error: Error) => void (lastError = error));
+  redis.on('reconnecting', () => {
     if (down) return;
     down = true;
-    log(`lost Redis at ${maskRedisUrl(url)} (${maskSecrets(oneLine(error), url)}); reconnecting`);
+    const reason = lastError ? ` (${maskSecrets(oneLine(lastError), url)})` : '';
+    log(`lost Redis at ${maskRedisUrl(url)}${reason}; reconnecting`);
   });
   redis.on('ready', () => {
     if (down) log(`connected to Redis at ${maskRedisUrl(url)} again`);
     down = false;
+    lastError = null;
   });
 }
 
