@@ -507,29 +507,64 @@ export function etaOf(
   return rate > 0 ? Math.round((remaining / rate) * 60) : null;
 }
 
+function statusOf(fleet: string, url: string, jobs: FleetJobs): FleetStatus {
+  const all = [...jobs.baselines, ...jobs.hosts];
+  const count = (state: HostState) => all.filter((j) => j.state === state).length;
+  const throughput = throughputOf(all.flatMap((j) => (j.summary ? [j.summary.run] : [])));
+  const counts = {
+    total: all.length,
+    queued: count('queued'),
+    active: count('active'),
+    done: count('done'),
+    failed: count('failed'),
+  };
+  return {
+    fleet,
+    redis: maskRedisUrl(url),
+    counts,
+    active: all
+      .filter((j) => j.state === 'active')
+      .map((j) => j.label)
+      .sort(),
+    throughput,
+    connectedWorkers: jobs.workers.length,
+    etaSeconds: etaOf(counts.queued + counts.active, throughput, Date.now()),
+  };
+}
+
 export function fleetStatus(url: string, fleet: string): Promise<FleetStatus> {
-  return withFleet(url, fleet, (jobs) => {
-    const all = [...jobs.baselines, ...jobs.hosts];
-    const count = (state: HostState) => all.filter((j) => j.state === state).length;
-    const throughput = throughputOf(all.flatMap((j) => (j.summary ? [j.summary.run] : [])));
-    const counts = {
-      total: all.length,
-      queued: count('queued'),
-      active: count('active'),
-      done: count('done'),
-      failed: count('failed'),
-    };
+  return withFleet(url, fleet, (jobs) => statusOf(fleet, url, jobs));
+}
+
+/** The fleets in Redis, and one of them (the one named, else the first) with its report and status. */
+export async function readFleetFromRedis(
+  url: string,
+  fleet: string | undefined,
+): Promise<{
+  fleets: string[];
+  fleet: string | null;
+  report: FleetReport | null;
+  status: FleetStatus | null;
+}> {
+  const redis = await commandConnection(url);
+  const queue = queueOn(redis);
+  try {
+    const fleets = (await redis.smembers(keys.fleets)).sort();
+    const name = fleet ?? fleets[0];
+    if (name === undefined) return { fleets, fleet: null, report: null, status: null };
+    const jobs = await readFleet(redis, queue, url, name);
     return {
-      fleet,
-      redis: maskRedisUrl(url),
-      counts,
-      active: all
-        .filter((j) => j.state === 'active')
-        .map((j) => j.label)
-        .sort(),
-      throughput,
-      connectedWorkers: jobs.workers.length,
-      etaSeconds: etaOf(counts.queued + counts.active, throughput, Date.now()),
+      fleets,
+      fleet: name,
+      report: buildFleetReport(name, jobs.baselines, jobs.hosts),
+      status: statusOf(name, url, jobs),
     };
-  });
+  } catch (error) {
+    if (error instanceof FleetError) throw error;
+    throw new FleetError(
+      `cannot read the fleet from Redis at ${maskRedisUrl(url)}: ${maskSecrets(oneLine(error), url)}`,
+    );
+  } finally {
+    await closeAll(queue, redis);
+  }
 }

@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FleetReport } from '../../../src/common/fleet';
+import { fleetSnapshot } from '../../../src/backend/fleet';
 import { fleetStatus } from '../../../src/fleet/bullmq';
 import { ISF_19041 } from '../../support/shared';
 import { imageForSuite } from '../../support/images';
@@ -121,7 +122,7 @@ describe('clear errors before any work', () => {
 
 describe('a fleet on a Redis that restarts', () => {
   test('the worker reconnects, every host once; a second submit adds nothing; another build is alone', async () => {
-    const server = await redisServer({ appendOnly: true });
+    const server = await redisServer({ appendOnly: true, password: 'restart-secret' });
     const results = join(work, 'restart-results');
     const w = worker(server.url, results, ['--name', 'W']);
     await w.line((l) => l.includes('takes jobs from'));
@@ -147,9 +148,9 @@ describe('a fleet on a Redis that restarts', () => {
       180_000,
     );
     expect(status.counts).toMatchObject({ total: 4, done: 4, failed: 0, queued: 0, active: 0 });
-    expect(w.stderr.some((l) => /lost Redis at redis:\/\/127\.0\.0\.1:\d+\b.*; reconnecting$/.test(l))).toBe(
-      true,
-    );
+    expect(
+      w.stderr.some((l) => /lost Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\b.*; reconnecting$/.test(l)),
+    ).toBe(true);
 
     const report = await cli(['fleet', 'report', '--redis', server.url, '--fleet', 'r', '--json']);
     const parsed = JSON.parse(report.stdout) as FleetReport;
@@ -167,6 +168,13 @@ describe('a fleet on a Redis that restarts', () => {
     );
     expect(parsed.counts).toMatchObject({ matching: 1, differing: 1, alone: 1 });
     expect(report.status).toBe(1);
+
+    // The workbench reads the same fleet (and shows its source masked).
+    const snapshot = await fleetSnapshot({ source: { kind: 'redis', url: server.url } });
+    expect(snapshot.source).toBe(server.url.replace('restart-secret', '***'));
+    expect(snapshot.fleets).toEqual(['r']);
+    expect(snapshot.report).toEqual(parsed);
+    expect(snapshot.status?.counts).toMatchObject({ total: 4, done: 4 });
 
     // Submitted again: every image is known, nothing runs again.
     const before = w.stderr.filter((l) => l.includes(' started ')).length;
