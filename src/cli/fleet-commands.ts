@@ -328,13 +328,15 @@ function registerRun(fleet: Command): void {
         if (hosts.length === 0) throw new FleetError('no host image to analyse (only baselines were named)');
         results.fleetFolder(options.fleet);
         results.check();
+        const concurrency = options.concurrency ?? availableParallelism();
         const report = await runFleetInProcess({
           fleet: options.fleet,
           baselines,
           hosts,
           results,
-          concurrency: options.concurrency ?? availableParallelism(),
-          scanWorkers: 1,
+          concurrency,
+          // The cores shared out as a worker shares them between its jobs.
+          scanWorkers: Math.max(1, Math.floor(availableParallelism() / concurrency)),
           attempts: options.attempts,
           symbols: options.symbols ?? null,
           worker: `${hostname()}:${process.pid}`,
