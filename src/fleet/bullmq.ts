@@ -51,6 +51,16 @@ const keys = {
 
 const registryEntry = z.object({ jobId: z.string(), label: z.string(), submittedAt: z.string() });
 
+/** A registry entry as written by a submit, or null (absent, or not one a submit writes). */
+function parseEntry(raw: string | null): z.infer<typeof registryEntry> | null {
+  if (raw === null) return null;
+  try {
+    return registryEntry.safeParse(JSON.parse(raw)).data ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /** Baselines before hosts: a worker takes every waiting baseline before any host. */
 const PRIORITY = { baseline: 1, host: 2 } as const;
 
@@ -62,7 +72,11 @@ function checkFleetName(fleet: string): void {
 }
 
 function queueOn(connection: Redis): Queue {
-  return new Queue(QUEUE_NAME, { connection, prefix: PREFIX });
+  const queue = new Queue(QUEUE_NAME, { connection, prefix: PREFIX });
+  // Its connection's errors reach the caller through the commands that fail; unheard, BullMQ
+  // would print each one with its stack.
+  queue.on('error', () => undefined);
+  return queue;
 }
 
 async function commandConnection(url: string): Promise<Redis> {
@@ -142,9 +156,10 @@ export async function submitFleet(options: SubmitOptions): Promise<SubmitResult>
       baselines: { added: 0, known: 0, retried: 0 },
     };
     const fresh: typeof jobs = [];
-    for (const job of jobs) {
+    const states = await Promise.all(jobs.map((job) => queue.getJobState(job.id)));
+    for (const [index, job] of jobs.entries()) {
       const tally = job.data.kind === 'host' ? result.hosts : result.baselines;
-      const state = await queue.getJobState(job.id);
+      const state = states[index];
       if (state === 'unknown') {
         fresh.push(job);
         tally.added++;
@@ -154,9 +169,11 @@ export async function submitFleet(options: SubmitOptions): Promise<SubmitResult>
       } else tally.known++;
     }
     const registry = redis.multi().sadd(keys.fleets, options.fleet);
-    for (const job of jobs) {
-      const known = await redis.hget(keys.images(options.fleet, job.data.kind), job.data.image);
-      const same = known !== null && registryEntry.safeParse(JSON.parse(known)).data?.jobId === job.id;
+    const registered = await Promise.all(
+      jobs.map((job) => redis.hget(keys.images(options.fleet, job.data.kind), job.data.image)),
+    );
+    for (const [index, job] of jobs.entries()) {
+      const same = parseEntry(registered[index] ?? null)?.jobId === job.id;
       // A job already registered keeps its submission time (the report keeps the latest per image).
       if (!same)
         registry.hset(
@@ -265,7 +282,12 @@ export interface FleetWorker {
 }
 
 /** Logs a connection's outages once each (with the last error it saw), the URL masked. */
-function watchConnection(redis: Redis, url: string, log: (line: string) => void): void {
+function watchConnection(
+  redis: Redis,
+  url: string,
+  log: (line: string) => void,
+  onReady = (): void => {},
+): void {
   let down = false;
   let lastError: Error | null = null;
   redis.on('error', (error: Error) => void (lastError = error));
@@ -279,6 +301,7 @@ function watchConnection(redis: Redis, url: string, log: (line: string) => void)
     if (down) log(`connected to Redis at ${maskRedisUrl(url)} again`);
     down = false;
     lastError = null;
+    onReady();
   });
 }
 
@@ -292,8 +315,20 @@ export async function startFleetWorker(options: FleetWorkerOptions): Promise<Fle
     persistent: true,
     name: `irpscope-worker ${name}`,
   });
-  watchConnection(redis, options.url, options.log);
-  watchConnection(workerConnection, options.url, () => undefined);
+  // The worker's own errors while Redis is away repeat every retry: each is said once per outage.
+  const said = new Set<string>();
+  const sayOnce = (line: string): void => {
+    if (said.has(line)) return;
+    said.add(line);
+    options.log(line);
+  };
+  watchConnection(redis, options.url, options.log, () => said.clear());
+  watchConnection(
+    workerConnection,
+    options.url,
+    () => undefined,
+    () => said.clear(),
+  );
   await Promise.all([redis.connect(), workerConnection.connect()]).catch(() => undefined);
   const queue = queueOn(redis);
   const context: JobContext = {
@@ -345,7 +380,7 @@ export async function startFleetWorker(options: FleetWorkerOptions): Promise<Fle
     // Redis restarting is not a reason to stop: keep asking.
     runRetryDelay: 1000,
   });
-  worker.on('error', (error) => options.log(`worker error: ${maskSecrets(oneLine(error), options.url)}`));
+  worker.on('error', (error) => sayOnce(`worker error: ${maskSecrets(oneLine(error), options.url)}`));
 
   const disconnect = async (): Promise<void> => {
     stop.abort();
@@ -394,14 +429,14 @@ async function readJobs<S extends HostSummary | BaselineSummary>(
   const entries = await redis.hgetall(keys.images(fleet, kind));
   const views = await Promise.all(
     Object.entries(entries).map(async ([image, raw]) => {
-      const entry = registryEntry.safeParse(JSON.parse(raw));
-      if (!entry.success) return null;
-      const job = (await queue.getJob(entry.data.jobId)) ?? null;
+      const entry = parseEntry(raw);
+      if (!entry) return null;
+      const job = (await queue.getJob(entry.jobId)) ?? null;
       const state = job ? stateOf(await job.getState()) : 'gone';
       const view: JobView<S> & { job: Job | null } = {
         image,
-        label: entry.data.label,
-        submittedAt: entry.data.submittedAt,
+        label: entry.label,
+        submittedAt: entry.submittedAt,
         state: state === 'gone' ? 'failed' : state,
         summary: null,
         error: state === 'gone' ? 'its job is no longer in Redis (removed, or Redis lost its data)' : null,

@@ -139,8 +139,12 @@ describe('a fleet on a Redis that restarts', () => {
     ];
     expect((await cli(args)).stdout).toContain('3 hosts added; 1 baseline added');
 
+    // Redis goes away in the middle of the run, long enough for the worker to feel it, and comes back.
     await w.line((l) => / done host /.test(l));
-    await server.restart();
+    await server.stop();
+    await w.line((l) => l.includes('lost Redis'));
+    await w.line((l) => l.includes('worker error'));
+    await server.start();
     await w.line((l) => l.includes('connected to Redis') && l.includes('again'));
     const status = await until(
       () => fleetStatus(server.url, 'r'),
@@ -148,6 +152,10 @@ describe('a fleet on a Redis that restarts', () => {
       180_000,
     );
     expect(status.counts).toMatchObject({ total: 4, done: 4, failed: 0, queued: 0, active: 0 });
+    // Said once each, in its own words: no stack traces, no line repeated every retry.
+    expect(w.stderr.filter((l) => !l.startsWith('irpscope worker: '))).toEqual([]);
+    const outage = w.stderr.filter((l) => l.includes('worker error'));
+    expect(new Set(outage).size).toBe(outage.length);
     expect(
       w.stderr.some((l) => /lost Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+\b.*; reconnecting$/.test(l)),
     ).toBe(true);

@@ -103,8 +103,8 @@ export interface RedisServer {
   process: Running;
   /** Stops it (SIGTERM: it writes its append-only file if it keeps one) and waits. */
   stop(): Promise<void>;
-  /** Stops it and starts it again on the same port and folder. */
-  restart(): Promise<void>;
+  /** Starts it again (after stop) on the same port and folder. */
+  start(): Promise<void>;
 }
 
 export interface RedisSettings {
@@ -154,8 +154,7 @@ export async function startRedis(settings: RedisSettings = {}): Promise<RedisSer
     async stop() {
       await server.process.stop('SIGTERM');
     },
-    async restart() {
-      await server.process.stop('SIGTERM');
+    async start() {
       server.process = await launchRedis(port, folder, settings);
     },
   };
