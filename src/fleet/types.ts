@@ -85,9 +85,15 @@ const runSchema = z.object({
   engine: z.string(),
 });
 
+/** A result file relative to the fleet's folder, as a job writes it (nothing that climbs out). */
+const resultFile = z
+  .string()
+  .regex(/^(hosts|baselines)\/[hb]-[0-9a-f]{32}\/(analysis|diff)\.json$/)
+  .nullable();
+
 const jobFields = {
   jobId: z.string(),
-  fleet: z.string(),
+  fleet: z.string().regex(FLEET_NAME),
   image: z.string(),
   label: z.string(),
   submittedAt: z.string(),
@@ -103,7 +109,7 @@ export const baselineSummarySchema = z.object({
   ...jobFields,
   findings: count,
   /** Relative to the fleet's results folder. */
-  files: z.object({ analysis: z.string().nullable() }),
+  files: z.object({ analysis: resultFile }),
 });
 export type BaselineSummary = z.infer<typeof baselineSummarySchema>;
 
@@ -128,6 +134,6 @@ export const hostSummarySchema = z.object({
   findings: findingsSchema,
   evidence: z.array(evidenceSchema),
   /** Relative to the fleet's results folder. */
-  files: z.object({ analysis: z.string().nullable(), diff: z.string().nullable() }),
+  files: z.object({ analysis: resultFile, diff: resultFile }),
 });
 export type HostSummary = z.infer<typeof hostSummarySchema>;
