@@ -267,7 +267,8 @@ const lines = [
   `| BullMQ, 2 worker processes | ${seconds(m.two)} s | ${perMinute(m.two)} | ${(m.two / m.run).toFixed(3)} |`,
   '',
   `every run (s): diff ${figures.diff.map(seconds).join(', ')}; fleet run ${figures.run.map(seconds).join(', ')}; 1 worker ${figures.one.map(seconds).join(', ')}; 2 workers ${figures.two.map(seconds).join(', ')}`,
-  `queue overhead (1 BullMQ worker against the in-process queue, same jobs one at a time): ${(((m.one - m.run) / m.run) * 100).toFixed(1)} %`,
+  `queue overhead (1 BullMQ worker against the in-process queue, same jobs one at a time): ${(((m.one - m.run) / m.run) * 100).toFixed(1)} % of the run, ${((m.one - m.run) / JOBS).toFixed(0)} ms per job (the submit's own process start included)`,
+  `per run, BullMQ 1 worker / in-process: ${figures.one.map((one, i) => (one / figures.run[i]).toFixed(3)).join(', ')}`,
   `Redis memory: ${kib(memory.perJob)} per job (INFO used_memory, whole fleet / jobs); a host's job hash ${kib(memory.hostJobHash)}; the baseline's analysis ${kib(memory.baselineAnalysis)}`,
 ];
 writeFileSync(join(CACHE, 'results.md'), `${lines.join('\n')}\n`);

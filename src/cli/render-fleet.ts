@@ -32,13 +32,13 @@ function differencesCell(host: HostRow): string {
   return host.differences === 0 ? 'none' : `${host.differences} (${severityPhrase(host.bySeverity)})`;
 }
 
-function hostLines(host: HostRow, width: number): string[] {
+function hostLines(host: HostRow, width: number, baselines: number): string[] {
   const top = host.findings.top;
   const line = [
     clip(host.label, width).padEnd(width),
     hostStatus(host).padEnd(9),
     clip(host.system ? systemText(host.system) : '—', 30).padEnd(30),
-    clip(differencesCell(host), 26).padEnd(26),
+    clip(differencesCell(host), 34).padEnd(34),
     (host.clusters.join(' ') || '—').padEnd(8),
     host.state === 'done'
       ? `${host.findings.total}${top ? ` (top: ${top.severity} ${top.kind} ${clip(top.subject, 40)})` : ''}`
@@ -47,7 +47,9 @@ function hostLines(host: HostRow, width: number): string[] {
     .join('  ')
     .trimEnd();
   const notes: string[] = [];
-  if (host.baseline !== null && host.state === 'done') notes.push(`baseline ${visibleText(host.baseline)}`);
+  // With one baseline the header names it; with several, each host says which.
+  if (host.baseline !== null && host.state === 'done' && baselines > 1)
+    notes.push(`baseline ${visibleText(host.baseline)}`);
   if (host.alone) notes.push(`alone: ${visibleText(host.alone)}`);
   if (host.unrelated) notes.push(visibleText(host.unrelated));
   if (host.error) notes.push(`error: ${visibleText(host.error)}`);
@@ -80,12 +82,12 @@ export function renderFleetReport(report: FleetReport): string {
       'HOST'.padEnd(width),
       'STATUS'.padEnd(9),
       'BUILD'.padEnd(30),
-      'DIFFERENCES'.padEnd(26),
+      'DIFFERENCES'.padEnd(34),
       'CLUSTERS',
       'FINDINGS',
     ].join('  '),
   );
-  for (const host of report.hosts) out.push(...hostLines(host, width));
+  for (const host of report.hosts) out.push(...hostLines(host, width, report.baselines.length));
   out.push('');
   if (report.clusters.length === 0) out.push('No two hosts share a difference from their baselines.');
   else {
