@@ -197,7 +197,7 @@ describe('a fleet on a Redis that restarts', () => {
 });
 
 describe('workers that see the storage elsewhere', () => {
-  test('--path-map: the submitted folder is gone from where it was, the worker finds it under the map', async () => {
+  test('--path-map: the submitted folder is gone from where it was, the worker finds it under the map; SIGTERM mid-job finishes it', async () => {
     const server = await redisServer();
     const submitted = join(work, 'evidence');
     mkdirSync(join(submitted, 'host'), { recursive: true });
@@ -207,6 +207,14 @@ describe('workers that see the storage elsewhere', () => {
     const mounted = join(work, 'mounted-elsewhere');
     renameSync(submitted, mounted);
     const w = worker(server.url, join(work, 'mapped-results'), ['--path-map', `${submitted}=${mounted}`]);
+    // Asked to stop while it analyses: it finishes the job in hand, then exits cleanly.
+    await w.line((l) => / started host /.test(l));
+    process.kill(w.pid, 'SIGTERM');
+    expect((await w.exited).code).toBe(0);
+    // The signal may be handled only once the analysis yields: the job in hand is done all the same.
+    expect(w.stderr.some((l) => /SIGTERM: finishing the jobs in hand/.test(l))).toBe(true);
+    expect(w.stderr.some((l) => / done host host\/image\.raw/.test(l))).toBe(true);
+    expect(w.stderr.at(-1)).toBe('irpscope worker: stopped');
     await until(
       () => fleetStatus(server.url, 'm'),
       (s) => s.counts.done + s.counts.failed === 1,
@@ -218,7 +226,6 @@ describe('workers that see the storage elsewhere', () => {
     expect(report.hosts.map((h) => [h.image, h.state, h.error])).toEqual([
       [join(submitted, 'host', 'image.raw'), 'done', null],
     ]);
-    await w.stop('SIGTERM');
   }, 300_000);
 });
 
