@@ -232,6 +232,7 @@ async function fleetOnRedis(workers, memory) {
       memory.perJob = (after - before) / JOBS;
       memory.hostJobHash = median(usage('irpscope:fleet:h-*').filter((n) => n > 0));
       memory.baselineAnalysis = usage('irpscope:fleets:bench:analysis:*')[0];
+      memory.events = usage('irpscope:fleet:events')[0];
     }
     return ms;
   } finally {
@@ -269,7 +270,7 @@ const lines = [
   `every run (s): diff ${figures.diff.map(seconds).join(', ')}; fleet run ${figures.run.map(seconds).join(', ')}; 1 worker ${figures.one.map(seconds).join(', ')}; 2 workers ${figures.two.map(seconds).join(', ')}`,
   `queue overhead (1 BullMQ worker against the in-process queue, same jobs one at a time): ${(((m.one - m.run) / m.run) * 100).toFixed(1)} % of the run, ${((m.one - m.run) / JOBS).toFixed(0)} ms per job (the submit's own process start included)`,
   `per run, BullMQ 1 worker / in-process: ${figures.one.map((one, i) => (one / figures.run[i]).toFixed(3)).join(', ')}`,
-  `Redis memory: ${kib(memory.perJob)} per job (INFO used_memory, whole fleet / jobs); a host's job hash ${kib(memory.hostJobHash)}; the baseline's analysis ${kib(memory.baselineAnalysis)}`,
+  `Redis memory: ${kib(memory.perJob)} per job (INFO used_memory, whole fleet / jobs); a host's job hash ${kib(memory.hostJobHash)}; the baseline's analysis ${kib(memory.baselineAnalysis)}; BullMQ's event stream ${kib(memory.events)} (capped at 10,000 events)`,
 ];
 writeFileSync(join(CACHE, 'results.md'), `${lines.join('\n')}\n`);
 console.log(lines.join('\n'));
