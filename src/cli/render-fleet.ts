@@ -75,6 +75,7 @@ export function renderFleetReport(report: FleetReport): string {
         (b.error ? `  error: ${visibleText(b.error)}` : ''),
     );
   if (report.baselines.length === 0) out.push('no baseline: every host is analysed alone');
+  for (const warning of report.warnings) out.push(`warning: ${visibleText(warning)}`);
   const width = hostWidth(report);
   out.push(
     '',

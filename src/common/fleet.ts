@@ -104,6 +104,8 @@ export interface FleetReport {
   baselines: BaselineRow[];
   hosts: HostRow[];
   clusters: ClusterRow[];
+  /** What looks like a mistake in how the fleet was given: a baseline of a build no host has. */
+  warnings: string[];
   /** 0: every host matches its baseline; 1: differences somewhere (or not all done yet); 2: errors. */
   exitCode: 0 | 1 | 2;
 }

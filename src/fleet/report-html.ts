@@ -58,7 +58,8 @@ th{background:#eef0f4} td{font-size:12px;overflow-wrap:anywhere} td.k{white-spac
 .sev-critical{color:#a4001d;font-weight:700}.sev-high{color:#c2410c;font-weight:700}.sev-medium{color:#a16207}.sev-low{color:#1d4ed8}.sev-info{color:#555}
 tr.st-failed td{background:#fdecec} tr.st-differs td:nth-child(2),tr.st-unrelated td:nth-child(2){color:#a4001d;font-weight:700}
 .cluster{border:1px solid #d5d8de;border-left:4px solid #a4001d;border-radius:4px;padding:6px 12px;margin:8px 0}
-.cluster ul{margin:4px 0;padding-left:18px} .muted{color:#666}`;
+.cluster ul{margin:4px 0;padding-left:18px} .muted{color:#666}
+.warning{background:#fff8e1;border:1px solid #f1d98a;border-radius:4px;padding:4px 8px}`;
 
 export function fleetReportHtml(report: FleetReport): string {
   const c = report.counts;
@@ -74,6 +75,7 @@ export function fleetReportHtml(report: FleetReport): string {
 <title>IRPscope fleet report: ${esc(report.fleet)}</title><style>${STYLE}</style></head><body>
 <h1>Fleet ${esc(report.fleet)}</h1>
 <p>${esc(summary)}. Exit code ${report.exitCode}.</p>
+${report.warnings.map((w) => `<p class="warning">warning: ${esc(w)}</p>`).join('\n')}
 <h2>Baselines</h2>
 ${report.baselines.length === 0 ? '<p>No baseline: every host was analysed alone.</p>' : `<table><thead><tr><th>baseline</th><th>state</th><th>build</th><th>hosts compared</th><th>error</th></tr></thead><tbody>${baselines}</tbody></table>`}
 <h2>Hosts</h2>

@@ -4,6 +4,7 @@
 // share evidence. It holds nothing that depends on where or when the jobs ran, so the same fleet
 // gives the same report from BullMQ workers and from `fleet run`.
 
+import { systemText } from '../common/fleet';
 import { clusterHosts } from './clusters';
 import {
   FLEET_REPORT_SCHEMA,
@@ -74,6 +75,19 @@ function baselineRow(job: JobView<BaselineSummary>, hosts: readonly HostRow[]): 
   };
 }
 
+/** A baseline no host was compared with, while hosts were analysed alone: likely the wrong golden image. */
+function baselineWarnings(baselines: readonly BaselineRow[], hosts: readonly HostRow[]): string[] {
+  const alone = hosts.filter((h) => h.state === 'done' && h.baseline === null && h.system);
+  if (alone.length === 0) return [];
+  const builds = [...new Set(alone.map((h) => systemText(h.system)))].sort();
+  return baselines
+    .filter((b) => b.state === 'done' && b.hosts === 0)
+    .map(
+      (b) =>
+        `no host is of the build of baseline ${b.label} (${systemText(b.system)}); ${alone.length} host${alone.length === 1 ? ' was' : 's were'} analysed alone: ${builds.join(', ')}`,
+    );
+}
+
 function exitCodeOf(counts: FleetReport['counts'], baselines: readonly BaselineRow[]): 0 | 1 | 2 {
   if (counts.failed > 0 || baselines.some((b) => b.state === 'failed')) return 2;
   return counts.differing + counts.alone + counts.queued + counts.active > 0 ? 1 : 0;
@@ -112,6 +126,7 @@ export function buildFleetReport(
     baselines,
     hosts,
     clusters,
+    warnings: baselineWarnings(baselines, hosts),
     exitCode: exitCodeOf(counts, baselines),
   };
 }

@@ -139,6 +139,19 @@ describe('exit codes', () => {
   });
 });
 
+describe('warnings', () => {
+  test('a baseline no host was compared with, while hosts were analysed alone, is said', () => {
+    const win7 = { name: 'Windows 7 SP1', number: 7601, arch: 'x86' as const };
+    const alone = host('a', { system: win7, baseline: null, alone: 'no baseline of …', comparison: null });
+    const report = buildFleetReport('f', [view(baseline)], [view(alone)]);
+    expect(report.warnings).toEqual([
+      'no host is of the build of baseline golden (Windows 10 2004 (19041, x64)); 1 host was analysed alone: Windows 7 SP1 (7601, x86)',
+    ]);
+    expect(renderFleetReport(report)).toContain(`warning: ${report.warnings[0]}`);
+    expect(buildFleetReport('f', [view(baseline)], [view(host('b'))]).warnings).toEqual([]);
+  });
+});
+
 describe('rows', () => {
   test('one row per image: the latest submission of an image replaces the earlier', () => {
     const earlier = infected('a');

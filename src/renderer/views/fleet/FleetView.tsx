@@ -397,6 +397,15 @@ export function FleetView({
             ))}
           </div>
           <ProgressLine snapshot={snapshot} />
+          {report.warnings.length > 0 && (
+            <div className="warnings" data-testid="fleet-warnings">
+              {report.warnings.map((w) => (
+                <div key={w}>
+                  <Text value={w} />
+                </div>
+              ))}
+            </div>
+          )}
           {snapshot.skipped.length > 0 && (
             <div className="warnings">
               {snapshot.skipped.map((s) => (
