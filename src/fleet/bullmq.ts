@@ -130,10 +130,7 @@ export async function submitFleet(options: SubmitOptions): Promise<SubmitResult>
   checkFleetName(options.fleet);
   const submittedAt = new Date().toISOString();
   const engine = currentEngine();
-  const jobs = [
-    ...options.baselines.map((b) => ({ kind: 'baseline' as const, named: b })),
-    ...options.hosts.map((h) => ({ kind: 'host' as const, named: h })),
-  ].map(({ kind, named }) => {
+  const job = (kind: FleetJobData['kind'], named: NamedImage, baselines: string[]) => {
     const data: FleetJobData = {
       kind,
       fleet: options.fleet,
@@ -143,9 +140,13 @@ export async function submitFleet(options: SubmitOptions): Promise<SubmitResult>
       engine,
       submittedAt,
       symbols: options.symbols ?? null,
+      baselines,
     };
     return { data, id: jobIdOf(data) };
-  });
+  };
+  const baselineJobs = options.baselines.map((b) => job('baseline', b, []));
+  const baselineIds = baselineJobs.map((b) => b.id);
+  const jobs = [...baselineJobs, ...options.hosts.map((h) => job('host', h, baselineIds))];
   const redis = await commandConnection(options.url);
   const queue = queueOn(redis);
   try {
@@ -213,15 +214,29 @@ class RedisBaselines implements BaselineSource {
     private readonly signal: AbortSignal,
   ) {}
 
-  async settled(fleet: string): Promise<BaselineSummary[] | 'later'> {
+  async settled(host: FleetJobData): Promise<BaselineSummary[] | 'later'> {
     for (;;) {
-      const views = await readJobs(this.redis, this.queue, fleet, 'baseline', baselineSummarySchema);
+      const views = await Promise.all(host.baselines.map((id) => this.baselineJob(host.fleet, id)));
       if (views.some((v) => v.state === 'queued')) return 'later';
       if (!views.some((v) => v.state === 'active'))
-        return views.map((v) => v.summary ?? failedBaseline(fleet, v));
+        return views.map((v) => v.summary ?? failedBaseline(host.fleet, v));
       // Being analysed (by this worker or another): it ends, or its worker dies and it goes back to wait.
       await delay(500, undefined, { signal: this.signal });
     }
+  }
+
+  /** A baseline job as the queue has it now. */
+  private async baselineJob(fleet: string, id: string): Promise<JobView<BaselineSummary>> {
+    const job = (await this.queue.getJob(id)) ?? null;
+    const data = jobDataSchema.safeParse(job?.data);
+    const view = await jobView(job, baselineSummarySchema, {
+      image: data.data?.image ?? id,
+      label: data.data?.label ?? id,
+      submittedAt: data.data?.submittedAt ?? '',
+    });
+    if (data.success && data.data.fleet !== fleet)
+      return { ...view, state: 'failed', summary: null, error: 'not a baseline of this fleet' };
+    return view;
   }
 
   async analysis(summary: BaselineSummary): Promise<AnalysisResult> {
@@ -419,6 +434,32 @@ function stateOf(state: string): HostState | 'gone' {
   }
 }
 
+/** A job as the report shows it: its state, and its summary once done (checked against its schema). */
+async function jobView<S extends HostSummary | BaselineSummary>(
+  job: Job | null,
+  schema: z.ZodType<S>,
+  named: { image: string; label: string; submittedAt: string },
+): Promise<JobView<S> & { job: Job | null }> {
+  const state = job ? stateOf(await job.getState()) : 'gone';
+  const view: JobView<S> & { job: Job | null } = {
+    ...named,
+    state: state === 'gone' ? 'failed' : state,
+    summary: null,
+    error: state === 'gone' ? 'its job is no longer in Redis (removed, or Redis lost its data)' : null,
+    job,
+  };
+  if (job && state === 'done') {
+    const summary = schema.safeParse(job.returnvalue);
+    if (summary.success) view.summary = summary.data;
+    else {
+      view.state = 'failed';
+      view.error = 'its summary in Redis is not one an IRPscope worker writes';
+    }
+  }
+  if (job && state === 'failed') view.error = oneLine(job.failedReason || 'failed');
+  return view;
+}
+
 async function readJobs<S extends HostSummary | BaselineSummary>(
   redis: Redis,
   queue: Queue,
@@ -432,26 +473,7 @@ async function readJobs<S extends HostSummary | BaselineSummary>(
       const entry = parseEntry(raw);
       if (!entry) return null;
       const job = (await queue.getJob(entry.jobId)) ?? null;
-      const state = job ? stateOf(await job.getState()) : 'gone';
-      const view: JobView<S> & { job: Job | null } = {
-        image,
-        label: entry.label,
-        submittedAt: entry.submittedAt,
-        state: state === 'gone' ? 'failed' : state,
-        summary: null,
-        error: state === 'gone' ? 'its job is no longer in Redis (removed, or Redis lost its data)' : null,
-        job,
-      };
-      if (job && state === 'done') {
-        const summary = schema.safeParse(job.returnvalue);
-        if (summary.success) view.summary = summary.data;
-        else {
-          view.state = 'failed';
-          view.error = 'its summary in Redis is not one an IRPscope worker writes';
-        }
-      }
-      if (job && state === 'failed') view.error = oneLine(job.failedReason || 'failed');
-      return view;
+      return jobView(job, schema, { image, label: entry.label, submittedAt: entry.submittedAt });
     }),
   );
   return views.filter((v) => v !== null);

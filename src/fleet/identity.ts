@@ -1,7 +1,8 @@
 // Which job an image is: the case's identity of the file (size, modification time, a hash of its
-// first and last MiB) and the fingerprint of the engine that analyses it, within one fleet. The
-// same image submitted again is the same job, so it is not analysed again; an edited image, or
-// another engine, is a new one.
+// first and last MiB) and the fingerprint of the engine that analyses it, within one fleet (and,
+// for a host, the baselines it is compared among). The same image submitted again is the same
+// job, so it is not analysed again; an edited image, another engine or other baselines make a
+// new one.
 
 import { createHash } from 'node:crypto';
 import { engineFingerprint } from '../backend/cases/fingerprint';
@@ -24,7 +25,7 @@ export function currentEngine(): string {
 
 /** BullMQ job ids may not hold ':' and must not look like numbers: a kind letter and hex. */
 export function jobIdOf(
-  data: Pick<FleetJobData, 'kind' | 'fleet' | 'image' | 'identity' | 'engine'>,
+  data: Pick<FleetJobData, 'kind' | 'fleet' | 'image' | 'identity' | 'engine' | 'baselines'>,
 ): string {
   const hash = createHash('sha256');
   for (const part of [
@@ -35,6 +36,7 @@ export function jobIdOf(
     String(data.identity.mtimeMs),
     data.identity.quickHash,
     data.engine,
+    [...data.baselines].sort().join(','),
   ])
     hash.update(part).update('\0');
   return `${data.kind === 'host' ? 'h' : 'b'}-${hash.digest('hex').slice(0, 32)}`;

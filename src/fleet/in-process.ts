@@ -75,9 +75,9 @@ class LocalBaselines implements BaselineSource {
     this.release.get(summary.jobId)?.();
   }
 
-  async settled(): Promise<BaselineSummary[]> {
-    await Promise.all(this.pending.values());
-    return [...this.summaries.values()].sort((a, b) => (a.label < b.label ? -1 : 1));
+  async settled(host: FleetJobData): Promise<BaselineSummary[]> {
+    await Promise.all(host.baselines.map((id) => this.pending.get(id)));
+    return host.baselines.map((id) => this.summaries.get(id)!);
   }
 
   async analysis(summary: BaselineSummary): Promise<AnalysisResult> {
@@ -99,6 +99,7 @@ function jobData(
   kind: FleetJobData['kind'],
   named: NamedImage,
   symbols: string | null,
+  baselines: string[],
 ): FleetJobData {
   return {
     kind,
@@ -109,6 +110,7 @@ function jobData(
     engine: currentEngine(),
     submittedAt: new Date(0).toISOString(),
     symbols,
+    baselines,
   };
 }
 
@@ -127,11 +129,16 @@ function finishedBefore(results: ResultsFolder, job: QueuedJob): HostSummary | B
 
 export async function runFleetInProcess(options: FleetRunOptions): Promise<FleetReport> {
   const symbols = options.symbols ?? null;
+  const baselineJobs = options.baselines
+    .map((b) => jobData(options.fleet, 'baseline', b, symbols, []))
+    .map((data) => ({ id: jobIdOf(data), data }));
+  const baselineIds = baselineJobs.map((j) => j.id);
   const queued: QueuedJob[] = [
-    ...options.baselines.map((b) => jobData(options.fleet, 'baseline', b, symbols)),
-    ...options.hosts.map((h) => jobData(options.fleet, 'host', h, symbols)),
-  ].map((data) => ({ id: jobIdOf(data), data }));
-  const baselineIds = queued.filter((j) => j.data.kind === 'baseline').map((j) => j.id);
+    ...baselineJobs,
+    ...options.hosts
+      .map((h) => jobData(options.fleet, 'host', h, symbols, baselineIds))
+      .map((data) => ({ id: jobIdOf(data), data })),
+  ];
   const baselines = new LocalBaselines(baselineIds, options.results);
   const outcomes = new Map<string, HostSummary | BaselineSummary>();
   const progress: FleetRunProgress = { total: queued.length, done: 0, failed: 0, active: [] };

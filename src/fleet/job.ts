@@ -29,11 +29,11 @@ import { systemText } from '../common/fleet';
 /** The fleet's baselines, as the queue that runs the job knows them. */
 export interface BaselineSource {
   /**
-   * The summaries of the fleet's baselines once none of them is being analysed any more (waits
-   * for those in progress); 'later' when one has not even started: the job then gives its slot
-   * back and runs again later, so a host never holds the slot a baseline waits for.
+   * The summaries of the host's baselines (`host.baselines`) once none of them is being analysed
+   * any more (waits for those in progress); 'later' when one has not even started: the job then
+   * gives its slot back and runs again later, so a host never holds the slot a baseline waits for.
    */
-  settled(fleet: string): Promise<BaselineSummary[] | 'later'>;
+  settled(host: FleetJobData): Promise<BaselineSummary[] | 'later'>;
   /** The analysis of a finished baseline. */
   analysis(summary: BaselineSummary): Promise<AnalysisResult>;
   /** Makes a finished baseline's analysis available to the hosts (before its job completes). */
@@ -205,7 +205,7 @@ async function runHost(
 ): Promise<JobOutcome> {
   const startedAt = new Date();
   const analysis = await analyse(openablePath(data, context), data, context);
-  const baselines = await context.baselines.settled(data.fleet);
+  const baselines = await context.baselines.settled(data);
   if (baselines === 'later') return { kind: 'later' };
   const system = systemOf(analysis);
   const paired = pairBaseline(system, baselines);

@@ -39,6 +39,11 @@ export const jobDataSchema = z.object({
   engine: z.string(),
   submittedAt: z.string(),
   symbols: z.string().nullable(),
+  /**
+   * A host's baselines: the job ids of the fleet's baselines it is to be paired among (empty for
+   * a baseline). Part of the job's id: another set of baselines is another comparison.
+   */
+  baselines: z.array(z.string().regex(/^b-[0-9a-f]{32}$/)),
 });
 export type FleetJobData = z.infer<typeof jobDataSchema>;
 
