@@ -18,6 +18,8 @@ import type {
   ExtractedFile,
   ExtractionRecord,
   ExtractTargetRequest,
+  FleetSnapshot,
+  FleetSource,
   FlowGraph,
   IrpscopeApi,
   MemoryChunk,
@@ -48,6 +50,7 @@ import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
 import { engineFingerprint } from './cases/fingerprint';
 import { CaseKeeper } from './cases/keeper';
+import { fleetSnapshot, openFleetHost } from './fleet';
 import {
   DEFAULT_DEMO,
   type DemoSettings,
@@ -592,6 +595,18 @@ export class Backend implements IrpscopeApi {
       if (error instanceof RequestError) throw error;
       throw new RequestError((error as Error).message);
     }
+  }
+
+  async fleet(request: { source: FleetSource; fleet?: string }): Promise<FleetSnapshot> {
+    return fleetSnapshot(request);
+  }
+
+  async openFleetHost(request: {
+    source: FleetSource;
+    fleet: string;
+    host: string;
+  }): Promise<{ primary: SessionSummary; baseline: SessionSummary | null }> {
+    return openFleetHost(request, (path, role) => this.open({ path, role }));
   }
 
   subscribe(listener: (event: ApiEvent) => void): () => void {

@@ -8,6 +8,8 @@
 //                    [--analyze | --baseline IMAGE] [--json] [--symbols DIR];  capture --list [--dir DIR...]
 //   irpscope extract <image> (--driver NAME | --module NAME | --address VA) [--out FILE] [--json]
 //   irpscope serve [image...] [--port N] [--symbols DIR] [--no-demo]
+//   irpscope worker --redis URL [--concurrency N] [--results DIR] [--path-map FROM=TO]...
+//   irpscope fleet submit|status|report|run ... (src/cli/fleet-commands.ts)
 
 import { availableParallelism } from 'node:os';
 import { existsSync, statSync } from 'node:fs';
@@ -45,6 +47,7 @@ import { packageVersion } from '../core/util/package-version';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { diffExitCode, renderDiff } from './render-diff';
 import { buildReport } from './report-command';
+import { registerFleetCommands } from './fleet-commands';
 import { renderCaptureProgress, renderCaptureResult, renderCaptureTargets } from './render-capture';
 import { renderExtraction } from './render-extract';
 import { renderInfo } from './render-info';
@@ -469,6 +472,8 @@ program
       fail(error);
     }
   });
+
+registerFleetCommands(program);
 
 /**
  * The baseline and the image at the same time, the cores shared between their scans: one's

@@ -2,6 +2,7 @@
 // implementation on `window.irpscope`; web mode serves the same calls over HTTP + WebSocket on
 // loopback. The renderer cannot tell which one it has. Everything here is JSON-safe.
 
+import type { FleetReport, FleetStatus } from './fleet';
 import type { Severity } from './findings';
 import type { AnalysisResult, Disassembly, Hex, ImageInfo, Progress } from './model';
 
@@ -436,6 +437,24 @@ export interface CaptureSummary {
   session: string | null;
 }
 
+/** Where a fleet is read from: Redis (the queue the workers serve) or a results folder they write. */
+export type FleetSource = { kind: 'redis'; url: string } | { kind: 'results'; path: string };
+
+/** A fleet as the Fleet view shows it, read afresh on each call (the view polls for live progress). */
+export interface FleetSnapshot {
+  /** The source as it may be shown: a Redis URL with its password masked, or the folder. */
+  source: string;
+  /** The fleets the source holds. */
+  fleets: string[];
+  /** The fleet read (the one asked for, else the first there), null when the source holds none. */
+  fleet: string | null;
+  report: FleetReport | null;
+  /** Queue progress, throughput and ETA (Redis only). */
+  status: FleetStatus | null;
+  /** Summaries in a results folder that could not be read, with why. */
+  skipped: string[];
+}
+
 export type ApiEvent =
   | { type: 'session'; session: SessionSummary }
   | { type: 'session-closed'; id: string }
@@ -503,6 +522,14 @@ export interface IrpscopeApi {
   hashImage(request: { session: string; action: 'start' | 'cancel' }): Promise<CaseView>;
   /** A driver's or module's image rebuilt as a PE file from memory; recorded in the case. */
   extractImage(request: { session: string; target: ExtractTargetRequest }): Promise<ExtractedFile>;
+  /** A fleet's report (and, from Redis, its progress). */
+  fleet(request: { source: FleetSource; fleet?: string }): Promise<FleetSnapshot>;
+  /** Opens a host of a fleet with the baseline it was compared with, for the side-by-side comparison. */
+  openFleetHost(request: {
+    source: FleetSource;
+    fleet: string;
+    host: string;
+  }): Promise<{ primary: SessionSummary; baseline: SessionSummary | null }>;
   subscribe(listener: (event: ApiEvent) => void): () => void;
 }
 
@@ -512,6 +539,7 @@ export type MenuCommand =
   | { type: 'open-baseline' }
   | { type: 'practice-image' }
   | { type: 'capture' }
+  | { type: 'open-fleet' }
   | { type: 'export'; format: ReportFormat }
   | { type: 'navigate'; view: string }
   | { type: 'go-to-address' }
@@ -555,6 +583,8 @@ export const API_METHODS = [
   'updateCase',
   'hashImage',
   'extractImage',
+  'fleet',
+  'openFleetHost',
 ] as const satisfies ReadonlyArray<Exclude<keyof IrpscopeApi, 'subscribe'>>;
 
 export type ApiMethod = (typeof API_METHODS)[number];

@@ -82,6 +82,7 @@ export async function buildMenu(backend: Backend, window: () => BrowserWindow | 
           },
         },
         { label: 'Capture from VM…', click: () => send({ type: 'capture' }) },
+        { label: 'Open Fleet…', click: () => send({ type: 'open-fleet' }) },
         { label: 'New Practice Image…', click: () => send({ type: 'practice-image' }) },
         { type: 'separator' },
         {

@@ -28,6 +28,7 @@ import { HexView } from './views/HexView';
 import { ModulesView } from './views/ModulesView';
 import { ActivityView } from './views/ActivityView';
 import { ServicesView } from './views/ServicesView';
+import { FleetView } from './views/fleet/FleetView';
 import { Overview } from './views/Overview';
 
 // React Flow and ELK are large and only the flow view needs them.
@@ -53,6 +54,17 @@ export function App() {
   const result = useResult(session);
   const [dialog, setDialog] = useState<DialogState>(null);
   const [dragging, setDragging] = useState(false);
+  const [fleetOpen, setFleetOpen] = useState(false);
+  // Going anywhere (a session tab, a view) leaves the Fleet view.
+  const [fleetFrom, setFleetFrom] = useState(location);
+  if (fleetOpen && fleetFrom !== location) {
+    setFleetFrom(location);
+    setFleetOpen(false);
+  }
+  const openFleet = useCallback(() => {
+    setFleetFrom(location);
+    setFleetOpen(true);
+  }, [location]);
 
   useEffect(() => {
     document.title = session ? `${visibleText(session.label)} — IRPscope` : 'IRPscope';
@@ -139,6 +151,9 @@ export function App() {
         case 'capture':
           setDialog({ kind: 'capture' });
           break;
+        case 'open-fleet':
+          openFleet();
+          break;
         case 'export':
           void exportReport(command.format);
           break;
@@ -159,7 +174,7 @@ export function App() {
           break;
       }
     });
-  }, [openImage, exportReport, goView, back, forward, navigate]);
+  }, [openImage, exportReport, goView, back, forward, navigate, openFleet]);
 
   const onDrop = async (event: DragEvent<HTMLDivElement>): Promise<void> => {
     event.preventDefault();
@@ -193,7 +208,21 @@ export function App() {
   };
 
   let content;
-  if (!session) {
+  if (fleetOpen) {
+    content = (
+      <FleetView
+        onClose={() => setFleetOpen(false)}
+        onOpened={(primary, baseline) => {
+          setFleetOpen(false);
+          navigate(
+            baseline
+              ? { session: primary, view: 'diff', diff: { tab: 'differences', baseline } }
+              : { session: primary, view: 'overview' },
+          );
+        }}
+      />
+    );
+  } else if (!session) {
     content = (
       <div className="welcome" data-testid="welcome">
         <h1>IRPscope</h1>
@@ -348,6 +377,15 @@ export function App() {
           </button>
           <button type="button" className="ghost" onClick={() => setDialog({ kind: 'practice' })}>
             Practice…
+          </button>
+          <button
+            type="button"
+            className="ghost"
+            onClick={openFleet}
+            title="A fleet of hosts against golden baselines (Redis or a results folder)"
+            data-testid="open-fleet"
+          >
+            Fleet…
           </button>
           <button
             type="button"
