@@ -2,6 +2,7 @@
 // practice images, flow graphs, baseline comparisons, reports, the recent list and the folder
 // browser. The Electron main process and the web server both serve exactly this object.
 
+import { hex } from '../common/hex';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -383,7 +384,6 @@ export class Backend implements IrpscopeApi {
     } catch (error) {
       throw new RequestError((error as Error).message);
     }
-    const hex = (value: number | bigint) => `0x${value.toString(16)}`;
     const record: ExtractionRecord = {
       label: resolved.label,
       fileName: resolved.fileName,

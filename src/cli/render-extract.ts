@@ -2,11 +2,10 @@
 // The driver's and module's names, section names and imported DLLs come from the image: each line
 // is shown through visibleText (a column is padded after escaping, so it stays aligned).
 
+import { hex } from '../common/hex';
 import { visibleText } from '../common/visible-text';
 import type { Extraction } from '../core/extract';
 import { terminalText } from './terminal-text';
-
-const hex = (value: number | bigint) => `0x${value.toString(16)}`;
 
 export function renderExtraction(extraction: Extraction, out: string): string {
   const lines: string[] = [];

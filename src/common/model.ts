@@ -5,6 +5,7 @@
 
 import type { FindingKind, HandlerVerdict, Severity } from './findings';
 
+/** An address as "0x…" (src/common/hex.ts formats and parses them). */
 export type Hex = string;
 
 export const INFO_SCHEMA = 'irpscope-info/1';

@@ -1,5 +1,5 @@
 // `analyze`: open an image, find its kernel and recover drivers, devices, modules, links and
-// findings (issue "Engine, part 2"), as the AnalysisResult document.
+// findings, as the AnalysisResult document.
 
 import { statSync } from 'node:fs';
 import type { AnalysisResult, Progress } from '../common/model';

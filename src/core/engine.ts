@@ -2,6 +2,7 @@
 // opened image, its kernel found, analysed on request, and read for the hex view, disassembly
 // and structure overlays.
 
+import { hex } from '../common/hex';
 import type {
   MemoryChunk,
   MemorySpace,
@@ -27,7 +28,6 @@ import type { FieldLayout, LayoutProfile } from './profile';
 
 const PAGE = 0x1000;
 const MAX_READ = 64 * 1024;
-const hex = (value: bigint | number) => `0x${value.toString(16)}`;
 
 const STATUS: Record<TranslationFailureReason, PageStatus> = {
   'not-present': 'unmapped',

@@ -1,4 +1,4 @@
-// `info`: open an image and find its kernel (issue "Engine, part 1"), as the ImageInfo document.
+// `info`: open an image and find its kernel, as the ImageInfo document.
 
 import { statSync } from 'node:fs';
 import type { ImageInfo } from '../common/model';

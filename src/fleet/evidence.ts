@@ -4,11 +4,11 @@
 // target as module+offset (not its address), a patched service's name and where it now goes.
 
 import type { DiffEntry, DiffResult } from '../common/api';
+import { hex } from '../common/hex';
 import { isSuspiciousVerdict } from '../common/findings';
 import type { AnalysisResult, Driver, Handler, Module } from '../common/model';
 import type { Evidence } from './types';
 
-const hex = (n: number): string => `0x${n.toString(16)}`;
 
 function moduleNamed(result: AnalysisResult, name: string | null, near?: string): Module | null {
   if (!name) return null;

@@ -2,6 +2,7 @@
 // found: each stack location to its device and driver, each completion routine judged against
 // the driver that set it, each IRP to its thread and process.
 
+import { hex } from '../../common/hex';
 import { IRP_MJ, IRP_MJ_NAMES } from '../../common/windows';
 import type { Irp, IrpStackLocation, Process, Thread } from '../../common/model';
 import { readFileObject, type ActivityRecords, type StackLocationRecord } from '../activity';
@@ -10,8 +11,6 @@ import type { LayoutProfile } from '../profile';
 import type { HandlerJudge } from './handlers';
 import type { ModuleSet } from './module-set';
 import type { DeviceRecord, DriverRecord } from './records';
-
-const hex = (value: bigint | number) => `0x${value.toString(16)}`;
 const orNull = (value: bigint) => (value === 0n ? null : hex(value));
 
 /** IRP.Flags bits (wdm.h). 0x40 is IRP_INPUT_OPERATION (IRP_SYNCHRONOUS_PAGING_IO on paging requests). */

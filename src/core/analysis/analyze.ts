@@ -4,6 +4,7 @@
 // Three views of drivers are merged by object address (the pool scan, the \Driver and \FileSystem
 // directories, the module list); devices found along the way add a fourth (the device walk).
 
+import { hex } from '../../common/hex';
 import {
   ANALYSIS_SCHEMA,
   type AnalysisResult,
@@ -62,8 +63,6 @@ export function startPoolScan(
       }),
   });
 }
-
-const hex = (value: bigint | number) => `0x${value.toString(16)}`;
 
 type Timings = Array<{ stage: string; ms: number }>;
 

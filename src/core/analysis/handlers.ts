@@ -2,6 +2,7 @@
 // kernel, an expected port/class/framework module, another module, no module, or a routine
 // whose first instructions jump out of its module.
 
+import { hex } from '../../common/hex';
 import type { HandlerVerdict } from '../../common/findings';
 import type { Handler } from '../../common/model';
 import type { KernelMemory } from '../kernel/memory';
@@ -28,8 +29,6 @@ export interface HandlerJudge {
     declared?: DeclaredImage,
   ): Handler;
 }
-
-const hex = (value: bigint) => `0x${value.toString(16)}`;
 
 export function createHandlerJudge(
   memory: KernelMemory,

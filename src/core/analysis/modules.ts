@@ -1,12 +1,11 @@
 // The module set of an analysis: the listed loader entries, those only the MmLd scan found, and
 // the kernel itself when neither has it.
 
+import { hex } from '../../common/hex';
 import type { KernelContext } from '../kernel/discover';
 import type { KernelMemory } from '../kernel/memory';
 import type { LoaderEntry } from '../objects/modules';
 import { ModuleSet, type KnownModule } from './module-set';
-
-const hex = (value: bigint | number) => `0x${value.toString(16)}`;
 
 /** A scanned MmLd block that really holds a loader entry. */
 export function plausibleLoaderEntry(memory: KernelMemory, entry: LoaderEntry): boolean {

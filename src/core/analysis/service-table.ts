@@ -4,6 +4,7 @@
 // Each entry is named by its number in the build's documented table (when the table has as many
 // services as the kernel's), else by the exported Nt routine it lands on, else by its number.
 
+import { hex } from '../../common/hex';
 import type { ServiceTable } from '../../common/model';
 import type { KernelContext, KernelImageFacts } from '../kernel/discover';
 import type { KernelMemory } from '../kernel/memory';
@@ -11,8 +12,6 @@ import { findServiceTable, readServiceEntries } from '../kernel/service-table';
 import type { HandlerJudge } from './handlers';
 import type { ModuleSet } from './module-set';
 import { documentedServiceNames } from './service-table-names';
-
-const hex = (value: bigint) => `0x${value.toString(16)}`;
 
 export function judgeServiceTable(
   context: KernelContext,

@@ -1,5 +1,6 @@
 // Driver and device records → the result model: names, handler verdicts, stacks, links.
 
+import { hex } from '../../common/hex';
 import type { Device, Driver, Handler, SymbolicLink } from '../../common/model';
 import {
   DO_FLAGS,
@@ -15,8 +16,6 @@ import { nameText } from '../objects/object-header';
 import type { createHandlerJudge } from './handlers';
 import type { ModuleSet } from './module-set';
 import type { DeviceRecord, DriverRecord } from './records';
-
-const hex = (value: bigint | number) => `0x${value.toString(16)}`;
 
 export function toDriver(
   record: DriverRecord,

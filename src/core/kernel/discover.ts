@@ -1,7 +1,8 @@
 // From a physical space to a kernel address space with a known build and layout profile, with no
-// symbol download (issue "Engine, part 1"). Each stage records how it found its answer and how
+// symbol download. Each stage records how it found its answer and how
 // long it took; a stage that fails leaves a warning and the later stages do what they can.
 
+import { hex } from '../../common/hex';
 import { basename } from 'node:path';
 import type { ImageInfo } from '../../common/model';
 import { INFO_SCHEMA } from '../../common/model';
@@ -51,8 +52,6 @@ export interface KernelContext {
   objects: ObjectManagerFacts | null;
   info: ImageInfo;
 }
-
-const hex = (value: number | bigint) => `0x${value.toString(16)}`;
 
 class Stages {
   readonly timings: Array<{ stage: string; ms: number }> = [];

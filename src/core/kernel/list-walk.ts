@@ -1,6 +1,7 @@
 // A bounded, loop-guarded walk of a kernel LIST_ENTRY ring: the addresses of the records that
 // hang on it (each link minus the offset of its LIST_ENTRY in the record).
 
+import { hex } from '../../common/hex';
 import type { KernelMemory } from '../kernel/memory';
 
 export interface ListWalk {
@@ -9,8 +10,6 @@ export interface ListWalk {
   /** The walk came back to its head. */
   complete: boolean;
 }
-
-const hex = (value: bigint) => `0x${value.toString(16)}`;
 
 export function walkList(
   memory: KernelMemory,

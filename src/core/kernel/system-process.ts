@@ -5,12 +5,11 @@
 // kernel is known, the System process names the right one (spec §1.13): switch to it when it
 // differs and validates, and say so.
 
+import { hex } from '../../common/hex';
 import type { PhysicalSpace } from '../image';
 import type { LayoutProfile } from '../profile';
 import { checkDtb, type FoundDtb } from './dtb';
 import type { KernelMemory } from './memory';
-
-const hex = (value: number | bigint) => `0x${value.toString(16)}`;
 
 /** The System process's EPROCESS: PsInitialSystemProcess, else the first on PsActiveProcessHead. */
 function systemProcess(

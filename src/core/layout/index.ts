@@ -4,6 +4,7 @@
 // that cannot be established is marked so, with why, and what depends on it is not available.
 // Runs after discovery (kernel/) has found the kernel, its exports and its list heads.
 
+import { hex } from '../../common/hex';
 import type { FieldLayoutProvenance, LayoutMethod, StructureLayoutProvenance } from '../../common/model';
 import type { KernelContext } from '../kernel/discover';
 import { walkModuleList } from '../objects/modules';
@@ -36,8 +37,6 @@ const DRIVER_ABI = [
   '_LIST_ENTRY',
   '_CLIENT_ID',
 ];
-
-const hex = (value: number | bigint) => `0x${value.toString(16)}`;
 
 /** The context with the established layouts in its profile and their provenance in its info. */
 export function establishLayouts(context: KernelContext): KernelContext {

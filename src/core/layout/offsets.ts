@@ -2,6 +2,7 @@
 // which candidate offsets are tried (what the kernel's code says, then the table, then a bounded
 // search outwards from the table's offset, nearest first).
 
+import { hex } from '../../common/hex';
 import type { LayoutMethod } from '../../common/model';
 
 export interface Established {
@@ -16,8 +17,6 @@ export interface Candidate {
   /** Where the offset comes from ("PsGetProcessId: mov rax,[rcx+440h]", "the table"). */
   source: string;
 }
-
-const hex = (value: number | bigint) => `0x${value.toString(16)}`;
 
 /**
  * The candidates in order: the given ones, then every `step`-aligned offset in [from, to) by

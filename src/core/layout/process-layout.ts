@@ -6,6 +6,7 @@
 // PsGetProcessInheritedFromUniqueProcessId), then from the table, then from a bounded search;
 // each is accepted only when those invariants hold.
 
+import { hex } from '../../common/hex';
 import type { KernelMemory } from '../kernel/memory';
 import { walkList } from '../kernel/list-walk';
 import type { LayoutProfile } from '../profile';
@@ -45,7 +46,6 @@ export type ProcessLayoutResult = { ok: true; layout: ProcessLayout } | { ok: fa
 const SYSTEM_PID = 4n;
 const SEARCH_END = 0x1000;
 const MAX_SAMPLE = 256;
-const hex = (value: number | bigint) => `0x${value.toString(16)}`;
 
 function fromCode(code: ReadonlyMap<string, AccessorRead>, accessor: string, adjust = 0): Candidate | null {
   const read = code.get(accessor);

@@ -7,6 +7,7 @@
 // Tail.Overlay.Thread is that thread. Fields the table places are searched outwards from where
 // the table, moved as much as Cid moved, puts them.
 
+import { hex } from '../../common/hex';
 import type { KernelMemory } from '../kernel/memory';
 import { walkList } from '../kernel/list-walk';
 import type { LayoutProfile } from '../profile';
@@ -43,7 +44,6 @@ const SEARCH_END = 0x1000;
 const MAX_PROCESSES = 16;
 const MAX_THREADS = 2000;
 const THREADS_PER_PROCESS = 64;
-const hex = (value: number | bigint) => `0x${value.toString(16)}`;
 
 interface Thread {
   va: bigint;

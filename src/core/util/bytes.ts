@@ -75,10 +75,6 @@ export function utf16(bytes: Uint8Array, offset: number, byteLength: number): st
   return text;
 }
 
-export function hex(value: number | bigint, width = 0): string {
-  return `0x${value.toString(16).padStart(width, '0')}`;
-}
-
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   const total = parts.reduce((n, p) => n + p.length, 0);
   const out = new Uint8Array(total);

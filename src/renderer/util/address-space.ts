@@ -2,6 +2,7 @@
 // reason before any read is asked for (an x64 address on an x86 image would otherwise leave the
 // hex view waiting for a page that cannot come).
 
+import { hex } from '../../common/hex';
 import type { MemorySpace } from '../../common/api';
 import type { ResultIndex } from './result-index';
 
@@ -15,8 +16,6 @@ export interface AddressSpaces {
 export function addressSpacesOf(index: ResultIndex): AddressSpaces {
   return { wide: index.wide, physicalMax: BigInt(index.result.image.physical.maxAddress) };
 }
-
-const hex = (value: bigint) => `0x${value.toString(16)}`;
 const MAX_32 = 0xffff_ffffn;
 const MAX_64 = (1n << 64n) - 1n;
 

@@ -4,14 +4,6 @@
 
 export { visibleParts, visibleText } from '../../common/visible-text';
 
-export function hexToBigInt(value: string): bigint {
-  return BigInt(value);
-}
-
-export function toHex(value: bigint | number, width = 0): string {
-  return `0x${value.toString(16).padStart(width, '0')}`;
-}
-
 /** Address as WinDbg shows 64-bit ones: fffff803`1a2b3c4d; 32-bit ones plain. */
 export function formatAddress(value: string | bigint, wide: boolean): string {
   const n = typeof value === 'bigint' ? value : BigInt(value);

@@ -1,5 +1,6 @@
 // View 1 of the drivers: the \Driver and \FileSystem object directories, and the \GLOBAL?? links.
 
+import { hex } from '../../../common/hex';
 import type { SymbolicLink } from '../../../common/model';
 import type { KernelMemory } from '../../kernel/memory';
 import type { ObjectTypes } from '../../objects/object-header';
@@ -9,8 +10,6 @@ import { nameProblem } from '../../objects/object-header';
 import { readLinkTarget } from '../../objects/object-paths';
 import type { LayoutProfile } from '../../profile';
 import type { Completeness } from '../findings';
-
-const hex = (value: bigint) => `0x${value.toString(16)}`;
 
 export interface DirectoryView {
   /** Driver objects the directories list, with the directory that lists them. */

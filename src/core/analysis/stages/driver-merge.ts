@@ -2,6 +2,7 @@
 // driver's NextDevice chain, every scanned device, and each device's AttachedDevice / AttachedTo
 // (the device walk, the fourth view of drivers: a device names its driver).
 
+import { hex } from '../../../common/hex';
 import type { DriverView } from '../../../common/model';
 import type { KernelMemory } from '../../kernel/memory';
 import { readDeviceObject } from '../../objects/device';
@@ -14,8 +15,6 @@ import type { LayoutProfile } from '../../profile';
 import type { DeviceRecord, DriverRecord } from '../records';
 import type { DirectoryView } from './directory-view';
 import type { PoolView } from './pool-view';
-
-const hex = (value: bigint) => `0x${value.toString(16)}`;
 const MAX_DEVICES = 100_000;
 const MAX_CHAIN = 4096;
 

@@ -2,6 +2,7 @@
 // the scanned loader entries and the entries that driver objects' DriverSection pointers name
 // (kernels other than Windows' tag loader entries otherwise; ReactOS uses 'klmo').
 
+import { hex } from '../../../common/hex';
 import type { Module } from '../../../common/model';
 import type { KernelContext } from '../../kernel/discover';
 import type { KernelMemory } from '../../kernel/memory';
@@ -12,8 +13,6 @@ import type { Completeness } from '../findings';
 import type { ModuleSet } from '../module-set';
 import { buildModuleSet, plausibleLoaderEntry } from '../modules';
 import type { DriverRecord } from '../records';
-
-const hex = (value: bigint | number) => `0x${value.toString(16)}`;
 
 export interface ModuleListView {
   entries: LoaderEntry[];

@@ -2,7 +2,8 @@
 // physical layout by DumpType.
 
 import type { ByteSource } from '../../source';
-import { hex, u32 } from '../../util/bytes';
+import { hex } from '../../../common/hex';
+import { u32 } from '../../util/bytes';
 import { ImageError } from '../errors';
 import { RunSpace } from '../run-space';
 import { RunTable, type RunTableBuilder } from '../run-table';
