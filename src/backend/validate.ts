@@ -1,7 +1,10 @@
 // Requests reach the backend from a renderer or over HTTP: their arguments are checked here
 // before anything uses them.
 
-export class RequestError extends Error {}
+import { RequestError } from '../common/api-errors';
+
+// One class for every refusal: the transports tell the request's faults from the program's by it.
+export { RequestError };
 
 export function requireString(value: unknown, what: string, max = 4096): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > max)
