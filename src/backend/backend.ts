@@ -2,7 +2,8 @@
 // practice images, flow graphs, baseline comparisons, reports, the recent list and the folder
 // browser. The Electron main process and the web server both serve exactly this object, and both
 // decode every request first (src/common/api-decode.ts): the methods here take the contract's
-// types as given.
+// types as given. A request that decodes but cannot be served (no such session, an image that is
+// not ready) is refused with a RequestError; any other error is the program's.
 
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -39,7 +40,7 @@ import {
   type Sha256Facts,
   type Sha256State,
 } from '../core/report/index';
-import { resolveTarget, type ExtractTarget } from '../core/extract';
+import { ExtractError, resolveTarget, type ExtractTarget } from '../core/extract';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
 import { engineFingerprint } from './cases/fingerprint';
@@ -54,6 +55,7 @@ import {
 } from './images';
 import { AnalysisSlots } from './slots';
 import { Session } from './session';
+import { CaseLockTimeout } from './cases/lock';
 
 export interface BackendOptions {
   mode: AppInfo['mode'];
@@ -155,9 +157,7 @@ export class Backend implements IrpscopeApi {
     try {
       stat = statSync(path);
     } catch (error) {
-      throw new RequestError(
-        `cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      throw fileSystemRefusal(error, `cannot open ${path}`);
     }
     if (!stat.isFile()) throw new RequestError(`cannot open ${path}: not a file`);
     const existing = this.findOpen(path, role);
@@ -203,14 +203,22 @@ export class Backend implements IrpscopeApi {
     return this.openSession(request.session).structure(request.kind, request.address);
   }
 
+  /**
+   * An IRP or a device the image does not hold is the request's fault; anything else that goes
+   * wrong while the graph is built is the program's, and is not dressed up as the client's.
+   */
   async flow(request: ApiRequest<'flow'>): Promise<FlowGraph> {
     const result = this.ready(request.session);
-    try {
-      if (request.irp !== undefined) return buildIrpFlow(result, request.irp);
-      return buildFlow(result, request.device, request.operation);
-    } catch (error) {
-      throw new RequestError((error as Error).message);
+    if (request.irp !== undefined) {
+      const wanted = BigInt(request.irp);
+      if (!result.irps.some((irp) => BigInt(irp.address) === wanted))
+        throw new RequestError(`no IRP ${request.irp} in this image`);
+      return buildIrpFlow(result, request.irp);
     }
+    // A device by its id, or by its name (as buildFlow looks it up).
+    if (!result.devices.some((d) => d.id === request.device || d.name === request.device))
+      throw new RequestError(`no device ${request.device} in this image`);
+    return buildFlow(result, request.device, request.operation);
   }
 
   async diff(request: ApiRequest<'diff'>): Promise<DiffResult> {
@@ -305,12 +313,15 @@ export class Backend implements IrpscopeApi {
     try {
       resolved = resolveTarget(result, target);
     } catch (error) {
-      throw new RequestError((error as Error).message);
+      if (error instanceof ExtractError) throw new RequestError(error.message);
+      throw error;
     }
     let image;
     try {
       image = await session.extractImage(resolved.base, resolved.size);
     } catch (error) {
+      // The worker's answer carries only a message, so a target whose image is not in memory
+      // (the expected case) cannot be told from a fault here: both are passed on as they were.
       throw new RequestError((error as Error).message);
     }
     const hex = (value: number | bigint) => `0x${value.toString(16)}`;
@@ -412,9 +423,7 @@ export class Backend implements IrpscopeApi {
     try {
       return listDirectory(path, this.options.browseStart);
     } catch (error) {
-      throw new RequestError(
-        `cannot list ${path ?? 'the start folder'}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      throw fileSystemRefusal(error, `cannot list ${path ?? 'the start folder'}`);
     }
   }
 
@@ -461,19 +470,26 @@ export class Backend implements IrpscopeApi {
     );
   }
 
+  /**
+   * A change to the case of a session's image. An image with no case yet, and a case another
+   * workbench is writing, are refusals the analyst can act on; any other failure is the program's.
+   */
   private async caseCall(
     session: string,
     call: (path: string) => Promise<CaseView | null> | CaseView | null,
   ): Promise<CaseView> {
     const path = this.session(session).summary.path;
+    const noCase = () => new RequestError('the image has no case yet (its analysis is not done)');
+    if (!this.cases.record(path)) throw noCase();
+    let view;
     try {
-      const view = await call(path);
-      if (!view) throw new Error('the image has no case yet (its analysis is not done)');
-      return view;
+      view = await call(path);
     } catch (error) {
-      if (error instanceof RequestError) throw error;
-      throw new RequestError((error as Error).message);
+      if (error instanceof CaseLockTimeout) throw new RequestError(error.message);
+      throw error;
     }
+    if (!view) throw noCase();
+    return view;
   }
 
   subscribe(listener: (event: ApiEvent) => void): () => void {
@@ -533,8 +549,13 @@ export class Backend implements IrpscopeApi {
     return session;
   }
 
+  /** A session whose image is open (or opening) in its worker, to read from. */
   private openSession(id: string): Session {
-    return this.session(id);
+    const session = this.session(id);
+    const state = session.state;
+    if (state === 'failed' || state === 'cancelled' || state === 'queued')
+      throw new RequestError(`the image of ${session.summary.label} is not open (analysis ${state})`);
+    return session;
   }
 
   private ready(id: string): AnalysisResult {
@@ -553,4 +574,10 @@ export class Backend implements IrpscopeApi {
       }
     }
   }
+}
+
+/** A file-system refusal (no such file, not allowed) of what the client named, with its code. */
+function fileSystemRefusal(error: unknown, what: string): Error {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? new RequestError(`${what}: ${code}`) : (error as Error);
 }

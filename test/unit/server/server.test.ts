@@ -246,4 +246,28 @@ describe('web mode server', () => {
     // The next call is served as ever.
     expect((await api('sessions', null)).status).toBe(200);
   });
+
+  test("reading from an image whose analysis failed is refused as the request's fault, with the reason", async () => {
+    const notAnImage = join(folder, 'notes.txt');
+    writeFileSync(notAnImage, 'not a memory image');
+    const opened = JSON.parse((await api('open', { path: notAnImage })).body).value as { id: string };
+    await expect
+      .poll(async () => {
+        const sessions = JSON.parse((await api('sessions', null)).body).value as Array<{
+          id: string;
+          state: string;
+        }>;
+        return sessions.find((s) => s.id === opened.id)?.state;
+      })
+      .toBe('failed');
+    const read = await api('readMemory', {
+      session: opened.id,
+      space: 'physical',
+      address: '0x0',
+      length: 16,
+    });
+    expect(read.status).toBe(400);
+    expect(JSON.parse(read.body).error.message).toBe('the image of notes.txt is not open (analysis failed)');
+    expect((await api('close', opened.id)).status).toBe(200);
+  });
 });
