@@ -247,13 +247,14 @@ const DESKTOP_SCHEMAS = {
   // (not refused), and only its own fields reach the main process.
   saveFile: z.object(
     {
-      fileName: nonEmpty(255),
+      // Only the save dialog's suggestion: a report's is "irpscope-" and the image's own name.
+      fileName: nonEmpty(1024),
       mimeType: nonEmpty(200),
       // A report or an image: as large as the API made it (IPC carries it whole).
       content: z.string({ error: 'must be a string' }),
       encoding: z.literal('base64', { error: 'must be base64 or absent' }).optional(),
       files: z
-        .array(z.object({ name: nonEmpty(255), content: z.string({ error: 'must be a string' }) }), {
+        .array(z.object({ name: nonEmpty(1024), content: z.string({ error: 'must be a string' }) }), {
           error: 'must be a list of files',
         })
         .optional(),

@@ -392,6 +392,11 @@ describe('desktop calls', () => {
     });
     expect(Object.hasOwn(file, '__proto__')).toBe(false);
     expect(Object.getPrototypeOf(file)).toBe(Object.prototype);
+    // A report named after an image whose own name is already near the file system's 255.
+    const longName = `irpscope-${'n'.repeat(250)}.html`;
+    expect(
+      decodeDesktopRequest('saveFile', { fileName: longName, mimeType: 'text/html', content: '' }).fileName,
+    ).toBe(longName);
     expect(() =>
       decodeDesktopRequest('saveFile', { fileName: 'a', mimeType: 'text/csv', content: 1 }),
     ).toThrow('content must be a string');
