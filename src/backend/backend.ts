@@ -1,41 +1,37 @@
 // The workbench's API implemented on Node: sessions with one engine worker each, the demo case,
 // practice images, flow graphs, baseline comparisons, reports, the recent list and the folder
-// browser. The Electron main process and the web server both serve exactly this object.
+// browser. The Electron main process and the web server both serve exactly this object, and both
+// decode every request first (src/common/api-decode.ts): the methods here take the contract's
+// types as given. A request that decodes but cannot be served (no such session, an image that is
+// not ready) is refused with a RequestError; any other error is the program's.
 
 import { hex } from '../common/hex';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type {
-  AnnotationStatus,
   ApiEvent,
   AppInfo,
   CaseView,
-  CaptureSource,
   CaptureSummary,
   CaptureTargets,
   DiffResult,
   DirectoryListing,
   ExtractedFile,
   ExtractionRecord,
-  ExtractTargetRequest,
   FleetSnapshot,
-  FleetSource,
   FlowGraph,
   IrpscopeApi,
   MemoryChunk,
-  MemoryRequest,
-  PracticeImageRequest,
   ReportFile,
-  ReportFormat,
   SessionRole,
   SessionSummary,
-  StructureKind,
   StructureView,
-  UserOperation,
 } from '../common/api';
+import type { ApiRequest } from '../common/api-decode';
+import { RequestError } from '../common/api-errors';
 import { diffResults } from '../core/compare';
-import { USER_OPERATIONS, buildFlow, buildIrpFlow } from '../common/flow';
+import { buildFlow, buildIrpFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
 import {
   PdfError,
@@ -46,7 +42,7 @@ import {
   type Sha256Facts,
   type Sha256State,
 } from '../core/report/index';
-import { resolveTarget, type ExtractTarget } from '../core/extract';
+import { ExtractError, resolveTarget, type ExtractTarget } from '../core/extract';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
 import { engineFingerprint } from './cases/fingerprint';
@@ -62,17 +58,7 @@ import {
 } from './images';
 import { AnalysisSlots } from './slots';
 import { Session } from './session';
-import { MAX_ANALYST, MAX_NOTE } from './cases/case-file';
-import {
-  RequestError,
-  optionalString,
-  optionalText,
-  requireHex,
-  requireInt,
-  requireObject,
-  requireOneOf,
-  requireString,
-} from './validate';
+import { CaseLockTimeout } from './cases/lock';
 
 export interface BackendOptions {
   mode: AppInfo['mode'];
@@ -92,17 +78,6 @@ export interface BackendOptions {
   /** Prints a report's HTML to PDF (the desktop app: Electron's printToPDF); default: an installed Chromium. */
   printPdf?: (html: string) => Promise<Buffer>;
 }
-
-const STRUCTURE_KINDS: readonly StructureKind[] = [
-  'DRIVER_OBJECT',
-  'DEVICE_OBJECT',
-  'DRIVER_EXTENSION',
-  'DEVOBJ_EXTENSION',
-  'FAST_IO_DISPATCH',
-  'OBJECT_HEADER',
-];
-const FORMATS = ['raw', 'dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const;
-const MAX_READ = 0x10000;
 
 /**
  * What a case knows of its image's SHA-256, for a report. A hash the case does not say was
@@ -177,19 +152,15 @@ export class Backend implements IrpscopeApi {
     return [...this.byId.values()].map((s) => structuredClone(s.summary));
   }
 
-  async open(request: { path: string; role?: SessionRole; symbols?: string }): Promise<SessionSummary> {
-    const body = requireObject(request, 'open request');
-    const path = resolve(requireString(body.path, 'path'));
-    const role =
-      body.role === undefined ? 'primary' : requireOneOf(body.role, 'role', ['primary', 'baseline'] as const);
-    const symbols = optionalString(body.symbols, 'symbols') ?? this.options.symbolsDirectory ?? undefined;
+  async open(request: ApiRequest<'open'>): Promise<SessionSummary> {
+    const path = resolve(request.path);
+    const role = request.role ?? 'primary';
+    const symbols = request.symbols ?? this.options.symbolsDirectory ?? undefined;
     let stat;
     try {
       stat = statSync(path);
     } catch (error) {
-      throw new RequestError(
-        `cannot open ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      throw fileSystemRefusal(error, `cannot open ${path}`);
     }
     if (!stat.isFile()) throw new RequestError(`cannot open ${path}: not a file`);
     const existing = this.findOpen(path, role);
@@ -202,11 +173,11 @@ export class Backend implements IrpscopeApi {
     return structuredClone(session.summary);
   }
 
-  async cancel(id: string): Promise<void> {
+  async cancel(id: ApiRequest<'cancel'>): Promise<void> {
     this.session(id).cancel();
   }
 
-  async close(id: string): Promise<void> {
+  async close(id: ApiRequest<'close'>): Promise<void> {
     const session = this.session(id);
     session.close();
     this.byId.delete(id);
@@ -218,58 +189,43 @@ export class Backend implements IrpscopeApi {
     for (const key of this.diffCache.keys()) if (key.split('|').includes(id)) this.diffCache.delete(key);
   }
 
-  async result(id: string): Promise<AnalysisResult> {
+  async result(id: ApiRequest<'result'>): Promise<AnalysisResult> {
     return this.ready(id);
   }
 
-  async readMemory(request: MemoryRequest): Promise<MemoryChunk> {
-    const body = requireObject(request, 'memory request');
-    const space = requireOneOf(body.space, 'space', ['virtual', 'physical'] as const);
-    const address = requireHex(body.address, 'address');
-    const length = requireInt(body.length, 'length', 1, MAX_READ);
-    return this.openSession(requireString(body.session, 'session')).readMemory(space, address, length);
+  async readMemory(request: ApiRequest<'readMemory'>): Promise<MemoryChunk> {
+    const { session, space, address, length } = request;
+    return this.openSession(session).readMemory(space, address, length);
   }
 
-  async disassemble(request: { session: string; address: string; count: number }): Promise<Disassembly> {
-    const body = requireObject(request, 'disassembly request');
-    const address = requireHex(body.address, 'address');
-    const count = requireInt(body.count, 'count', 1, 256);
-    return this.openSession(requireString(body.session, 'session')).disassemble(address, count);
+  async disassemble(request: ApiRequest<'disassemble'>): Promise<Disassembly> {
+    return this.openSession(request.session).disassemble(request.address, request.count);
   }
 
-  async structure(request: {
-    session: string;
-    kind: StructureKind;
-    address: string;
-  }): Promise<StructureView> {
-    const body = requireObject(request, 'structure request');
-    const kind = requireOneOf(body.kind, 'kind', STRUCTURE_KINDS);
-    const address = requireHex(body.address, 'address');
-    return this.openSession(requireString(body.session, 'session')).structure(kind, address);
+  async structure(request: ApiRequest<'structure'>): Promise<StructureView> {
+    return this.openSession(request.session).structure(request.kind, request.address);
   }
 
-  async flow(request: {
-    session: string;
-    device: string;
-    operation: UserOperation;
-    irp?: string;
-  }): Promise<FlowGraph> {
-    const body = requireObject(request, 'flow request');
-    const operation = requireOneOf(body.operation, 'operation', USER_OPERATIONS);
-    const irp = body.irp === undefined ? undefined : requireHex(body.irp, 'irp');
-    const result = this.ready(requireString(body.session, 'session'));
-    try {
-      if (irp !== undefined) return buildIrpFlow(result, irp);
-      return buildFlow(result, requireString(body.device, 'device'), operation);
-    } catch (error) {
-      throw new RequestError((error as Error).message);
+  /**
+   * An IRP or a device the image does not hold is the request's fault; anything else that goes
+   * wrong while the graph is built is the program's, and is not dressed up as the client's.
+   */
+  async flow(request: ApiRequest<'flow'>): Promise<FlowGraph> {
+    const result = this.ready(request.session);
+    if (request.irp !== undefined) {
+      const wanted = BigInt(request.irp);
+      if (!result.irps.some((irp) => BigInt(irp.address) === wanted))
+        throw new RequestError(`no IRP ${request.irp} in this image`);
+      return buildIrpFlow(result, request.irp);
     }
+    // A device by its id, or by its name (as buildFlow looks it up).
+    if (!result.devices.some((d) => d.id === request.device || d.name === request.device))
+      throw new RequestError(`no device ${request.device} in this image`);
+    return buildFlow(result, request.device, request.operation);
   }
 
-  async diff(request: { baseline: string; primary: string }): Promise<DiffResult> {
-    const body = requireObject(request, 'diff request');
-    const baselineId = requireString(body.baseline, 'baseline');
-    const primaryId = requireString(body.primary, 'primary');
+  async diff(request: ApiRequest<'diff'>): Promise<DiffResult> {
+    const { baseline: baselineId, primary: primaryId } = request;
     const key = `${baselineId}|${primaryId}`;
     const cached = this.diffCache.get(key);
     if (cached) return cached;
@@ -285,11 +241,8 @@ export class Backend implements IrpscopeApi {
     return diff;
   }
 
-  async report(request: { session: string; format: ReportFormat; baseline?: string }): Promise<ReportFile> {
-    const body = requireObject(request, 'report request');
-    const id = requireString(body.session, 'session');
-    const format = requireOneOf(body.format, 'format', ['html', 'pdf', 'json', 'csv'] as const);
-    const baseline = optionalString(body.baseline, 'baseline');
+  async report(request: ApiRequest<'report'>): Promise<ReportFile> {
+    const { session: id, format, baseline } = request;
     const result = this.ready(id);
     const diff = baseline ? await this.diff({ baseline, primary: id }) : undefined;
     try {
@@ -354,34 +307,24 @@ export class Backend implements IrpscopeApi {
     };
   }
 
-  async extractImage(request: { session: string; target: ExtractTargetRequest }): Promise<ExtractedFile> {
-    const body = requireObject(request, 'extract request');
-    const id = requireString(body.session, 'session');
-    const wanted = requireObject(body.target, 'target');
-    const keys = Object.keys(wanted);
-    if (keys.length !== 1) throw new RequestError('target: give exactly one of driver, module or address');
-    const target: ExtractTarget =
-      'driver' in wanted
-        ? { driver: requireString(wanted.driver, 'target.driver', 1024) }
-        : 'module' in wanted
-          ? { module: requireString(wanted.module, 'target.module', 1024) }
-          : 'address' in wanted
-            ? { address: BigInt(requireHex(wanted.address, 'target.address')) }
-            : (() => {
-                throw new RequestError('target: give exactly one of driver, module or address');
-              })();
+  async extractImage(request: ApiRequest<'extractImage'>): Promise<ExtractedFile> {
+    const { session: id, target: wanted } = request;
+    const target: ExtractTarget = 'address' in wanted ? { address: BigInt(wanted.address) } : wanted;
     const result = this.ready(id);
     const session = this.session(id);
     let resolved;
     try {
       resolved = resolveTarget(result, target);
     } catch (error) {
-      throw new RequestError((error as Error).message);
+      if (error instanceof ExtractError) throw new RequestError(error.message);
+      throw error;
     }
     let image;
     try {
       image = await session.extractImage(resolved.base, resolved.size);
     } catch (error) {
+      // The worker's answer carries only a message, so a target whose image is not in memory
+      // (the expected case) cannot be told from a fault here: both are passed on as they were.
       throw new RequestError((error as Error).message);
     }
     const record: ExtractionRecord = {
@@ -446,18 +389,8 @@ export class Backend implements IrpscopeApi {
     return summaries;
   }
 
-  async practiceImage(request: PracticeImageRequest): Promise<SessionSummary> {
-    const body = requireObject(request, 'practice image request');
-    const scenario = requireOneOf(body.scenario, 'scenario', ['clean', 'infected'] as const);
-    const format = requireOneOf(body.format, 'format', FORMATS);
-    const size = requireInt(body.size, 'size', 64 * 1024 * 1024, 16 * 1024 * 1024 * 1024);
-    const seed = body.seed === undefined ? undefined : requireInt(body.seed, 'seed', 0, 2 ** 31);
-    const isf = optionalString(body.isf, 'isf');
-    const symbolsDir = optionalString(body.symbolsDir, 'symbolsDir');
-    const profile = optionalString(body.profile, 'profile');
-    const infections = Array.isArray(body.infections)
-      ? body.infections.map((i) => requireString(i, 'infection'))
-      : undefined;
+  async practiceImage(request: ApiRequest<'practiceImage'>): Promise<SessionSummary> {
+    const { scenario, format, size, seed, isf, symbolsDir, profile, infections } = request;
     const plan = practiceBuild(
       {
         scenario,
@@ -488,85 +421,44 @@ export class Backend implements IrpscopeApi {
     return this.cases.recent();
   }
 
-  async browse(path: string | null): Promise<DirectoryListing> {
-    const folder = path === null || path === undefined ? null : requireString(path, 'path');
+  async browse(path: ApiRequest<'browse'>): Promise<DirectoryListing> {
     try {
-      return listDirectory(folder, this.options.browseStart);
+      return listDirectory(path, this.options.browseStart);
     } catch (error) {
-      throw new RequestError(
-        `cannot list ${folder ?? 'the start folder'}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
+      throw fileSystemRefusal(error, `cannot list ${path ?? 'the start folder'}`);
     }
   }
 
-  async captureTargets(request: { folder?: string }): Promise<CaptureTargets> {
-    const body = requireObject(request ?? {}, 'capture targets request');
-    const folder = optionalString(body.folder, 'folder');
-    return this.captureJobs.targets(folder ? resolve(folder) : undefined);
+  async captureTargets(request: ApiRequest<'captureTargets'>): Promise<CaptureTargets> {
+    return this.captureJobs.targets(request.folder ? resolve(request.folder) : undefined);
   }
 
-  async capture(request: {
-    source: CaptureSource;
-    name?: string;
-    role?: SessionRole;
-    label?: string;
-  }): Promise<CaptureSummary> {
-    const body = requireObject(request, 'capture request');
-    const source = requireObject(body.source, 'source');
-    const kind = requireOneOf(source.kind, 'source.kind', [
-      'qmp',
-      'libvirt',
-      'virtualbox',
-      'vmware',
-    ] as const);
-    const parsed: CaptureSource =
-      kind === 'qmp'
-        ? { kind, endpoint: requireString(source.endpoint, 'source.endpoint') }
-        : { kind, vm: requireString(source.vm, 'source.vm') };
-    const role =
-      body.role === undefined ? 'primary' : requireOneOf(body.role, 'role', ['primary', 'baseline'] as const);
-    const label = optionalString(body.label, 'label')?.slice(0, 100);
-    return this.captureJobs.start(parsed, optionalString(body.name, 'name'), role, label);
+  async capture(request: ApiRequest<'capture'>): Promise<CaptureSummary> {
+    const label = request.label?.slice(0, 100);
+    return this.captureJobs.start(request.source, request.name, request.role ?? 'primary', label);
   }
 
-  async cancelCapture(id: string): Promise<void> {
-    this.captureJobs.cancel(requireString(id, 'capture'));
+  async cancelCapture(id: ApiRequest<'cancelCapture'>): Promise<void> {
+    this.captureJobs.cancel(id);
   }
 
   async captures(): Promise<CaptureSummary[]> {
     return this.captureJobs.list();
   }
 
-  async caseOf(id: string): Promise<CaseView | null> {
-    return this.cases.refreshed(this.session(requireString(id, 'session')).summary.path);
+  async caseOf(id: ApiRequest<'caseOf'>): Promise<CaseView | null> {
+    return this.cases.refreshed(this.session(id).summary.path);
   }
 
-  async annotate(request: {
-    session: string;
-    target: string;
-    status: AnnotationStatus | null;
-    note: string;
-  }): Promise<CaseView> {
-    const body = requireObject(request, 'annotation');
-    const target = requireString(body.target, 'target');
-    if (target.length > 400 || !/^(finding|driver|device|handler):\S/.test(target))
-      throw new RequestError(
-        'target must be finding:<id>, driver:<va>, device:<va> or handler:<driver va>:<table>:<name>',
-      );
-    const status =
-      body.status === null
-        ? null
-        : requireOneOf(body.status, 'status', ['suspicious', 'benign', 'to-check'] as const);
-    const note = optionalText(body.note, 'note', MAX_NOTE) ?? '';
-    return this.caseCall(body.session, (path) => this.cases.annotate(path, target, status, note));
+  async annotate(request: ApiRequest<'annotate'>): Promise<CaseView> {
+    const { target, status, note } = request;
+    return this.caseCall(request.session, (path) => this.cases.annotate(path, target, status, note));
   }
 
-  async updateCase(request: { session: string; analyst?: string; note?: string }): Promise<CaseView> {
-    const body = requireObject(request, 'case update');
+  async updateCase(request: ApiRequest<'updateCase'>): Promise<CaseView> {
     // An empty string clears either.
-    const analyst = optionalText(body.analyst, 'analyst', MAX_ANALYST);
-    const note = optionalText(body.note, 'note', MAX_NOTE);
-    return this.caseCall(body.session, (path) =>
+    const { analyst, note } = request;
+    return this.caseCall(request.session, (path) =>
       this.cases.update(path, {
         ...(analyst !== undefined ? { analyst } : {}),
         ...(note !== undefined ? { note } : {}),
@@ -574,38 +466,41 @@ export class Backend implements IrpscopeApi {
     );
   }
 
-  async hashImage(request: { session: string; action: 'start' | 'cancel' }): Promise<CaseView> {
-    const body = requireObject(request, 'hash request');
-    const action = requireOneOf(body.action, 'action', ['start', 'cancel'] as const);
-    return this.caseCall(body.session, (path) =>
-      action === 'start' ? this.cases.startHash(path) : this.cases.cancelHash(path),
+  async hashImage(request: ApiRequest<'hashImage'>): Promise<CaseView> {
+    return this.caseCall(request.session, (path) =>
+      request.action === 'start' ? this.cases.startHash(path) : this.cases.cancelHash(path),
     );
   }
 
+  /**
+   * A change to the case of a session's image. An image with no case yet, and a case another
+   * workbench is writing, are refusals the analyst can act on; any other failure is the program's.
+   */
   private async caseCall(
-    session: unknown,
+    session: string,
     call: (path: string) => Promise<CaseView | null> | CaseView | null,
   ): Promise<CaseView> {
-    const path = this.session(requireString(session, 'session')).summary.path;
+    const path = this.session(session).summary.path;
+    const noCase = () => new RequestError('the image has no case yet (its analysis is not done)');
+    if (!this.cases.record(path)) throw noCase();
+    let view;
     try {
-      const view = await call(path);
-      if (!view) throw new Error('the image has no case yet (its analysis is not done)');
-      return view;
+      view = await call(path);
     } catch (error) {
-      if (error instanceof RequestError) throw error;
-      throw new RequestError((error as Error).message);
+      if (error instanceof CaseLockTimeout) throw new RequestError(error.message);
+      throw error;
     }
+    if (!view) throw noCase();
+    return view;
   }
 
-  async fleet(request: { source: FleetSource; fleet?: string }): Promise<FleetSnapshot> {
+  async fleet(request: ApiRequest<'fleet'>): Promise<FleetSnapshot> {
     return fleetSnapshot(request);
   }
 
-  async openFleetHost(request: {
-    source: FleetSource;
-    fleet: string;
-    host: string;
-  }): Promise<{ primary: SessionSummary; baseline: SessionSummary | null }> {
+  async openFleetHost(
+    request: ApiRequest<'openFleetHost'>,
+  ): Promise<{ primary: SessionSummary; baseline: SessionSummary | null }> {
     return openFleetHost(request, (path, role) => this.open({ path, role }));
   }
 
@@ -621,11 +516,6 @@ export class Backend implements IrpscopeApi {
     for (const session of this.byId.values()) session.close();
     this.byId.clear();
     this.listeners.clear();
-  }
-
-  /** For tests: the live worker of a session. */
-  workerThreadId(id: string): number | null {
-    return this.session(id).workerThreadId;
   }
 
   private createSession(
@@ -665,14 +555,19 @@ export class Backend implements IrpscopeApi {
     );
   }
 
-  private session(id: unknown): Session {
-    const session = typeof id === 'string' ? this.byId.get(id) : undefined;
-    if (!session) throw new RequestError(`no session ${String(id)}`);
+  private session(id: string): Session {
+    const session = this.byId.get(id);
+    if (!session) throw new RequestError(`no session ${id}`);
     return session;
   }
 
+  /** A session whose image is open (or opening) in its worker, to read from. */
   private openSession(id: string): Session {
-    return this.session(id);
+    const session = this.session(id);
+    const state = session.state;
+    if (state === 'failed' || state === 'cancelled' || state === 'queued')
+      throw new RequestError(`the image of ${session.summary.label} is not open (analysis ${state})`);
+    return session;
   }
 
   private ready(id: string): AnalysisResult {
@@ -691,4 +586,10 @@ export class Backend implements IrpscopeApi {
       }
     }
   }
+}
+
+/** A file-system refusal (no such file, not allowed) of what the client named, with its code. */
+function fileSystemRefusal(error: unknown, what: string): Error {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' ? new RequestError(`${what}: ${code}`) : (error as Error);
 }

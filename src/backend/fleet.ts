@@ -4,26 +4,13 @@
 // URL goes back only masked.
 
 import { statSync } from 'node:fs';
-import type { FleetSnapshot, FleetSource, SessionRole, SessionSummary } from '../common/api';
+import type { FleetSnapshot, SessionRole, SessionSummary } from '../common/api';
 import { FleetError } from '../fleet/errors';
 import { maskRedisUrl } from '../fleet/redis';
 import { fleetReportFromResults } from '../fleet/from-results';
 import { ResultsFolder } from '../fleet/results';
-import { FLEET_NAME } from '../fleet/types';
-import { RequestError, optionalString, requireObject, requireOneOf, requireString } from './validate';
-
-function requireSource(value: unknown): FleetSource {
-  const body = requireObject(value, 'source');
-  const kind = requireOneOf(body.kind, 'source.kind', ['redis', 'results'] as const);
-  if (kind === 'redis') return { kind, url: requireString(body.url, 'source.url') };
-  return { kind, path: requireString(body.path, 'source.path') };
-}
-
-function requireFleetName(value: unknown): string | undefined {
-  const fleet = optionalString(value, 'fleet');
-  if (fleet !== undefined && !FLEET_NAME.test(fleet)) throw new RequestError('fleet is not a fleet name');
-  return fleet;
-}
+import type { ApiRequest } from '../common/api-decode';
+import { RequestError } from '../common/api-errors';
 
 /** A fleet's failure said as a request error (the sentence is for the analyst). */
 async function asRequest<T>(work: () => Promise<T>): Promise<T> {
@@ -35,10 +22,8 @@ async function asRequest<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export async function fleetSnapshot(request: unknown): Promise<FleetSnapshot> {
-  const body = requireObject(request, 'fleet request');
-  const source = requireSource(body.source);
-  const fleet = requireFleetName(body.fleet);
+export async function fleetSnapshot(request: ApiRequest<'fleet'>): Promise<FleetSnapshot> {
+  const { source, fleet } = request;
   return asRequest(async () => {
     if (source.kind === 'redis') {
       // Loaded on first use: the workbench starts without BullMQ.
@@ -59,14 +44,11 @@ export async function fleetSnapshot(request: unknown): Promise<FleetSnapshot> {
 }
 
 export async function openFleetHost(
-  request: unknown,
+  request: ApiRequest<'openFleetHost'>,
   open: (path: string, role: SessionRole) => Promise<SessionSummary>,
 ): Promise<{ primary: SessionSummary; baseline: SessionSummary | null }> {
-  const body = requireObject(request, 'openFleetHost request');
-  const host = requireString(body.host, 'host');
-  const fleet = requireFleetName(body.fleet);
-  if (fleet === undefined) throw new RequestError('fleet must be a non-empty string');
-  const snapshot = await fleetSnapshot({ source: body.source, fleet });
+  const { source, fleet, host } = request;
+  const snapshot = await fleetSnapshot({ source, fleet });
   const row = snapshot.report?.hosts.find((h) => h.label === host);
   if (!row) throw new RequestError(`no host ${JSON.stringify(host)} in fleet ${fleet}`);
   const baselineRow =

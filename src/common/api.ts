@@ -33,6 +33,8 @@ export interface SessionSummary {
 
 /** The longest note kept (a case's note, an annotation's note), in characters. */
 export const MAX_NOTE_LENGTH = 20_000;
+/** The longest analyst's name kept in a case, in characters. */
+export const MAX_ANALYST_LENGTH = 200;
 
 export type AnnotationStatus = 'suspicious' | 'benign' | 'to-check';
 
@@ -588,3 +590,10 @@ export const API_METHODS = [
 ] as const satisfies ReadonlyArray<Exclude<keyof IrpscopeApi, 'subscribe'>>;
 
 export type ApiMethod = (typeof API_METHODS)[number];
+
+/** The desktop calls the main process answers (the others are the preload's own). */
+export const DESKTOP_METHODS = ['pickImage', 'pickDirectory', 'saveFile'] as const satisfies ReadonlyArray<
+  keyof DesktopApi
+>;
+
+export type DesktopMethod = (typeof DESKTOP_METHODS)[number];

@@ -5,6 +5,9 @@ import { SEVERITIES, type FindingKind, type Severity } from './findings';
 
 export const FLEET_REPORT_SCHEMA = 'irpscope-fleet-report/1';
 
+/** A fleet's name: a folder under --results and part of Redis keys. */
+export const FLEET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 export type SeverityCounts = Record<Severity, number>;
 
 export interface SystemId {

@@ -9,7 +9,6 @@ import { isSuspiciousVerdict } from '../common/findings';
 import type { AnalysisResult, Driver, Handler, Module } from '../common/model';
 import type { Evidence } from './types';
 
-
 function moduleNamed(result: AnalysisResult, name: string | null, near?: string): Module | null {
   if (!name) return null;
   const candidates = result.modules.filter((m) => m.name.toLowerCase() === name.toLowerCase());

@@ -8,12 +8,10 @@ import { FINDING_KINDS, SEVERITIES } from '../common/findings';
 import type { Evidence, HostDifference, HostFindings, SystemId } from '../common/fleet';
 
 export * from '../common/fleet';
+import { FLEET_NAME } from '../common/fleet';
 
 export const HOST_SUMMARY_SCHEMA = 'irpscope-fleet-host/1';
 export const BASELINE_SUMMARY_SCHEMA = 'irpscope-fleet-baseline/1';
-
-/** A fleet's name: a folder under --results and part of Redis keys. */
-export const FLEET_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** At most this many differences are kept in a summary (the diff.json has them all). */
 export const MAX_DIFFERENCES = 200;

@@ -5,12 +5,13 @@
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, dialog, ipcMain, protocol, session, type IpcMainInvokeEvent } from 'electron';
-import { API_METHODS, type ApiEvent, type ApiMethod, type SessionSummary } from '../common/api';
+import type { ApiEvent, SessionSummary } from '../common/api';
 import { visibleText } from '../common/visible-text';
 import { Backend } from '../backend/index';
-import { API_CHANNEL, EVENT_CHANNEL } from './channels';
+import { EVENT_CHANNEL } from './channels';
 import { printPdfWithElectron } from './print-pdf';
-import { registerDesktopHandlers } from './dialogs';
+import { desktopHandlers } from './dialogs';
+import { registerApiHandlers, registerDesktopHandlers } from './ipc';
 import { buildMenu } from './menu';
 import { APP_ORIGIN, registerAppProtocol, registerAppScheme } from './app-protocol';
 import { hardenApp, hardenDefaultSession, isAppUrl } from './security';
@@ -111,14 +112,8 @@ async function main(): Promise<void> {
   });
   registerAppProtocol(protocol, rendererDirectory);
 
-  for (const method of API_METHODS) {
-    ipcMain.handle(`${API_CHANNEL}${method}`, async (event, arg: unknown) => {
-      if (!trustedSender(event)) throw new Error('refused: unknown sender');
-      const call = backend[method as ApiMethod] as (arg: unknown) => Promise<unknown>;
-      return call.call(backend, arg);
-    });
-  }
-  registerDesktopHandlers(trustedSender);
+  registerApiHandlers(ipcMain, backend, { trusted: trustedSender });
+  registerDesktopHandlers(ipcMain, desktopHandlers, { trusted: trustedSender });
 
   const summaries = new Map<string, SessionSummary>();
   let refreshMenu = (): void => {};

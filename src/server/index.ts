@@ -5,9 +5,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { API_METHODS, type ApiEvent, type ApiMethod, type IrpscopeApi } from '../common/api';
+import type { ApiEvent } from '../common/api';
+import { isApiMethod } from '../common/api-decode';
+import { internalErrorMessage, serveRequest, type ApiCalls, type InternalFailure } from '../common/api-serve';
 import { packageVersion } from '../core/util/package-version';
-import { Backend, RequestError, defaultDataDirectory } from '../backend/index';
+import { Backend, defaultDataDirectory } from '../backend/index';
 import {
   EVENTS_PROTOCOL,
   contentSecurityPolicy,
@@ -19,6 +21,7 @@ import {
   type Gate,
 } from './security';
 import { findRendererDirectory, staticFile } from './static-files';
+import { visibleText } from '../common/visible-text';
 
 export interface ServerOptions {
   /** 0 (default): a free port. */
@@ -73,7 +76,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
 
   const server = createServer((request, response) => {
     handle(request, response, gate, backend, rendererDirectory).catch((error: unknown) => {
-      send(response, 500, { ok: false, error: { message: (error as Error).message ?? 'internal error' } });
+      const reference = globalThis.crypto.randomUUID().slice(0, 8);
+      logInternalFailure({ what: visibleText(`${request.method} ${request.url}`), reference, error });
+      send(response, 500, { ok: false, error: { message: internalErrorMessage('the server', reference) } });
     });
   });
   server.on('connection', (socket) => {
@@ -198,41 +203,52 @@ async function callApi(
   method: string,
   request: IncomingMessage,
   response: ServerResponse,
-  backend: IrpscopeApi,
+  api: ApiCalls,
 ): Promise<void> {
-  if (!(API_METHODS as readonly string[]).includes(method)) {
-    return send(response, 404, { ok: false, error: { message: `no API method ${method}` } });
+  if (!isApiMethod(method)) {
+    return send(response, 404, { ok: false, error: { message: `no API method ${visibleText(method)}` } });
   }
-  let body: { arg?: unknown };
+  const body = await readArgument(request);
+  if ('status' in body) {
+    send(response, body.status, { ok: false, error: { message: body.message } }, body.status === 413);
+    if (body.status === 413) {
+      // Answered; now discard the rest of the body (a reset would hide the answer from the client).
+      request.resume();
+      setTimeout(() => request.destroy(), 5000).unref();
+    }
+    return;
+  }
+  const answer = await serveRequest(api, method, body.arg, (failure: InternalFailure) =>
+    logInternalFailure({ what: failure.method, reference: failure.reference, error: failure.error }),
+  );
+  if (answer.ok) return send(response, 200, { ok: true, value: answer.value ?? null });
+  send(response, answer.kind === 'request' ? 400 : 500, { ok: false, error: { message: answer.message } });
+}
+
+/** The `arg` of a JSON body { arg } (absent: undefined), or why there is none. */
+async function readArgument(
+  request: IncomingMessage,
+): Promise<{ arg: unknown } | { status: 400 | 413; message: string }> {
   let text: string | null;
   try {
     text = await readBody(request);
   } catch (error) {
-    return send(response, 400, { ok: false, error: { message: `bad request: ${(error as Error).message}` } });
+    return { status: 400, message: `bad request: ${(error as Error).message}` };
   }
-  if (text === null) {
-    // Answer, then discard the rest of the body (a reset would hide the answer from the client).
-    send(response, 413, { ok: false, error: { message: `request body over ${MAX_BODY} bytes` } }, true);
-    request.resume();
-    setTimeout(() => request.destroy(), 5000).unref();
-    return;
-  }
+  if (text === null) return { status: 413, message: `request body over ${MAX_BODY} bytes` };
+  let body: unknown;
   try {
-    body = JSON.parse(text) as { arg?: unknown };
+    body = JSON.parse(text);
   } catch (error) {
-    return send(response, 400, {
-      ok: false,
-      error: { message: `bad request body: ${(error as Error).message}` },
-    });
+    return { status: 400, message: `bad request body: ${(error as Error).message}` };
   }
-  try {
-    const call = backend[method as ApiMethod] as (arg: unknown) => Promise<unknown>;
-    const value = await call.call(backend, body?.arg);
-    send(response, 200, { ok: true, value: value ?? null });
-  } catch (error) {
-    const status = error instanceof RequestError ? 400 : 500;
-    send(response, status, { ok: false, error: { message: (error as Error).message ?? String(error) } });
-  }
+  const hasArg = typeof body === 'object' && body !== null && Object.hasOwn(body, 'arg');
+  return { arg: hasArg ? (body as { arg: unknown }).arg : undefined };
+}
+
+/** The whole error, stack included, for whoever runs the server; the client only has the reference. */
+function logInternalFailure(failure: { what: string; reference: string; error: unknown }): void {
+  console.error(`IRPscope: internal error ${failure.reference} in ${failure.what}:`, failure.error);
 }
 
 /** The request body as text, or null when it is larger than MAX_BODY (reading stops there). */

@@ -8,13 +8,11 @@ import { join } from 'node:path';
 import { expect, isElectron, test } from './support/fixtures';
 import { startOwnServer, type OwnServer } from './support/own-server';
 import { DATA, DEMO, FAKE_ENGINE } from './support/paths';
+import type { Backend } from '../../src/backend/index';
+import { workerThreadId } from '../../src/backend/test-seam';
 
 interface Server extends OwnServer {
-  backend: {
-    workerThreadId(id: string): number | null;
-    sessions(): Promise<Array<{ id: string; label: string }>>;
-    close(id: string): Promise<void>;
-  };
+  backend: Backend;
 }
 
 function steered(name: string, steering: object): string {
@@ -52,10 +50,10 @@ test('Cancel stops a running analysis', async ({ page }, testInfo) => {
   await expect(page.locator('[data-testid="session-progress"]')).toBeVisible();
   await expect(page.locator('[data-testid="progress-stage"]')).toContainText('scan pool');
   const id = (await server.backend.sessions()).find((s) => s.label === 'image.raw')!.id;
-  expect(server.backend.workerThreadId(id)).not.toBeNull();
+  expect(workerThreadId(server.backend, id)).not.toBeNull();
   await page.click('[data-testid="cancel-analysis"]');
   await expect(page.locator('[data-testid="session-cancelled"]')).toBeVisible();
-  expect(server.backend.workerThreadId(id)).toBeNull();
+  expect(workerThreadId(server.backend, id)).toBeNull();
   expect(existsSync(slow)).toBe(true);
 });
 

@@ -17,6 +17,8 @@ import { dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import type { ApiEvent, SessionSummary } from '../../../src/common/api';
 import { Backend } from '../../../src/backend/index';
+import { workerThreadId } from '../../../src/backend/test-seam';
+import { callDecoded } from '../../../src/common/api-serve';
 import { FAKE_ENGINE, buildTestImages, type TestImages } from './images';
 
 let images: TestImages;
@@ -139,13 +141,23 @@ describe('sessions', () => {
     const opened = await backend.open({ path: images.clean });
     await waitFor(backend, opened.id, ['ready']);
     await expect(
-      backend.readMemory({ session: opened.id, space: 'virtual', address: '0x80000000', length: 0x100000 }),
+      callDecoded(backend, 'readMemory', {
+        session: opened.id,
+        space: 'virtual',
+        address: '0x80000000',
+        length: 0x100000,
+      }),
     ).rejects.toThrow(/length/);
     await expect(
-      backend.readMemory({ session: opened.id, space: 'virtual', address: 'x; rm -rf', length: 16 }),
+      callDecoded(backend, 'readMemory', {
+        session: opened.id,
+        space: 'virtual',
+        address: 'x; rm -rf',
+        length: 16,
+      }),
     ).rejects.toThrow(/hex/);
     await expect(
-      backend.flow({ session: opened.id, device: 'x', operation: 'Format' as never }),
+      callDecoded(backend, 'flow', { session: opened.id, device: 'x', operation: 'Format' }),
     ).rejects.toThrow(/operation/);
     await expect(backend.result('nope')).rejects.toThrow(/no session/);
   });
@@ -234,11 +246,11 @@ describe('hostile images and cancel', () => {
         }
       });
     });
-    expect(backend.workerThreadId(slow.id)).not.toBeNull();
+    expect(workerThreadId(backend, slow.id)).not.toBeNull();
     await backend.cancel(slow.id);
     const cancelled = (await backend.sessions()).find((s) => s.id === slow.id)!;
     expect(cancelled.state).toBe('cancelled');
-    expect(backend.workerThreadId(slow.id)).toBeNull();
+    expect(workerThreadId(backend, slow.id)).toBeNull();
     const beats = statSync(heartbeat).size;
     await new Promise((resolve) => setTimeout(resolve, 2000));
     expect(statSync(heartbeat).size).toBe(beats);
@@ -265,13 +277,13 @@ describe('many images at once', () => {
     const queued = (await backend.sessions()).filter((s) => s.state === 'queued');
     expect(queued.length).toBe(3);
     expect(queued.every((s) => s.progress?.stage === 'waiting for a free core')).toBe(true);
-    expect(queued.map((s) => backend.workerThreadId(s.id))).toEqual([null, null, null]);
+    expect(queued.map((s) => workerThreadId(backend, s.id))).toEqual([null, null, null]);
     // Closing one that waits lets the others through without it.
     await backend.close(queued[2]!.id);
     for (const s of opened.filter((o) => o.id !== queued[2]!.id)) await waitFor(backend, s.id, ['ready']);
     expect(most).toBeLessThanOrEqual(2);
     // A finished analysis keeps its result, not its worker (one is started again for bytes).
-    expect(opened.filter((o) => o.id !== queued[2]!.id).map((o) => backend.workerThreadId(o.id))).toEqual([
+    expect(opened.filter((o) => o.id !== queued[2]!.id).map((o) => workerThreadId(backend, o.id))).toEqual([
       null,
       null,
       null,
@@ -336,10 +348,12 @@ describe('captures from the workbench', () => {
     const source = { kind: 'libvirt' as const, vm: 'lab' };
     for (const name of ['../escape.elf', '/etc/passwd', '.hidden', 'a/b.elf', 'x'.repeat(200)])
       await expect(backend.capture({ source, name }), name).rejects.toThrow(/not a plain file name/);
-    await expect(backend.capture({ source: { kind: 'ssh', vm: 'x' } as never })).rejects.toThrow(
+    await expect(callDecoded(backend, 'capture', { source: { kind: 'ssh', vm: 'x' } })).rejects.toThrow(
       /source.kind/,
     );
-    await expect(backend.capture({ source: { kind: 'qmp' } as never })).rejects.toThrow(/source.endpoint/);
+    await expect(callDecoded(backend, 'capture', { source: { kind: 'qmp' } })).rejects.toThrow(
+      /source.endpoint/,
+    );
     await expect(backend.cancelCapture('c99')).rejects.toThrow(/no capture/);
   });
 

@@ -25,6 +25,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { ANALYSIS_SCHEMA } from '../../../src/common/model';
 import type { CaseView } from '../../../src/common/api';
 import { CaseStore, caseId } from '../../../src/backend/cases/store';
+import { workerThreadId } from '../../../src/backend/test-seam';
+import { callDecoded } from '../../../src/common/api-serve';
 import { quickIdentity } from '../../../src/backend/cases/identity';
 import { FAKE_ENGINE, buildTestImages, type TestImages } from './images';
 import { SHARED } from '../../support/shared';
@@ -77,7 +79,7 @@ describe('reopening', () => {
     const reopened = await openReady(second, image);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(reopened.caseNote).toMatch(/^reopened from its case \(analysed \d{4}-/);
-    expect(second.workerThreadId(reopened.id)).toBeNull();
+    expect(workerThreadId(second, reopened.id)).toBeNull();
     expect(await second.result(reopened.id)).toEqual(result);
     // Bytes are still one request away: the worker starts for them.
     const chunk = await second.readMemory({
@@ -167,11 +169,11 @@ describe('notes, pairing and the full hash', () => {
     await backend.updateCase({ session: s.id, analyst: 'J. Analyst', note: 'Case 2026-113, host LAB-7' });
     expect(events.at(-1)).toMatchObject({ analyst: 'J. Analyst', note: 'Case 2026-113, host LAB-7' });
     await backend.annotate({ session: s.id, target: `driver:${driver.objectVa}`, status: null, note: '' });
-    await expect(backend.annotate({ session: s.id, target: '../x', status: null, note: '' })).rejects.toThrow(
-      /target/,
-    );
     await expect(
-      backend.annotate({ session: s.id, target: 'finding:F001', status: 'evil' as never, note: '' }),
+      callDecoded(backend, 'annotate', { session: s.id, target: '../x', status: null, note: '' }),
+    ).rejects.toThrow(/target/);
+    await expect(
+      callDecoded(backend, 'annotate', { session: s.id, target: 'finding:F001', status: 'evil', note: '' }),
     ).rejects.toThrow(/status/);
     backend.dispose();
 
@@ -307,7 +309,7 @@ describe('extracted images', () => {
     expect((await later.caseOf(again.id))!.extractions).toHaveLength(1);
 
     for (const target of [{}, { driver: 'x', module: 'y' }, { module: 'no-such.sys' }, { address: 'zz' }])
-      await expect(backend.extractImage({ session: session.id, target: target as never })).rejects.toThrow(
+      await expect(callDecoded(backend, 'extractImage', { session: session.id, target })).rejects.toThrow(
         /target|no module|hex/i,
       );
   });
@@ -487,16 +489,21 @@ describe('the analyst and notes', () => {
       note: longest,
     });
     expect(marked.annotations['finding:F001']!.note).toBe(longest);
-    await expect(backend.updateCase({ session: s.id, note: `${longest}n` })).rejects.toThrow(
+    await expect(callDecoded(backend, 'updateCase', { session: s.id, note: `${longest}n` })).rejects.toThrow(
       'note: at most 20,000 characters (this one has 20,001)',
     );
     await expect(
-      backend.annotate({ session: s.id, target: 'finding:F001', status: null, note: `${longest}n` }),
+      callDecoded(backend, 'annotate', {
+        session: s.id,
+        target: 'finding:F001',
+        status: null,
+        note: `${longest}n`,
+      }),
     ).rejects.toThrow('note: at most 20,000 characters (this one has 20,001)');
-    await expect(backend.updateCase({ session: s.id, analyst: 'a'.repeat(201) })).rejects.toThrow(
-      'analyst: at most 200 characters (this one has 201)',
-    );
-    await expect(backend.updateCase({ session: s.id, note: 5 as never })).rejects.toThrow(
+    await expect(
+      callDecoded(backend, 'updateCase', { session: s.id, analyst: 'a'.repeat(201) }),
+    ).rejects.toThrow('analyst: at most 200 characters (this one has 201)');
+    await expect(callDecoded(backend, 'updateCase', { session: s.id, note: 5 })).rejects.toThrow(
       'note must be a string',
     );
     backend.dispose();

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../../src/server/index';
 import { FAKE_ENGINE } from '../backend/images';
@@ -32,6 +32,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
   rmSync(folder, { recursive: true, force: true });
+});
+afterEach(() => {
+  vi.restoreAllMocks();
 });
 
 interface Reply {
@@ -189,5 +192,82 @@ describe('web mode server', () => {
     expect(await outcome(ws)).toBe('open');
     // The answer names the plain protocol only: the token is not echoed back.
     expect(ws.protocol).toBe('irpscope');
+  });
+
+  test('a request that does not decode is a 400 naming the field, and never reaches the backend', async () => {
+    const open = vi.spyOn(server.backend, 'open');
+    const missing = join(folder, 'missing.raw');
+    const cases: Array<[unknown, string]> = [
+      [{ path: missing, mode: 'rw' }, 'open request: unknown field "mode"'],
+      [{ path: missing, role: 'admin' }, 'role must be one of primary, baseline'],
+      [
+        { path: 'x'.repeat(5000) },
+        'path must be a non-empty string of at most 4,096 characters (this one has 5,000)',
+      ],
+      [[missing], 'open request must be an object'],
+    ];
+    for (const [arg, reason] of cases) {
+      const reply = await api('open', arg);
+      expect(reply.status, reason).toBe(400);
+      expect(JSON.parse(reply.body)).toEqual({ ok: false, error: { message: reason } });
+    }
+    // JSON.parse makes __proto__ an own key: refused by name, not merged into anything.
+    const polluted = await send('/api/open', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-irpscope-token': server.token },
+      body: `{"arg":{"path":${JSON.stringify(missing)},"__proto__":{"role":"baseline"}}}`,
+    });
+    expect(polluted.status).toBe(400);
+    expect(JSON.parse(polluted.body).error.message).toBe('open request: unknown field "__proto__"');
+    expect(open).not.toHaveBeenCalled();
+    const read = await api('readMemory', { session: 's1', space: 'virtual', address: '0x1000', length: 1e9 });
+    expect(read.status).toBe(400);
+    expect(JSON.parse(read.body).error.message).toBe('length must be a whole number from 1 to 65536');
+  });
+
+  test('an internal error is a 500 with a reference: its message and stack go to the log, not the client', async () => {
+    const secret = new TypeError(
+      "Cannot read properties of undefined (reading 'id') in /home/analyst/cases/x",
+    );
+    vi.spyOn(server.backend, 'sessions').mockRejectedValueOnce(secret);
+    const log = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    const reply = await api('sessions', null);
+    expect(reply.status).toBe(500);
+    const message = JSON.parse(reply.body).error.message as string;
+    const reference = /^internal error in sessions \(reference ([0-9a-f]{8});/.exec(message)?.[1];
+    expect(reference, message).toBeDefined();
+    for (const internal of ['Cannot read', '/home/analyst', 'TypeError', 'at '])
+      expect(reply.body).not.toContain(internal);
+    expect(log).toHaveBeenCalledTimes(1);
+    const [line, logged] = log.mock.calls[0]!;
+    expect(line).toContain(reference);
+    expect(logged).toBe(secret);
+    expect((logged as Error).stack).toContain('server.test.ts');
+    // The next call is served as ever.
+    expect((await api('sessions', null)).status).toBe(200);
+  });
+
+  test("reading from an image whose analysis failed is refused as the request's fault, with the reason", async () => {
+    const notAnImage = join(folder, 'notes.txt');
+    writeFileSync(notAnImage, 'not a memory image');
+    const opened = JSON.parse((await api('open', { path: notAnImage })).body).value as { id: string };
+    await expect
+      .poll(async () => {
+        const sessions = JSON.parse((await api('sessions', null)).body).value as Array<{
+          id: string;
+          state: string;
+        }>;
+        return sessions.find((s) => s.id === opened.id)?.state;
+      })
+      .toBe('failed');
+    const read = await api('readMemory', {
+      session: opened.id,
+      space: 'physical',
+      address: '0x0',
+      length: 16,
+    });
+    expect(read.status).toBe(400);
+    expect(JSON.parse(read.body).error.message).toBe('the image of notes.txt is not open (analysis failed)');
+    expect((await api('close', opened.id)).status).toBe(200);
   });
 });
