@@ -28,7 +28,7 @@ function diskDevice(result: AnalysisResult): Device {
   return device;
 }
 
-describe('flow graph', () => {
+describe("flow graph, from the real engine's results", () => {
   test('follows user API, ntdll, system service, I/O manager, then the stack from the top down', () => {
     const device = diskDevice(infected);
     const graph = buildFlow(infected, device.id, 'DeviceIoControl');
@@ -98,7 +98,7 @@ describe('flow graph', () => {
   });
 });
 
-describe('the system-service hop', () => {
+describe("the system-service hop, from the real engine's results", () => {
   test('comes from the service table: the entry, where it sends the call, and a patch when there is one', async () => {
     // Clean: NtDeviceIoControlFile is service 0x6b on Windows 7 SP1 x86 (j00ru's table), in the kernel.
     const plain = buildFlow(clean, diskDevice(clean).id, 'DeviceIoControl').nodes.find(
@@ -130,7 +130,7 @@ describe('the system-service hop', () => {
   });
 });
 
-describe('the flow from a pending IRP', () => {
+describe("the flow from a pending IRP, from the real engine's results", () => {
   const keyboardRead = (result: AnalysisResult) => {
     const keyboard = result.devices.find((d) => d.name === '\\Device\\KeyboardClass0')!;
     return result.irps.find((i) => i.fileDevice === keyboard.id && i.majorName === 'IRP_MJ_READ')!;

@@ -58,7 +58,7 @@ describe('escaping', () => {
   });
 });
 
-describe('reports', () => {
+describe("reports of the real engine's results", () => {
   test('the HTML report shows the hostile driver name escaped, never as markup', () => {
     const html = htmlReport(infected, { label: 'infected', diff: diffResults(clean, infected) });
     expect(html).toContain(escapeHtml(visibleText(images.hostileName)));
@@ -95,7 +95,7 @@ describe('reports', () => {
   });
 });
 
-describe('case reports with evidence', () => {
+describe("case reports with evidence, of the real engine's results", () => {
   /** A case whose analyst wrote hostile text too: notes are as untrusted as the image. */
   const hostileCase = (result: AnalysisResult): ReportCase => ({
     imagePath: '/cases/lab-7/</style><script>alert(1)</script>.raw',
