@@ -65,7 +65,7 @@ async function practiceX64() {
   await shot('22-x64-flow');
 }
 
-/** A failed and a running analysis, from a second server whose stand-in engine is steered. */
+/** A failed and a running analysis, from a second server whose recorded engine is steered. */
 async function failureAndProgress() {
   const demo = join(data, 'demo', 'win7-sp1-x86-seed1-64M-boots', 'infected');
   const steer = (name, steering) => {
@@ -74,15 +74,15 @@ async function failureAndProgress() {
     const image = join(folder, 'image.raw');
     if (!existsSync(image)) symlinkSync(join(demo, 'image.raw'), image);
     copyFileSync(join(demo, 'truth.json'), join(folder, 'truth.json'));
-    writeFileSync(join(folder, 'fake-engine.json'), JSON.stringify(steering));
+    writeFileSync(join(folder, 'engine-steering.json'), JSON.stringify(steering));
     return image;
   };
-  const failing = steer('fails', { failAt: 'devices', failMode: 'throw' });
+  const failing = steer('fails', { failAt: 'drivers and devices', failMode: 'throw' });
   const slow = steer('slow', { busyMs: 20_000 });
   const second = await startServer({
     dataDirectory: join(data, 'steered'),
     openDemoIfEmpty: false,
-    engineModule: join(root, 'test/support/fake-engine.ts'),
+    engineModule: join(root, 'test/support/recorded-engine.ts'),
     images: [failing],
   });
   try {

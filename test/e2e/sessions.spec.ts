@@ -1,13 +1,13 @@
 // Long and failing analyses: Cancel ends a running analysis (its worker is terminated), and an
 // engine that fails on a hostile image fails only that session. A second web-mode server runs the
-// stand-in engine, steered by fake-engine.json beside each image, so the analysis is slow or fails
+// recorded engine, steered by engine-steering.json beside each image, so the analysis is slow or fails
 // on demand.
 
 import { copyFileSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, isElectron, test } from './support/fixtures';
 import { startOwnServer, type OwnServer } from './support/own-server';
-import { DATA, DEMO, FAKE_ENGINE } from './support/paths';
+import { DATA, DEMO, RECORDED_ENGINE } from './support/paths';
 import type { Backend } from '../../src/backend/index';
 import { workerThreadId } from '../../src/backend/test-seam';
 
@@ -21,7 +21,7 @@ function steered(name: string, steering: object): string {
   const image = join(folder, 'image.raw');
   if (!existsSync(image)) symlinkSync(join(DEMO, 'infected', 'image.raw'), image);
   copyFileSync(join(DEMO, 'infected', 'truth.json'), join(folder, 'truth.json'));
-  writeFileSync(join(folder, 'fake-engine.json'), JSON.stringify(steering));
+  writeFileSync(join(folder, 'engine-steering.json'), JSON.stringify(steering));
   return image;
 }
 
@@ -30,7 +30,7 @@ let server: Server;
 test.beforeAll(async () => {
   server = await startOwnServer<Server>({
     dataDirectory: join(DATA, 'e2e-steered'),
-    engineModule: FAKE_ENGINE,
+    engineModule: RECORDED_ENGINE,
   });
 });
 test.afterAll(async () => server?.close());
@@ -48,7 +48,7 @@ test('Cancel stops a running analysis', async ({ page }, testInfo) => {
   await page.keyboard.press('Enter');
   await page.dblclick('[data-testid="file-row"]:has-text("image.raw")');
   await expect(page.locator('[data-testid="session-progress"]')).toBeVisible();
-  await expect(page.locator('[data-testid="progress-stage"]')).toContainText('scan pool');
+  await expect(page.locator('[data-testid="progress-stage"]')).toContainText('pool scan');
   const id = (await server.backend.sessions()).find((s) => s.label === 'image.raw')!.id;
   expect(workerThreadId(server.backend, id)).not.toBeNull();
   await page.click('[data-testid="cancel-analysis"]');
@@ -61,7 +61,7 @@ test('an analysis that fails names its stage and reason, and the app stays usabl
   page,
 }, testInfo) => {
   test.skip(isElectron(testInfo), 'drives a second web-mode server');
-  const failing = steered('fails', { failAt: 'devices', failMode: 'throw' });
+  const failing = steered('fails', { failAt: 'drivers and devices', failMode: 'throw' });
   await page.goto(server.url);
   await page.waitForSelector('[data-testid="session-tabs"]');
   await page.keyboard.press('Control+o');
@@ -69,7 +69,7 @@ test('an analysis that fails names its stage and reason, and the app stays usabl
   await page.keyboard.press('Enter');
   await page.dblclick('[data-testid="file-row"]:has-text("image.raw")');
   await expect(page.locator('[data-testid="session-failed"]')).toContainText(
-    'analysis failed at stage devices: corrupt devices data (planted by fake-engine.json)',
+    'analysis failed at stage drivers and devices: corrupt drivers and devices data (planted by engine-steering.json)',
   );
   expect(failing).toContain('fails');
   // Still usable: open a good image next to it.

@@ -9,7 +9,7 @@ import type { Locator, Page } from '@playwright/test';
 import { expect, isElectron, test } from './support/fixtures';
 import { expectInSight } from './support/geometry';
 import { startOwnServer, type OwnServer } from './support/own-server';
-import { DATA, DEMO, FAKE_ENGINE } from './support/paths';
+import { DATA, DEMO, RECORDED_ENGINE } from './support/paths';
 
 const FOLDER = join(DATA, 'e2e-tabs');
 
@@ -35,7 +35,10 @@ function image(n: number): string {
 
 test.beforeAll(async () => {
   rmSync(FOLDER, { recursive: true, force: true });
-  server = await startOwnServer<Server>({ dataDirectory: join(FOLDER, 'data'), engineModule: FAKE_ENGINE });
+  server = await startOwnServer<Server>({
+    dataDirectory: join(FOLDER, 'data'),
+    engineModule: RECORDED_ENGINE,
+  });
 });
 test.afterEach(async () => {
   for (const session of await server.backend.sessions()) await server.backend.close(session.id);

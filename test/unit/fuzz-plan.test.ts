@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { drawPlan, TARGET_WEIGHTS } from '../fuzz/mutate';
 
@@ -6,14 +8,32 @@ import { drawPlan, TARGET_WEIGHTS } from '../fuzz/mutate';
 describe('fuzz campaign plan', () => {
   const bases = Array.from({ length: 15 }, (_, i) => `base-${i}`);
 
-  it('draws the same base and target for an input whenever it is asked', () => {
-    for (const index of [0, 1, 467_071, 999_999]) {
-      const first = drawPlan('2026', index, bases);
-      const again = drawPlan('2026', index, bases);
-      expect([again.base, again.target]).toEqual([first.base, first.target]);
-    }
+  it('draws the same base and target for an input in another process, time zone and locale', () => {
+    const indices = [...Array.from({ length: 200 }, (_, i) => i), 467_071, 713_099, 999_999];
     const draws = (seed: string) =>
-      Array.from({ length: 50 }, (_, i) => drawPlan(seed, i, bases)).map((p) => `${p.base}/${p.target}`);
+      indices.map((i) => drawPlan(seed, i, bases)).map((p) => `${p.base}/${p.target}`);
+    // What --plan recounts later: the draws of another process, unlike this one in all but the code.
+    const mutate = JSON.stringify(fileURLToPath(new URL('../fuzz/mutate.ts', import.meta.url)));
+    const child = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `const { drawPlan } = await import(${mutate});
+const bases = Array.from({ length: 15 }, (_, i) => 'base-' + i);
+const indices = ${JSON.stringify(indices)};
+process.stdout.write(JSON.stringify(indices.map((i) => drawPlan('2026', i, bases)).map((p) => p.base + '/' + p.target)));`,
+      ],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, TZ: 'Pacific/Chatham', LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' },
+      },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    expect(JSON.parse(child.stdout)).toEqual(draws('2026'));
     expect(draws('2026')).not.toEqual(draws('2027'));
   });
 

@@ -5,4 +5,4 @@ export const ROOT = process.cwd();
 export const DATA = join(ROOT, '.cache', 'irpscope-data');
 export const DEMO = join(DATA, 'demo', 'win7-sp1-x86-seed1-64M-boots');
 export const SERVER_BUNDLE = join(ROOT, 'out', 'main', 'server.js');
-export const FAKE_ENGINE = join(ROOT, 'test', 'support', 'fake-engine.ts');
+export const RECORDED_ENGINE = join(ROOT, 'test', 'support', 'recorded-engine.ts');

@@ -7,11 +7,11 @@ import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import type { CaseView, SessionSummary } from '../../../src/common/api';
 import { Backend } from '../../../src/backend/index';
-import { FAKE_ENGINE } from './images';
+import { RECORDED_ENGINE } from './images';
 
 const DEADLINE_MS = 60_000;
 
-/** A private copy of an image (with its truth.json, which the stand-in engine reads) under `work`. */
+/** A private copy of an image (with its truth.json) under `work`. */
 export function copyImage(work: string, image: string, name: string): string {
   const folder = join(work, name);
   mkdirSync(folder, { recursive: true });
@@ -25,7 +25,7 @@ export class Backends {
 
   on(
     data: string,
-    engineModule: string | null = FAKE_ENGINE,
+    engineModule: string | null = RECORDED_ENGINE,
     extra: Partial<ConstructorParameters<typeof Backend>[0]> = {},
   ): Backend {
     const backend = new Backend({
@@ -45,16 +45,16 @@ export class Backends {
 }
 
 /**
- * Another engine (another fingerprint, so it does not reuse the stand-in's cases): the stand-in
- * with a warning of its own in every result, so its results differ from the stand-in's.
+ * Another engine (another fingerprint, so it does not reuse the recorded engine's cases): the
+ * recorded engine with a warning of its own in every result, so its results differ.
  */
 export function otherEngine(folder: string): string {
   const path = join(folder, 'other-engine.mts');
   writeFileSync(
     path,
-    `import { openEngine as standIn } from ${JSON.stringify(FAKE_ENGINE)};
+    `import { openEngine as recorded } from ${JSON.stringify(RECORDED_ENGINE)};
 export const openEngine = async (path: string, options: object, onProgress: (p: unknown) => void) => {
-  const engine = await standIn(path, options as never, onProgress as never);
+  const engine = await recorded(path, options as never, onProgress as never);
   const analyze = engine.analyze.bind(engine);
   engine.analyze = async (progress, signal) => {
     const result = await analyze(progress, signal);

@@ -8,16 +8,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
 import { caseId } from '../../../src/backend/cases/store';
-import { FAKE_ENGINE, buildTestImages, type TestImages } from './images';
+import { RECORDED_ENGINE, analyse, buildTestImages, type TestImages } from './images';
 import { Backends, analyseIntoCase, copyImage, openReady, otherEngine } from './case-helpers';
 
 let images: TestImages;
 let work: string;
 const backends = new Backends();
 
-beforeAll(() => {
+beforeAll(async () => {
   images = buildTestImages();
   work = mkdtempSync(join(tmpdir(), 'irpscope-writers-'));
+  await analyse(images.infected);
 });
 afterEach(() => backends.disposeAll());
 afterAll(() => {
@@ -28,7 +29,7 @@ afterAll(() => {
 const marks = (prefix: string, count: number) =>
   Array.from({ length: count }, (_, i) => `finding:${prefix}${String(i).padStart(3, '0')}`);
 
-describe('two workbenches on one data folder', () => {
+describe('two workbenches on one data folder, on the recorded engine', () => {
   test('marks and the analyst set in one survive a mark set in the other', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyImage(work, images.infected, 'both-mark');
@@ -96,7 +97,7 @@ backend.dispose();
 process.stdout.write('done\\n');
 `,
     );
-    const child = spawn(process.execPath, ['--import', 'tsx', script, data, image, FAKE_ENGINE], {
+    const child = spawn(process.execPath, ['--import', 'tsx', script, data, image, RECORDED_ENGINE], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));

@@ -2,6 +2,8 @@
 // image or another engine is analysed again with the reason, notes and the baseline pairing
 // survive, the full SHA-256 is computed in the background, a case folder that is damaged or from
 // a newer version is set aside, and a writer killed mid-save leaves the previous case readable.
+// The backends run the recorded engine (the real engine's analysis, recorded once and replayed:
+// test/support/recorded-engine.ts) unless a test says it runs the real engine live.
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -28,7 +30,8 @@ import { CaseStore, caseId } from '../../../src/backend/cases/store';
 import { workerThreadId } from '../../../src/backend/test-seam';
 import { callDecoded } from '../../../src/common/api-serve';
 import { quickIdentity } from '../../../src/backend/cases/identity';
-import { FAKE_ENGINE, buildTestImages, type TestImages } from './images';
+import { RECORDED_ENGINE, analyse, buildTestImages, type TestImages } from './images';
+import { STEERING_FILE } from '../../support/recorded-engine';
 import { SHARED } from '../../support/shared';
 import {
   Backends,
@@ -45,9 +48,11 @@ let images: TestImages;
 let work: string;
 const backends = new Backends();
 
-beforeAll(() => {
+beforeAll(async () => {
   images = buildTestImages();
   work = mkdtempSync(join(tmpdir(), 'irpscope-cases-'));
+  // Recorded before the first session, so that every session replays the same analysis.
+  await Promise.all([analyse(images.clean), analyse(images.infected)]);
 });
 afterEach(() => backends.disposeAll());
 afterAll(() => {
@@ -56,10 +61,10 @@ afterAll(() => {
 });
 
 const copyOf = (image: string, name: string) => copyImage(work, image, name);
-const backendOn = (data: string, engineModule: string | null = FAKE_ENGINE) =>
+const backendOn = (data: string, engineModule: string | null = RECORDED_ENGINE) =>
   backends.on(data, engineModule);
 
-describe('reopening', () => {
+describe('reopening, on the recorded engine', () => {
   test('an analysed image reopens from its case: ready at once, no worker, the same result', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.infected, 'reopen');
@@ -115,7 +120,7 @@ describe('reopening', () => {
     expect(view.image.size).toBe(quickIdentity(image).size);
   });
 
-  test('a result of another engine is not reused', async () => {
+  test('a result of another engine (the real engine, live) is not reused', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.clean, 'engine');
     await analyseIntoCase(backendOn(data), image);
@@ -144,7 +149,7 @@ describe('reopening', () => {
   });
 });
 
-describe('notes, pairing and the full hash', () => {
+describe('notes, pairing and the full hash, on the recorded engine', () => {
   test('annotations and case notes are kept, shown by events, and removed when emptied', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.infected, 'notes');
@@ -236,7 +241,7 @@ function loadCase(store: CaseStore, image: string) {
   });
 }
 
-describe('saving', () => {
+describe('saving, on the recorded engine', () => {
   test('a writer killed mid-save (holding the lock) leaves the previous case readable', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.infected, 'killed');
@@ -280,7 +285,7 @@ for (let i = 0; ; i++) {
   });
 });
 
-describe('extracted images', () => {
+describe('extracted images, on the recorded engine', () => {
   test('a driver image is extracted through a reopened session, recorded in the case, and targets are checked', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.infected, 'extract');
@@ -336,7 +341,7 @@ function storedResult(caseFolder: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(caseFolder, record.result), 'utf8')) as Record<string, unknown>;
 }
 
-describe('hostile case files', () => {
+describe('hostile case files, on the recorded engine', () => {
   const damages = [
     {
       what: 'a stored result that is only its schema',
@@ -389,7 +394,7 @@ describe('hostile case files', () => {
   );
 });
 
-describe('the full SHA-256 on reopen', () => {
+describe('the full SHA-256 on reopen, on the recorded engine', () => {
   test('a reopened case checks its SHA-256 again in the background and says when it was verified', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.infected, 'verify');
@@ -427,7 +432,7 @@ describe('the full SHA-256 on reopen', () => {
     });
   });
 
-  test('an image zeroed in its middle, size and time kept, is analysed again once its SHA-256 fails: no kernel is left, so the session fails and no report states the old hash', async () => {
+  test('an image zeroed in its middle, size and time kept, is analysed again (by the real engine, live) once its SHA-256 fails: no kernel is left, so the session fails and no report states the old hash', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.infected, 'zeroed');
     const first = backendOn(data, null); // the real engine: zeroed memory changes what it finds
@@ -469,7 +474,7 @@ describe('the full SHA-256 on reopen', () => {
   });
 });
 
-describe('the analyst and notes', () => {
+describe('the analyst and notes, on the recorded engine', () => {
   test('the analyst and the case note are cleared by an empty string; every note holds 20,000 characters, and the limits are stated', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.infected, 'clear');
@@ -513,10 +518,10 @@ describe('the analyst and notes', () => {
   });
 });
 
-describe('recent cases', () => {
+describe('recent cases, on the recorded engine', () => {
   test('Recent lists every case with a result, the demo images included, the most recently opened first', async () => {
     const data = mkdtempSync(join(work, 'data-'));
-    const backend = backends.on(data, FAKE_ENGINE);
+    const backend = backends.on(data, RECORDED_ENGINE);
     const demo = await backend.openDemo();
     const saved = demo.map((session) => caseEvent(backend, session.path));
     for (const session of demo) expect((await settled(backend, session.id)).state).toBe('ready');
@@ -533,7 +538,7 @@ describe('recent cases', () => {
     expect(recent.slice(2).sort()).toEqual(demo.map((d) => d.path).sort());
   });
 
-  test('an analysis that fails never lands in Recent nor in a case: a new image, or one whose case another engine made', async () => {
+  test('an analysis that fails never lands in Recent nor in a case: a new image (the real engine, live), or one whose case another engine made', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const real = backendOn(data, null);
     const arm64 = join(SHARED, 'dumps', 'win11-22000-arm64-triage.dmp');
@@ -547,8 +552,8 @@ describe('recent cases', () => {
     await analyseIntoCase(backendOn(data), image);
     expect(await real.recent()).toEqual([image]);
     writeFileSync(
-      join(dirname(image), 'fake-engine.json'),
-      JSON.stringify({ failAt: 'devices', failMode: 'throw' }),
+      join(dirname(image), STEERING_FILE),
+      JSON.stringify({ failAt: 'drivers and devices', failMode: 'throw' }),
     );
     const other = backendOn(data, otherEngine(work));
     const failed = await settled(other, (await other.open({ path: image })).id);

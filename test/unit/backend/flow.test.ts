@@ -1,8 +1,11 @@
+// The flow graphs the workbench draws, built from the real engine's results on the builder's
+// images (recorded once: test/support/engine-recordings.ts) and checked against the builder's truth.
+
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildImage } from '../../../src/builder/index';
 import { analyzeImage } from '../../../src/core/analyze';
-import { buildFlow, buildIrpFlow } from '../../../src/common/flow';
+import { buildFlow, buildIrpFlow, operationOfMajor } from '../../../src/common/flow';
 import type { AnalysisResult, Device } from '../../../src/common/model';
 import { analyse, buildTestImages, type TestImages } from './images';
 
@@ -25,7 +28,7 @@ function diskDevice(result: AnalysisResult): Device {
   return device;
 }
 
-describe('flow graph', () => {
+describe("flow graph, from the real engine's results", () => {
   test('follows user API, ntdll, system service, I/O manager, then the stack from the top down', () => {
     const device = diskDevice(infected);
     const graph = buildFlow(infected, device.id, 'DeviceIoControl');
@@ -66,24 +69,27 @@ describe('flow graph', () => {
     expect(dispatch?.findings).toEqual([]);
   });
 
-  test('an inline-patched routine gets an edge to where the patch jumps', () => {
-    const ntfs = infected.devices.find((d) => d.driverName === '\\FileSystem\\Ntfs');
-    expect(ntfs).toBeDefined();
-    const driver = infected.drivers.find((d) => d.name === '\\FileSystem\\Ntfs')!;
-    const patched = driver.irp.find((h) => h.verdict === 'inline-patched')!;
-    const operation =
-      patched.index === 3
-        ? 'ReadFile'
-        : patched.index === 4
-          ? 'WriteFile'
-          : patched.index === 14
-            ? 'DeviceIoControl'
-            : 'CreateFile';
-    const graph = buildFlow(infected, ntfs!.id, operation);
-    const dispatch = graph.nodes.find((n) => n.kind === 'dispatch' && n.label.startsWith('Ntfs'));
-    if (patched.index === 0 || patched.index === 3 || patched.index === 4 || patched.index === 14) {
-      expect(dispatch?.findings.length).toBeGreaterThan(0);
-      expect(graph.edges.some((e) => e.from === dispatch!.id && e.label?.startsWith('patched'))).toBe(true);
+  test('every inline-patched routine a user operation reaches gets an edge to where its patch jumps', () => {
+    // The builder's truth: which dispatch routines the rootkit patched (Ntfs and AFD), and that
+    // each patch jumps into the rootkit's module.
+    const patched = images.infectedTruth.irp.filter(
+      (h) => h.verdict === 'inline-patched' && operationOfMajor(h.index) !== null,
+    );
+    expect(new Set(patched.map((h) => h.driver))).toEqual(new Set(['\\FileSystem\\Ntfs', '\\Driver\\AFD']));
+    for (const handler of patched) {
+      const what = `${handler.driver} ${handler.name}`;
+      const driver = infected.drivers.find((d) => d.name === handler.driver)!;
+      const device = infected.devices.find((d) => d.driver === driver.id);
+      expect(device, what).toBeDefined();
+      const graph = buildFlow(infected, device!.id, operationOfMajor(handler.index)!);
+      const dispatch = graph.nodes.find((n) => n.id === `dispatch:${driver.id}`);
+      expect(dispatch?.label, what).toBe(`${handler.driver.replace(/^\\\w+\\/, '')} ${handler.name}`);
+      expect(dispatch!.findings.length, what).toBeGreaterThan(0);
+      const patch = graph.edges.filter((e) => e.from === dispatch!.id && e.label?.startsWith('patched'));
+      expect(
+        patch.map((e) => [e.to, e.suspicious]),
+        what,
+      ).toEqual([[`module:${images.rootkitModule.toLowerCase()}`, true]]);
     }
   });
 
@@ -92,12 +98,10 @@ describe('flow graph', () => {
   });
 });
 
-describe('the system-service hop', () => {
+describe("the system-service hop, from the real engine's results", () => {
   test('comes from the service table: the entry, where it sends the call, and a patch when there is one', async () => {
-    // The real engine (the others here use the stand-in, which reads no service table).
     // Clean: NtDeviceIoControlFile is service 0x6b on Windows 7 SP1 x86 (j00ru's table), in the kernel.
-    const real = await analyzeImage(images.clean);
-    const plain = buildFlow(real, diskDevice(real).id, 'DeviceIoControl').nodes.find(
+    const plain = buildFlow(clean, diskDevice(clean).id, 'DeviceIoControl').nodes.find(
       (n) => n.id === 'syscall',
     )!;
     expect(plain.detail).toMatch(/^service 0x6b → 0x[0-9a-f]+ · ntkrnlmp\.exe\+0x[0-9a-f]+ · own-image$/);
@@ -126,15 +130,14 @@ describe('the system-service hop', () => {
   });
 });
 
-describe('the flow from a pending IRP', () => {
-  // The real engine: the stand-in reads no processes, threads or IRPs.
+describe("the flow from a pending IRP, from the real engine's results", () => {
   const keyboardRead = (result: AnalysisResult) => {
     const keyboard = result.devices.find((d) => d.name === '\\Device\\KeyboardClass0')!;
     return result.irps.find((i) => i.fileDevice === keyboard.id && i.majorName === 'IRP_MJ_READ')!;
   };
 
-  test("starts at the issuing process and thread and goes through the keylogger's filter", async () => {
-    const result = await analyzeImage(images.infected);
+  test("starts at the issuing process and thread and goes through the keylogger's filter", () => {
+    const result = infected;
     const irp = keyboardRead(result);
     expect(irp.processName).toBe('csrss.exe');
     const graph = buildIrpFlow(result, irp.address);
@@ -161,8 +164,8 @@ describe('the flow from a pending IRP', () => {
       expect(graph.nodes.some((n) => n.id === e.from) && graph.nodes.some((n) => n.id === e.to)).toBe(true);
   });
 
-  test('the same request on the clean boot carries no finding', async () => {
-    const result = await analyzeImage(images.clean);
+  test('the same request on the clean boot carries no finding', () => {
+    const result = clean;
     const graph = buildIrpFlow(result, keyboardRead(result).address);
     expect(graph.nodes.filter((n) => n.kind === 'device')).toHaveLength(1);
     expect(graph.nodes.some((n) => n.kind === 'completion')).toBe(false);

@@ -7,15 +7,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildImage, type Truth } from '../../../src/builder/index';
 import type { AnalysisResult } from '../../../src/common/model';
-import { openEngine } from '../../support/fake-engine';
+import { recordedAnalysis } from '../../support/engine-recordings';
 
-export const FAKE_ENGINE = fileURLToPath(new URL('../../support/fake-engine.ts', import.meta.url));
+/** The engine module the backends under test load: the real engine, recorded, steerable. */
+export const RECORDED_ENGINE = fileURLToPath(new URL('../../support/recorded-engine.ts', import.meta.url));
 export interface TestImages {
   folder: string;
   /** The clean system on its first boot: the baseline. */
   clean: string;
   /** The same system infected, on a later boot (every address moved). */
   infected: string;
+  cleanTruth: Truth;
   infectedTruth: Truth;
   /** The rootkit's driver name: markup, quotes, BEL and ESC on purpose. */
   hostileName: string;
@@ -44,6 +46,7 @@ export function buildTestImages(): TestImages {
     folder,
     clean: clean.image,
     infected: infected.image,
+    cleanTruth: clean.truth,
     infectedTruth: infected.truth,
     hostileName: rootkit.name,
     rootkitModule: rootkit.module!,
@@ -51,11 +54,7 @@ export function buildTestImages(): TestImages {
   };
 }
 
-export async function analyse(path: string): Promise<AnalysisResult> {
-  const engine = await openEngine(path, {}, () => {});
-  try {
-    return await engine.analyze(() => {}, new AbortController().signal);
-  } finally {
-    engine.close();
-  }
+/** The real engine's analysis of `path`, recorded on first use (the sessions replay the same). */
+export function analyse(path: string): Promise<AnalysisResult> {
+  return recordedAnalysis(path);
 }

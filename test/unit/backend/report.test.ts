@@ -1,10 +1,15 @@
+// Reports of the real engine's results on the builder's images (recorded once and replayed:
+// test/support/engine-recordings.ts): escaped, complete, and the same bytes whatever process,
+// time zone or locale makes them; and the workbench's export through a backend running the
+// recorded engine.
+
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { analyzeImage } from '../../../src/core/analyze';
 import { diffResults } from '../../../src/core/compare';
 import type { AnalysisResult } from '../../../src/common/model';
 import {
@@ -19,7 +24,7 @@ import {
 } from '../../../src/core/report/index';
 import type { ApiEvent, CaseView, SessionSummary } from '../../../src/common/api';
 import { Backend } from '../../../src/backend/index';
-import { FAKE_ENGINE, analyse, buildTestImages, type TestImages } from './images';
+import { RECORDED_ENGINE, analyse, buildTestImages, type TestImages } from './images';
 
 let images: TestImages;
 let infected: AnalysisResult;
@@ -53,7 +58,7 @@ describe('escaping', () => {
   });
 });
 
-describe('reports', () => {
+describe("reports of the real engine's results", () => {
   test('the HTML report shows the hostile driver name escaped, never as markup', () => {
     const html = htmlReport(infected, { label: 'infected', diff: diffResults(clean, infected) });
     expect(html).toContain(escapeHtml(visibleText(images.hostileName)));
@@ -77,9 +82,8 @@ describe('reports', () => {
     );
   });
 
-  test('JSON is the result itself, deterministic', () => {
+  test('JSON is the result itself', () => {
     expect(JSON.parse(jsonReport(infected))).toEqual(infected);
-    expect(jsonReport(infected)).toBe(jsonReport(infected));
   });
 
   test('file names are safe whatever the label', () => {
@@ -91,15 +95,7 @@ describe('reports', () => {
   });
 });
 
-describe('case reports with evidence', () => {
-  // The real engine's results: their findings carry the evidence (drivers, devices, disassembly).
-  let infected: AnalysisResult;
-  let clean: AnalysisResult;
-  beforeAll(async () => {
-    infected = await analyzeImage(images.infected);
-    clean = await analyzeImage(images.clean);
-  });
-
+describe("case reports with evidence, of the real engine's results", () => {
   /** A case whose analyst wrote hostile text too: notes are as untrusted as the image. */
   const hostileCase = (result: AnalysisResult): ReportCase => ({
     imagePath: '/cases/lab-7/</style><script>alert(1)</script>.raw',
@@ -173,14 +169,28 @@ describe('case reports with evidence', () => {
     expect(html).toContain('<th>analyst</th>');
   });
 
-  test('JSON carries the case and its annotations; the same input gives the same bytes', () => {
+  test('JSON carries the case and its annotations', () => {
     const reportCase = hostileCase(infected);
     const json = JSON.parse(jsonReport(infected, { case: reportCase })) as AnalysisResult & {
       case: ReportCase;
     };
     expect(json.case).toEqual(reportCase);
-    expect(jsonReport(infected, { case: reportCase })).toBe(jsonReport(infected, { case: reportCase }));
   });
+
+  test('another process, in another time zone and locale, analyses the image and makes the same JSON (timings apart), HTML and CSV archive', () => {
+    const options = {
+      label: 'lab-7',
+      generatedBy: 'IRPscope test',
+      generatedAt: '2026-12-02T06:00:00.000Z',
+      case: hostileCase(infected),
+    };
+    const theirs = reportsInAnotherProcess(images.infected, options);
+    const untimed = (json: string) => json.replace(/"ms": [0-9.]+/g, '"ms": 0');
+    const ours = (format: 'json' | 'html' | 'csv') => makeReport(infected, format, options).content;
+    expect(untimed(theirs.json)).toBe(untimed(ours('json')));
+    expect(theirs.html).toBe(ours('html'));
+    expect(theirs.csv).toBe(ours('csv'));
+  }, 120_000);
 
   test('PDF: printed by Chromium, with page numbers, the hostile name shown as text', async () => {
     const pdf = await makeReportFile(infected, 'pdf', {
@@ -230,12 +240,17 @@ describe('case reports with evidence', () => {
   });
 });
 
-describe('the workbench export', () => {
+describe('the workbench export, on the recorded engine', () => {
   let data: string;
   let backend: Backend;
   beforeAll(() => {
     data = mkdtempSync(join(tmpdir(), 'irpscope-report-data-'));
-    backend = new Backend({ mode: 'web', version: 'test', dataDirectory: data, engineModule: FAKE_ENGINE });
+    backend = new Backend({
+      mode: 'web',
+      version: 'test',
+      dataDirectory: data,
+      engineModule: RECORDED_ENGINE,
+    });
   });
   afterAll(() => {
     backend.dispose();
@@ -326,3 +341,45 @@ describe('the workbench export', () => {
     );
   });
 });
+
+/**
+ * The JSON, HTML and CSV (a base64 ZIP) reports of `image` as a fresh process makes them: the
+ * real engine analysing it there, in a time zone and a locale unlike this process's.
+ */
+function reportsInAnotherProcess(
+  image: string,
+  options: object,
+): { json: string; html: string; csv: string } {
+  const folder = mkdtempSync(join(tmpdir(), 'irpscope-report-process-'));
+  try {
+    const source = (path: string) => JSON.stringify(fileURLToPath(new URL(path, import.meta.url)));
+    const script = join(folder, 'reports.mts');
+    writeFileSync(
+      script,
+      `import { readFileSync, writeFileSync } from 'node:fs';
+import { analyzeImage } from ${source('../../../src/core/analyze.ts')};
+import { makeReport } from ${source('../../../src/core/report/index.ts')};
+const [image, optionsFile, out] = process.argv.slice(2);
+const options = JSON.parse(readFileSync(optionsFile, 'utf8'));
+const result = await analyzeImage(image);
+for (const format of ['json', 'html', 'csv'] as const)
+  writeFileSync(out + '/' + format, makeReport(result, format, options).content);
+`,
+    );
+    writeFileSync(join(folder, 'options.json'), JSON.stringify(options));
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', script, image, join(folder, 'options.json'), folder],
+      {
+        encoding: 'utf8',
+        timeout: 110_000,
+        env: { ...process.env, TZ: 'Pacific/Chatham', LC_ALL: 'de_DE.UTF-8', LANG: 'de_DE.UTF-8' },
+      },
+    );
+    expect(child.status, child.stderr).toBe(0);
+    const read = (format: string) => readFileSync(join(folder, format), 'utf8');
+    return { json: read('json'), html: read('html'), csv: read('csv') };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}

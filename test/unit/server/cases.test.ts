@@ -11,7 +11,7 @@ import { ANALYSIS_SCHEMA } from '../../../src/common/model';
 import type { SessionSummary } from '../../../src/common/api';
 import { caseId } from '../../../src/backend/cases/store';
 import { startServer, type RunningServer } from '../../../src/server/index';
-import { FAKE_ENGINE, buildTestImages, type TestImages } from '../backend/images';
+import { RECORDED_ENGINE, analyse, buildTestImages, type TestImages } from '../backend/images';
 import { Backends, analyseIntoCase, copyImage } from '../backend/case-helpers';
 
 let images: TestImages;
@@ -20,8 +20,9 @@ let renderer: string;
 const backends = new Backends();
 const servers: RunningServer[] = [];
 
-beforeAll(() => {
+beforeAll(async () => {
   images = buildTestImages();
+  await analyse(images.infected);
   work = mkdtempSync(join(tmpdir(), 'irpscope-server-cases-'));
   renderer = join(work, 'renderer');
   mkdirSync(renderer);
@@ -57,7 +58,7 @@ function plantResult(caseFolder: string, text: string): void {
   writeFileSync(join(caseFolder, 'case.json'), JSON.stringify(record));
 }
 
-describe('web mode on a data folder with a hostile case', () => {
+describe('web mode on a data folder with a hostile case, on the recorded engine', () => {
   test('a stored result that is only its schema: serve starts, sets the case aside, analyses again and answers every report', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyImage(work, images.infected, 'schema-only');
@@ -69,7 +70,7 @@ describe('web mode on a data folder with a hostile case', () => {
       const server = await startServer({
         rendererDirectory: renderer,
         dataDirectory: data,
-        engineModule: FAKE_ENGINE,
+        engineModule: RECORDED_ENGINE,
         images: [image],
         version: 'test',
       });

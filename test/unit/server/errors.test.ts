@@ -13,7 +13,7 @@ import * as flow from '../../../src/common/flow';
 import * as extract from '../../../src/core/extract';
 import { CaseKeeper } from '../../../src/backend/cases/keeper';
 import { startServer, type RunningServer } from '../../../src/server/index';
-import { FAKE_ENGINE } from '../backend/images';
+import { RECORDED_ENGINE } from '../backend/images';
 import { imageForSuite } from '../../support/images';
 
 // The real buildFlow and resolveTarget, which tests make fail from the inside.
@@ -59,7 +59,7 @@ beforeAll(async () => {
   server = await startServer({
     rendererDirectory: renderer,
     dataDirectory: join(folder, 'data'),
-    engineModule: FAKE_ENGINE,
+    engineModule: RECORDED_ENGINE,
     images: [image.image],
     version: 'test',
   });

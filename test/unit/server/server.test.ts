@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../../src/server/index';
-import { FAKE_ENGINE } from '../backend/images';
+import { RECORDED_ENGINE } from '../backend/images';
 
 let folder: string;
 let server: RunningServer;
@@ -24,7 +24,7 @@ beforeAll(async () => {
   server = await startServer({
     rendererDirectory: renderer,
     dataDirectory: join(folder, 'data'),
-    engineModule: FAKE_ENGINE,
+    engineModule: RECORDED_ENGINE,
     openDemoIfEmpty: false,
     version: 'test',
   });
