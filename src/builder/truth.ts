@@ -5,7 +5,8 @@
 import type { FindingKind, HandlerVerdict, Severity } from '../common/findings';
 import type { KernelLayout, StructLayout, StructMove } from './layout/kernel-layout';
 
-export type Hex = string;
+export type { Hex } from '../common/hex';
+import type { Hex } from '../common/hex';
 
 export interface TruthHandler {
   driver: string;

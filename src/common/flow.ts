@@ -6,7 +6,7 @@
 
 import type { FlowEdge, FlowGraph, FlowNode, UserOperation } from './api';
 import { isSuspiciousVerdict, severityRank } from './findings';
-import type { AnalysisResult, Device, Driver, Finding, Handler, Irp } from './model';
+import type { AnalysisResult, Device, Driver, Finding, Handler, Hex, Irp } from './model';
 import { IRP_MJ } from './windows';
 
 interface OperationFacts {
@@ -483,7 +483,7 @@ function addModuleNode(
   result: AnalysisResult,
   index: FindingIndex,
   moduleName: string | null,
-  address: string,
+  address: Hex,
 ): string {
   if (!moduleName) {
     const id = `nomodule:${address}`;

@@ -4,10 +4,14 @@
 
 import { z } from 'zod';
 import { FINDING_KINDS, HANDLER_VERDICTS, SEVERITIES } from './findings';
+import type { Hex } from './hex';
 import { ANALYSIS_SCHEMA, COVERED_PARTS, INFO_SCHEMA, type AnalysisResult, type CoveredPart } from './model';
 
 /** An address as every result spells it: "0x" and at most 16 hex digits. */
-export const hexSchema = z.string().regex(/^0x[0-9a-fA-F]{1,16}$/, 'not a hex address like 0x1000');
+export const hexSchema = z.custom<Hex>(
+  (value) => typeof value === 'string' && /^0x[0-9a-fA-F]{1,16}$/.test(value),
+  'not a hex address like 0x1000',
+);
 const count = z.number().nonnegative();
 const finite = z.number(); // zod 4 refuses NaN and the infinities
 

@@ -5,8 +5,8 @@
 
 import type { FindingKind, HandlerVerdict, Severity } from './findings';
 
-/** An address as "0x…" (src/common/hex.ts formats and parses them). */
-export type Hex = string;
+export type { Hex } from './hex';
+import type { Hex } from './hex';
 
 export const INFO_SCHEMA = 'irpscope-info/1';
 export const ANALYSIS_SCHEMA = 'irpscope-analysis/3';

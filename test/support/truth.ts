@@ -4,7 +4,7 @@
 
 import { expect } from 'vitest';
 import type { Truth } from '../../src/builder/index';
-import type { AnalysisResult } from '../../src/common/model';
+import type { AnalysisResult, Hex } from '../../src/common/model';
 
 const norm = (hex: string | null) => (hex === null ? null : BigInt(hex));
 
@@ -67,7 +67,7 @@ export function expectAnalysisMatchesTruth(result: AnalysisResult, truth: Truth)
   const links = new Map(result.links.map((l) => [l.name, l.target]));
   for (const t of truth.links.filter((l) => l.nameResident)) expect(links.get(t.name), t.name).toBe(t.target);
   // Every IRP, FastIo and callback handler: address, owner, verdict.
-  const handler = (list: 'irp' | 'fastIo' | 'callbacks', driver: string, name: string) =>
+  const handler = (list: 'irp' | 'fastIo' | 'callbacks', driver: Hex, name: string) =>
     drivers.get(driver)?.[list].find((h) => h.name === name);
   const byName = new Map(truth.drivers.map((d) => [d.name, d.objectVa]));
   for (const [list, entries] of [

@@ -2,7 +2,7 @@
 // found: each stack location to its device and driver, each completion routine judged against
 // the driver that set it, each IRP to its thread and process.
 
-import { hex } from '../../common/hex';
+import { hex, type Hex } from '../../common/hex';
 import { IRP_MJ, IRP_MJ_NAMES } from '../../common/windows';
 import type { Irp, IrpStackLocation, Process, Thread } from '../../common/model';
 import { readFileObject, type ActivityRecords, type StackLocationRecord } from '../activity';
@@ -47,10 +47,10 @@ export function activityToModel(
   const { modules } = links;
   const processByVa = new Map(records.processes.map((p) => [p.va, p]));
   const threadByVa = new Map(records.threads.map((t) => [t.va, t]));
-  const irpsOfThread = new Map<bigint, string[]>();
+  const irpsOfThread = new Map<bigint, Hex[]>();
   for (const irp of records.irps)
     if (irp.thread !== 0n && threadByVa.has(irp.thread)) listOf(irpsOfThread, irp.thread).push(hex(irp.va));
-  const threadsOfProcess = new Map<bigint, string[]>();
+  const threadsOfProcess = new Map<bigint, Hex[]>();
   for (const thread of records.threads) listOf(threadsOfProcess, thread.process).push(hex(thread.va));
 
   const processes: Process[] = records.processes

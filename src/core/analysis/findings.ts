@@ -5,6 +5,7 @@ import type { FindingKind, Severity } from '../../common/findings';
 import { isSuspiciousVerdict, severityRank } from '../../common/findings';
 import type {
   Device,
+  Hex,
   Driver,
   Finding,
   Handler,
@@ -363,7 +364,7 @@ function completionHooked(routine: Handler, setBy: string | null): boolean {
 
 function handlerEvidence(h: Handler): {
   name: string;
-  address: string;
+  address: Hex;
   module: string | null;
   verdict: Handler['verdict'];
 } {

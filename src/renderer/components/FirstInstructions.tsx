@@ -2,14 +2,14 @@
 // asked of the session's worker once per address and remembered.
 
 import { useEffect, useState } from 'react';
-import type { Disassembly } from '../../common/model';
+import type { Disassembly, Hex } from '../../common/model';
 import { api } from '../api/client';
 import { useActiveSession } from '../state/app-state';
 import { visibleText } from '../util/format';
 
 const cache = new Map<string, Promise<Disassembly>>();
 
-function load(session: string, address: string): Promise<Disassembly> {
+function load(session: string, address: Hex): Promise<Disassembly> {
   const key = `${session}|${address}`;
   let promise = cache.get(key);
   if (!promise) {
@@ -23,9 +23,9 @@ export function instructionText(disassembly: Disassembly): string {
   return disassembly.instructions.map((i) => visibleText(i.replace(/^[0-9a-f`]+\s+/i, ''))).join(' ; ');
 }
 
-export function FirstInstructions({ address, known }: { address: string; known?: Disassembly | undefined }) {
+export function FirstInstructions({ address, known }: { address: Hex; known?: Disassembly | undefined }) {
   const session = useActiveSession();
-  const [loaded, setLoaded] = useState<{ address: string; value: Disassembly } | null>(null);
+  const [loaded, setLoaded] = useState<{ address: Hex; value: Disassembly } | null>(null);
   const id = session?.id;
   useEffect(() => {
     if (known || !id || /^0x0+$/.test(address)) return;

@@ -3,6 +3,7 @@
 
 import type { MouseEvent, ReactNode } from 'react';
 import type { MemorySpace, StructureKind } from '../../common/api';
+import type { Hex } from '../../common/hex';
 import { useApp } from '../state/app-state';
 import { formatAddress } from '../util/format';
 import { Text } from './Text';
@@ -20,7 +21,7 @@ export function AddressLink({
   label,
   session,
 }: {
-  address: string | null | undefined;
+  address: Hex | null | undefined;
   wide: boolean;
   space?: MemorySpace;
   structure?: StructureKind;

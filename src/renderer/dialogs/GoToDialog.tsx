@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { MemorySpace } from '../../common/api';
+import { hex, type Hex } from '../../common/hex';
 import { addressProblem, type AddressSpaces } from '../util/address-space';
 import { parseAddress } from '../util/format';
 import { Dialog } from './Dialog';
@@ -13,7 +14,7 @@ export function GoToDialog({
   space: MemorySpace;
   /** The open image's address spaces (null: no image, nothing to check against). */
   spaces: AddressSpaces | null;
-  onGo: (space: MemorySpace, address: string) => void;
+  onGo: (space: MemorySpace, address: Hex) => void;
   onClose: () => void;
 }) {
   const [text, setText] = useState('');
@@ -27,7 +28,7 @@ export function GoToDialog({
         onSubmit={(e) => {
           e.preventDefault();
           if (address === null) return;
-          onGo(where, `0x${address.toString(16)}`);
+          onGo(where, hex(address));
           onClose();
         }}
       >

@@ -3,6 +3,7 @@
 // current entry instead of flooding the history.
 
 import type { MemorySpace, StructureKind, UserOperation } from '../../common/api';
+import type { Hex } from '../../common/hex';
 import type { View } from '../../common/views';
 
 export { VIEWS, viewKey, type View } from '../../common/views';
@@ -22,7 +23,7 @@ export const VIEW_LABELS: Record<View, string> = {
 
 export interface HexLocation {
   space: MemorySpace;
-  address: string;
+  address: Hex;
   /** Structure to overlay at `address`. */
   structure?: StructureKind;
 }

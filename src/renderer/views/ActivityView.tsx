@@ -186,7 +186,11 @@ export function ActivityView({ index }: { index: ResultIndex }) {
       </div>
       <div className="pane right activity-detail" data-testid="activity-detail">
         {selectedIrp ? (
-          <IrpDetail index={index} irp={selectedIrp} thread={threadByVa.get(selectedIrp.thread ?? '')} />
+          <IrpDetail
+            index={index}
+            irp={selectedIrp}
+            thread={selectedIrp.thread ? threadByVa.get(selectedIrp.thread) : undefined}
+          />
         ) : selectedProcess ? (
           <ProcessDetail index={index} process={selectedProcess} threadByVa={threadByVa} />
         ) : (

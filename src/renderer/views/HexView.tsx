@@ -2,6 +2,7 @@
 // whole space, overlay a DRIVER_OBJECT / DEVICE_OBJECT (field names beside their bytes), copy as
 // hex or ASCII; beside it the decoded structure and the disassembly at the cursor (Monaco).
 
+import { hex as formatHex } from '../../common/hex';
 import { Suspense, lazy, useCallback, useEffect, useState } from 'react';
 import type { MemorySpace, StructureKind, StructureView } from '../../common/api';
 import type { Disassembly } from '../../common/model';
@@ -298,7 +299,7 @@ export function HexView({ session, index }: { session: string; index: ResultInde
                         <td className="mono">
                           {f.link?.kind === 'address' ? (
                             <AddressLink
-                              address={f.link.target}
+                              address={formatHex(parseHex(f.link.target))}
                               wide={wide}
                               label={<Text value={f.value} />}
                             />

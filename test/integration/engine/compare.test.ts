@@ -61,7 +61,7 @@ function expectComparisonMatchesTruth(
   expect(diff.counts.drivers.matched).toBe(baselineTruth.drivers.length);
   // Devices: those of the transient groups only one boot has are variation; the rest pair,
   // except the rootkit's own devices.
-  const rootkitDevices = new Set(
+  const rootkitDevices = new Set<string>(
     imageTruth.drivers.filter((d) => d.hidden).flatMap((d) => d.devices.map((x) => x.objectVa)),
   );
   const onlyBaseline = transientOnlyIn(baselineTruth, imageTruth);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, expectTypeOf, test } from 'vitest';
 import { ANALYSIS_SCHEMA } from '../../../src/common/model';
 import type { z } from 'zod';
-import type { AnalysisResult } from '../../../src/common/model';
+import type { AnalysisResult, Hex } from '../../../src/common/model';
 import type { analysisResultSchema } from '../../../src/common/model-schema';
 import { CaseFileRejection, parseCaseFile, type CaseRecord } from '../../../src/backend/cases/case-file';
 import { openEngine } from '../../../src/core/engine';
@@ -161,7 +161,7 @@ describe('parseCaseFile', () => {
     if ('drivers' in d) result.drivers = d.drivers as never;
     if ('driverIrp' in d) result.drivers[0]!.irp = null as never;
     if ('findingKind' in d) result.findings[0]!.kind = d.findingKind as never;
-    if ('driverVa' in d) result.drivers[0]!.objectVa = d.driverVa as string;
+    if ('driverVa' in d) result.drivers[0]!.objectVa = d.driverVa as Hex;
     for (const key of ['extractionSize', 'annotationStatus', 'annotationTarget', 'resultName', 'caseSchema'])
       if (key in d) file = record;
     if ('extractionSize' in d) record.extractions[0]!.size = null as never;

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { HandlerVerdict } from '../../../../src/common/findings';
-import type { Handler, Irp, IrpStackLocation } from '../../../../src/common/model';
+import type { Handler, Hex, Irp, IrpStackLocation } from '../../../../src/common/model';
 import { buildFindings } from '../../../../src/core/analysis/findings';
 
 function routine(verdict: HandlerVerdict, module: string | null): Handler {
@@ -19,7 +19,7 @@ function routine(verdict: HandlerVerdict, module: string | null): Handler {
   };
 }
 
-function pendingRead(completion: Handler, setBy: string | null): Irp {
+function pendingRead(completion: Handler, setBy: Hex | null): Irp {
   const location = (index: number, current: boolean): IrpStackLocation => ({
     index,
     current,
@@ -79,7 +79,7 @@ function completionFindings(irp: Irp, moduleListWalk: 'complete' | 'partial' = '
 
 describe('completion-hook findings', () => {
   it('code in no module is critical whoever set it, high when the module list is incomplete', () => {
-    for (const setBy of [null, '0xffffa00000007000']) {
+    for (const setBy of [null, '0xffffa00000007000'] as const) {
       const [finding] = completionFindings(pendingRead(routine('no-module', null), setBy));
       expect(finding?.severity).toBe('critical');
       expect(finding?.subject).toBe('\\Device\\KeyboardClass0');
