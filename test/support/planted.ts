@@ -1,0 +1,32 @@
+// What a comparison of an infected builder image with a clean boot of the same system must show,
+// from the builder's ground truth alone: one difference per object the planted anomalies are
+// about, at the gravest severity planted on it. A freed driver object is boot variation (which
+// tools ran differs between boots), and the rootkit's unlinked module is shown in its driver's row.
+
+import type { Truth } from '../../src/builder/index';
+
+const SEVERITY_RANK = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type PlantedSeverity = (typeof SEVERITY_RANK)[number];
+
+export function severityRank(severity: string): number {
+  const rank = SEVERITY_RANK.indexOf(severity as PlantedSeverity);
+  if (rank < 0) throw new Error(`unknown severity ${severity}`);
+  return rank;
+}
+
+/** Each expected difference's key (the object's name as the builder wrote it) and severity. */
+export function plantedDifferences(truth: Truth): Map<string, PlantedSeverity> {
+  const rows = new Map<string, PlantedSeverity>();
+  for (const finding of truth.findings) {
+    if (finding.kind === 'stale-driver') continue;
+    const key =
+      finding.kind === 'unlinked-module'
+        ? truth.drivers.find((d) => d.module === finding.subject)?.name
+        : finding.subject;
+    if (key === undefined) throw new Error(`no driver runs the unlinked module ${finding.subject}`);
+    const before = rows.get(key);
+    if (before === undefined || severityRank(finding.severity) > severityRank(before))
+      rows.set(key, finding.severity);
+  }
+  return rows;
+}
