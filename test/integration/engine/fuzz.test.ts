@@ -140,7 +140,8 @@ describe.each(cases)('fuzz $label $format', ({ label, format, ...layout }) => {
   });
 });
 
-test('the sample reached both truth checks', () => {
+// The default sample is known to reach both; another seed or size may by chance not.
+test.runIf(SEED === '1' && MUTANTS === 90)('the default sample reached both truth checks', () => {
   // Counted by the mutants above, which run first (in file order).
   expect(checked.truncated, 'truncated files held to the truth').toBeGreaterThan(0);
   expect(checked.unusedMemory, 'raw images changed only in unused memory').toBeGreaterThan(0);
