@@ -14,9 +14,15 @@ export function severityRank(severity: string): number {
   return rank;
 }
 
-/** Each expected difference's key (the object's name as the builder wrote it) and severity. */
-export function plantedDifferences(truth: Truth): Map<string, PlantedSeverity> {
-  const rows = new Map<string, PlantedSeverity>();
+export interface PlantedDifference {
+  severity: PlantedSeverity;
+  /** The kinds of the findings planted on the object, sorted. */
+  kinds: string[];
+}
+
+/** Each expected difference by its key (the object's name as the builder wrote it). */
+export function plantedDifferences(truth: Truth): Map<string, PlantedDifference> {
+  const rows = new Map<string, PlantedDifference>();
   for (const finding of truth.findings) {
     if (finding.kind === 'stale-driver') continue;
     const key =
@@ -24,9 +30,10 @@ export function plantedDifferences(truth: Truth): Map<string, PlantedSeverity> {
         ? truth.drivers.find((d) => d.module === finding.subject)?.name
         : finding.subject;
     if (key === undefined) throw new Error(`no driver runs the unlinked module ${finding.subject}`);
-    const before = rows.get(key);
-    if (before === undefined || severityRank(finding.severity) > severityRank(before))
-      rows.set(key, finding.severity);
+    const row = rows.get(key) ?? { severity: finding.severity, kinds: [] };
+    if (severityRank(finding.severity) > severityRank(row.severity)) row.severity = finding.severity;
+    row.kinds = [...row.kinds, finding.kind].sort();
+    rows.set(key, row);
   }
   return rows;
 }

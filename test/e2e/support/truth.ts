@@ -23,3 +23,14 @@ export function bytesAt(va: string, length: number): string[] {
     image.close();
   }
 }
+
+/**
+ * A name as the workbench must show it: each control character as a visible \uXXXX escape (the
+ * builder's hostile names hold BEL and ESC). Written here, not taken from the product.
+ */
+export function shownAs(name: string): string {
+  const control = (code: number) => code < 0x20 || (code >= 0x7f && code <= 0x9f);
+  return [...name]
+    .map((c) => (control(c.charCodeAt(0)) ? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}` : c))
+    .join('');
+}

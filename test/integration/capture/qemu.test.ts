@@ -200,7 +200,7 @@ describe('capture from QEMU over QMP', () => {
     // Every planted anomaly is a difference, at its severity, and nothing else is.
     const planted = plantedDifferences(infected.truth);
     const reported = diff.entries.filter((e) => e.variation === null).map((e) => [e.key, e.severity]);
-    expect(reported.sort()).toEqual([...planted].sort());
+    expect(reported.sort()).toEqual([...planted].map(([key, row]) => [key, row.severity]).sort());
     expect(diff.counts.differences).toBe(planted.size);
   });
 
