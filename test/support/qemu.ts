@@ -9,11 +9,13 @@
 // on stderr once that socket listens, after the capture's socket (created first) listens too, and
 // goes on only when the test has connected. A TCP socket takes the port the OS gives (port 0),
 // read back from QEMU. A dump that a test must catch while it is being written is held: its file
-// becomes a FIFO this process reads, so QEMU's writes wait until the test lets them through.
+// becomes a FIFO this process reads, so QEMU's writes wait until the test lets them through;
+// where the capture runs in another process, a QMP proxy in front of QEMU does that as it passes
+// the dump command on.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { constants, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { createConnection, createServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { QmpClient } from '../../src/core/capture/qmp';
 
@@ -190,4 +192,71 @@ export function holdDump(path: string, holdAfter = 2 << 20): HeldDump {
     ended,
     close: () => reader.destroy(),
   };
+}
+
+export interface HoldingProxy {
+  /** The socket to give the capture instead of QEMU's. */
+  socket: string;
+  /** The dump QEMU was asked to write, held (resolves when the capture asks for it). */
+  held: Promise<HeldDump>;
+  close(): void;
+}
+
+/** The file a QMP `dump-guest-memory` command line names, or null for any other line. */
+function dumpFileOf(line: string): string | null {
+  try {
+    const message = JSON.parse(line) as { execute?: string; arguments?: { protocol?: unknown } };
+    const protocol = message.arguments?.protocol;
+    if (
+      message.execute === 'dump-guest-memory' &&
+      typeof protocol === 'string' &&
+      protocol.startsWith('file:')
+    )
+      return protocol.slice('file:'.length);
+  } catch {
+    // not a whole JSON message: passed on as it is
+  }
+  return null;
+}
+
+/**
+ * A unix socket at `socket` that passes QMP through to QEMU's socket `upstream` unchanged, except
+ * that before it passes on a dump command it turns the dump's file into a held dump (holdDump).
+ */
+export function holdingProxy(upstream: string, socket: string): Promise<HoldingProxy> {
+  let hold!: (held: HeldDump) => void;
+  const held = new Promise<HeldDump>((resolve) => (hold = resolve));
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    const qemu = createConnection(upstream);
+    const end = () => {
+      client.destroy();
+      qemu.destroy();
+    };
+    for (const side of [client, qemu]) {
+      open.add(side);
+      side.on('close', end).on('error', end);
+    }
+    qemu.pipe(client);
+    let pending = '';
+    client.on('data', (chunk: Buffer) => {
+      pending += chunk.toString('utf8');
+      for (let at = pending.indexOf('\n'); at >= 0; at = pending.indexOf('\n')) {
+        const line = pending.slice(0, at + 1);
+        pending = pending.slice(at + 1);
+        const file = dumpFileOf(line);
+        if (file) hold(holdDump(file));
+        qemu.write(line);
+      }
+    });
+  });
+  const close = () => {
+    for (const side of open) side.destroy();
+    server.close();
+    void held.then((dump) => dump.close());
+  };
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socket, () => resolve({ socket, held, close }));
+  });
 }
