@@ -406,7 +406,7 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     const threads = truth.threads.filter((th) => th.pid === csrss.pid);
     expect(threads.length).toBeGreaterThanOrEqual(2);
     const second = big(threads[1]!.ethread) + BigInt(t.threadListEntry);
-    const [broken, kept] = truth.irps;
+    const [broken, ...others] = truth.irps;
     const path = patched(image, truth, 'activity', () => [
       // The second thread's Flink points at itself: the walk must stop, not spin.
       { va: second, bytes: pointer(second, ptr) },
@@ -417,8 +417,9 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     expect(warnings).toMatch(/csrss\.exe \(\d+\) thread list loops/);
     expect(result.processes.length).toBe(truth.processes.length - 1); // all but Idle
     expect(result.threads.filter((th) => th.pid === csrss.pid).length).toBeGreaterThanOrEqual(2);
-    expect(result.irps.some((i) => i.address === broken!.address)).toBe(false);
-    expect(result.irps.some((i) => i.address === kept!.address)).toBe(true);
+    // Only the IRP with the impossible stack is dropped: every other one the truth has is found.
+    expect(others.length, 'IRPs that must be kept').toBeGreaterThan(0);
+    expect(result.irps.map((i) => i.address).sort()).toEqual(others.map((i) => i.address).sort());
   });
 
   test('a device whose DriverObject overlaps into an unmapped page', async () => {
