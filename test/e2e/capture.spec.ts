@@ -1,26 +1,26 @@
 // Capture from a VM in the workbench, against real QEMUs whose RAM is the demo case's images: the
 // clean system is captured as the baseline, the infected one is captured and opened, and the
-// comparison shows the planted anomalies — the before/after pair in two clicks each. A long
-// capture shows its progress and can be cancelled, leaving no file and the VM running.
+// comparison shows the planted anomalies — the before/after pair in two clicks each. A capture
+// in progress shows its progress and can be cancelled, leaving no file and the VM running: the
+// test holds that dump (through a QMP proxy, its file a FIFO the test reads), so it is still
+// being written when Cancel is clicked, however fast the machine.
 
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
 import { DATA, DEMO } from './support/paths';
-import { demoTruth } from './support/truth';
-import { startQemu, type RunningQemu } from '../support/qemu';
+import { demoTruth, shownAs } from './support/truth';
+import { plantedDifferences } from '../support/planted';
+import { holdingProxy, startQemu, type HoldingProxy, type RunningQemu } from '../support/qemu';
 
 const CAPTURES = join(DATA, 'captures');
 const infected = demoTruth('infected');
-const planted = new Set(
-  infected.findings
-    .filter((f) => f.kind !== 'stale-driver' && f.kind !== 'unlinked-module')
-    .map((f) => f.subject),
-);
+const planted = plantedDifferences(infected);
 
 let folder: string;
 const running: RunningQemu[] = [];
+const proxies: HoldingProxy[] = [];
 
 test.beforeEach(() => {
   mkdirSync(CAPTURES, { recursive: true });
@@ -28,6 +28,7 @@ test.beforeEach(() => {
   folder = mkdtempSync(join(DATA, 'e2e-vms', 'run-'));
 });
 test.afterEach(() => {
+  for (const proxy of proxies.splice(0)) proxy.close();
   for (const qemu of running.splice(0)) qemu.stop();
   rmSync(join(DATA, 'e2e-vms'), { recursive: true, force: true });
 });
@@ -46,7 +47,11 @@ async function vm(name: string, memory: Parameters<typeof startQemu>[0]['memory'
 /** Closes the sessions a test opened (the other specs expect the demo case alone) and removes their files. */
 async function closeCaptured(page: Page, known: Set<string>): Promise<void> {
   const tabs = page.locator('[data-testid="session-tab"]', { hasText: 'lab-' });
-  while ((await tabs.count()) > 0) await tabs.first().locator('button.close').click();
+  // One at a time, each waited out: a count read while a tab is going is stale.
+  for (let left = await tabs.count(); left > 0; left--) {
+    await tabs.first().locator('button.close').click();
+    await expect(tabs).toHaveCount(left - 1);
+  }
   for (const file of readdirSync(CAPTURES))
     if (!known.has(file)) rmSync(join(CAPTURES, file), { force: true });
 }
@@ -102,6 +107,11 @@ async function captureBoth(page: Page, output: (name: string) => string, known: 
   });
   await expect(primaryTab).toHaveClass(/active/);
   await expect(page.locator('[data-testid="view-overview"]')).toBeVisible({ timeout: 60_000 });
+  // The captured memory analyses to the demo's drivers: those the builder made, live and freed.
+  await page.click('[data-testid="nav-drivers"]');
+  await expect(page.locator('[data-testid="table-drivers"] .count')).toHaveText(
+    `${infected.drivers.length + infected.staleDrivers.length} drivers`,
+  );
 
   await page.click('[data-testid="nav-diff"]');
   const baselineId = await page
@@ -113,30 +123,46 @@ async function captureBoth(page: Page, output: (name: string) => string, known: 
   await expect(page.locator('[data-testid="table-diff-differences"] .count')).toHaveText(
     `${planted.size} ${planted.size === 1 ? 'difference' : 'differences'}`,
   );
+  // The rows are the planted anomalies, each once, at the severity the builder planted.
+  const shown = await diffRows.evaluateAll((rows) =>
+    rows.map((row) => [
+      row.querySelector('.td:nth-child(3)')?.textContent?.trim() ?? '',
+      row.querySelector('[data-severity]')?.getAttribute('data-severity') ?? '',
+    ]),
+  );
+  expect(shown.sort()).toEqual([...planted].map(([key, row]) => [shownAs(key), row.severity]).sort());
   await page.screenshot({ path: output('capture-compared.png') });
   expect(readdirSync(CAPTURES).filter((f) => !known.has(f))).toHaveLength(2);
 }
 
-test('a long capture shows its progress; Cancel leaves no file and the VM running', async ({
+test('a capture in progress shows its progress; Cancel leaves no file and the VM running', async ({
   workbench: page,
 }, testInfo) => {
   const files = new Set(readdirSync(CAPTURES));
-  const qemu = await vm('big-vm', { bytes: 1536 * 1024 * 1024 });
-  await openDialog(page);
-  await page.locator('[data-testid="capture-row"]', { hasText: 'big-vm' }).click();
+  const qemu = await vm('held-vm', { bytes: 64 << 20 });
+  const watch = await qemu.watch();
+  // The capture goes through a proxy that holds the dump; its socket is typed into the dialog.
+  const proxy = await holdingProxy(qemu.qmp, join(folder, 'held-vm.qmp'));
+  proxies.push(proxy);
+  await page.click('button:has-text("Capture…")');
+  await page.fill('input[aria-label="QMP socket or host:port"]', proxy.socket);
   await page.click('button:has-text("Capture and open")');
+  const dump = await proxy.held;
+  await dump.begun;
   const progress = page.locator('[data-testid="capture-progress"]');
-  await expect(progress).toContainText(/Writing the memory\s*[1-9][\d.]* (MiB|GiB) of 1\.5 GiB/);
-  await expect(page.locator('[data-testid="capture-pill"]')).toContainText('big-vm');
+  await expect(progress).toContainText(/Writing the memory\s*[1-9][\d.]* MiB of 64(\.\d)? MiB/);
+  await expect(page.locator('[data-testid="capture-pill"]')).toContainText('held-vm');
+  // Paused while its memory is written.
+  expect((await watch.execute<{ running: boolean }>('query-status')).running).toBe(false);
   await page.screenshot({ path: testInfo.outputPath('capture-progress.png') });
   await page.click('button:has-text("Cancel capture")');
+  // QEMU is still writing (the test holds it): the file, temporary or not, is already gone.
+  await expect(progress).toContainText('Cancelling: waiting for QEMU to finish writing');
+  expect(readdirSync(CAPTURES).filter((f) => !files.has(f))).toEqual([]);
+  dump.release();
   await expect(progress).toContainText('Cancelled: no file was kept', { timeout: 60_000 });
+  expect(await dump.ended).toBeGreaterThanOrEqual(64 << 20);
   await page.screenshot({ path: testInfo.outputPath('capture-cancelled.png') });
   expect(readdirSync(CAPTURES).filter((f) => !files.has(f))).toEqual([]);
-  const watch = await qemu.watch();
-  try {
-    expect((await watch.execute<{ running: boolean }>('query-status')).running).toBe(true);
-  } finally {
-    watch.close();
-  }
+  expect((await watch.execute<{ running: boolean }>('query-status')).running).toBe(true);
 });

@@ -8,21 +8,27 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, isElectron, test } from './support/fixtures';
 import { cutShort } from './support/geometry';
-import { visibleText } from '../../src/core/report/escape';
 import { DATA, DEMO } from './support/paths';
-import { demoTruth } from './support/truth';
+import { demoTruth, shownAs } from './support/truth';
+import { plantedDifferences, severityRank } from '../support/planted';
 
 const infected = demoTruth('infected');
 const clean = demoTruth('clean');
 const rootkit = infected.drivers.find((d) => d.hidden)!;
-/** One row per anomalous object: the driver subjects, the keyboard stack, the rootkit itself. */
-const expectedKeys = [
-  ...new Set(
-    infected.findings
-      .filter((f) => f.kind !== 'stale-driver' && f.kind !== 'unlinked-module')
-      .map((f) => f.subject),
-  ),
-].sort();
+/** One row per anomalous object, at its gravest planted severity (the builder's truth). */
+const planted = plantedDifferences(infected);
+const expectedKeys = [...planted.keys()].sort();
+/** The truth's key of each row, by the text the row must show. */
+const keyShownAs = new Map(expectedKeys.map((k) => [shownAs(k), k]));
+
+/** Whether the clean boot has the object: a driver, process, system service or named device. */
+function baselineHas(key: string): boolean {
+  return (
+    clean.drivers.some((d) => d.name === key || d.devices.some((x) => x.name === key)) ||
+    clean.processes.some((p) => p.name === key) ||
+    clean.serviceTable.entries.some((e) => e.name === key)
+  );
+}
 
 const rows = (page: Page) => page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
 
@@ -38,11 +44,22 @@ test('the differences are the planted anomalies, one row each, most severe first
   await expect(page.locator('[data-testid="table-diff-differences"] .count')).toHaveText(
     `${expectedKeys.length} differences`,
   );
-  const keys = (await rows(page).locator('.td:nth-child(3)').allInnerTexts()).map((k) => k.trim());
-  // Control characters of the hostile name are shown escaped.
-  const shown = expectedKeys.map((k) => visibleText(k));
-  expect([...keys].sort()).toEqual([...shown].sort());
-  await expect(rows(page).first().locator('[data-severity="critical"]')).toBeVisible();
+  const shown = await rows(page).evaluateAll((all) =>
+    all.map((row) => ({
+      severity: row.querySelector('[data-severity]')?.getAttribute('data-severity') ?? '',
+      change: row.querySelector('.td:nth-child(2)')?.textContent?.trim() ?? '',
+      key: row.querySelector('.td:nth-child(3)')?.textContent?.trim() ?? '',
+    })),
+  );
+  // Each planted object once, at its severity; control characters of the hostile name escaped.
+  expect(shown.map((r) => [keyShownAs.get(r.key) ?? r.key, r.severity]).sort()).toEqual(
+    [...planted].map(([key, row]) => [key, row.severity]).sort(),
+  );
+  const ranks = shown.map((r) => severityRank(r.severity));
+  expect(ranks, 'most severe first').toEqual([...ranks].sort((x, y) => y - x));
+  // Added where the clean boot lacks the object, changed where it has it too.
+  for (const row of shown)
+    expect(row.change, row.key).toMatch(baselineHas(keyShownAs.get(row.key)!) ? / changed$/ : / added$/);
   await expect(page.locator('[data-testid="diff-counts"]')).toContainText(
     `${expectedKeys.length} differences`,
   );
@@ -54,13 +71,30 @@ test('stepping through the differences with the keyboard shows each in both imag
   await openComparison(page);
   await page.focus('[data-testid="table-body-diff-differences"]');
   await page.keyboard.press('Home');
+  const detail = page.locator('[data-testid="diff-detail"]');
+  const facts = (label: string) =>
+    detail.locator('dl.diff-facts dt', { hasText: label }).locator('xpath=following-sibling::dd[1]');
+  const visited: string[] = [];
   for (let i = 0; i < expectedKeys.length; i++) {
     const selected = page.locator('[data-testid="table-body-diff-differences"] [aria-selected="true"]');
-    const key = (await selected.locator('.td:nth-child(3)').innerText()).trim();
-    await expect(page.locator('[data-testid="diff-detail"] h3')).toHaveText(key);
+    const key = keyShownAs.get((await selected.locator('.td:nth-child(3)').innerText()).trim());
+    expect(key, 'a planted object').toBeDefined();
+    visited.push(key!);
+    // The detail is that object's, with its severity, what paired it across the two images (or
+    // that only the infected one has it), and exactly the findings planted on it.
+    await expect(detail.locator('h3')).toHaveText(shownAs(key!));
+    await expect(detail.locator('.diff-head-line [data-severity]')).toHaveAttribute(
+      'data-severity',
+      planted.get(key!)!.severity,
+    );
     await expect(page.locator('[data-testid="diff-why"]')).not.toBeEmpty();
+    if (baselineHas(key!)) await expect(facts('Paired by')).not.toContainText('only one image has it');
+    else await expect(facts('Paired by')).toHaveText('only one image has it');
+    const kinds = await facts('New findings').locator('.link').allInnerTexts();
+    expect(kinds.sort(), shownAs(key!)).toEqual(planted.get(key!)!.kinds);
     await page.keyboard.press('ArrowDown');
   }
+  expect([...visited].sort(), 'every difference once').toEqual(expectedKeys);
 });
 
 test('a hooked driver: its two IRP tables side by side, each address opening its own image', async ({

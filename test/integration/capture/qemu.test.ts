@@ -2,13 +2,14 @@
 // so the capture's analysis must equal the builder's ground truth. The VM's state is checked on
 // a second QMP monitor while the capture runs. Failures — a peer that is not QMP, a QEMU that
 // dies mid-dump, a full disk, a cancel — must leave nothing at the target path (an older file
-// there stays) and the VM as it was.
+// there stays) and the VM as it was. A dump that must be interrupted is held by the test (its
+// file is a FIFO the test reads), so it is still being written whatever the machine's speed.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import type { AnalysisResult } from '../../../src/common/model';
@@ -16,7 +17,8 @@ import type { DiffResult } from '../../../src/common/api';
 import { analyzeImage } from '../../../src/core/analyze';
 import { CaptureError, captureQemu, findQmpSockets } from '../../../src/core/capture';
 import { imageForSuite } from '../../support/images';
-import { startQemu as startQemuProcess, type QemuOptions } from '../../support/qemu';
+import { holdDump, startQemu as startQemuProcess, type HeldDump, type QemuOptions } from '../../support/qemu';
+import { plantedDifferences } from '../../support/planted';
 import { expectAnalysisMatchesTruth } from '../../support/truth';
 
 const work = mkdtempSync(join(tmpdir(), 'irpscope-capture-'));
@@ -62,6 +64,31 @@ function expectNothingLeft(dir: string, expected: string[]): void {
       .filter((f) => !f.endsWith('.qmp') && f !== 'halt.bin')
       .sort(),
   ).toEqual(expected.sort());
+}
+
+/** Resolves when the server listens (a unix socket exists from bind() on, but refuses until listen()). */
+function listening(server: Server): Promise<void> {
+  return server.listening ? Promise.resolve() : new Promise((resolve) => server.once('listening', resolve));
+}
+
+/**
+ * A progress callback that, when the capture starts, turns its temporary file (already created
+ * beside `out`, not yet opened by QEMU) into a held dump.
+ */
+function holdingTheDump(out: string): { held: () => HeldDump | null; onStart: () => void } {
+  let held: HeldDump | null = null;
+  const folder = dirname(out);
+  const stem = `.${basename(out)}.`;
+  return {
+    held: () => held,
+    onStart: () => {
+      if (held) return;
+      const temp = readdirSync(folder).filter((f) => f.startsWith(stem) && f.endsWith('.tmp'));
+      expect(temp, "the capture's temporary file").toHaveLength(1);
+      held = holdDump(join(folder, temp[0]!));
+      onTestFinished(() => held?.close());
+    },
+  };
 }
 
 async function status(watch: Awaited<ReturnType<Awaited<ReturnType<typeof startQemu>>['watch']>>) {
@@ -116,15 +143,15 @@ describe('capture from QEMU over QMP', () => {
 
   test('a paused VM (-S) stays paused, over a TCP socket on loopback', async () => {
     const dir = folder('paused');
-    const port = 20000 + (process.pid % 20000);
-    const qemu = await startQemu({ folder: dir, memory: ram, paused: true, tcpPort: port });
+    const qemu = await startQemu({ folder: dir, memory: ram, paused: true, tcp: true });
+    expect(qemu.qmp).toMatch(/^127\.0\.0\.1:\d+$/);
     const watch = await qemu.watch();
     onTestFinished(() => watch.close());
     const events: string[] = [];
     watch.onEvent((e) => events.push(e.event));
     const out = join(dir, 'capture.elf');
     const result = await captureQemu({ qmp: qemu.qmp, out });
-    expect(result).toMatchObject({ wasRunning: false, pausedMs: null, source: `127.0.0.1:${port}` });
+    expect(result).toMatchObject({ wasRunning: false, pausedMs: null, source: qemu.qmp });
     expect(await status(watch)).toMatchObject({ running: false, status: 'prelaunch' });
     expect(events).not.toContain('RESUME');
     expectAnalysisMatchesTruth(await analyzeImage(out), infected.truth);
@@ -170,12 +197,11 @@ describe('capture from QEMU over QMP', () => {
     );
     expect(compared.status, compared.stderr).toBe(1);
     const diff = (JSON.parse(compared.stdout) as { diff: DiffResult }).diff;
-    const planted = new Set(
-      infected.truth.findings.filter((f) => f.severity !== 'info').map((f) => f.subject),
-    );
-    const reported = new Set(diff.entries.filter((e) => e.variation === null).flatMap((e) => [e.key]));
-    expect(diff.counts.differences).toBeGreaterThan(0);
-    expect([...planted].some((s) => reported.has(s))).toBe(true);
+    // Every planted anomaly is a difference, at its severity, and nothing else is.
+    const planted = plantedDifferences(infected.truth);
+    const reported = diff.entries.filter((e) => e.variation === null).map((e) => [e.key, e.severity]);
+    expect(reported.sort()).toEqual([...planted].map(([key, row]) => [key, row.severity]).sort());
+    expect(diff.counts.differences).toBe(planted.size);
   });
 
   test('a socket that is not QMP, or that never greets, is a clear error and leaves no file', async () => {
@@ -187,7 +213,7 @@ describe('capture from QEMU over QMP', () => {
       createServer(() => undefined).listen(silent),
     ];
     onTestFinished(() => servers.forEach((s) => s.close()));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await Promise.all(servers.map(listening));
     const out = join(dir, 'capture.elf');
     writeFileSync(out, 'the previous capture');
     await expect(captureQemu({ qmp: talking, out })).rejects.toThrow(/is not a QMP socket/);
@@ -210,15 +236,16 @@ describe('capture from QEMU over QMP', () => {
 
   test('QEMU killed in the middle of the dump: an error, no file, no debris', async () => {
     const dir = folder('killed');
-    const qemu = await startQemu({ folder: dir, memory: { bytes: 512 * 1024 * 1024 }, paused: false });
+    const qemu = await startQemu({ folder: dir, memory: { bytes: 64 << 20 }, paused: false });
     const out = join(dir, 'capture.elf');
     writeFileSync(out, 'the previous capture');
+    const dump = holdingTheDump(out);
     let killed = false;
     const error = await captureQemu({
       qmp: qemu.qmp,
       out,
-      bounds: { pollMs: 20 },
       onProgress: (p) => {
+        if (p.stage === 'connecting') dump.onStart();
         if (p.stage === 'dumping' && p.completed > 0 && !killed) {
           killed = true;
           qemu.process.kill('SIGKILL');
@@ -226,6 +253,9 @@ describe('capture from QEMU over QMP', () => {
       },
     }).catch((e: unknown) => e);
     expect(killed).toBe(true);
+    // QEMU had written part of the dump when it was killed, and no more.
+    dump.held()!.release();
+    expect(await dump.held()!.ended).toBeLessThan(64 << 20);
     expect(error).toBeInstanceOf(CaptureError);
     expect((error as CaptureError).kind).toBe('disconnected');
     expect((error as Error).message).toMatch(/connection to QEMU .* was lost/);
@@ -249,24 +279,34 @@ describe('capture from QEMU over QMP', () => {
 
   test('cancel: the file goes at once, the VM resumes when QEMU has finished writing', async () => {
     const dir = folder('cancel');
-    const qemu = await startQemu({ folder: dir, memory: { bytes: 512 * 1024 * 1024 }, paused: false });
+    const qemu = await startQemu({ folder: dir, memory: { bytes: 64 << 20 }, paused: false });
     const watch = await qemu.watch();
     onTestFinished(() => watch.close());
     const out = join(dir, 'capture.elf');
     const abort = new AbortController();
+    const dump = holdingTheDump(out);
     const stages: string[] = [];
+    let fileWhileCancelling: boolean | null = null;
     const error = await captureQemu({
       qmp: qemu.qmp,
       out,
-      bounds: { pollMs: 20 },
       signal: abort.signal,
       onProgress: (p) => {
         stages.push(p.stage);
+        if (p.stage === 'connecting') dump.onStart();
         if (p.stage === 'dumping' && p.completed > 0) abort.abort();
+        // The file is gone at once, while QEMU is still writing; only then is the dump let through.
+        if (p.stage === 'cancelling' && fileWhileCancelling === null) {
+          fileWhileCancelling = readdirSync(dir).some((f) => f.startsWith('.capture.elf.'));
+          dump.held()!.release();
+        }
       },
     }).catch((e: unknown) => e);
     expect((error as CaptureError).kind).toBe('cancelled');
     expect(stages).toContain('cancelling');
+    expect(fileWhileCancelling).toBe(false);
+    // QEMU finished writing (into a file no longer at any path) before the VM was resumed.
+    expect(await dump.held()!.ended).toBeGreaterThanOrEqual(64 << 20);
     expect((await status(watch)).running).toBe(true);
     expectNothingLeft(dir, []);
   });
@@ -297,9 +337,7 @@ describe('capture from QEMU over QMP', () => {
     const silentQmpName = createServer(() => probed++).listen(join(dir, 'other.qmp'));
     onTestFinished(() => void foreign.close());
     onTestFinished(() => void silentQmpName.close());
-    await Promise.all(
-      [foreign, silentQmpName].map((s) => (s.listening ? null : new Promise((r) => s.once('listening', r)))),
-    );
+    await Promise.all([foreign, silentQmpName].map(listening));
     const search = await findQmpSockets([dir], 500, []);
     const byName = new Map(search.probes.map((p) => [p.path.split('/').pop(), p]));
     expect(byName.get('capture.qmp')).toMatchObject({

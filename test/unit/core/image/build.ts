@@ -122,3 +122,104 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
 export function pages(...pfns: number[]): Uint8Array {
   return concat(...pfns.map(markedPage));
 }
+
+/** A 64-bit full dump whose PhysicalMemoryBlock lists `runs` ([basePage, pageCount]). */
+export function fullDump64(
+  runs: [number, number][],
+  options: { numberOfRuns?: number; storedPages?: number } = {},
+): Uint8Array {
+  const h = header64({ dumpType: 1 });
+  h.u32(0x88, options.numberOfRuns ?? runs.length).u32(0x8c, 0);
+  h.u64(
+    0x90,
+    runs.reduce((n, [, c]) => n + c, 0),
+  );
+  runs.forEach(([base, count], k) => h.u64(0x98 + k * 16, base).u64(0xa0 + k * 16, count));
+  const pfns = runs.flatMap(([base, count]) => Array.from({ length: count }, (_, i) => base + i));
+  const stored = pfns.slice(0, options.storedPages ?? pfns.length);
+  return concat(h.bytes, pages(...stored));
+}
+
+/** Summary (bitmap) header at `at` in the verified 64-bit layout. */
+export function summary64(
+  signature: 'SDMP' | 'FDMP',
+  setPfns: number[],
+  bits: number,
+  firstPage: number,
+): Writer {
+  const bitmapBytes = Math.ceil(bits / 8);
+  const w = new Writer(0x38 + bitmapBytes);
+  w.ascii(0, signature).ascii(4, 'DUMP');
+  w.u64(0x20, firstPage).u64(0x28, setPfns.length).u64(0x30, bits);
+  for (const pfn of setPfns) w.bytes[0x38 + (pfn >> 3)]! |= 1 << (pfn & 7);
+  return w;
+}
+
+/** A 64-bit bitmap dump: the header, the summary with its bitmap, the set pages from 0x3000. */
+export function bitmapDump64(
+  dumpType: number,
+  signature: 'SDMP' | 'FDMP',
+  setPfns: number[],
+  bits: number,
+): Uint8Array {
+  const firstPage = 0x3000;
+  const summary = summary64(signature, setPfns, bits, firstPage);
+  const pad = new Uint8Array(firstPage - 0x2000 - summary.bytes.length);
+  return concat(header64({ dumpType }).bytes, summary.bytes, pad, pages(...setPfns));
+}
+
+export interface Load {
+  paddr: number;
+  data: Uint8Array;
+  memsz?: number;
+}
+
+/** ELF64 core: PT_NOTE first (as QEMU writes it), then one PT_LOAD per load; data page-aligned after. */
+export function elf64(
+  notes: Uint8Array,
+  loads: Load[],
+  options: { machine?: number; type?: number; xnum?: boolean } = {},
+): Uint8Array {
+  const phnum = loads.length + 1;
+  const phoff = 64;
+  const notesAt = phoff + phnum * 56;
+  const sectionAt = notesAt + notes.length;
+  let dataAt = Math.ceil((sectionAt + 64) / PAGE) * PAGE;
+  const header = new Writer(dataAt);
+  header.u8(0, 0x7f).ascii(1, 'ELF').u8(4, 2).u8(5, 1).u8(6, 1);
+  header
+    .u16(0x10, options.type ?? 4)
+    .u16(0x12, options.machine ?? 62)
+    .u32(0x14, 1);
+  header
+    .u64(0x20, phoff)
+    .u16(0x34, 64)
+    .u16(0x36, 56)
+    .u16(0x38, options.xnum ? 0xffff : phnum);
+  if (options.xnum) {
+    header.u64(0x28, sectionAt).u16(0x3a, 64).u16(0x3c, 1);
+    header.u32(sectionAt + 0x2c, phnum); // section header 0: sh_info = real phnum
+  }
+  header
+    .u32(phoff, 4)
+    .u64(phoff + 8, notesAt)
+    .u64(phoff + 0x20, notes.length)
+    .u64(phoff + 0x28, notes.length);
+  header.set(notesAt, notes);
+  const blobs: Uint8Array[] = [header.bytes];
+  loads.forEach((load, k) => {
+    const at = phoff + (k + 1) * 56;
+    header
+      .u32(at, 1)
+      .u32(at + 4, 7)
+      .u64(at + 8, dataAt)
+      .u64(at + 0x10, 0xffff800000000000n + BigInt(load.paddr));
+    header
+      .u64(at + 0x18, load.paddr)
+      .u64(at + 0x20, load.data.length)
+      .u64(at + 0x28, load.memsz ?? load.data.length);
+    blobs.push(load.data);
+    dataAt += load.data.length;
+  });
+  return concat(...blobs);
+}

@@ -1,7 +1,7 @@
 // A sparse physical memory for paging tests, and a page-table writer that lays out tables for
 // x86, PAE and x64 by hand (spec §2.2–§2.4), so every expected translation is computed here.
 
-import type { PagingMode, PhysicalReader } from '../../../../src/core/paging';
+import { VirtualSpace, type PagingMode, type PhysicalReader } from '../../../../src/core/paging';
 
 export const PAGE = 0x1000;
 
@@ -144,4 +144,15 @@ export class Tables {
     this.set(va, this.leafDepth, BigInt(pa) | flags);
     this.memory.data(pa);
   }
+}
+
+/**
+ * An x64 space whose top table (page 1) has entries 1..511 all pointing back at itself: every
+ * table read leads to 511 more, so only the walk's caps end it (enumerate tests; npm run bench).
+ */
+export function tablesOfThemselves(): VirtualSpace {
+  const memory = new SparseMemory();
+  memory.page(1);
+  for (let i = 1; i < 512; i++) memory.write64(0x1000 + i * 8, 0x1000n | 0x3n);
+  return new VirtualSpace(memory, { mode: 'x64', dtb: 0x1000 });
 }

@@ -1,0 +1,39 @@
+// What a comparison of an infected builder image with a clean boot of the same system must show,
+// from the builder's ground truth alone: one difference per object the planted anomalies are
+// about, at the gravest severity planted on it. A freed driver object is boot variation (which
+// tools ran differs between boots), and the rootkit's unlinked module is shown in its driver's row.
+
+import type { Truth } from '../../src/builder/index';
+
+const SEVERITY_RANK = ['info', 'low', 'medium', 'high', 'critical'] as const;
+export type PlantedSeverity = (typeof SEVERITY_RANK)[number];
+
+export function severityRank(severity: string): number {
+  const rank = SEVERITY_RANK.indexOf(severity as PlantedSeverity);
+  if (rank < 0) throw new Error(`unknown severity ${severity}`);
+  return rank;
+}
+
+export interface PlantedDifference {
+  severity: PlantedSeverity;
+  /** The kinds of the findings planted on the object, sorted. */
+  kinds: string[];
+}
+
+/** Each expected difference by its key (the object's name as the builder wrote it). */
+export function plantedDifferences(truth: Truth): Map<string, PlantedDifference> {
+  const rows = new Map<string, PlantedDifference>();
+  for (const finding of truth.findings) {
+    if (finding.kind === 'stale-driver') continue;
+    const key =
+      finding.kind === 'unlinked-module'
+        ? truth.drivers.find((d) => d.module === finding.subject)?.name
+        : finding.subject;
+    if (key === undefined) throw new Error(`no driver runs the unlinked module ${finding.subject}`);
+    const row = rows.get(key) ?? { severity: finding.severity, kinds: [] };
+    if (severityRank(finding.severity) > severityRank(row.severity)) row.severity = finding.severity;
+    row.kinds = [...row.kinds, finding.kind].sort();
+    rows.set(key, row);
+  }
+  return rows;
+}
