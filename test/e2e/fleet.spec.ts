@@ -36,6 +36,9 @@ test('a fleet results folder: hosts, matrix, clusters, and a host opened against
     });
     expect(report.counts).toMatchObject({ hosts: 2, differing: 2 });
 
+    // The server is shared with the other specs: what this one opens, it closes again.
+    const tabs = page.locator('[data-testid="session-tab"]');
+    const tabsBefore = await tabs.count();
     await page.click('[data-testid="open-fleet"]');
     await page.fill('[data-testid="fleet-source"]', results.root);
     await page.keyboard.press('Enter');
@@ -66,6 +69,16 @@ test('a fleet results folder: hosts, matrix, clusters, and a host opened against
     await expect(page.locator('[data-testid="diff-counts"]')).toBeVisible({ timeout: 120_000 });
     await expect(page.locator('[data-testid="session-tab"].active')).toContainText('image.raw');
     expect(dialogs).toEqual([]);
+    while ((await tabs.count()) > tabsBefore) {
+      const count = await tabs.count();
+      await tabs
+        .filter({ hasText: 'image.raw' })
+        .filter({ hasNotText: 'Demo' })
+        .first()
+        .locator('button.close')
+        .click();
+      await expect(tabs).toHaveCount(count - 1);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

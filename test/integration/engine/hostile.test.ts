@@ -98,7 +98,7 @@ function expectEveryDriver(result: AnalysisResult, truth: Truth): void {
  * down AttachedTo to the bottom, then up AttachedDevice until a device would come a second time.
  */
 function expectedStacks(devices: TruthDevice[], attachedDevice: Map<string, string>): Map<string, string[]> {
-  const byVa = new Map(devices.map((d) => [d.objectVa, d]));
+  const byVa = new Map<string, TruthDevice>(devices.map((d) => [d.objectVa, d]));
   const above = (va: string) =>
     attachedDevice.has(va) ? attachedDevice.get(va)! : byVa.get(va)!.attachedDevice;
   const stacks = new Map<string, string[]>();
@@ -165,7 +165,7 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
       ]),
     );
     expect(expected.get(a!.objectVa)).toEqual(expect.arrayContaining([a!.objectVa, b!.objectVa]));
-    const stacks = new Map(result.devices.map((d) => [d.objectVa, d.stack]));
+    const stacks = new Map<string, string[]>(result.devices.map((d) => [d.objectVa, d.stack]));
     expect([...stacks.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [va, stack] of expected) expect(stacks.get(va), va).toEqual(stack);
     expectEveryDriver(result, truth);
