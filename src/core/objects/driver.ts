@@ -24,8 +24,26 @@ export interface DriverObject {
   driverUnload: bigint;
   majorFunction: bigint[];
   /** Why it does not look like a driver object; empty when it does (§4.3). */
-  problems: string[];
+  problems: DriverObjectProblem[];
 }
+
+/** What is wrong with a DRIVER_OBJECT, with its facts (prose is for whoever shows it). */
+export type DriverObjectProblem =
+  | { code: 'wrong-type'; type: number }
+  | { code: 'wrong-size'; size: number; expected: number }
+  | { code: 'extension-not-back' }
+  | { code: 'extension-unreadable' }
+  | { code: 'extension-not-kernel' }
+  | { code: 'no-image' }
+  | { code: 'start-unaligned' }
+  | { code: 'major-function-not-kernel' };
+
+/** The problems that mean the bytes are not a driver object at all (the others are damage). */
+const DISQUALIFYING = new Set<DriverObjectProblem['code']>([
+  'wrong-type',
+  'wrong-size',
+  'major-function-not-kernel',
+]);
 
 const DRVO_BUILTIN_DRIVER = 0x4;
 
@@ -39,36 +57,35 @@ export function readDriverObject(
   const bytes = memory.bytes(va, size);
   if (!bytes) return null;
   const d = readStruct(profile, '_DRIVER_OBJECT', bytes);
-  const problems: string[] = [];
+  const problems: DriverObjectProblem[] = [];
   const type = d.number('Type');
   const objectSize = d.number('Size');
-  if (type !== 4) problems.push(`Type is ${type}, not IO_TYPE_DRIVER (4)`);
-  if (objectSize !== size) problems.push(`Size is 0x${objectSize.toString(16)}, not 0x${size.toString(16)}`);
+  if (type !== 4) problems.push({ code: 'wrong-type', type });
+  if (objectSize !== size) problems.push({ code: 'wrong-size', size: objectSize, expected: size });
   const driverExtension = d.pointer('DriverExtension');
   let serviceKey: DriverObject['serviceKey'] = null;
   if (driverExtension !== 0n && memory.isKernelAddress(driverExtension)) {
     const extBytes = memory.bytes(driverExtension, profile.sizeOf('_DRIVER_EXTENSION'));
     if (extBytes) {
       const e = readStruct(profile, '_DRIVER_EXTENSION', extBytes);
-      if (e.pointer('DriverObject') !== va)
-        problems.push('DriverExtension->DriverObject does not point back');
+      if (e.pointer('DriverObject') !== va) problems.push({ code: 'extension-not-back' });
       serviceKey = memory.unicodeString(e.unicodeString('ServiceKeyName'));
     } else {
-      problems.push('DriverExtension is unreadable');
+      problems.push({ code: 'extension-unreadable' });
     }
   } else {
-    problems.push('DriverExtension is not a kernel pointer');
+    problems.push({ code: 'extension-not-kernel' });
   }
   const flags = d.number('Flags');
   const driverStart = d.pointer('DriverStart');
   const driverSize = d.number('DriverSize');
   if (driverStart === 0n && driverSize === 0 && !(flags & DRVO_BUILTIN_DRIVER))
-    problems.push('no image and not a built-in driver');
-  if (driverStart !== 0n && (driverStart & 0xfffn) !== 0n) problems.push('DriverStart is not page aligned');
+    problems.push({ code: 'no-image' });
+  if (driverStart !== 0n && (driverStart & 0xfffn) !== 0n) problems.push({ code: 'start-unaligned' });
   const majorFunction: bigint[] = [];
   for (let i = 0; i < IRP_MJ_COUNT; i++) majorFunction.push(d.pointer('MajorFunction', i));
   if (majorFunction.some((a) => !memory.isKernelAddress(a)))
-    problems.push('a MajorFunction entry is not a kernel address');
+    problems.push({ code: 'major-function-not-kernel' });
   const fastIoDispatch = d.pointer('FastIoDispatch');
   return {
     va,
@@ -120,10 +137,5 @@ function readFastIo(memory: KernelMemory, profile: LayoutProfile, va: bigint): D
 }
 
 export function isPlausibleDriver(driver: DriverObject): boolean {
-  return (
-    driver.type === 4 &&
-    driver.problems.filter(
-      (p) => p.startsWith('Type') || p.startsWith('Size') || p.startsWith('a MajorFunction'),
-    ).length === 0
-  );
+  return driver.type === 4 && !driver.problems.some((p) => DISQUALIFYING.has(p.code));
 }
