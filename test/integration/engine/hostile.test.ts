@@ -145,6 +145,10 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     expect(result.devices.map((d) => d.objectVa).sort()).toEqual(
       truth.drivers.flatMap((d) => d.devices.map((x) => x.objectVa)).sort(),
     );
+    // The chase that ended early says why, naming the driver and where the chain came back.
+    expect(result.image.warnings).toContain(
+      `driver object ${driver.objectVa}: its NextDevice chain loops back to ${driver.devices[driver.devices.length - 1]!.objectVa}`,
+    );
   });
 
   test('a device stack whose AttachedDevice pointers form a cycle', async () => {
@@ -169,6 +173,13 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
     expect([...stacks.keys()].sort()).toEqual([...expected.keys()].sort());
     for (const [va, stack] of expected) expect(stacks.get(va), va).toEqual(stack);
     expectEveryDriver(result, truth);
+    // The loop is said once, with both devices in it.
+    const loops = result.image.warnings.filter((w) =>
+      w.startsWith('device stack loops through AttachedDevice'),
+    );
+    expect(loops).toHaveLength(1);
+    expect(loops[0]).toContain(a!.objectVa);
+    expect(loops[0]).toContain(b!.objectVa);
   });
 
   test('a service descriptor with a huge limit, or a table outside the kernel, is refused with the reason', async () => {

@@ -17,6 +17,8 @@ import type { DirectoryView } from './directory-view';
 import type { PoolView } from './pool-view';
 const MAX_DEVICES = 100_000;
 const MAX_CHAIN = 4096;
+/** No device stack is deeper (the same bound the stack walk of the model uses). */
+const MAX_STACK = 64;
 
 export interface ObjectGraph {
   drivers: Map<bigint, DriverRecord>;
@@ -90,16 +92,23 @@ export function mergeDriversAndDevices(inputs: MergeInputs): ObjectGraph {
   const walkChain = (driver: DriverRecord) => {
     const seen = new Set<bigint>();
     const nextDevice = BigInt(profile.field('_DEVICE_OBJECT', 'NextDevice').offset);
-    for (
-      let device = driver.object.deviceObject;
-      device !== 0n && !seen.has(device) && seen.size < MAX_CHAIN;
-    ) {
+    let device = driver.object.deviceObject;
+    while (device !== 0n && !seen.has(device) && seen.size < MAX_CHAIN) {
       seen.add(device);
       queueDevice(device);
       const next = memory.ptr(device + nextDevice);
       if (next === null) break;
       device = next;
     }
+    // A chase that ends other than at its end says why (a crafted chain loops or never ends).
+    if (device !== 0n && seen.has(device))
+      graph.warnings.push(
+        `driver object ${hex(driver.va)}: its NextDevice chain loops back to ${hex(device)}`,
+      );
+    else if (seen.size >= MAX_CHAIN)
+      graph.warnings.push(
+        `driver object ${hex(driver.va)}: its NextDevice chain was cut off after ${MAX_CHAIN} devices`,
+      );
   };
   for (const driver of drivers.values()) if (!driver.freed) walkChain(driver);
   for (const va of poolView.devices) queueDevice(va);
@@ -133,6 +142,7 @@ export function mergeDriversAndDevices(inputs: MergeInputs): ObjectGraph {
       }
     }
   }
+  graph.warnings.push(...stackLoops(devices));
   const listedEntries = new Set(inputs.listed.map((e) => e.entryVa));
   const listedBases = new Set(inputs.listed.map((e) => e.base));
   for (const driver of drivers.values()) {
@@ -149,4 +159,33 @@ export function mergeDriversAndDevices(inputs: MergeInputs): ObjectGraph {
     }
   }
   return graph;
+}
+
+/** Device stacks whose AttachedDevice pointers loop, each loop said once. */
+function stackLoops(devices: ReadonlyMap<bigint, DeviceRecord>): string[] {
+  const reported = new Set<string>();
+  const warnings: string[] = [];
+  for (const start of devices.values()) {
+    const path: bigint[] = [];
+    for (
+      let at: DeviceRecord | undefined = start;
+      at && path.length < MAX_STACK;
+      at = devices.get(at.object.attachedDevice)
+    ) {
+      const repeat = path.indexOf(at.va);
+      if (repeat >= 0) {
+        const loop = path.slice(repeat);
+        const key = [...loop].sort().join(',');
+        if (!reported.has(key)) {
+          reported.add(key);
+          warnings.push(
+            `device stack loops through AttachedDevice: ${[...loop, at.va].map(hex).join(' → ')}; the stack is shown up to the loop`,
+          );
+        }
+        break;
+      }
+      path.push(at.va);
+    }
+  }
+  return warnings;
 }
