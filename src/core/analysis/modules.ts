@@ -4,6 +4,7 @@
 import { hex } from '../../common/hex';
 import type { KernelContext } from '../kernel/discover';
 import type { KernelMemory } from '../kernel/memory';
+import { exportName } from '../kernel/pe';
 import type { LoaderEntry } from '../objects/modules';
 import { ModuleSet, type KnownModule } from './module-set';
 
@@ -71,8 +72,10 @@ export function buildModuleSet(
   }
   const kernel = context.kernel!;
   if (!byBase.has(kernel.base)) {
+    // Off every list: named by its own export directory (ntkrnlpa.exe, ntkrnlmp.exe…), not assumed.
+    const exported = context.memory ? exportName(context.memory, kernel.pe) : null;
     byBase.set(kernel.base, {
-      name: 'ntoskrnl.exe',
+      name: exported && /^[\w.-]{1,64}$/.test(exported) ? exported : 'ntoskrnl.exe',
       path: null,
       base: kernel.base,
       size: kernel.size,
