@@ -12,7 +12,7 @@ const at = (path: string): string => resolve(root, path);
 
 // The engine's own worker threads, when it has them; each must sit beside the engine bundle.
 const engineWorkers = Object.fromEntries(
-  [['scan-worker', 'src/core/scan/scan-worker.ts']].filter(([, path]) => existsSync(at(path!))),
+  [['scan-worker', 'src/core/node/scan/scan-worker.ts']].filter(([, path]) => existsSync(at(path!))),
 );
 
 export default defineConfig({
@@ -26,7 +26,7 @@ export default defineConfig({
           server: at('src/server/index.ts'),
           'session-worker': at('src/backend/session-worker.ts'),
           'builder-worker': at('src/backend/builder-worker.ts'),
-          engine: at('src/core/engine.ts'),
+          engine: at('src/core/node/engine.ts'),
           ...engineWorkers,
         },
         output: {

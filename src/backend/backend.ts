@@ -45,7 +45,7 @@ import {
 import { ExtractError, resolveTarget, type ExtractTarget } from '../core/extract';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
-import { engineFingerprint } from './cases/fingerprint';
+import { engineFingerprint } from '../core/node/engine-fingerprint';
 import { CaseKeeper } from './cases/keeper';
 import { fleetSnapshot, openFleetHost } from './fleet';
 import {

@@ -11,7 +11,7 @@ import { discoverKernel } from '../../src/core/kernel/discover';
 import { findDtb } from '../../src/core/kernel/dtb';
 import { segmentsOf } from '../../src/core/scan/segments';
 import { SCAN_TAGS, findTags, type TagHit } from '../../src/core/scan/tags';
-import type { ScanResult } from '../../src/core/scan/scan';
+import type { ScanResult } from '../../src/core/node/scan/scan';
 import type { ByteSource } from '../../src/core/source';
 import type { AnalysisResult } from '../../src/common/model';
 import type { BaseImage } from './corpus';

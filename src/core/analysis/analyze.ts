@@ -18,7 +18,7 @@ import { activityLayoutsOf, readActivity } from '../activity';
 import type { CarveContext } from '../objects/carve';
 import { DirectoryIndex } from '../objects/directory-index';
 import { ObjectPaths } from '../objects/object-paths';
-import { scanPool, type ScanResult } from '../scan/scan';
+import { scanPool, type ScanResult } from '../node/scan/scan';
 import { activityToModel } from './activity';
 import { buildFindings } from './findings';
 import { createHandlerJudge } from './handlers';

@@ -32,6 +32,6 @@ export { optionalHeaderDistance, PROTECTED_POOL_BIT } from './facts';
 export { KDBG_OWNER_TAG, KDBG_STRUCT, kdbgLayout, kdbgSizeForBuild } from './kdbg';
 export { ENGINE_FIELDS, OBJECT_HEADER_GENERATION_FIELDS, missingEngineFields } from './engine-fields';
 export { clearIsfCache, IsfError, loadIsf, parseIsf, type IsfFile, type IsfPdb } from './isf';
-export { findIsfForPdb } from './isf-find';
+export { findIsfForPdb } from '../node/profile/isf-find';
 export { isfStruct, profileFromIsf, type IsfProfileOptions } from './isf-profile';
 export { readStruct, StructReader, type UnicodeStringValue } from './reader';

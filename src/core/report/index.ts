@@ -5,7 +5,7 @@ import type { AnalysisResult } from '../../common/model';
 import { csvReportFiles, zipFiles } from './csv';
 import { htmlReport, type HtmlReportOptions } from './html';
 import { jsonReport } from './json';
-import { printPdf } from './pdf';
+import { printPdf } from '../node/report/pdf';
 
 export {
   csvReadme,
@@ -33,7 +33,7 @@ export {
   type Sha256Facts,
   type Sha256State,
 } from './case';
-export { PdfError, findChromium, printPdf } from './pdf';
+export { PdfError, findChromium, printPdf } from '../node/report/pdf';
 export { flowSvg } from './flow-svg';
 export { jsonReport, type JsonReportOptions } from './json';
 

@@ -2,5 +2,5 @@
 
 export { BlockCache } from './block-cache';
 export { BufferSource } from './buffer-source';
-export { FileSource, type FileSourceOptions } from './file-source';
+export { FileSource, type FileSourceOptions } from '../node/file-source';
 export { clampRead, SourceError, type ByteSource, type SourceErrorKind, type SourceStats } from './types';

@@ -1,10 +1,10 @@
 // `info`: open an image and find its kernel, as the ImageInfo document.
 
 import { statSync } from 'node:fs';
-import type { ImageInfo } from '../common/model';
-import { openImage } from './image';
-import { discoverKernel, type KernelContext } from './kernel/discover';
-import { establishLayouts } from './layout';
+import type { ImageInfo } from '../../common/model';
+import { openImage } from '../image';
+import { discoverKernel, type KernelContext } from '../kernel/discover';
+import { establishLayouts } from '../layout';
 
 export interface InfoOptions {
   symbols?: string;

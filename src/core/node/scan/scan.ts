@@ -2,11 +2,11 @@
 // threads over shares of the file, or in-process for small images.
 
 import { availableParallelism } from 'node:os';
-import type { PhysicalSpace } from '../image';
+import type { PhysicalSpace } from '../../image';
 import { siblingWorker } from '../util/worker';
 import { scanShare } from './scan-file';
-import { segmentsOf, shareSegments } from './segments';
-import { SCAN_TAGS, type TagHit } from './tags';
+import { segmentsOf, shareSegments } from '../../scan/segments';
+import { SCAN_TAGS, type TagHit } from '../../scan/tags';
 
 export interface ScanResult {
   hits: TagHit[];

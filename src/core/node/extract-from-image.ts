@@ -1,8 +1,8 @@
 // `irpscope extract`: open an image, analyse it (the drivers and modules say where images are),
 // and extract one of them.
 
-import { withAnalysis, type AnalyzeImageOptions } from '../analyze';
-import { extractImage, type Extraction, type ExtractTarget } from './index';
+import { withAnalysis, type AnalyzeImageOptions } from './analyze';
+import { extractImage, type Extraction, type ExtractTarget } from '../extract';
 
 export function extractFromImage(
   path: string,

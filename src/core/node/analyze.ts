@@ -2,13 +2,13 @@
 // findings, as the AnalysisResult document.
 
 import { statSync } from 'node:fs';
-import type { AnalysisResult, Progress } from '../common/model';
-import { analyzeKernel, startPoolScan } from './analysis/analyze';
-import { openImage } from './image';
-import { discoverKernel, type KernelContext } from './kernel/discover';
-import { findDtb } from './kernel/dtb';
-import { requireKernel } from './kernel/presence';
-import { establishLayouts } from './layout';
+import type { AnalysisResult, Progress } from '../../common/model';
+import { analyzeKernel, startPoolScan } from '../analysis/analyze';
+import { openImage } from '../image';
+import { discoverKernel, type KernelContext } from '../kernel/discover';
+import { findDtb } from '../kernel/dtb';
+import { requireKernel } from '../kernel/presence';
+import { establishLayouts } from '../layout';
 import type { ScanResult } from './scan/scan';
 
 export interface AnalyzeImageOptions {
