@@ -34,14 +34,14 @@ import { diffResults } from '../core/compare';
 import { buildFlow, buildIrpFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
 import {
-  PdfError,
-  makeReportFile,
   windowsBuild,
   type ReportBaseline,
   type ReportCase,
   type Sha256Facts,
   type Sha256State,
 } from '../core/report/index';
+import { PdfError } from '../core/node/report/pdf';
+import { makeReportFile } from '../core/node/report/report-file';
 import { ExtractError, resolveTarget, type ExtractTarget } from '../core/extract';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';

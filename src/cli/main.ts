@@ -41,7 +41,8 @@ import {
   writeFileAtomic,
   writeFolderAtomic,
 } from '../core/node/util/atomic-file';
-import { PdfError, csvText, csvTables } from '../core/report';
+import { PdfError } from '../core/node/report/pdf';
+import { csvText, csvTables } from '../core/report';
 import { sha256File } from '../core/node/util/file-hash';
 import { packageVersion } from '../core/node/util/package-version';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';

@@ -2,16 +2,16 @@
 // following the first instructions of dispatch routines (inline hooks, spec §4.5) and locating
 // globals referenced by kernel routines (ObGetObjectType, KdCopyDataBlock; spec §1.8.4, §3.5).
 
-import { createRequire } from 'node:module';
-import type * as Iced from 'iced-x86';
-
-// Loaded on first use: instantiating its WebAssembly costs ~0.1 s, which the CLI then spends
-// while the pool scan runs on the other cores rather than at start-up.
-let loaded: typeof Iced | null = null;
-function iced(): typeof Iced {
-  loaded ??= createRequire(import.meta.url)('iced-x86') as typeof Iced;
-  return loaded;
-}
+import {
+  Decoder,
+  DecoderOptions,
+  FlowControl,
+  Formatter,
+  FormatterSyntax,
+  Mnemonic,
+  OpKind,
+  Register,
+} from 'iced-x86';
 
 export interface DecodedInstruction {
   ip: bigint;
@@ -41,10 +41,9 @@ export interface DecodedInstruction {
   isBswap: boolean;
 }
 
-let formatter: Iced.Formatter | null = null;
+let formatter: Formatter | null = null;
 
 function flowOf(value: number): DecodedInstruction['flow'] {
-  const { FlowControl } = iced();
   switch (value) {
     case FlowControl.Next:
       return 'next';
@@ -67,7 +66,6 @@ function flowOf(value: number): DecodedInstruction['flow'] {
 
 /** Decodes up to `max` instructions from `bytes` at `ip`; stops at the first invalid one. */
 export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32): DecodedInstruction[] {
-  const { Decoder, DecoderOptions, Formatter, FormatterSyntax, Mnemonic, OpKind, Register } = iced();
   formatter ??= new Formatter(FormatterSyntax.Intel);
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
   decoder.ip = ip;

@@ -18,10 +18,10 @@ import {
   htmlReport,
   jsonReport,
   makeReport,
-  makeReportFile,
   visibleText,
   type ReportCase,
 } from '../../../src/core/report/index';
+import { makeReportFile } from '../../../src/core/node/report/report-file';
 import type { ApiEvent, CaseView, SessionSummary } from '../../../src/common/api';
 import { Backend } from '../../../src/backend/index';
 import { RECORDED_ENGINE, analyse, buildTestImages, type TestImages } from './images';

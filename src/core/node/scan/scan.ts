@@ -6,13 +6,7 @@ import type { PhysicalSpace } from '../../image';
 import { siblingWorker } from '../util/worker';
 import { scanShare } from './scan-file';
 import { segmentsOf, shareSegments } from '../../scan/segments';
-import { SCAN_TAGS, type TagHit } from '../../scan/tags';
-
-export interface ScanResult {
-  hits: TagHit[];
-  bytesScanned: number;
-  workers: number;
-}
+import { SCAN_TAGS, type ScanResult, type TagHit } from '../../scan/tags';
 
 export interface ScanOptions {
   /** The file the space's runs point into. */
