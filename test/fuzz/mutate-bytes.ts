@@ -481,6 +481,8 @@ const EVENTS = [
   '{"event":"SHUTDOWN","data":{"guest":false,"reason":"host-qmp-quit"},"timestamp":{"seconds":4,"microseconds":0}}',
   '{"event":"\\u001b]0;pwned\\u0007","timestamp":{"seconds":-1,"microseconds":1e309}}',
   '{"event":"DUMP_COMPLETED","data":null}',
+  '{"event":"DUMP_COMPLETED","data":{"result":{"status":"failed"},"error":"dump: failed\\nto save memory\\r\\u2028here"}}',
+  `{"event":"DUMP_COMPLETED","data":{"result":{"status":"failed"},"error":"${'\\u0007'.repeat(2048)}"}}`,
 ];
 
 const GREETING =
@@ -520,9 +522,12 @@ function qmpStep(rng: Rng): Step {
         case 'drop a line':
           lines.splice(at, 1);
           break;
-        case 'repeat a line':
-          lines.splice(at, 0, ...Array.from({ length: r.pick([1, 1, 2, 50]) }, () => lines[at] ?? ''));
+        case 'repeat a line': {
+          // A line past the reader's bound once is enough.
+          const copies = (lines[at] ?? '').length > 1 << 16 ? 1 : r.pick([1, 1, 2, 50]);
+          lines.splice(at, 0, ...Array.from({ length: copies }, () => lines[at] ?? ''));
           break;
+        }
         case 'swap lines': {
           const other = r.int(0, Math.max(0, lines.length - 1));
           [lines[at], lines[other]] = [lines[other] ?? '', lines[at] ?? ''];
