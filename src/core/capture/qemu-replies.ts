@@ -5,6 +5,7 @@
 // MemoryInfo, DumpQueryResult, DUMP_COMPLETED).
 
 import { CaptureError } from './errors';
+import { peerLine } from './qmp-message';
 
 export interface RunState {
   status: string;
@@ -77,7 +78,7 @@ export function readDumpStatus(reply: unknown): DumpStatus {
   return { status: status as DumpState, completed, total };
 }
 
-/** DUMP_COMPLETED's error, if it carries one. */
+/** DUMP_COMPLETED's error, if it carries one: one visible line (it is quoted in a message). */
 export function readDumpError(data: unknown): string | null {
-  return isRecord(data) && typeof data.error === 'string' ? text(data.error) : null;
+  return isRecord(data) && typeof data.error === 'string' ? peerLine(data.error, MAX_TEXT) : null;
 }
