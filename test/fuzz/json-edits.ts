@@ -75,10 +75,6 @@ export class JsonEdits {
   /** Array node → item index → extra copies. */
   readonly repeated = new Map<number, Map<number, number>>();
 
-  get size(): number {
-    return this.replaced.size + this.dropped.size + this.renamed.size + this.added.size + this.repeated.size;
-  }
-
   replace(node: JsonNode, text: string): void {
     this.replaced.set(node.id, text);
   }

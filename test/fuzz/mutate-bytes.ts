@@ -12,8 +12,8 @@ import { CONNECTION_BREAK, type BytesTarget, type Seed, type Seeds } from './see
 
 const PAGE = 0x1000;
 
-/** What the memory beyond the header page holds when a mutated header is rebuilt into a file. */
-export type PeMemory = 'zero' | 'absent' | 'mixed';
+/** What the memory beyond the header page holds when a mutated header is read and rebuilt. */
+export type PeMemory = 'zero' | 'absent' | 'mixed' | 'repeated';
 
 export interface Step {
   label: string;
@@ -662,7 +662,8 @@ export function makeBytesInput(
   const ordered = order.map((o) => o.step);
   const stepLabels = order.map((o) => `input ${index} step ${o.i}`);
   const qmp = target === 'qmp-replies' ? qmpOptions(seed, rng) : undefined;
-  const peMemory = target === 'pe-headers' ? rng.pick(['zero', 'absent', 'mixed'] as const) : undefined;
+  const peMemory =
+    target === 'pe-headers' ? rng.pick(['zero', 'absent', 'mixed', 'repeated'] as const) : undefined;
   const bytes = applySteps(seed, ordered, stepLabels, campaignSeed);
   const description = `${ordered.map((s) => s.label).join(' + ')} on ${seed.key}${qmp ? ` ${JSON.stringify(optionsWithoutSeed(qmp, seed))}` : ''}${peMemory ? `, other pages ${peMemory}` : ''} (${bytes.length} bytes)`;
   return {

@@ -13,7 +13,15 @@ import {
   type ExtractedImage,
   type PageReader,
 } from '../../src/core/extract';
-import { MAX_SECTIONS, parsePeHeaders } from '../../src/core/kernel/pe';
+import type { KernelMemory } from '../../src/core/kernel/memory';
+import {
+  exportName,
+  MAX_SECTIONS,
+  parsePeHeaders,
+  readCodeView,
+  readExports,
+  readPe,
+} from '../../src/core/kernel/pe';
 import type { PeMemory } from './mutate-bytes';
 import type { Outcome } from './targets';
 
@@ -70,17 +78,52 @@ function checkHeaders(bytes: Uint8Array): ReturnType<typeof parsePeHeaders> {
   return parsed;
 }
 
-/** Memory where the header page is `bytes` and the other pages are zero, absent, or by turns. */
+/**
+ * Memory where the header page is `bytes` and the other pages are zero, absent, zero and absent
+ * by turns, or the header page again (so that every RVA the header names lands on bytes).
+ */
 function memoryOf(base: bigint, bytes: Uint8Array, other: PeMemory): PageReader {
   const first = new Uint8Array(PAGE);
   first.set(bytes.subarray(0, PAGE));
   const zero = new Uint8Array(PAGE);
   return (va) => {
-    if (va === base) return bytes.length === 0 ? { status: 'not present' } : { bytes: first };
-    const page = Number((va - base) / BigInt(PAGE));
-    if (other === 'zero' || (other === 'mixed' && page % 3 !== 0)) return { bytes: zero };
+    const page = (va - base) / BigInt(PAGE);
+    if (va < base || (va - base) % BigInt(PAGE) !== 0n) return { status: 'not present' };
+    if (page === 0n || other === 'repeated')
+      return bytes.length === 0 ? { status: 'not present' } : { bytes: first };
+    if (other === 'zero' || (other === 'mixed' && page % 3n !== 0n)) return { bytes: zero };
     return { status: 'not present' };
   };
+}
+
+/** The same memory as the engine's PE readers see it: bytes at any address, or null. */
+function kernelMemoryOf(base: bigint, reader: PageReader): KernelMemory {
+  const bytes = (va: bigint, length: number): Uint8Array | null => {
+    const out = new Uint8Array(length);
+    for (let done = 0; done < length;) {
+      const at = va + BigInt(done);
+      const offset = Number((at - base) & BigInt(PAGE - 1));
+      const page = reader(at - BigInt(offset));
+      if (!('bytes' in page)) return null;
+      const n = Math.min(PAGE - offset, length - done);
+      out.set(page.bytes.subarray(offset, offset + n), done);
+      done += n;
+    }
+    return out;
+  };
+  return { bytes } as unknown as KernelMemory;
+}
+
+/** The engine's readers on the header: readPe, the export directory, the CodeView record. */
+function checkReaders(base: bigint, reader: PageReader): void {
+  const memory = kernelMemoryOf(base, reader);
+  const pe = readPe(memory, base);
+  if (!pe) return;
+  exportName(memory, pe);
+  const exports = readExports(memory, pe);
+  if (exports.size > 20_000) throw new BrokenPromise(`${exports.size} exports`);
+  const codeView = readCodeView(memory, pe);
+  if (codeView && codeView.pdbName.length > 0x200) throw new BrokenPromise('an unbounded PDB name');
 }
 
 function checkRebuild(image: ExtractedImage, headerBytes: number): void {
@@ -109,9 +152,11 @@ function checkRebuild(image: ExtractedImage, headerBytes: number): void {
 export function runPeHeaders(bytes: Uint8Array, base: bigint, other: PeMemory): Outcome {
   try {
     const parsed = checkHeaders(bytes);
+    const reader = memoryOf(base, bytes, other);
+    checkReaders(base, reader);
     let image: ExtractedImage;
     try {
-      image = rebuildPe(memoryOf(base, bytes, other), base, parsed.ok ? null : PAGE * 4);
+      image = rebuildPe(reader, base, parsed.ok ? null : PAGE * 4);
     } catch (error) {
       if (error instanceof ExtractError) return { status: 'refused', message: `rebuild: ${error.message}` };
       throw error;

@@ -80,7 +80,7 @@ describe('the crafted PE headers', () => {
 
   it('each ends in a result or a reason, never a crash, parsed and rebuilt', () => {
     for (const [name, bytes] of seeds)
-      for (const memory of ['zero', 'absent', 'mixed'] as const)
+      for (const memory of ['zero', 'absent', 'mixed', 'repeated'] as const)
         expect(runPeHeaders(bytes, 0xfffff80012340000n, memory).status, `${name}, ${memory}`).not.toBe(
           'crash',
         );
