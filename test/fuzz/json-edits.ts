@@ -64,6 +64,9 @@ export function parseTree(text: string): JsonTree | null {
   return tree;
 }
 
+/** The most text the copies of one repeated item may add: more makes a string too long for V8. */
+export const MAX_REPEATED = 16 << 20;
+
 export class JsonEdits {
   readonly replaced = new Map<number, string>();
   /** Object or array node → indices of entries or items left out. */
@@ -72,7 +75,7 @@ export class JsonEdits {
   readonly renamed = new Map<number, Map<number, string>>();
   /** Object node → JSON texts of entries ("key": value) added at the end; array node → items. */
   readonly added = new Map<number, string[]>();
-  /** Array node → item index → extra copies. */
+  /** Array node → item index → extra copies (as many as fit in MAX_REPEATED). */
   readonly repeated = new Map<number, Map<number, number>>();
 
   replace(node: JsonNode, text: string): void {
@@ -138,11 +141,14 @@ export function writeTree(node: JsonNode, edits: JsonEdits): string {
       let first = true;
       n.items!.forEach((item, i) => {
         if (dropped?.has(i)) return;
-        for (let copy = 0; copy <= (repeated?.get(i) ?? 0); copy++) {
-          if (!first) out.push(',');
-          first = false;
-          write(item);
-        }
+        if (!first) out.push(',');
+        first = false;
+        const extra = repeated?.get(i) ?? 0;
+        if (extra === 0) return write(item);
+        // Copies of the item as written (other edits may have grown it), at most MAX_REPEATED.
+        const text = writeTree(item, edits);
+        const copies = Math.min(extra, Math.floor(MAX_REPEATED / Math.max(1, text.length)));
+        out.push(text, `,${text}`.repeat(copies));
       });
       for (const text of added) {
         if (!first) out.push(',');

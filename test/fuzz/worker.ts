@@ -192,9 +192,10 @@ async function main(): Promise<void> {
       ms: {},
     };
     for (let index = from; index < to; index++) {
+      // The index first: if making the input fails, the worker's death names the right one.
+      status[0] = index;
       const input = makeInput(config.seed, index, bases, config.targets);
       const base = isBytesInput(input) ? undefined : list.find((b) => b.key === input.base)!;
-      status[0] = index;
       status[1] = Date.now();
       const started = performance.now();
       const outcome = await runInput(base, input, config.context);

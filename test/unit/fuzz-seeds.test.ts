@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { replayQmpCapture } from '../../src/core/capture/replay';
 import { parsePeHeaders } from '../../src/core/kernel/pe';
-import { JsonEdits, parseTree, writeTree } from '../fuzz/json-edits';
+import { JsonEdits, MAX_REPEATED, parseTree, writeTree } from '../fuzz/json-edits';
 import { runPeHeaders } from '../fuzz/targets-bytes';
 import { CONNECTION_BREAK, craftedPeSeeds, readQmpSeedFiles, transcriptBytes } from '../fuzz/seeds';
 import { ROOT } from '../support/shared';
@@ -122,5 +122,17 @@ describe('the JSON trees of the case-file mutations', () => {
     const parsed = JSON.parse(writeTree(tree.root, edits)) as { Schema: string; list: unknown[] };
     expect(parsed.Schema).toBe('irpscope-case/2');
     expect(parsed.list).toEqual([2.5, 0, 'x', 'x', 'x', true, null, { deep: [[[]]] }]);
+  });
+
+  it('repeat an item only as far as MAX_REPEATED of its text, as other edits made it', () => {
+    // A megabyte string put into an item repeated 10,000 times made a string V8 cannot hold.
+    const tree = parseTree(text)!;
+    const edits = new JsonEdits();
+    const list = tree.root.entries!.find((e) => e.key === 'list')!.value;
+    edits.replace(list.items![3]!, JSON.stringify('y'.repeat(1 << 20)));
+    edits.repeat(list, 3, 10_000);
+    const parsed = JSON.parse(writeTree(tree.root, edits)) as { list: unknown[] };
+    const copies = parsed.list.filter((item) => item === 'y'.repeat(1 << 20)).length;
+    expect(copies).toBe(1 + Math.floor(MAX_REPEATED / ((1 << 20) + 2)));
   });
 });
