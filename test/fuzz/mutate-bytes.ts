@@ -308,6 +308,7 @@ const ODD_VALUES = [
   '"\\u0000"',
   '"\\ud800"',
   '"\\u202egpj.exe"',
+  '"line\\u2028separator"',
   '"\\u001b[2J"',
   '[]',
   '{}',

@@ -179,8 +179,14 @@ export async function runQmpReplies(
 ): Promise<Outcome> {
   try {
     const outcome = await replayQmpCapture(bytes, options);
-    if (outcome.error)
+    if (outcome.error) {
+      // The replay checks for one line; what a peer sent is also shown escaped in the message.
+      if (visibleText(outcome.error.message) !== outcome.error.message)
+        throw new BrokenPromise(
+          `a control or invisible character raw in the error: ${visibleText(outcome.error.message.slice(0, 160))}`,
+        );
       return { status: 'refused', message: `${outcome.error.kind}: ${outcome.error.message}` };
+    }
     if (!outcome.result) throw new BrokenPromise('neither a result nor an error');
     return { status: 'result' };
   } catch (error) {
