@@ -79,4 +79,13 @@ describe("a QMP peer's text in a capture's error is one visible line", () => {
     expect(bells.length).toBeLessThanOrEqual(8192);
     expect(bells).toMatch(/^QEMU could not write the dump: (\\u0007)+…/);
   });
+
+  test('a dump status nobody knows, with a line separator and a right-to-left override', async () => {
+    const file = edited('unknown-dump-status', (lines) =>
+      lines.map((line) => line.replace('paused-forever', 'paused\\u2028forever\\u202e')),
+    );
+    const message = await messageOf(file);
+    expect(message).toBe(visibleText(message));
+    expect(message).toContain('unknown status "paused\\u2028forever\\u202e"');
+  });
 });

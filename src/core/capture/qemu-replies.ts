@@ -71,7 +71,7 @@ export function readDumpStatus(reply: unknown): DumpStatus {
   if (!DUMP_STATES.has(status))
     throw new CaptureError(
       'qmp-error',
-      `QEMU answered query-dump with an unknown status ${JSON.stringify(text(status))}`,
+      `QEMU answered query-dump with an unknown status "${peerLine(status, MAX_TEXT)}"`,
     );
   if (!isByteCount(completed) || !isByteCount(total))
     throw malformed('query-dump', '"completed" and "total" are not byte counts');
