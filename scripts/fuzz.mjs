@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // The fuzz campaign: `npm run fuzz -- --minutes N` or `--inputs N` [--seed S] [--workers W]
-// [--timeout SECONDS] [--summary FILE]; `npm run fuzz -- --replay FILE` runs one saved crash again.
+// [--target T[,T…]] [--timeout SECONDS] [--summary FILE] [--resume]; `--plan FROM-TO` counts a
+// range's inputs; `npm run fuzz -- --replay FILE` runs one saved crash again. The targets: open,
+// discover, analyze, cli (mutated images; the mix when none is named), pe-headers, qmp-replies,
+// case-files (mutated seeds of their own, see test/fuzz/seeds.ts).
 // The campaign (test/fuzz/) is bundled with esbuild so that its worker threads run compiled code,
 // and the CLI it also drives (out/node) is rebuilt first so that it is the current one.
 import { build } from 'esbuild';

@@ -2,6 +2,7 @@
 // changed, why it matters and the facts that paired the two sides, then the boot-to-boot
 // variation that is not counted. Image strings are shown with control characters made visible.
 
+import { pairingLine, unknownLine } from '../common/pairing';
 import type { DiffChange, DiffEntry, DiffResult } from '../common/api';
 import type { Severity } from '../common/findings';
 import { visibleText } from '../common/visible-text';
@@ -26,8 +27,8 @@ function entryLines(entry: DiffEntry): string[] {
   if (entry.change !== 'changed' || entry.changes.length === 0)
     lines.push(`      ${visibleText(entry.summary)}`);
   if (entry.why) lines.push(`      why: ${visibleText(entry.why)}`);
-  if (entry.matchedBy.length) lines.push(`      paired by: ${visibleText(entry.matchedBy.join('; '))}`);
-  if (entry.unknown.length) lines.push(`      unknown: ${visibleText(entry.unknown.join('; '))}`);
+  if (entry.matchedBy.length) lines.push(`      paired by: ${pairingLine(entry.matchedBy)}`);
+  if (entry.unknown.length) lines.push(`      unknown: ${unknownLine(entry.unknown)}`);
   const findings = [
     ...entry.findings.added.map((f) => `+${f}`),
     ...entry.findings.removed.map((f) => `-${f}`),

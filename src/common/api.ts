@@ -3,6 +3,7 @@
 // loopback. The renderer cannot tell which one it has. Everything here is JSON-safe.
 
 import type { FleetReport, FleetStatus } from './fleet';
+import type { PairingFact, UnknownFact } from './pairing';
 import type { Severity } from './findings';
 import type { AnalysisResult, Disassembly, Hex, ImageInfo, Progress } from './model';
 
@@ -260,9 +261,9 @@ export interface DiffEntry {
   /** Why it matters (the finding's explanation where one applies). */
   why: string;
   /** The facts that agreed and made the two sides one object (empty when only one side has it). */
-  matchedBy: string[];
+  matchedBy: PairingFact[];
   /** Facts one side does not hold (paged out, unreadable): unknown there, never a change. */
-  unknown: string[];
+  unknown: UnknownFact[];
   /** The facts that differ, most severe first (handlers, devices, image, stack members...). */
   changes: DiffChange[];
   /** Finding ids of the image that the baseline lacks (added), and of the baseline that the image lacks. */
@@ -286,7 +287,7 @@ export interface DiffPair {
   status: PairStatus;
   /** The entry that describes this object's difference, if any. */
   entry: string | null;
-  matchedBy: string[];
+  matchedBy: PairingFact[];
 }
 
 export interface DiffResult {

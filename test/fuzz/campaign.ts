@@ -7,7 +7,9 @@
 // the ranges of inputs done) in .cache/fuzz/campaign-<seed>.state.json every half minute, and
 // `--resume` carries a killed or stopped campaign on where it was: a million inputs may take
 // several sittings. `--plan FROM-TO` counts a range's inputs per format and entry point without
-// running them.
+// running them. `--target T[,T…]` runs named targets only: image entry points, or the targets
+// fed seeds of their own (pe-headers, qmp-replies, case-files; see seeds.ts), sharing the inputs
+// equally.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
@@ -15,12 +17,28 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { layouts, prepareCorpus, FORMATS } from './corpus';
-import { drawPlan, makeInput, sitesOf, TARGETS, type Bases, type FuzzInput, type Target } from './mutate';
-import { openImageFromSource } from '../../src/core/image';
-import { OverlaySource } from './overlay-source';
+import { closeBases, loadBases, needs, savedInput } from './load';
+import {
+  drawPlan,
+  IMAGE_TARGETS,
+  isBytesTarget,
+  makeInput,
+  TARGETS,
+  type Bases,
+  type Target,
+} from './mutate';
+import { BYTES_TARGETS } from './seeds';
 import { addRange, nextRange } from './ranges';
 import { runInput, type RunContext } from './targets';
-import type { BatchStats, FromWorker, SerialInput, ToWorker, WorkerConfig } from './worker';
+import {
+  serialise,
+  type BatchStats,
+  type FromWorker,
+  type SerialInput,
+  type Slowest,
+  type ToWorker,
+  type WorkerConfig,
+} from './worker';
 
 const BATCH = 100;
 
@@ -30,8 +48,9 @@ interface Totals {
   messages: Map<string, number>;
   ms: Map<string, number>;
   slowest: BatchStats['slowest'];
+  slowestByTarget: Record<string, Slowest>;
   crashes: BatchStats['crashes'];
-  hangs: Array<{ index: number; seconds: number; input: SerialInput | null }>;
+  hangs: Array<{ index: number; target?: Target; seconds: number; input: SerialInput | null }>;
   peakRss: number;
 }
 
@@ -55,35 +74,6 @@ function parse() {
   return values;
 }
 
-function deserialise(saved: SerialInput, bases: Bases): FuzzInput {
-  const base = bases.list.find((b) => b.key === saved.base);
-  if (!base) throw new Error(`no base image ${saved.base} on this machine`);
-  const file = [base.image, base.companion].find((f) => f && f.endsWith(`/${saved.file}`));
-  if (!file) throw new Error(`base ${saved.base} has no file ${saved.file}`);
-  return {
-    index: saved.index,
-    base: saved.base,
-    target: saved.target,
-    file,
-    description: saved.description,
-    truncateAt: saved.truncateAt,
-    patches: saved.patches.map((p) => ({ offset: p.offset, bytes: Buffer.from(p.hex, 'hex') })),
-  };
-}
-
-function basesFor(root: string, cache: string, only?: string[]): Bases {
-  const list = prepareCorpus(root, cache, layouts(root).available, only);
-  const bases: Bases = { list, sites: new Map() };
-  for (const base of list) {
-    const main = base.sources.get(base.companion ?? base.image)!;
-    const companion = base.companion
-      ? { vmwareMemory: new OverlaySource(base.sources.get(base.image)!, []) }
-      : {};
-    bases.sites.set(base.key, sitesOf(base, openImageFromSource(new OverlaySource(main, []), companion)));
-  }
-  return bases;
-}
-
 function mib(bytes: number): string {
   return `${Math.round(bytes / (1 << 20))} MiB`;
 }
@@ -91,10 +81,75 @@ function mib(bytes: number): string {
 async function replay(path: string, root: string, context: RunContext): Promise<void> {
   const saved = JSON.parse(readFileSync(path, 'utf8')) as { minimized?: SerialInput } & Partial<SerialInput>;
   const input = saved.minimized ?? (saved as SerialInput);
-  const bases = basesFor(root, join(root, '.cache/fuzz'), [input.base]);
-  const outcome = await runInput(bases.list[0]!, deserialise(input, bases), context);
+  const bases: Bases = {
+    list: isBytesTarget(input.target)
+      ? []
+      : prepareCorpus(root, join(root, '.cache/fuzz'), layouts(root).available, [input.base]),
+    sites: new Map(),
+    seeds: { 'pe-headers': [], 'qmp-replies': [], 'case-files': [] },
+  };
+  const outcome = await runInput(
+    bases.list.find((b) => b.key === input.base),
+    savedInput(input, bases),
+    context,
+  );
+  closeBases(bases);
   process.stdout.write(`${JSON.stringify(outcome, null, 2)}\n`);
   process.exitCode = outcome.status === 'crash' ? 1 : 0;
+}
+
+const count = (
+  totals: Pick<Totals, 'counts'>,
+  base: string | null,
+  target: string | null,
+  status: string | null,
+) => {
+  let n = 0;
+  for (const [key, value] of totals.counts) {
+    const [b, t, s] = key.split('/');
+    if (
+      (base === null || b!.endsWith(`-${base}`) || b === base) &&
+      (target === null || t === target) &&
+      (status === null || s === status)
+    )
+      n += value;
+  }
+  return n;
+};
+
+const figure = (n: number, width: number) => n.toLocaleString('en').padStart(width);
+
+/** Per format, the inputs of each image target and how they ended (the image targets only). */
+function formatTable(totals: Totals): string[] {
+  const lines = [
+    `format        ${IMAGE_TARGETS.map((t) => t.padStart(9)).join('')}    results  image errors  crashes`,
+  ];
+  for (const format of FORMATS) {
+    const cells = IMAGE_TARGETS.map((t) => figure(count(totals, format, t, null), 9)).join('');
+    lines.push(
+      `${format.padEnd(14)}${cells} ${figure(count(totals, format, null, 'result'), 10)} ${figure(count(totals, format, null, 'image-error'), 13)} ${figure(count(totals, format, null, 'crash'), 8)}`,
+    );
+  }
+  return lines;
+}
+
+/** Per target that ran: inputs, how they ended, the time they took and the slowest. */
+function targetTable(totals: Totals): string[] {
+  const lines = [
+    'target          inputs    results    refused  crashes  hangs   total time  mean ms  slowest',
+  ];
+  for (const target of TARGETS) {
+    const inputs = count(totals, null, target, null);
+    const hangs = totals.hangs.filter((h) => h.target === target).length;
+    if (inputs === 0 && hangs === 0) continue;
+    const ms = totals.ms.get(target) ?? 0;
+    const slowest = totals.slowestByTarget[target];
+    const refused = count(totals, null, target, 'image-error') + count(totals, null, target, 'refused');
+    lines.push(
+      `${target.padEnd(12)}${figure(inputs, 10)} ${figure(count(totals, null, target, 'result'), 10)} ${figure(refused, 10)} ${figure(count(totals, null, target, 'crash'), 8)} ${figure(hangs, 6)} ${`${(ms / 60_000).toFixed(1)} min`.padStart(12)} ${(ms / Math.max(1, inputs)).toFixed(2).padStart(8)}  ${slowest ? `${Math.round(slowest.ms).toLocaleString('en')} ms (#${slowest.index})` : '-'}`,
+    );
+  }
+  return lines;
 }
 
 function summarise(
@@ -106,34 +161,18 @@ function summarise(
   sittings = 1,
 ): string {
   const lines: string[] = [];
-  const count = (base: string | null, target: string | null, status: string | null) => {
-    let n = 0;
-    for (const [key, value] of totals.counts) {
-      const [b, t, s] = key.split('/');
-      if (
-        (base === null || b!.endsWith(`-${base}`) || b === base) &&
-        (target === null || t === target) &&
-        (status === null || s === status)
-      )
-        n += value;
-    }
-    return n;
-  };
   lines.push(
     `fuzz campaign: seed ${seed}, ${totals.inputs.toLocaleString('en')} inputs in ${(seconds / 60).toFixed(1)} min on ${workers} workers${sittings > 1 ? ` in ${sittings} sittings` : ''} (${Math.round(totals.inputs / seconds)}/s)`,
   );
   for (const note of skipped) lines.push(`skipped ${note}`);
-  lines.push('');
-  lines.push(`format        ${TARGETS.map((t) => t.padStart(9)).join('')}    results  image errors  crashes`);
-  for (const format of FORMATS) {
-    const cells = TARGETS.map((t) => count(format, t, null).toLocaleString('en').padStart(9)).join('');
+  const imageInputs = IMAGE_TARGETS.reduce((n, t) => n + count(totals, null, t, null), 0);
+  if (imageInputs > 0) {
+    lines.push('', ...formatTable(totals));
     lines.push(
-      `${format.padEnd(14)}${cells} ${count(format, null, 'result').toLocaleString('en').padStart(10)} ${count(format, null, 'image-error').toLocaleString('en').padStart(13)} ${String(count(format, null, 'crash')).padStart(8)}`,
+      `mean time per input: ${IMAGE_TARGETS.map((t) => `${t} ${(((totals.ms.get(t) ?? 0) / Math.max(1, count(totals, null, t, null))) | 0).toLocaleString('en')} ms`).join(', ')}`,
     );
   }
-  lines.push(
-    `mean time per input: ${TARGETS.map((t) => `${t} ${(((totals.ms.get(t) ?? 0) / Math.max(1, count(null, t, null))) | 0).toLocaleString('en')} ms`).join(', ')}`,
-  );
+  lines.push('', ...targetTable(totals));
   lines.push('');
   lines.push(
     `crashes: ${totals.crashes.length}   hangs (> timeout): ${totals.hangs.length}   peak RSS: ${mib(totals.peakRss)} (all workers, one process)`,
@@ -142,17 +181,35 @@ function summarise(
     lines.push(
       `slowest input: ${Math.round(totals.slowest.ms)} ms, #${totals.slowest.index} ${totals.slowest.base} ${totals.slowest.target}: ${totals.slowest.description}`,
     );
-  const common = [...totals.messages].sort((a, b) => b[1] - a[1]).slice(0, 8);
-  if (common.length) {
+  for (const target of TARGETS) {
+    const slowest = totals.slowestByTarget[target];
+    if (slowest && isBytesTarget(target))
+      lines.push(
+        `slowest ${target}: ${Math.round(slowest.ms)} ms, #${slowest.index}: ${slowest.description}`,
+      );
+  }
+  const messages = [...totals.messages].sort((a, b) => b[1] - a[1]);
+  const imageErrors = messages
+    .filter(([m]) => !BYTES_TARGETS.some((t) => m.startsWith(`${t}: `)))
+    .slice(0, 8);
+  if (imageErrors.length) {
     lines.push('most frequent errors:');
-    for (const [message, n] of common) lines.push(`  ${n.toLocaleString('en').padStart(9)}  ${message}`);
+    for (const [message, n] of imageErrors) lines.push(`  ${figure(n, 9)}  ${message}`);
+  }
+  for (const target of BYTES_TARGETS) {
+    const refusals = messages.filter(([m]) => m.startsWith(`${target}: `)).slice(0, 5);
+    if (refusals.length === 0) continue;
+    lines.push(`most frequent refusals, ${target}:`);
+    for (const [message, n] of refusals) lines.push(`  ${figure(n, 9)}  ${message.slice(target.length + 2)}`);
   }
   for (const crash of totals.crashes)
     lines.push(
       `CRASH #${crash.input.index} ${crash.input.base} ${crash.input.target}: ${crash.outcome.message}`,
     );
   for (const hang of totals.hangs)
-    lines.push(`HANG #${hang.index} (${hang.seconds} s): ${hang.input?.description ?? ''}`);
+    lines.push(
+      `HANG #${hang.index} ${hang.target ?? ''} (${hang.seconds} s): ${hang.input?.description ?? ''}`,
+    );
   return lines.join('\n');
 }
 
@@ -175,19 +232,26 @@ function saveState(path: string, state: SavedState): void {
   renameSync(temporary, path);
 }
 
-/**
- * `--plan FROM-TO`: how many of inputs FROM..TO-1 of a seed go to each format and entry point,
- * drawn exactly as the campaign draws them but without building or running anything. It answers
- * for a range whose figures were lost, and shows a campaign's mix before it starts.
- */
-/** `--target`, checked: one entry point, or all of them when it is not given. */
-function targetOf(value: string | undefined): Target | undefined {
-  if (value !== undefined && !TARGETS.includes(value as Target))
-    throw new Error(`--target is one of ${TARGETS.join(', ')}`);
-  return value as Target | undefined;
+/** `--target`, checked: targets named once each, or undefined (the weighted image mix). */
+function targetsOf(value: string | undefined): Target[] | undefined {
+  if (value === undefined) return undefined;
+  const named = value.split(',').map((t) => t.trim());
+  for (const target of named)
+    if (!TARGETS.includes(target as Target))
+      throw new Error(
+        `--target takes one or more (comma-separated) of ${TARGETS.join(', ')}; not ${JSON.stringify(target)}`,
+      );
+  if (new Set(named).size !== named.length) throw new Error('--target names a target twice');
+  return named as Target[];
 }
 
-function plan(root: string, seed: string, range: string, only?: Target): void {
+/**
+ * `--plan FROM-TO`: how many of inputs FROM..TO-1 of a seed go to each format and entry point
+ * (and to each target fed seeds of its own), drawn exactly as the campaign draws them but without
+ * building or running anything. It answers for a range whose figures were lost, and shows a
+ * campaign's mix before it starts.
+ */
+function plan(root: string, seed: string, range: string, only?: Target[]): void {
   const match = /^(\d+)-(\d+)$/.exec(range);
   if (!match || Number(match[1]) >= Number(match[2]))
     throw new Error('--plan FROM-TO, e.g. --plan 0-1000000');
@@ -196,22 +260,28 @@ function plan(root: string, seed: string, range: string, only?: Target): void {
   const counts = new Map<string, number>();
   for (let index = from; index < to; index++) {
     const { base, target } = drawPlan(seed, index, keys, only);
-    const key = `${base.format}/${target}`;
+    const key = isBytesTarget(target) ? target : `${base!.format}/${target}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   const lines = [
-    `fuzz plan: seed ${seed}, inputs ${from.toLocaleString('en')}-${(to - 1).toLocaleString('en')} (${(to - from).toLocaleString('en')}) on ${keys.length} base images`,
-    '',
-    `format        ${TARGETS.map((t) => t.padStart(9)).join('')}    inputs`,
+    `fuzz plan: seed ${seed}, inputs ${from.toLocaleString('en')}-${(to - 1).toLocaleString('en')} (${(to - from).toLocaleString('en')})${needs(only).images ? ` on ${keys.length} base images` : ''}`,
   ];
-  for (const format of FORMATS) {
-    const cells = TARGETS.map((t) => counts.get(`${format}/${t}`) ?? 0);
-    lines.push(
-      `${format.padEnd(14)}${cells.map((n) => n.toLocaleString('en').padStart(9)).join('')} ${cells
-        .reduce((a, b) => a + b, 0)
-        .toLocaleString('en')
-        .padStart(9)}`,
-    );
+  if (needs(only).images) {
+    lines.push('', `format        ${IMAGE_TARGETS.map((t) => t.padStart(9)).join('')}    inputs`);
+    for (const format of FORMATS) {
+      const cells = IMAGE_TARGETS.map((t) => counts.get(`${format}/${t}`) ?? 0);
+      lines.push(
+        `${format.padEnd(14)}${cells.map((n) => n.toLocaleString('en').padStart(9)).join('')} ${cells
+          .reduce((a, b) => a + b, 0)
+          .toLocaleString('en')
+          .padStart(9)}`,
+      );
+    }
+  }
+  const fed = BYTES_TARGETS.filter((t) => counts.has(t));
+  if (fed.length > 0) {
+    lines.push('', 'target          inputs');
+    for (const target of fed) lines.push(`${target.padEnd(12)}${figure(counts.get(target)!, 10)}`);
   }
   process.stdout.write(`${lines.join('\n')}\n`);
 }
@@ -219,7 +289,7 @@ function plan(root: string, seed: string, range: string, only?: Target): void {
 async function main(): Promise<void> {
   const args = parse();
   const root = resolve(args.root);
-  const only = targetOf(args.target);
+  const only = targetsOf(args.target);
   if (args.plan) return plan(root, args.seed!, args.plan, only);
   const cache = join(root, '.cache/fuzz');
   const scratch = join('/dev/shm', `irpscope-fuzz-${process.pid}`);
@@ -227,7 +297,8 @@ async function main(): Promise<void> {
   const context: RunContext = { cli: args.cli ?? join(root, 'out/node/cli.js'), scratch, timeoutMs };
   if (args.replay) return replay(args.replay, root, context);
 
-  const statePath = join(cache, `campaign-${args.seed}.state.json`);
+  // Input N of a seed is another input for another choice of targets: each choice has its state.
+  const statePath = join(cache, `campaign-${args.seed}${only ? `-${only.join('+')}` : ''}.state.json`);
   const saved =
     args.resume && existsSync(statePath) ? (JSON.parse(readFileSync(statePath, 'utf8')) as SavedState) : null;
   if (args.resume && !saved) throw new Error(`--resume: no saved campaign for seed ${args.seed}`);
@@ -236,10 +307,17 @@ async function main(): Promise<void> {
   if (inputLimit === Infinity && deadline === Infinity)
     throw new Error('say how long: --minutes N or --inputs N');
   const { available, skipped } = layouts(root);
+  const wanted = needs(only);
   process.stdout.write(
-    `fuzz: seed ${args.seed}; preparing ${available.length * FORMATS.length} base images in ${cache}\n`,
+    `fuzz: seed ${args.seed}; preparing ${[
+      ...(wanted.images ? [`${available.length * FORMATS.length} base images`] : []),
+      ...wanted.bytes.map((t) => `the seeds of ${t}`),
+    ].join(', ')} in ${cache}\n`,
   );
-  prepareCorpus(root, cache, available);
+  const prepared = loadBases(root, cache, only);
+  for (const target of wanted.bytes)
+    process.stdout.write(`  ${target}: ${prepared.seeds[target].length} seeds\n`);
+  closeBases(prepared);
   mkdirSync(join(cache, 'crashes'), { recursive: true });
   mkdirSync(scratch, { recursive: true });
 
@@ -249,6 +327,7 @@ async function main(): Promise<void> {
         counts: new Map(Object.entries(saved.totals.counts)),
         messages: new Map(Object.entries(saved.totals.messages)),
         ms: new Map(Object.entries(saved.totals.ms)),
+        slowestByTarget: saved.totals.slowestByTarget ?? {},
       }
     : {
         inputs: 0,
@@ -256,6 +335,7 @@ async function main(): Promise<void> {
         messages: new Map(),
         ms: new Map(),
         slowest: null,
+        slowestByTarget: {},
         crashes: [],
         hangs: [],
         peakRss: 0,
@@ -293,7 +373,14 @@ async function main(): Promise<void> {
     new Promise((done) => {
       const status = new SharedArrayBuffer(16);
       const view = new Float64Array(status);
-      const config: WorkerConfig = { root, cache, seed: args.seed!, target: only, context, status };
+      const config: WorkerConfig = {
+        root,
+        cache,
+        seed: args.seed!,
+        ...(only ? { targets: only } : {}),
+        context,
+        status,
+      };
       const worker = new Worker(script, {
         workerData: config,
         resourceLimits: { maxOldGenerationSizeMb: Math.min(4096, totalmem() / (1 << 20) / 4) },
@@ -323,25 +410,17 @@ async function main(): Promise<void> {
           clearInterval(watchdog);
           let saved: SerialInput | null = null;
           try {
-            bases ??= basesFor(root, cache);
-            const input = makeInput(args.seed!, index, bases, only);
-            saved = {
-              seed: args.seed!,
-              index,
-              base: input.base,
-              target: input.target,
-              file: input.file.split('/').pop()!,
-              description: input.description,
-              truncateAt: input.truncateAt,
-              patches: input.patches.map((p) => ({
-                offset: p.offset,
-                hex: Buffer.from(p.bytes).toString('hex'),
-              })),
-            };
+            bases ??= loadBases(root, cache, only);
+            saved = serialise(args.seed!, makeInput(args.seed!, index, bases, only));
           } catch {
             // described by index alone
           }
-          totals.hangs.push({ index, seconds: Math.round((Date.now() - since) / 1000), input: saved });
+          totals.hangs.push({
+            index,
+            target: drawPlan(args.seed!, index, [], only).target,
+            seconds: Math.round((Date.now() - since) / 1000),
+            input: saved,
+          });
           writeFileSync(
             join(cache, 'crashes', `hang-${args.seed}-${index}.json`),
             JSON.stringify({ hang: true, minimized: saved }, null, 2),
@@ -375,6 +454,9 @@ async function main(): Promise<void> {
           totals.messages.set(k, (totals.messages.get(k) ?? 0) + v);
         if (stats.slowest && (!totals.slowest || stats.slowest.ms > totals.slowest.ms))
           totals.slowest = stats.slowest;
+        for (const [target, slowest] of Object.entries(stats.slowestByTarget))
+          if (slowest.ms > (totals.slowestByTarget[target]?.ms ?? -1))
+            totals.slowestByTarget[target] = slowest;
         for (const crash of stats.crashes) {
           totals.crashes.push(crash);
           writeFileSync(
@@ -389,26 +471,19 @@ async function main(): Promise<void> {
       });
       worker.on('error', (error) => {
         clearInterval(watchdog);
+        const died: SerialInput = {
+          seed: args.seed!,
+          index: view[0]!,
+          base: '?',
+          target: drawPlan(args.seed!, view[0]!, [], only).target,
+          file: '?',
+          description: 'worker died',
+          patches: [],
+        };
         totals.crashes.push({
-          input: {
-            seed: args.seed!,
-            index: view[0]!,
-            base: '?',
-            target: 'open',
-            file: '?',
-            description: 'worker died',
-            patches: [],
-          },
+          input: died,
           outcome: { status: 'crash', message: `worker died: ${error.message}` },
-          minimized: {
-            seed: args.seed!,
-            index: view[0]!,
-            base: '?',
-            target: 'open',
-            file: '?',
-            description: 'worker died',
-            patches: [],
-          },
+          minimized: died,
         });
         process.stdout.write(`CRASH worker died on #${view[0]}: ${error.message}\n`);
         start();
@@ -463,6 +538,9 @@ async function main(): Promise<void> {
           peakRss: totals.peakRss,
           slowest: totals.slowest,
           messages: Object.fromEntries(totals.messages),
+          ms: Object.fromEntries(totals.ms),
+          slowestByTarget: totals.slowestByTarget,
+          hangList: totals.hangs.map((h) => ({ index: h.index, target: h.target, seconds: h.seconds })),
           text,
         },
         null,

@@ -97,10 +97,15 @@ export function prepareCorpus(
       out.push(openBase(key, layout, format, folder));
     }
   }
-  // Base images of another builder version are no use any more.
+  // Base images of another builder version are no use any more (the case seeds keep their own).
   if (!only)
     for (const name of readdirSync(cache))
-      if (!name.startsWith(`${version}-`) && !['bin', 'crashes'].includes(name) && !name.endsWith('.json'))
+      if (
+        !name.startsWith(`${version}-`) &&
+        !name.startsWith('cases-') &&
+        !['bin', 'crashes'].includes(name) &&
+        !name.endsWith('.json')
+      )
         rmSync(join(cache, name), { recursive: true, force: true });
   return out;
 }

@@ -8,15 +8,31 @@ import { Rng } from '../../src/builder/rng';
 import { VirtualSpace } from '../../src/core/paging';
 import type { PhysicalSpace } from '../../src/core/image';
 import type { BaseImage } from './corpus';
+import { makeBytesInput, type BytesInput } from './mutate-bytes';
 import type { Patch } from './overlay-source';
+import { BYTES_TARGETS, type BytesTarget, type Seeds } from './seeds';
 
-export const TARGETS = ['open', 'discover', 'analyze', 'cli'] as const;
-export type Target = (typeof TARGETS)[number];
+/** The engine's entry points, each fed whole mutated images. */
+export const IMAGE_TARGETS = ['open', 'discover', 'analyze', 'cli'] as const;
+export type ImageTarget = (typeof IMAGE_TARGETS)[number];
+/** Every target: the image entry points, then those fed a mutated seed of their own (seeds.ts). */
+export const TARGETS = [...IMAGE_TARGETS, ...BYTES_TARGETS] as const;
+export type Target = ImageTarget | BytesTarget;
 
-export interface FuzzInput {
+export function isBytesTarget(target: Target): target is BytesTarget {
+  return (BYTES_TARGETS as readonly string[]).includes(target);
+}
+
+export type FuzzInput = ImageInput | BytesInput;
+
+export function isBytesInput(input: FuzzInput): input is BytesInput {
+  return isBytesTarget(input.target);
+}
+
+export interface ImageInput {
   index: number;
   base: string;
-  target: Target;
+  target: ImageTarget;
   /** The file of the base image that is changed. */
   file: string;
   patches: Patch[];
@@ -191,8 +207,12 @@ function weighted<T>(rng: Rng, items: ReadonlyArray<readonly [T, number]>): T {
   return items[items.length - 1]![0];
 }
 
-/** The share of inputs per target: the engine's entry points, cheapest first. */
-export const TARGET_WEIGHTS: ReadonlyArray<readonly [Target, number]> = [
+/**
+ * The share of inputs per target when no target is named: the engine's entry points, cheapest
+ * first. The other targets run when named (--target); the mix stays as it was, so a seed's plan
+ * is what it always was.
+ */
+export const TARGET_WEIGHTS: ReadonlyArray<readonly [ImageTarget, number]> = [
   ['open', 60],
   ['discover', 35.97],
   ['analyze', 4],
@@ -200,30 +220,43 @@ export const TARGET_WEIGHTS: ReadonlyArray<readonly [Target, number]> = [
 ];
 
 export interface Bases {
+  /** The base images: all of them when an image target runs (the draw picks among them). */
   list: BaseImage[];
   sites: Map<string, BaseSites>;
+  /** The seed corpora of the other targets that run. */
+  seeds: Seeds;
 }
 
 /**
- * The first draws of input `index` of the campaign `seed`: its base image (one of `list`) and its
- * entry point. `makeInput` goes on drawing from the same generator; `--plan` stops here, so it can
- * count a range's inputs per format and target without building anything.
+ * The first draws of input `index` of the campaign `seed`: its base image (one of `list`;
+ * undefined when it is empty) and its entry point — the weighted mix, or one of `only` (a list
+ * shares the inputs equally). Both take one number from the stream whatever the list, so that
+ * what follows is the same. `makeInput` goes on drawing from the same generator; `--plan` stops
+ * here, so it can count a range's inputs per format and target without building anything.
  */
 export function drawPlan<T>(
   seed: string,
   index: number,
   list: readonly T[],
-  only?: Target,
-): { rng: Rng; base: T; target: Target } {
+  only?: Target | readonly Target[],
+): { rng: Rng; base: T | undefined; target: Target } {
   const rng = new Rng(seed, `input ${index}`);
-  const base = rng.pick(list);
-  const drawn = weighted(rng, TARGET_WEIGHTS);
-  return { rng, base, target: only ?? drawn };
+  const base = list[rng.int(0, Math.max(0, list.length - 1))];
+  const targets = typeof only === 'string' ? [only] : only;
+  const target = targets && targets.length > 0 ? rng.pick(targets) : weighted(rng, TARGET_WEIGHTS);
+  return { rng, base, target };
 }
 
 /** Builds input `index` of the campaign `seed`. */
-export function makeInput(seed: string, index: number, bases: Bases, only?: Target): FuzzInput {
-  const { rng, base, target } = drawPlan(seed, index, bases.list, only);
+export function makeInput(
+  seed: string,
+  index: number,
+  bases: Bases,
+  only?: Target | readonly Target[],
+): FuzzInput {
+  const { rng, base: drawn, target } = drawPlan(seed, index, bases.list, only);
+  if (isBytesTarget(target)) return makeBytesInput(seed, index, rng, target, bases.seeds);
+  const base = drawn!;
   const sites = bases.sites.get(base.key)!;
   const width = base.truth.arch === 'x64' ? 8 : 4;
   const kindCount = rng.chance(0.7) ? 1 : rng.int(2, 3);

@@ -1,6 +1,8 @@
 // Runs one fuzz input against one of the engine's entry points and judges the outcome: a result
 // that keeps the engine's promises, or a clear ImageError. Anything else — another exception, a
-// multi-line or empty message, a result without reasons, an unbounded string — is a crash.
+// multi-line or empty message, a result without reasons, an unbounded string — is a crash. The
+// targets fed seeds of their own (PE headers, QMP replies, case files) are judged in
+// targets-bytes.ts.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,10 +17,13 @@ import type { ScanResult } from '../../src/core/scan/tags';
 import type { ByteSource } from '../../src/core/source';
 import type { AnalysisResult } from '../../src/common/model';
 import type { BaseImage } from './corpus';
-import type { FuzzInput } from './mutate';
+import { isBytesInput, type FuzzInput, type ImageInput } from './mutate';
+import type { BytesInput } from './mutate-bytes';
 import { OverlaySource } from './overlay-source';
+import { runCaseFile, runPeHeaders, runQmpReplies } from './targets-bytes';
 
-export type Status = 'result' | 'image-error' | 'crash';
+/** 'image-error': an image target's ImageError; 'refused': another target's documented refusal. */
+export type Status = 'result' | 'image-error' | 'refused' | 'crash';
 
 export interface Outcome {
   status: Status;
@@ -34,7 +39,7 @@ class BrokenPromise extends Error {}
 const MAX_NAME_CHARS = 0x800 / 2 + 64;
 const NAME_KEYS = new Set(['name', 'path', 'target', 'inferredName', 'serviceKey', 'objectName']);
 
-function sourcesFor(base: BaseImage, input: FuzzInput): { main: ByteSource; companion?: ByteSource } {
+function sourcesFor(base: BaseImage, input: ImageInput): { main: ByteSource; companion?: ByteSource } {
   const wrap = (file: string) => {
     const source = base.sources.get(file)!;
     return file === input.file
@@ -46,7 +51,7 @@ function sourcesFor(base: BaseImage, input: FuzzInput): { main: ByteSource; comp
   return { main: wrap(base.image) };
 }
 
-function open(base: BaseImage, input: FuzzInput): { space: PhysicalSpace; size: number } {
+function open(base: BaseImage, input: ImageInput): { space: PhysicalSpace; size: number } {
   const { main, companion } = sourcesFor(base, input);
   const space = openImageFromSource(main, companion ? { vmwareMemory: companion } : {});
   return { space, size: main.size };
@@ -113,7 +118,7 @@ function checkResult(result: AnalysisResult): void {
   walk([result.drivers, result.devices, result.modules, result.links], '');
 }
 
-async function runInProcess(base: BaseImage, input: FuzzInput): Promise<void> {
+async function runInProcess(base: BaseImage, input: ImageInput): Promise<void> {
   const { space, size } = open(base, input);
   try {
     checkSpace(space);
@@ -152,7 +157,13 @@ function judgeError(error: unknown): Outcome {
  * Through the CLI process: the mutated files are written to `scratch` (RAM-backed), and
  * `irpscope analyze --json` must exit 0 with a JSON document or 2 with one line on stderr.
  */
-function runCli(base: BaseImage, input: FuzzInput, cli: string, scratch: string, timeoutMs: number): Outcome {
+function runCli(
+  base: BaseImage,
+  input: ImageInput,
+  cli: string,
+  scratch: string,
+  timeoutMs: number,
+): Outcome {
   const folder = join(scratch, `input-${input.index}`);
   mkdirSync(folder, { recursive: true });
   try {
@@ -206,7 +217,25 @@ export interface RunContext {
   timeoutMs: number;
 }
 
-export async function runInput(base: BaseImage, input: FuzzInput, context: RunContext): Promise<Outcome> {
+function runBytes(input: BytesInput): Outcome | Promise<Outcome> {
+  switch (input.target) {
+    case 'pe-headers':
+      return runPeHeaders(input.bytes, input.seed.base ?? 0n, input.peMemory ?? 'absent');
+    case 'qmp-replies':
+      return runQmpReplies(input.bytes, input.qmp ?? {});
+    case 'case-files':
+      return runCaseFile(input.bytes);
+  }
+}
+
+/** Runs `input`; `base` is its base image (none for the targets fed seeds of their own). */
+export async function runInput(
+  base: BaseImage | undefined,
+  input: FuzzInput,
+  context: RunContext,
+): Promise<Outcome> {
+  if (isBytesInput(input)) return runBytes(input);
+  if (!base) throw new Error(`no base image ${input.base}`);
   if (input.target === 'cli') return runCli(base, input, context.cli, context.scratch, context.timeoutMs);
   try {
     await runInProcess(base, input);

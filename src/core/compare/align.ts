@@ -1,6 +1,7 @@
 // Every driver, device and module of both images aligned row against row for the side-by-side
 // view, each row with its status and the entry that describes its difference.
 
+import type { PairingFact, UnknownFact } from '../../common/pairing';
 import type { DiffPair, PairStatus } from '../../common/api';
 import type { Device, Driver, Module } from '../../common/model';
 import type { Draft, Entries } from './entries';
@@ -16,7 +17,7 @@ function status(entry: Draft | undefined, fallback: PairStatus): PairStatus {
 export function alignDrivers(
   pairing: Pairing<Driver>,
   entries: Entries,
-  evidence: Map<Driver, string[]>,
+  evidence: Map<Driver, PairingFact[]>,
 ): DiffPair[] {
   const rows: DiffPair[] = [
     ...pairing.pairs.map(({ a, b }) => {
@@ -41,7 +42,7 @@ export function alignDevices(
   entries: Entries,
   baseline: Side,
   image: Side,
-  evidence: Map<Device, { matchedBy: string[]; unknown: string[] }>,
+  evidence: Map<Device, { matchedBy: PairingFact[]; unknown: UnknownFact[] }>,
 ): DiffPair[] {
   const rows: DiffPair[] = [
     ...pairing.pairs.map(({ a, b }) => {

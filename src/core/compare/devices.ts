@@ -3,6 +3,7 @@
 // as the sequence of their members, bottom first; a stack only one image has is hardware that
 // came or went (a new PnP stack of known drivers) or something a new driver brought.
 
+import type { PairingFact, UnknownFact } from '../../common/pairing';
 import type { DiffChange } from '../../common/api';
 import type { Severity } from '../../common/findings';
 import type { Device, Driver } from '../../common/model';
@@ -40,7 +41,7 @@ export interface DeviceComparison {
   /** Device id → the id of the same device in the other image. */
   counterpartOfA: Map<string, string>;
   counterpartOfB: Map<string, string>;
-  evidence: Map<Device, { matchedBy: string[]; unknown: string[] }>;
+  evidence: Map<Device, { matchedBy: PairingFact[]; unknown: UnknownFact[] }>;
   changed: Array<{ a: Device; b: Device; changes: DiffChange[] }>;
   stacks: StackDifference[];
 }
@@ -203,26 +204,31 @@ export function compareDevices(baseline: Side, image: Side, drivers: DriverToken
   const pairing = pairDevices(baseline, image, drivers);
   const counterpartOfA = new Map(pairing.pairs.map((p) => [p.a.id, p.b.id]));
   const counterpartOfB = new Map(pairing.pairs.map((p) => [p.b.id, p.a.id]));
-  const evidence = new Map<Device, { matchedBy: string[]; unknown: string[] }>();
+  const evidence = new Map<Device, { matchedBy: PairingFact[]; unknown: UnknownFact[] }>();
   const changed: DeviceComparison['changed'] = [];
   for (const { a, b, stage } of pairing.pairs) {
     const ownerA = baseline.driverById.get(a.driver);
     const ownerB = image.driverById.get(b.driver);
-    const matchedBy: string[] = [];
-    const unknown: string[] = [];
-    if (stage === 'name') matchedBy.push(`name ${image.fullName(b) ?? baseline.fullName(a) ?? b.name}`);
+    const matchedBy: PairingFact[] = [];
+    const unknown: UnknownFact[] = [];
+    if (stage === 'name')
+      matchedBy.push({ fact: 'name', name: image.fullName(b) ?? baseline.fullName(a) ?? b.name ?? '' });
     else {
-      matchedBy.push(
-        `driver ${ownerB ? driverDisplay(ownerB) : b.driver}, FILE_DEVICE_${b.typeName}, characteristics ${hexNumber(b.characteristics)}`,
-      );
-      if (stage !== 'driver and type') matchedBy.push(stage);
+      matchedBy.push({
+        fact: 'driver-and-type',
+        driver: ownerB ? driverDisplay(ownerB) : b.driver,
+        deviceType: b.typeName,
+        characteristics: b.characteristics,
+      });
+      if (stage !== 'driver and type') matchedBy.push({ fact: 'device-stage', stage });
       for (const [device, s] of [
         [a, baseline],
         [b, image],
       ] as const) {
-        if (device.name === null && device.nameStatus) unknown.push(`name ${device.nameStatus} ${s.where}`);
+        if (device.name === null && device.nameStatus)
+          unknown.push({ fact: 'device-name', side: s.label, status: device.nameStatus });
         else if (device.name && isEnumeratedName(device.name))
-          unknown.push(`${device.name} ${s.where} is numbered at boot, not an identity`);
+          unknown.push({ fact: 'numbered-name', side: s.label, name: device.name });
       }
     }
     evidence.set(b, { matchedBy, unknown });

@@ -4,6 +4,7 @@
 // link) and carries the findings it explains, why it matters and the facts that paired it. What
 // differs between any two boots (PnP hardware, unloaded drivers) is kept apart as variation.
 
+import type { PairingFact, UnknownFact } from '../../common/pairing';
 import { DIFF_SCHEMA, type DiffEntry, type DiffResult, type DiffSide } from '../../common/api';
 import { SEVERITIES, severityRank, type Severity } from '../../common/findings';
 import type { AnalysisResult, Device, Driver, SymbolicLink } from '../../common/model';
@@ -50,7 +51,7 @@ export function diffResults(
   // Drivers.
   const driverPairing = pairDrivers(baseline, image);
   const tokens = new DriverTokens(driverPairing.pairs);
-  const driverEvidenceOf = new Map<Driver, string[]>();
+  const driverEvidenceOf = new Map<Driver, PairingFact[]>();
   for (const { a, b } of driverPairing.pairs) {
     const evidence = driverEvidence(a, b, baseline, image);
     driverEvidenceOf.set(b, evidence.matchedBy);
@@ -203,7 +204,7 @@ export function diffResults(
       key,
       severity: 'medium',
       summary: `${key} now names ${b.target ?? '?'} (was ${a.target ?? '?'})`,
-      matchedBy: [`name ${key}`],
+      matchedBy: [{ fact: 'name', name: key }],
       unknown: links.unknownOf.get(b) ?? [],
       changes: [{ what: 'target', baseline: a.target, primary: b.target, severity: 'medium' }],
       baseline: {
@@ -356,7 +357,7 @@ function stackEntry(
   stack: StackDifference,
   baseline: Side,
   image: Side,
-  evidence: Map<Device, { matchedBy: string[]; unknown: string[] }>,
+  evidence: Map<Device, { matchedBy: PairingFact[]; unknown: UnknownFact[] }>,
 ): Omit<DiffEntry, 'id' | 'findings' | 'why' | 'summary'> & { summary: string } {
   const anchorB = stack.anchorB;
   const anchorA = stack.anchorA;

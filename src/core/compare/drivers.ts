@@ -1,6 +1,7 @@
 // Drivers of two images: which are the same driver (by name, else service key, else the image it
 // runs from, else its IRP table), and what changed inside the ones that are.
 
+import type { PairingFact, UnknownFact } from '../../common/pairing';
 import type { DiffChange } from '../../common/api';
 import type { HandlerVerdict, Severity } from '../../common/findings';
 import { severityRank } from '../../common/findings';
@@ -57,37 +58,40 @@ export function driverEvidence(
   b: Driver,
   baseline: Side,
   image: Side,
-): { matchedBy: string[]; unknown: string[] } {
-  const matchedBy: string[] = [];
-  const unknown: string[] = [];
+): { matchedBy: PairingFact[]; unknown: UnknownFact[] } {
+  const matchedBy: PairingFact[] = [];
+  const unknown: UnknownFact[] = [];
   if (a.name && b.name && a.name.toLowerCase() === b.name.toLowerCase()) {
     const sources = [a, b].map((d) => (d.nameStatus ? 'object directory entry' : 'DriverName'));
-    matchedBy.push(
-      `name ${b.name}` +
-        (sources[0] === sources[1] ? ` (${sources[0]})` : ` (${sources[0]} / ${sources[1]})`),
-    );
+    matchedBy.push({ fact: 'name', name: b.name, sources });
   } else {
     for (const [driver, side] of [
       [a, baseline],
       [b, image],
     ] as const)
-      if (!driver.name)
-        unknown.push(`driver name unknown ${side.where} (${driver.nameStatus ?? 'no name'}; no object name)`);
+      if (!driver.name) unknown.push({ fact: 'driver-name', side: side.label, status: driver.nameStatus });
   }
   if (a.serviceKey && b.serviceKey && a.serviceKey.toLowerCase() === b.serviceKey.toLowerCase())
-    matchedBy.push(`service key ${b.serviceKey}`);
+    matchedBy.push({ fact: 'service-key', key: b.serviceKey });
   else
     for (const [driver, side] of [
       [a, baseline],
       [b, image],
     ] as const)
-      if (!driver.serviceKey && !side.isBuiltin(driver)) unknown.push(`service key unreadable ${side.where}`);
+      if (!driver.serviceKey && !side.isBuiltin(driver))
+        unknown.push({ fact: 'service-key', side: side.label });
   const moduleA = baseline.moduleOf(a);
   const moduleB = image.moduleOf(b);
-  if (moduleA && moduleB && sameImage(moduleA, moduleB)) matchedBy.push(`image ${moduleText(moduleB)}`);
+  if (moduleA && moduleB && sameImage(moduleA, moduleB))
+    matchedBy.push({
+      fact: 'image',
+      module: moduleB.name,
+      size: moduleB.size,
+      timeDateStamp: moduleB.timeDateStamp,
+      checksum: moduleB.checksum,
+    });
   const print = baseline.fingerprint(a);
-  if (print !== null && print === image.fingerprint(b))
-    matchedBy.push('IRP table (module+offset of every entry)');
+  if (print !== null && print === image.fingerprint(b)) matchedBy.push({ fact: 'irp-table' });
   return { matchedBy, unknown };
 }
 
@@ -113,13 +117,13 @@ function sameHandler(a: Handler, b: Handler): boolean {
 
 export interface DriverChanges {
   changes: DiffChange[];
-  unknown: string[];
+  unknown: UnknownFact[];
 }
 
 /** What differs between two images' objects of one driver: its image, listing and handlers. */
 export function compareDriver(a: Driver, b: Driver, baseline: Side, image: Side): DriverChanges {
   const changes: DiffChange[] = [];
-  const unknown: string[] = [];
+  const unknown: UnknownFact[] = [];
   const moduleA = baseline.moduleOf(a);
   const moduleB = image.moduleOf(b);
   let imageChanged = false;
@@ -145,9 +149,7 @@ export function compareDriver(a: Driver, b: Driver, baseline: Side, image: Side)
   const listedA = a.foundBy.includes('directory');
   const listedB = b.foundBy.includes('directory');
   if (!baseline.directoriesRead || !image.directoriesRead)
-    unknown.push(
-      `whether it is listed in \\Driver or \\FileSystem is unknown ${baseline.directoriesRead ? image.where : baseline.where} (the object directories could not be read)`,
-    );
+    unknown.push({ fact: 'directory-listing', side: baseline.directoriesRead ? 'image' : 'baseline' });
   else if (listedA !== listedB)
     changes.push({
       what: 'listed in \\Driver or \\FileSystem',
@@ -168,7 +170,7 @@ export function compareDriver(a: Driver, b: Driver, baseline: Side, image: Side)
       const unreadableB = b.fastIoDispatch !== null && handlersB.length === 0;
       if (unreadableA || unreadableB) {
         if (handlersA.length + handlersB.length > 0)
-          unknown.push(`FastIo table unreadable ${unreadableA ? baseline.where : image.where}`);
+          unknown.push({ fact: 'fastio-table', side: unreadableA ? 'baseline' : 'image' });
         continue;
       }
     }

@@ -3,6 +3,7 @@
 // whose name carries a per-boot GUID (a removable volume's Volume{…}) is the same link when its
 // target is the same device, and so is a link whose name one image cannot read.
 
+import type { UnknownFact } from '../../common/pairing';
 import type { SymbolicLink } from '../../common/model';
 import { isEnumeratedName, withoutGuids, type Side } from './identity';
 import { pairInStages, type Pairing } from './pairing';
@@ -11,7 +12,7 @@ export interface LinkComparison {
   pairing: Pairing<SymbolicLink>;
   /** Paired links whose targets differ, or cannot be compared. */
   changed: Array<{ a: SymbolicLink; b: SymbolicLink; unknown: string | null }>;
-  unknownOf: Map<SymbolicLink, string[]>;
+  unknownOf: Map<SymbolicLink, UnknownFact[]>;
 }
 
 export function linkText(link: SymbolicLink): string {
@@ -55,10 +56,10 @@ export function compareLinks(
     },
   ]);
   const changed: LinkComparison['changed'] = [];
-  const unknownOf = new Map<SymbolicLink, string[]>();
+  const unknownOf = new Map<SymbolicLink, UnknownFact[]>();
   for (const { a, b, stage } of pairing.pairs) {
     if (stage !== 'name' && (a.name === null || b.name === null))
-      unknownOf.set(b, [`name unreadable ${a.name === null ? baseline.where : image.where}`]);
+      unknownOf.set(b, [{ fact: 'link-name', side: a.name === null ? 'baseline' : 'image' }]);
     if (a.device && b.device) {
       if (counterpartOfA.get(a.device) !== b.device) changed.push({ a, b, unknown: null });
       continue;
@@ -66,7 +67,7 @@ export function compareLinks(
     if (a.target === null || b.target === null) {
       unknownOf.set(b, [
         ...(unknownOf.get(b) ?? []),
-        `target unreadable ${a.target === null ? baseline.where : image.where}`,
+        { fact: 'link-target', side: a.target === null ? 'baseline' : 'image' },
       ]);
       continue;
     }
@@ -75,7 +76,7 @@ export function compareLinks(
     if (isEnumeratedName(a.target) || isEnumeratedName(b.target)) {
       unknownOf.set(b, [
         ...(unknownOf.get(b) ?? []),
-        `the device it names cannot be identified ${a.device ? image.where : baseline.where}`,
+        { fact: 'link-device', side: a.device ? 'image' : 'baseline' },
       ]);
       continue;
     }
@@ -88,10 +89,7 @@ export function compareLinks(
   ] as const) {
     const blind = other.result.links.filter((l) => l.name === null && l.target === null).length;
     if (blind === 0) continue;
-    for (const link of list)
-      unknownOf.set(link, [
-        `${blind} link${blind === 1 ? '' : 's'} ${other.where} ${blind === 1 ? 'has' : 'have'} neither a readable name nor target: this may be one of them`,
-      ]);
+    for (const link of list) unknownOf.set(link, [{ fact: 'blind-links', side: other.label, count: blind }]);
   }
   return { pairing, changed, unknownOf };
 }

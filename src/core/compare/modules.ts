@@ -1,6 +1,7 @@
 // Loaded modules of two images: a module is its file name; size, PE timestamp and checksum say
 // whether it is the same file. Bases move with every boot and are never compared.
 
+import type { PairingFact, UnknownFact } from '../../common/pairing';
 import type { DiffChange } from '../../common/api';
 import type { Module } from '../../common/model';
 import { moduleText, type Side } from './identity';
@@ -13,11 +14,11 @@ export function pairModules(baseline: Side, image: Side): Pairing<Module> {
   ]);
 }
 
-export function moduleEvidence(a: Module, b: Module): string[] {
-  const facts = [`name ${b.name}`];
-  if (a.size === b.size) facts.push(`size 0x${b.size.toString(16)}`);
+export function moduleEvidence(a: Module, b: Module): PairingFact[] {
+  const facts: PairingFact[] = [{ fact: 'name', name: b.name }];
+  if (a.size === b.size) facts.push({ fact: 'module-size', size: b.size });
   if (a.timeDateStamp !== null && a.timeDateStamp === b.timeDateStamp)
-    facts.push(`timestamp 0x${b.timeDateStamp.toString(16)}`);
+    facts.push({ fact: 'module-timestamp', timeDateStamp: b.timeDateStamp });
   return facts;
 }
 
@@ -26,9 +27,9 @@ export function compareModule(
   b: Module,
   baseline: Side,
   image: Side,
-): { changes: DiffChange[]; unknown: string[] } {
+): { changes: DiffChange[]; unknown: UnknownFact[] } {
   const changes: DiffChange[] = [];
-  const unknown: string[] = [];
+  const unknown: UnknownFact[] = [];
   const known = (x: number | null, y: number | null) => x !== null && y !== null;
   const differs =
     a.size !== b.size ||
@@ -50,6 +51,6 @@ export function compareModule(
     [b, image],
   ] as const)
     if (module.timeDateStamp === null)
-      unknown.push(`PE headers of ${module.name} not in memory ${side.where}`);
+      unknown.push({ fact: 'pe-headers', side: side.label, module: module.name });
   return { changes, unknown };
 }

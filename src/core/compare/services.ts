@@ -40,8 +40,7 @@ export function compareServices(entries: Entries, baseline: Side, image: Side): 
       severity,
       summary: `${after.name} (service 0x${after.index.toString(16)}) now runs ${textB}, was ${textA}`,
       matchedBy: [
-        `service number 0x${after.index.toString(16)}`,
-        `build ${image.result.image.build?.value.number}`,
+        { fact: 'service-number', index: after.index, build: image.result.image.build?.value.number ?? null },
       ],
       unknown: [],
       changes: [change],

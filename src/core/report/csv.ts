@@ -3,6 +3,7 @@
 // extracted images and, with a baseline, the comparison (diff.csv, diff-changes.csv), and a
 // README.txt that says what each file and column holds. The files travel as one .zip.
 
+import { pairingText, unknownText } from '../../common/pairing';
 import { zipSync } from 'fflate';
 import type { DiffResult } from '../../common/api';
 import { FINDING_KINDS, HANDLER_VERDICTS, SEVERITIES } from '../../common/findings';
@@ -504,8 +505,8 @@ function diffTables(diff: DiffResult): CsvTable[] {
         e.summary,
         e.why,
         e.variation,
-        e.matchedBy.join('; '),
-        e.unknown.join('; '),
+        e.matchedBy.map(pairingText).join('; '),
+        e.unknown.map(unknownText).join('; '),
         e.findings.added.join(' '),
         e.findings.removed.join(' '),
         e.baseline?.text,

@@ -2,6 +2,7 @@
 // string from the image escaped (names are attacker-chosen; one builder image carries markup
 // and control characters in a driver name on purpose). Printing it from Chromium gives the PDF.
 
+import { pairingText, unknownText } from '../../common/pairing';
 import type { Annotation, DiffResult, UserOperation } from '../../common/api';
 import { countPhrase, countsOf, coverageReasons, findingsHeadline } from '../../common/counts';
 import { isSuspiciousVerdict, SEVERITIES, severityRank } from '../../common/findings';
@@ -438,9 +439,12 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
         );
         parts.push(`<p>${text(e.summary)}</p>`);
         if (e.why && e.why !== e.summary) parts.push(`<p class="muted">Why it matters: ${text(e.why)}</p>`);
-        if (e.matchedBy.length) parts.push(`<p class="muted">Paired by: ${text(e.matchedBy.join('; '))}</p>`);
+        if (e.matchedBy.length)
+          parts.push(`<p class="muted">Paired by: ${text(e.matchedBy.map(pairingText).join('; '))}</p>`);
         if (e.unknown.length)
-          parts.push(`<p class="muted">Unknown on one side: ${text(e.unknown.join('; '))}</p>`);
+          parts.push(
+            `<p class="muted">Unknown on one side: ${text(e.unknown.map(unknownText).join('; '))}</p>`,
+          );
         if (e.changes.length)
           parts.push(
             table(

@@ -3,6 +3,7 @@
 // renamed, auto-numbered devices renumbered, a different build, an unrelated system.
 
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { pairingText } from '../../../src/common/pairing';
 import type { DiffResult } from '../../../src/common/api';
 import type { AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/node/analyze';
@@ -71,8 +72,9 @@ describe('baseline comparison', () => {
         infected.drivers.find((d) => d.name === '\\Driver\\Disk')!.irp[14]!.offset
       } [other-module]`,
     );
-    expect(disk.matchedBy.some((m) => m.startsWith('name \\Driver\\Disk'))).toBe(true);
-    expect(disk.matchedBy.some((m) => m.startsWith('image disk.sys'))).toBe(true);
+    // Paired by facts the comparison states as data, not by sentences to be matched by prefix.
+    expect(disk.matchedBy).toContainEqual(expect.objectContaining({ fact: 'name', name: '\\Driver\\Disk' }));
+    expect(disk.matchedBy).toContainEqual(expect.objectContaining({ fact: 'image', module: 'disk.sys' }));
     expect(disk.why).toMatch(/point into/);
   });
 
@@ -90,7 +92,8 @@ describe('baseline comparison', () => {
     const row = diff.pairs.drivers.find((p) => p.baseline === afd.id)!;
     expect(row.status).toBe('same');
     expect(row.key).toBe('(driver of service AFD)');
-    expect(row.matchedBy.join(' ')).toMatch(/service key AFD/);
+    expect(row.matchedBy).toContainEqual({ fact: 'service-key', key: 'AFD' });
+    expect(row.matchedBy.map(pairingText).join('; ')).toMatch(/service key AFD/);
   });
 
   test('without names and service keys, a driver is the image it runs from', () => {

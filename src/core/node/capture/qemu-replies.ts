@@ -5,6 +5,7 @@
 // MemoryInfo, DumpQueryResult, DUMP_COMPLETED).
 
 import { CaptureError } from './errors';
+import { peerLine } from './qmp-message';
 
 export interface RunState {
   status: string;
@@ -70,14 +71,14 @@ export function readDumpStatus(reply: unknown): DumpStatus {
   if (!DUMP_STATES.has(status))
     throw new CaptureError(
       'qmp-error',
-      `QEMU answered query-dump with an unknown status ${JSON.stringify(text(status))}`,
+      `QEMU answered query-dump with an unknown status "${peerLine(status, MAX_TEXT)}"`,
     );
   if (!isByteCount(completed) || !isByteCount(total))
     throw malformed('query-dump', '"completed" and "total" are not byte counts');
   return { status: status as DumpState, completed, total };
 }
 
-/** DUMP_COMPLETED's error, if it carries one. */
+/** DUMP_COMPLETED's error, if it carries one: one visible line (it is quoted in a message). */
 export function readDumpError(data: unknown): string | null {
-  return isRecord(data) && typeof data.error === 'string' ? text(data.error) : null;
+  return isRecord(data) && typeof data.error === 'string' ? peerLine(data.error, MAX_TEXT) : null;
 }

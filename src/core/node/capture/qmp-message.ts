@@ -5,6 +5,7 @@
 // Protocol: https://www.qemu.org/docs/master/interop/qmp-spec.html
 
 import { StringDecoder } from 'node:string_decoder';
+import { visibleText } from '../../../common/visible-text';
 
 export interface QmpGreeting {
   version: string;
@@ -30,6 +31,18 @@ function bounded(text: string): string {
   return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text;
 }
 
+/**
+ * A peer's text quoted in an error's message: one line, every control or invisible character a
+ * visible escape, at most `max` characters (an escape is not cut in half).
+ */
+export function peerLine(text: string, max = MAX_TEXT): string {
+  const line = visibleText(text);
+  if (line.length <= max) return line;
+  const cut = line.slice(0, max);
+  const partialEscape = /\\(u[0-9a-f]{0,3})?$/.exec(cut);
+  return `${partialEscape ? cut.slice(0, partialEscape.index) : cut}…`;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -48,8 +61,8 @@ function greetingOf(qmp: unknown): QmpGreeting | null {
 
 function errorDescription(error: unknown): string {
   if (isRecord(error)) {
-    if (typeof error.desc === 'string' && error.desc.length > 0) return bounded(error.desc);
-    if (typeof error.class === 'string' && error.class.length > 0) return bounded(error.class);
+    if (typeof error.desc === 'string' && error.desc.length > 0) return peerLine(error.desc);
+    if (typeof error.class === 'string' && error.class.length > 0) return peerLine(error.class);
   }
   return 'no reason given';
 }

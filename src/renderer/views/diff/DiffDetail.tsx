@@ -3,6 +3,7 @@
 // member, and the request path of the same device and operation in each image. Every address and
 // name opens in its own image.
 
+import { pairingText, unknownText } from '../../../common/pairing';
 import { Suspense, lazy, useEffect, useMemo, useState } from 'react';
 import type { DiffResult, FlowGraph, FlowNode, SessionSummary, UserOperation } from '../../../common/api';
 import { OPERATIONS } from '../../../common/flow';
@@ -151,9 +152,9 @@ function EntryFacts({
         <dt>Paired by</dt>
         <dd data-testid="diff-matched-by">
           {entry.matchedBy.length ? (
-            entry.matchedBy.map((m) => (
-              <div key={m}>
-                <Text value={m} />
+            entry.matchedBy.map((m, i) => (
+              <div key={i}>
+                <Text value={pairingText(m)} />
               </div>
             ))
           ) : (
@@ -164,9 +165,9 @@ function EntryFacts({
           <>
             <dt>Unknown</dt>
             <dd>
-              {entry.unknown.map((u) => (
-                <div key={u} className="muted">
-                  <Text value={u} />
+              {entry.unknown.map((u, i) => (
+                <div key={i} className="muted">
+                  <Text value={unknownText(u)} />
                 </div>
               ))}
             </dd>
