@@ -7,7 +7,8 @@ import { builtinModules } from 'node:module';
 /** A relative import of a file in a folder named `folder` (`../core/x`, `../../core`, `./core/x`). */
 const pathInto = (folder) => `^(\\.{1,2}/)+(.*/)?${folder}(/|$)`;
 
-const runsAnywhere = 'This code runs in any JavaScript environment: Node-only code belongs in src/core/node/.';
+const runsAnywhere =
+  'This code runs in any JavaScript environment: Node-only code belongs in src/core/node/.';
 /** Node's own modules by their bare names (fs, path, worker_threads, fs/promises…). */
 const nodeModules = builtinModules
   .filter((name) => !name.startsWith('_'))
@@ -39,7 +40,9 @@ export default tseslint.config(
     // src/core/node/ it runs in any JavaScript environment, so it uses no Node module either.
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/node/**'],
-    rules: { 'no-restricted-imports': ['error', { paths: nodeModules, patterns: [noUi, nodeScheme, intoNodeRoom] }] },
+    rules: {
+      'no-restricted-imports': ['error', { paths: nodeModules, patterns: [noUi, nodeScheme, intoNodeRoom] }],
+    },
   },
   {
     // src/core/node/: the engine's parts that need Node (files, worker threads, sockets, processes).
@@ -56,7 +59,10 @@ export default tseslint.config(
           paths: nodeModules,
           patterns: [
             nodeScheme,
-            { regex: pathInto('core'), message: 'src/common is the contract; the engine (src/core) implements it.' },
+            {
+              regex: pathInto('core'),
+              message: 'src/common is the contract; the engine (src/core) implements it.',
+            },
           ],
         },
       ],
@@ -68,7 +74,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: pathInto('core'), message: 'The builder must stay independent of the engine.' }] },
+        {
+          patterns: [
+            { regex: pathInto('core'), message: 'The builder must stay independent of the engine.' },
+          ],
+        },
       ],
     },
   },

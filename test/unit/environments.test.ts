@@ -41,8 +41,15 @@ describe('src/core outside node/ runs anywhere', () => {
   });
 
   test('a type-only import or a re-export of Node is refused too', async () => {
-    expect(await restricted('src/core/profile/x.ts', "import type { Dirent } from 'node:fs';\nconst imported = 1;")).toHaveLength(1);
-    expect(await restricted('src/core/profile/x.ts', "export { readFile } from 'fs';\nconst imported = 1;")).toHaveLength(1);
+    expect(
+      await restricted(
+        'src/core/profile/x.ts',
+        "import type { Dirent } from 'node:fs';\nconst imported = 1;",
+      ),
+    ).toHaveLength(1);
+    expect(
+      await restricted('src/core/profile/x.ts', "export { readFile } from 'fs';\nconst imported = 1;"),
+    ).toHaveLength(1);
   });
 
   test('its own modules and npm packages are fine', async () => {

@@ -1,6 +1,12 @@
 // x86/x64 decoding with iced-x86 (a maintained decoder) for the few places the engine reads code:
 // following the first instructions of dispatch routines (inline hooks, spec §4.5) and locating
 // globals referenced by kernel routines (ObGetObjectType, KdCopyDataBlock; spec §1.8.4, §3.5).
+//
+// The package is imported like any other, because this folder names no Node module (loading it on
+// first use took node:module's createRequire): its WebAssembly is now compiled when the engine
+// loads, a few tens of milliseconds, rather than during discovery. iced-x86 as published is
+// wasm-pack's Node build (it reads its .wasm from disk); the engine in a browser would need its
+// web build.
 
 import {
   Decoder,
