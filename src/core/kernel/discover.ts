@@ -9,7 +9,7 @@ import type { PhysicalSpace } from '../image';
 import type { PagingMode } from '../paging';
 import { builtinProfile, profileFromIsf, type LayoutProfile, type SymbolTables } from '../profile';
 import { fileNameOf } from '../util/file-name';
-import { walkModuleList } from '../objects/modules';
+import { walkModuleList } from './module-list';
 import { findDtb, type DtbSearch, type FoundDtb } from './dtb';
 import { findKdbg, type FoundKdbg } from './kdbg';
 import { findKernelBase } from './kernel-base';
