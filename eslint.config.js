@@ -45,6 +45,28 @@ export default tseslint.config(
     },
   },
   {
+    // Kernel discovery is the ground the object readers and analyses stand on: it reads what it
+    // needs itself (object headers, directories, the loader list), so no arrow runs back up.
+    files: ['src/core/kernel/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: nodeModules,
+          patterns: [
+            noUi,
+            nodeScheme,
+            intoNodeRoom,
+            {
+              regex: pathInto('(objects|activity|callbacks|analysis|layout|extract|compare|report)'),
+              message: 'src/core/kernel/ is discovery: the rooms built on it may import it, not the reverse.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // src/core/node/: the engine's parts that need Node (files, worker threads, sockets, processes).
     files: ['src/core/node/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [noUi] }] },

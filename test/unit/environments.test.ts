@@ -60,6 +60,28 @@ describe('src/core outside node/ runs anywhere', () => {
   });
 });
 
+describe('kernel discovery imports nothing built on it', () => {
+  test.each([
+    ['src/core/kernel/object-manager.ts', '../objects/directory-index'],
+    ['src/core/kernel/discover.ts', '../analysis/modules'],
+    ['src/core/kernel/discover.ts', '../layout'],
+    ['src/core/kernel/x.ts', '../activity/threads'],
+  ])('%s may not import %s', async (file, specifier) => {
+    expect(await restricted(file, importing(specifier))).toHaveLength(1);
+  });
+
+  test('and still may not use Node', async () => {
+    expect(await restricted('src/core/kernel/x.ts', importing('node:fs'))).toHaveLength(1);
+    expect(await restricted('src/core/kernel/x.ts', importing('../node/analyze'))).toHaveLength(1);
+  });
+
+  test('its own modules and the rooms below it are fine', async () => {
+    expect(await restricted('src/core/kernel/x.ts', importing('./object-header'))).toEqual([]);
+    expect(await restricted('src/core/kernel/x.ts', importing('../paging'))).toEqual([]);
+    expect(await restricted('src/core/kernel/x.ts', importing('../profile'))).toEqual([]);
+  });
+});
+
 describe('src/core/node/ may use Node and the rest of the engine', () => {
   test.each(['node:fs', 'fs', 'worker_threads', '../kernel/discover', '../../scan/tags', './scan/scan'])(
     'imports %s',
