@@ -13,6 +13,13 @@ const runsAnywhere =
 const nodeModules = builtinModules
   .filter((name) => !name.startsWith('_'))
   .map((name) => ({ name, message: runsAnywhere }));
+/** npm packages that exist only on Node (native bindings, sockets, Redis). */
+const nodeOnlyPackages = ['@napi-rs/lzma', 'ws', 'bullmq', 'ioredis'].map((name) => ({
+  name,
+  message: runsAnywhere,
+}));
+/** Imports by name that need Node: its built-in modules and the Node-only packages. */
+const nodeOnly = [...nodeModules, ...nodeOnlyPackages];
 const nodeScheme = { regex: '^node:', message: runsAnywhere };
 const intoNodeRoom = {
   regex: pathInto('node'),
@@ -41,7 +48,7 @@ export default tseslint.config(
     files: ['src/core/**/*.ts'],
     ignores: ['src/core/node/**'],
     rules: {
-      'no-restricted-imports': ['error', { paths: nodeModules, patterns: [noUi, nodeScheme, intoNodeRoom] }],
+      'no-restricted-imports': ['error', { paths: nodeOnly, patterns: [noUi, nodeScheme, intoNodeRoom] }],
     },
   },
   {
@@ -52,7 +59,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeModules,
+          paths: nodeOnly,
           patterns: [
             noUi,
             nodeScheme,
@@ -78,7 +85,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeModules,
+          paths: nodeOnly,
           patterns: [
             nodeScheme,
             {
@@ -113,7 +120,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeModules,
+          paths: nodeOnly,
           patterns: [
             {
               regex: `${pathInto('core')}|^node:|^electron(/|$)`,
