@@ -2,18 +2,12 @@
 // emitted beside it so siblingWorker/startWorker find them), the sandboxed preload (CommonJS,
 // as Electron's sandbox requires), and the renderer — which the web server serves as well.
 
-import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
 
 const root = import.meta.dirname;
 const at = (path: string): string => resolve(root, path);
-
-// The engine's own worker threads, when it has them; each must sit beside the engine bundle.
-const engineWorkers = Object.fromEntries(
-  [['scan-worker', 'src/core/scan/scan-worker.ts']].filter(([, path]) => existsSync(at(path!))),
-);
 
 export default defineConfig({
   main: {
@@ -26,8 +20,9 @@ export default defineConfig({
           server: at('src/server/index.ts'),
           'session-worker': at('src/backend/session-worker.ts'),
           'builder-worker': at('src/backend/builder-worker.ts'),
-          engine: at('src/core/engine.ts'),
-          ...engineWorkers,
+          engine: at('src/core/node/engine.ts'),
+          // The pool scan's worker thread, beside the engine bundle that starts it (siblingWorker).
+          'scan-worker': at('src/core/node/scan/scan-worker.ts'),
         },
         output: {
           format: 'es',

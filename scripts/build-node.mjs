@@ -7,11 +7,11 @@ import { build } from 'esbuild';
 await build({
   entryPoints: {
     cli: 'src/cli/main.ts',
-    'scan-worker': 'src/core/scan/scan-worker.ts',
+    'scan-worker': 'src/core/node/scan/scan-worker.ts',
     // Web mode (`irpscope serve`): the backend's worker threads and the engine they load.
     'session-worker': 'src/backend/session-worker.ts',
     'builder-worker': 'src/backend/builder-worker.ts',
-    engine: 'src/core/engine.ts',
+    engine: 'src/core/node/engine.ts',
   },
   outdir: 'out/node',
   bundle: true,

@@ -34,18 +34,18 @@ import { diffResults } from '../core/compare';
 import { buildFlow, buildIrpFlow } from '../common/flow';
 import type { AnalysisResult, Disassembly } from '../common/model';
 import {
-  PdfError,
-  makeReportFile,
   windowsBuild,
   type ReportBaseline,
   type ReportCase,
   type Sha256Facts,
   type Sha256State,
 } from '../core/report/index';
+import { PdfError } from '../core/node/report/pdf';
+import { makeReportFile } from '../core/node/report/report-file';
 import { ExtractError, resolveTarget, type ExtractTarget } from '../core/extract';
 import { listDirectory } from './browse';
 import { CaptureJobs } from './captures';
-import { engineFingerprint } from './cases/fingerprint';
+import { engineFingerprint } from '../core/node/engine-fingerprint';
 import { CaseKeeper } from './cases/keeper';
 import { fleetSnapshot, openFleetHost } from './fleet';
 import {

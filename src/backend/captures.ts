@@ -17,8 +17,8 @@ import {
   libvirtSocketFolders,
   toolStatus,
   type CaptureResult,
-} from '../core/capture';
-import { ensureFolder, type OutputError } from '../core/util/atomic-file';
+} from '../core/node/capture';
+import { ensureFolder, type OutputError } from '../core/node/util/atomic-file';
 import { RequestError } from './validate';
 
 export interface CaptureJobsOptions {

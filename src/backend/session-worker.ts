@@ -38,9 +38,9 @@ function engineUrl(): string {
     const spec = data.engineModule;
     return isAbsolute(spec) ? pathToFileURL(spec).href : spec;
   }
-  // Beside this file: the bundled engine (engine.js) or, from sources, src/core/engine.ts.
+  // Beside this file: the bundled engine (engine.js) or, from sources, src/core/node/engine.ts.
   const fromSource = import.meta.url.endsWith('.ts');
-  const relative = fromSource ? '../core/engine.ts' : './engine.js';
+  const relative = fromSource ? '../core/node/engine.ts' : './engine.js';
   return new URL(relative, import.meta.url).href;
 }
 

@@ -1,5 +1,5 @@
 // Starts a worker thread from a sibling module, from the TypeScript sources (tests, tsx) or from
-// a bundle (Electron, the built server), like src/core/util/worker.ts — but loads TypeScript
+// a bundle (Electron, the built server), like src/core/node/util/worker.ts — but loads TypeScript
 // through tsx's register() inside the worker: on Node 20 a worker ignores `--import tsx` in its
 // execArgv for its own entry module. `typescript` forces tsx even in a bundle (a .ts engine).
 

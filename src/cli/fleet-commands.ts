@@ -6,7 +6,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ImageError } from '../core/image';
-import { OutputError, checkOutputPath, writeFileAtomic } from '../core/util/atomic-file';
+import { OutputError, checkOutputPath, writeFileAtomic } from '../core/node/util/atomic-file';
 import {
   FleetError,
   ResultsFolder,

@@ -17,7 +17,7 @@ import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ReportFormat } from '../common/api';
 import type { AnalysisResult, Progress } from '../common/model';
-import { analyzeImage } from '../core/analyze';
+import { analyzeImage } from '../core/node/analyze';
 import {
   CaptureError,
   capture,
@@ -26,11 +26,11 @@ import {
   toolStatus,
   type CaptureProgress,
   type CaptureSource,
-} from '../core/capture';
+} from '../core/node/capture';
 import { diffResults } from '../core/compare';
 import { ExtractError, type ExtractTarget } from '../core/extract';
-import { extractFromImage } from '../core/extract/from-image';
-import { imageInfo } from '../core/info';
+import { extractFromImage } from '../core/node/extract-from-image';
+import { imageInfo } from '../core/node/info';
 import { noKernelReason } from '../core/kernel/presence';
 import { ImageError } from '../core/image';
 import { visibleText } from '../common/visible-text';
@@ -40,10 +40,11 @@ import {
   checkOutputPath,
   writeFileAtomic,
   writeFolderAtomic,
-} from '../core/util/atomic-file';
-import { PdfError, csvText, csvTables } from '../core/report';
-import { sha256File } from '../core/util/file-hash';
-import { packageVersion } from '../core/util/package-version';
+} from '../core/node/util/atomic-file';
+import { PdfError } from '../core/node/report/pdf';
+import { csvText, csvTables } from '../core/report';
+import { sha256File } from '../core/node/util/file-hash';
+import { packageVersion } from '../core/node/util/package-version';
 import { TABLES, renderSummary, renderTable, tableOf, type TableName } from './render-analysis';
 import { diffExitCode, renderDiff } from './render-diff';
 import { buildReport } from './report-command';

@@ -7,7 +7,7 @@ import type {
   CaptureResult,
   CaptureToolStatus as ToolStatus,
   QmpSocketSearch,
-} from '../core/capture';
+} from '../core/node/capture';
 import { visibleText } from '../common/visible-text';
 import { formatBytes } from './render-info';
 

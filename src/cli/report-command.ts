@@ -8,7 +8,8 @@ import { basename, resolve } from 'node:path';
 import type { ReportFile, ReportFormat } from '../common/api';
 import type { AnalysisResult } from '../common/model';
 import { diffResults } from '../core/compare';
-import { makeReportFile, windowsBuild, type ReportBaseline, type Sha256Facts } from '../core/report';
+import { makeReportFile } from '../core/node/report/report-file';
+import { windowsBuild, type ReportBaseline, type Sha256Facts } from '../core/report';
 
 export interface ReportRequest {
   image: string;

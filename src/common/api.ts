@@ -348,7 +348,7 @@ export interface DirectoryListing {
   entries: Array<{ name: string; path: string; kind: 'directory' | 'file'; size: number }>;
 }
 
-/** Live capture (src/core/capture): QEMU over QMP, or libvirt, VirtualBox and VMware through their tools. */
+/** Live capture (src/core/node/capture): QEMU over QMP, or libvirt, VirtualBox and VMware through their tools. */
 export type CaptureToolKind = 'libvirt' | 'virtualbox' | 'vmware';
 
 export type CaptureSource = { kind: 'qmp'; endpoint: string } | { kind: CaptureToolKind; vm: string };

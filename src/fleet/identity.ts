@@ -5,9 +5,9 @@
 // new one.
 
 import { createHash } from 'node:crypto';
-import { engineFingerprint } from '../backend/cases/fingerprint';
-import { quickIdentity } from '../backend/cases/identity';
-import { packageVersion } from '../core/util/package-version';
+import { engineFingerprint } from '../core/node/engine-fingerprint';
+import { quickIdentity } from '../core/node/identity';
+import { packageVersion } from '../core/node/util/package-version';
 import type { FileIdentity, FleetJobData } from './types';
 
 export function fileIdentity(path: string): FileIdentity {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import type { DiffResult } from '../common/api';
 import { SEVERITIES, severityRank, type Severity } from '../common/findings';
 import type { AnalysisResult } from '../common/model';
-import { analyzeImage } from '../core/analyze';
+import { analyzeImage } from '../core/node/analyze';
 import { diffResults } from '../core/compare';
 import { oneLine } from './errors';
 import { comparisonEvidence } from './evidence';

@@ -8,7 +8,7 @@
 
 import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { OutputError, ensureFolder, writeFileAtomic } from '../core/util/atomic-file';
+import { OutputError, ensureFolder, writeFileAtomic } from '../core/node/util/atomic-file';
 import { FleetError } from './errors';
 import {
   FLEET_NAME,

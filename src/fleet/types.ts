@@ -20,7 +20,7 @@ export const MAX_DIFFERENCES = 200;
 export const identitySchema = z.object({
   size: z.number().int().nonnegative(),
   mtimeMs: z.number(),
-  /** SHA-256 of the size, the first MiB and the last MiB (src/backend/cases/identity.ts). */
+  /** SHA-256 of the size, the first MiB and the last MiB (src/core/node/identity.ts). */
   quickHash: z.string().regex(/^[0-9a-f]{64}$/),
 });
 export type FileIdentity = z.infer<typeof identitySchema>;

@@ -1,6 +1,6 @@
 // Native dialogs for the renderer (DesktopApi): pick an image or a folder, save an export.
 
-import { OutputError, writeFileAtomic } from '../core/util/atomic-file';
+import { OutputError, writeFileAtomic } from '../core/node/util/atomic-file';
 import { BrowserWindow, dialog, type IpcMainInvokeEvent } from 'electron';
 import { RequestError } from '../common/api-errors';
 import type { DesktopHandlers } from './ipc';

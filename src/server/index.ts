@@ -8,7 +8,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiEvent } from '../common/api';
 import { isApiMethod } from '../common/api-decode';
 import { internalErrorMessage, serveRequest, type ApiCalls, type InternalFailure } from '../common/api-serve';
-import { packageVersion } from '../core/util/package-version';
+import { packageVersion } from '../core/node/util/package-version';
 import { Backend, defaultDataDirectory } from '../backend/index';
 import {
   EVENTS_PROTOCOL,

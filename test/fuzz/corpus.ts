@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildImage, type BuildImageOptions, type Truth } from '../../src/builder/index';
-import { FileSource, type ByteSource } from '../../src/core/source';
-import { openImage } from '../../src/core/image';
+import type { ByteSource } from '../../src/core/source';
+import { FileSource } from '../../src/core/node/file-source';
+import { openImage } from '../../src/core/node/open-image';
 import { sharedDirectory } from '../support/shared';
 
 export const FORMATS = ['raw', 'dmp-full', 'dmp-bitmap', 'vmware', 'elf'] as const;

@@ -6,7 +6,7 @@
 
 import { Rng } from '../../src/builder/rng';
 import { ANALYSIS_SCHEMA } from '../../src/common/model';
-import type { QmpReplayOptions } from '../../src/core/capture/replay';
+import type { QmpReplayOptions } from '../../src/core/node/capture/replay';
 import { JsonEdits, nodeText, parseTree, writeTree, type JsonNode, type JsonTree } from './json-edits';
 import { CONNECTION_BREAK, type BytesTarget, type Seed, type Seeds } from './seeds';
 

@@ -13,8 +13,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, s
 import { join } from 'node:path';
 import { parseCaseFile } from '../../src/backend/cases/case-file';
 import { SCN_CODE, SCN_DATA, peHeaders } from '../../src/builder/windows/pe';
-import type { QmpReplayOptions } from '../../src/core/capture/replay';
-import { openImage } from '../../src/core/image';
+import type { QmpReplayOptions } from '../../src/core/node/capture/replay';
+import { openImage } from '../../src/core/node/open-image';
 import { VirtualSpace } from '../../src/core/paging';
 import type { BaseImage } from './corpus';
 

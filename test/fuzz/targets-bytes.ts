@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { CaseFileRejection, parseCaseFile } from '../../src/backend/cases/case-file';
 import { visibleText } from '../../src/common/visible-text';
-import { replayQmpCapture, ReplayBrokenPromise } from '../../src/core/capture/replay';
+import { replayQmpCapture, ReplayBrokenPromise } from '../../src/core/node/capture/replay';
 import {
   ExtractError,
   MAX_IMAGE_SIZE,
@@ -13,6 +13,7 @@ import {
   type ExtractedImage,
   type PageReader,
 } from '../../src/core/extract';
+import { withSha256 } from '../../src/core/node/extract-from-image';
 import type { KernelMemory } from '../../src/core/kernel/memory';
 import {
   exportName,
@@ -156,7 +157,7 @@ export function runPeHeaders(bytes: Uint8Array, base: bigint, other: PeMemory): 
     checkReaders(base, reader);
     let image: ExtractedImage;
     try {
-      image = rebuildPe(reader, base, parsed.ok ? null : PAGE * 4);
+      image = withSha256(rebuildPe(reader, base, parsed.ok ? null : PAGE * 4));
     } catch (error) {
       if (error instanceof ExtractError) return { status: 'refused', message: `rebuild: ${error.message}` };
       throw error;

@@ -13,7 +13,7 @@ import { discoverKernel } from '../../src/core/kernel/discover';
 import { findDtb } from '../../src/core/kernel/dtb';
 import { segmentsOf } from '../../src/core/scan/segments';
 import { SCAN_TAGS, findTags, type TagHit } from '../../src/core/scan/tags';
-import type { ScanResult } from '../../src/core/scan/scan';
+import type { ScanResult } from '../../src/core/scan/tags';
 import type { ByteSource } from '../../src/core/source';
 import type { AnalysisResult } from '../../src/common/model';
 import type { BaseImage } from './corpus';
@@ -133,9 +133,7 @@ async function runInProcess(base: BaseImage, input: ImageInput): Promise<void> {
     const scan = dtbSearch.found
       ? scanInProcess(space, alignment)
       : { hits: [], bytesScanned: 0, workers: 1 };
-    checkResult(
-      await analyzeKernel(context, { dataFile: base.image, scan: Promise.resolve(scan), workers: 1 }),
-    );
+    checkResult(await analyzeKernel(context, { poolScan: () => Promise.resolve(scan) }));
   } finally {
     space.close();
   }

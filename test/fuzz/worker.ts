@@ -3,7 +3,7 @@
 // thread is stuck in a loop and cannot post a message.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import type { QmpReplayOptions } from '../../src/core/capture/replay';
+import type { QmpReplayOptions } from '../../src/core/node/capture/replay';
 import { closeBases, loadBases } from './load';
 import { isBytesInput, makeInput, type Bases, type FuzzInput, type ImageInput, type Target } from './mutate';
 import { withSteps, type BytesInput, type PeMemory } from './mutate-bytes';

@@ -1,4 +1,4 @@
-// Recorded analyses of the real engine (src/core/engine.ts), so that the workbench's tests get
+// Recorded analyses of the real engine (src/core/node/engine.ts), so that the workbench's tests get
 // the engine's own outcome without paying for it on every session: the first analysis of an image
 // is recorded, every later one (in any process or worker thread) reads the recording.
 //
@@ -24,7 +24,7 @@ import {
 import { basename, dirname, extname, join, relative } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import type { EngineHandle, EngineOptions } from '../../src/core/engine-handle';
-import { openEngine as openRealEngine } from '../../src/core/engine';
+import { openEngine as openRealEngine } from '../../src/core/node/engine';
 import type { AnalysisResult, ImageInfo, Progress } from '../../src/common/model';
 import { ROOT } from './shared';
 

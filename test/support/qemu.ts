@@ -17,7 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { constants, existsSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, Socket } from 'node:net';
 import { join } from 'node:path';
-import { QmpClient } from '../../src/core/capture/qmp';
+import { QmpClient } from '../../src/core/node/capture/qmp';
 
 export interface QemuOptions {
   folder: string;

@@ -1,4 +1,4 @@
-// The engine module the workbench's tests give their backends: the real engine (src/core/engine.ts)
+// The engine module the workbench's tests give their backends: the real engine (src/core/node/engine.ts)
 // with its analysis replayed from a recording (engine-recordings.ts), so a session is ready at
 // once after the first, plus failures on request. Results, memory, structures, disassembly and
 // extracted images are the real engine's; this file only steers. An `engine-steering.json` beside
@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import type { MemoryChunk, MemorySpace, StructureKind, StructureView } from '../../src/common/api';
 import type { AnalysisResult, Disassembly, ImageInfo, Progress } from '../../src/common/model';
 import type { EngineHandle, OpenEngine } from '../../src/core/engine-handle';
-import { openEngine as openRealEngine } from '../../src/core/engine';
+import { openEngine as openRealEngine } from '../../src/core/node/engine';
 import type { ExtractedImage } from '../../src/core/extract/pe-rebuild';
 import { recordingOf, type Recording } from './engine-recordings';
 

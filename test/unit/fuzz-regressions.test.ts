@@ -7,7 +7,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { visibleText } from '../../src/common/visible-text';
-import { replayQmpCapture } from '../../src/core/capture/replay';
+import { replayQmpCapture } from '../../src/core/node/capture/replay';
 import { savedInput } from '../fuzz/load';
 import { isBytesTarget } from '../fuzz/mutate';
 import { readQmpSeedFiles, transcriptBytes, type QmpSeedFile } from '../fuzz/seeds';

@@ -4,7 +4,7 @@
 // are named after. The JSON trees the case-file mutations edit write out the document they read.
 
 import { describe, expect, it } from 'vitest';
-import { replayQmpCapture } from '../../src/core/capture/replay';
+import { replayQmpCapture } from '../../src/core/node/capture/replay';
 import { parsePeHeaders } from '../../src/core/kernel/pe';
 import { JsonEdits, MAX_REPEATED, parseTree, writeTree } from '../fuzz/json-edits';
 import { runPeHeaders } from '../fuzz/targets-bytes';

@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { AnalysisResult } from '../../src/common/model';
-import { analyzeImage } from '../../src/core/analyze';
+import { analyzeImage } from '../../src/core/node/analyze';
 import { diffResults } from '../../src/core/compare';
 import { ImageError } from '../../src/core/image';
 import { openImageFromSource } from '../../src/core/image/open';

@@ -12,7 +12,7 @@
 import type { AnalysisResult } from '../../common/model';
 import type { AnnotationStatus, CaseView, ExtractionRecord } from '../../common/api';
 import { CASE_SCHEMA, type CaseRecord } from './case-file';
-import { identityChanges, quickIdentity, sha256File, type ImageIdentity } from './identity';
+import { identityChanges, quickIdentity, sha256File, type ImageIdentity } from '../../core/node/identity';
 import { CaseStore, type CaseTransaction } from './store';
 
 export interface Reuse {

@@ -24,7 +24,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { AnalysisResult } from '../../common/model';
-import { ensureFolder, writeFileAtomic } from '../../core/util/atomic-file';
+import { ensureFolder, writeFileAtomic } from '../../core/node/util/atomic-file';
 import {
   CaseFileRejection,
   MAX_CASE_FILE,

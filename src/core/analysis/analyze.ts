@@ -18,7 +18,7 @@ import { activityLayoutsOf, readActivity } from '../activity';
 import type { CarveContext } from '../objects/carve';
 import { DirectoryIndex } from '../objects/directory-index';
 import { ObjectPaths } from '../objects/object-paths';
-import { scanPool, type ScanResult } from '../scan/scan';
+import type { ScanResult } from '../scan/tags';
 import { activityToModel } from './activity';
 import { buildFindings } from './findings';
 import { createHandlerJudge } from './handlers';
@@ -35,33 +35,14 @@ import { buildModuleView, readModuleListView, sectionLoaderEntries } from './sta
 import { carvePoolHits } from './stages/pool-view';
 
 export interface AnalyzeOptions {
-  dataFile: string;
+  /**
+   * The physical pool scan, with the pool alignment of the kernel's layouts. It reads the image
+   * file on worker threads, so the caller owns it (and may have started it early); it is asked
+   * for only when there are layouts to carve its hits with.
+   */
+  poolScan: (alignment: 8 | 16) => Promise<ScanResult>;
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
-  workers?: number;
-  /** A pool scan the caller started early (it only needs the physical layout and the alignment). */
-  scan?: Promise<ScanResult>;
-}
-
-/** Starts the physical pool scan; progress is reported as the 'pool scan' stage. */
-export function startPoolScan(
-  space: KernelContext['space'],
-  dataFile: string,
-  alignment: 8 | 16,
-  options: Pick<AnalyzeOptions, 'onProgress' | 'signal' | 'workers'>,
-): Promise<ScanResult> {
-  return scanPool(space, {
-    dataFile,
-    alignment,
-    signal: options.signal,
-    workers: options.workers,
-    onProgress: (fraction) =>
-      options.onProgress?.({
-        stage: 'pool scan',
-        fraction: 0.05 + fraction * 0.75,
-        detail: `${Math.round(fraction * 100)}%`,
-      }),
-  });
 }
 
 type Timings = Array<{ stage: string; ms: number }>;
@@ -100,11 +81,7 @@ export async function analyzeKernel(
   const moduleList = await stage('module list', 0.04, () =>
     readModuleListView(memory, profile, context.psLoadedModuleList?.value ?? null),
   );
-  const scan = await stage(
-    'pool scan',
-    0.05,
-    () => options.scan ?? startPoolScan(context.space, options.dataFile, profile.pool.alignment, options),
-  );
+  const scan = await stage('pool scan', 0.05, () => options.poolScan(profile.pool.alignment));
   const vaOfPa = await stage('address map', 0.8, () =>
     reverseMap(context, new Set(scan.hits.map((h) => Math.floor(h.headerPa / 0x1000)))),
   );

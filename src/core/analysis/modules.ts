@@ -5,7 +5,7 @@ import { hex } from '../../common/hex';
 import type { KernelContext } from '../kernel/discover';
 import type { KernelMemory } from '../kernel/memory';
 import { exportName } from '../kernel/pe';
-import type { LoaderEntry } from '../objects/modules';
+import type { LoaderEntry } from '../kernel/module-list';
 import { ModuleSet, type KnownModule } from './module-set';
 
 /** A scanned MmLd block that really holds a loader entry. */

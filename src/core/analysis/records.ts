@@ -2,9 +2,9 @@
 
 import type { DriverView } from '../../common/model';
 import type { DeviceObject } from '../objects/device';
-import type { DirectoryEntry } from '../objects/directory';
+import type { DirectoryEntry } from '../kernel/object-directory';
 import type { DriverObject } from '../objects/driver';
-import type { ObjectHeader } from '../objects/object-header';
+import type { ObjectHeader } from '../kernel/object-header';
 
 export interface DriverRecord {
   va: bigint;

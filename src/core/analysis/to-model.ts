@@ -12,7 +12,7 @@ import {
 } from '../../common/windows';
 import { describeStringFailure } from '../kernel/memory';
 import type { ObjectPaths } from '../objects/object-paths';
-import { nameText } from '../objects/object-header';
+import { nameText } from '../kernel/object-header';
 import type { createHandlerJudge } from './handlers';
 import type { ModuleSet } from './module-set';
 import type { DeviceRecord, DriverRecord } from './records';

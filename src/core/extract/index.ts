@@ -4,10 +4,10 @@
 
 import type { AnalysisResult, Driver, Module } from '../../common/model';
 import type { KernelContext } from '../kernel/discover';
-import { ExtractError, rebuildPe, type ExtractedImage, type PageReader } from './pe-rebuild';
+import { ExtractError, type ExtractedImage, type PageReader } from './pe-rebuild';
 
 export { ExtractError, MAX_IMAGE_SIZE, rebuildPe } from './pe-rebuild';
-export type { ExtractedImage, ExtractedSection, MissingRange, PageReader } from './pe-rebuild';
+export type { ExtractedImage, ExtractedSection, MissingRange, PageReader, RebuiltImage } from './pe-rebuild';
 
 const PAGE = 0x1000;
 
@@ -124,14 +124,4 @@ export function pageReaderOf(context: KernelContext): PageReader {
 export interface Extraction extends ExtractedImage {
   label: string;
   fileName: string;
-}
-
-export function extractImage(
-  context: KernelContext,
-  result: AnalysisResult,
-  target: ExtractTarget,
-): Extraction {
-  const resolved = resolveTarget(result, target);
-  const image = rebuildPe(pageReaderOf(context), resolved.base, resolved.size);
-  return { ...image, label: resolved.label, fileName: resolved.fileName };
 }

@@ -9,7 +9,6 @@
 // Every size comes from the image and is bounded: a crafted header gives an error or a raw dump
 // with the reason, never a huge allocation or a loop.
 
-import { createHash } from 'node:crypto';
 import { parsePeHeaders, type PeHeaders } from '../kernel/pe';
 
 const PAGE = 0x1000;
@@ -39,12 +38,11 @@ export interface MissingRange {
   status: string;
 }
 
-export interface ExtractedImage {
+export interface RebuiltImage {
   /** "pe": headers and sections laid back to file alignment; "raw": the memory as it was. */
   layout: 'pe' | 'raw';
   base: bigint;
   bytes: Uint8Array;
-  sha256: string;
   machine: 'x86' | 'x64' | null;
   sizeOfImage: number;
   entryPoint: number | null;
@@ -55,6 +53,11 @@ export interface ExtractedImage {
   missing: MissingRange[];
   /** Why the layout is raw, what was repaired. */
   notes: string[];
+}
+
+/** A rebuilt image with the SHA-256 of its bytes (hashed where the image is handed out, on Node). */
+export interface ExtractedImage extends RebuiltImage {
+  sha256: string;
 }
 
 export class ExtractError extends Error {}
@@ -153,17 +156,13 @@ function importedDlls(mapped: Mapped, directory: { rva: number; size: number }):
   return names;
 }
 
-function finish(image: Omit<ExtractedImage, 'sha256'>): ExtractedImage {
-  return { ...image, sha256: createHash('sha256').update(image.bytes).digest('hex') };
-}
-
 /** The memory from `base` as it was, when there are no headers to rebuild from. */
-function rawImage(read: PageReader, base: bigint, declaredSize: number, why: string): ExtractedImage {
+function rawImage(read: PageReader, base: bigint, declaredSize: number, why: string): RebuiltImage {
   const size = Math.min(alignUp(declaredSize, PAGE), MAX_IMAGE_SIZE);
   const mapped = readMapped(read, base, size);
   if (mapped.absent.size === size / PAGE)
     throw new ExtractError(`nothing of the image at 0x${base.toString(16)} is in memory (${why})`);
-  return finish({
+  return {
     layout: 'raw',
     base,
     bytes: mapped.bytes,
@@ -178,7 +177,7 @@ function rawImage(read: PageReader, base: bigint, declaredSize: number, why: str
       `${why}: the ${size} bytes from the base are written as they were in memory.`,
       ...(declaredSize > MAX_IMAGE_SIZE ? [`The size ${declaredSize} was cut to ${MAX_IMAGE_SIZE}.`] : []),
     ],
-  });
+  };
 }
 
 /**
@@ -186,7 +185,7 @@ function rawImage(read: PageReader, base: bigint, declaredSize: number, why: str
  * used when the headers are not in memory or are not a PE image: the memory is then written as
  * it was, with the reason.
  */
-export function rebuildPe(read: PageReader, base: bigint, fallbackSize: number | null): ExtractedImage {
+export function rebuildPe(read: PageReader, base: bigint, fallbackSize: number | null): RebuiltImage {
   if (base % BigInt(PAGE) !== 0n)
     throw new ExtractError(`0x${base.toString(16)} is not page-aligned: an image starts on a page`);
   const first = read(base);
@@ -277,7 +276,7 @@ export function rebuildPe(read: PageReader, base: bigint, fallbackSize: number |
     notes.push(
       `${mapped.absent.size} of ${Math.ceil(headers.sizeOfImage / PAGE)} pages were not in memory and are zero-filled.`,
     );
-  return finish({
+  return {
     layout: 'pe',
     base,
     bytes: file,
@@ -289,5 +288,5 @@ export function rebuildPe(read: PageReader, base: bigint, fallbackSize: number |
     imports: headers.importDirectory ? importedDlls(mapped, headers.importDirectory) : null,
     missing,
     notes,
-  });
+  };
 }

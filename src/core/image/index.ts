@@ -1,6 +1,6 @@
 // Container formats → PhysicalSpace (../shared/DESIGN.md, "container"; spec §5).
 
-export { openImage, openImageFromSource, type Companions, type OpenImageOptions } from './open';
+export { openImageFromSource, type Companions } from './open';
 export { ImageError, type ImageErrorKind } from './errors';
 export { sniff, type ContainerKind } from './sniff';
 export { MAX_PHYSICAL_READ } from './run-space';

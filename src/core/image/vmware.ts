@@ -5,6 +5,7 @@
 
 import type { ByteSource } from '../source';
 import { cString, u16, u32, u64, u8 } from '../util/bytes';
+import { fileNameOf } from '../util/file-name';
 import { ImageError } from './errors';
 import { RunSpace } from './run-space';
 import { RunTableBuilder } from './run-table';
@@ -193,7 +194,7 @@ export function openVmware(files: VmwareFiles, inheritedWarnings: readonly strin
     throw new ImageError('corrupt', `${metadata.name}: the VMware memory regions map no readable page`);
   const description = embedded
     ? 'VMware state file with embedded memory'
-    : `VMware memory file with ${metadata.name.split(/[\\/]/).pop() ?? 'metadata'} (${regions ?? 1} region(s))`;
+    : `VMware memory file with ${fileNameOf(metadata.name) || 'metadata'} (${regions ?? 1} region(s))`;
   return new RunSpace({
     name: data.name,
     format: {

@@ -1,17 +1,23 @@
 // x86/x64 decoding with iced-x86 (a maintained decoder) for the few places the engine reads code:
 // following the first instructions of dispatch routines (inline hooks, spec §4.5) and locating
 // globals referenced by kernel routines (ObGetObjectType, KdCopyDataBlock; spec §1.8.4, §3.5).
+//
+// The package is imported like any other, because this folder names no Node module (loading it on
+// first use took node:module's createRequire): its WebAssembly is now compiled when the engine
+// loads, a few tens of milliseconds, rather than during discovery. iced-x86 as published is
+// wasm-pack's Node build (it reads its .wasm from disk); the engine in a browser would need its
+// web build.
 
-import { createRequire } from 'node:module';
-import type * as Iced from 'iced-x86';
-
-// Loaded on first use: instantiating its WebAssembly costs ~0.1 s, which the CLI then spends
-// while the pool scan runs on the other cores rather than at start-up.
-let loaded: typeof Iced | null = null;
-function iced(): typeof Iced {
-  loaded ??= createRequire(import.meta.url)('iced-x86') as typeof Iced;
-  return loaded;
-}
+import {
+  Decoder,
+  DecoderOptions,
+  FlowControl,
+  Formatter,
+  FormatterSyntax,
+  Mnemonic,
+  OpKind,
+  Register,
+} from 'iced-x86';
 
 export interface DecodedInstruction {
   ip: bigint;
@@ -41,10 +47,9 @@ export interface DecodedInstruction {
   isBswap: boolean;
 }
 
-let formatter: Iced.Formatter | null = null;
+let formatter: Formatter | null = null;
 
 function flowOf(value: number): DecodedInstruction['flow'] {
-  const { FlowControl } = iced();
   switch (value) {
     case FlowControl.Next:
       return 'next';
@@ -67,7 +72,6 @@ function flowOf(value: number): DecodedInstruction['flow'] {
 
 /** Decodes up to `max` instructions from `bytes` at `ip`; stops at the first invalid one. */
 export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32): DecodedInstruction[] {
-  const { Decoder, DecoderOptions, Formatter, FormatterSyntax, Mnemonic, OpKind, Register } = iced();
   formatter ??= new Formatter(FormatterSyntax.Intel);
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
   decoder.ip = ip;

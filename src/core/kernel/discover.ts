@@ -3,13 +3,13 @@
 // long it took; a stage that fails leaves a warning and the later stages do what they can.
 
 import { hex } from '../../common/hex';
-import { basename } from 'node:path';
 import type { ImageInfo } from '../../common/model';
 import { INFO_SCHEMA } from '../../common/model';
 import type { PhysicalSpace } from '../image';
 import type { PagingMode } from '../paging';
-import { builtinProfile, findIsfForPdb, loadIsf, profileFromIsf, type LayoutProfile } from '../profile';
-import { walkModuleList } from '../objects/modules';
+import { builtinProfile, profileFromIsf, type LayoutProfile, type SymbolTables } from '../profile';
+import { fileNameOf } from '../util/file-name';
+import { walkModuleList } from './module-list';
 import { findDtb, type DtbSearch, type FoundDtb } from './dtb';
 import { findKdbg, type FoundKdbg } from './kdbg';
 import { findKernelBase } from './kernel-base';
@@ -22,8 +22,8 @@ import { findVersion, versionName, type WindowsVersion } from './version';
 export interface DiscoverOptions {
   path: string;
   fileSize: number;
-  /** A Volatility 3 style symbol directory. */
-  symbols?: string;
+  /** Where the kernel's ISF symbol table is looked for (a Volatility 3 style folder, on Node). */
+  symbols?: SymbolTables;
   /** The DTB search, when the caller already ran it (to start the pool scan early). */
   dtbSearch?: DtbSearch;
 }
@@ -187,10 +187,10 @@ async function chooseProfile(
   const codeView = context.kernel?.codeView;
   if (options.symbols && codeView) {
     try {
-      const path = await findIsfForPdb(options.symbols, codeView.pdbName, codeView.guid, codeView.age);
-      if (path) return profileFromIsf(await loadIsf(path), { build });
+      const isf = await options.symbols.find(codeView.pdbName, codeView.guid, codeView.age);
+      if (isf) return profileFromIsf(isf, { build });
       warnings.push(
-        `no symbol file for ${codeView.pdbName} ${codeView.guid}-${codeView.age} in ${options.symbols}; using the built-in layouts`,
+        `no symbol file for ${codeView.pdbName} ${codeView.guid}-${codeView.age} in ${options.symbols.location}; using the built-in layouts`,
       );
     } catch (error) {
       warnings.push(`symbol file unusable (${(error as Error).message}); using the built-in layouts`);
@@ -286,7 +286,7 @@ function buildInfo(
   const details: Record<string, string | number | boolean> = {};
   for (const [key, value] of Object.entries(space.format.details)) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
-      details[key] = key === 'dataFile' || key === 'metadataFile' ? basename(String(value)) : value;
+      details[key] = key === 'dataFile' || key === 'metadataFile' ? fileNameOf(String(value)) : value;
   }
   const hints = space.hints;
   const kernel = context.kernel;

@@ -2,9 +2,9 @@
 // and their indices, the Windows 10+ ObHeaderCookie (spec §1.8.4), and the root directory (§1.10).
 
 import { readStruct, type LayoutProfile } from '../profile';
-import { HASH_BUCKETS, listDirectory, type DirectoryEntry } from '../objects/directory';
-import { objectNameHash } from '../objects/name-hash';
-import { decodeTypeIndex, readObjectHeader, type ObjectTypes } from '../objects/object-header';
+import { HASH_BUCKETS, listDirectory, type DirectoryEntry } from './object-directory';
+import { objectNameHash } from './name-hash';
+import { decodeTypeIndex, readObjectHeader, type ObjectTypes } from './object-header';
 import { decode } from './disasm';
 import type { KernelMemory } from './memory';
 

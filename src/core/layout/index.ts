@@ -7,7 +7,7 @@
 import { hex } from '../../common/hex';
 import type { FieldLayoutProvenance, LayoutMethod, StructureLayoutProvenance } from '../../common/model';
 import type { KernelContext } from '../kernel/discover';
-import { walkModuleList } from '../objects/modules';
+import { walkModuleList } from '../kernel/module-list';
 import type { LayoutProfile } from '../profile';
 import { offsetFromAccessor, type AccessorRead } from './accessors';
 import { withEstablishedOffsets } from './established-profile';

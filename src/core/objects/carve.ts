@@ -6,7 +6,7 @@ import type { PhysicalSpace } from '../image';
 import type { KernelMemory } from '../kernel/memory';
 import { readStruct, type LayoutProfile } from '../profile';
 import type { TagHit } from '../scan/tags';
-import { decodeTypeIndex, plausiblePointerCount } from './object-header';
+import { decodeTypeIndex, plausiblePointerCount } from '../kernel/object-header';
 
 export interface PoolHeader {
   headerPa: number;

@@ -8,10 +8,10 @@
 
 import type { KernelMemory } from '../kernel/memory';
 import type { LayoutProfile } from '../profile';
-import { listDirectory, type DirectoryEntry, type DirectoryListing } from './directory';
+import { listDirectory, type DirectoryEntry, type DirectoryListing } from '../kernel/object-directory';
 import { readDriverObject } from './driver';
-import { objectNameHash, validateNameHash } from './name-hash';
-import type { ObjectTypes } from './object-header';
+import { objectNameHash, validateNameHash } from '../kernel/name-hash';
+import type { ObjectTypes } from '../kernel/object-header';
 
 /** The root's well-known directories and how to recognise each from its contents. */
 const WELL_KNOWN: ReadonlyArray<{ name: string; holds: string }> = [

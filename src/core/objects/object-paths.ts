@@ -4,7 +4,7 @@
 import type { KernelMemory } from '../kernel/memory';
 import { describeStringFailure } from '../kernel/memory';
 import { readStruct, type LayoutProfile } from '../profile';
-import { nameText, readObjectHeader, type ObjectHeader, type ObjectTypes } from './object-header';
+import { nameText, readObjectHeader, type ObjectHeader, type ObjectTypes } from '../kernel/object-header';
 
 export /** Full object names (\Device\Harddisk0\DR0) from NAME_INFO and the directory chain, cached per directory. */
 class ObjectPaths {

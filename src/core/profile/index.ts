@@ -1,5 +1,6 @@
 // Structure-layout profiles for the engine: built-in tables per Windows build and architecture,
-// Volatility 3 ISF symbol tables, and a small reader for structure instances. See docs/profiles.md.
+// Volatility 3 ISF symbol tables (read from files by node/profile/), and a small reader for
+// structure instances. See docs/profiles.md.
 
 export type {
   Arch,
@@ -31,7 +32,6 @@ export {
 export { optionalHeaderDistance, PROTECTED_POOL_BIT } from './facts';
 export { KDBG_OWNER_TAG, KDBG_STRUCT, kdbgLayout, kdbgSizeForBuild } from './kdbg';
 export { ENGINE_FIELDS, OBJECT_HEADER_GENERATION_FIELDS, missingEngineFields } from './engine-fields';
-export { clearIsfCache, IsfError, loadIsf, parseIsf, type IsfFile, type IsfPdb } from './isf';
-export { findIsfForPdb } from './isf-find';
+export { IsfError, parseIsf, type IsfFile, type IsfPdb, type SymbolTables } from './isf';
 export { isfStruct, profileFromIsf, type IsfProfileOptions } from './isf-profile';
 export { readStruct, StructReader, type UnicodeStringValue } from './reader';

@@ -1,13 +1,8 @@
-// Reading Volatility 3 ISF (Intermediate Symbol Format) files: `.json`, `.json.xz` or `.json.gz`,
-// checked to be a Windows kernel symbol table before use, parsed once per path.
+// Volatility 3 ISF (Intermediate Symbol Format) symbol tables, checked to be a Windows kernel's
+// before use (the files are read, decompressed and cached by node/profile/isf-load.ts).
 // Format as found in ../shared/isf/windows/ntkrnlmp.pdb/*.json.xz (metadata.format 6.1.0):
 // metadata.windows.pdb {GUID, age, database, machine_type}, user_types, base_types, enums, symbols.
 
-import { xz } from '@napi-rs/lzma';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { promisify } from 'node:util';
-import { gunzip } from 'node:zlib';
 import type { Arch, PointerSize } from './types';
 
 export interface IsfType {
@@ -49,8 +44,6 @@ export class IsfError extends Error {
   override readonly name = 'IsfError';
 }
 
-const XZ_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
-const GZIP_MAGIC = [0x1f, 0x8b];
 /** IMAGE_FILE_MACHINE_* (§1.16). */
 const MACHINE_I386 = 0x14c;
 const MACHINE_AMD64 = 0x8664;
@@ -60,20 +53,8 @@ export function ownEntry<T>(record: Readonly<Record<string, T>>, key: string): T
   return Object.hasOwn(record, key) ? record[key] : undefined;
 }
 
-const startsWith = (bytes: Uint8Array, magic: readonly number[]) => magic.every((b, i) => bytes[i] === b);
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
-
-async function decompress(bytes: Uint8Array, path: string): Promise<Uint8Array> {
-  try {
-    if (startsWith(bytes, XZ_MAGIC)) return await xz.decompress(bytes);
-    if (startsWith(bytes, GZIP_MAGIC)) return await promisify(gunzip)(bytes);
-  } catch (error) {
-    throw new IsfError(`${path}: corrupt or truncated compressed data (${(error as Error).message})`);
-  }
-  if (/\.(xz|gz)$/i.test(path)) throw new IsfError(`${path}: not xz or gzip data despite its name`);
-  return bytes;
-}
 
 function requireNumber(value: unknown, what: string, path: string): number {
   if (typeof value !== 'number' || !Number.isFinite(value))
@@ -131,34 +112,13 @@ export function parseIsf(text: string, path: string): IsfFile {
   };
 }
 
-async function readIsf(path: string): Promise<IsfFile> {
-  let raw: Uint8Array;
-  try {
-    raw = await readFile(path);
-  } catch (error) {
-    throw new IsfError(`${path}: cannot read symbol table (${(error as Error).message})`);
-  }
-  const bytes = await decompress(raw, path);
-  return parseIsf(new TextDecoder('utf-8').decode(bytes), path);
-}
-
-const cache = new Map<string, Promise<IsfFile>>();
-
 /**
- * Loads and validates an ISF file. Parsed files are cached by absolute path (a symbol file is
- * immutable once named by its GUID); a failed load is not cached.
+ * Where a kernel's symbol table is looked up by the PDB its RSDS record names: on Node, a
+ * Volatility 3 style symbol folder (node/profile/symbol-folder.ts).
  */
-export function loadIsf(path: string): Promise<IsfFile> {
-  const key = resolve(path);
-  let pending = cache.get(key);
-  if (pending === undefined) {
-    pending = readIsf(key);
-    cache.set(key, pending);
-    pending.catch(() => cache.delete(key));
-  }
-  return pending;
-}
-
-export function clearIsfCache(): void {
-  cache.clear();
+export interface SymbolTables {
+  /** Where the tables are looked for, as a warning names it (the folder). */
+  readonly location: string;
+  /** The table for this PDB, or undefined when there is none; rejects when the one found is unusable. */
+  find(pdbName: string, guid: string, age: number): Promise<IsfFile | undefined>;
 }

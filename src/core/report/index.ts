@@ -1,11 +1,12 @@
-// Reports of one analysis in the formats the workbench exports and the CLI writes.
+// Reports of one analysis in the formats the workbench exports and the CLI writes (a PDF is this
+// HTML printed: node/report/report-file.ts).
 
 import type { ReportFile, ReportFormat } from '../../common/api';
 import type { AnalysisResult } from '../../common/model';
 import { csvReportFiles, zipFiles } from './csv';
 import { htmlReport, type HtmlReportOptions } from './html';
 import { jsonReport } from './json';
-import { printPdf } from './pdf';
+import { fileNameOf } from '../util/file-name';
 
 export {
   csvReadme,
@@ -33,14 +34,12 @@ export {
   type Sha256Facts,
   type Sha256State,
 } from './case';
-export { PdfError, findChromium, printPdf } from './pdf';
 export { flowSvg } from './flow-svg';
 export { jsonReport, type JsonReportOptions } from './json';
 
 /** A file-system-safe base name for reports of `label` (the image's file name or the demo's label). */
 export function reportBaseName(label: string): string {
-  const fileName = label.split(/[\\/]/).pop() ?? '';
-  const base = fileName
+  const base = fileNameOf(label)
     .replace(/\.[^.]*$/, '')
     .replace(/[^A-Za-z0-9._-]+/g, '-')
     .replace(/^-+|-+$/g, '');
@@ -49,7 +48,7 @@ export function reportBaseName(label: string): string {
 
 export type ReportOptions = HtmlReportOptions & { label: string };
 
-/** A report made here (HTML, JSON, and CSV as a .zip); PDF needs a printer (makeReportFile). */
+/** A report made here (HTML, JSON, and CSV as a .zip); a PDF needs a printer (makeReportFile). */
 export function makeReport(
   result: AnalysisResult,
   format: Exclude<ReportFormat, 'pdf'>,
@@ -77,21 +76,4 @@ export function makeReport(
       };
     }
   }
-}
-
-/** Any report; a PDF is the HTML printed by `print` (default: a Chromium installed on the machine). */
-export async function makeReportFile(
-  result: AnalysisResult,
-  format: ReportFormat,
-  options: ReportOptions & { print?: (html: string) => Promise<Buffer> },
-): Promise<ReportFile> {
-  if (format !== 'pdf') return makeReport(result, format, options);
-  const html = htmlReport(result, options);
-  const pdf = await (options.print ?? ((h: string) => printPdf(h)))(html);
-  return {
-    fileName: `${reportBaseName(options.label)}.pdf`,
-    mimeType: 'application/pdf',
-    content: Buffer.from(pdf).toString('base64'),
-    encoding: 'base64',
-  };
 }

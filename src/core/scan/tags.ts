@@ -33,6 +33,13 @@ export interface TagHit {
   headerPa: number;
 }
 
+/** One pass over the whole image: its hits sorted by address, and how it went. */
+export interface ScanResult {
+  hits: TagHit[];
+  bytesScanned: number;
+  workers: number;
+}
+
 /**
  * Finds tags at pool-header positions of `bytes` (which starts at physical `pa`): the tag sits 4
  * bytes into a header aligned to `alignment` (8 on x86, 16 on x64). One pass, one u32 per slot.

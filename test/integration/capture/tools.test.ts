@@ -19,10 +19,15 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { analyzeImage } from '../../../src/core/analyze';
-import { CaptureError, captureWithTool, toolStatus, type CaptureProgress } from '../../../src/core/capture';
-import { parseVBoxList, parseVirshList, parseVmrunList } from '../../../src/core/capture/tools';
-import { findQmpSockets } from '../../../src/core/capture';
+import { analyzeImage } from '../../../src/core/node/analyze';
+import {
+  CaptureError,
+  captureWithTool,
+  toolStatus,
+  type CaptureProgress,
+} from '../../../src/core/node/capture';
+import { parseVBoxList, parseVirshList, parseVmrunList } from '../../../src/core/node/capture/tools';
+import { findQmpSockets } from '../../../src/core/node/capture';
 import { renderCaptureTargets } from '../../../src/cli/render-capture';
 import { imageForSuite } from '../../support/images';
 import { expectAnalysisMatchesTruth } from '../../support/truth';

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { X86_PROFILES, type BuildImageOptions } from '../../../src/builder/index';
 import type { AnalysisResult } from '../../../src/common/model';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { SHARED, imageForTest, isfFiles } from '../../support/images';
 import { expectAnalysisMatchesTruth } from '../../support/truth';
 

@@ -13,7 +13,7 @@ import {
 } from '../../../src/builder/index';
 import type { DiffResult } from '../../../src/common/api';
 import type { AnalysisResult } from '../../../src/common/model';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { diffResults } from '../../../src/core/compare';
 import { imageForTest, isfFiles } from '../../support/images';
 

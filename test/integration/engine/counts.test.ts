@@ -8,7 +8,7 @@ import { copyFileSync, closeSync, openSync, writeSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { renderSummary } from '../../../src/cli/render-analysis';
 import { countsOf } from '../../../src/common/counts';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { diffResults } from '../../../src/core/compare';
 import { htmlReport } from '../../../src/core/report/html';
 import { builtinProfile } from '../../../src/core/profile';

@@ -1,10 +1,10 @@
-// The engine as the workbench's session workers use it (src/core/engine.ts): opened with the
+// The engine as the workbench's session workers use it (src/core/node/engine.ts): opened with the
 // early pool scan, it gives exactly the analysis of the plain path and of `analyzeImage`.
 
 import { expect, test } from 'vitest';
 import type { AnalysisResult, Progress } from '../../../src/common/model';
-import { analyzeImage } from '../../../src/core/analyze';
-import { openEngine } from '../../../src/core/engine';
+import { analyzeImage } from '../../../src/core/node/analyze';
+import { openEngine } from '../../../src/core/node/engine';
 import { imageForSuite, isfFiles } from '../../support/images';
 
 const image = imageForSuite({

@@ -8,7 +8,7 @@
 import { describe, expect, test } from 'vitest';
 import { X86_PROFILES, type BuildImageOptions } from '../../../src/builder/index';
 import type { TruthModule } from '../../../src/builder/truth';
-import { openEngine } from '../../../src/core/engine';
+import { openEngine } from '../../../src/core/node/engine';
 import { resolveTarget, type ExtractedImage } from '../../../src/core/extract';
 import { imageForTest, isfFiles } from '../../support/images';
 import { RawImage, translate } from '../../support/raw-reader';

@@ -13,7 +13,7 @@ import { describe, expect, test } from 'vitest';
 import type { Truth } from '../../../src/builder/index';
 import { Rng } from '../../../src/builder/rng';
 import type { AnalysisResult } from '../../../src/common/model';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { ImageError } from '../../../src/core/image';
 import { imageForSuite, isfFiles, type TestImage } from '../../support/images';
 import { applyMutant, makeMutant, type Mutant } from '../../support/mutations';

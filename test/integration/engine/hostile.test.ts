@@ -18,7 +18,7 @@ import type { Truth } from '../../../src/builder/index';
 import type { TruthDevice } from '../../../src/builder/truth';
 import type { AnalysisResult, Finding } from '../../../src/common/model';
 import { ImageError } from '../../../src/core/image';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
 import { imageForSuite, isfFiles } from '../../support/images';
 

@@ -4,7 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { X86_PROFILES, type BuildImageOptions, type Truth } from '../../../src/builder/index';
 import type { ImageInfo } from '../../../src/common/model';
-import { imageInfo } from '../../../src/core/info';
+import { imageInfo } from '../../../src/core/node/info';
 import { SHARED, imageForTest, isfFiles } from '../../support/images';
 
 const SIZE = 64 * 1024 * 1024;

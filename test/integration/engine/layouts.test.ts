@@ -8,7 +8,7 @@ import { describe, expect, test } from 'vitest';
 import type { Truth } from '../../../src/builder/index';
 import { renderSummary } from '../../../src/cli/render-analysis';
 import { renderInfo } from '../../../src/cli/render-info';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { builtinProfile } from '../../../src/core/profile';
 import { imageForTest, isfFiles } from '../../support/images';
 import { RawImage, translate } from '../../support/raw-reader';

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildImage, type Truth } from '../../../src/builder/index';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { ImageError } from '../../../src/core/image';
 import { renderSummary } from '../../../src/cli/render-analysis';
 import { RawImage, translate } from '../../support/raw-reader';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, onTestFinished, test } from 'vitest';
 import { X86_PROFILES, type BuildImageOptions } from '../../../src/builder/index';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { imageForTest, isfFiles } from '../../support/images';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
 

@@ -21,7 +21,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ImageFormat, Infection, Truth } from '../../../src/builder/index';
 import type { FleetReport, HostRow } from '../../../src/common/fleet';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { ImageError } from '../../../src/core/image';
 import { PREFIX, QUEUE_NAME, fleetStatus } from '../../../src/fleet/bullmq';
 import { ISF_19041 } from '../../support/shared';

@@ -240,7 +240,7 @@ describe('sessions, on the recorded engine', () => {
 });
 
 describe('the real engine, live', () => {
-  test('by default a session runs src/core/engine.ts: its result is the image’s truth', async () => {
+  test('by default a session runs src/core/node/engine.ts: its result is the image’s truth', async () => {
     const backend = makeBackend({ engineModule: null });
     const opened = await backend.open({ path: images.infected });
     const ready = await waitFor(backend, opened.id, ['ready', 'failed']);

@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import type { AnalysisResult, Hex } from '../../../src/common/model';
 import type { analysisResultSchema } from '../../../src/common/model-schema';
 import { CaseFileRejection, parseCaseFile, type CaseRecord } from '../../../src/backend/cases/case-file';
-import { openEngine } from '../../../src/core/engine';
+import { openEngine } from '../../../src/core/node/engine';
 import { imageForSuite, isfFiles } from '../../support/images';
 import { SHARED } from '../../support/shared';
 

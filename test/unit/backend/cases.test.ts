@@ -29,7 +29,7 @@ import type { CaseView } from '../../../src/common/api';
 import { CaseStore, caseId } from '../../../src/backend/cases/store';
 import { workerThreadId } from '../../../src/backend/test-seam';
 import { callDecoded } from '../../../src/common/api-serve';
-import { quickIdentity } from '../../../src/backend/cases/identity';
+import { quickIdentity } from '../../../src/core/node/identity';
 import { RECORDED_ENGINE, analyse, buildTestImages, type TestImages } from './images';
 import { STEERING_FILE } from '../../support/recorded-engine';
 import { SHARED } from '../../support/shared';

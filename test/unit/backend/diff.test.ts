@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { pairingText } from '../../../src/common/pairing';
 import type { DiffResult } from '../../../src/common/api';
 import type { AnalysisResult } from '../../../src/common/model';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { diffResults } from '../../../src/core/compare';
 import { buildTestImages, type TestImages } from './images';
 

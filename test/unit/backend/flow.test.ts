@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildImage } from '../../../src/builder/index';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { buildFlow, buildIrpFlow, operationOfMajor } from '../../../src/common/flow';
 import type { AnalysisResult, Device } from '../../../src/common/model';
 import { analyse, buildTestImages, type TestImages } from './images';

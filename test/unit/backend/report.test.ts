@@ -18,10 +18,10 @@ import {
   htmlReport,
   jsonReport,
   makeReport,
-  makeReportFile,
   visibleText,
   type ReportCase,
 } from '../../../src/core/report/index';
+import { makeReportFile } from '../../../src/core/node/report/report-file';
 import type { ApiEvent, CaseView, SessionSummary } from '../../../src/common/api';
 import { Backend } from '../../../src/backend/index';
 import { RECORDED_ENGINE, analyse, buildTestImages, type TestImages } from './images';
@@ -232,7 +232,7 @@ describe("case reports with evidence, of the real engine's results", () => {
       makeReportFile(infected, 'pdf', {
         label: 'x',
         print: () =>
-          import('../../../src/core/report/pdf').then((m) =>
+          import('../../../src/core/node/report/pdf').then((m) =>
             m.printPdf('<p>x</p>', { env: { PATH: '/nonexistent' } }),
           ),
       }),
@@ -357,7 +357,7 @@ function reportsInAnotherProcess(
     writeFileSync(
       script,
       `import { readFileSync, writeFileSync } from 'node:fs';
-import { analyzeImage } from ${source('../../../src/core/analyze.ts')};
+import { analyzeImage } from ${source('../../../src/core/node/analyze.ts')};
 import { makeReport } from ${source('../../../src/core/report/index.ts')};
 const [image, optionsFile, out] = process.argv.slice(2);
 const options = JSON.parse(readFileSync(optionsFile, 'utf8'));

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { FlowGraph } from '../../../src/common/api';
 import { USER_OPERATIONS, buildFlow, buildIrpFlow } from '../../../src/common/flow';
 import type { AnalysisResult } from '../../../src/common/model';
-import { analyzeImage } from '../../../src/core/analyze';
+import { analyzeImage } from '../../../src/core/node/analyze';
 import { NODE_HEIGHT, NODE_WIDTH, layoutFlow, type FlowLayout } from '../../../src/common/flow-layout';
 import { analyse, buildTestImages, type TestImages } from '../backend/images';
 

@@ -3,10 +3,10 @@
 import { hex } from '../../../common/hex';
 import type { SymbolicLink } from '../../../common/model';
 import type { KernelMemory } from '../../kernel/memory';
-import type { ObjectTypes } from '../../objects/object-header';
-import { listDirectory } from '../../objects/directory';
+import type { ObjectTypes } from '../../kernel/object-header';
+import { listDirectory } from '../../kernel/object-directory';
 import type { DirectoryIndex } from '../../objects/directory-index';
-import { nameProblem } from '../../objects/object-header';
+import { nameProblem } from '../../kernel/object-header';
 import { readLinkTarget } from '../../objects/object-paths';
 import type { LayoutProfile } from '../../profile';
 import type { Completeness } from '../findings';

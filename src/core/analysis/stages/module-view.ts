@@ -7,7 +7,7 @@ import type { Module } from '../../../common/model';
 import type { KernelContext } from '../../kernel/discover';
 import type { KernelMemory } from '../../kernel/memory';
 import { readPe } from '../../kernel/pe';
-import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../../objects/modules';
+import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../../kernel/module-list';
 import type { LayoutProfile } from '../../profile';
 import type { Completeness } from '../findings';
 import type { ModuleSet } from '../module-set';

@@ -3,9 +3,9 @@
 
 import type { KernelMemory } from '../../kernel/memory';
 import { carveLoaderEntry, carveObject, carvePoolBlock, type CarveContext } from '../../objects/carve';
-import { readLoaderEntry, type LoaderEntry } from '../../objects/modules';
+import { readLoaderEntry, type LoaderEntry } from '../../kernel/module-list';
 import type { LayoutProfile } from '../../profile';
-import type { ScanResult } from '../../scan/scan';
+import type { ScanResult } from '../../scan/tags';
 import { plausibleLoaderEntry } from '../modules';
 
 export interface PoolView {

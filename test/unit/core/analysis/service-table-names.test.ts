@@ -9,7 +9,7 @@ import {
   documentedTables,
   type ServiceArch,
 } from '../../../../src/core/analysis/service-table-names';
-import { loadIsf } from '../../../../src/core/profile';
+import { loadIsf } from '../../../../src/core/node/profile/isf-load';
 import { SHARED_ISFS } from '../profile/shared-isf';
 
 const numberOf = (arch: ServiceArch, build: number, limit: number, name: string) => {

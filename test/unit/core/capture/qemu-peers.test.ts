@@ -21,8 +21,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
-import { CaptureError, captureQemu, describeQemuVm } from '../../../../src/core/capture';
-import { QmpClient } from '../../../../src/core/capture/qmp';
+import { CaptureError, captureQemu, describeQemuVm } from '../../../../src/core/node/capture';
+import { QmpClient } from '../../../../src/core/node/capture/qmp';
 import { renderCaptureResult } from '../../../../src/cli/render-capture';
 import { startFakeQmp, type FakeQmp, type FakeVm } from './fake-qmp';
 

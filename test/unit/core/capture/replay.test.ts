@@ -1,11 +1,11 @@
-// The fuzz entry point for QMP replies (src/core/capture/replay.ts): the real capture driven by a
+// The fuzz entry point for QMP replies (src/core/node/capture/replay.ts): the real capture driven by a
 // transcript of a peer's lines. A well-behaved transcript captures; a peer that breaks off after
 // stop gets a resume over a new connection (its lines follow), and where none can be had the
 // error says the VM is still paused. Then a seeded storm of damaged transcripts: every one ends
 // in a result or a CaptureError, and none leaves a VM paused without saying so.
 
 import { describe, expect, test } from 'vitest';
-import { replayQmpCapture } from '../../../../src/core/capture/replay';
+import { replayQmpCapture } from '../../../../src/core/node/capture/replay';
 
 const GREETING =
   '{"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7}, "package": ""}, "capabilities": []}}';

@@ -2,7 +2,8 @@
 
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ImageError, openImage, openImageFromSource, type PhysicalSpace } from '../../../../src/core/image';
+import { ImageError, openImageFromSource, type PhysicalSpace } from '../../../../src/core/image';
+import { openImage } from '../../../../src/core/node/open-image';
 import { BufferSource } from '../../../../src/core/source';
 import { SHARED as SHARED_ROOT } from '../../../support/shared';
 import {

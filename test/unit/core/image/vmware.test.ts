@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ImageError, openImage, openImageFromSource } from '../../../../src/core/image';
+import { ImageError, openImageFromSource } from '../../../../src/core/image';
+import { openImage } from '../../../../src/core/node/open-image';
 import { BufferSource } from '../../../../src/core/source';
 import { concat, PAGE, pages, pfnAt, Writer } from './build';
 

@@ -8,7 +8,6 @@ import {
   ENGINE_FIELDS,
   isfStruct,
   KDBG_STRUCT,
-  loadIsf,
   OBJECT_HEADER_GENERATION_FIELDS,
   profileFromIsf,
   type FieldLayout,
@@ -16,6 +15,7 @@ import {
   type LayoutProfile,
   type StructLayout,
 } from '../../../../src/core/profile';
+import { loadIsf } from '../../../../src/core/node/profile/isf-load';
 import { SHARED_ISFS } from './shared-isf';
 
 const hex = (n: number | undefined) => (n === undefined ? 'none' : `0x${n.toString(16)}`);

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clearIsfCache, findIsfForPdb, IsfError, isfStruct, loadIsf } from '../../../../src/core/profile';
+import { IsfError, isfStruct } from '../../../../src/core/profile';
+import { findIsfForPdb } from '../../../../src/core/node/profile/isf-find';
+import { clearIsfCache, loadIsf } from '../../../../src/core/node/profile/isf-load';
 import { ISF_KERNEL_DIR, ISF_SYMBOL_DIR, SHARED_ISFS } from './shared-isf';
 
 const GUID = '0123456789ABCDEF0123456789ABCDEF';

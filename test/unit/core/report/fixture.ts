@@ -3,7 +3,7 @@
 // result as the workbench receives it: through JSON, so no two objects in it are the same object.
 
 import { afterAll, beforeAll } from 'vitest';
-import { analyzeImage } from '../../../../src/core/analyze';
+import { analyzeImage } from '../../../../src/core/node/analyze';
 import type { AnalysisResult } from '../../../../src/common/model';
 import { buildTestImages, type TestImages } from '../../backend/images';
 

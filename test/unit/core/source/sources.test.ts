@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BlockCache, BufferSource, FileSource, SourceError } from '../../../../src/core/source';
+import { BlockCache, BufferSource, SourceError } from '../../../../src/core/source';
+import { FileSource } from '../../../../src/core/node/file-source';
 
 let dir: string;
 let imagePath: string;

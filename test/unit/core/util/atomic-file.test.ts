@@ -26,11 +26,11 @@ import {
   checkOutputPath,
   writeFileAtomic,
   writeFolderAtomic,
-} from '../../../../src/core/util/atomic-file';
+} from '../../../../src/core/node/util/atomic-file';
 
 const folder = mkdtempSync(join(tmpdir(), 'irpscope-atomic-'));
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
-const MODULE = fileURLToPath(new URL('../../../../src/core/util/atomic-file.ts', import.meta.url));
+const MODULE = fileURLToPath(new URL('../../../../src/core/node/util/atomic-file.ts', import.meta.url));
 // Where tsx resolves from.
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const temporaries = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.tmp'));

@@ -5,7 +5,7 @@
 // paged out, it identifies the object whose name the image lost; before it is trusted the
 // function is checked against the entries whose names can be read (validateNameHash).
 
-import type { DirectoryEntry } from './directory';
+import type { DirectoryEntry } from './object-directory';
 
 export function objectNameHash(name: string): number {
   let hash = 0;

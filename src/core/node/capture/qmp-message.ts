@@ -5,7 +5,7 @@
 // Protocol: https://www.qemu.org/docs/master/interop/qmp-spec.html
 
 import { StringDecoder } from 'node:string_decoder';
-import { visibleText } from '../../common/visible-text';
+import { visibleText } from '../../../common/visible-text';
 
 export interface QmpGreeting {
   version: string;

@@ -2,7 +2,7 @@
 // opened image, its kernel found, analysed on request, and read for the hex view, disassembly
 // and structure overlays.
 
-import { hex } from '../common/hex';
+import { hex } from '../../common/hex';
 import type {
   MemoryChunk,
   MemorySpace,
@@ -10,21 +10,22 @@ import type {
   StructureField,
   StructureKind,
   StructureView,
-} from '../common/api';
-import type { AnalysisResult, Disassembly } from '../common/model';
-import { IRP_MJ_NAMES, deviceTypeName } from '../common/windows';
-import type { EngineHandle, OpenEngine } from './engine-handle';
-import { analyzeKernel } from './analysis/analyze';
-import { dataFileOf, openForAnalysis } from './analyze';
+} from '../../common/api';
+import type { AnalysisResult, Disassembly } from '../../common/model';
+import { IRP_MJ_NAMES, deviceTypeName } from '../../common/windows';
+import type { EngineHandle, OpenEngine } from '../engine-handle';
+import { analyzeKernel } from '../analysis/analyze';
+import { openForAnalysis, poolScanOf } from './analyze';
 import { openKernel } from './info';
-import { requireKernel } from './kernel/presence';
-import { pageReaderOf, rebuildPe, type ExtractedImage } from './extract';
-import { decode } from './kernel/disasm';
-import type { KernelContext } from './kernel/discover';
-import type { KernelMemory } from './kernel/memory';
-import type { TranslationFailureReason } from './paging';
-import type { ScanResult } from './scan/scan';
-import type { FieldLayout, LayoutProfile } from './profile';
+import { requireKernel } from '../kernel/presence';
+import { pageReaderOf, rebuildPe, type ExtractedImage } from '../extract';
+import { withSha256 } from './extract-from-image';
+import { decode } from '../kernel/disasm';
+import type { KernelContext } from '../kernel/discover';
+import type { KernelMemory } from '../kernel/memory';
+import type { TranslationFailureReason } from '../paging';
+import type { ScanResult } from '../scan/tags';
+import type { FieldLayout, LayoutProfile } from '../profile';
 
 const PAGE = 0x1000;
 const MAX_READ = 64 * 1024;
@@ -89,10 +90,9 @@ class Engine implements EngineHandle {
       else signal.addEventListener('abort', () => early.stop.abort(), { once: true });
     }
     this.result ??= await analyzeKernel(this.context, {
-      dataFile: dataFileOf(this.context, this.path),
+      poolScan: poolScanOf(this.context, this.path, { onProgress, signal }, early?.result),
       onProgress,
       signal,
-      scan: early?.result,
     });
     return this.result;
   }
@@ -188,7 +188,7 @@ class Engine implements EngineHandle {
   }
 
   extractImage(base: bigint, fallbackSize: number | null): ExtractedImage {
-    return rebuildPe(pageReaderOf(this.context), base, fallbackSize);
+    return withSha256(rebuildPe(pageReaderOf(this.context), base, fallbackSize));
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-// Capturing the memory of a running VM into an image file (src/core/capture): QEMU over QMP,
+// Capturing the memory of a running VM into an image file (src/core/node/capture): QEMU over QMP,
 // or the libvirt, VirtualBox and VMware command-line tools. What comes out is a file that the
 // image containers then open like any other.
 

@@ -1,8 +1,8 @@
 // Streams file segments through findTags in fixed-size chunks (memory stays flat).
 
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { Segment } from './segments';
-import { findTags, type ScanTag, type TagHit } from './tags';
+import type { Segment } from '../../scan/segments';
+import { findTags, type ScanTag, type TagHit } from '../../scan/tags';
 
 export const SCAN_CHUNK = 1024 * 1024;
 

@@ -2,7 +2,7 @@
 // Type pointer before), its optional NAME_INFO (name and directory) and sanity facts.
 
 import { optionalHeaderDistance, readStruct, type LayoutProfile } from '../profile';
-import { describeStringFailure, type KernelMemory, type StringFailure } from '../kernel/memory';
+import { describeStringFailure, type KernelMemory, type StringFailure } from './memory';
 
 export interface ObjectTypes {
   /** Windows 10+ ObHeaderCookie (null when indices are not encoded). */

@@ -2,7 +2,7 @@
 // InLoadOrderLinks, reading each loader entry's base, size and names.
 
 import { readStruct, type LayoutProfile } from '../profile';
-import type { KernelMemory } from '../kernel/memory';
+import type { KernelMemory } from './memory';
 
 export interface LoaderEntry {
   entryVa: bigint;

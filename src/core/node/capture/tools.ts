@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
-import { hasHiddenCharacters, visibleText } from '../../common/visible-text';
+import { hasHiddenCharacters, visibleText } from '../../../common/visible-text';
 import { CaptureError } from './errors';
 import { incompleteDump, prepareOutput } from './output';
 import type {

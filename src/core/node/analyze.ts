@@ -2,14 +2,17 @@
 // findings, as the AnalysisResult document.
 
 import { statSync } from 'node:fs';
-import type { AnalysisResult, Progress } from '../common/model';
-import { analyzeKernel, startPoolScan } from './analysis/analyze';
-import { openImage } from './image';
-import { discoverKernel, type KernelContext } from './kernel/discover';
-import { findDtb } from './kernel/dtb';
-import { requireKernel } from './kernel/presence';
-import { establishLayouts } from './layout';
-import type { ScanResult } from './scan/scan';
+import type { AnalysisResult, Progress } from '../../common/model';
+import { analyzeKernel, type AnalyzeOptions } from '../analysis/analyze';
+import type { PhysicalSpace } from '../image';
+import { discoverKernel, type KernelContext } from '../kernel/discover';
+import { findDtb } from '../kernel/dtb';
+import { requireKernel } from '../kernel/presence';
+import { establishLayouts } from '../layout';
+import type { ScanResult } from '../scan/tags';
+import { openImage } from './open-image';
+import { symbolFolder } from './profile/symbol-folder';
+import { scanPool } from './scan/scan';
 
 export interface AnalyzeImageOptions {
   symbols?: string;
@@ -18,9 +21,42 @@ export interface AnalyzeImageOptions {
   workers?: number;
 }
 
+type PoolScanOptions = Pick<AnalyzeImageOptions, 'onProgress' | 'signal' | 'workers'>;
+
 /** The file holding the physical pages (a .vmem beside a .vmss, else the image itself). */
 export function dataFileOf(context: KernelContext, path: string): string {
   return context.space.format.details.dataFile ?? path;
+}
+
+/** Starts the physical pool scan over `dataFile`; progress is reported as the 'pool scan' stage. */
+export function startPoolScan(
+  space: PhysicalSpace,
+  dataFile: string,
+  alignment: 8 | 16,
+  options: PoolScanOptions,
+): Promise<ScanResult> {
+  return scanPool(space, {
+    dataFile,
+    alignment,
+    signal: options.signal,
+    workers: options.workers,
+    onProgress: (fraction) =>
+      options.onProgress?.({
+        stage: 'pool scan',
+        fraction: 0.05 + fraction * 0.75,
+        detail: `${Math.round(fraction * 100)}%`,
+      }),
+  });
+}
+
+/** The pool scan an analysis asks for: the one started early, else a new one over the image's pages. */
+export function poolScanOf(
+  context: KernelContext,
+  path: string,
+  options: PoolScanOptions,
+  early?: Promise<ScanResult>,
+): AnalyzeOptions['poolScan'] {
+  return (alignment) => early ?? startPoolScan(context.space, dataFileOf(context, path), alignment, options);
 }
 
 export interface OpenedForAnalysis {
@@ -52,7 +88,7 @@ export async function openForAnalysis(
     const discovered = await discoverKernel(space, {
       path,
       fileSize: statSync(path).size,
-      symbols: options.symbols,
+      symbols: symbolFolder(options.symbols),
       dtbSearch,
     });
     requireKernel(discovered.info);
@@ -85,11 +121,9 @@ export async function withAnalysis<T>(
   const { context, scan } = await openForAnalysis(path, options);
   try {
     const result = await analyzeKernel(context, {
-      dataFile: dataFileOf(context, path),
+      poolScan: poolScanOf(context, path, options, scan),
       onProgress: options.onProgress,
       signal: options.signal,
-      workers: options.workers,
-      scan,
     });
     options.onProgress?.({ stage: 'done', fraction: 1 });
     return use(context, result);
@@ -97,8 +131,4 @@ export async function withAnalysis<T>(
     await scan?.catch(() => undefined);
     context.space.close();
   }
-}
-
-export function imageFileSize(path: string): number {
-  return statSync(path).size;
 }

@@ -1,10 +1,11 @@
 // `info`: open an image and find its kernel, as the ImageInfo document.
 
 import { statSync } from 'node:fs';
-import type { ImageInfo } from '../common/model';
-import { openImage } from './image';
-import { discoverKernel, type KernelContext } from './kernel/discover';
-import { establishLayouts } from './layout';
+import type { ImageInfo } from '../../common/model';
+import { discoverKernel, type KernelContext } from '../kernel/discover';
+import { establishLayouts } from '../layout';
+import { openImage } from './open-image';
+import { symbolFolder } from './profile/symbol-folder';
 
 export interface InfoOptions {
   symbols?: string;
@@ -21,7 +22,7 @@ export async function openKernel(path: string, options: InfoOptions = {}): Promi
       await discoverKernel(space, {
         path,
         fileSize: statSync(path).size,
-        symbols: options.symbols,
+        symbols: symbolFolder(options.symbols),
       }),
     );
     context.info.bytesRead = space.bytesRead;

@@ -2,17 +2,11 @@
 // threads over shares of the file, or in-process for small images.
 
 import { availableParallelism } from 'node:os';
-import type { PhysicalSpace } from '../image';
+import type { PhysicalSpace } from '../../image';
 import { siblingWorker } from '../util/worker';
 import { scanShare } from './scan-file';
-import { segmentsOf, shareSegments } from './segments';
-import { SCAN_TAGS, type TagHit } from './tags';
-
-export interface ScanResult {
-  hits: TagHit[];
-  bytesScanned: number;
-  workers: number;
-}
+import { segmentsOf, shareSegments } from '../../scan/segments';
+import { SCAN_TAGS, type ScanResult, type TagHit } from '../../scan/tags';
 
 export interface ScanOptions {
   /** The file the space's runs point into. */

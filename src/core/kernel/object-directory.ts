@@ -2,7 +2,7 @@
 // chain is bounded and loop-guarded; a bad entry ends its chain with a recorded reason.
 
 import { readStruct, type LayoutProfile } from '../profile';
-import type { KernelMemory } from '../kernel/memory';
+import type { KernelMemory } from './memory';
 import { nameText, readObjectHeader, type ObjectHeader, type ObjectTypes } from './object-header';
 
 export const HASH_BUCKETS = 37;

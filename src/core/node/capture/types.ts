@@ -9,4 +9,4 @@ export type {
   CaptureToolVm,
   QemuVm,
   QmpSocketProbe,
-} from '../../common/api';
+} from '../../../common/api';

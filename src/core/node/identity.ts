@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 
-export { sha256File } from '../../core/util/file-hash';
+export { sha256File } from './util/file-hash';
 
 const EDGE = 1 << 20;
 

@@ -3,8 +3,8 @@
 // The image is never read whole (../shared/DESIGN.md, "Never hold the image in memory").
 
 import * as fs from 'node:fs';
-import { BlockCache } from './block-cache';
-import { clampRead, SourceError, type ByteSource, type SourceStats } from './types';
+import { BlockCache } from '../source/block-cache';
+import { clampRead, SourceError, type ByteSource, type SourceStats } from '../source/types';
 
 export interface FileSourceOptions {
   /** Block size of the cache, a power of two (default 64 KiB). */
