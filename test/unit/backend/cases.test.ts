@@ -80,9 +80,8 @@ describe('reopening, on the recorded engine', () => {
     first.dispose();
 
     const second = backendOn(data);
-    const started = performance.now();
+    // "At once" is the absence of a worker, not a time: no analysis ran.
     const reopened = await openReady(second, image);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(reopened.caseNote).toMatch(/^reopened from its case \(analysed \d{4}-/);
     expect(workerThreadId(second, reopened.id)).toBeNull();
     expect(await second.result(reopened.id)).toEqual(result);
