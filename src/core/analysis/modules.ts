@@ -28,48 +28,29 @@ export function buildModuleSet(
   fromDrivers: LoaderEntry[] = [],
 ): ModuleSet {
   const byBase = new Map<bigint, KnownModule>();
-  for (const entry of listed) {
-    byBase.set(entry.base, {
-      name: entry.name ?? `module@${hex(entry.base)}`,
-      path: entry.path,
-      base: entry.base,
-      size: entry.size,
-      entryVa: entry.entryVa,
-      listed: true,
-      scanned: false,
-      fromDriver: false,
-    });
-  }
-  for (const entry of scanned) {
-    const known = byBase.get(entry.base);
-    if (known) known.scanned = true;
-    else
-      byBase.set(entry.base, {
-        name: entry.name ?? `module@${hex(entry.base)}`,
-        path: entry.path,
-        base: entry.base,
-        size: entry.size,
-        entryVa: entry.entryVa,
-        listed: false,
-        scanned: true,
-        fromDriver: false,
-      });
-  }
-  for (const entry of fromDrivers) {
-    const known = byBase.get(entry.base);
-    if (known) known.fromDriver = true;
-    else
-      byBase.set(entry.base, {
-        name: entry.name ?? `module@${hex(entry.base)}`,
-        path: entry.path,
-        base: entry.base,
-        size: entry.size,
-        entryVa: entry.entryVa,
-        listed: false,
-        scanned: false,
-        fromDriver: true,
-      });
-  }
+  const note = (entries: LoaderEntry[], seenBy: 'listed' | 'scanned' | 'fromDriver') => {
+    for (const entry of entries) {
+      let known = byBase.get(entry.base);
+      if (!known) {
+        known = {
+          name: entry.name ?? `module@${hex(entry.base)}`,
+          path: entry.path,
+          base: entry.base,
+          size: entry.size,
+          entryVa: entry.entryVa,
+          listed: false,
+          scanned: false,
+          fromDriver: false,
+        };
+        byBase.set(entry.base, known);
+      }
+      known[seenBy] = true;
+    }
+  };
+  // The list first: a module it names keeps the list's name and size when a scan also finds it.
+  note(listed, 'listed');
+  note(scanned, 'scanned');
+  note(fromDrivers, 'fromDriver');
   const kernel = context.kernel!;
   if (!byBase.has(kernel.base)) {
     // Off every list: named by its own export directory (ntkrnlpa.exe, ntkrnlmp.exe…), not assumed.
