@@ -50,6 +50,14 @@ export interface ReportCase extends Sha256Facts {
   baseline?: ReportBaseline | null;
 }
 
+/** What is known of a file that was not hashed. */
+export const NO_SHA256: Sha256Facts = {
+  sha256: null,
+  sha256ComputedAt: null,
+  sha256State: null,
+  sha256VerifiedAt: null,
+};
+
 /**
  * The baseline as a report can name it: the case's record of its file, else what the comparison
  * knows of it (its path and build; no size, no hash, no analysis time).
@@ -61,10 +69,7 @@ export function reportBaseline(options: { case?: ReportCase; diff?: DiffResult }
   return {
     path: diff.baseline,
     size: Number.NaN,
-    sha256: null,
-    sha256ComputedAt: null,
-    sha256State: null,
-    sha256VerifiedAt: null,
+    ...NO_SHA256,
     build: diff.compatibility.baselineBuild,
     analyzedAt: null,
   };

@@ -9,6 +9,7 @@ import type { DiffEntry, DiffResult } from '../../common/api';
 import { FINDING_KINDS, HANDLER_VERDICTS, SEVERITIES } from '../../common/findings';
 import type { AnalysisResult, Handler, Irp } from '../../common/model';
 import {
+  NO_SHA256,
   TIME_ZONE,
   driverHandlers,
   marks,
@@ -409,13 +410,6 @@ const CASE_COLUMNS: Array<[string, string]> = [
   ['note', "the case's notes (the same on every row)"],
 ];
 
-const NO_HASH: Sha256Facts = {
-  sha256: null,
-  sha256ComputedAt: null,
-  sha256State: null,
-  sha256VerifiedAt: null,
-};
-
 function caseTable(result: AnalysisResult, options: CsvReportOptions): CsvTable {
   const c = options.case;
   const made = [reportTime(options.generatedAt), options.generatedBy ?? 'IRPscope', c?.analyst, c?.note];
@@ -423,7 +417,7 @@ function caseTable(result: AnalysisResult, options: CsvReportOptions): CsvTable 
     'image',
     c?.imagePath ?? result.image.path,
     c?.imageSize ?? result.image.fileSize,
-    ...hashCells(c ?? NO_HASH),
+    ...hashCells(c ?? NO_SHA256),
     windowsBuild(result.image),
     reportTime(c?.analyzedAt),
     null,
