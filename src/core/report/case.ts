@@ -3,9 +3,9 @@
 // these the same way: times in UTC in one form, a hash never without when it was computed and
 // whether the file was verified unchanged since, a marked object by its name, kind and address.
 
-import type { Annotation, ExtractionRecord } from '../../common/api';
+import type { Annotation, AnnotationStatus, DiffResult, ExtractionRecord } from '../../common/api';
 import { displayDeviceName } from '../../common/flow';
-import type { AnalysisResult, ImageInfo } from '../../common/model';
+import type { AnalysisResult, Driver, Handler, ImageInfo } from '../../common/model';
 
 /**
  * What is known of a file's SHA-256: computed when this report was made ('verified-now', the
@@ -48,6 +48,42 @@ export interface ReportCase extends Sha256Facts {
   extractions?: ExtractionRecord[];
   /** The baseline compared with, when the report has a comparison. */
   baseline?: ReportBaseline | null;
+}
+
+/** What is known of a file that was not hashed. */
+export const NO_SHA256: Sha256Facts = {
+  sha256: null,
+  sha256ComputedAt: null,
+  sha256State: null,
+  sha256VerifiedAt: null,
+};
+
+/**
+ * The baseline as a report can name it: the case's record of its file, else what the comparison
+ * knows of it (its path and build; no size, no hash, no analysis time).
+ */
+export function reportBaseline(options: { case?: ReportCase; diff?: DiffResult }): ReportBaseline | null {
+  if (options.case?.baseline) return options.case.baseline;
+  const diff = options.diff;
+  if (!diff) return null;
+  return {
+    path: diff.baseline,
+    size: Number.NaN,
+    ...NO_SHA256,
+    build: diff.compatibility.baselineBuild,
+    analyzedAt: null,
+  };
+}
+
+const STATUS_WORDS: Record<AnnotationStatus, string> = {
+  suspicious: 'suspicious',
+  benign: 'benign',
+  'to-check': 'to check',
+};
+
+/** An analyst's status as reports write it ("to check"), or null for a note without one. */
+export function statusWord(status: AnnotationStatus | null): string | null {
+  return status ? STATUS_WORDS[status] : null;
 }
 
 export const TIME_ZONE = 'UTC';
@@ -97,6 +133,14 @@ export interface MarkSubject {
 }
 
 const HANDLER_TABLES = ['irp', 'fastIo', 'callbacks'] as const;
+
+/** The tables of a driver that hold handlers, as an annotation key names them. */
+export type HandlerTable = (typeof HANDLER_TABLES)[number];
+
+/** Every handler of a driver with the table it stands in: IRP, then fast I/O, then its callbacks. */
+export function driverHandlers(driver: Driver): Array<{ table: HandlerTable; h: Handler }> {
+  return HANDLER_TABLES.flatMap((table) => driver[table].map((h) => ({ table, h })));
+}
 
 /**
  * The subject of an annotation key (`finding:<id>`, `driver:<objectVa>`, `device:<objectVa>`,

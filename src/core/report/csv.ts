@@ -5,13 +5,17 @@
 
 import { pairingText, unknownText } from '../../common/pairing';
 import { zipSync } from 'fflate';
-import type { DiffResult } from '../../common/api';
+import type { DiffEntry, DiffResult } from '../../common/api';
 import { FINDING_KINDS, HANDLER_VERDICTS, SEVERITIES } from '../../common/findings';
-import type { AnalysisResult, Handler } from '../../common/model';
+import type { AnalysisResult, Handler, Irp } from '../../common/model';
 import {
+  NO_SHA256,
   TIME_ZONE,
+  driverHandlers,
   marks,
+  reportBaseline,
   reportTime,
+  statusWord,
   windowsBuild,
   type ReportBaseline,
   type ReportCase,
@@ -71,243 +75,289 @@ const HANDLER_COLUMNS: Array<[string, string]> = [
 const FOUND_BY = 'how it was found, space-separated';
 const SEVERITY = `how grave: ${[...SEVERITIES].reverse().join(', ')}`;
 
+/** The names the analysis tables show for the drivers and devices they refer to, by id. */
+interface AnalysisNames {
+  drivers: Map<string, string>;
+  devices: Map<string, string>;
+}
+
+/** One table of an analysis: a new table (callbacks) is one more function in ANALYSIS_TABLES. */
+type AnalysisTable = (result: AnalysisResult, names: AnalysisNames) => CsvTable;
+
+function driversTable(result: AnalysisResult): CsvTable {
+  return csvTable(
+    'drivers',
+    'one driver object',
+    [
+      ['name', 'its DriverName (empty when unreadable)'],
+      ['object_name', 'its name in the object directory'],
+      ['service_key', 'its service key in the registry'],
+      ['object_va', 'virtual address of the DRIVER_OBJECT'],
+      ['object_pa', 'physical address of the DRIVER_OBJECT'],
+      ['start', 'DriverStart: where its image is loaded'],
+      ['size', 'DriverSize in bytes'],
+      ['module', 'the loaded module its image is'],
+      ['state', 'live, or freed (a pool allocation the driver left)'],
+      ['found_by', `${FOUND_BY}: pool-scan, directory, module-list, device-walk`],
+      ['devices', 'how many device objects it owns'],
+      ['flags', 'its DRVO_ flags'],
+    ],
+    result.drivers.map((d) => [
+      d.name ?? '',
+      d.objectName,
+      d.serviceKey,
+      d.objectVa,
+      d.objectPa,
+      d.start,
+      d.size,
+      d.module,
+      d.state,
+      d.foundBy.join(' '),
+      d.devices.length,
+      d.flagNames.join(' '),
+    ]),
+  );
+}
+
+function irpTable(result: AnalysisResult, names: AnalysisNames): CsvTable {
+  return csvTable(
+    'irp',
+    "one entry of a driver's IRP dispatch table, fast I/O table or its DriverInit/StartIo/Unload",
+    [
+      ['driver', 'the driver'],
+      ['index', 'the entry number in its table'],
+      ['name', 'IRP_MJ_…, FastIo…, or DriverInit/DriverStartIo/DriverUnload'],
+      ...HANDLER_COLUMNS,
+    ],
+    result.drivers.flatMap((d) =>
+      driverHandlers(d).map(({ h }) => [d.name ?? names.drivers.get(d.id), h.index, ...handlerCells(h)]),
+    ),
+  );
+}
+
+function ssdtTable(result: AnalysisResult): CsvTable {
+  return csvTable(
+    'ssdt',
+    'one entry of the system-service table (KiServiceTable)',
+    [
+      ['index', 'the service number (hexadecimal)'],
+      ['service', 'the Nt… routine it should be'],
+      ...HANDLER_COLUMNS.map(([name, meaning]): [string, string] =>
+        name === 'handler' ? ['routine', meaning] : [name, meaning],
+      ),
+    ],
+    (result.serviceTable?.entries ?? []).map((h) => [`0x${h.index.toString(16)}`, ...handlerCells(h)]),
+  );
+}
+
+function devicesTable(result: AnalysisResult, names: AnalysisNames): CsvTable {
+  return csvTable(
+    'devices',
+    'one device object',
+    [
+      ['name', 'its name (empty when it has none or it is unreadable)'],
+      ['object_va', 'virtual address of the DEVICE_OBJECT'],
+      ['driver', 'the driver that owns it'],
+      ['type', 'its device type'],
+      ['flags', 'its DO_ flags'],
+      ['characteristics', 'its FILE_ characteristics'],
+      ['stack_top_to_bottom', 'the device stack it is in, top first, separated by " > "'],
+      ['links', 'the symbolic links that name it'],
+    ],
+    result.devices.map((d) => [
+      d.name ?? '',
+      d.objectVa,
+      d.driverName ?? names.drivers.get(d.driver),
+      d.typeName,
+      d.flagNames.join(' '),
+      d.characteristicNames.join(' '),
+      [...d.stack]
+        .reverse()
+        .map((id) => names.devices.get(id) || id)
+        .join(' > '),
+      d.links.join(' '),
+    ]),
+  );
+}
+
+function modulesTable(result: AnalysisResult): CsvTable {
+  return csvTable(
+    'modules',
+    'one loaded kernel module',
+    [
+      ['name', 'its file name'],
+      ['path', 'its full path'],
+      ['base', 'where it is loaded'],
+      ['size', 'its size in memory, bytes'],
+      ['ldr_entry', 'virtual address of its loader entry'],
+      ['found_by', `${FOUND_BY}: module-list, pool-scan`],
+      ['unlinked', 'true: found by the scan but missing from the module list'],
+    ],
+    result.modules.map((m) => [m.name, m.path, m.base, m.size, m.ldrEntry, m.foundBy.join(' '), m.unlinked]),
+  );
+}
+
+function linksTable(result: AnalysisResult): CsvTable {
+  return csvTable(
+    'links',
+    'one symbolic link in \\GLOBAL??',
+    [
+      ['name', 'the link'],
+      ['target', 'what it points to'],
+      ['object_va', 'virtual address of the link object'],
+    ],
+    result.links.map((l) => [l.name, l.target, l.objectVa]),
+  );
+}
+
+function processesTable(result: AnalysisResult): CsvTable {
+  return csvTable(
+    'processes',
+    'one process',
+    [
+      ['pid', 'process id'],
+      ['ppid', "its parent's process id"],
+      ['name', 'ImageFileName'],
+      ['eprocess', 'virtual address of its EPROCESS'],
+      ['dtb', 'its page-table root'],
+      ['threads', 'how many threads it has'],
+      ['found_by', `${FOUND_BY}: process-list, pool-scan`],
+      ['hidden', 'true: found by the scan but missing from a process list read to its end'],
+    ],
+    result.processes.map((p) => [
+      p.pid,
+      p.parentPid,
+      p.name,
+      p.objectVa,
+      p.dtb,
+      p.threads.length,
+      p.foundBy.join(' '),
+      p.hidden,
+    ]),
+  );
+}
+
+function threadsTable(result: AnalysisResult): CsvTable {
+  return csvTable(
+    'threads',
+    'one thread',
+    [
+      ['pid', 'its process id'],
+      ['tid', 'thread id'],
+      ['ethread', 'virtual address of its ETHREAD'],
+      ['start_address', 'where it started'],
+      ['start_module', 'that address as module+offset (kernel code only)'],
+      ['win32_start_address', 'its Win32 start address'],
+      ['irps', 'the IRPs on its IRP list, space-separated'],
+    ],
+    result.threads.map((t) => [
+      t.pid,
+      t.tid,
+      t.objectVa,
+      t.startAddress,
+      t.startModule,
+      t.win32StartAddress,
+      t.irps.join(' '),
+    ]),
+  );
+}
+
+function pendingIrpsTable(result: AnalysisResult, names: AnalysisNames): CsvTable {
+  return csvTable(
+    'pending-irps',
+    'one I/O request (IRP) in flight',
+    [
+      ['irp', 'its address'],
+      ['process', 'the process of the thread that issued it'],
+      ['pid', 'that process id'],
+      ['tid', 'that thread id'],
+      ['function', 'its major function (IRP_MJ_…)'],
+      ['waits_in', 'the device (and driver) at its current stack location'],
+      ['file', 'the file object it is for: device and path'],
+      ['stack_top_to_bottom', 'its stack locations in use, index:device, top first'],
+      ['completion_routines', 'index:module+offset [verdict] of each completion routine set'],
+      ['flags', 'its IRP_ flags'],
+      ['found_by', `${FOUND_BY}: pool-scan, thread-irp-list`],
+    ],
+    result.irps.map((irp) => pendingIrpCells(irp, names)),
+  );
+}
+
+function pendingIrpCells(irp: Irp, names: AnalysisNames): Cell[] {
+  const current = irp.stack.find((s) => s.current);
+  return [
+    irp.address,
+    irp.processName,
+    irp.pid,
+    irp.tid,
+    irp.majorName,
+    current
+      ? `${current.deviceName ?? current.device ?? ''} (${current.driverName ?? current.driver ?? '?'})`
+      : '',
+    irp.fileDevice === null
+      ? irp.fileName
+      : `${names.devices.get(irp.fileDevice) || irp.fileDevice}${irp.fileName ?? ''}`,
+    irp.stack.map((s) => `${s.index}:${s.deviceName || s.device || '?'}`).join(' > '),
+    irp.stack
+      .filter((s) => s.completion)
+      .map((s) => `${s.index}:${completionWhere(s.completion!)} [${s.completion!.verdict}]`)
+      .join(' '),
+    irp.flagNames.join(' '),
+    irp.foundBy.join(' '),
+  ];
+}
+
+/** A completion routine as module+offset, or its bare address when it lies in no module. */
+function completionWhere(h: Handler): string {
+  return h.module ? `${h.module}+${h.offset}` : h.address;
+}
+
+function findingsTable(result: AnalysisResult): CsvTable {
+  return csvTable(
+    'findings',
+    'one finding',
+    [
+      ['id', 'its number in this analysis (F001…)'],
+      ['severity', SEVERITY],
+      ['kind', `what was found: ${FINDING_KINDS.join(', ')}`],
+      ['subject', 'the driver, device, module or service it is about'],
+      ['explanation', 'what was found and why it matters, in one sentence'],
+      ['addresses', 'the addresses of its evidence, space-separated'],
+      ['modules', 'the modules of its evidence, space-separated'],
+    ],
+    result.findings.map((f) => [
+      f.id,
+      f.severity,
+      f.kind,
+      f.subject,
+      f.explanation,
+      (f.evidence.addresses ?? []).join(' '),
+      (f.evidence.modules ?? []).join(' '),
+    ]),
+  );
+}
+
+/** The analysis tables, in the order the files are listed. */
+const ANALYSIS_TABLES: readonly AnalysisTable[] = [
+  driversTable,
+  irpTable,
+  ssdtTable,
+  devicesTable,
+  modulesTable,
+  linksTable,
+  processesTable,
+  threadsTable,
+  pendingIrpsTable,
+  findingsTable,
+];
+
 /** The tables of an analysis alone (also `irpscope analyze --csv`). */
 export function csvTables(result: AnalysisResult): CsvTable[] {
-  const driverNames = new Map(result.drivers.map((d) => [d.id, d.name ?? d.objectName ?? d.id]));
-  const deviceNames = new Map(result.devices.map((d) => [d.id, d.name ?? '']));
-  return [
-    csvTable(
-      'drivers',
-      'one driver object',
-      [
-        ['name', 'its DriverName (empty when unreadable)'],
-        ['object_name', 'its name in the object directory'],
-        ['service_key', 'its service key in the registry'],
-        ['object_va', 'virtual address of the DRIVER_OBJECT'],
-        ['object_pa', 'physical address of the DRIVER_OBJECT'],
-        ['start', 'DriverStart: where its image is loaded'],
-        ['size', 'DriverSize in bytes'],
-        ['module', 'the loaded module its image is'],
-        ['state', 'live, or freed (a pool allocation the driver left)'],
-        ['found_by', `${FOUND_BY}: pool-scan, directory, module-list, device-walk`],
-        ['devices', 'how many device objects it owns'],
-        ['flags', 'its DRVO_ flags'],
-      ],
-      result.drivers.map((d) => [
-        d.name ?? '',
-        d.objectName,
-        d.serviceKey,
-        d.objectVa,
-        d.objectPa,
-        d.start,
-        d.size,
-        d.module,
-        d.state,
-        d.foundBy.join(' '),
-        d.devices.length,
-        d.flagNames.join(' '),
-      ]),
-    ),
-    csvTable(
-      'irp',
-      "one entry of a driver's IRP dispatch table, fast I/O table or its DriverInit/StartIo/Unload",
-      [
-        ['driver', 'the driver'],
-        ['index', 'the entry number in its table'],
-        ['name', 'IRP_MJ_…, FastIo…, or DriverInit/DriverStartIo/DriverUnload'],
-        ...HANDLER_COLUMNS,
-      ],
-      result.drivers.flatMap((d) =>
-        [...d.irp, ...d.fastIo, ...d.callbacks].map((h) => [
-          d.name ?? driverNames.get(d.id),
-          h.index,
-          ...handlerCells(h),
-        ]),
-      ),
-    ),
-    csvTable(
-      'ssdt',
-      'one entry of the system-service table (KiServiceTable)',
-      [
-        ['index', 'the service number (hexadecimal)'],
-        ['service', 'the Nt… routine it should be'],
-        ...HANDLER_COLUMNS.map(([name, meaning]): [string, string] =>
-          name === 'handler' ? ['routine', meaning] : [name, meaning],
-        ),
-      ],
-      (result.serviceTable?.entries ?? []).map((h) => [`0x${h.index.toString(16)}`, ...handlerCells(h)]),
-    ),
-    csvTable(
-      'devices',
-      'one device object',
-      [
-        ['name', 'its name (empty when it has none or it is unreadable)'],
-        ['object_va', 'virtual address of the DEVICE_OBJECT'],
-        ['driver', 'the driver that owns it'],
-        ['type', 'its device type'],
-        ['flags', 'its DO_ flags'],
-        ['characteristics', 'its FILE_ characteristics'],
-        ['stack_top_to_bottom', 'the device stack it is in, top first, separated by " > "'],
-        ['links', 'the symbolic links that name it'],
-      ],
-      result.devices.map((d) => [
-        d.name ?? '',
-        d.objectVa,
-        d.driverName ?? driverNames.get(d.driver),
-        d.typeName,
-        d.flagNames.join(' '),
-        d.characteristicNames.join(' '),
-        [...d.stack]
-          .reverse()
-          .map((id) => deviceNames.get(id) || id)
-          .join(' > '),
-        d.links.join(' '),
-      ]),
-    ),
-    csvTable(
-      'modules',
-      'one loaded kernel module',
-      [
-        ['name', 'its file name'],
-        ['path', 'its full path'],
-        ['base', 'where it is loaded'],
-        ['size', 'its size in memory, bytes'],
-        ['ldr_entry', 'virtual address of its loader entry'],
-        ['found_by', `${FOUND_BY}: module-list, pool-scan`],
-        ['unlinked', 'true: found by the scan but missing from the module list'],
-      ],
-      result.modules.map((m) => [
-        m.name,
-        m.path,
-        m.base,
-        m.size,
-        m.ldrEntry,
-        m.foundBy.join(' '),
-        m.unlinked,
-      ]),
-    ),
-    csvTable(
-      'links',
-      'one symbolic link in \\GLOBAL??',
-      [
-        ['name', 'the link'],
-        ['target', 'what it points to'],
-        ['object_va', 'virtual address of the link object'],
-      ],
-      result.links.map((l) => [l.name, l.target, l.objectVa]),
-    ),
-    csvTable(
-      'processes',
-      'one process',
-      [
-        ['pid', 'process id'],
-        ['ppid', "its parent's process id"],
-        ['name', 'ImageFileName'],
-        ['eprocess', 'virtual address of its EPROCESS'],
-        ['dtb', 'its page-table root'],
-        ['threads', 'how many threads it has'],
-        ['found_by', `${FOUND_BY}: process-list, pool-scan`],
-        ['hidden', 'true: found by the scan but missing from a process list read to its end'],
-      ],
-      result.processes.map((p) => [
-        p.pid,
-        p.parentPid,
-        p.name,
-        p.objectVa,
-        p.dtb,
-        p.threads.length,
-        p.foundBy.join(' '),
-        p.hidden,
-      ]),
-    ),
-    csvTable(
-      'threads',
-      'one thread',
-      [
-        ['pid', 'its process id'],
-        ['tid', 'thread id'],
-        ['ethread', 'virtual address of its ETHREAD'],
-        ['start_address', 'where it started'],
-        ['start_module', 'that address as module+offset (kernel code only)'],
-        ['win32_start_address', 'its Win32 start address'],
-        ['irps', 'the IRPs on its IRP list, space-separated'],
-      ],
-      result.threads.map((t) => [
-        t.pid,
-        t.tid,
-        t.objectVa,
-        t.startAddress,
-        t.startModule,
-        t.win32StartAddress,
-        t.irps.join(' '),
-      ]),
-    ),
-    csvTable(
-      'pending-irps',
-      'one I/O request (IRP) in flight',
-      [
-        ['irp', 'its address'],
-        ['process', 'the process of the thread that issued it'],
-        ['pid', 'that process id'],
-        ['tid', 'that thread id'],
-        ['function', 'its major function (IRP_MJ_…)'],
-        ['waits_in', 'the device (and driver) at its current stack location'],
-        ['file', 'the file object it is for: device and path'],
-        ['stack_top_to_bottom', 'its stack locations in use, index:device, top first'],
-        ['completion_routines', 'index:module+offset [verdict] of each completion routine set'],
-        ['flags', 'its IRP_ flags'],
-        ['found_by', `${FOUND_BY}: pool-scan, thread-irp-list`],
-      ],
-      result.irps.map((irp) => {
-        const current = irp.stack.find((s) => s.current);
-        return [
-          irp.address,
-          irp.processName,
-          irp.pid,
-          irp.tid,
-          irp.majorName,
-          current
-            ? `${current.deviceName ?? current.device ?? ''} (${current.driverName ?? current.driver ?? '?'})`
-            : '',
-          irp.fileDevice === null
-            ? irp.fileName
-            : `${deviceNames.get(irp.fileDevice) || irp.fileDevice}${irp.fileName ?? ''}`,
-          irp.stack.map((s) => `${s.index}:${s.deviceName || s.device || '?'}`).join(' > '),
-          irp.stack
-            .filter((s) => s.completion)
-            .map(
-              (s) =>
-                `${s.index}:${s.completion!.module ? `${s.completion!.module}+${s.completion!.offset}` : s.completion!.address} [${s.completion!.verdict}]`,
-            )
-            .join(' '),
-          irp.flagNames.join(' '),
-          irp.foundBy.join(' '),
-        ];
-      }),
-    ),
-    csvTable(
-      'findings',
-      'one finding',
-      [
-        ['id', 'its number in this analysis (F001…)'],
-        ['severity', SEVERITY],
-        ['kind', `what was found: ${FINDING_KINDS.join(', ')}`],
-        ['subject', 'the driver, device, module or service it is about'],
-        ['explanation', 'what was found and why it matters, in one sentence'],
-        ['addresses', 'the addresses of its evidence, space-separated'],
-        ['modules', 'the modules of its evidence, space-separated'],
-      ],
-      result.findings.map((f) => [
-        f.id,
-        f.severity,
-        f.kind,
-        f.subject,
-        f.explanation,
-        (f.evidence.addresses ?? []).join(' '),
-        (f.evidence.modules ?? []).join(' '),
-      ]),
-    ),
-  ];
+  const names: AnalysisNames = {
+    drivers: new Map(result.drivers.map((d) => [d.id, d.name ?? d.objectName ?? d.id])),
+    devices: new Map(result.devices.map((d) => [d.id, d.name ?? ''])),
+  };
+  return ANALYSIS_TABLES.map((table) => table(result, names));
 }
 
 /** What a CSV report is made from, besides the analysis (the HTML report's options). */
@@ -346,75 +396,54 @@ function comparisonText(diff: DiffResult): string {
   ].join('; ');
 }
 
+const CASE_COLUMNS: Array<[string, string]> = [
+  ['role', 'image (the file examined) or baseline (the clean file it was compared with)'],
+  ['path', 'the file'],
+  ['size', 'its size in bytes'],
+  ...HASH_COLUMNS,
+  ['windows', 'the Windows build and architecture found in it'],
+  ['analysed_at', 'when its analysis finished'],
+  ['comparison', 'on the baseline row: what the comparison found, and any warning about it'],
+  ['report_made_at', 'when this report was made (the same on every row)'],
+  ['report_made_by', 'the tool and its version (the same on every row)'],
+  ['analyst', 'who examined the image (the same on every row)'],
+  ['note', "the case's notes (the same on every row)"],
+];
+
 function caseTable(result: AnalysisResult, options: CsvReportOptions): CsvTable {
   const c = options.case;
   const made = [reportTime(options.generatedAt), options.generatedBy ?? 'IRPscope', c?.analyst, c?.note];
-  const baseline: ReportBaseline | null =
-    c?.baseline ??
-    (options.diff
-      ? {
-          path: options.diff.baseline,
-          size: Number.NaN,
-          sha256: null,
-          sha256ComputedAt: null,
-          sha256State: null,
-          sha256VerifiedAt: null,
-          build: options.diff.compatibility.baselineBuild,
-          analyzedAt: null,
-        }
-      : null);
+  const imageRow = [
+    'image',
+    c?.imagePath ?? result.image.path,
+    c?.imageSize ?? result.image.fileSize,
+    ...hashCells(c ?? NO_SHA256),
+    windowsBuild(result.image),
+    reportTime(c?.analyzedAt),
+    null,
+    ...made,
+  ];
+  const baseline = reportBaseline(options);
   return csvTable(
     'case',
     'one file the report is about: the image, and the baseline it was compared with',
-    [
-      ['role', 'image (the file examined) or baseline (the clean file it was compared with)'],
-      ['path', 'the file'],
-      ['size', 'its size in bytes'],
-      ...HASH_COLUMNS,
-      ['windows', 'the Windows build and architecture found in it'],
-      ['analysed_at', 'when its analysis finished'],
-      ['comparison', 'on the baseline row: what the comparison found, and any warning about it'],
-      ['report_made_at', 'when this report was made (the same on every row)'],
-      ['report_made_by', 'the tool and its version (the same on every row)'],
-      ['analyst', 'who examined the image (the same on every row)'],
-      ['note', "the case's notes (the same on every row)"],
-    ],
-    [
-      [
-        'image',
-        c?.imagePath ?? result.image.path,
-        c?.imageSize ?? result.image.fileSize,
-        ...hashCells(
-          c ?? { sha256: null, sha256ComputedAt: null, sha256State: null, sha256VerifiedAt: null },
-        ),
-        windowsBuild(result.image),
-        reportTime(c?.analyzedAt),
-        null,
-        ...made,
-      ],
-      ...(baseline
-        ? [
-            [
-              'baseline',
-              baseline.path,
-              Number.isFinite(baseline.size) ? baseline.size : null,
-              ...hashCells(baseline),
-              baseline.build,
-              reportTime(baseline.analyzedAt),
-              options.diff ? comparisonText(options.diff) : null,
-              ...made,
-            ],
-          ]
-        : []),
-    ],
+    CASE_COLUMNS,
+    [imageRow, ...(baseline ? [[...baselineCells(baseline, options.diff), ...made]] : [])],
   );
 }
 
-const STATUS_WORDS: Record<string, string> = {
-  suspicious: 'suspicious',
-  benign: 'benign',
-  'to-check': 'to check',
-};
+/** The baseline's row up to the report's own columns. */
+function baselineCells(baseline: ReportBaseline, diff: DiffResult | undefined): Cell[] {
+  return [
+    'baseline',
+    baseline.path,
+    Number.isFinite(baseline.size) ? baseline.size : null,
+    ...hashCells(baseline),
+    baseline.build,
+    reportTime(baseline.analyzedAt),
+    diff ? comparisonText(diff) : null,
+  ];
+}
 
 function marksTable(result: AnalysisResult, options: CsvReportOptions): CsvTable {
   return csvTable(
@@ -438,7 +467,7 @@ function marksTable(result: AnalysisResult, options: CsvReportOptions): CsvTable
       subject.kind,
       subject.name,
       subject.address,
-      annotation.status ? STATUS_WORDS[annotation.status] : null,
+      statusWord(annotation.status),
       annotation.note,
       reportTime(annotation.updatedAt),
     ]),
@@ -474,60 +503,68 @@ function extractionsTable(options: CsvReportOptions): CsvTable {
   );
 }
 
+/** The comparison's entries, numbered from 1 as diff.csv numbers them and diff-changes.csv cites them. */
+type NumberedEntries = Array<{ e: DiffEntry; number: number }>;
+
 function diffTables(diff: DiffResult): CsvTable[] {
   const entries = diff.entries.map((e, i) => ({ e, number: i + 1 }));
-  return [
-    csvTable(
-      'diff',
-      'one object that differs between the baseline and the image (a difference, or variation between boots)',
-      [
-        ['entry', 'its number, which diff-changes.csv refers to'],
-        ['kind', 'driver, service, process, stack, device, module or link'],
-        ['change', 'added (only in the image), removed (only in the baseline) or changed'],
-        ['subject', "the object's identity across the two images"],
-        ['severity', SEVERITY],
-        ['summary', 'what changed, in one sentence'],
-        ['why', 'why it matters'],
-        ['variation', 'empty for a difference; else why this is what any two boots differ in (not counted)'],
-        ['matched_by', 'the facts that made the two sides one object, separated by "; "'],
-        ['unknown', 'facts one image does not hold (unknown there, not changed), separated by "; "'],
-        ['findings_added', "the image's findings the baseline lacks"],
-        ['findings_removed', "the baseline's findings the image lacks"],
-        ['baseline', 'the object in the baseline'],
-        ['image', 'the object in the image'],
-      ],
-      entries.map(({ e, number }) => [
-        number,
-        e.kind,
-        e.change,
-        e.key,
-        e.severity,
-        e.summary,
-        e.why,
-        e.variation,
-        e.matchedBy.map(pairingText).join('; '),
-        e.unknown.map(unknownText).join('; '),
-        e.findings.added.join(' '),
-        e.findings.removed.join(' '),
-        e.baseline?.text,
-        e.primary?.text,
-      ]),
+  return [diffEntriesTable(entries), diffChangesTable(entries)];
+}
+
+function diffEntriesTable(entries: NumberedEntries): CsvTable {
+  return csvTable(
+    'diff',
+    'one object that differs between the baseline and the image (a difference, or variation between boots)',
+    [
+      ['entry', 'its number, which diff-changes.csv refers to'],
+      ['kind', 'driver, service, process, stack, device, module or link'],
+      ['change', 'added (only in the image), removed (only in the baseline) or changed'],
+      ['subject', "the object's identity across the two images"],
+      ['severity', SEVERITY],
+      ['summary', 'what changed, in one sentence'],
+      ['why', 'why it matters'],
+      ['variation', 'empty for a difference; else why this is what any two boots differ in (not counted)'],
+      ['matched_by', 'the facts that made the two sides one object, separated by "; "'],
+      ['unknown', 'facts one image does not hold (unknown there, not changed), separated by "; "'],
+      ['findings_added', "the image's findings the baseline lacks"],
+      ['findings_removed', "the baseline's findings the image lacks"],
+      ['baseline', 'the object in the baseline'],
+      ['image', 'the object in the image'],
+    ],
+    entries.map(({ e, number }) => [
+      number,
+      e.kind,
+      e.change,
+      e.key,
+      e.severity,
+      e.summary,
+      e.why,
+      e.variation,
+      e.matchedBy.map(pairingText).join('; '),
+      e.unknown.map(unknownText).join('; '),
+      e.findings.added.join(' '),
+      e.findings.removed.join(' '),
+      e.baseline?.text,
+      e.primary?.text,
+    ]),
+  );
+}
+
+function diffChangesTable(entries: NumberedEntries): CsvTable {
+  return csvTable(
+    'diff-changes',
+    'one fact of a differing object that is not the same in the two images',
+    [
+      ['entry', 'the number of its object in diff.csv'],
+      ['what', 'the fact: an IRP entry, a device, the image, a stack member…'],
+      ['baseline', 'its value in the baseline (empty: absent there)'],
+      ['image', 'its value in the image (empty: absent there)'],
+      ['severity', SEVERITY],
+    ],
+    entries.flatMap(({ e, number }) =>
+      e.changes.map((c) => [number, c.what, c.baseline, c.primary, c.severity]),
     ),
-    csvTable(
-      'diff-changes',
-      'one fact of a differing object that is not the same in the two images',
-      [
-        ['entry', 'the number of its object in diff.csv'],
-        ['what', 'the fact: an IRP entry, a device, the image, a stack member…'],
-        ['baseline', 'its value in the baseline (empty: absent there)'],
-        ['image', 'its value in the image (empty: absent there)'],
-        ['severity', SEVERITY],
-      ],
-      entries.flatMap(({ e, number }) =>
-        e.changes.map((c) => [number, c.what, c.baseline, c.primary, c.severity]),
-      ),
-    ),
-  ];
+  );
 }
 
 /** Every table of a CSV report: the case and the marks first, the comparison, then the analysis. */

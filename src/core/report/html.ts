@@ -3,16 +3,19 @@
 // and control characters in a driver name on purpose). Printing it from Chromium gives the PDF.
 
 import { pairingText, unknownText } from '../../common/pairing';
-import type { Annotation, DiffResult, UserOperation } from '../../common/api';
+import type { Annotation, DiffEntry, DiffResult, UserOperation } from '../../common/api';
 import { countPhrase, countsOf, coverageReasons, findingsHeadline } from '../../common/counts';
 import { isSuspiciousVerdict, SEVERITIES, severityRank } from '../../common/findings';
 import { OPERATIONS, USER_OPERATIONS, buildFlow, displayDeviceName } from '../../common/flow';
 import type { AnalysisResult, Discovered, Disassembly, Driver, Finding, Handler } from '../../common/model';
 import {
   TIME_ZONE,
+  driverHandlers,
   hashStatement,
   marks,
+  reportBaseline,
   reportTime,
+  statusWord,
   windowsBuild,
   type ReportBaseline,
   type ReportCase,
@@ -112,25 +115,17 @@ export interface HtmlReportOptions {
   case?: ReportCase;
 }
 
-const STATUS_LABELS: Record<string, string> = {
-  suspicious: 'suspicious',
-  benign: 'benign',
-  'to-check': 'to check',
-};
-
 function annotationHtml(annotation: Annotation | undefined): string {
   if (!annotation) return '';
   const status = annotation.status
-    ? `<span class="status status-${annotation.status}">${escapeHtml(STATUS_LABELS[annotation.status] ?? annotation.status)}</span> `
+    ? `<span class="status status-${annotation.status}">${escapeHtml(statusWord(annotation.status) ?? annotation.status)}</span> `
     : '';
   return `<div class="note">Analyst: ${status}${text(annotation.note || '')}</div>`;
 }
 
 function annotationCell(annotation: Annotation | undefined): string | null {
   if (!annotation) return null;
-  return [annotation.status ? STATUS_LABELS[annotation.status] : null, annotation.note || null]
-    .filter(Boolean)
-    .join(': ');
+  return [statusWord(annotation.status), annotation.note || null].filter(Boolean).join(': ');
 }
 
 /** "48 8b c4 48 89 58 08" from "488bc4489858 08": the bytes of an evidence read, spaced. */
@@ -138,47 +133,50 @@ function spacedBytes(hex: string): string {
   return (hex.replace(/\s+/g, '').match(/../g) ?? []).join(' ');
 }
 
-/** The handlers a finding names, with their offsets and disassembly from the driver's tables. */
-function findingHandlers(
-  result: AnalysisResult,
-  finding: Finding,
-): Array<{ driver: Driver | null; table: string; h: Handler }> {
-  const driver =
+/** Where a patched routine's first jump lands, and in which module. */
+function patchTarget(h: Handler): string | null {
+  return h.target ? `${h.target.address} (${h.target.module ?? 'no module'})` : null;
+}
+
+/** The driver a finding's evidence names, by id or by object address. */
+function findingDriver(result: AnalysisResult, finding: Finding): Driver | null {
+  return (
     result.drivers.find((d) => d.id === finding.evidence.driver || d.objectVa === finding.evidence.driver) ??
-    null;
-  const out: Array<{ driver: Driver | null; table: string; h: Handler }> = [];
-  for (const named of finding.evidence.handlers ?? []) {
-    const tables = driver
-      ? ([
-          ['irp', driver.irp],
-          ['fastIo', driver.fastIo],
-          ['callbacks', driver.callbacks],
-        ] as const)
-      : finding.kind.startsWith('ssdt')
-        ? ([['ssdt', result.serviceTable?.entries ?? []]] as const)
-        : [];
-    const found = tables.flatMap(([table, list]) =>
-      list.filter((h) => h.name === named.name && h.address === named.address).map((h) => ({ table, h })),
-    )[0];
-    out.push(
-      found
-        ? { driver, ...found }
-        : {
-            driver,
-            table: 'irp',
-            h: {
-              index: -1,
-              name: named.name,
-              address: named.address,
-              module: named.module,
-              offset: null,
-              symbol: null,
-              verdict: named.verdict,
-            },
-          },
-    );
-  }
-  return out;
+    null
+  );
+}
+
+interface NamedHandler {
+  driver: Driver | null;
+  table: string;
+  h: Handler;
+}
+
+/** The handlers a finding names, with their offsets and disassembly from the driver's tables. */
+function findingHandlers(result: AnalysisResult, finding: Finding): NamedHandler[] {
+  const driver = findingDriver(result, finding);
+  const candidates: Array<{ table: string; h: Handler }> = driver
+    ? driverHandlers(driver)
+    : finding.kind.startsWith('ssdt')
+      ? (result.serviceTable?.entries ?? []).map((h) => ({ table: 'ssdt', h }))
+      : [];
+  return (finding.evidence.handlers ?? []).map((named) => {
+    const found = candidates.find(({ h }) => h.name === named.name && h.address === named.address);
+    return found ? { driver, ...found } : { driver, table: 'irp', h: handlerOfEvidence(named) };
+  });
+}
+
+/** A handler the finding names but no table of its driver holds: what the evidence says of it. */
+function handlerOfEvidence(named: NonNullable<Finding['evidence']['handlers']>[number]): Handler {
+  return {
+    index: -1,
+    name: named.name,
+    address: named.address,
+    module: named.module,
+    offset: null,
+    symbol: null,
+    verdict: named.verdict,
+  };
 }
 
 /**
@@ -206,14 +204,14 @@ function findingDisassemblies(
   return [{ at: finding.evidence.handlers?.[0]?.address ?? '', d: evidence }, ...reads];
 }
 
+interface FindingFlow {
+  device: string;
+  operation: UserOperation;
+}
+
 /** The device and operation whose request path shows a finding best, if it has a device. */
-function findingFlow(
-  result: AnalysisResult,
-  finding: Finding,
-): { device: string; operation: UserOperation } | null {
-  const driver = result.drivers.find(
-    (d) => d.id === finding.evidence.driver || d.objectVa === finding.evidence.driver,
-  );
+function findingFlow(result: AnalysisResult, finding: Finding): FindingFlow | null {
+  const driver = findingDriver(result, finding);
   // The device the finding is about by name (a filter's victim), else its evidence, else a named device of its driver.
   const subject = finding.subject.toLowerCase();
   const device =
@@ -229,23 +227,6 @@ function findingFlow(
   return { device: device.id, operation };
 }
 
-/** The baseline as the report can name it: the case's record of its file, else the comparison's label. */
-function baselineOf(options: HtmlReportOptions): ReportBaseline | null {
-  if (options.case?.baseline) return options.case.baseline;
-  const diff = options.diff;
-  if (!diff) return null;
-  return {
-    path: diff.baseline,
-    size: Number.NaN,
-    sha256: null,
-    sha256ComputedAt: null,
-    sha256State: null,
-    sha256VerifiedAt: null,
-    build: diff.compatibility.baselineBuild,
-    analyzedAt: null,
-  };
-}
-
 const bytes = (size: number): string | null =>
   Number.isFinite(size) ? `${size.toLocaleString('en')} byte${size === 1 ? '' : 's'}` : null;
 
@@ -253,7 +234,6 @@ const bytes = (size: number): string | null =>
 function caseFacts(result: AnalysisResult, options: HtmlReportOptions): Array<[string, Cell]> {
   const info = result.image;
   const c = options.case;
-  const baseline = baselineOf(options);
   return [
     ['Image', c?.imagePath ?? info.path],
     ['Size', bytes(c?.imageSize ?? info.fileSize)],
@@ -261,15 +241,7 @@ function caseFacts(result: AnalysisResult, options: HtmlReportOptions): Array<[s
     ['Format', info.format.description],
     ['Windows', windowsBuild(info) ?? 'not identified'],
     ['Analysed', reportTime(c?.analyzedAt)],
-    ...(baseline
-      ? ([
-          ['Baseline', baseline.path],
-          ['Baseline size', bytes(baseline.size)],
-          ['Baseline SHA-256', hashStatement(baseline)],
-          ['Baseline Windows', baseline.build ?? 'not identified'],
-          ['Baseline analysed', reportTime(baseline.analyzedAt)],
-        ] satisfies Array<[string, Cell]>)
-      : []),
+    ...baselineFacts(reportBaseline(options)),
     ['Tool', options.generatedBy ?? 'IRPscope'],
     ['Report made', reportTime(options.generatedAt)],
     ['Times', `${TIME_ZONE} (Coordinated Universal Time), every time in this report`],
@@ -278,216 +250,287 @@ function caseFacts(result: AnalysisResult, options: HtmlReportOptions): Array<[s
   ];
 }
 
-export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = {}): string {
-  const info = result.image;
-  const label = options.label ?? info.path;
-  const notes = options.case?.annotations ?? {};
-  const noted = (prefix: string) => Object.keys(notes).some((k) => k.startsWith(prefix));
-  /** The analyst column, only in tables where the analyst annotated something. */
-  const withNotes = <T>(
-    prefix: string,
-    header: string[],
-    rows: T[],
-    cells: (row: T) => Cell[],
-    note: (row: T) => string,
-  ) =>
-    noted(prefix)
-      ? {
-          header: [...header, 'analyst'],
-          rows: rows.map((r) => [...cells(r), annotationCell(notes[note(r)])]),
-        }
-      : { header, rows: rows.map(cells) };
+function baselineFacts(baseline: ReportBaseline | null): Array<[string, Cell]> {
+  if (!baseline) return [];
+  return [
+    ['Baseline', baseline.path],
+    ['Baseline size', bytes(baseline.size)],
+    ['Baseline SHA-256', hashStatement(baseline)],
+    ['Baseline Windows', baseline.build ?? 'not identified'],
+    ['Baseline analysed', reportTime(baseline.analyzedAt)],
+  ];
+}
+
+/** What every section of one report reads: the analysis, the options, and lookups made once. */
+interface HtmlReportInput {
+  result: AnalysisResult;
+  options: HtmlReportOptions;
+  /** The analyst's annotations by key (`finding:F001`, `driver:0x…`, …). */
+  notes: Record<string, Annotation>;
+  /** The findings, most severe first. */
+  findings: Finding[];
+  /** A device's name as the report shows it, by device id. */
+  deviceName: Map<string, string>;
+}
+
+/** One part of the report: the HTML fragments it adds, in order (none when it has nothing to show). */
+type HtmlSection = (input: HtmlReportInput) => string[];
+
+function reportInput(result: AnalysisResult, options: HtmlReportOptions): HtmlReportInput {
+  return {
+    result,
+    options,
+    notes: options.case?.annotations ?? {},
+    findings: [...result.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity)),
+    deviceName: new Map(result.devices.map((d) => [d.id, d.name ?? `(unnamed ${d.objectVa})`])),
+  };
+}
+
+function driverName(result: AnalysisResult, id: string): string {
+  const d = result.drivers.find((x) => x.id === id);
+  return d?.name ?? d?.objectName ?? id;
+}
+
+/** A table with the analyst column added, only where the analyst annotated something of its kind. */
+function annotatedTable<T>(
+  notes: Record<string, Annotation>,
+  prefix: string,
+  header: string[],
+  rows: T[],
+  cells: (row: T) => Cell[],
+  noteKey: (row: T) => string,
+): string {
+  if (!Object.keys(notes).some((k) => k.startsWith(prefix))) return table(header, rows.map(cells));
+  return table(
+    [...header, 'analyst'],
+    rows.map((r) => [...cells(r), annotationCell(notes[noteKey(r)])]),
+  );
+}
+
+function documentStart({ result, options }: HtmlReportInput): string[] {
+  const label = options.label ?? result.image.path;
+  return [
+    `<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>IRPscope report — ${text(label)}</title><style>${style(cssString(`IRPscope report — ${label}`))}</style></head><body>`,
+    `<h1>IRPscope report — ${text(label)}</h1>`,
+  ];
+}
+
+/** The case: what was examined, by whom, with what; the counts, and what could not be read. */
+function caseSection({ result, options }: HtmlReportInput): string[] {
+  const caseTable = `<table class="case"><tbody>${caseFacts(result, options)
+    .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${text(v)}</td></tr>`)
+    .join('')}</tbody></table>`;
+  return [caseTable, countsLine(result), ...coverageGaps(result)];
+}
+
+function countsLine(result: AnalysisResult): string {
   const bySeverity = [...SEVERITIES]
     .reverse()
     .map((s) => [s, result.findings.filter((f) => f.severity === s).length] as const);
-  const findings = [...result.findings].sort((a, b) => severityRank(b.severity) - severityRank(a.severity));
   const n = countsOf(result);
-  const driverName = (id: string): string => {
-    const d = result.drivers.find((x) => x.id === id);
-    return d?.name ?? d?.objectName ?? id;
-  };
-  const deviceName = new Map(result.devices.map((d) => [d.id, d.name ?? `(unnamed ${d.objectVa})`]));
-  const hooked = result.drivers.flatMap((d) =>
-    (
-      [
-        ['irp', d.irp],
-        ['fastIo', d.fastIo],
-        ['callbacks', d.callbacks],
-      ] as const
-    ).flatMap(([table, list]) =>
-      list.filter((h) => isSuspiciousVerdict(h.verdict)).map((h) => ({ d, table, h })),
-    ),
+  return (
+    `<p class="counts">${bySeverity.map(([s, count]) => `<span class="sev-${s}">${count} ${s}</span>`).join('')}` +
+    [
+      countPhrase(n.drivers, 'drivers', result.coverage.drivers, `+${n.unloadedDrivers} unloaded`),
+      countPhrase(n.devices, 'devices', result.coverage.devices),
+      countPhrase(n.modules, 'modules', result.coverage.modules),
+      countPhrase(n.processes, 'processes', result.coverage.processes),
+      countPhrase(n.irps, 'irps', result.coverage.irps),
+    ]
+      .map((phrase) => `<span>${escapeHtml(phrase)}</span>`)
+      .join('') +
+    '</p>'
   );
+}
 
-  const parts: string[] = [];
-  parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>IRPscope report — ${text(label)}</title><style>${style(cssString(`IRPscope report — ${label}`))}</style></head><body>`);
-  parts.push(`<h1>IRPscope report — ${text(label)}</h1>`);
-
-  // The case: what was examined, by whom, with what.
-  parts.push(
-    `<table class="case"><tbody>${caseFacts(result, options)
-      .map(([k, v]) => `<tr><td>${escapeHtml(k)}</td><td>${text(v)}</td></tr>`)
-      .join('')}</tbody></table>`,
-  );
-  parts.push(
-    `<p class="counts">${bySeverity.map(([s, n]) => `<span class="sev-${s}">${n} ${s}</span>`).join('')}` +
-      [
-        countPhrase(n.drivers, 'drivers', result.coverage.drivers, `+${n.unloadedDrivers} unloaded`),
-        countPhrase(n.devices, 'devices', result.coverage.devices),
-        countPhrase(n.modules, 'modules', result.coverage.modules),
-        countPhrase(n.processes, 'processes', result.coverage.processes),
-        countPhrase(n.irps, 'irps', result.coverage.irps),
-      ]
-        .map((phrase) => `<span>${escapeHtml(phrase)}</span>`)
-        .join('') +
-      '</p>',
-  );
+function coverageGaps(result: AnalysisResult): string[] {
   const gaps = coverageReasons(result);
-  if (gaps.length)
-    parts.push(
-      `<ul class="coverage">${gaps
-        .map(
-          (g) =>
-            `<li><b>${escapeHtml(g.parts.join(', '))}</b> ${g.state === 'partial' ? 'partial' : 'not available'}: ${text(g.reason)}</li>`,
-        )
-        .join('')}</ul>`,
-    );
+  if (!gaps.length) return [];
+  return [
+    `<ul class="coverage">${gaps
+      .map(
+        (g) =>
+          `<li><b>${escapeHtml(g.parts.join(', '))}</b> ${g.state === 'partial' ? 'partial' : 'not available'}: ${text(g.reason)}</li>`,
+      )
+      .join('')}</ul>`,
+  ];
+}
 
-  // Findings, most severe first, each with its evidence.
-  parts.push(`<h2>Findings (${findings.length})</h2>`);
-  if (findings.length === 0 || result.coverage.findings.state !== 'complete')
-    parts.push(`<p>${text(findingsHeadline(result))}</p>`);
-  const flows = new Map<string, { device: string; operation: UserOperation; findings: string[] }>();
+/** Findings, most severe first, each with its evidence. */
+function findingsSection(input: HtmlReportInput): string[] {
+  const { result, findings } = input;
+  const headline =
+    findings.length === 0 || result.coverage.findings.state !== 'complete'
+      ? [`<p>${text(findingsHeadline(result))}</p>`]
+      : [];
+  return [
+    `<h2>Findings (${findings.length})</h2>`,
+    ...headline,
+    ...findings.flatMap((f) => findingSection(input, f)),
+  ];
+}
+
+function findingSection(input: HtmlReportInput, f: Finding): string[] {
+  const handlers = findingHandlers(input.result, f);
+  return [
+    `<section class="finding sev-border-${escapeHtml(f.severity)}">`,
+    `<h3><span class="sev-${escapeHtml(f.severity)}">${escapeHtml(f.severity.toUpperCase())}</span> ${escapeHtml(f.id)} · ${escapeHtml(f.kind)} · ${text(f.subject)}</h3>`,
+    `<p>${text(f.explanation)}</p>`,
+    annotationHtml(input.notes[`finding:${f.id}`]),
+    ...findingEvidence(f, handlers),
+    ...findingPathPointer(input, f),
+    '</section>',
+  ];
+}
+
+/** A finding's handlers, addresses, modules, code and detail. */
+function findingEvidence(f: Finding, handlers: NamedHandler[]): string[] {
+  const parts: string[] = [];
+  if (handlers.length)
+    parts.push(
+      table(
+        ['entry', 'handler', 'module+offset', 'verdict', 'patch target'],
+        handlers.map(({ h }) => [h.name, h.address, handlerWhere(h), h.verdict, patchTarget(h)]),
+        { keywordColumns: 1 },
+      ),
+    );
+  const addresses = f.evidence.addresses?.filter((a) => !handlers.some(({ h }) => h.address === a)) ?? [];
+  if (addresses.length) parts.push(`<p>Addresses: <code>${text(addresses.join('  '))}</code></p>`);
+  if (f.evidence.modules?.length) parts.push(`<p>Modules: ${text(f.evidence.modules.join(', '))}</p>`);
+  for (const { at, d } of findingDisassemblies(f, handlers).slice(0, 4)) {
+    parts.push(
+      `<p class="muted">Bytes at ${text(at)}:</p><pre class="bytes">${text(spacedBytes(d.bytes))}</pre>`,
+    );
+    if (d.instructions.length)
+      parts.push(`<pre>${d.instructions.map((line) => text(line)).join('\n')}</pre>`);
+  }
+  if (f.evidence.detail) parts.push(`<p class="muted">${text(f.evidence.detail)}</p>`);
+  return parts;
+}
+
+function findingPathPointer({ result, deviceName }: HtmlReportInput, f: Finding): string[] {
+  const flow = findingFlow(result, f);
+  if (!flow) return [];
+  return [
+    `<p class="muted">Request path: see “${escapeHtml(flow.operation)} on ${text(deviceName.get(flow.device) ?? flow.device)}” below.</p>`,
+  ];
+}
+
+/** The request paths the findings point to, each once, with the findings that point to it. */
+function findingFlows({ result, findings }: HtmlReportInput): Array<FindingFlow & { findings: string[] }> {
+  const flows = new Map<string, FindingFlow & { findings: string[] }>();
   for (const f of findings) {
-    parts.push(`<section class="finding sev-border-${escapeHtml(f.severity)}">`);
-    parts.push(
-      `<h3><span class="sev-${escapeHtml(f.severity)}">${escapeHtml(f.severity.toUpperCase())}</span> ${escapeHtml(f.id)} · ${escapeHtml(f.kind)} · ${text(f.subject)}</h3>`,
-    );
-    parts.push(`<p>${text(f.explanation)}</p>`);
-    parts.push(annotationHtml(notes[`finding:${f.id}`]));
-    const handlers = findingHandlers(result, f);
-    if (handlers.length)
-      parts.push(
-        table(
-          ['entry', 'handler', 'module+offset', 'verdict', 'patch target'],
-          handlers.map(({ h }) => [
-            h.name,
-            h.address,
-            handlerWhere(h),
-            h.verdict,
-            h.target ? `${h.target.address} (${h.target.module ?? 'no module'})` : null,
-          ]),
-          { keywordColumns: 1 },
-        ),
-      );
-    const addresses = f.evidence.addresses?.filter((a) => !handlers.some(({ h }) => h.address === a)) ?? [];
-    if (addresses.length) parts.push(`<p>Addresses: <code>${text(addresses.join('  '))}</code></p>`);
-    if (f.evidence.modules?.length) parts.push(`<p>Modules: ${text(f.evidence.modules.join(', '))}</p>`);
-    for (const { at, d } of findingDisassemblies(f, handlers).slice(0, 4)) {
-      parts.push(
-        `<p class="muted">Bytes at ${text(at)}:</p><pre class="bytes">${text(spacedBytes(d.bytes))}</pre>`,
-      );
-      if (d.instructions.length)
-        parts.push(`<pre>${d.instructions.map((line) => text(line)).join('\n')}</pre>`);
-    }
-    if (f.evidence.detail) parts.push(`<p class="muted">${text(f.evidence.detail)}</p>`);
     const flow = findingFlow(result, f);
-    if (flow) {
-      const key = `${flow.device}|${flow.operation}`;
-      const entry = flows.get(key) ?? { ...flow, findings: [] };
-      entry.findings.push(f.id);
-      flows.set(key, entry);
-      parts.push(
-        `<p class="muted">Request path: see “${escapeHtml(flow.operation)} on ${text(deviceName.get(flow.device) ?? flow.device)}” below.</p>`,
-      );
-    }
-    parts.push('</section>');
+    if (!flow) continue;
+    const key = `${flow.device}|${flow.operation}`;
+    const entry = flows.get(key) ?? { ...flow, findings: [] };
+    entry.findings.push(f.id);
+    flows.set(key, entry);
   }
+  return [...flows.values()];
+}
 
-  if (flows.size) {
-    parts.push(`<h2>Request paths of the devices with findings (${flows.size})</h2>`);
-    let index = 0;
-    for (const flow of [...flows.values()].slice(0, 16)) {
-      const device = result.devices.find((d) => d.id === flow.device)!;
-      let graph;
-      try {
-        graph = buildFlow(result, flow.device, flow.operation);
-      } catch {
-        continue;
-      }
-      const title = `${flow.operation} on ${displayDeviceName(device)}`;
-      parts.push(
-        `<figure><figcaption>${text(title)} — findings ${escapeHtml(flow.findings.join(', '))}</figcaption>${flowSvg(graph, { title, id: `f${index++}` })}</figure>`,
-      );
+function requestPathsSection(input: HtmlReportInput): string[] {
+  const flows = findingFlows(input);
+  if (!flows.length) return [];
+  const figures: string[] = [];
+  for (const flow of flows.slice(0, 16)) {
+    let graph;
+    try {
+      graph = buildFlow(input.result, flow.device, flow.operation);
+    } catch {
+      continue;
     }
-  }
-
-  if (options.diff) {
-    const diff = options.diff;
-    parts.push(
-      `<h2>Compared with baseline ${text(diff.baseline)} (${diff.counts.differences} differences, ${diff.counts.variations} variations between boots)</h2>`,
+    const device = input.result.devices.find((d) => d.id === flow.device)!;
+    const title = `${flow.operation} on ${displayDeviceName(device)}`;
+    figures.push(
+      `<figure><figcaption>${text(title)} — findings ${escapeHtml(flow.findings.join(', '))}</figcaption>${flowSvg(graph, { title, id: `f${figures.length}` })}</figure>`,
     );
-    for (const warning of diff.compatibility.warnings) parts.push(`<p class="muted">${text(warning)}</p>`);
-    if (diff.compatibility.unrelated) parts.push(`<p>${text(diff.compatibility.unrelated)}</p>`);
-    else {
-      for (const e of diff.entries.filter((x) => !x.variation)) {
-        parts.push(`<section class="difference finding sev-border-${escapeHtml(e.severity)}">`);
-        parts.push(
-          `<h3><span class="sev-${escapeHtml(e.severity)}">${escapeHtml(e.severity.toUpperCase())}</span> ${escapeHtml(`${e.kind} ${e.change}`)} · ${text(e.key)}</h3>`,
-        );
-        parts.push(`<p>${text(e.summary)}</p>`);
-        if (e.why && e.why !== e.summary) parts.push(`<p class="muted">Why it matters: ${text(e.why)}</p>`);
-        if (e.matchedBy.length)
-          parts.push(`<p class="muted">Paired by: ${text(e.matchedBy.map(pairingText).join('; '))}</p>`);
-        if (e.unknown.length)
-          parts.push(
-            `<p class="muted">Unknown on one side: ${text(e.unknown.map(unknownText).join('; '))}</p>`,
-          );
-        if (e.changes.length)
-          parts.push(
-            table(
-              ['what', 'baseline', 'this image'],
-              e.changes.map((ch) => [ch.what, ch.baseline, ch.primary]),
-            ).replace('<table>', '<table class="changes">'),
-          );
-        parts.push('</section>');
-      }
-      const variations = diff.entries.filter((x) => x.variation);
-      if (variations.length) {
-        parts.push(`<h3>Variation between boots (${variations.length}, not counted as differences)</h3>`);
-        parts.push(
-          table(
-            ['kind', 'what', 'difference', 'why it is variation'],
-            variations.map((e) => [`${e.kind} ${e.change}`, e.key, e.summary, e.variation]),
-            { keywordColumns: 1, proseColumns: [2, 3] },
-          ),
-        );
-      }
-    }
   }
+  return [`<h2>Request paths of the devices with findings (${flows.length})</h2>`, ...figures];
+}
 
-  parts.push(`<h2>Suspicious handlers (${hooked.length})</h2>`);
-  const handlerTable = withNotes(
-    'handler:',
-    ['driver', 'entry', 'handler', 'module+offset', 'verdict', 'patch target', 'first instructions'],
-    hooked,
-    ({ d, h }) => [
-      d.name ?? driverName(d.id),
-      h.name,
-      h.address,
-      handlerWhere(h),
-      h.verdict,
-      h.target ? `${h.target.address} (${h.target.module ?? 'no module'})` : null,
-      h.disassembly?.instructions.join(' ; ') ?? null,
-    ],
-    ({ d, table: list, h }) => `handler:${d.objectVa}:${list}:${h.name}`,
+function comparisonSection({ options }: HtmlReportInput): string[] {
+  const diff = options.diff;
+  if (!diff) return [];
+  return [
+    `<h2>Compared with baseline ${text(diff.baseline)} (${diff.counts.differences} differences, ${diff.counts.variations} variations between boots)</h2>`,
+    ...diff.compatibility.warnings.map((warning) => `<p class="muted">${text(warning)}</p>`),
+    ...(diff.compatibility.unrelated
+      ? [`<p>${text(diff.compatibility.unrelated)}</p>`]
+      : [
+          ...diff.entries.filter((x) => !x.variation).flatMap(differenceSection),
+          ...variationsTable(diff.entries.filter((x) => x.variation)),
+        ]),
+  ];
+}
+
+function differenceSection(e: DiffEntry): string[] {
+  const parts = [
+    `<section class="difference finding sev-border-${escapeHtml(e.severity)}">`,
+    `<h3><span class="sev-${escapeHtml(e.severity)}">${escapeHtml(e.severity.toUpperCase())}</span> ${escapeHtml(`${e.kind} ${e.change}`)} · ${text(e.key)}</h3>`,
+    `<p>${text(e.summary)}</p>`,
+  ];
+  if (e.why && e.why !== e.summary) parts.push(`<p class="muted">Why it matters: ${text(e.why)}</p>`);
+  if (e.matchedBy.length)
+    parts.push(`<p class="muted">Paired by: ${text(e.matchedBy.map(pairingText).join('; '))}</p>`);
+  if (e.unknown.length)
+    parts.push(`<p class="muted">Unknown on one side: ${text(e.unknown.map(unknownText).join('; '))}</p>`);
+  if (e.changes.length)
+    parts.push(
+      table(
+        ['what', 'baseline', 'this image'],
+        e.changes.map((ch) => [ch.what, ch.baseline, ch.primary]),
+      ).replace('<table>', '<table class="changes">'),
+    );
+  parts.push('</section>');
+  return parts;
+}
+
+function variationsTable(variations: DiffEntry[]): string[] {
+  if (!variations.length) return [];
+  return [
+    `<h3>Variation between boots (${variations.length}, not counted as differences)</h3>`,
+    table(
+      ['kind', 'what', 'difference', 'why it is variation'],
+      variations.map((e) => [`${e.kind} ${e.change}`, e.key, e.summary, e.variation]),
+      { keywordColumns: 1, proseColumns: [2, 3] },
+    ),
+  ];
+}
+
+function suspiciousHandlersSection({ result, notes }: HtmlReportInput): string[] {
+  const hooked = result.drivers.flatMap((d) =>
+    driverHandlers(d)
+      .filter(({ h }) => isSuspiciousVerdict(h.verdict))
+      .map(({ table: list, h }) => ({ d, list, h })),
   );
-  parts.push(table(handlerTable.header, handlerTable.rows));
+  return [
+    `<h2>Suspicious handlers (${hooked.length})</h2>`,
+    annotatedTable(
+      notes,
+      'handler:',
+      ['driver', 'entry', 'handler', 'module+offset', 'verdict', 'patch target', 'first instructions'],
+      hooked,
+      ({ d, h }) => [
+        d.name ?? driverName(result, d.id),
+        h.name,
+        h.address,
+        handlerWhere(h),
+        h.verdict,
+        patchTarget(h),
+        h.disassembly?.instructions.join(' ; ') ?? null,
+      ],
+      ({ d, list, h }) => `handler:${d.objectVa}:${list}:${h.name}`,
+    ),
+  ];
+}
 
-  parts.push(`<h2>IRPs in flight (${result.irps.length})</h2>`);
-  parts.push(
+function irpsSection({ result }: HtmlReportInput): string[] {
+  return [
+    `<h2>IRPs in flight (${result.irps.length})</h2>`,
     table(
       [
         'IRP',
@@ -509,9 +552,12 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
           .join('; ') || null,
       ]),
     ),
-  );
-  parts.push(`<h2>Processes (${result.processes.length})</h2>`);
-  parts.push(
+  ];
+}
+
+function processesSection({ result }: HtmlReportInput): string[] {
+  return [
+    `<h2>Processes (${result.processes.length})</h2>`,
     table(
       ['PID', 'name', 'parent', 'EPROCESS', 'threads', 'found by', 'hidden'],
       result.processes.map((p) => [
@@ -524,71 +570,87 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
         p.hidden ? 'HIDDEN' : '',
       ]),
     ),
-  );
+  ];
+}
 
-  parts.push('<h2>Image</h2>');
-  parts.push(
-    table(
-      ['fact', 'value', 'how it was found'],
+/** How the image was read: its format, kernel and layouts, and what went wrong on the way. */
+function imageSection({ result }: HtmlReportInput): string[] {
+  const info = result.image;
+  const facts = table(
+    ['fact', 'value', 'how it was found'],
+    [
+      ['format', info.format.description, info.format.id],
+      ['architecture', `${info.arch ?? '?'} (${info.paging ?? '?'} paging)`, null],
+      fact('build', info.build, (b) => `${b.name} (${b.number})`),
+      fact('DTB', info.dtb, (v) => v),
+      fact('kernel base', info.kernelBase, (v) => v),
+      fact('KDBG', info.kdbg, (v) => `${v.va}${v.encoded ? ' (encoded)' : ''}`),
+      fact('PsLoadedModuleList', info.psLoadedModuleList, (v) => v),
+      fact('object root directory', info.objectRootDirectory, (v) => v),
       [
-        ['format', info.format.description, info.format.id],
-        ['architecture', `${info.arch ?? '?'} (${info.paging ?? '?'} paging)`, null],
-        fact('build', info.build, (b) => `${b.name} (${b.number})`),
-        fact('DTB', info.dtb, (v) => v),
-        fact('kernel base', info.kernelBase, (v) => v),
-        fact('KDBG', info.kdbg, (v) => `${v.va}${v.encoded ? ' (encoded)' : ''}`),
-        fact('PsLoadedModuleList', info.psLoadedModuleList, (v) => v),
-        fact('object root directory', info.objectRootDirectory, (v) => v),
-        [
-          'structure layouts',
-          info.profile ? `${info.profile.source}: ${info.profile.name}` : null,
-          info.profile?.path ?? null,
-        ],
+        'structure layouts',
+        info.profile ? `${info.profile.source}: ${info.profile.name}` : null,
+        info.profile?.path ?? null,
       ],
-    ),
+    ],
   );
-  if (info.warnings.length)
-    parts.push(`<h3>Warnings</h3><ul>${info.warnings.map((w) => `<li>${text(w)}</li>`).join('')}</ul>`);
+  const warnings = info.warnings.length
+    ? [`<h3>Warnings</h3><ul>${info.warnings.map((w) => `<li>${text(w)}</li>`).join('')}</ul>`]
+    : [];
+  return ['<h2>Image</h2>', facts, ...warnings];
+}
 
-  parts.push(`<h2>Drivers (${n.drivers} loaded, ${n.unloadedDrivers} unloaded)</h2>`);
-  const driverTable = withNotes(
-    'driver:',
-    ['name', 'object', 'start', 'size', 'module', 'found by', 'devices', 'state'],
-    result.drivers,
-    (d) => [
-      d.name ?? `(${d.nameStatus ?? 'unreadable name'})`,
-      d.objectVa,
-      d.start,
-      d.size,
-      d.module,
-      d.foundBy.join(', '),
-      d.devices.length,
-      d.state,
-    ],
-    (d) => `driver:${d.objectVa}`,
-  );
-  parts.push(table(driverTable.header, driverTable.rows));
-  parts.push(`<h2>Devices (${result.devices.length})</h2>`);
-  const deviceTable = withNotes(
-    'device:',
-    ['name', 'object', 'driver', 'type', 'stack (top → bottom)', 'links'],
-    result.devices,
-    (d) => [
-      d.name ?? '(unnamed)',
-      d.objectVa,
-      d.driverName ?? driverName(d.driver),
-      d.typeName,
-      [...d.stack]
-        .reverse()
-        .map((id) => deviceName.get(id) ?? id)
-        .join(' → '),
-      d.links.join(', '),
-    ],
-    (d) => `device:${d.objectVa}`,
-  );
-  parts.push(table(deviceTable.header, deviceTable.rows));
-  parts.push(`<h2>Modules (${result.modules.length})</h2>`);
-  parts.push(
+function driversSection({ result, notes }: HtmlReportInput): string[] {
+  const n = countsOf(result);
+  return [
+    `<h2>Drivers (${n.drivers} loaded, ${n.unloadedDrivers} unloaded)</h2>`,
+    annotatedTable(
+      notes,
+      'driver:',
+      ['name', 'object', 'start', 'size', 'module', 'found by', 'devices', 'state'],
+      result.drivers,
+      (d) => [
+        d.name ?? `(${d.nameStatus ?? 'unreadable name'})`,
+        d.objectVa,
+        d.start,
+        d.size,
+        d.module,
+        d.foundBy.join(', '),
+        d.devices.length,
+        d.state,
+      ],
+      (d) => `driver:${d.objectVa}`,
+    ),
+  ];
+}
+
+function devicesSection({ result, notes, deviceName }: HtmlReportInput): string[] {
+  return [
+    `<h2>Devices (${result.devices.length})</h2>`,
+    annotatedTable(
+      notes,
+      'device:',
+      ['name', 'object', 'driver', 'type', 'stack (top → bottom)', 'links'],
+      result.devices,
+      (d) => [
+        d.name ?? '(unnamed)',
+        d.objectVa,
+        d.driverName ?? driverName(result, d.driver),
+        d.typeName,
+        [...d.stack]
+          .reverse()
+          .map((id) => deviceName.get(id) ?? id)
+          .join(' → '),
+        d.links.join(', '),
+      ],
+      (d) => `device:${d.objectVa}`,
+    ),
+  ];
+}
+
+function modulesSection({ result }: HtmlReportInput): string[] {
+  return [
+    `<h2>Modules (${result.modules.length})</h2>`,
     table(
       ['name', 'base', 'size', 'path', 'found by', 'unlinked'],
       result.modules.map((m) => [
@@ -600,60 +662,89 @@ export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = 
         m.unlinked ? 'yes' : '',
       ]),
     ),
-  );
-  parts.push(`<h2>Symbolic links (${result.links.length})</h2>`);
-  parts.push(
+  ];
+}
+
+function linksSection({ result }: HtmlReportInput): string[] {
+  return [
+    `<h2>Symbolic links (${result.links.length})</h2>`,
     table(
       ['name', 'target'],
       result.links.map((l) => [l.name, l.target]),
     ),
-  );
+  ];
+}
+
+function extractionsSection({ options }: HtmlReportInput): string[] {
   const extractions = options.case?.extractions ?? [];
-  if (extractions.length) {
-    parts.push(`<h2>Extracted images (${extractions.length})</h2>`);
-    parts.push(
-      table(
-        [
-          'image',
-          'base',
-          'file',
-          'layout',
-          'bytes',
-          'pages not in memory',
-          'SHA-256 of the file as saved',
-          'saved',
-        ],
-        extractions.map((e) => [
-          e.label,
-          e.base,
-          e.fileName,
-          e.layout === 'pe' ? 'PE, sections at file alignment' : 'raw memory (no PE headers)',
-          e.size.toLocaleString('en'),
-          `${e.missingPages} of ${e.pages}`,
-          e.sha256,
-          reportTime(e.at),
-        ]),
-      ),
-    );
-  }
+  if (!extractions.length) return [];
+  return [
+    `<h2>Extracted images (${extractions.length})</h2>`,
+    table(
+      [
+        'image',
+        'base',
+        'file',
+        'layout',
+        'bytes',
+        'pages not in memory',
+        'SHA-256 of the file as saved',
+        'saved',
+      ],
+      extractions.map((e) => [
+        e.label,
+        e.base,
+        e.fileName,
+        e.layout === 'pe' ? 'PE, sections at file alignment' : 'raw memory (no PE headers)',
+        e.size.toLocaleString('en'),
+        `${e.missingPages} of ${e.pages}`,
+        e.sha256,
+        reportTime(e.at),
+      ]),
+    ),
+  ];
+}
+
+function analystNotesSection({ result, notes }: HtmlReportInput): string[] {
   const marked = marks(result, notes);
-  if (marked.length) {
-    parts.push(`<h2>Analyst notes (${marked.length})</h2>`);
-    parts.push(
-      table(
-        ['kind', 'on', 'address', 'status', 'note', 'when'],
-        marked.map(({ subject, annotation: a }) => [
-          subject.kind,
-          subject.name,
-          subject.address,
-          a.status ? STATUS_LABELS[a.status] : null,
-          a.note,
-          reportTime(a.updatedAt),
-        ]),
-        { keywordColumns: 1, proseColumns: [4] },
-      ),
-    );
-  }
-  parts.push('</body></html>\n');
-  return parts.join('\n');
+  if (!marked.length) return [];
+  return [
+    `<h2>Analyst notes (${marked.length})</h2>`,
+    table(
+      ['kind', 'on', 'address', 'status', 'note', 'when'],
+      marked.map(({ subject, annotation: a }) => [
+        subject.kind,
+        subject.name,
+        subject.address,
+        statusWord(a.status),
+        a.note,
+        reportTime(a.updatedAt),
+      ]),
+      { keywordColumns: 1, proseColumns: [4] },
+    ),
+  ];
+}
+
+/** The report's sections, in the order they are read: a new section is one more entry here. */
+const SECTIONS: readonly HtmlSection[] = [
+  documentStart,
+  caseSection,
+  findingsSection,
+  requestPathsSection,
+  comparisonSection,
+  suspiciousHandlersSection,
+  irpsSection,
+  processesSection,
+  imageSection,
+  driversSection,
+  devicesSection,
+  modulesSection,
+  linksSection,
+  extractionsSection,
+  analystNotesSection,
+];
+
+export function htmlReport(result: AnalysisResult, options: HtmlReportOptions = {}): string {
+  const input = reportInput(result, options);
+  return [...SECTIONS.flatMap((section) => section(input)), '</body></html>\n'].join('\n');
 }
