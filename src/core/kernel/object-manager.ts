@@ -112,6 +112,16 @@ function cookieFromCode(memory: KernelMemory, address: bigint): bigint | null {
   return cookieVa;
 }
 
+/** What every step of object-manager discovery reads: the kernel, its layouts and its exports. */
+interface Discovery {
+  memory: KernelMemory;
+  profile: LayoutProfile;
+  /** A kernel variable's address: from the symbol file, else from the export table. */
+  symbol(name: string): bigint | undefined;
+  /** A symbol-file variable's address only (never an export). */
+  isfSymbol(name: string): bigint | undefined;
+}
+
 export function findObjectManager(
   memory: KernelMemory,
   profile: LayoutProfile,
@@ -119,100 +129,129 @@ export function findObjectManager(
   exports: Map<string, number>,
   kdbgBlock: Uint8Array | null,
 ): ObjectManagerFacts {
-  const warnings: string[] = [];
-  const typeObjects = new Map<string, bigint>();
-  const types: ObjectTypes = { cookie: null, byIndex: new Map([[2, 'Type']]), byAddress: new Map() };
-  const symbol = (name: string) => {
-    const rva = profile.symbol(name) ?? exports.get(name);
-    return rva === undefined ? undefined : kernelBase + BigInt(rva);
+  const at = (rva: number | undefined) => (rva === undefined ? undefined : kernelBase + BigInt(rva));
+  const discovery: Discovery = {
+    memory,
+    profile,
+    symbol: (name) => at(profile.symbol(name) ?? exports.get(name)),
+    isfSymbol: (name) => at(profile.symbol(name)),
   };
+  const warnings: string[] = [];
+  const typeObjects = exportedTypeObjects(discovery);
+  const types: ObjectTypes = { cookie: null, byIndex: new Map([[2, 'Type']]), byAddress: new Map() };
+  let cookie: Discovered<number> | null = null;
+  if (profile.objectHeader.typeIndexEncoded) {
+    cookie = findHeaderCookie(discovery, typeObjects, warnings);
+    types.cookie = cookie?.value ?? 0;
+  }
+  const objectTypesDirectory = addTypeObjectsByName(discovery, types, typeObjects);
+  const typeIndex = indexTypes(discovery, types, typeObjects, warnings);
+  const rootDirectory = findRootDirectory(discovery, types, kdbgBlock, objectTypesDirectory);
+  if (!rootDirectory) warnings.push('the root object directory was not found: the directory walk is skipped');
+  return { types, typeObjects, cookie, rootDirectory, typeIndex, warnings };
+}
+
+/** The type objects the kernel exports a pointer to (IoDriverObjectType…). */
+function exportedTypeObjects({ memory, symbol }: Discovery): Map<string, bigint> {
+  const typeObjects = new Map<string, bigint>();
   for (const [variable, type] of TYPE_EXPORTS) {
     const at = symbol(variable);
     const value = at === undefined ? null : memory.ptr(at);
     if (value && memory.isKernelAddress(value)) typeObjects.set(type, value);
   }
-  const winSeven = profile.objectHeader.generation === 'win7+';
+  return typeObjects;
+}
 
-  // ObHeaderCookie (Windows 10+).
-  let cookie: Discovered<number> | null = null;
-  if (profile.objectHeader.typeIndexEncoded) {
-    const candidates: Array<[string, () => number | null]> = [
-      [
-        'ISF symbol ObHeaderCookie',
-        () => {
-          const at = profile.symbol('ObHeaderCookie');
-          return at === undefined ? null : (memory.bytes(kernelBase + BigInt(at), 1)?.[0] ?? null);
-        },
-      ],
-      [
-        'disassembly of the exported ObGetObjectType',
-        () => {
-          const at = symbol('ObGetObjectType');
-          const va = at === undefined ? null : cookieFromCode(memory, at);
-          return va === null ? null : (memory.bytes(va, 1)?.[0] ?? null);
-        },
-      ],
-      [
-        "the Driver type object's own header (a type object always has type index 2)",
-        () => {
-          const driverType = typeObjects.get('Driver');
-          if (driverType === undefined) return null;
-          const headerVa = driverType - BigInt(profile.objectHeader.bodyOffset);
-          const raw = memory.bytes(
-            headerVa + BigInt(profile.field('_OBJECT_HEADER', 'TypeIndex').offset),
-            1,
-          )?.[0];
-          return raw === undefined ? null : (raw ^ Number((headerVa >> 8n) & 0xffn) ^ 2) & 0xff;
-        },
-      ],
-    ];
-    for (const [method, get] of candidates) {
-      const value = get();
-      if (value === null) continue;
-      // Every type object must decode to index 2 with the cookie.
-      const agrees = [...typeObjects.values()].every((body) => {
-        const headerVa = body - BigInt(profile.objectHeader.bodyOffset);
-        const raw = memory.bytes(
-          headerVa + BigInt(profile.field('_OBJECT_HEADER', 'TypeIndex').offset),
-          1,
-        )?.[0];
-        return raw === undefined || decodeTypeIndex(raw, headerVa, value) === 2;
-      });
-      if (agrees) {
-        cookie = { value, method };
-        break;
-      }
-      warnings.push(
-        `ObHeaderCookie from ${method} (0x${value.toString(16)}) does not decode the type objects; ignored`,
-      );
-    }
-    if (!cookie) warnings.push('ObHeaderCookie not found: object types cannot be decoded');
-    types.cookie = cookie?.value ?? 0;
+/** The raw TypeIndex byte of an object's header. */
+function rawTypeIndex({ memory, profile }: Discovery, headerVa: bigint): number | undefined {
+  return memory.bytes(headerVa + BigInt(profile.field('_OBJECT_HEADER', 'TypeIndex').offset), 1)?.[0];
+}
+
+/** ObHeaderCookie (Windows 10+): the first candidate that decodes every type object to index 2. */
+function findHeaderCookie(
+  discovery: Discovery,
+  typeObjects: ReadonlyMap<string, bigint>,
+  warnings: string[],
+): Discovered<number> | null {
+  const { memory, profile } = discovery;
+  const bodyOffset = BigInt(profile.objectHeader.bodyOffset);
+  const byte = (va: bigint | null | undefined) =>
+    va === null || va === undefined ? null : (memory.bytes(va, 1)?.[0] ?? null);
+  const candidates: Array<[string, () => number | null]> = [
+    ['ISF symbol ObHeaderCookie', () => byte(discovery.isfSymbol('ObHeaderCookie'))],
+    [
+      'disassembly of the exported ObGetObjectType',
+      () => {
+        const at = discovery.symbol('ObGetObjectType');
+        return byte(at === undefined ? null : cookieFromCode(memory, at));
+      },
+    ],
+    [
+      "the Driver type object's own header (a type object always has type index 2)",
+      () => {
+        const driverType = typeObjects.get('Driver');
+        if (driverType === undefined) return null;
+        const headerVa = driverType - bodyOffset;
+        const raw = rawTypeIndex(discovery, headerVa);
+        return raw === undefined ? null : (raw ^ Number((headerVa >> 8n) & 0xffn) ^ 2) & 0xff;
+      },
+    ],
+  ];
+  for (const [method, get] of candidates) {
+    const value = get();
+    if (value === null) continue;
+    const agrees = [...typeObjects.values()].every((body) => {
+      const raw = rawTypeIndex(discovery, body - bodyOffset);
+      return raw === undefined || decodeTypeIndex(raw, body - bodyOffset, value) === 2;
+    });
+    if (agrees) return { value, method };
+    warnings.push(
+      `ObHeaderCookie from ${method} (0x${value.toString(16)}) does not decode the type objects; ignored`,
+    );
   }
+  warnings.push('ObHeaderCookie not found: object types cannot be decoded');
+  return null;
+}
 
-  // The type map: the \ObjectTypes directory (reached through a type object's NAME_INFO), or the ISF's ObTypeIndexTable.
+/**
+ * Every type object by name: the \ObjectTypes directory (reached through a type object's
+ * NAME_INFO), then the ISF's ObTypeIndexTable. Returns the \ObjectTypes directory, if found.
+ */
+function addTypeObjectsByName(
+  discovery: Discovery,
+  types: ObjectTypes,
+  typeObjects: Map<string, bigint>,
+): bigint | null {
+  const { memory, profile } = discovery;
   const anyType = typeObjects.get('Driver') ?? typeObjects.values().next().value;
-  let objectTypesDirectory: bigint | null = null;
-  if (anyType !== undefined) {
-    const header = readObjectHeader(memory, profile, types, anyType);
-    objectTypesDirectory = header?.directory ?? null;
-  }
+  const objectTypesDirectory =
+    anyType === undefined ? null : (readObjectHeader(memory, profile, types, anyType)?.directory ?? null);
   if (objectTypesDirectory && memory.isKernelAddress(objectTypesDirectory)) {
     for (const entry of listDirectory(memory, profile, types, objectTypesDirectory).entries) {
       const type = readType(memory, profile, entry.header.bodyVa);
-      if (!type) continue;
-      typeObjects.set(type.name, entry.header.bodyVa);
+      if (type) typeObjects.set(type.name, entry.header.bodyVa);
     }
   }
-  const table = profile.symbol('ObTypeIndexTable');
+  const table = discovery.isfSymbol('ObTypeIndexTable');
   if (table !== undefined) {
     for (let index = 2; index < 256; index++) {
-      const body = memory.ptr(kernelBase + BigInt(table + index * profile.pointerSize));
+      const body = memory.ptr(table + BigInt(index * profile.pointerSize));
       if (!body) break;
-      const type = body && memory.isKernelAddress(body) ? readType(memory, profile, body) : null;
+      const type = memory.isKernelAddress(body) ? readType(memory, profile, body) : null;
       if (type && !typeObjects.has(type.name)) typeObjects.set(type.name, body);
     }
   }
+  return objectTypesDirectory;
+}
+
+/** The type maps by address and (Windows 7+) by index, and the Driver and Device indices. */
+function indexTypes(
+  { memory, profile }: Discovery,
+  types: ObjectTypes,
+  typeObjects: ReadonlyMap<string, bigint>,
+  warnings: string[],
+): Discovered<{ Driver: number; Device: number }> | null {
+  const winSeven = profile.objectHeader.generation === 'win7+';
   for (const [name, body] of typeObjects) {
     types.byAddress.set(body, name);
     if (winSeven) {
@@ -220,27 +259,33 @@ export function findObjectManager(
       if (type) types.byIndex.set(type.index, name);
     }
   }
-  let typeIndex: Discovered<{ Driver: number; Device: number }> | null = null;
-  if (winSeven) {
-    const driver = [...types.byIndex].find(([, n]) => n === 'Driver')?.[0];
-    const device = [...types.byIndex].find(([, n]) => n === 'Device')?.[0];
-    if (driver !== undefined && device !== undefined) {
-      typeIndex = {
-        value: { Driver: driver, Device: device },
-        method: 'OBJECT_TYPE.Index of the Driver and Device type objects',
-      };
-    } else {
-      warnings.push('the Driver/Device object type indices were not found');
-    }
+  if (!winSeven) return null;
+  const driver = [...types.byIndex].find(([, n]) => n === 'Driver')?.[0];
+  const device = [...types.byIndex].find(([, n]) => n === 'Device')?.[0];
+  if (driver === undefined || device === undefined) {
+    warnings.push('the Driver/Device object type indices were not found');
+    return null;
   }
+  return {
+    value: { Driver: driver, Device: device },
+    method: 'OBJECT_TYPE.Index of the Driver and Device type objects',
+  };
+}
 
-  // Root directory: ISF symbol, KDBG's ObpRootDirectoryObject, or the \ObjectTypes directory's parent.
-  const rootCandidates: Array<[string, () => bigint | null]> = [
+/** Root directory: ISF symbol, KDBG's ObpRootDirectoryObject, or the \ObjectTypes directory's parent. */
+function findRootDirectory(
+  discovery: Discovery,
+  types: ObjectTypes,
+  kdbgBlock: Uint8Array | null,
+  objectTypesDirectory: bigint | null,
+): Discovered<bigint> | null {
+  const { memory, profile } = discovery;
+  const candidates: Array<[string, () => bigint | null]> = [
     [
       'ISF symbol ObpRootDirectoryObject',
       () => {
-        const at = profile.symbol('ObpRootDirectoryObject');
-        return at === undefined ? null : memory.ptr(kernelBase + BigInt(at));
+        const at = discovery.isfSymbol('ObpRootDirectoryObject');
+        return at === undefined ? null : memory.ptr(at);
       },
     ],
     [
@@ -253,21 +298,17 @@ export function findObjectManager(
     ],
     [
       'parent of the \\ObjectTypes directory',
-      () => {
-        if (!objectTypesDirectory) return null;
-        return readObjectHeader(memory, profile, types, objectTypesDirectory)?.directory ?? null;
-      },
+      () =>
+        objectTypesDirectory
+          ? (readObjectHeader(memory, profile, types, objectTypesDirectory)?.directory ?? null)
+          : null,
     ],
   ];
-  let rootDirectory: Discovered<bigint> | null = null;
-  for (const [method, get] of rootCandidates) {
+  for (const [method, get] of candidates) {
     const value = get();
     if (!value || !memory.isKernelAddress(value)) continue;
-    if (wellKnownChildren(listDirectory(memory, profile, types, value).entries, value) >= 3) {
-      rootDirectory = { value, method };
-      break;
-    }
+    if (wellKnownChildren(listDirectory(memory, profile, types, value).entries, value) >= 3)
+      return { value, method };
   }
-  if (!rootDirectory) warnings.push('the root object directory was not found: the directory walk is skipped');
-  return { types, typeObjects, cookie, rootDirectory, typeIndex, warnings };
+  return null;
 }
