@@ -13,22 +13,57 @@ export interface ControlTransfer {
 }
 
 const LOOK_INSTRUCTIONS = 4;
+const PAGE = 0x1000n;
+/** Pages a code reader keeps: far more than the code pages of the handlers of one image. */
+const MAX_CACHED_PAGES = 4096;
 
-export function readRoutine(memory: KernelMemory, address: bigint, length = 32): Uint8Array | null {
-  const full = memory.virtual.readPartial(address, length);
-  return full.bytes.length > 0 ? full.bytes : null;
+/** `length` bytes of code from `address`, up to the first unreadable byte; null when none can be read. */
+export type CodeReader = (address: bigint, length: number) => Uint8Array | null;
+
+/**
+ * Reads code a page at a time and keeps the pages: thousands of handlers and service routines
+ * share a few hundred pages, and each page is translated and read once.
+ */
+export function pageCachedReader(memory: KernelMemory): CodeReader {
+  const pages = new Map<bigint, Uint8Array>();
+  const page = (start: bigint): Uint8Array => {
+    let bytes = pages.get(start);
+    if (bytes === undefined) {
+      if (pages.size >= MAX_CACHED_PAGES) pages.clear();
+      bytes = memory.virtual.readPartial(start, Number(PAGE)).bytes;
+      pages.set(start, bytes);
+    }
+    return bytes;
+  };
+  return (address, length) => {
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const at = address + BigInt(done);
+      const start = at & ~(PAGE - 1n);
+      const bytes = page(start);
+      const from = Number(at - start);
+      const take = Math.min(length - done, bytes.length - from);
+      if (take <= 0) break;
+      out.set(bytes.subarray(from, from + take), done);
+      done += take;
+      if (from + take < Number(PAGE)) break; // the page ended early: unreadable from here
+    }
+    return done > 0 ? out.subarray(0, done) : null;
+  };
 }
 
 /** The first control transfer out of the routine's opening instructions, following short jumps. */
 export function firstTransfer(
   memory: KernelMemory,
+  read: CodeReader,
   address: bigint,
   bitness: 32 | 64,
 ): ControlTransfer | null {
   let at = address;
   const via: string[] = [];
   for (let hop = 0; hop < 3; hop++) {
-    const bytes = readRoutine(memory, at);
+    const bytes = read(at, 32);
     if (!bytes) return null;
     const instructions = decode(bytes, at, bitness, LOOK_INSTRUCTIONS);
     const transfer = transferIn(memory, instructions, bitness);
@@ -93,12 +128,12 @@ function transferIn(
 
 /** "address  mnemonic operands" lines and the hex of the bytes at the routine (for evidence and the UI). */
 export function disassemble(
-  memory: KernelMemory,
+  read: CodeReader,
   address: bigint,
   bitness: 32 | 64,
   count = 6,
 ): { bytes: string; instructions: string[] } | null {
-  const bytes = readRoutine(memory, address, 48);
+  const bytes = read(address, 48);
   if (!bytes) return null;
   const instructions = decode(bytes, address, bitness, count);
   const used = instructions.reduce((n, i) => n + i.length, 0);
