@@ -36,20 +36,17 @@ export function pageCachedReader(memory: KernelMemory): CodeReader {
     return bytes;
   };
   return (address, length) => {
-    const out = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const at = address + BigInt(done);
-      const start = at & ~(PAGE - 1n);
-      const bytes = page(start);
-      const from = Number(at - start);
-      const take = Math.min(length - done, bytes.length - from);
-      if (take <= 0) break;
-      out.set(bytes.subarray(from, from + take), done);
-      done += take;
-      if (from + take < Number(PAGE)) break; // the page ended early: unreadable from here
-    }
-    return done > 0 ? out.subarray(0, done) : null;
+    const start = address & ~(PAGE - 1n);
+    const first = page(start);
+    const offset = Number(address - start);
+    // Most routines' opening bytes lie in one page: a view of it, no copy.
+    if (offset + length <= first.length) return first.subarray(offset, offset + length);
+    if (first.length < Number(PAGE)) return offset < first.length ? first.slice(offset) : null;
+    const second = page(start + PAGE);
+    const out = new Uint8Array(Math.min(length, first.length - offset + second.length));
+    out.set(first.subarray(offset));
+    out.set(second.subarray(0, out.length - (first.length - offset)), first.length - offset);
+    return out;
   };
 }
 

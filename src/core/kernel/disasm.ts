@@ -113,24 +113,24 @@ function registerName(register: number): string | null {
  * is formatted when read: a verdict decodes thousands of prologues and shows few of them.
  */
 class Decoded implements DecodedInstruction {
-  readonly ip: bigint;
-  readonly length: number;
-  readonly mnemonic: string;
-  readonly flow: DecodedInstruction['flow'];
-  readonly branchTarget: bigint | null;
-  readonly memoryAddress: bigint | null;
-  readonly memoryOperand: DecodedInstruction['memoryOperand'];
-  readonly sourceRegister: string | null;
-  readonly immediate: bigint | null;
-  readonly register: string | null;
-  readonly isPush: boolean;
-  readonly isMovImmediate: boolean;
-  readonly isMovzxByteMemory: boolean;
-  readonly isLea: boolean;
-  readonly isMovRegMemory: boolean;
-  readonly isXorRegMemory: boolean;
-  readonly isCmpByteMemoryZero: boolean;
-  readonly isBswap: boolean;
+  declare readonly ip: bigint;
+  declare readonly length: number;
+  declare readonly mnemonic: string;
+  declare readonly flow: DecodedInstruction['flow'];
+  declare readonly branchTarget: bigint | null;
+  declare readonly memoryAddress: bigint | null;
+  declare readonly memoryOperand: DecodedInstruction['memoryOperand'];
+  declare readonly sourceRegister: string | null;
+  declare readonly immediate: bigint | null;
+  declare readonly register: string | null;
+  declare readonly isPush: boolean;
+  declare readonly isMovImmediate: boolean;
+  declare readonly isMovzxByteMemory: boolean;
+  declare readonly isLea: boolean;
+  declare readonly isMovRegMemory: boolean;
+  declare readonly isXorRegMemory: boolean;
+  declare readonly isCmpByteMemoryZero: boolean;
+  declare readonly isBswap: boolean;
 
   constructor(
     instruction: Iced.Instruction,
