@@ -84,20 +84,28 @@ function decodedBlock(
   return raw ? decodeKdbgBlock(raw, keys) : null;
 }
 
-/** Scans the kernel's non-code sections on 4-byte steps for 'KDBG' with KernBase == base (MemProcFS). */
+const DATA_CHUNK = 0x10000;
+const TAG_OFFSET = 0x10;
+
+/**
+ * Scans the kernel's non-code sections on 4-byte steps for 'KDBG' with KernBase == base (MemProcFS).
+ * A page that cannot be read reads as zeros and the rest of its chunk is still searched; a tag is
+ * seen across a chunk's end, and a header that begins in the chunk before its tag.
+ */
 function scanDataSections(memory: KernelMemory, pe: PeImage): bigint[] {
   const hits: bigint[] = [];
   for (const section of pe.sections) {
     if (section.characteristics & IMAGE_SCN_MEM_EXECUTE || section.size === 0 || section.size > 0x2000000)
       continue;
-    for (let offset = 0; offset < section.size; offset += 0x10000) {
-      const length = Math.min(0x10000, section.size - offset);
-      const va = pe.base + BigInt(section.rva + offset);
-      const bytes = memory.bytes(va, length);
-      if (!bytes) continue;
+    const start = pe.base + BigInt(section.rva);
+    for (let offset = 0; offset < section.size; offset += DATA_CHUNK) {
+      const length = Math.min(DATA_CHUNK, section.size - offset);
+      const va = start + BigInt(offset);
+      const bytes = memory.scanBytes(va, Math.min(length + 3, section.size - offset));
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-      for (let at = buffer.indexOf('KDBG'); at >= 0; at = buffer.indexOf('KDBG', at + 1)) {
-        if (at >= 0x10 && at % 4 === 0) hits.push(va + BigInt(at - 0x10));
+      for (let at = buffer.indexOf('KDBG'); at >= 0 && at < length; at = buffer.indexOf('KDBG', at + 1)) {
+        const header = va + BigInt(at - TAG_OFFSET);
+        if ((section.rva + offset + at) % 4 === 0 && header >= start) hits.push(header);
       }
     }
   }

@@ -31,8 +31,11 @@ const WAIT_ALWAYS_VA = BASE + BigInt(DATA.rva + 0x818);
 const WAIT_NEVER = 0x1b2c3d4e5f607183n;
 const WAIT_ALWAYS = 0x8899aabbccddeeffn;
 
-/** A kernel image as sparse pages; reads past what is written read zeros, outside the image fail. */
-function kernelImage() {
+/**
+ * A kernel image as sparse pages; reads past what is written read zeros, outside the image and in
+ * `unmapped` pages (numbered from the image base) fail.
+ */
+function kernelImage(size = DATA.rva + DATA.size, unmapped = new Set<number>()) {
   const pages = new Map<number, Uint8Array>();
   const write = (va: bigint, bytes: Uint8Array) => {
     for (let i = 0; i < bytes.length; i++) {
@@ -42,14 +45,13 @@ function kernelImage() {
       pages.get(page)![offset % PAGE] = bytes[i]!;
     }
   };
-  const size = DATA.rva + DATA.size;
   const codeBytesRead = { count: 0 };
   const readPartial = (va: bigint, length: number) => {
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const offset = Number(va - BASE) + done;
-      if (va + BigInt(done) < BASE || offset >= size)
+      if (va + BigInt(done) < BASE || offset >= size || unmapped.has(Math.floor(offset / PAGE)))
         return {
           bytes: out.slice(0, done),
           failure: { va: va + BigInt(done), failure: { ok: false, reason: 'not-present', level: 'pte' } },
@@ -183,5 +185,29 @@ describe('the encoded KDBG', () => {
     expect(tried).toContain(
       'KdCopyDataBlock from its caller: none of the 1 routines KeCapturePersistentThreadState calls is KdCopyDataBlock',
     );
+  });
+});
+
+describe('the plain KDBG in the data sections', () => {
+  const WIDE_DATA = { rva: DATA.rva, size: 0x20000 };
+  const widePe: PeImage = {
+    ...pe,
+    sizeOfImage: WIDE_DATA.rva + WIDE_DATA.size,
+    sections: [pe.sections[0]!, { ...pe.sections[1]!, size: WIDE_DATA.size }],
+  };
+  const plainProfile = { ...profile, build: 7601 } as unknown as LayoutProfile;
+
+  test.each([
+    ['beside a page that cannot be read', 0x8000, [Math.floor((WIDE_DATA.rva + 0x3000) / PAGE)]],
+    ['whose header begins in the 64 KiB before its tag', 0x10000 - 8, []],
+  ])('is found %s', (_, at, unmapped) => {
+    const { memory, write } = kernelImage(WIDE_DATA.rva + WIDE_DATA.size, new Set(unmapped));
+    const va = BASE + BigInt(WIDE_DATA.rva + at);
+    write(va, plainBlock());
+    const { found } = findKdbg(memory, widePe, new Map(), plainProfile, undefined);
+    expect(found?.va).toBe(va);
+    expect(found?.encoded).toBe(false);
+    expect(found?.block).toEqual(plainBlock());
+    expect(found?.method).toBe("scan of ntoskrnl's data sections for 'KDBG'");
   });
 });
