@@ -3,8 +3,9 @@
 // (spec §3.5), whose addresses come from the ISF or from decoding KdCopyDataBlock's code.
 // KdCopyDataBlock is found where the kernel's own code calls it: the exported
 // KeCapturePersistentThreadState copies the block into the dump header it fills (beside
-// &KdDebuggerDataBlock at DUMP_HEADER64+0x80). Only when that export is missing or unreadable
-// are the kernel's code sections searched for the routine's pattern.
+// &KdDebuggerDataBlock at DUMP_HEADER64+0x80). Only when that export does not lead to it (missing,
+// unreadable, or none of its callees is the routine) are the kernel's code sections searched for
+// the routine's pattern.
 
 import type { LayoutProfile } from '../profile';
 import { u32, u64 } from '../util/bytes';
