@@ -304,6 +304,38 @@ export function kdCopyDataBlockBytes(
   return Uint8Array.from(code);
 }
 
+/**
+ * KeCapturePersistentThreadState's part that fills the dump header's debugger data: it stores
+ * &KdDebuggerDataBlock at DUMP_HEADER64+0x80 and calls KdCopyDataBlock to copy the block to +0x2080,
+ * after an earlier call (the header's other fields) that a reader must pass over.
+ */
+export function capturePersistentThreadStateBytes(
+  at: bigint,
+  kdbgVa: bigint,
+  kdCopyDataBlockVa: bigint,
+  earlierCalleeVa: bigint,
+): Uint8Array {
+  const code: number[] = [];
+  const rel = (target: bigint, instructionEnd: number) => {
+    const value = Number(BigInt.asIntN(32, target - (at + BigInt(instructionEnd))));
+    return [value & 0xff, (value >>> 8) & 0xff, (value >>> 16) & 0xff, (value >>> 24) & 0xff];
+  };
+  code.push(0x48, 0x89, 0x5c, 0x24, 0x08); // mov [rsp+8], rbx
+  code.push(0x57); // push rdi
+  code.push(0x48, 0x83, 0xec, 0x20); // sub rsp, 20h
+  code.push(0x48, 0x8b, 0xd9); // mov rbx, rcx (the header)
+  code.push(0xe8, ...rel(earlierCalleeVa, code.length + 5)); // call (another part of the header)
+  code.push(0x48, 0x8d, 0x05, ...rel(kdbgVa, code.length + 7)); // lea rax, [rip+KdDebuggerDataBlock]
+  code.push(0x48, 0x89, 0x83, 0x80, 0x00, 0x00, 0x00); // mov [rbx+80h], rax
+  code.push(0x48, 0x8d, 0x8b, 0x80, 0x20, 0x00, 0x00); // lea rcx, [rbx+2080h]
+  code.push(0xe8, ...rel(kdCopyDataBlockVa, code.length + 5)); // call KdCopyDataBlock
+  code.push(0x48, 0x8b, 0x5c, 0x24, 0x30); // mov rbx, [rsp+30h]
+  code.push(0x48, 0x83, 0xc4, 0x20); // add rsp, 20h
+  code.push(0x5f); // pop rdi
+  code.push(0xc3); // ret
+  return Uint8Array.from(code);
+}
+
 /** IopInvalidDeviceRequest: completes the IRP with STATUS_INVALID_DEVICE_REQUEST. */
 export function invalidDeviceRequestBytes(arch: 'x86' | 'x64'): Uint8Array {
   if (arch === 'x64') {

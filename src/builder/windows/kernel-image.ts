@@ -59,6 +59,8 @@ const EXPORTS = [
   'PsLoadedModuleList',
   'KdDebuggerEnabled',
   'KdDebuggerNotPresent',
+  // Fills a dump header; calls KdCopyDataBlock (spec §3.5).
+  'KeCapturePersistentThreadState',
   'ExAllocatePoolWithTag',
   'ExFreePoolWithTag',
   'IoCreateDevice',

@@ -21,6 +21,7 @@ import {
   encodeKdbg,
   invalidDeviceRequestBytes,
   kdCopyDataBlockBytes,
+  capturePersistentThreadStateBytes,
   kdbgBlock,
   lowStubBytes,
   ntBuildLab,
@@ -733,6 +734,12 @@ function writeDebuggerData(
         layout.kdbgSize,
         layout.version.build,
       ),
+    );
+    // Its exported caller, where a reader without symbols finds it (spec §3.5).
+    const caller = kernel.symbol('KeCapturePersistentThreadState');
+    vm.write(
+      caller,
+      capturePersistentThreadStateBytes(caller, kdbgVa, copy, kernel.symbol('RtlGetNtProductType')),
     );
   } else {
     vm.write(kdbgVa, block);

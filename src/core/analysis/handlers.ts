@@ -6,7 +6,7 @@ import { hex } from '../../common/hex';
 import type { HandlerVerdict } from '../../common/findings';
 import type { Handler } from '../../common/model';
 import type { KernelMemory } from '../kernel/memory';
-import { disassemble, firstTransfer } from './inline';
+import { disassemble, firstTransfer, pageCachedReader } from './inline';
 import { ModuleSet, type KnownModule } from './module-set';
 
 /** An image range a driver object declares (DriverStart, DriverSize). */
@@ -38,6 +38,7 @@ export function createHandlerJudge(
 ): HandlerJudge {
   const bitness = memory.pointerSize === 8 ? 64 : 32;
   const inlineCache = new Map<bigint, Handler['target'] | null>();
+  const read = pageCachedReader(memory);
 
   const baseVerdict = (
     address: bigint,
@@ -58,7 +59,7 @@ export function createHandlerJudge(
   };
 
   const inline = (address: bigint, owner: KnownModule): Handler['target'] | null => {
-    const transfer = firstTransfer(memory, address, bitness);
+    const transfer = firstTransfer(memory, read, address, bitness);
     if (!transfer) return null;
     const destination = modules.owner(transfer.target);
     if (destination && destination.base === owner.base) return null;
@@ -96,7 +97,7 @@ export function createHandlerJudge(
         verdict === 'no-module' ||
         verdict === 'other-module'
       ) {
-        const code = disassemble(memory, address, bitness);
+        const code = disassemble(read, address, bitness);
         if (code) handler.disassembly = code;
       }
       return handler;

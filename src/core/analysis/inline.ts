@@ -13,22 +13,54 @@ export interface ControlTransfer {
 }
 
 const LOOK_INSTRUCTIONS = 4;
+const PAGE = 0x1000n;
+/** Pages a code reader keeps: far more than the code pages of the handlers of one image. */
+const MAX_CACHED_PAGES = 4096;
 
-export function readRoutine(memory: KernelMemory, address: bigint, length = 32): Uint8Array | null {
-  const full = memory.virtual.readPartial(address, length);
-  return full.bytes.length > 0 ? full.bytes : null;
+/** `length` bytes of code from `address`, up to the first unreadable byte; null when none can be read. */
+export type CodeReader = (address: bigint, length: number) => Uint8Array | null;
+
+/**
+ * Reads code a page at a time and keeps the pages: thousands of handlers and service routines
+ * share a few hundred pages, and each page is translated and read once.
+ */
+export function pageCachedReader(memory: KernelMemory): CodeReader {
+  const pages = new Map<bigint, Uint8Array>();
+  const page = (start: bigint): Uint8Array => {
+    let bytes = pages.get(start);
+    if (bytes === undefined) {
+      if (pages.size >= MAX_CACHED_PAGES) pages.clear();
+      bytes = memory.virtual.readPartial(start, Number(PAGE)).bytes;
+      pages.set(start, bytes);
+    }
+    return bytes;
+  };
+  return (address, length) => {
+    const start = address & ~(PAGE - 1n);
+    const first = page(start);
+    const offset = Number(address - start);
+    // Most routines' opening bytes lie in one page: a view of it, no copy.
+    if (offset + length <= first.length) return first.subarray(offset, offset + length);
+    if (first.length < Number(PAGE)) return offset < first.length ? first.slice(offset) : null;
+    const second = page(start + PAGE);
+    const out = new Uint8Array(Math.min(length, first.length - offset + second.length));
+    out.set(first.subarray(offset));
+    out.set(second.subarray(0, out.length - (first.length - offset)), first.length - offset);
+    return out;
+  };
 }
 
 /** The first control transfer out of the routine's opening instructions, following short jumps. */
 export function firstTransfer(
   memory: KernelMemory,
+  read: CodeReader,
   address: bigint,
   bitness: 32 | 64,
 ): ControlTransfer | null {
   let at = address;
   const via: string[] = [];
   for (let hop = 0; hop < 3; hop++) {
-    const bytes = readRoutine(memory, at);
+    const bytes = read(at, 32);
     if (!bytes) return null;
     const instructions = decode(bytes, at, bitness, LOOK_INSTRUCTIONS);
     const transfer = transferIn(memory, instructions, bitness);
@@ -93,12 +125,12 @@ function transferIn(
 
 /** "address  mnemonic operands" lines and the hex of the bytes at the routine (for evidence and the UI). */
 export function disassemble(
-  memory: KernelMemory,
+  read: CodeReader,
   address: bigint,
   bitness: 32 | 64,
   count = 6,
 ): { bytes: string; instructions: string[] } | null {
-  const bytes = readRoutine(memory, address, 48);
+  const bytes = read(address, 48);
   if (!bytes) return null;
   const instructions = decode(bytes, address, bitness, count);
   const used = instructions.reduce((n, i) => n + i.length, 0);

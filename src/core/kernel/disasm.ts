@@ -14,6 +14,7 @@ import {
   FlowControl,
   Formatter,
   FormatterSyntax,
+  type Instruction,
   Mnemonic,
   OpKind,
   Register,
@@ -70,9 +71,22 @@ function flowOf(value: number): DecodedInstruction['flow'] {
   }
 }
 
+/** Intel-syntax text of the one instruction in `bytes`. */
+function formatAt(bytes: Uint8Array, ip: bigint, bitness: 32 | 64): string {
+  formatter ??= new Formatter(FormatterSyntax.Intel);
+  const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
+  decoder.ip = ip;
+  const instruction = decoder.decode();
+  try {
+    return formatter.format(instruction);
+  } finally {
+    instruction.free();
+    decoder.free();
+  }
+}
+
 /** Decodes up to `max` instructions from `bytes` at `ip`; stops at the first invalid one. */
 export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32): DecodedInstruction[] {
-  formatter ??= new Formatter(FormatterSyntax.Intel);
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
   decoder.ip = ip;
   const out: DecodedInstruction[] = [];
@@ -81,81 +95,7 @@ export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32
       const instruction = decoder.decode();
       try {
         if (instruction.isInvalid) break;
-        const memory = instruction.op0Kind === OpKind.Memory || instruction.op1Kind === OpKind.Memory;
-        const ipRelative = memory && instruction.isIpRelMemoryOperand;
-        const absolute =
-          memory && instruction.memoryBase === Register.None && instruction.memoryIndex === Register.None;
-        const mnemonic = instruction.mnemonic;
-        const immediateOperand =
-          instruction.op1Kind === OpKind.Immediate64 ||
-          instruction.op1Kind === OpKind.Immediate32 ||
-          instruction.op1Kind === OpKind.Immediate32to64;
-        const pushImmediate =
-          mnemonic === Mnemonic.Push &&
-          (instruction.op0Kind === OpKind.Immediate32 ||
-            instruction.op0Kind === OpKind.Immediate32to64 ||
-            instruction.op0Kind === OpKind.Immediate8to32);
-        out.push({
-          ip: instruction.ip,
-          length: instruction.length,
-          text: formatter.format(instruction),
-          mnemonic: Mnemonic[mnemonic] ?? String(mnemonic),
-          flow: flowOf(instruction.flowControl),
-          branchTarget:
-            instruction.op0Kind === OpKind.NearBranch64 || instruction.op0Kind === OpKind.NearBranch32
-              ? instruction.nearBranchTarget
-              : null,
-          memoryAddress: ipRelative
-            ? instruction.ipRelMemoryAddress
-            : absolute
-              ? BigInt.asUintN(bitness, instruction.memoryDisplacementU64)
-              : null,
-          memoryOperand:
-            memory && !ipRelative && !absolute
-              ? {
-                  base:
-                    instruction.memoryBase === Register.None
-                      ? null
-                      : (Register[instruction.memoryBase] ?? null),
-                  index:
-                    instruction.memoryIndex === Register.None
-                      ? null
-                      : (Register[instruction.memoryIndex] ?? null),
-                  displacement: BigInt.asIntN(bitness, instruction.memoryDisplacementU64),
-                }
-              : null,
-          sourceRegister:
-            instruction.op1Kind === OpKind.Register ? (Register[instruction.op1Register] ?? null) : null,
-          immediate: pushImmediate
-            ? BigInt.asUintN(32, instruction.immediate(0))
-            : immediateOperand
-              ? instruction.immediate(1)
-              : null,
-          register:
-            instruction.op0Kind === OpKind.Register ? (Register[instruction.op0Register] ?? null) : null,
-          isPush: pushImmediate,
-          isMovImmediate:
-            mnemonic === Mnemonic.Mov && instruction.op0Kind === OpKind.Register && immediateOperand,
-          isMovzxByteMemory:
-            mnemonic === Mnemonic.Movzx &&
-            instruction.op1Kind === OpKind.Memory &&
-            instruction.length === (bitness === 64 ? 7 : 7),
-          isLea: mnemonic === Mnemonic.Lea,
-          isMovRegMemory:
-            mnemonic === Mnemonic.Mov &&
-            instruction.op0Kind === OpKind.Register &&
-            instruction.op1Kind === OpKind.Memory,
-          isXorRegMemory:
-            mnemonic === Mnemonic.Xor &&
-            instruction.op0Kind === OpKind.Register &&
-            instruction.op1Kind === OpKind.Memory,
-          isCmpByteMemoryZero:
-            mnemonic === Mnemonic.Cmp &&
-            instruction.op0Kind === OpKind.Memory &&
-            instruction.op1Kind !== OpKind.Register &&
-            instruction.immediate(1) === 0n,
-          isBswap: mnemonic === Mnemonic.Bswap,
-        });
+        out.push(new Decoded(instruction, bytes, Number(instruction.ip - ip), bitness));
       } finally {
         instruction.free();
       }
@@ -164,4 +104,98 @@ export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32
     decoder.free();
   }
   return out;
+}
+
+function registerName(register: number): string | null {
+  return register === Register.None ? null : (Register[register] ?? null);
+}
+
+/**
+ * The facts the engine reads of one instruction. Each property of an iced Instruction is a call
+ * into WebAssembly: each is read once, and only when the instruction's kind can use it. The text
+ * is formatted when read: a verdict decodes thousands of prologues and shows few of them.
+ */
+class Decoded implements DecodedInstruction {
+  declare readonly ip: bigint;
+  declare readonly length: number;
+  declare readonly mnemonic: string;
+  declare readonly flow: DecodedInstruction['flow'];
+  declare readonly branchTarget: bigint | null;
+  declare readonly memoryAddress: bigint | null;
+  declare readonly memoryOperand: DecodedInstruction['memoryOperand'];
+  declare readonly sourceRegister: string | null;
+  declare readonly immediate: bigint | null;
+  declare readonly register: string | null;
+  declare readonly isPush: boolean;
+  declare readonly isMovImmediate: boolean;
+  declare readonly isMovzxByteMemory: boolean;
+  declare readonly isLea: boolean;
+  declare readonly isMovRegMemory: boolean;
+  declare readonly isXorRegMemory: boolean;
+  declare readonly isCmpByteMemoryZero: boolean;
+  declare readonly isBswap: boolean;
+
+  constructor(
+    instruction: Instruction,
+    private readonly bytes: Uint8Array,
+    private readonly start: number,
+    private readonly bitness: 32 | 64,
+  ) {
+    const op0 = instruction.op0Kind;
+    const op1 = instruction.op1Kind;
+    const mnemonic = instruction.mnemonic;
+    const memory = op0 === OpKind.Memory || op1 === OpKind.Memory;
+    const ipRelative = memory && instruction.isIpRelMemoryOperand;
+    const base = memory && !ipRelative ? instruction.memoryBase : Register.None;
+    const index = memory && !ipRelative ? instruction.memoryIndex : Register.None;
+    const absolute = memory && !ipRelative && base === Register.None && index === Register.None;
+    const displacement = memory && !ipRelative ? instruction.memoryDisplacementU64 : 0n;
+    const immediateOperand =
+      op1 === OpKind.Immediate64 || op1 === OpKind.Immediate32 || op1 === OpKind.Immediate32to64;
+    const pushImmediate =
+      mnemonic === Mnemonic.Push &&
+      (op0 === OpKind.Immediate32 || op0 === OpKind.Immediate32to64 || op0 === OpKind.Immediate8to32);
+    this.ip = instruction.ip;
+    this.length = instruction.length;
+    this.mnemonic = Mnemonic[mnemonic] ?? String(mnemonic);
+    this.flow = flowOf(instruction.flowControl);
+    this.branchTarget =
+      op0 === OpKind.NearBranch64 || op0 === OpKind.NearBranch32 ? instruction.nearBranchTarget : null;
+    this.memoryAddress = ipRelative
+      ? instruction.ipRelMemoryAddress
+      : absolute
+        ? BigInt.asUintN(bitness, displacement)
+        : null;
+    this.memoryOperand =
+      memory && !ipRelative && !absolute
+        ? {
+            base: registerName(base),
+            index: registerName(index),
+            displacement: BigInt.asIntN(bitness, displacement),
+          }
+        : null;
+    this.sourceRegister = op1 === OpKind.Register ? registerName(instruction.op1Register) : null;
+    this.immediate = pushImmediate
+      ? BigInt.asUintN(32, instruction.immediate(0))
+      : immediateOperand
+        ? instruction.immediate(1)
+        : null;
+    this.register = op0 === OpKind.Register ? registerName(instruction.op0Register) : null;
+    this.isPush = pushImmediate;
+    this.isMovImmediate = mnemonic === Mnemonic.Mov && op0 === OpKind.Register && immediateOperand;
+    this.isMovzxByteMemory = mnemonic === Mnemonic.Movzx && op1 === OpKind.Memory && this.length === 7;
+    this.isLea = mnemonic === Mnemonic.Lea;
+    this.isMovRegMemory = mnemonic === Mnemonic.Mov && op0 === OpKind.Register && op1 === OpKind.Memory;
+    this.isXorRegMemory = mnemonic === Mnemonic.Xor && op0 === OpKind.Register && op1 === OpKind.Memory;
+    this.isCmpByteMemoryZero =
+      mnemonic === Mnemonic.Cmp &&
+      op0 === OpKind.Memory &&
+      op1 !== OpKind.Register &&
+      instruction.immediate(1) === 0n;
+    this.isBswap = mnemonic === Mnemonic.Bswap;
+  }
+
+  get text(): string {
+    return formatAt(this.bytes.subarray(this.start, this.start + this.length), this.ip, this.bitness);
+  }
 }

@@ -141,7 +141,7 @@ export async function discoverKernel(space: PhysicalSpace, options: DiscoverOpti
   if (!profile) return finish();
 
   const kdbgSearch = stages.run('kdbg', () =>
-    findKdbg(memory, kernel.pe, profile, space.hints.kdDebuggerDataBlock),
+    findKdbg(memory, kernel.pe, kernel.exports, profile, space.hints.kdDebuggerDataBlock),
   );
   context.kdbg = kdbgSearch.found;
   if (!kdbgSearch.found) warnings.push(`KDBG not found (${kdbgSearch.tried.join('; ')})`);

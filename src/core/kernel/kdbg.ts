@@ -1,6 +1,11 @@
 // KDDEBUGGER_DATA64 ("KDBG", spec §1.15): found from the dump header, the ISF symbol, or a scan
 // of the kernel's data sections; on Windows 8+ x64 decoded with the values KdCopyDataBlock uses
 // (spec §3.5), whose addresses come from the ISF or from decoding KdCopyDataBlock's code.
+// KdCopyDataBlock is found where the kernel's own code calls it: the exported
+// KeCapturePersistentThreadState copies the block into the dump header it fills (beside
+// &KdDebuggerDataBlock at DUMP_HEADER64+0x80). Only when that export does not lead to it (missing,
+// unreadable, or none of its callees is the routine) are the kernel's code sections searched for
+// the routine's pattern.
 
 import type { LayoutProfile } from '../profile';
 import { u32, u64 } from '../util/bytes';
@@ -80,20 +85,28 @@ function decodedBlock(
   return raw ? decodeKdbgBlock(raw, keys) : null;
 }
 
-/** Scans the kernel's non-code sections on 4-byte steps for 'KDBG' with KernBase == base (MemProcFS). */
+const DATA_CHUNK = 0x10000;
+const TAG_OFFSET = 0x10;
+
+/**
+ * Scans the kernel's non-code sections on 4-byte steps for 'KDBG' with KernBase == base (MemProcFS).
+ * A page that cannot be read reads as zeros and the rest of its chunk is still searched; a tag is
+ * seen across a chunk's end, and a header that begins in the chunk before its tag.
+ */
 function scanDataSections(memory: KernelMemory, pe: PeImage): bigint[] {
   const hits: bigint[] = [];
   for (const section of pe.sections) {
     if (section.characteristics & IMAGE_SCN_MEM_EXECUTE || section.size === 0 || section.size > 0x2000000)
       continue;
-    for (let offset = 0; offset < section.size; offset += 0x10000) {
-      const length = Math.min(0x10000, section.size - offset);
-      const va = pe.base + BigInt(section.rva + offset);
-      const bytes = memory.bytes(va, length);
-      if (!bytes) continue;
+    const start = pe.base + BigInt(section.rva);
+    for (let offset = 0; offset < section.size; offset += DATA_CHUNK) {
+      const length = Math.min(DATA_CHUNK, section.size - offset);
+      const va = start + BigInt(offset);
+      const bytes = memory.scanBytes(va, Math.min(length + 3, section.size - offset));
       const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-      for (let at = buffer.indexOf('KDBG'); at >= 0; at = buffer.indexOf('KDBG', at + 1)) {
-        if (at >= 0x10 && at % 4 === 0) hits.push(va + BigInt(at - 0x10));
+      for (let at = buffer.indexOf('KDBG'); at >= 0 && at < length; at = buffer.indexOf('KDBG', at + 1)) {
+        const header = va + BigInt(at - TAG_OFFSET);
+        if ((section.rva + offset + at) % 4 === 0 && header >= start) hits.push(header);
       }
     }
   }
@@ -125,9 +138,12 @@ function keysFromCode(
   return found ?? null;
 }
 
-function interpret(instructions: ReturnType<typeof decode>): { keys: DecodeKeys; blockVa: bigint } | null {
+function interpret(
+  instructions: ReturnType<typeof decode>,
+  leadingBlockVa: bigint | null = null,
+): { keys: DecodeKeys; blockVa: bigint } | null {
   let flagVa: bigint | null = null;
-  let blockVa: bigint | null = null;
+  let blockVa: bigint | null = leadingBlockVa;
   let waitNeverVa: bigint | null = null;
   let waitAlwaysVa: bigint | null = null;
   let bswap = false;
@@ -159,9 +175,82 @@ function interpret(instructions: ReturnType<typeof decode>): { keys: DecodeKeys;
   };
 }
 
+/** The exported routine that fills a dump header and calls KdCopyDataBlock to copy the KDBG into it. */
+const CALLER = 'KeCapturePersistentThreadState';
+/** More than the routine's length (about 0x650 bytes on 19041); the sweep may run past its end. */
+const CALLER_BYTES = 0x1000;
+/** The routine makes a few dozen calls; a crafted one is not followed further. */
+const MAX_CALLEES = 64;
+
+/**
+ * The targets of the `call rel32` (E8) in `code` that land in the kernel's code sections. Read as
+ * bytes, not decoded: a byte that only looks like a call leads to code that is not
+ * KdCopyDataBlock, which the callee's own code then shows.
+ */
+function callTargets(code: Uint8Array, va: bigint, pe: PeImage): Set<bigint> {
+  const view = new DataView(code.buffer, code.byteOffset, code.length);
+  const targets = new Set<bigint>();
+  for (let at = code.indexOf(0xe8); at >= 0 && at + 5 <= code.length; at = code.indexOf(0xe8, at + 1)) {
+    const target = va + BigInt(at + 5 + view.getInt32(at + 1, true));
+    const rva = target - pe.base;
+    const inCode = pe.sections.some(
+      (section) =>
+        section.characteristics & IMAGE_SCN_MEM_EXECUTE &&
+        rva >= BigInt(section.rva) &&
+        rva < BigInt(section.rva + section.size),
+    );
+    if (inCode) targets.add(target);
+    if (targets.size >= MAX_CALLEES) break;
+  }
+  return targets;
+}
+
+/**
+ * KdCopyDataBlock's code read from its entry: the CMP of KdpDataBlockEncoded within its first
+ * instructions (a LEA of the block may come first), then what `interpret` requires.
+ */
+function interpretEntry(
+  instructions: ReturnType<typeof decode>,
+): { keys: DecodeKeys; blockVa: bigint } | null {
+  const cmp = instructions.findIndex((instruction, index) => index < 4 && instruction.isCmpByteMemoryZero);
+  if (cmp < 0) return null;
+  const leadingLea = instructions
+    .slice(0, cmp)
+    .find((instruction) => instruction.isLea && instruction.memoryAddress !== null);
+  return interpret(instructions.slice(cmp), leadingLea?.memoryAddress ?? null);
+}
+
+/**
+ * KdCopyDataBlock located by the code that calls it (spec §3.5): the direct calls of the exported
+ * KeCapturePersistentThreadState, each callee that holds the block's size in quadwords read from
+ * its entry until one is KdCopyDataBlock.
+ */
+function keysFromCaller(
+  memory: KernelMemory,
+  pe: PeImage,
+  exports: ReadonlyMap<string, number>,
+  kdbgSize: number,
+): { keys: DecodeKeys; blockVa: bigint } | string {
+  const rva = exports.get(CALLER);
+  if (rva === undefined) return `${CALLER} is not exported`;
+  const callerVa = pe.base + BigInt(rva);
+  const code = memory.virtual.readPartial(callerVa, CALLER_BYTES).bytes;
+  if (code.length === 0) return `${CALLER}'s code is not in the image`;
+  const sizeDword = Buffer.from(new Uint32Array([kdbgSize / 8]).buffer);
+  const callees = callTargets(code, callerVa, pe);
+  for (const callee of callees) {
+    const window = Buffer.from(memory.virtual.readPartial(callee, 300).bytes);
+    if (window.indexOf(sizeDword) < 0) continue;
+    const found = interpretEntry(decode(window, callee, 64, 96));
+    if (found) return found;
+  }
+  return `none of the ${callees.size} routines ${CALLER} calls is KdCopyDataBlock`;
+}
+
 export function findKdbg(
   memory: KernelMemory,
   pe: PeImage,
+  exports: ReadonlyMap<string, number>,
   profile: LayoutProfile,
   hintVa: bigint | undefined,
 ): { found: FoundKdbg | null; tried: string[] } {
@@ -219,23 +308,34 @@ export function findKdbg(
         return done(block, true, decoded, 'decoded with KiWaitNever/KiWaitAlways from the ISF symbols');
     }
   }
+  const decodeWith = (located: { keys: DecodeKeys; blockVa: bigint }): Uint8Array | null => {
+    const waitNever = readKey(located.keys.waitNever);
+    const waitAlways = readKey(located.keys.waitAlways);
+    if (waitNever === null || waitAlways === null) return null;
+    return decodedBlock(memory, located.blockVa, base, { ...located.keys, waitNever, waitAlways });
+  };
+  const called = keysFromCaller(memory, pe, exports, profile.kdbg.size);
+  if (typeof called === 'string') tried.push(`KdCopyDataBlock from its caller: ${called}`);
+  else {
+    const decoded = decodeWith(called);
+    tried.push(
+      `decoding with keys located through KdCopyDataBlock, called from ${CALLER}: ${decoded ? 'found' : 'failed'}`,
+    );
+    if (decoded)
+      return done(
+        called.blockVa,
+        true,
+        decoded,
+        `decoded with keys located by disassembling KdCopyDataBlock, called from the exported ${CALLER}`,
+      );
+  }
+  // The kernel's code searched for the routine: only when its caller did not lead to it.
   const code = keysFromCode(memory, pe, profile.kdbg.size);
   if (code) {
-    const waitNever = readKey(code.keys.waitNever);
-    const waitAlways = readKey(code.keys.waitAlways);
-    if (waitNever !== null && waitAlways !== null) {
-      const decoded = decodedBlock(memory, code.blockVa, base, { ...code.keys, waitNever, waitAlways });
-      tried.push(
-        `decoding with keys located through KdCopyDataBlock's code: ${decoded ? 'found' : 'failed'}`,
-      );
-      if (decoded)
-        return done(
-          code.blockVa,
-          true,
-          decoded,
-          'decoded with keys located by disassembling KdCopyDataBlock',
-        );
-    }
+    const decoded = decodeWith(code);
+    tried.push(`decoding with keys located through KdCopyDataBlock's code: ${decoded ? 'found' : 'failed'}`);
+    if (decoded)
+      return done(code.blockVa, true, decoded, 'decoded with keys located by disassembling KdCopyDataBlock');
   } else {
     tried.push('KdCopyDataBlock code pattern: not found');
   }

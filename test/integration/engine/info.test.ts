@@ -20,6 +20,11 @@ function expectMatchesTruth(info: ImageInfo, truth: Truth): void {
   expect(info.build?.value.minor).toBe(truth.version.minor);
   expect(info.pdb).toEqual({ name: truth.pdb.name, guid: truth.pdb.guid, age: truth.pdb.age });
   expect(info.kdbg?.value).toEqual({ va: truth.kdbg, encoded: truth.kdbgEncoded });
+  // An encoded block's keys come from KdCopyDataBlock where the kernel's own code calls it.
+  if (truth.kdbgEncoded)
+    expect(info.kdbg?.method).toMatch(
+      /KdCopyDataBlock, called from the exported KeCapturePersistentThreadState/,
+    );
   expect(info.psLoadedModuleList?.value).toBe(truth.psLoadedModuleList);
   expect(info.psActiveProcessHead?.value).toBe(truth.psActiveProcessHead);
   expect(info.objectRootDirectory?.value).toBe(truth.objectRootDirectory);
