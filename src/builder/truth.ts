@@ -74,6 +74,19 @@ export interface TruthFinding {
   detail: string;
 }
 
+export interface TruthNotifyRoutine {
+  kind: 'process-notify' | 'thread-notify' | 'image-load-notify';
+  slot: number;
+  /** The array slot and the EX_CALLBACK_ROUTINE_BLOCK it references. */
+  entry: Hex;
+  block: Hex;
+  routine: Hex;
+  owner: string | null;
+  context: Hex;
+  /** Registered by the infected scenario's rootkit. */
+  planted: boolean;
+}
+
 export interface TruthThread {
   ethread: Hex;
   tid: number;
@@ -175,6 +188,10 @@ export interface Truth {
     count: number;
     entries: Array<{ index: number; name: string | null; target: Hex; module: string | null }>;
   };
+  /** The process, thread and image-load notify arrays (issue 22). */
+  notifyArrays: Array<{ kind: string; address: Hex }>;
+  /** Every registered notify routine; `owner` is the module holding it (null: pool code). */
+  notifyRoutines: TruthNotifyRoutine[];
   drivers: TruthDriver[];
   modules: TruthModule[];
   irp: TruthHandler[];

@@ -119,6 +119,10 @@ const EXPORTS = [
   'DbgPrint',
   'DbgPrintEx',
   'KeServiceDescriptorTable',
+  // Registration routines whose code loads the notify arrays (windows/callbacks.ts).
+  'PsSetCreateProcessNotifyRoutine',
+  'PsSetCreateThreadNotifyRoutine',
+  'PsSetLoadImageNotifyRoutine',
 ];
 
 /** Names that are data, not code, when the builder has to place them itself. */
@@ -148,6 +152,9 @@ const DATA_NAMES = new Set([
   'KeNumberProcessors',
   'HalDispatchTable',
   'PsLoadedModuleResource',
+  'PspCreateProcessNotifyRoutine',
+  'PspCreateThreadNotifyRoutine',
+  'PspLoadImageNotifyRoutine',
 ]);
 
 /** x86 kernel image sizes (ntoskrnl SizeOfImage of the named builds, rounded). */

@@ -13,6 +13,7 @@ import type { DeviceModel, DriverContext, DriverModel, DriverSet, Handler } from
 import type { LoadedModule } from './modules';
 import type { Rng } from '../rng';
 import type { ServiceTable } from './service-table';
+import type { NotifyRoutines } from './callbacks';
 
 export const INFECTIONS = [
   'irpHook',
@@ -26,17 +27,23 @@ export const INFECTIONS = [
   'ssdtInline',
   'hiddenProcess',
   'completionHook',
+  'notifyPoolCode',
+  'notifyHiddenModule',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
 /** The rootkit's user-mode half, unlinked from the process list (FU-style DKOM). */
 export const HIDDEN_PROCESS_NAME = 'winlogsvc.exe';
 
-/**
- * What `--scenario infected` plants unless --infections says otherwise: all but completionHook,
- * which is asked for by name (the demo case and the comparison tests expect the default set).
- */
-export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS.filter((i) => i !== 'completionHook');
+/** Asked for by name: the demo case and the comparison tests expect the default set without them. */
+const BY_NAME_ONLY: ReadonlySet<Infection> = new Set([
+  'completionHook',
+  'notifyPoolCode',
+  'notifyHiddenModule',
+]);
+
+/** What `--scenario infected` plants unless --infections says otherwise: all but BY_NAME_ONLY. */
+export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS.filter((i) => !BY_NAME_ONLY.has(i));
 export interface PlantedFinding {
   kind: FindingKind;
   subject: string;
@@ -278,6 +285,42 @@ export function plantServiceHooks(
       severity: 'critical',
       detail: 'the first bytes of the routine its service-table entry names jump into the rootkit',
     });
+  }
+}
+
+/**
+ * Notify routines as rootkits register them: a process-notify routine in untagged pool code (it
+ * then runs on every process creation, to inject or hide), and an image-load routine in the
+ * rootkit's own module — unlinked from PsLoadedModuleList when hiddenDriver is planted too.
+ */
+export function plantNotifyRoutines(
+  ctx: DriverContext,
+  rootkit: Rootkit,
+  notify: NotifyRoutines,
+  enabled: ReadonlySet<Infection>,
+): void {
+  const rng = ctx.rng.fork('rootkit-notify');
+  if (enabled.has('notifyPoolCode')) {
+    const next = ctx.loader.routine(rootkit.module, 'ProcessNotifyWorker');
+    const code = plantPoolCode(ctx, rng, next);
+    notify.add('process-notify', code, null, 0n, true);
+    rootkit.planted.push({
+      kind: 'callback-no-module',
+      subject: `0x${code.toString(16)}`,
+      severity: 'critical',
+      detail: 'a process-notify routine in a pool allocation',
+    });
+  }
+  if (enabled.has('notifyHiddenModule')) {
+    const routine = ctx.loader.routine(rootkit.module, 'ImageLoadNotify');
+    notify.add('image-load-notify', routine, rootkit.module, 0n, true);
+    if (rootkit.module.unlinked)
+      rootkit.planted.push({
+        kind: 'callback-hidden-module',
+        subject: rootkit.module.name,
+        severity: 'critical',
+        detail: 'an image-load notify routine in the module unlinked from PsLoadedModuleList',
+      });
   }
 }
 

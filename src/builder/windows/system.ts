@@ -38,6 +38,7 @@ import { Activity } from './activity';
 import { createProcesses, writeProcesses } from './processes';
 import {
   HIDDEN_PROCESS_NAME,
+  plantNotifyRoutines,
   plantRootkit,
   plantServiceHooks,
   writePatches,
@@ -45,6 +46,7 @@ import {
   type Rootkit,
 } from './rootkit';
 import { ServiceTable } from './service-table';
+import { NotifyRoutines } from './callbacks';
 
 export interface SystemOptions {
   layout: KernelLayout;
@@ -261,6 +263,11 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   activity.createThreads(processes, drivers, rootkit);
   activity.createRequests(drivers, rootkit, options.infections.has('completionHook'));
   activity.write(processes);
+  // Notify routines last: their routines and blocks shift nothing the rest of the system placed.
+  const notify = new NotifyRoutines(ctx, boot.fork('notify'));
+  notify.registerSystem(drivers);
+  if (rootkit) plantNotifyRoutines(ctx, rootkit, notify, options.infections);
+  notify.write();
   if (rootkit && options.infections.has('hiddenProcess'))
     rootkit.planted.push({
       kind: 'hidden-process',
@@ -368,6 +375,17 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
           loader.modules.find((m) => e.target >= m.base && e.target < m.base + BigInt(m.size))?.name ?? null,
       })),
     },
+    notifyArrays: [...notify.arrays].map(([kind, address]) => ({ kind, address: hx(address) })),
+    notifyRoutines: notify.registered.map((r) => ({
+      kind: r.kind,
+      slot: r.slot,
+      entry: hx(r.entry),
+      block: hx(r.block),
+      routine: hx(r.routine),
+      owner: r.owner,
+      context: hx(r.context),
+      planted: r.planted,
+    })),
     drivers: drivers.drivers.map((d) => truthDriver(d, vm)),
     modules: loader.modules.map((m) => ({
       name: m.name,

@@ -7,6 +7,7 @@
 import { hex } from '../../common/hex';
 import {
   ANALYSIS_SCHEMA,
+  CALLBACK_KINDS,
   type AnalysisResult,
   type Coverage,
   type Driver,
@@ -15,6 +16,7 @@ import {
 } from '../../common/model';
 import type { KernelContext } from '../kernel/discover';
 import { activityLayoutsOf, readActivity } from '../activity';
+import { readCallbacks } from '../callbacks';
 import type { CarveContext } from '../objects/carve';
 import { DirectoryIndex } from '../objects/directory-index';
 import { ObjectPaths } from '../objects/object-paths';
@@ -186,6 +188,17 @@ export async function analyzeKernel(
     });
     return { drivers, devices, serviceTable, findings };
   });
+  const callbacks = await stage('callbacks', 0.95, () =>
+    readCallbacks({
+      memory,
+      kernel,
+      profile: context.profile,
+      build: context.version?.value.number ?? null,
+      modules: moduleView.set,
+      moduleList: moduleView.modules,
+      judge,
+    }),
+  );
 
   const coverage = coverageOf({
     directoryView,
@@ -208,12 +221,14 @@ export async function analyzeKernel(
     ...summarizeProblems(activityRecords.problems),
     ...moduleView.warnings,
     ...serviceWarnings,
+    ...callbacks.warnings,
   ];
   return {
     schema: ANALYSIS_SCHEMA,
     image: { ...context.info, warnings, bytesRead: context.space.bytesRead },
     coverage,
     serviceTable: verdicts.serviceTable,
+    callbacks: callbacks.section,
     drivers: verdicts.drivers.sort(byName),
     devices: verdicts.devices.sort(byName),
     modules: moduleView.modules.sort((a, b) => compareHex(a.base, b.base)),
@@ -221,7 +236,7 @@ export async function analyzeKernel(
     processes: activity.processes,
     threads: activity.threads,
     irps: activity.irps,
-    findings: verdicts.findings,
+    findings: [...verdicts.findings, ...callbacks.findings],
     stats: { bytesScanned: scan.bytesScanned, poolHits: scan.hits.length, workers: scan.workers, timings },
   };
 }
@@ -247,6 +262,7 @@ function withoutLayouts(context: KernelContext, timings: Timings): AnalysisResul
     image: context.info,
     coverage: nothingReadable(reason, modules),
     serviceTable: null,
+    callbacks: notRead(reason),
     drivers: [],
     devices: [],
     modules: (triage?.modules ?? []).map((m) => ({
@@ -266,6 +282,19 @@ function withoutLayouts(context: KernelContext, timings: Timings): AnalysisResul
     irps: [],
     findings: [],
     stats: { bytesScanned: 0, poolHits: 0, workers: 0, timings },
+  };
+}
+
+/** Every kind unavailable, for the same reason as the rest of the analysis. */
+function notRead(reason: string): AnalysisResult['callbacks'] {
+  return {
+    heads: CALLBACK_KINDS.map((kind) => ({
+      kind,
+      address: null,
+      method: null,
+      coverage: { state: 'unavailable' as const, missing: [reason] },
+    })),
+    entries: [],
   };
 }
 
