@@ -6,6 +6,7 @@
 import type { Callback, Finding, Module } from '../../common/model';
 import type { FindingKind, Severity } from '../../common/findings';
 import { CALLBACK_LABELS } from '../../common/callback-labels';
+import { callbackIdentity } from './identity';
 
 function describe(callback: Callback): string {
   const routine = callback.routine;
@@ -50,7 +51,8 @@ export function callbackFindings(callbacks: readonly Callback[], modules: readon
     if (!verdict) continue;
     const routine = callback.routine;
     findings.push({
-      id: `${verdict.kind}:${callback.kind}:${callback.slot}`,
+      // The same callback has the same id on every boot (the comparison pairs findings by it).
+      id: `${verdict.kind}:${callbackIdentity(callback)}`,
       severity: verdict.severity,
       kind: verdict.kind,
       subject: verdict.subject,
