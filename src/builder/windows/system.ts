@@ -223,6 +223,10 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   const drivers = new DriverSet(ctx);
   drivers.populate();
   drivers.createObjects();
+  // The stock drivers' notify routines, placed while their modules hold only what every boot
+  // places (later routines, such as thread start addresses, differ from boot to boot).
+  const notify = new NotifyRoutines(ctx, boot.fork('notify'));
+  notify.registerSystem(drivers);
   const rootkit = options.scenario === 'infected' ? plantRootkit(ctx, drivers, options.infections) : null;
   drivers.createLinks();
   const stale = plantStaleDrivers(ctx, bootContent.int(2, 3));
@@ -263,9 +267,8 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   activity.createThreads(processes, drivers, rootkit);
   activity.createRequests(drivers, rootkit, options.infections.has('completionHook'));
   activity.write(processes);
-  // Notify routines last: their routines and blocks shift nothing the rest of the system placed.
-  const notify = new NotifyRoutines(ctx, boot.fork('notify'));
-  notify.registerSystem(drivers);
+  // The rootkit's registrations, then the arrays and their blocks (last in pool: they shift
+  // nothing the rest of the system placed).
   if (rootkit) plantNotifyRoutines(ctx, rootkit, notify, options.infections);
   notify.write();
   if (rootkit && options.infections.has('hiddenProcess'))

@@ -17,6 +17,7 @@ import {
 import type { KernelContext } from '../kernel/discover';
 import { activityLayoutsOf, readActivity } from '../activity';
 import { readCallbacks } from '../callbacks';
+import { CALLBACK_LABELS } from '../../common/callback-labels';
 import type { CarveContext } from '../objects/carve';
 import { DirectoryIndex } from '../objects/directory-index';
 import { ObjectPaths } from '../objects/object-paths';
@@ -212,6 +213,9 @@ export async function analyzeKernel(
         : (serviceWarnings[0] ?? 'the system-service table was not found'),
       unreadable: verdicts.serviceTable ? (serviceWarnings[0] ?? null) : null,
     },
+    callbacksNotFound: callbacks.section.heads
+      .filter((h) => h.coverage.state === 'unavailable')
+      .map((h) => CALLBACK_LABELS[h.kind]),
   });
   const warnings = [
     ...context.info.warnings,

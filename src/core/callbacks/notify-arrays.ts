@@ -57,9 +57,10 @@ function readRawSlots(memory: KernelMemory, address: bigint, slots: number): big
 }
 
 /**
- * Why `address` is not the array, or null when it reads as one: in the image, and more of its
- * used slots lead to a routine than not (a corrupted slot in the real array is then a problem of
- * that slot, while zeroed data or a table of other pointers is not taken for the array).
+ * Why `address` is not the array, or null when it reads as one: in the image, at least one used
+ * slot leading to a routine when any slot leads nowhere, and at most half its slots leading
+ * nowhere. A corrupted slot of the real array is then a problem of that slot, while a table of
+ * other pointers is not taken for the array.
  */
 function rejectArray(memory: KernelMemory, address: bigint, slots: number): string | null {
   const raw = readRawSlots(memory, address, slots);
@@ -74,7 +75,9 @@ function rejectArray(memory: KernelMemory, address: bigint, slots: number): stri
       firstProblem ??= `slot ${index} at ${hex(address)}: ${slot}`;
     } else if (slot.kind === 'routine') routines++;
   }
-  return problems > routines ? `${problems} of its slots lead nowhere (${firstProblem})` : null;
+  if (problems > 0 && (routines === 0 || problems * 2 > slots))
+    return `${problems} of its slots lead nowhere (${firstProblem})`;
+  return null;
 }
 
 function usedSlots(memory: KernelMemory, address: bigint, slots: number): number {
