@@ -74,15 +74,21 @@ export interface TruthFinding {
   detail: string;
 }
 
-export interface TruthNotifyRoutine {
-  kind: 'process-notify' | 'thread-notify' | 'image-load-notify';
+export interface TruthCallback {
+  kind: string;
+  /** Array slot, or place on the list from its head's Flink. */
   slot: number;
-  /** The array slot and the EX_CALLBACK_ROUTINE_BLOCK it references. */
+  /** The array slot (and the EX_CALLBACK_ROUTINE_BLOCK it references), or the list record. */
   entry: Hex;
-  block: Hex;
+  block: Hex | null;
   routine: Hex;
   owner: string | null;
   context: Hex;
+  /** Bug-check records: the Component name. */
+  component: string | null;
+  /** Shutdown packets: the device; and the registering driver object where the record names it. */
+  device: Hex | null;
+  driver: Hex | null;
   /** Registered by the infected scenario's rootkit. */
   planted: boolean;
 }
@@ -188,10 +194,10 @@ export interface Truth {
     count: number;
     entries: Array<{ index: number; name: string | null; target: Hex; module: string | null }>;
   };
-  /** The process, thread and image-load notify arrays (issue 22). */
-  notifyArrays: Array<{ kind: string; address: Hex }>;
-  /** Every registered notify routine; `owner` is the module holding it (null: pool code). */
-  notifyRoutines: TruthNotifyRoutine[];
+  /** Where the kernel keeps each kind of callback: its array or list head (issue 22). */
+  callbackHeads: Array<{ kind: string; address: Hex }>;
+  /** Every registered notify routine and callback; `owner` is the module holding it (null: pool code). */
+  registeredCallbacks: TruthCallback[];
   drivers: TruthDriver[];
   modules: TruthModule[];
   irp: TruthHandler[];

@@ -7,4 +7,10 @@ export const CALLBACK_LABELS: Readonly<Record<CallbackKind, string>> = {
   'process-notify': 'process notify',
   'thread-notify': 'thread notify',
   'image-load-notify': 'image-load notify',
+  registry: 'registry callback',
+  bugcheck: 'bug-check callback',
+  'bugcheck-reason': 'bug-check reason callback',
+  shutdown: 'shutdown notification',
+  'last-chance-shutdown': 'last-chance shutdown notification',
+  'fs-registration': 'file-system registration change',
 };

@@ -232,24 +232,40 @@ export interface ServiceTable {
 }
 
 /** The other doors into the kernel a driver can register for (issue 22). */
-export const CALLBACK_KINDS = ['process-notify', 'thread-notify', 'image-load-notify'] as const;
+export const CALLBACK_KINDS = [
+  'process-notify',
+  'thread-notify',
+  'image-load-notify',
+  'registry',
+  'bugcheck',
+  'bugcheck-reason',
+  'shutdown',
+  'last-chance-shutdown',
+  'fs-registration',
+] as const;
 export type CallbackKind = (typeof CALLBACK_KINDS)[number];
 
 /** One registered routine: where the kernel keeps it, what it is, who owns it, judged. */
 export interface Callback {
   kind: CallbackKind;
-  /** Its index in the kernel's array. */
+  /** Its index in the kernel's array, or its place on the kernel's list (0: first). */
   slot: number;
-  /** The address of the array slot that holds it. */
+  /** The address of the array slot, or of the list record (its LIST_ENTRY), that holds it. */
   entry: Hex;
-  /** The EX_CALLBACK_ROUTINE_BLOCK the slot references. */
-  block: Hex;
+  /** The EX_CALLBACK_ROUTINE_BLOCK an array slot references (null for list records). */
+  block: Hex | null;
   /** The routine, judged against the module that holds it (its verdict is the callback's). */
   routine: Handler;
   /** The module holding the routine: the driver that registered it; null when in no module. */
   owner: string | null;
   /** The block's Context (for process notify on Windows 7 and later, the Ex variants' flags). */
   context: Hex | null;
+  /** Bug-check records: the Component name the driver gave (untrusted text). */
+  component: string | null;
+  /** Shutdown packets: the device the kernel sends IRP_MJ_SHUTDOWN to. */
+  device: Hex | null;
+  /** The registering driver object, where the record names one (shutdown: the device's driver). */
+  driver: Hex | null;
 }
 
 /** Where the kernel keeps one kind, how that was found, and what could be read of it. */

@@ -1,139 +1,356 @@
-// The process, thread and image-load notify routines a system of the build has, registered by
-// the drivers that register them in life, and the kernel's side of it: the arrays of EX_CALLBACK
-// fast references (8 slots on XP and 2003, 64 from Vista on; 3 reference-count bits on x86, 4 on
-// x64) to EX_CALLBACK_ROUTINE_BLOCKs { RundownProtect, Function, Context } in nonpaged pool
-// (tag Cbrb), and the exported registration routines whose code loads each array: directly on
-// XP and 2003, through an internal routine (PspSetCreateProcessNotifyRoutine, …) from Vista on.
+// The notify routines and callbacks a system of the build has, registered by the drivers that
+// register them in life, and the kernel's side of it. Arrays of EX_CALLBACK fast references (8
+// slots on XP and 2003, 64 from Vista on; CmpCallBackVector 100; 3 reference-count bits on x86, 4
+// on x64) to EX_CALLBACK_ROUTINE_BLOCKs { RundownProtect, Function, Context } in nonpaged pool (tag
+// Cbrb); LIST_ENTRY rings of CM_CALLBACK_CONTEXT_BLOCKEX (registry, Vista on),
+// KBUGCHECK_(REASON_)CALLBACK_RECORD (in the registering driver's data, with its Component name),
+// SHUTDOWN_PACKET { ListEntry, DeviceObject } and NOTIFICATION_PACKET { ListEntry, DriverObject,
+// NotificationRoutine } (the pool tags of these three are the builder's). The exported
+// registration routines' code loads each head: directly on XP and 2003 and for the I/O and
+// bug-check lists, through an internal routine (PspSetCreateProcessNotifyRoutine,
+// CmpRegisterCallbackInternal, …) for the notify arrays and registry callbacks from Vista on.
 //
 // Facts: ReactOS ntoskrnl/ps/psnotify.c and ntoskrnl/ex/callback.c (structures, fast-reference
 // bits, the Cbrb tag); Volatility 3 plugins/windows/callbacks.py (slot counts per version);
 // the registering drivers as stock systems show them in `callbacks` output (ksecdd, cng, tcpip,
-// the Defender filter WdFilter). The builder keeps its own copy: the truth must not come from
+// the Defender filter WdFilter, ndis, Wdf01000, volmgr/Ftdisk, FltMgr/sr); WinObjEx64's reader of
+// CallbackListHead for CM_CALLBACK_CONTEXT_BLOCKEX; wdm.h for the bug-check records. The builder keeps its own copy: the truth must not come from
 // the engine.
 
 import type { KernelLayout } from '../layout/kernel-layout';
 import type { VirtualMemory } from '../memory/virtual';
 import type { Rng } from '../rng';
-import type { DriverContext, DriverSet } from './drivers';
+import type { DeviceModel, DriverContext, DriverModel, DriverSet } from './drivers';
 import type { KernelImage } from './kernel-image';
 import type { LoadedModule } from './modules';
 
-export const NOTIFY_KINDS = ['process-notify', 'thread-notify', 'image-load-notify'] as const;
-export type NotifyKind = (typeof NOTIFY_KINDS)[number];
+export const CALLBACK_KINDS = [
+  'process-notify',
+  'thread-notify',
+  'image-load-notify',
+  'registry',
+  'bugcheck',
+  'bugcheck-reason',
+  'shutdown',
+  'last-chance-shutdown',
+  'fs-registration',
+] as const;
+export type CallbackKind = (typeof CALLBACK_KINDS)[number];
 
 interface KernelSide {
-  array: string;
+  head: string;
   exported: string;
-  internal: string;
+  /** The internal routine the export hands over to from Vista on (null: the export loads the head). */
+  internal: string | null;
 }
 
-const KERNEL_SIDE: Record<NotifyKind, KernelSide> = {
-  'process-notify': {
-    array: 'PspCreateProcessNotifyRoutine',
-    exported: 'PsSetCreateProcessNotifyRoutine',
-    internal: 'PspSetCreateProcessNotifyRoutine',
-  },
-  'thread-notify': {
-    array: 'PspCreateThreadNotifyRoutine',
-    exported: 'PsSetCreateThreadNotifyRoutine',
-    internal: 'PspSetCreateThreadNotifyRoutine',
-  },
-  'image-load-notify': {
-    array: 'PspLoadImageNotifyRoutine',
-    exported: 'PsSetLoadImageNotifyRoutine',
-    internal: 'PsSetLoadImageNotifyRoutineEx',
-  },
-};
+function kernelSide(kind: CallbackKind, legacy: boolean): KernelSide {
+  switch (kind) {
+    case 'process-notify':
+      return {
+        head: 'PspCreateProcessNotifyRoutine',
+        exported: 'PsSetCreateProcessNotifyRoutine',
+        internal: 'PspSetCreateProcessNotifyRoutine',
+      };
+    case 'thread-notify':
+      return {
+        head: 'PspCreateThreadNotifyRoutine',
+        exported: 'PsSetCreateThreadNotifyRoutine',
+        internal: 'PspSetCreateThreadNotifyRoutine',
+      };
+    case 'image-load-notify':
+      return {
+        head: 'PspLoadImageNotifyRoutine',
+        exported: 'PsSetLoadImageNotifyRoutine',
+        internal: 'PsSetLoadImageNotifyRoutineEx',
+      };
+    case 'registry':
+      return legacy
+        ? { head: 'CmpCallBackVector', exported: 'CmRegisterCallback', internal: null }
+        : {
+            head: 'CallbackListHead',
+            exported: 'CmRegisterCallbackEx',
+            internal: 'CmpRegisterCallbackInternal',
+          };
+    case 'bugcheck':
+      return { head: 'KeBugCheckCallbackListHead', exported: 'KeRegisterBugCheckCallback', internal: null };
+    case 'bugcheck-reason':
+      return {
+        head: 'KeBugCheckReasonCallbackListHead',
+        exported: 'KeRegisterBugCheckReasonCallback',
+        internal: null,
+      };
+    case 'shutdown':
+      return {
+        head: 'IopNotifyShutdownQueueHead',
+        exported: 'IoRegisterShutdownNotification',
+        internal: null,
+      };
+    case 'last-chance-shutdown':
+      return {
+        head: 'IopNotifyLastChanceShutdownQueueHead',
+        exported: 'IoRegisterLastChanceShutdownNotification',
+        internal: null,
+      };
+    case 'fs-registration':
+      return {
+        head: 'IopFsNotifyChangeQueueHead',
+        exported: 'IoRegisterFsRegistrationChange',
+        // A thunk on the kernels of the symbol files (the next symbol follows 8 bytes on).
+        internal: 'IoRegisterFsRegistrationChangeMountAware',
+      };
+  }
+}
 
-/** The registering drivers of a stock system; a driver the build lacks registers nothing. */
-const REGISTRATIONS: ReadonlyArray<{ driver: string; kind: NotifyKind; routine: string; ex: boolean }> = [
-  { driver: 'KSecDD', kind: 'process-notify', routine: 'KsecCreateProcessNotifyRoutine', ex: false },
-  { driver: 'CNG', kind: 'process-notify', routine: 'CngCreateProcessNotifyRoutine', ex: false },
-  { driver: 'Tcpip', kind: 'process-notify', routine: 'CreateProcessNotifyRoutineEx', ex: true },
-  { driver: 'WdFilter', kind: 'process-notify', routine: 'MpCreateProcessNotifyRoutineEx', ex: true },
-  { driver: 'WdFilter', kind: 'thread-notify', routine: 'MpCreateThreadNotifyRoutine', ex: false },
-  { driver: 'WdFilter', kind: 'image-load-notify', routine: 'MpLoadImageNotifyRoutine', ex: false },
+/** Kernel globals the builder places in .data when no symbol file gives their RVA. */
+export const CALLBACK_HEADS = [
+  'PspCreateProcessNotifyRoutine',
+  'PspCreateThreadNotifyRoutine',
+  'PspLoadImageNotifyRoutine',
+  'CmpCallBackVector',
+  'CallbackListHead',
+  'KeBugCheckCallbackListHead',
+  'KeBugCheckReasonCallbackListHead',
+  'IopNotifyShutdownQueueHead',
+  'IopNotifyLastChanceShutdownQueueHead',
+  'IopFsNotifyChangeQueueHead',
 ];
 
-export interface RegisteredNotify {
-  kind: NotifyKind;
+/** The registration routines, exported by every kernel. */
+export const CALLBACK_EXPORTS = [
+  'PsSetCreateProcessNotifyRoutine',
+  'PsSetCreateThreadNotifyRoutine',
+  'PsSetLoadImageNotifyRoutine',
+  'CmRegisterCallback',
+  'CmRegisterCallbackEx',
+  'KeRegisterBugCheckCallback',
+  'KeRegisterBugCheckReasonCallback',
+  'IoRegisterShutdownNotification',
+  'IoRegisterLastChanceShutdownNotification',
+  'IoRegisterFsRegistrationChange',
+];
+
+type Registration =
+  | { driver: string; kind: CallbackKind; routine: string; ex?: boolean; component?: string }
+  | { driver: string; kind: 'shutdown' | 'last-chance-shutdown'; device: number };
+
+/** The registering drivers of a stock system; a driver the build lacks registers nothing. */
+const REGISTRATIONS: readonly Registration[] = [
+  { driver: 'KSecDD', kind: 'process-notify', routine: 'KsecCreateProcessNotifyRoutine' },
+  { driver: 'CNG', kind: 'process-notify', routine: 'CngCreateProcessNotifyRoutine' },
+  { driver: 'Tcpip', kind: 'process-notify', routine: 'CreateProcessNotifyRoutineEx', ex: true },
+  { driver: 'WdFilter', kind: 'process-notify', routine: 'MpCreateProcessNotifyRoutineEx', ex: true },
+  { driver: 'WdFilter', kind: 'thread-notify', routine: 'MpCreateThreadNotifyRoutine' },
+  { driver: 'WdFilter', kind: 'image-load-notify', routine: 'MpLoadImageNotifyRoutine' },
+  { driver: 'WdFilter', kind: 'registry', routine: 'MpRegCallback' },
+  { driver: 'NDIS', kind: 'bugcheck', routine: 'ndisBugcheckHandler', component: 'Ndis' },
+  { driver: 'Wdf01000', kind: 'bugcheck-reason', routine: 'FxpBugCheckCallback', component: 'Wdf01000' },
+  { driver: 'volmgr', kind: 'shutdown', device: 0 },
+  { driver: 'Ftdisk', kind: 'shutdown', device: 0 },
+  { driver: 'FltMgr', kind: 'fs-registration', routine: 'FltpFsNotification' },
+  { driver: 'sr', kind: 'fs-registration', routine: 'SrFsNotification' },
+];
+
+export interface RegisteredCallback {
+  kind: CallbackKind;
+  /** Array slot, or place on the list from its head's Flink. */
   slot: number;
   routine: bigint;
   /** The module holding the routine; null for code in pool. */
   owner: string | null;
   context: bigint;
+  component: string | null;
+  device: DeviceModel | null;
+  driver: DriverModel | null;
   planted: boolean;
-  /** Set by write(). */
+  /** Set by write(): the slot or the record, and an array slot's block. */
   entry: bigint;
-  block: bigint;
+  block: bigint | null;
 }
 
-export class NotifyRoutines {
-  readonly registered: RegisteredNotify[] = [];
-  readonly arrays = new Map<NotifyKind, bigint>();
+const IRP_MJ_SHUTDOWN = 0x10;
+
+export class Callbacks {
+  readonly registered: RegisteredCallback[] = [];
+  readonly heads = new Map<CallbackKind, bigint>();
+  private readonly legacy: boolean;
   private readonly slots: number;
 
   constructor(
     private readonly ctx: DriverContext,
     private readonly rng: Rng,
   ) {
-    this.slots = ctx.layout.version.build < 6000 ? 8 : 64;
+    this.legacy = ctx.layout.version.build < 6000;
+    this.slots = this.legacy ? 8 : 64;
+  }
+
+  private isArray(kind: CallbackKind): boolean {
+    return kind.endsWith('-notify') || (kind === 'registry' && this.legacy);
+  }
+
+  private slotCount(kind: CallbackKind): number {
+    return kind === 'registry' ? 100 : this.slots;
   }
 
   /** What the stock drivers of this system register. */
   registerSystem(drivers: DriverSet): void {
     for (const registration of REGISTRATIONS) {
-      const module = drivers.findDriver(registration.driver)?.module;
-      if (!module) continue;
+      const driver = drivers.findDriver(registration.driver);
+      const module = driver?.module;
+      if (!driver || !module) continue;
+      if ('device' in registration) {
+        const device = driver.devices[registration.device];
+        if (device) this.addShutdown(registration.kind, driver, device, false);
+        continue;
+      }
       const routine = this.ctx.loader.routine(module, registration.routine);
       // Windows 7 and later keep the Ex variant's flag in the block's Context.
       const context = registration.ex && this.ctx.layout.version.build >= 7600 ? 2n : 0n;
-      this.add(registration.kind, routine, module, context, false);
+      this.add(registration.kind, routine, module, {
+        context,
+        component: registration.component ?? null,
+        // Only a file-system registration's record names its driver.
+        driver: registration.kind === 'fs-registration' ? driver : null,
+      });
     }
   }
 
-  /** A registration in the first free slot, as the kernel makes it. */
+  /** A registration in the next slot or at the end of the list. */
   add(
-    kind: NotifyKind,
+    kind: CallbackKind,
     routine: bigint,
     module: LoadedModule | null,
-    context: bigint,
-    planted: boolean,
+    extra: {
+      context?: bigint;
+      component?: string | null;
+      driver?: DriverModel | null;
+      planted?: boolean;
+    } = {},
   ): void {
     const slot = this.registered.filter((r) => r.kind === kind).length;
-    if (slot >= this.slots) throw new Error(`internal: the ${kind} array is full`);
+    if (this.isArray(kind) && slot >= this.slotCount(kind))
+      throw new Error(`internal: the ${kind} array is full`);
     this.registered.push({
       kind,
       slot,
       routine,
       owner: module?.name ?? null,
-      context,
-      planted,
+      context: extra.context ?? 0n,
+      component: extra.component ?? null,
+      device: null,
+      driver: extra.driver ?? null,
+      planted: extra.planted ?? false,
       entry: 0n,
-      block: 0n,
+      block: null,
     });
   }
 
-  /** The arrays, their blocks in pool, and the registration routines that load them. */
+  /** IoRegisterShutdownNotification on `device`: the kernel will send its driver IRP_MJ_SHUTDOWN. */
+  addShutdown(
+    kind: 'shutdown' | 'last-chance-shutdown',
+    driver: DriverModel,
+    device: DeviceModel,
+    planted: boolean,
+  ): void {
+    const module = driver.module!;
+    const current = driver.majors[IRP_MJ_SHUTDOWN];
+    if (!current || current.verdict !== 'own-image')
+      driver.majors[IRP_MJ_SHUTDOWN] = {
+        va: this.ctx.loader.routine(module, 'DispatchShutdown'),
+        verdict: 'own-image',
+        owner: module.name,
+      };
+    this.add(kind, driver.majors[IRP_MJ_SHUTDOWN]!.va, module, { driver, planted });
+    this.registered.at(-1)!.device = device;
+  }
+
+  /** The arrays and lists, their blocks and records, and the registration routines that load them. */
   write(): void {
+    const { layout, vm, kernel } = this.ctx;
+    for (const kind of CALLBACK_KINDS) {
+      const side = kernelSide(kind, this.legacy);
+      const entries = this.registered.filter((r) => r.kind === kind);
+      const head = this.isArray(kind)
+        ? this.writeArray(side.head, this.slotCount(kind), entries)
+        : this.writeList(side.head, kind, entries);
+      this.heads.set(kind, head);
+      writeRegistrationCode(layout, vm, kernel, side, head, this.legacy);
+    }
+  }
+
+  private writeArray(name: string, slots: number, entries: RegisteredCallback[]): bigint {
     const { layout, vm, kernel, nonPaged } = this.ctx;
     const ptr = layout.pointerSize;
     const mask = layout.arch === 'x64' ? 0xf : 0x7;
-    for (const kind of NOTIFY_KINDS) {
-      const side = KERNEL_SIDE[kind];
-      const array = kernel.symbol(side.array, this.slots * ptr);
-      this.arrays.set(kind, array);
-      vm.write(array, new Uint8Array(this.slots * ptr));
-      for (const registration of this.registered.filter((r) => r.kind === kind)) {
-        const block = nonPaged.allocate('Cbrb', 3 * ptr).dataVa;
-        vm.writePtr(block, 0n); // RundownProtect: no call in progress
-        vm.writePtr(block + BigInt(ptr), registration.routine);
-        vm.writePtr(block + BigInt(2 * ptr), registration.context);
-        registration.entry = array + BigInt(registration.slot * ptr);
-        registration.block = block;
-        vm.writePtr(registration.entry, block | BigInt(this.rng.int(1, mask)));
+    const array = kernel.symbol(name, slots * ptr);
+    vm.write(array, new Uint8Array(slots * ptr));
+    for (const entry of entries) {
+      const block = nonPaged.allocate('Cbrb', 3 * ptr).dataVa;
+      vm.writePtr(block, 0n); // RundownProtect: no call in progress
+      vm.writePtr(block + BigInt(ptr), entry.routine);
+      vm.writePtr(block + BigInt(2 * ptr), entry.context);
+      entry.entry = array + BigInt(entry.slot * ptr);
+      entry.block = block;
+      vm.writePtr(entry.entry, block | BigInt(this.rng.int(1, mask)));
+    }
+    return array;
+  }
+
+  /** The records (allocated as their registrants allocate them) linked in order on the head. */
+  private writeList(name: string, kind: CallbackKind, entries: RegisteredCallback[]): bigint {
+    const { layout, vm, kernel } = this.ctx;
+    const p = BigInt(layout.pointerSize);
+    const head = kernel.symbol(name, 2 * layout.pointerSize);
+    for (const entry of entries) entry.entry = this.writeRecord(kind, entry);
+    const ring = [head, ...entries.map((e) => e.entry), head];
+    for (let i = 0; i + 1 < ring.length; i++) {
+      vm.writePtr(ring[i]!, ring[i + 1]!); // Flink
+      vm.writePtr(ring[i + 1]! + p, ring[i]!); // Blink
+    }
+    return head;
+  }
+
+  private writeRecord(kind: CallbackKind, entry: RegisteredCallback): bigint {
+    const { layout, vm, nonPaged, loader } = this.ctx;
+    const p = layout.pointerSize;
+    const module = entry.owner === null ? null : (loader.modules.find((m) => m.name === entry.owner) ?? null);
+    const component = (record: bigint, at: number) => {
+      if (entry.component === null || !module) return;
+      const text = loader.dataSlot(module, entry.component.length + 1);
+      vm.write(text, Uint8Array.from([...entry.component].map((c) => c.charCodeAt(0)).concat(0)));
+      vm.writePtr(record + BigInt(at), text);
+    };
+    switch (kind) {
+      case 'registry': {
+        // CM_CALLBACK_CONTEXT_BLOCKEX: Cookie, CallerContext, Function, Altitude.
+        const record = nonPaged.allocate('CMcb', p === 8 ? 0x50 : 0x30).dataVa;
+        vm.writePtr(record + BigInt(p === 8 ? 0x18 : 0x10), BigInt(0x1d0000000 + entry.slot));
+        vm.writePtr(record + BigInt(p === 8 ? 0x20 : 0x18), entry.context);
+        vm.writePtr(record + BigInt(p === 8 ? 0x28 : 0x1c), entry.routine);
+        return record;
       }
-      writeRegistrationCode(layout, vm, kernel, side, array);
+      case 'bugcheck':
+      case 'bugcheck-reason': {
+        // Drivers keep their KBUGCHECK_(REASON_)CALLBACK_RECORD in their own data.
+        const record = module ? loader.dataSlot(module, 8 * p) : nonPaged.allocate('None', 8 * p).dataVa;
+        vm.writePtr(record + BigInt(2 * p), entry.routine);
+        component(record, kind === 'bugcheck' ? 5 * p : 3 * p);
+        return record;
+      }
+      case 'shutdown':
+      case 'last-chance-shutdown': {
+        const record = nonPaged.allocate('IoSh', 3 * p).dataVa;
+        vm.writePtr(record + BigInt(2 * p), entry.device!.object!.bodyVa);
+        return record;
+      }
+      case 'fs-registration': {
+        const record = nonPaged.allocate('IoFs', 4 * p).dataVa;
+        vm.writePtr(record + BigInt(2 * p), entry.driver?.object?.bodyVa ?? 0n);
+        vm.writePtr(record + BigInt(3 * p), entry.routine);
+        return record;
+      }
+      default:
+        throw new Error(`internal: ${kind} is an array`);
     }
   }
 }
@@ -148,13 +365,13 @@ function writeRegistrationCode(
   vm: VirtualMemory,
   kernel: KernelImage,
   side: KernelSide,
-  array: bigint,
+  head: bigint,
+  legacy: boolean,
 ): void {
   const exported = kernel.symbol(side.exported);
-  const direct = layout.version.build < 6000;
-  const body = direct ? exported : kernel.symbol(side.internal);
-  if (!direct) vm.write(exported, thunk(layout.arch, exported, body));
-  vm.write(body, layout.arch === 'x64' ? x64Body(body, array) : x86Body(array));
+  const body = legacy || side.internal === null ? exported : kernel.symbol(side.internal);
+  if (body !== exported) vm.write(exported, thunk(layout.arch, exported, body));
+  vm.write(body, layout.arch === 'x64' ? x64Body(body, head) : x86Body(head));
 }
 
 function rel32(from: bigint, to: bigint): number[] {
@@ -166,9 +383,9 @@ function abs32(value: bigint): number[] {
   return rel32(0n, value);
 }
 
-/** Exported routine handing over to the internal one (at most 0x20 bytes: the next export may follow). */
+/** Exported routine handing over to the internal one (x64: 8 bytes, as close as the next symbol may follow). */
 function thunk(arch: 'x86' | 'x64', at: bigint, target: bigint): Uint8Array {
-  if (arch === 'x64') return Uint8Array.from([0x45, 0x33, 0xc0, 0xe9, ...rel32(at + 8n, target), 0xcc, 0xcc]); // xor r8d,r8d; jmp
+  if (arch === 'x64') return Uint8Array.from([0x45, 0x33, 0xc0, 0xe9, ...rel32(at + 8n, target)]); // xor r8d,r8d; jmp
   return Uint8Array.from([
     0x8b,
     0xff,

@@ -13,7 +13,7 @@ import type { DeviceModel, DriverContext, DriverModel, DriverSet, Handler } from
 import type { LoadedModule } from './modules';
 import type { Rng } from '../rng';
 import type { ServiceTable } from './service-table';
-import type { NotifyRoutines } from './callbacks';
+import type { Callbacks } from './callbacks';
 
 export const INFECTIONS = [
   'irpHook',
@@ -29,6 +29,8 @@ export const INFECTIONS = [
   'completionHook',
   'notifyPoolCode',
   'notifyHiddenModule',
+  'registryCallback',
+  'shutdownNotify',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
@@ -289,21 +291,33 @@ export function plantServiceHooks(
 }
 
 /**
- * Notify routines as rootkits register them: a process-notify routine in untagged pool code (it
- * then runs on every process creation, to inject or hide), and an image-load routine in the
- * rootkit's own module — unlinked from PsLoadedModuleList when hiddenDriver is planted too.
+ * Callbacks as rootkits register them: a process-notify routine in untagged pool code (it then
+ * runs on every process creation, to inject or hide); an image-load routine and a registry
+ * callback (to hide its service key) in the rootkit's own module; a shutdown notification on the
+ * rootkit's device (its driver gets IRP_MJ_SHUTDOWN, to write itself back to disk). Those in its
+ * module are findings when hiddenDriver unlinks the module too.
  */
-export function plantNotifyRoutines(
+export function plantCallbacks(
   ctx: DriverContext,
   rootkit: Rootkit,
-  notify: NotifyRoutines,
+  callbacks: Callbacks,
   enabled: ReadonlySet<Infection>,
 ): void {
   const rng = ctx.rng.fork('rootkit-notify');
+  const { module } = rootkit;
+  const inHiddenModule = (detail: string) => {
+    if (module.unlinked)
+      rootkit.planted.push({
+        kind: 'callback-hidden-module',
+        subject: module.name,
+        severity: 'critical',
+        detail,
+      });
+  };
   if (enabled.has('notifyPoolCode')) {
-    const next = ctx.loader.routine(rootkit.module, 'ProcessNotifyWorker');
+    const next = ctx.loader.routine(module, 'ProcessNotifyWorker');
     const code = plantPoolCode(ctx, rng, next);
-    notify.add('process-notify', code, null, 0n, true);
+    callbacks.add('process-notify', code, null, { planted: true });
     rootkit.planted.push({
       kind: 'callback-no-module',
       subject: `0x${code.toString(16)}`,
@@ -312,15 +326,18 @@ export function plantNotifyRoutines(
     });
   }
   if (enabled.has('notifyHiddenModule')) {
-    const routine = ctx.loader.routine(rootkit.module, 'ImageLoadNotify');
-    notify.add('image-load-notify', routine, rootkit.module, 0n, true);
-    if (rootkit.module.unlinked)
-      rootkit.planted.push({
-        kind: 'callback-hidden-module',
-        subject: rootkit.module.name,
-        severity: 'critical',
-        detail: 'an image-load notify routine in the module unlinked from PsLoadedModuleList',
-      });
+    callbacks.add('image-load-notify', ctx.loader.routine(module, 'ImageLoadNotify'), module, {
+      planted: true,
+    });
+    inHiddenModule('an image-load notify routine in the module unlinked from PsLoadedModuleList');
+  }
+  if (enabled.has('registryCallback')) {
+    callbacks.add('registry', ctx.loader.routine(module, 'RegistryCallback'), module, { planted: true });
+    inHiddenModule('a registry callback in the module unlinked from PsLoadedModuleList');
+  }
+  if (enabled.has('shutdownNotify')) {
+    callbacks.addShutdown('shutdown', rootkit.driver, rootkit.driver.devices[0]!, true);
+    inHiddenModule("a shutdown notification on the rootkit's device, its routine in the unlinked module");
   }
 }
 

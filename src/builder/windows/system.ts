@@ -38,7 +38,7 @@ import { Activity } from './activity';
 import { createProcesses, writeProcesses } from './processes';
 import {
   HIDDEN_PROCESS_NAME,
-  plantNotifyRoutines,
+  plantCallbacks,
   plantRootkit,
   plantServiceHooks,
   writePatches,
@@ -46,7 +46,7 @@ import {
   type Rootkit,
 } from './rootkit';
 import { ServiceTable } from './service-table';
-import { NotifyRoutines } from './callbacks';
+import { Callbacks } from './callbacks';
 
 export interface SystemOptions {
   layout: KernelLayout;
@@ -225,9 +225,11 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   drivers.createObjects();
   // The stock drivers' notify routines, placed while their modules hold only what every boot
   // places (later routines, such as thread start addresses, differ from boot to boot).
-  const notify = new NotifyRoutines(ctx, boot.fork('notify'));
-  notify.registerSystem(drivers);
+  const callbacks = new Callbacks(ctx, boot.fork('notify'));
+  callbacks.registerSystem(drivers);
   const rootkit = options.scenario === 'infected' ? plantRootkit(ctx, drivers, options.infections) : null;
+  // Its registrations before the driver objects are written (a shutdown handler joins its IRP table).
+  if (rootkit) plantCallbacks(ctx, rootkit, callbacks, options.infections);
   drivers.createLinks();
   const stale = plantStaleDrivers(ctx, bootContent.int(2, 3));
 
@@ -267,10 +269,8 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   activity.createThreads(processes, drivers, rootkit);
   activity.createRequests(drivers, rootkit, options.infections.has('completionHook'));
   activity.write(processes);
-  // The rootkit's registrations, then the arrays and their blocks (last in pool: they shift
-  // nothing the rest of the system placed).
-  if (rootkit) plantNotifyRoutines(ctx, rootkit, notify, options.infections);
-  notify.write();
+  // The arrays, lists, blocks and records last in pool: they shift nothing the rest placed.
+  callbacks.write();
   if (rootkit && options.infections.has('hiddenProcess'))
     rootkit.planted.push({
       kind: 'hidden-process',
@@ -378,15 +378,18 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
           loader.modules.find((m) => e.target >= m.base && e.target < m.base + BigInt(m.size))?.name ?? null,
       })),
     },
-    notifyArrays: [...notify.arrays].map(([kind, address]) => ({ kind, address: hx(address) })),
-    notifyRoutines: notify.registered.map((r) => ({
+    callbackHeads: [...callbacks.heads].map(([kind, address]) => ({ kind, address: hx(address) })),
+    registeredCallbacks: callbacks.registered.map((r) => ({
       kind: r.kind,
       slot: r.slot,
       entry: hx(r.entry),
-      block: hx(r.block),
+      block: r.block === null ? null : hx(r.block),
       routine: hx(r.routine),
       owner: r.owner,
       context: hx(r.context),
+      component: r.component,
+      device: r.device?.object ? hx(r.device.object.bodyVa) : null,
+      driver: r.driver?.object ? hx(r.driver.object.bodyVa) : null,
       planted: r.planted,
     })),
     drivers: drivers.drivers.map((d) => truthDriver(d, vm)),

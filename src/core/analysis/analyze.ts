@@ -197,6 +197,8 @@ export async function analyzeKernel(
       build: context.version?.value.number ?? null,
       modules: moduleView.set,
       moduleList: moduleView.modules,
+      devices: verdicts.devices,
+      drivers: verdicts.drivers,
       judge,
     }),
   );

@@ -58,7 +58,7 @@ export function callbackFindings(callbacks: readonly Callback[], modules: readon
       subject: verdict.subject,
       explanation: verdict.explanation,
       evidence: {
-        addresses: [callback.entry, callback.block, routine.address],
+        addresses: [callback.entry, ...(callback.block ? [callback.block] : []), routine.address],
         ...(callback.owner ? { modules: [callback.owner] } : {}),
         handlers: [
           { name: routine.name, address: routine.address, module: routine.module, verdict: routine.verdict },

@@ -1,17 +1,29 @@
-// The callbacks stage: every kind's head located (symbol file, else the kernel's code), its
-// entries read (bounded, each bad slot a warning), each routine judged like an IRP handler
-// against the module that holds it, and the findings a rootkit's registration makes.
+// The callbacks stage: every kind's array or list located (symbol file, else the kernel's code),
+// its entries read (bounded, each bad slot or record a warning), each routine judged like an IRP
+// handler against the module that holds it, and the findings a rootkit's registration makes.
 
 import { hex } from '../../common/hex';
-import type { Callback, CallbackHead, CallbackSection, Finding, Module } from '../../common/model';
+import { CALLBACK_LABELS } from '../../common/callback-labels';
+import type {
+  Callback,
+  CallbackHead,
+  CallbackSection,
+  Device,
+  Driver,
+  Finding,
+  Module,
+} from '../../common/model';
 import type { KernelImageFacts } from '../kernel/discover';
 import type { KernelMemory } from '../kernel/memory';
 import type { LayoutProfile } from '../profile';
 import type { HandlerJudge } from '../analysis/handlers';
 import type { ModuleSet } from '../analysis/module-set';
+import { readArray } from './arrays';
 import { callbackFindings } from './findings';
-import { NOTIFY_ARRAYS, type NotifyArrayKind } from './kinds';
-import { locateNotifyArray, readNotifyArray } from './notify-arrays';
+import { callbackSources, type CallbackSource } from './kinds';
+import { readList } from './lists';
+import { locateSource } from './locate';
+import { readRecord, type RawCallback } from './records';
 
 export interface CallbackInputs {
   memory: KernelMemory;
@@ -21,6 +33,9 @@ export interface CallbackInputs {
   modules: ModuleSet;
   /** The result's modules, for whether a routine's module is unlinked. */
   moduleList: readonly Module[];
+  /** The result's devices and drivers: a shutdown packet's routine is its device's driver's. */
+  devices: readonly Device[];
+  drivers: readonly Driver[];
   judge: HandlerJudge;
 }
 
@@ -34,8 +49,8 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
   const heads: CallbackHead[] = [];
   const entries: Callback[] = [];
   const warnings: string[] = [];
-  for (const kind of NOTIFY_ARRAYS) {
-    const read = readNotifyKind(inputs, kind);
+  for (const source of callbackSources(inputs.build, inputs.memory.pointerSize)) {
+    const read = readKind(inputs, source);
     heads.push(read.head);
     entries.push(...read.entries);
     warnings.push(...read.warnings);
@@ -47,17 +62,18 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
   };
 }
 
-function readNotifyKind(
+function readKind(
   inputs: CallbackInputs,
-  kind: NotifyArrayKind,
+  source: CallbackSource,
 ): { head: CallbackHead; entries: Callback[]; warnings: string[] } {
-  const { memory, kernel, profile, build, modules, judge } = inputs;
-  const { found, tried } = locateNotifyArray(memory, kernel.pe, kernel.exports, profile, build, kind);
+  const { memory, kernel, profile } = inputs;
+  const label = CALLBACK_LABELS[source.kind];
+  const { found, tried } = locateSource(memory, kernel.pe, kernel.exports, profile, source);
   if (!found) {
-    const why = `the ${kind.label} array was not found (${tried.join('; ')})`;
+    const why = `the ${label} ${source.shape.shape} was not found (${tried.join('; ')})`;
     return {
       head: {
-        kind: kind.kind,
+        kind: source.kind,
         address: null,
         method: null,
         coverage: { state: 'unavailable', missing: [why] },
@@ -66,28 +82,67 @@ function readNotifyKind(
       warnings: [why],
     };
   }
-  const reading = readNotifyArray(memory, found, kind.label);
-  const entries = reading.slots.map((slot): Callback => {
-    const holder = modules.owner(slot.routine);
-    const routine = judge.judge(slot.routine, holder, slot.index, `${kind.label} ${slot.index}`, true);
-    return {
-      kind: kind.kind,
-      slot: slot.index,
-      entry: hex(slot.slotVa),
-      block: hex(slot.block),
-      routine,
-      owner: holder?.name ?? null,
-      context: slot.context === null ? null : hex(slot.context),
-    };
-  });
+  const { raw, problems } = readEntries(inputs, source, found.address);
+  const entries = raw.map((entry) => judged(inputs, source, entry));
   return {
     head: {
-      kind: kind.kind,
+      kind: source.kind,
       address: hex(found.address),
       method: found.method,
-      coverage: { state: reading.problems.length > 0 ? 'partial' : 'complete', missing: reading.problems },
+      coverage: { state: problems.length > 0 ? 'partial' : 'complete', missing: problems },
     },
     entries,
-    warnings: reading.problems,
+    warnings: problems,
+  };
+}
+
+function readEntries(
+  inputs: CallbackInputs,
+  source: CallbackSource,
+  address: bigint,
+): { raw: RawCallback[]; problems: string[] } {
+  const { memory } = inputs;
+  const label = CALLBACK_LABELS[source.kind];
+  if (source.shape.shape === 'array') {
+    const reading = readArray(memory, address, source.shape.slots, label);
+    const raw = reading.slots.map((slot): RawCallback => ({
+      slot: slot.index,
+      entry: slot.slotVa,
+      block: slot.block,
+      routine: slot.routine,
+      context: slot.context,
+      component: null,
+      device: null,
+      driver: null,
+    }));
+    return { raw, problems: reading.problems };
+  }
+  const fields = source.shape.fields;
+  const walk = readList(memory, address, label);
+  const raw: RawCallback[] = [];
+  const problems = [...walk.problems];
+  for (const [index, record] of walk.records.entries()) {
+    const read = readRecord(memory, record, index, fields, inputs.devices, inputs.drivers);
+    if (typeof read === 'string') problems.push(`${label} ${index} (${hex(record)}): ${read}`);
+    else raw.push(read);
+  }
+  return { raw, problems };
+}
+
+function judged(inputs: CallbackInputs, source: CallbackSource, raw: RawCallback): Callback {
+  const holder = inputs.modules.owner(raw.routine);
+  const name = `${CALLBACK_LABELS[source.kind]} ${raw.slot}`;
+  const routine = inputs.judge.judge(raw.routine, holder, raw.slot, name, true);
+  return {
+    kind: source.kind,
+    slot: raw.slot,
+    entry: hex(raw.entry),
+    block: raw.block === null ? null : hex(raw.block),
+    routine,
+    owner: holder?.name ?? null,
+    context: raw.context === null ? null : hex(raw.context),
+    component: raw.component,
+    device: raw.device === null ? null : hex(raw.device),
+    driver: raw.driver === null ? null : hex(raw.driver),
   };
 }

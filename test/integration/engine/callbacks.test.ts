@@ -1,9 +1,10 @@
-// Notify routines against the builder's ground truth, on every shared ISF build and x86 profile:
-// the clean system on boot 1 and the same system infected on boot 2 (with the notify-routine
-// infections asked for by name). Every registered routine of the truth is found in its slot with
-// its owner and verdict, every planted one is a finding and the clean image has none above info;
-// the arrays are found from the kernel's code without symbols, and at the same addresses from the
-// symbol file; clean vs infected across boots differs in exactly the planted registrations.
+// Notify routines and callbacks against the builder's ground truth, on every shared ISF build and
+// x86 profile: the clean system on boot 1 and the same system infected on boot 2 (with the
+// callback infections asked for by name). Every registered routine of the truth is found in its
+// slot or list place with its owner and verdict, every planted one is a finding and the clean
+// image has none above info; the arrays and lists are found from the kernel's code without
+// symbols, and at the same addresses from the symbol file; clean vs infected across boots differs
+// in exactly the planted registrations.
 // Hostile slots (a reference into unmapped memory, a block naming user memory) are warnings that
 // cost only their slot.
 
@@ -18,7 +19,7 @@ import {
   type Infection,
   type Truth,
 } from '../../../src/builder/index';
-import type { AnalysisResult } from '../../../src/common/model';
+import { CALLBACK_KINDS, type AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/analyze';
 import { diffResults } from '../../../src/core/compare';
 import { imageForTest, isfFiles, SHARED } from '../../support/images';
@@ -26,7 +27,13 @@ import { RawImage, VirtualReader } from '../../support/raw-reader';
 
 const SIZE = 64 * 1024 * 1024;
 const SYMBOLS = join(SHARED, 'isf');
-const NOTIFY_INFECTIONS: Infection[] = [...DEFAULT_INFECTIONS, 'notifyPoolCode', 'notifyHiddenModule'];
+const CALLBACK_INFECTIONS: Infection[] = [
+  ...DEFAULT_INFECTIONS,
+  'notifyPoolCode',
+  'notifyHiddenModule',
+  'registryCallback',
+  'shutdownNotify',
+];
 
 const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
   ...isfFiles(),
@@ -34,13 +41,13 @@ const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profil
 ];
 
 function expectTruthFound(result: AnalysisResult, truth: Truth): void {
-  for (const array of truth.notifyArrays) {
+  for (const array of truth.callbackHeads) {
     const head = result.callbacks.heads.find((h) => h.kind === array.kind)!;
     expect(head.address, array.kind).toBe(array.address);
     expect(head.coverage).toEqual({ state: 'complete', missing: [] });
   }
   const found = new Map(result.callbacks.entries.map((c) => [c.entry, c]));
-  for (const registered of truth.notifyRoutines) {
+  for (const registered of truth.registeredCallbacks) {
     const callback = found.get(registered.entry);
     expect(callback, `${registered.kind} ${registered.slot}`).toBeDefined();
     expect(callback!.kind).toBe(registered.kind);
@@ -48,10 +55,13 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
     expect(callback!.block).toBe(registered.block);
     expect(callback!.routine.address).toBe(registered.routine);
     expect(callback!.owner).toBe(registered.owner);
-    expect(callback!.context).toBe(registered.context);
+    if (registered.block !== null) expect(callback!.context).toBe(registered.context);
+    expect(callback!.component).toBe(registered.component);
+    expect(callback!.device).toBe(registered.device);
+    if (registered.driver !== null) expect(callback!.driver).toBe(registered.driver);
     expect(callback!.routine.verdict).toBe(registered.owner === null ? 'no-module' : 'own-image');
   }
-  expect(result.callbacks.entries.length).toBe(truth.notifyRoutines.length);
+  expect(result.callbacks.entries.length).toBe(truth.registeredCallbacks.length);
   const callbackFindings = result.findings.filter((f) => f.kind.startsWith('callback-'));
   const planted = truth.findings.filter((f) => f.kind.startsWith('callback-'));
   expect(callbackFindings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort()).toEqual(
@@ -59,7 +69,7 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
   );
   for (const finding of callbackFindings) {
     expect(finding.evidence.disassembly?.instructions.length).toBeGreaterThan(0);
-    expect(truth.notifyRoutines.some((r) => finding.evidence.addresses?.includes(r.entry))).toBe(true);
+    expect(truth.registeredCallbacks.some((r) => finding.evidence.addresses?.includes(r.entry))).toBe(true);
   }
 }
 
@@ -79,28 +89,31 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
       profile,
       format: 'raw',
       scenario: 'infected',
-      infections: NOTIFY_INFECTIONS,
+      infections: CALLBACK_INFECTIONS,
       size: SIZE,
       seed: 31,
       boot: 2,
       fill: 'random',
     });
-    expect(clean.truth.notifyRoutines.length).toBeGreaterThan(0);
-    expect(infected.truth.notifyRoutines.filter((r) => r.planted).length).toBe(2);
+    expect(clean.truth.registeredCallbacks.length).toBeGreaterThan(0);
+    expect(infected.truth.registeredCallbacks.filter((r) => r.planted).length).toBe(4);
+    // Every kind has its head in the truth, and the stock system registers in most of them.
+    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual([...CALLBACK_KINDS].sort());
 
     const cleanResult = await analyzeImage(clean.image);
     expectTruthFound(cleanResult, clean.truth);
     expect(cleanResult.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     // Without symbols each array is found through its registration routine's code.
-    for (const head of cleanResult.callbacks.heads) expect(head.method).toMatch(/^PsSet\w+NotifyRoutine/);
+    for (const head of cleanResult.callbacks.heads)
+      expect(head.method).toMatch(/^(PsSet|CmRegister|KeRegister|IoRegister)\w+/);
 
     const infectedResult = await analyzeImage(infected.image);
     expectTruthFound(infectedResult, infected.truth);
 
     const diff = diffResults(cleanResult, infectedResult, { baseline: 'clean', primary: 'infected' });
     const callbackEntries = diff.entries.filter((e) => e.kind === 'callback' && e.variation === null);
-    expect(callbackEntries.map((e) => e.change)).toEqual(['added', 'added']);
-    const plantedRoutines = infected.truth.notifyRoutines.filter((r) => r.planted);
+    expect(callbackEntries.map((e) => e.change)).toEqual(['added', 'added', 'added', 'added']);
+    const plantedRoutines = infected.truth.registeredCallbacks.filter((r) => r.planted);
     expect(callbackEntries.map((e) => e.key.split('|')[0]).sort()).toEqual(
       plantedRoutines.map((r) => r.kind).sort(),
     );
@@ -112,7 +125,7 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
       isf,
       format: 'raw',
       scenario: 'infected',
-      infections: NOTIFY_INFECTIONS,
+      infections: CALLBACK_INFECTIONS,
       size: SIZE,
       seed: 31,
       boot: 2,
@@ -120,7 +133,7 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
     });
     const withSymbols = await analyzeImage(infected.image, { symbols: SYMBOLS });
     expect(withSymbols.image.profile?.source).toBe('isf');
-    for (const head of withSymbols.callbacks.heads) expect(head.method).toMatch(/^symbol file: Psp\w+/);
+    for (const head of withSymbols.callbacks.heads) expect(head.method).toMatch(/^symbol file: \w+/);
     expectTruthFound(withSymbols, infected.truth);
   });
 });
@@ -163,8 +176,8 @@ describe.each([
       fill: 'random',
     });
     const x64 = truth.arch === 'x64';
-    const processArray = BigInt(truth.notifyArrays.find((a) => a.kind === 'process-notify')!.address);
-    const used = truth.notifyRoutines.filter((r) => r.kind === 'process-notify').length;
+    const processArray = BigInt(truth.callbackHeads.find((a) => a.kind === 'process-notify')!.address);
+    const used = truth.registeredCallbacks.filter((r) => r.kind === 'process-notify').length;
     const width = x64 ? 8n : 4n;
     const unmapped = x64 ? 0xffffd9000000f001n : 0xbff0f001n;
     const raw = new RawImage(image);
@@ -172,15 +185,15 @@ describe.each([
     expect(reader.pa(unmapped & ~0xfffn)).toBeNull();
     raw.close();
     // One free slot references unmapped memory; the first routine's block names user memory.
-    const victim = truth.notifyRoutines.find((r) => r.kind === 'process-notify' && r.slot === 0)!;
+    const victim = truth.registeredCallbacks.find((r) => r.kind === 'process-notify' && r.slot === 0)!;
     const copy = patchedCopy(image, truth, [
       { va: processArray + BigInt(used) * width, value: unmapped },
-      { va: BigInt(victim.block) + width, value: 0x10000n },
+      { va: BigInt(victim.block!) + width, value: 0x10000n },
     ]);
 
     const result = await analyzeImage(copy);
     const head = result.callbacks.heads.find((h) => h.kind === 'process-notify')!;
-    expect(head.address).toBe(truth.notifyArrays.find((a) => a.kind === 'process-notify')!.address);
+    expect(head.address).toBe(truth.callbackHeads.find((a) => a.kind === 'process-notify')!.address);
     expect(head.coverage.state).toBe('partial');
     expect(head.coverage.missing).toHaveLength(2);
     expect(result.image.warnings).toContainEqual(
@@ -190,8 +203,35 @@ describe.each([
       expect.stringMatching(/^process notify slot 0 .*names 0x10000, not a kernel routine$/),
     );
     const found = new Set(result.callbacks.entries.map((c) => c.entry));
-    for (const registered of truth.notifyRoutines.filter((r) => r !== victim))
+    for (const registered of truth.registeredCallbacks.filter((r) => r !== victim))
       expect(found.has(registered.entry), `${registered.kind} ${registered.slot}`).toBe(true);
     expect(found.has(victim.entry)).toBe(false);
+  });
+});
+
+describe.each([
+  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
+  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
+])('a looping callback list: $label', ({ isf, profile }) => {
+  test('a record whose Flink leads back to itself ends the walk with a warning; the list is still read', async () => {
+    const { image, truth } = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'clean',
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const first = truth.registeredCallbacks.find((r) => r.kind === 'shutdown' && r.slot === 0)!;
+    const copy = patchedCopy(image, truth, [{ va: BigInt(first.entry), value: BigInt(first.entry) }]);
+
+    const result = await analyzeImage(copy);
+    const head = result.callbacks.heads.find((h) => h.kind === 'shutdown')!;
+    expect(head.address).toBe(truth.callbackHeads.find((h) => h.kind === 'shutdown')!.address);
+    expect(head.coverage.state).toBe('partial');
+    expect(result.image.warnings).toContain(`the shutdown notification list loops back to ${first.entry}`);
+    const shutdown = result.callbacks.entries.filter((c) => c.kind === 'shutdown');
+    expect(shutdown.map((c) => [c.entry, c.routine.address])).toEqual([[first.entry, first.routine]]);
   });
 });

@@ -7,8 +7,9 @@ import { KernelMemory } from '../../../../src/core/kernel/memory';
 import type { PeImage } from '../../../../src/core/kernel/pe';
 import type { VirtualSpace } from '../../../../src/core/paging';
 import type { LayoutProfile } from '../../../../src/core/profile';
-import { NOTIFY_ARRAYS } from '../../../../src/core/callbacks/kinds';
-import { locateNotifyArray, readNotifyArray } from '../../../../src/core/callbacks/notify-arrays';
+import { readArray } from '../../../../src/core/callbacks/arrays';
+import { callbackSources } from '../../../../src/core/callbacks/kinds';
+import { locateSource } from '../../../../src/core/callbacks/locate';
 
 const KERNEL = 0xfffff80000400000n;
 const POOL = 0xffffc00000100000n;
@@ -18,7 +19,8 @@ const EXPORT_RVA = TEXT + 0x100;
 const INTERNAL_RVA = TEXT + 0x200;
 const ARRAY_RVA = DATA + 0x100;
 const DECOY_RVA = DATA + 0x400;
-const PROCESS = NOTIFY_ARRAYS.find((k) => k.kind === 'process-notify')!;
+const PROCESS = callbackSources(19041, 8).find((k) => k.kind === 'process-notify')!;
+const PROCESS_XP = callbackSources(2600, 8).find((k) => k.kind === 'process-notify')!;
 
 /** Sparse kernel memory: 4 KiB pages written by the test; anything else is not present. */
 class Pages {
@@ -128,45 +130,36 @@ const symbols = (table: Record<string, number>) =>
 
 describe('the process-notify array', () => {
   test("is found from the registration routine's code, past a thunk and a decoy", () => {
-    const { found, tried } = locateNotifyArray(kernel().memory(), pe, exports, null, 19041, PROCESS);
+    const { found, tried } = locateSource(kernel().memory(), pe, exports, null, PROCESS);
     expect(found?.address).toBe(KERNEL + BigInt(ARRAY_RVA));
-    expect(found?.slots).toBe(64);
     expect(found?.method).toMatch(/^PsSetCreateProcessNotifyRoutine→0xfffff80000401200\+0x7: lea rcx,/);
     expect(tried).toEqual([]);
   });
 
   test('is found from the symbol file when one names it', () => {
     const profile = symbols({ PspCreateProcessNotifyRoutine: ARRAY_RVA });
-    const { found } = locateNotifyArray(kernel().memory(), pe, new Map(), profile, 19041, PROCESS);
+    const { found } = locateSource(kernel().memory(), pe, new Map(), profile, PROCESS);
     expect(found).toEqual({
       address: KERNEL + BigInt(ARRAY_RVA),
       method: 'symbol file: PspCreateProcessNotifyRoutine',
-      slots: 64,
     });
   });
 
   test('a symbol that names something else falls back to the code, and says so', () => {
     const profile = symbols({ PspCreateProcessNotifyRoutine: DECOY_RVA });
-    const { found, tried } = locateNotifyArray(kernel().memory(), pe, exports, profile, 19041, PROCESS);
+    const { found, tried } = locateSource(kernel().memory(), pe, exports, profile, PROCESS);
     expect(found?.address).toBe(KERNEL + BigInt(ARRAY_RVA));
     expect(tried).toEqual([expect.stringMatching(/^symbol file: 64 of its slots lead nowhere/)]);
   });
 
   test('is not followed through more than two near jumps', () => {
-    const { found, tried } = locateNotifyArray(
-      kernel({ hops: 3 }).memory(),
-      pe,
-      exports,
-      null,
-      19041,
-      PROCESS,
-    );
+    const { found, tried } = locateSource(kernel({ hops: 3 }).memory(), pe, exports, null, PROCESS);
     expect(found).toBeNull();
     expect(tried).toContain("PsSetCreateProcessNotifyRoutine's code loads no address in the kernel's data");
   });
 
   test('without an export or a symbol, the reason is each route', () => {
-    const { found, tried } = locateNotifyArray(kernel().memory(), pe, new Map(), null, 2600, PROCESS);
+    const { found, tried } = locateSource(kernel().memory(), pe, new Map(), null, PROCESS_XP);
     expect(found).toBeNull();
     expect(tried).toEqual([
       'PsSetCreateProcessNotifyRoutine is not exported',
@@ -178,8 +171,8 @@ describe('the process-notify array', () => {
     const pages = kernel();
     pages.ptr(KERNEL + BigInt(ARRAY_RVA) + 16n, 0xffffc00000900001n);
     const memory = pages.memory();
-    const { found } = locateNotifyArray(memory, pe, exports, null, 19041, PROCESS);
-    const reading = readNotifyArray(memory, found!, 'process notify');
+    const { found } = locateSource(memory, pe, exports, null, PROCESS);
+    const reading = readArray(memory, found!.address, 64, 'process notify');
     expect(reading.slots.map((s) => [s.index, s.routine])).toEqual([
       [0, KERNEL + BigInt(TEXT + 0x800)],
       [1, KERNEL + BigInt(TEXT + 0x900)],
