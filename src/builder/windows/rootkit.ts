@@ -42,6 +42,8 @@ const BY_NAME_ONLY: ReadonlySet<Infection> = new Set([
   'completionHook',
   'notifyPoolCode',
   'notifyHiddenModule',
+  'registryCallback',
+  'shutdownNotify',
 ]);
 
 /** What `--scenario infected` plants unless --infections says otherwise: all but BY_NAME_ONLY. */
