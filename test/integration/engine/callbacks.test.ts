@@ -235,3 +235,21 @@ describe.each([
     expect(shutdown.map((c) => [c.entry, c.routine.address])).toEqual([[first.entry, first.routine]]);
   });
 });
+
+// The demo case and the comparison tests expect the default infected set: callbacks are planted
+// only when named.
+test('the default infected scenario registers no callback of the rootkit', async () => {
+  const { image, truth } = imageForTest({
+    profile: 'xp-sp3-x86',
+    format: 'raw',
+    scenario: 'infected',
+    size: SIZE,
+    seed: 31,
+    fill: 'random',
+  });
+  expect(truth.generator.infections).not.toContain('registryCallback');
+  expect(truth.registeredCallbacks.filter((r) => r.planted)).toEqual([]);
+  const result = await analyzeImage(image);
+  expect(result.findings.filter((f) => f.kind.startsWith('callback-'))).toEqual([]);
+  expect(result.callbacks.entries.length).toBe(truth.registeredCallbacks.length);
+});
