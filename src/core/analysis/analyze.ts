@@ -11,6 +11,7 @@ import {
   type AnalysisResult,
   type Coverage,
   type Driver,
+  type Finding,
   type Progress,
   type SymbolicLink,
 } from '../../common/model';
@@ -18,6 +19,7 @@ import type { KernelContext } from '../kernel/discover';
 import { activityLayoutsOf, readActivity } from '../activity';
 import { readCallbacks } from '../callbacks';
 import { CALLBACK_LABELS } from '../../common/callback-labels';
+import { severityRank } from '../../common/findings';
 import type { CarveContext } from '../objects/carve';
 import { DirectoryIndex } from '../objects/directory-index';
 import { ObjectPaths } from '../objects/object-paths';
@@ -242,7 +244,7 @@ export async function analyzeKernel(
     processes: activity.processes,
     threads: activity.threads,
     irps: activity.irps,
-    findings: [...verdicts.findings, ...callbacks.findings],
+    findings: mostSevereFirst([...verdicts.findings, ...callbacks.findings]),
     stats: { bytesScanned: scan.bytesScanned, poolHits: scan.hits.length, workers: scan.workers, timings },
   };
 }
@@ -289,6 +291,16 @@ function withoutLayouts(context: KernelContext, timings: Timings): AnalysisResul
     findings: [],
     stats: { bytesScanned: 0, poolHits: 0, workers: 0, timings },
   };
+}
+
+/** The findings in the order buildFindings gives its own: most severe first, then by kind and subject. */
+function mostSevereFirst(findings: Finding[]): Finding[] {
+  return findings.sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      a.kind.localeCompare(b.kind) ||
+      a.subject.localeCompare(b.subject),
+  );
 }
 
 /** Every kind unavailable, for the same reason as the rest of the analysis. */

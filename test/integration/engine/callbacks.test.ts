@@ -19,6 +19,7 @@ import {
   type Infection,
   type Truth,
 } from '../../../src/builder/index';
+import { severityRank } from '../../../src/common/findings';
 import { CALLBACK_KINDS, type AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/analyze';
 import { diffResults } from '../../../src/core/compare';
@@ -109,6 +110,9 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
 
     const infectedResult = await analyzeImage(infected.image);
     expectTruthFound(infectedResult, infected.truth);
+    // Most severe first, the callbacks' among the others.
+    const ranks = infectedResult.findings.map((f) => severityRank(f.severity));
+    expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
 
     const diff = diffResults(cleanResult, infectedResult, { baseline: 'clean', primary: 'infected' });
     const callbackEntries = diff.entries.filter((e) => e.kind === 'callback' && e.variation === null);
