@@ -143,7 +143,11 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
 });
 
 /** A copy of the image with each pointer-sized `value` written at the physical address of its `va`. */
-function patchedCopy(image: string, truth: Truth, edits: Array<{ va: bigint; value: bigint }>): string {
+function patchedCopy(
+  image: string,
+  truth: Truth,
+  edits: Array<{ va: bigint; value: bigint } | { va: bigint; bytes: Buffer }>,
+): string {
   const work = mkdtempSync(join(tmpdir(), 'irpscope-callbacks-'));
   onTestFinished(() => rmSync(work, { recursive: true, force: true }));
   const copy = join(work, 'image.raw');
@@ -151,15 +155,18 @@ function patchedCopy(image: string, truth: Truth, edits: Array<{ va: bigint; val
   const raw = new RawImage(copy);
   const reader = new VirtualReader(raw, truth.paging, Number(BigInt(truth.dtb)));
   const width = truth.arch === 'x64' ? 8 : 4;
-  const located = edits.map((edit) => ({ pa: reader.pa(edit.va), value: edit.value }));
+  const located = edits.map((edit) => {
+    if ('bytes' in edit) return { pa: reader.pa(edit.va), bytes: edit.bytes };
+    const bytes = Buffer.alloc(width);
+    if (width === 8) bytes.writeBigUInt64LE(edit.value);
+    else bytes.writeUInt32LE(Number(edit.value));
+    return { pa: reader.pa(edit.va), bytes };
+  });
   raw.close();
   const fd = openSync(copy, 'r+');
-  for (const { pa, value } of located) {
+  for (const { pa, bytes } of located) {
     expect(pa).not.toBeNull();
-    const bytes = Buffer.alloc(width);
-    if (width === 8) bytes.writeBigUInt64LE(value);
-    else bytes.writeUInt32LE(Number(value));
-    writeSync(fd, bytes, 0, width, pa!);
+    writeSync(fd, bytes, 0, bytes.length, pa!);
   }
   closeSync(fd);
   return copy;
@@ -256,4 +263,39 @@ test('the default infected scenario registers no callback of the rootkit', async
   const result = await analyzeImage(image);
   expect(result.findings.filter((f) => f.kind.startsWith('callback-'))).toEqual([]);
   expect(result.callbacks.entries.length).toBe(truth.registeredCallbacks.length);
+});
+
+describe.each([
+  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
+  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
+])('a patched callback routine: $label', ({ isf, profile }) => {
+  test('a routine whose first instruction jumps into another module is inline-patched, a finding with its target', async () => {
+    const { image, truth } = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'clean',
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const victim = truth.registeredCallbacks.find((r) => r.kind === 'process-notify' && r.slot === 0)!;
+    const target = BigInt(truth.kernelBase) + 0x2000n;
+    const jump = Buffer.alloc(5);
+    jump[0] = 0xe9; // jmp rel32
+    jump.writeInt32LE(Number(BigInt.asIntN(32, target - (BigInt(victim.routine) + 5n))), 1);
+    const copy = patchedCopy(image, truth, [{ va: BigInt(victim.routine), bytes: jump }]);
+
+    const result = await analyzeImage(copy);
+    const callback = result.callbacks.entries.find((c) => c.entry === victim.entry)!;
+    expect(callback.routine.verdict).toBe('inline-patched');
+    expect(callback.routine.target?.address).toBe(`0x${target.toString(16)}`);
+    const kernel = truth.modules.find((m) => BigInt(m.base) === BigInt(truth.kernelBase))!;
+    expect(callback.routine.target?.module).toBe(kernel.name);
+    const findings = result.findings.filter((f) => f.kind.startsWith('callback-'));
+    expect(findings.map((f) => [f.kind, f.subject, f.severity])).toEqual([
+      ['callback-inline', victim.owner, 'critical'],
+    ]);
+    expect(findings[0]!.evidence.disassembly?.instructions[0]).toMatch(/jmp/);
+  });
 });
