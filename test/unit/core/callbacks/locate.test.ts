@@ -182,3 +182,55 @@ describe('the process-notify array', () => {
     ]);
   });
 });
+
+describe('the bug-check callback list', () => {
+  const BUGCHECK = callbackSources(19041, 8).find((k) => k.kind === 'bugcheck')!;
+  const REGISTER_RVA = TEXT + 0x400;
+  const HEAD_RVA = DATA + 0x800;
+  const DECOY_LIST_RVA = DATA + 0x840;
+  const RECORD = POOL + 0x400n;
+
+  /** KeRegisterBugCheckCallback loads a decoy pair of kernel pointers, then the head of a one-record ring. */
+  function withList(): Pages {
+    const pages = kernel();
+    const at = (rva: number) => KERNEL + BigInt(rva);
+    const code = at(REGISTER_RVA);
+    pages.write(code, [
+      0x48,
+      0x8d,
+      0x15,
+      ...rel32(code + 7n, at(DECOY_LIST_RVA)), // lea rdx,[rip+decoy]
+      0x48,
+      0x8d,
+      0x0d,
+      ...rel32(code + 14n, at(HEAD_RVA)), // lea rcx,[rip+head]
+      0xc3,
+    ]);
+    pages.ptr(at(DECOY_LIST_RVA), at(ARRAY_RVA));
+    pages.ptr(at(DECOY_LIST_RVA) + 8n, at(ARRAY_RVA));
+    pages.ptr(at(HEAD_RVA), RECORD);
+    pages.ptr(at(HEAD_RVA) + 8n, RECORD);
+    pages.ptr(RECORD, at(HEAD_RVA));
+    pages.ptr(RECORD + 8n, at(HEAD_RVA));
+    pages.ptr(RECORD + 16n, at(TEXT + 0xa00)); // CallbackRoutine
+    return pages;
+  }
+  const registration = new Map([['KeRegisterBugCheckCallback', REGISTER_RVA]]);
+
+  test('is the address the registration routine loads whose links lead back to it', () => {
+    const { found } = locateSource(withList().memory(), pe, registration, null, BUGCHECK);
+    expect(found?.address).toBe(KERNEL + BigInt(HEAD_RVA));
+    expect(found?.method).toMatch(/^KeRegisterBugCheckCallback\+0x7: lea rcx,/);
+  });
+
+  test('a head whose links lead nowhere back is not taken, and the reason says so', () => {
+    const pages = withList();
+    pages.ptr(RECORD, 0xffffc00000500000n);
+    pages.ptr(RECORD + 8n, 0xffffc00000500000n);
+    const { found, tried } = locateSource(pages.memory(), pe, registration, null, BUGCHECK);
+    expect(found).toBeNull();
+    expect(tried).toEqual([
+      "none of the 2 data addresses KeRegisterBugCheckCallback's code loads reads as a list head",
+    ]);
+  });
+});
