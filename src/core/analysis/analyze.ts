@@ -199,6 +199,7 @@ export async function analyzeKernel(
       build: context.version?.value.number ?? null,
       modules: moduleView.set,
       moduleList: moduleView.modules,
+      moduleListComplete: moduleList.walk === 'complete',
       devices: verdicts.devices,
       drivers: verdicts.drivers,
       judge,

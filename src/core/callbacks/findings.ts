@@ -13,18 +13,22 @@ function describe(callback: Callback): string {
   return `${CALLBACK_LABELS[callback.kind]} slot ${callback.slot} (${callback.entry}) → ${routine.address}`;
 }
 
+const PARTIAL_MODULE_LIST =
+  ' PsLoadedModuleList could not be read completely in this image, so the module may be one whose loader entry was lost.';
+
 function judged(
   callback: Callback,
   unlinked: ReadonlySet<string>,
+  moduleListComplete: boolean,
 ): { kind: FindingKind; severity: Severity; subject: string; explanation: string } | null {
   const label = CALLBACK_LABELS[callback.kind];
   const routine = callback.routine;
   if (routine.verdict === 'no-module')
     return {
       kind: 'callback-no-module',
-      severity: 'critical',
+      severity: moduleListComplete ? 'critical' : 'high',
       subject: routine.address,
-      explanation: `A routine for ${label} is registered at ${routine.address}, in no loaded module: code in pool memory that the kernel calls on every event.`,
+      explanation: `A routine for ${label} is registered at ${routine.address}, in no loaded module: code in pool memory that the kernel calls on every event.${moduleListComplete ? '' : PARTIAL_MODULE_LIST}`,
     };
   if (routine.verdict === 'inline-patched')
     return {
@@ -43,11 +47,16 @@ function judged(
   return null;
 }
 
-export function callbackFindings(callbacks: readonly Callback[], modules: readonly Module[]): Finding[] {
+/** `moduleListComplete`: PsLoadedModuleList was read to its end (else "in no module" is only suspected). */
+export function callbackFindings(
+  callbacks: readonly Callback[],
+  modules: readonly Module[],
+  moduleListComplete: boolean,
+): Finding[] {
   const unlinked = new Set(modules.filter((m) => m.unlinked).map((m) => m.name));
   const findings: Finding[] = [];
   for (const callback of callbacks) {
-    const verdict = judged(callback, unlinked);
+    const verdict = judged(callback, unlinked, moduleListComplete);
     if (!verdict) continue;
     const routine = callback.routine;
     findings.push({

@@ -33,6 +33,8 @@ export interface CallbackInputs {
   modules: ModuleSet;
   /** The result's modules, for whether a routine's module is unlinked. */
   moduleList: readonly Module[];
+  /** PsLoadedModuleList was read to its end. */
+  moduleListComplete: boolean;
   /** The result's devices and drivers: a shutdown packet's routine is its device's driver's. */
   devices: readonly Device[];
   drivers: readonly Driver[];
@@ -57,7 +59,7 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
   }
   return {
     section: { heads, entries },
-    findings: callbackFindings(entries, inputs.moduleList),
+    findings: callbackFindings(entries, inputs.moduleList, inputs.moduleListComplete),
     warnings,
   };
 }
