@@ -74,6 +74,25 @@ export interface TruthFinding {
   detail: string;
 }
 
+export interface TruthCallback {
+  kind: string;
+  /** Array slot, or place on the list from its head's Flink. */
+  slot: number;
+  /** The array slot (and the EX_CALLBACK_ROUTINE_BLOCK it references), or the list record. */
+  entry: Hex;
+  block: Hex | null;
+  routine: Hex;
+  owner: string | null;
+  context: Hex;
+  /** Bug-check records: the Component name. */
+  component: string | null;
+  /** Shutdown packets: the device; and the registering driver object where the record names it. */
+  device: Hex | null;
+  driver: Hex | null;
+  /** Registered by the infected scenario's rootkit. */
+  planted: boolean;
+}
+
 export interface TruthThread {
   ethread: Hex;
   tid: number;
@@ -175,6 +194,10 @@ export interface Truth {
     count: number;
     entries: Array<{ index: number; name: string | null; target: Hex; module: string | null }>;
   };
+  /** Where the kernel keeps each kind of callback: its array or list head (issue 22). */
+  callbackHeads: Array<{ kind: string; address: Hex }>;
+  /** Every registered notify routine and callback; `owner` is the module holding it (null: pool code). */
+  registeredCallbacks: TruthCallback[];
   drivers: TruthDriver[];
   modules: TruthModule[];
   irp: TruthHandler[];

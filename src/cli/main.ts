@@ -114,7 +114,7 @@ program
   .command('analyze')
   .description('recover drivers, devices, IRP handlers and modules, judge every handler, and list findings')
   .argument('<image>', 'memory image')
-  .option('--json', 'print the versioned JSON document (schema irpscope-analysis/3)')
+  .option('--json', 'print the versioned JSON document (schema irpscope-analysis/4)')
   .addOption(new Option('--table <name>', 'print one table').choices([...TABLES]))
   .option('--csv <dir>', 'write every table as a CSV file into <dir>')
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')

@@ -4,6 +4,7 @@ import { COVERED_PARTS, type AnalysisResult, type Coverage } from '../common/mod
 import { countPhrase, countsOf, coverageReasons, findingsHeadline } from '../common/counts';
 import { csvTables, visibleText } from '../core/report';
 import type { CsvTable } from '../core/report/csv';
+import { callbacksSummary, callbacksTable } from './callbacks-table';
 import { terminalText } from './terminal-text';
 
 export const TABLES = [
@@ -11,6 +12,7 @@ export const TABLES = [
   'devices',
   'irp',
   'ssdt',
+  'callbacks',
   'modules',
   'processes',
   'threads',
@@ -21,6 +23,7 @@ export const TABLES = [
 export type TableName = (typeof TABLES)[number];
 
 export function tableOf(result: AnalysisResult, name: TableName): CsvTable {
+  if (name === 'callbacks') return callbacksTable(result);
   const table = csvTables(result).find((t) => t.name === name);
   if (!table) throw new Error(`no table ${name}`);
   return table;
@@ -58,6 +61,7 @@ export function renderSummary(result: AnalysisResult): string {
     result.serviceTable
       ? `system-service table: ${result.serviceTable.limit} services at ${result.serviceTable.base} (${result.serviceTable.method}), ${n.suspiciousServices} hooked or patched${c.services.state === 'partial' ? ' (partial)' : ''}`
       : 'system-service table: not available',
+    callbacksSummary(result),
     [
       countPhrase(n.processes, 'processes', c.processes, judged(n.hiddenProcesses, 'hidden', c.processes)),
       countPhrase(n.threads, 'threads', c.threads),

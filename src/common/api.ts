@@ -251,7 +251,7 @@ export interface DiffChange {
 export interface DiffEntry {
   /** Stable within the result: the kind and the object's identity. */
   id: string;
-  kind: 'driver' | 'stack' | 'device' | 'module' | 'link' | 'service' | 'process';
+  kind: 'driver' | 'stack' | 'device' | 'module' | 'link' | 'service' | 'process' | 'callback';
   change: 'added' | 'removed' | 'changed';
   /** The object's identity for people: driver name, the stack's named device, module or link name. */
   key: string;

@@ -38,6 +38,9 @@ export const FINDING_KINDS = [
   'ssdt-hook', // a system-service table entry points outside the kernel
   'ssdt-inline', // a system service's routine (or the code its entry points at) jumps out of the kernel
   'hidden-process', // a process object found by the pool scan but not on PsActiveProcessHead
+  'callback-no-module', // a notify routine or callback in no module (pool, unmapped)
+  'callback-hidden-module', // a notify routine or callback in a module unlinked from PsLoadedModuleList
+  'callback-inline', // a notify routine or callback whose first bytes jump out of its module
   'completion-hook', // a pending IRP will call a completion routine in no module, or in another module than its setter's
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];

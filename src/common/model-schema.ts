@@ -5,7 +5,14 @@
 import { z } from 'zod';
 import { FINDING_KINDS, HANDLER_VERDICTS, SEVERITIES } from './findings';
 import type { Hex } from './hex';
-import { ANALYSIS_SCHEMA, COVERED_PARTS, INFO_SCHEMA, type AnalysisResult, type CoveredPart } from './model';
+import {
+  ANALYSIS_SCHEMA,
+  CALLBACK_KINDS,
+  COVERED_PARTS,
+  INFO_SCHEMA,
+  type AnalysisResult,
+  type CoveredPart,
+} from './model';
 
 /** An address as every result spells it: "0x" and at most 16 hex digits. */
 export const hexSchema = z.custom<Hex>(
@@ -206,6 +213,31 @@ const serviceTableSchema = z.object({
   entries: z.array(handlerSchema),
 });
 
+const callbackSectionSchema = z.object({
+  heads: z.array(
+    z.object({
+      kind: z.enum(CALLBACK_KINDS),
+      address: hexSchema.nullable(),
+      method: z.string().nullable(),
+      coverage: coverageSchema,
+    }),
+  ),
+  entries: z.array(
+    z.object({
+      kind: z.enum(CALLBACK_KINDS),
+      slot: count,
+      entry: hexSchema,
+      block: hexSchema.nullable(),
+      routine: handlerSchema,
+      owner: z.string().nullable(),
+      context: hexSchema.nullable(),
+      component: z.string().nullable(),
+      device: hexSchema.nullable(),
+      driver: hexSchema.nullable(),
+    }),
+  ),
+});
+
 const processSchema = z.object({
   objectVa: hexSchema,
   name: z.string(),
@@ -280,6 +312,7 @@ export const analysisResultSchema = z.object({
     },
   ),
   serviceTable: serviceTableSchema.nullable(),
+  callbacks: callbackSectionSchema,
   drivers: z.array(driverSchema),
   devices: z.array(deviceSchema),
   modules: z.array(moduleSchema),

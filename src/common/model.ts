@@ -9,7 +9,7 @@ export type { Hex } from './hex';
 import type { Hex } from './hex';
 
 export const INFO_SCHEMA = 'irpscope-info/1';
-export const ANALYSIS_SCHEMA = 'irpscope-analysis/3';
+export const ANALYSIS_SCHEMA = 'irpscope-analysis/4';
 
 /** A discovered fact and how it was found ("crash dump header", "self-map scan at 0x1aa000", ...). */
 export interface Discovered<T> {
@@ -231,6 +231,58 @@ export interface ServiceTable {
   entries: Handler[];
 }
 
+/** The other doors into the kernel a driver can register for (issue 22). */
+export const CALLBACK_KINDS = [
+  'process-notify',
+  'thread-notify',
+  'image-load-notify',
+  'registry',
+  'bugcheck',
+  'bugcheck-reason',
+  'shutdown',
+  'last-chance-shutdown',
+  'fs-registration',
+] as const;
+export type CallbackKind = (typeof CALLBACK_KINDS)[number];
+
+/** One registered routine: where the kernel keeps it, what it is, who owns it, judged. */
+export interface Callback {
+  kind: CallbackKind;
+  /** Its index in the kernel's array, or its place on the kernel's list (0: first). */
+  slot: number;
+  /** The address of the array slot, or of the list record (its LIST_ENTRY), that holds it. */
+  entry: Hex;
+  /** The EX_CALLBACK_ROUTINE_BLOCK an array slot references (null for list records). */
+  block: Hex | null;
+  /** The routine, judged against the module that holds it (its verdict is the callback's). */
+  routine: Handler;
+  /** The module holding the routine: the driver that registered it; null when in no module. */
+  owner: string | null;
+  /** The block's Context (for process notify on Windows 7 and later, the Ex variants' flags). */
+  context: Hex | null;
+  /** Bug-check records: the Component name the driver gave (untrusted text). */
+  component: string | null;
+  /** Shutdown packets: the device the kernel sends IRP_MJ_SHUTDOWN to. */
+  device: Hex | null;
+  /** The registering driver object, where the record names one (shutdown: the device's driver). */
+  driver: Hex | null;
+}
+
+/** Where the kernel keeps one kind, how that was found, and what could be read of it. */
+export interface CallbackHead {
+  kind: CallbackKind;
+  address: Hex | null;
+  /** The route that found it ("symbol file: …", the registration routine's instruction). */
+  method: string | null;
+  coverage: Coverage;
+}
+
+export interface CallbackSection {
+  /** One per kind, in CALLBACK_KINDS order. */
+  heads: CallbackHead[];
+  entries: Callback[];
+}
+
 export interface Process {
   objectVa: Hex;
   /** EPROCESS.ImageFileName (at most 15 or 16 characters). */
@@ -345,6 +397,8 @@ export interface AnalysisResult {
   coverage: Record<CoveredPart, Coverage>;
   /** Null when the table was not found (image warnings say what was tried). */
   serviceTable: ServiceTable | null;
+  /** Notify routines and callbacks, each kind with its own coverage. */
+  callbacks: CallbackSection;
   drivers: Driver[];
   devices: Device[];
   modules: Module[];

@@ -9,6 +9,7 @@ import { hasField, type KernelLayout } from '../layout/kernel-layout';
 import { PAGE } from '../memory/physical';
 import type { VirtualMemory } from '../memory/virtual';
 import type { Rng } from '../rng';
+import { CALLBACK_EXPORTS, CALLBACK_HEADS } from './callbacks';
 import { fillCodePage, type CodeArch } from './code';
 import {
   SCN_CODE,
@@ -121,6 +122,8 @@ const EXPORTS = [
   'DbgPrint',
   'DbgPrintEx',
   'KeServiceDescriptorTable',
+  // Registration routines whose code loads the callback arrays and lists (windows/callbacks.ts).
+  ...CALLBACK_EXPORTS,
 ];
 
 /** Names that are data, not code, when the builder has to place them itself. */
@@ -150,6 +153,7 @@ const DATA_NAMES = new Set([
   'KeNumberProcessors',
   'HalDispatchTable',
   'PsLoadedModuleResource',
+  ...CALLBACK_HEADS,
 ]);
 
 /** x86 kernel image sizes (ntoskrnl SizeOfImage of the named builds, rounded). */

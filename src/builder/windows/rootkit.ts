@@ -13,6 +13,7 @@ import type { DeviceModel, DriverContext, DriverModel, DriverSet, Handler } from
 import type { LoadedModule } from './modules';
 import type { Rng } from '../rng';
 import type { ServiceTable } from './service-table';
+import type { Callbacks } from './callbacks';
 
 export const INFECTIONS = [
   'irpHook',
@@ -26,17 +27,27 @@ export const INFECTIONS = [
   'ssdtInline',
   'hiddenProcess',
   'completionHook',
+  'notifyPoolCode',
+  'notifyHiddenModule',
+  'registryCallback',
+  'shutdownNotify',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
 /** The rootkit's user-mode half, unlinked from the process list (FU-style DKOM). */
 export const HIDDEN_PROCESS_NAME = 'winlogsvc.exe';
 
-/**
- * What `--scenario infected` plants unless --infections says otherwise: all but completionHook,
- * which is asked for by name (the demo case and the comparison tests expect the default set).
- */
-export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS.filter((i) => i !== 'completionHook');
+/** Asked for by name: the demo case and the comparison tests expect the default set without them. */
+const BY_NAME_ONLY: ReadonlySet<Infection> = new Set([
+  'completionHook',
+  'notifyPoolCode',
+  'notifyHiddenModule',
+  'registryCallback',
+  'shutdownNotify',
+]);
+
+/** What `--scenario infected` plants unless --infections says otherwise: all but BY_NAME_ONLY. */
+export const DEFAULT_INFECTIONS: readonly Infection[] = INFECTIONS.filter((i) => !BY_NAME_ONLY.has(i));
 export interface PlantedFinding {
   kind: FindingKind;
   subject: string;
@@ -278,6 +289,57 @@ export function plantServiceHooks(
       severity: 'critical',
       detail: 'the first bytes of the routine its service-table entry names jump into the rootkit',
     });
+  }
+}
+
+/**
+ * Callbacks as rootkits register them: a process-notify routine in untagged pool code (it then
+ * runs on every process creation, to inject or hide); an image-load routine and a registry
+ * callback (to hide its service key) in the rootkit's own module; a shutdown notification on the
+ * rootkit's device (its driver gets IRP_MJ_SHUTDOWN, to write itself back to disk). Those in its
+ * module are findings when hiddenDriver unlinks the module too.
+ */
+export function plantCallbacks(
+  ctx: DriverContext,
+  rootkit: Rootkit,
+  callbacks: Callbacks,
+  enabled: ReadonlySet<Infection>,
+): void {
+  const rng = ctx.rng.fork('rootkit-notify');
+  const { module } = rootkit;
+  const inHiddenModule = (detail: string) => {
+    if (module.unlinked)
+      rootkit.planted.push({
+        kind: 'callback-hidden-module',
+        subject: module.name,
+        severity: 'critical',
+        detail,
+      });
+  };
+  if (enabled.has('notifyPoolCode')) {
+    const next = ctx.loader.routine(module, 'ProcessNotifyWorker');
+    const code = plantPoolCode(ctx, rng, next);
+    callbacks.add('process-notify', code, null, { planted: true });
+    rootkit.planted.push({
+      kind: 'callback-no-module',
+      subject: `0x${code.toString(16)}`,
+      severity: 'critical',
+      detail: 'a process-notify routine in a pool allocation',
+    });
+  }
+  if (enabled.has('notifyHiddenModule')) {
+    callbacks.add('image-load-notify', ctx.loader.routine(module, 'ImageLoadNotify'), module, {
+      planted: true,
+    });
+    inHiddenModule('an image-load notify routine in the module unlinked from PsLoadedModuleList');
+  }
+  if (enabled.has('registryCallback')) {
+    callbacks.add('registry', ctx.loader.routine(module, 'RegistryCallback'), module, { planted: true });
+    inHiddenModule('a registry callback in the module unlinked from PsLoadedModuleList');
+  }
+  if (enabled.has('shutdownNotify')) {
+    callbacks.addShutdown('shutdown', rootkit.driver, rootkit.driver.devices[0]!, true);
+    inHiddenModule("a shutdown notification on the rootkit's device, its routine in the unlinked module");
   }
 }
 

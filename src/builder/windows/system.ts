@@ -39,6 +39,7 @@ import { Activity } from './activity';
 import { createProcesses, writeProcesses } from './processes';
 import {
   HIDDEN_PROCESS_NAME,
+  plantCallbacks,
   plantRootkit,
   plantServiceHooks,
   writePatches,
@@ -46,6 +47,7 @@ import {
   type Rootkit,
 } from './rootkit';
 import { ServiceTable } from './service-table';
+import { Callbacks } from './callbacks';
 
 export interface SystemOptions {
   layout: KernelLayout;
@@ -222,7 +224,13 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   const drivers = new DriverSet(ctx);
   drivers.populate();
   drivers.createObjects();
+  // The stock drivers' notify routines, placed while their modules hold only what every boot
+  // places (later routines, such as thread start addresses, differ from boot to boot).
+  const callbacks = new Callbacks(ctx, boot.fork('notify'));
+  callbacks.registerSystem(drivers);
   const rootkit = options.scenario === 'infected' ? plantRootkit(ctx, drivers, options.infections) : null;
+  // Its registrations before the driver objects are written (a shutdown handler joins its IRP table).
+  if (rootkit) plantCallbacks(ctx, rootkit, callbacks, options.infections);
   drivers.createLinks();
   const stale = plantStaleDrivers(ctx, bootContent.int(2, 3));
 
@@ -262,6 +270,8 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   activity.createThreads(processes, drivers, rootkit);
   activity.createRequests(drivers, rootkit, options.infections.has('completionHook'));
   activity.write(processes);
+  // The arrays, lists, blocks and records last in pool: they shift nothing the rest placed.
+  callbacks.write();
   if (rootkit && options.infections.has('hiddenProcess'))
     rootkit.planted.push({
       kind: 'hidden-process',
@@ -369,6 +379,20 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
           loader.modules.find((m) => e.target >= m.base && e.target < m.base + BigInt(m.size))?.name ?? null,
       })),
     },
+    callbackHeads: [...callbacks.heads].map(([kind, address]) => ({ kind, address: hx(address) })),
+    registeredCallbacks: callbacks.registered.map((r) => ({
+      kind: r.kind,
+      slot: r.slot,
+      entry: hx(r.entry),
+      block: r.block === null ? null : hx(r.block),
+      routine: hx(r.routine),
+      owner: r.owner,
+      context: hx(r.context),
+      component: r.component,
+      device: r.device?.object ? hx(r.device.object.bodyVa) : null,
+      driver: r.driver?.object ? hx(r.driver.object.bodyVa) : null,
+      planted: r.planted,
+    })),
     drivers: drivers.drivers.map((d) => truthDriver(d, vm)),
     modules: loader.modules.map((m) => ({
       name: m.name,

@@ -7,14 +7,19 @@
 import { hex } from '../../common/hex';
 import {
   ANALYSIS_SCHEMA,
+  CALLBACK_KINDS,
   type AnalysisResult,
   type Coverage,
   type Driver,
+  type Finding,
   type Progress,
   type SymbolicLink,
 } from '../../common/model';
 import type { KernelContext } from '../kernel/discover';
 import { activityLayoutsOf, readActivity } from '../activity';
+import { readCallbacks } from '../callbacks';
+import { CALLBACK_LABELS } from '../../common/callback-labels';
+import { severityRank } from '../../common/findings';
 import type { CarveContext } from '../objects/carve';
 import { DirectoryIndex } from '../objects/directory-index';
 import { ObjectPaths } from '../objects/object-paths';
@@ -163,6 +168,20 @@ export async function analyzeKernel(
     });
     return { drivers, devices, serviceTable, findings };
   });
+  const callbacks = await stage('callbacks', 0.95, () =>
+    readCallbacks({
+      memory,
+      kernel,
+      profile: context.profile,
+      build: context.version?.value.number ?? null,
+      modules: moduleView.set,
+      moduleList: moduleView.modules,
+      moduleListComplete: moduleList.walk === 'complete',
+      devices: verdicts.devices,
+      drivers: verdicts.drivers,
+      judge,
+    }),
+  );
 
   const coverage = coverageOf({
     directoryView,
@@ -176,6 +195,9 @@ export async function analyzeKernel(
         : (serviceWarnings[0] ?? 'the system-service table was not found'),
       unreadable: verdicts.serviceTable ? (serviceWarnings[0] ?? null) : null,
     },
+    callbacksNotFound: callbacks.section.heads
+      .filter((h) => h.coverage.state === 'unavailable')
+      .map((h) => CALLBACK_LABELS[h.kind]),
   });
   const warnings = [
     ...context.info.warnings,
@@ -185,12 +207,14 @@ export async function analyzeKernel(
     ...summarizeProblems(activityRecords.problems),
     ...moduleView.warnings,
     ...serviceWarnings,
+    ...callbacks.warnings,
   ];
   return {
     schema: ANALYSIS_SCHEMA,
     image: { ...context.info, warnings, bytesRead: context.space.bytesRead },
     coverage,
     serviceTable: verdicts.serviceTable,
+    callbacks: callbacks.section,
     drivers: verdicts.drivers.sort(byName),
     devices: verdicts.devices.sort(byName),
     modules: moduleView.modules.sort((a, b) => compareHex(a.base, b.base)),
@@ -198,7 +222,7 @@ export async function analyzeKernel(
     processes: activity.processes,
     threads: activity.threads,
     irps: activity.irps,
-    findings: verdicts.findings,
+    findings: mostSevereFirst([...verdicts.findings, ...callbacks.findings]),
     stats: { bytesScanned: scan.bytesScanned, poolHits: scan.hits.length, workers: scan.workers, timings },
   };
 }
@@ -224,6 +248,7 @@ function withoutLayouts(context: KernelContext, timings: Timings): AnalysisResul
     image: context.info,
     coverage: nothingReadable(reason, modules),
     serviceTable: null,
+    callbacks: notRead(reason),
     drivers: [],
     devices: [],
     modules: (triage?.modules ?? []).map((m) => ({
@@ -243,6 +268,29 @@ function withoutLayouts(context: KernelContext, timings: Timings): AnalysisResul
     irps: [],
     findings: [],
     stats: { bytesScanned: 0, poolHits: 0, workers: 0, timings },
+  };
+}
+
+/** The findings in the order buildFindings gives its own: most severe first, then by kind and subject. */
+function mostSevereFirst(findings: Finding[]): Finding[] {
+  return findings.sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      a.kind.localeCompare(b.kind) ||
+      a.subject.localeCompare(b.subject),
+  );
+}
+
+/** Every kind unavailable, for the same reason as the rest of the analysis. */
+function notRead(reason: string): AnalysisResult['callbacks'] {
+  return {
+    heads: CALLBACK_KINDS.map((kind) => ({
+      kind,
+      address: null,
+      method: null,
+      coverage: { state: 'unavailable' as const, missing: [reason] },
+    })),
+    entries: [],
   };
 }
 

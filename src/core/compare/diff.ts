@@ -18,10 +18,12 @@ import { driverDisplay, isEnumeratedName, Side } from './identity';
 import { compareLinks, linkText } from './links';
 import { compareModule, moduleEvidence, pairModules } from './modules';
 import { compareServices } from './services';
+import { compareCallbacks } from './callbacks';
 
 const KIND_ORDER: ReadonlyArray<DiffEntry['kind']> = [
   'driver',
   'service',
+  'callback',
   'process',
   'stack',
   'device',
@@ -279,6 +281,7 @@ export function diffResults(
   }
 
   compareServices(entries, baseline, image);
+  compareCallbacks(entries, baseline, image);
 
   attachFindings(entries, baseline, image, tokens, devices.counterpartOfA, modulePairing.pairs);
 

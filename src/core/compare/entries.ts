@@ -22,6 +22,10 @@ const WHY: Record<string, string> = {
   'link added': 'A new name user mode can open; check the device it leads to.',
   'link removed': 'A name user mode could open on the clean system is gone.',
   'link changed': 'User mode opening this name now reaches another device.',
+  'callback added':
+    'The kernel calls this routine on every process, thread or image event: a registration the clean system did not have.',
+  'callback removed':
+    'A registration of the clean system is gone: security products register these, and rootkits remove them.',
 };
 
 export interface Draft extends DiffEntry {
@@ -40,6 +44,9 @@ export class Entries {
   /** By service name. */
   readonly serviceA = new Map<string, Draft>();
   readonly serviceB = new Map<string, Draft>();
+  /** By callback identity (callbacks/identity.ts). */
+  readonly callbackA = new Map<string, Draft>();
+  readonly callbackB = new Map<string, Draft>();
 
   add(entry: Omit<DiffEntry, 'id' | 'findings' | 'why' | 'summary'> & { summary?: string }): Draft {
     let id = `${entry.kind}:${entry.key}`;

@@ -37,11 +37,18 @@ function findingIdentity(
   // A service is its name (its number in the build's table): the same in both images.
   if (finding.kind === 'ssdt-hook' || finding.kind === 'ssdt-inline')
     return `${finding.kind}|${finding.subject}`;
+  // A callback's finding id is its identity (kind and module+offset, or its code): the same on every boot.
+  if (finding.kind.startsWith('callback-')) return `${finding.kind}|${finding.id}`;
   // A process is its image name: PIDs and addresses change every boot.
   if (finding.kind === 'hidden-process') return `${finding.kind}|${finding.subject.toLowerCase()}`;
   if (DRIVER_FINDINGS.has(finding.kind) && evidence.driver)
     return `${finding.kind}|${tokens.of(s, evidence.driver)}`;
   return `${finding.kind}|${s}|${finding.subject}`;
+}
+
+/** The callback identity a callback finding's id carries ("callback-no-module:<identity>"). */
+function callbackKeyOf(finding: Finding): string {
+  return finding.id.slice(finding.id.indexOf(':') + 1);
 }
 
 export function attachFindings(
@@ -77,6 +84,7 @@ export function attachFindings(
     const devicesMap = s === 'a' ? entries.deviceA : entries.deviceB;
     const modulesMap = s === 'a' ? entries.moduleA : entries.moduleB;
     const servicesMap = s === 'a' ? entries.serviceA : entries.serviceB;
+    const callbacksMap = s === 'a' ? entries.callbackA : entries.callbackB;
     for (const finding of side.result.findings.filter(relevant)) {
       if (others.has(findingIdentity(finding, s, tokens, deviceToken, moduleToken))) continue;
       const { evidence } = finding;
@@ -86,6 +94,7 @@ export function attachFindings(
           : undefined) ??
         (finding.kind === 'unlinked-module' ? modulesMap.get(finding.subject.toLowerCase()) : undefined) ??
         (finding.kind.startsWith('ssdt') ? servicesMap.get(finding.subject) : undefined) ??
+        (finding.kind.startsWith('callback-') ? callbacksMap.get(callbackKeyOf(finding)) : undefined) ??
         (evidence.driver ? drivers.get(evidence.driver) : undefined);
       if (!entry) entry = findingOnlyEntry(entries, finding, side, s);
       entry.findings[direction].push(finding.id);
@@ -118,9 +127,11 @@ function findingOnlyEntry(entries: Entries, finding: Finding, side: Side, s: 'a'
         ? 'module'
         : finding.kind.startsWith('ssdt')
           ? 'service'
-          : finding.kind === 'hidden-process'
-            ? 'process'
-            : 'device',
+          : finding.kind.startsWith('callback-')
+            ? 'callback'
+            : finding.kind === 'hidden-process'
+              ? 'process'
+              : 'device',
     // A hidden process is in one image only; anything else is an object both hold.
     change: finding.kind === 'hidden-process' ? (s === 'b' ? 'added' : 'removed') : 'changed',
     key: finding.subject,

@@ -18,7 +18,7 @@ const FORMATS: Array<{ format: ReportFormat; label: string; hint: string }> = [
   {
     format: 'json',
     label: 'JSON',
-    hint: 'the analysis (schema irpscope-analysis/3) with the case and notes',
+    hint: 'the analysis (schema irpscope-analysis/4) with the case and notes',
   },
   { format: 'csv', label: 'CSV', hint: 'every table, RFC 4180, formulas neutralised' },
 ];

@@ -41,6 +41,8 @@ export interface CoverageInputs {
   processListFound: boolean;
   /** Why the service table is missing (null: it was read), and how many entries were unreadable. */
   serviceTable: { missing: string | null; unreadable: string | null };
+  /** The callback kinds whose kernel array or list was not found ("process notify", …). */
+  callbacksNotFound: string[];
 }
 
 export function coverageOf(inputs: CoverageInputs): Parts {
@@ -102,6 +104,10 @@ export function coverageOf(inputs: CoverageInputs): Parts {
     findings.push('hidden processes cannot be judged: the process list was not read to its end');
   if (inputs.serviceTable.missing)
     findings.push('system-service hooks cannot be judged: the service table was not found');
+  if (inputs.callbacksNotFound.length > 0)
+    findings.push(
+      `${inputs.callbacksNotFound.join(', ')} routines cannot be judged: where the kernel keeps them was not found`,
+    );
 
   return {
     drivers: coverage(drivers),

@@ -1,0 +1,73 @@
+// `irpscope analyze --table callbacks`, and the summary's line on them: every notify routine with
+// its array slot, routine, owner and verdict; each kind's head with the route that found it.
+
+import { CALLBACK_KINDS, type AnalysisResult, type CallbackKind } from '../common/model';
+import type { CsvTable } from '../core/report/csv';
+
+const COLUMNS: Array<[string, string]> = [
+  ['kind', 'process-notify, thread-notify, image-load-notify, registry, bugcheck, …'],
+  ['slot', 'its index in the kernel array, or its place on the kernel list'],
+  ['entry', 'the address of the array slot or of the list record'],
+  ['routine', 'the address the kernel calls'],
+  ['owner', 'module+offset of the routine (empty: in no module)'],
+  ['verdict', 'the routine judged as an IRP handler is'],
+  ['target', 'where its first instructions jump (inline-patched)'],
+  ['context', "the block's Context (Windows 7+ process notify: 0x2 for the Ex variant)"],
+  ['component', 'bug-check callbacks: the Component name the driver gave'],
+  ['device', 'shutdown notifications: the device that gets IRP_MJ_SHUTDOWN'],
+];
+
+export function callbacksTable(result: AnalysisResult): CsvTable {
+  return {
+    name: 'callbacks',
+    about: 'one registered notify routine',
+    columns: COLUMNS.map(([name, meaning]) => ({ name, meaning })),
+    header: COLUMNS.map(([name]) => name),
+    rows: result.callbacks.entries.map((c) => [
+      c.kind,
+      c.slot,
+      c.entry,
+      c.routine.address,
+      c.owner ? `${c.owner}+${c.routine.offset}` : '',
+      c.routine.verdict,
+      c.routine.target ? `${c.routine.target.address} ${c.routine.target.module ?? ''}`.trim() : '',
+      c.context,
+      c.component,
+      c.device,
+    ]),
+  };
+}
+
+/** The summary's words per kind: short, as the count line says them. */
+const SHORT: Record<CallbackKind, string> = {
+  'process-notify': 'process',
+  'thread-notify': 'thread',
+  'image-load-notify': 'image-load',
+  registry: 'registry',
+  bugcheck: 'bug-check',
+  'bugcheck-reason': 'bug-check reason',
+  shutdown: 'shutdown',
+  'last-chance-shutdown': 'last-chance shutdown',
+  'fs-registration': 'fs registration',
+};
+
+function countOf(result: AnalysisResult, kinds: readonly CallbackKind[]): string {
+  return kinds
+    .map((kind) => {
+      const head = result.callbacks.heads.find((h) => h.kind === kind);
+      if (!head || head.coverage.state === 'unavailable') return `${SHORT[kind]}: not available`;
+      const count = result.callbacks.entries.filter((c) => c.kind === kind).length;
+      return `${count} ${SHORT[kind]}${head.coverage.state === 'partial' ? ' (partial)' : ''}`;
+    })
+    .join(', ');
+}
+
+/**
+ * "notify routines: 4 process, 1 thread, 1 image-load; callbacks: 1 registry, …"; a kind that
+ * could not be read says so.
+ */
+export function callbacksSummary(result: AnalysisResult): string {
+  const notify = CALLBACK_KINDS.filter((k) => k.endsWith('-notify'));
+  const others = CALLBACK_KINDS.filter((k) => !k.endsWith('-notify'));
+  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}`;
+}

@@ -1,0 +1,16 @@
+// The words for each callback kind, shared by the engine's findings, the CLI and the views.
+
+import type { CallbackKind } from './model';
+
+/** How each kind is named in sentences and tables. */
+export const CALLBACK_LABELS: Readonly<Record<CallbackKind, string>> = {
+  'process-notify': 'process notify',
+  'thread-notify': 'thread notify',
+  'image-load-notify': 'image-load notify',
+  registry: 'registry callback',
+  bugcheck: 'bug-check callback',
+  'bugcheck-reason': 'bug-check reason callback',
+  shutdown: 'shutdown notification',
+  'last-chance-shutdown': 'last-chance shutdown notification',
+  'fs-registration': 'file-system registration change',
+};

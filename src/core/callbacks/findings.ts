@@ -1,0 +1,81 @@
+// A registered routine a rootkit would leave: in no module (pool code), in a module unlinked from
+// PsLoadedModuleList, or whose first instructions jump out of its module. One finding per
+// callback, with the slot, the routine, its disassembly and its owner as evidence. A routine in
+// a listed module that is its own is the registering driver's business: no finding.
+
+import type { Callback, Finding, Module } from '../../common/model';
+import type { FindingKind, Severity } from '../../common/findings';
+import { CALLBACK_LABELS } from '../../common/callback-labels';
+import { callbackIdentity } from './identity';
+
+function describe(callback: Callback): string {
+  const routine = callback.routine;
+  return `${CALLBACK_LABELS[callback.kind]} slot ${callback.slot} (${callback.entry}) → ${routine.address}`;
+}
+
+const PARTIAL_MODULE_LIST =
+  ' PsLoadedModuleList could not be read completely in this image, so the module may be one whose loader entry was lost.';
+
+function judged(
+  callback: Callback,
+  unlinked: ReadonlySet<string>,
+  moduleListComplete: boolean,
+): { kind: FindingKind; severity: Severity; subject: string; explanation: string } | null {
+  const label = CALLBACK_LABELS[callback.kind];
+  const routine = callback.routine;
+  if (routine.verdict === 'no-module')
+    return {
+      kind: 'callback-no-module',
+      severity: moduleListComplete ? 'critical' : 'high',
+      subject: routine.address,
+      explanation: `A routine for ${label} is registered at ${routine.address}, in no loaded module: code in pool memory that the kernel calls on every event.${moduleListComplete ? '' : PARTIAL_MODULE_LIST}`,
+    };
+  if (routine.verdict === 'inline-patched')
+    return {
+      kind: 'callback-inline',
+      severity: 'critical',
+      subject: callback.owner ?? routine.address,
+      explanation: `The ${label} routine ${callback.owner}+${routine.offset} begins with a jump to ${routine.target?.address ?? '?'}${routine.target?.module ? ` in ${routine.target.module}` : ', in no module'}.`,
+    };
+  if (callback.owner !== null && unlinked.has(callback.owner))
+    return {
+      kind: 'callback-hidden-module',
+      severity: 'critical',
+      subject: callback.owner,
+      explanation: `A routine for ${label} is registered in ${callback.owner}, a module unlinked from PsLoadedModuleList.`,
+    };
+  return null;
+}
+
+/** `moduleListComplete`: PsLoadedModuleList was read to its end (else "in no module" is only suspected). */
+export function callbackFindings(
+  callbacks: readonly Callback[],
+  modules: readonly Module[],
+  moduleListComplete: boolean,
+): Finding[] {
+  const unlinked = new Set(modules.filter((m) => m.unlinked).map((m) => m.name));
+  const findings: Finding[] = [];
+  for (const callback of callbacks) {
+    const verdict = judged(callback, unlinked, moduleListComplete);
+    if (!verdict) continue;
+    const routine = callback.routine;
+    findings.push({
+      // The same callback has the same id on every boot (the comparison pairs findings by it).
+      id: `${verdict.kind}:${callbackIdentity(callback)}`,
+      severity: verdict.severity,
+      kind: verdict.kind,
+      subject: verdict.subject,
+      explanation: verdict.explanation,
+      evidence: {
+        addresses: [callback.entry, ...(callback.block ? [callback.block] : []), routine.address],
+        ...(callback.owner ? { modules: [callback.owner] } : {}),
+        handlers: [
+          { name: routine.name, address: routine.address, module: routine.module, verdict: routine.verdict },
+        ],
+        ...(routine.disassembly ? { disassembly: routine.disassembly } : {}),
+        detail: describe(callback),
+      },
+    });
+  }
+  return findings;
+}

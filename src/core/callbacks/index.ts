@@ -1,0 +1,150 @@
+// The callbacks stage: every kind's array or list located (symbol file, else the kernel's code),
+// its entries read (bounded, each bad slot or record a warning), each routine judged like an IRP
+// handler against the module that holds it, and the findings a rootkit's registration makes.
+
+import { hex } from '../../common/hex';
+import { CALLBACK_LABELS } from '../../common/callback-labels';
+import type {
+  Callback,
+  CallbackHead,
+  CallbackSection,
+  Device,
+  Driver,
+  Finding,
+  Module,
+} from '../../common/model';
+import type { KernelImageFacts } from '../kernel/discover';
+import type { KernelMemory } from '../kernel/memory';
+import type { LayoutProfile } from '../profile';
+import type { HandlerJudge } from '../analysis/handlers';
+import type { ModuleSet } from '../analysis/module-set';
+import { readArray } from './arrays';
+import { callbackFindings } from './findings';
+import { callbackSources, type CallbackSource } from './kinds';
+import { readList } from './lists';
+import { locateSource } from './locate';
+import { readRecord, type RawCallback } from './records';
+
+export interface CallbackInputs {
+  memory: KernelMemory;
+  kernel: KernelImageFacts;
+  profile: LayoutProfile | null;
+  build: number | null;
+  modules: ModuleSet;
+  /** The result's modules, for whether a routine's module is unlinked. */
+  moduleList: readonly Module[];
+  /** PsLoadedModuleList was read to its end. */
+  moduleListComplete: boolean;
+  /** The result's devices and drivers: a shutdown packet's routine is its device's driver's. */
+  devices: readonly Device[];
+  drivers: readonly Driver[];
+  judge: HandlerJudge;
+}
+
+export interface CallbackStage {
+  section: CallbackSection;
+  findings: Finding[];
+  warnings: string[];
+}
+
+export function readCallbacks(inputs: CallbackInputs): CallbackStage {
+  const heads: CallbackHead[] = [];
+  const entries: Callback[] = [];
+  const warnings: string[] = [];
+  for (const source of callbackSources(inputs.build, inputs.memory.pointerSize)) {
+    const read = readKind(inputs, source);
+    heads.push(read.head);
+    entries.push(...read.entries);
+    warnings.push(...read.warnings);
+  }
+  return {
+    section: { heads, entries },
+    findings: callbackFindings(entries, inputs.moduleList, inputs.moduleListComplete),
+    warnings,
+  };
+}
+
+function readKind(
+  inputs: CallbackInputs,
+  source: CallbackSource,
+): { head: CallbackHead; entries: Callback[]; warnings: string[] } {
+  const { memory, kernel, profile } = inputs;
+  const label = CALLBACK_LABELS[source.kind];
+  const { found, tried } = locateSource(memory, kernel.pe, kernel.exports, profile, source);
+  if (!found) {
+    const why = `the ${label} ${source.shape.shape} was not found (${tried.join('; ')})`;
+    return {
+      head: {
+        kind: source.kind,
+        address: null,
+        method: null,
+        coverage: { state: 'unavailable', missing: [why] },
+      },
+      entries: [],
+      warnings: [why],
+    };
+  }
+  const { raw, problems } = readEntries(inputs, source, found.address);
+  const entries = raw.map((entry) => judged(inputs, source, entry));
+  return {
+    head: {
+      kind: source.kind,
+      address: hex(found.address),
+      method: found.method,
+      coverage: { state: problems.length > 0 ? 'partial' : 'complete', missing: problems },
+    },
+    entries,
+    warnings: problems,
+  };
+}
+
+function readEntries(
+  inputs: CallbackInputs,
+  source: CallbackSource,
+  address: bigint,
+): { raw: RawCallback[]; problems: string[] } {
+  const { memory } = inputs;
+  const label = CALLBACK_LABELS[source.kind];
+  if (source.shape.shape === 'array') {
+    const reading = readArray(memory, address, source.shape.slots, label);
+    const raw = reading.slots.map((slot): RawCallback => ({
+      slot: slot.index,
+      entry: slot.slotVa,
+      block: slot.block,
+      routine: slot.routine,
+      context: slot.context,
+      component: null,
+      device: null,
+      driver: null,
+    }));
+    return { raw, problems: reading.problems };
+  }
+  const fields = source.shape.fields;
+  const walk = readList(memory, address, label);
+  const raw: RawCallback[] = [];
+  const problems = [...walk.problems];
+  for (const [index, record] of walk.records.entries()) {
+    const read = readRecord(memory, record, index, fields, inputs.devices, inputs.drivers);
+    if (typeof read === 'string') problems.push(`${label} ${index} (${hex(record)}): ${read}`);
+    else raw.push(read);
+  }
+  return { raw, problems };
+}
+
+function judged(inputs: CallbackInputs, source: CallbackSource, raw: RawCallback): Callback {
+  const holder = inputs.modules.owner(raw.routine);
+  const name = `${CALLBACK_LABELS[source.kind]} ${raw.slot}`;
+  const routine = inputs.judge.judge(raw.routine, holder, raw.slot, name, true);
+  return {
+    kind: source.kind,
+    slot: raw.slot,
+    entry: hex(raw.entry),
+    block: raw.block === null ? null : hex(raw.block),
+    routine,
+    owner: holder?.name ?? null,
+    context: raw.context === null ? null : hex(raw.context),
+    component: raw.component,
+    device: raw.device === null ? null : hex(raw.device),
+    driver: raw.driver === null ? null : hex(raw.driver),
+  };
+}

@@ -1,0 +1,56 @@
+// Notify routines of two images: a callback is its kind and its routine's module+offset (pool
+// code: its first bytes), so another boot of the same system has the same callbacks, and a
+// registration only one image has is one difference. Counted as a multiset: a driver that
+// registers the same routine twice and then once is a difference too.
+
+import { CALLBACK_LABELS } from '../../common/callback-labels';
+import type { Callback } from '../../common/model';
+import { callbackIdentity } from '../callbacks/identity';
+import type { Entries } from './entries';
+import type { Side } from './identity';
+
+function callbackText(callback: Callback): string {
+  const routine = callback.routine;
+  const where = callback.owner ? `${callback.owner}+${routine.offset}` : `${routine.address} (no module)`;
+  return `${CALLBACK_LABELS[callback.kind]} → ${where} [${routine.verdict}]`;
+}
+
+function byIdentity(callbacks: readonly Callback[]): Map<string, Callback[]> {
+  const groups = new Map<string, Callback[]>();
+  for (const callback of callbacks) {
+    const key = callbackIdentity(callback);
+    groups.set(key, [...(groups.get(key) ?? []), callback]);
+  }
+  return groups;
+}
+
+export function compareCallbacks(entries: Entries, baseline: Side, image: Side): void {
+  const before = byIdentity(baseline.result.callbacks.entries);
+  const after = byIdentity(image.result.callbacks.entries);
+  for (const [groups, others, change, side] of [
+    [after, before, 'added', image],
+    [before, after, 'removed', baseline],
+  ] as const) {
+    for (const [key, callbacks] of groups) {
+      const extra = callbacks.slice(others.get(key)?.length ?? 0);
+      for (const callback of extra) {
+        const text = callbackText(callback);
+        const ref = { text, ...(callback.owner ? { module: callback.owner } : {}) };
+        const entry = entries.add({
+          kind: 'callback',
+          change,
+          key,
+          severity: change === 'added' ? (callback.owner ? 'medium' : 'high') : 'low',
+          summary: `${text} is registered only ${side.where}`,
+          matchedBy: [],
+          unknown: [],
+          changes: [],
+          baseline: change === 'removed' ? ref : null,
+          primary: change === 'added' ? ref : null,
+          variation: null,
+        });
+        (change === 'added' ? entries.callbackB : entries.callbackA).set(key, entry);
+      }
+    }
+  }
+}

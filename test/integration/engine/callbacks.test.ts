@@ -1,0 +1,301 @@
+// Notify routines and callbacks against the builder's ground truth, on every shared ISF build and
+// x86 profile: the clean system on boot 1 and the same system infected on boot 2 (with the
+// callback infections asked for by name). Every registered routine of the truth is found in its
+// slot or list place with its owner and verdict, every planted one is a finding and the clean
+// image has none above info; the arrays and lists are found from the kernel's code without
+// symbols, and at the same addresses from the symbol file; clean vs infected across boots differs
+// in exactly the planted registrations.
+// Hostile slots (a reference into unmapped memory, a block naming user memory) are warnings that
+// cost only their slot.
+
+import { copyFileSync, mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import {
+  DEFAULT_INFECTIONS,
+  X86_PROFILES,
+  type BuildImageOptions,
+  type Infection,
+  type Truth,
+} from '../../../src/builder/index';
+import { severityRank } from '../../../src/common/findings';
+import { CALLBACK_KINDS, type AnalysisResult } from '../../../src/common/model';
+import { analyzeImage } from '../../../src/core/node/analyze';
+import { diffResults } from '../../../src/core/compare';
+import { imageForTest, isfFiles, SHARED } from '../../support/images';
+import { RawImage, VirtualReader } from '../../support/raw-reader';
+
+const SIZE = 64 * 1024 * 1024;
+const SYMBOLS = join(SHARED, 'isf');
+const CALLBACK_INFECTIONS: Infection[] = [
+  ...DEFAULT_INFECTIONS,
+  'notifyPoolCode',
+  'notifyHiddenModule',
+  'registryCallback',
+  'shutdownNotify',
+];
+
+const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
+  ...isfFiles(),
+  ...X86_PROFILES.map((profile) => ({ label: profile, profile })),
+];
+
+function expectTruthFound(result: AnalysisResult, truth: Truth): void {
+  for (const array of truth.callbackHeads) {
+    const head = result.callbacks.heads.find((h) => h.kind === array.kind)!;
+    expect(head.address, array.kind).toBe(array.address);
+    expect(head.coverage).toEqual({ state: 'complete', missing: [] });
+  }
+  const found = new Map(result.callbacks.entries.map((c) => [c.entry, c]));
+  for (const registered of truth.registeredCallbacks) {
+    const callback = found.get(registered.entry);
+    expect(callback, `${registered.kind} ${registered.slot}`).toBeDefined();
+    expect(callback!.kind).toBe(registered.kind);
+    expect(callback!.slot).toBe(registered.slot);
+    expect(callback!.block).toBe(registered.block);
+    expect(callback!.routine.address).toBe(registered.routine);
+    expect(callback!.owner).toBe(registered.owner);
+    if (registered.block !== null) expect(callback!.context).toBe(registered.context);
+    expect(callback!.component).toBe(registered.component);
+    expect(callback!.device).toBe(registered.device);
+    if (registered.driver !== null) expect(callback!.driver).toBe(registered.driver);
+    expect(callback!.routine.verdict).toBe(registered.owner === null ? 'no-module' : 'own-image');
+  }
+  expect(result.callbacks.entries.length).toBe(truth.registeredCallbacks.length);
+  const callbackFindings = result.findings.filter((f) => f.kind.startsWith('callback-'));
+  const planted = truth.findings.filter((f) => f.kind.startsWith('callback-'));
+  expect(callbackFindings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort()).toEqual(
+    planted.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort(),
+  );
+  for (const finding of callbackFindings) {
+    expect(finding.evidence.disassembly?.instructions.length).toBeGreaterThan(0);
+    expect(truth.registeredCallbacks.some((r) => finding.evidence.addresses?.includes(r.entry))).toBe(true);
+  }
+}
+
+describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
+  test('clean and infected across boots: found with owner and verdict, the planted ones are findings and the only differences', async () => {
+    const clean = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'clean',
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const infected = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'infected',
+      infections: CALLBACK_INFECTIONS,
+      size: SIZE,
+      seed: 31,
+      boot: 2,
+      fill: 'random',
+    });
+    expect(clean.truth.registeredCallbacks.length).toBeGreaterThan(0);
+    expect(infected.truth.registeredCallbacks.filter((r) => r.planted).length).toBe(4);
+    // Every kind has its head in the truth, and the stock system registers in most of them.
+    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual([...CALLBACK_KINDS].sort());
+
+    const cleanResult = await analyzeImage(clean.image);
+    expectTruthFound(cleanResult, clean.truth);
+    expect(cleanResult.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    // Without symbols each array is found through its registration routine's code.
+    for (const head of cleanResult.callbacks.heads)
+      expect(head.method).toMatch(/^(PsSet|CmRegister|KeRegister|IoRegister)\w+/);
+
+    const infectedResult = await analyzeImage(infected.image);
+    expectTruthFound(infectedResult, infected.truth);
+    // Most severe first, the callbacks' among the others.
+    const ranks = infectedResult.findings.map((f) => severityRank(f.severity));
+    expect(ranks).toEqual([...ranks].sort((a, b) => b - a));
+
+    const diff = diffResults(cleanResult, infectedResult, { baseline: 'clean', primary: 'infected' });
+    const callbackEntries = diff.entries.filter((e) => e.kind === 'callback' && e.variation === null);
+    expect(callbackEntries.map((e) => e.change)).toEqual(['added', 'added', 'added', 'added']);
+    const plantedRoutines = infected.truth.registeredCallbacks.filter((r) => r.planted);
+    expect(callbackEntries.map((e) => e.key.split('|')[0]).sort()).toEqual(
+      plantedRoutines.map((r) => r.kind).sort(),
+    );
+    for (const entry of callbackEntries) expect(entry.findings.added.length).toBe(1);
+  });
+
+  test.runIf(isf !== undefined)('the symbol file finds the arrays the code finds', async () => {
+    const infected = imageForTest({
+      isf,
+      format: 'raw',
+      scenario: 'infected',
+      infections: CALLBACK_INFECTIONS,
+      size: SIZE,
+      seed: 31,
+      boot: 2,
+      fill: 'random',
+    });
+    const withSymbols = await analyzeImage(infected.image, { symbols: SYMBOLS });
+    expect(withSymbols.image.profile?.source).toBe('isf');
+    for (const head of withSymbols.callbacks.heads) expect(head.method).toMatch(/^symbol file: \w+/);
+    expectTruthFound(withSymbols, infected.truth);
+  });
+});
+
+/** A copy of the image with each pointer-sized `value` written at the physical address of its `va`. */
+function patchedCopy(
+  image: string,
+  truth: Truth,
+  edits: Array<{ va: bigint; value: bigint } | { va: bigint; bytes: Buffer }>,
+): string {
+  const work = mkdtempSync(join(tmpdir(), 'irpscope-callbacks-'));
+  onTestFinished(() => rmSync(work, { recursive: true, force: true }));
+  const copy = join(work, 'image.raw');
+  copyFileSync(image, copy);
+  const raw = new RawImage(copy);
+  const reader = new VirtualReader(raw, truth.paging, Number(BigInt(truth.dtb)));
+  const width = truth.arch === 'x64' ? 8 : 4;
+  const located = edits.map((edit) => {
+    if ('bytes' in edit) return { pa: reader.pa(edit.va), bytes: edit.bytes };
+    const bytes = Buffer.alloc(width);
+    if (width === 8) bytes.writeBigUInt64LE(edit.value);
+    else bytes.writeUInt32LE(Number(edit.value));
+    return { pa: reader.pa(edit.va), bytes };
+  });
+  raw.close();
+  const fd = openSync(copy, 'r+');
+  for (const { pa, bytes } of located) {
+    expect(pa).not.toBeNull();
+    writeSync(fd, bytes, 0, bytes.length, pa!);
+  }
+  closeSync(fd);
+  return copy;
+}
+
+describe.each([
+  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
+  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
+])('hostile notify slots: $label', ({ isf, profile }) => {
+  test('a slot into unmapped memory and a block naming user memory are warnings; every other routine is found', async () => {
+    const { image, truth } = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'clean',
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const x64 = truth.arch === 'x64';
+    const processArray = BigInt(truth.callbackHeads.find((a) => a.kind === 'process-notify')!.address);
+    const used = truth.registeredCallbacks.filter((r) => r.kind === 'process-notify').length;
+    const width = x64 ? 8n : 4n;
+    const unmapped = x64 ? 0xffffd9000000f001n : 0xbff0f001n;
+    const raw = new RawImage(image);
+    const reader = new VirtualReader(raw, truth.paging, Number(BigInt(truth.dtb)));
+    expect(reader.pa(unmapped & ~0xfffn)).toBeNull();
+    raw.close();
+    // One free slot references unmapped memory; the first routine's block names user memory.
+    const victim = truth.registeredCallbacks.find((r) => r.kind === 'process-notify' && r.slot === 0)!;
+    const copy = patchedCopy(image, truth, [
+      { va: processArray + BigInt(used) * width, value: unmapped },
+      { va: BigInt(victim.block!) + width, value: 0x10000n },
+    ]);
+
+    const result = await analyzeImage(copy);
+    const head = result.callbacks.heads.find((h) => h.kind === 'process-notify')!;
+    expect(head.address).toBe(truth.callbackHeads.find((a) => a.kind === 'process-notify')!.address);
+    expect(head.coverage.state).toBe('partial');
+    expect(head.coverage.missing).toHaveLength(2);
+    expect(result.image.warnings).toContainEqual(
+      expect.stringMatching(new RegExp(`^process notify slot ${used} .*not in the image$`)),
+    );
+    expect(result.image.warnings).toContainEqual(
+      expect.stringMatching(/^process notify slot 0 .*names 0x10000, not a kernel routine$/),
+    );
+    const found = new Set(result.callbacks.entries.map((c) => c.entry));
+    for (const registered of truth.registeredCallbacks.filter((r) => r !== victim))
+      expect(found.has(registered.entry), `${registered.kind} ${registered.slot}`).toBe(true);
+    expect(found.has(victim.entry)).toBe(false);
+  });
+});
+
+describe.each([
+  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
+  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
+])('a looping callback list: $label', ({ isf, profile }) => {
+  test('a record whose Flink leads back to itself ends the walk with a warning; the list is still read', async () => {
+    const { image, truth } = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'clean',
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const first = truth.registeredCallbacks.find((r) => r.kind === 'shutdown' && r.slot === 0)!;
+    const copy = patchedCopy(image, truth, [{ va: BigInt(first.entry), value: BigInt(first.entry) }]);
+
+    const result = await analyzeImage(copy);
+    const head = result.callbacks.heads.find((h) => h.kind === 'shutdown')!;
+    expect(head.address).toBe(truth.callbackHeads.find((h) => h.kind === 'shutdown')!.address);
+    expect(head.coverage.state).toBe('partial');
+    expect(result.image.warnings).toContain(`the shutdown notification list loops back to ${first.entry}`);
+    const shutdown = result.callbacks.entries.filter((c) => c.kind === 'shutdown');
+    expect(shutdown.map((c) => [c.entry, c.routine.address])).toEqual([[first.entry, first.routine]]);
+  });
+});
+
+// The demo case and the comparison tests expect the default infected set: callbacks are planted
+// only when named.
+test('the default infected scenario registers no callback of the rootkit', async () => {
+  const { image, truth } = imageForTest({
+    profile: 'xp-sp3-x86',
+    format: 'raw',
+    scenario: 'infected',
+    size: SIZE,
+    seed: 31,
+    fill: 'random',
+  });
+  expect(truth.generator.infections).not.toContain('registryCallback');
+  expect(truth.registeredCallbacks.filter((r) => r.planted)).toEqual([]);
+  const result = await analyzeImage(image);
+  expect(result.findings.filter((f) => f.kind.startsWith('callback-'))).toEqual([]);
+  expect(result.callbacks.entries.length).toBe(truth.registeredCallbacks.length);
+});
+
+describe.each([
+  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
+  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
+])('a patched callback routine: $label', ({ isf, profile }) => {
+  test('a routine whose first instruction jumps into another module is inline-patched, a finding with its target', async () => {
+    const { image, truth } = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'clean',
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const victim = truth.registeredCallbacks.find((r) => r.kind === 'process-notify' && r.slot === 0)!;
+    const target = BigInt(truth.kernelBase) + 0x2000n;
+    const jump = Buffer.alloc(5);
+    jump[0] = 0xe9; // jmp rel32
+    jump.writeInt32LE(Number(BigInt.asIntN(32, target - (BigInt(victim.routine) + 5n))), 1);
+    const copy = patchedCopy(image, truth, [{ va: BigInt(victim.routine), bytes: jump }]);
+
+    const result = await analyzeImage(copy);
+    const callback = result.callbacks.entries.find((c) => c.entry === victim.entry)!;
+    expect(callback.routine.verdict).toBe('inline-patched');
+    expect(callback.routine.target?.address).toBe(`0x${target.toString(16)}`);
+    const kernel = truth.modules.find((m) => BigInt(m.base) === BigInt(truth.kernelBase))!;
+    expect(callback.routine.target?.module).toBe(kernel.name);
+    const findings = result.findings.filter((f) => f.kind.startsWith('callback-'));
+    expect(findings.map((f) => [f.kind, f.subject, f.severity])).toEqual([
+      ['callback-inline', victim.owner, 'critical'],
+    ]);
+    expect(findings[0]!.evidence.disassembly?.instructions[0]).toMatch(/jmp/);
+  });
+});
