@@ -50,11 +50,69 @@ export function diffResults(
   const image = new Side('image', primaryResult);
   const entries = new Entries();
 
-  // Drivers.
+  // In this order: a later object that belongs to an earlier one's entry (a driver's devices,
+  // image and links) joins that entry instead of making its own.
   const driverPairing = pairDrivers(baseline, image);
   const tokens = new DriverTokens(driverPairing.pairs);
+  const driverEvidenceOf = pairedDriverEntries(entries, driverPairing.pairs, baseline, image);
+  loneDriverEntries(entries, driverPairing, baseline, image);
+  unloadedDriverEntries(entries, baseline, image);
+  const devices = deviceEntries(entries, baseline, image, tokens);
+  linkEntries(entries, baseline, image, devices.counterpartOfA);
+  const modulePairing = moduleEntries(entries, baseline, image);
+  compareServices(entries, baseline, image);
+  compareCallbacks(entries, baseline, image);
+
+  attachFindings(entries, baseline, image, tokens, devices.counterpartOfA, modulePairing.pairs);
+
+  const compatibility = compatibilityOf(baseline, image, driverPairing.pairs.length);
+  const final = compatibility.unrelated ? [] : entries.list.map(finish);
+  final.sort(
+    (x, y) =>
+      Number(x.variation !== null) - Number(y.variation !== null) ||
+      severityRank(y.severity) - severityRank(x.severity) ||
+      KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) ||
+      (x.key < y.key ? -1 : x.key > y.key ? 1 : 0),
+  );
+  const differences = final.filter((e) => e.variation === null);
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const entry of differences) bySeverity[entry.severity]++;
+
+  return {
+    schema: DIFF_SCHEMA,
+    baseline: labels.baseline,
+    primary: labels.primary,
+    compatibility,
+    entries: final,
+    pairs: {
+      drivers: alignDrivers(driverPairing, entries, driverEvidenceOf),
+      devices: alignDevices(devices.pairing, entries, baseline, image, devices.evidence),
+      modules: alignModules(modulePairing, entries),
+    },
+    counts: {
+      differences: differences.length,
+      variations: final.length - differences.length,
+      bySeverity,
+      drivers: {
+        baseline: baseline.drivers.length,
+        primary: image.drivers.length,
+        matched: driverPairing.pairs.length,
+      },
+    },
+  };
+}
+
+type DriverPairing = ReturnType<typeof pairDrivers>;
+
+/** A driver both images have, changed: one entry; returns the facts that paired each. */
+function pairedDriverEntries(
+  entries: Entries,
+  pairs: DriverPairing['pairs'],
+  baseline: Side,
+  image: Side,
+): Map<Driver, PairingFact[]> {
   const driverEvidenceOf = new Map<Driver, PairingFact[]>();
-  for (const { a, b } of driverPairing.pairs) {
+  for (const { a, b } of pairs) {
     const evidence = driverEvidence(a, b, baseline, image);
     driverEvidenceOf.set(b, evidence.matchedBy);
     const { changes, unknown } = compareDriver(a, b, baseline, image);
@@ -75,6 +133,16 @@ export function diffResults(
     entries.driverA.set(a.id, entry);
     entries.driverB.set(b.id, entry);
   }
+  return driverEvidenceOf;
+}
+
+/** A driver only one image has: one entry holding its devices and its image. */
+function loneDriverEntries(
+  entries: Entries,
+  driverPairing: DriverPairing,
+  baseline: Side,
+  image: Side,
+): void {
   for (const [drivers, side, change] of [
     [driverPairing.onlyB, image, 'added'],
     [driverPairing.onlyA, baseline, 'removed'],
@@ -104,7 +172,10 @@ export function diffResults(
       if (module) byModule.set(module.name.toLowerCase(), entry);
     }
   }
-  // Unloaded drivers: which differ is a fact of each boot, not of the system.
+}
+
+/** Unloaded drivers: which differ is a fact of each boot, not of the system. */
+function unloadedDriverEntries(entries: Entries, baseline: Side, image: Side): void {
   const staleNames = (side: Side) =>
     new Map(side.freedDrivers.map((d) => [driverDisplay(d).toLowerCase(), d]));
   const staleA = staleNames(baseline);
@@ -131,8 +202,10 @@ export function diffResults(
       (change === 'added' ? entries.driverB : entries.driverA).set(driver.id, entry);
     }
   }
+}
 
-  // Devices and stacks.
+/** Devices that changed, and device stacks that differ. */
+function deviceEntries(entries: Entries, baseline: Side, image: Side, tokens: DriverTokens) {
   const devices = compareDevices(baseline, image, tokens);
   for (const { a, b, changes } of devices.changed) {
     const entry = entries.add({
@@ -160,8 +233,17 @@ export function diffResults(
     for (const id of newMembers(stack.primary, devices.counterpartOfB)) entries.deviceB.set(id, entry);
   }
 
-  // Symbolic links.
-  const links = compareLinks(baseline, image, devices.counterpartOfA);
+  return devices;
+}
+
+/** Symbolic links only one image has (inside their device's entry when it has one), or retargeted. */
+function linkEntries(
+  entries: Entries,
+  baseline: Side,
+  image: Side,
+  counterpartOfA: Map<string, string>,
+): void {
+  const links = compareLinks(baseline, image, counterpartOfA);
   for (const [list, side, change] of [
     [links.pairing.onlyB, image, 'added'],
     [links.pairing.onlyA, baseline, 'removed'],
@@ -222,8 +304,10 @@ export function diffResults(
       variation: null,
     });
   }
+}
 
-  // Modules (the images of drivers that came, went or changed are inside those drivers' entries).
+/** Modules (the images of drivers that came, went or changed are inside those drivers' entries). */
+function moduleEntries(entries: Entries, baseline: Side, image: Side) {
   const modulePairing = pairModules(baseline, image);
   for (const { a, b } of modulePairing.pairs) {
     const driverEntry = [...entries.driverB.values()].find(
@@ -280,46 +364,7 @@ export function diffResults(
     }
   }
 
-  compareServices(entries, baseline, image);
-  compareCallbacks(entries, baseline, image);
-
-  attachFindings(entries, baseline, image, tokens, devices.counterpartOfA, modulePairing.pairs);
-
-  const compatibility = compatibilityOf(baseline, image, driverPairing.pairs.length);
-  const final = compatibility.unrelated ? [] : entries.list.map(finish);
-  final.sort(
-    (x, y) =>
-      Number(x.variation !== null) - Number(y.variation !== null) ||
-      severityRank(y.severity) - severityRank(x.severity) ||
-      KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind) ||
-      (x.key < y.key ? -1 : x.key > y.key ? 1 : 0),
-  );
-  const differences = final.filter((e) => e.variation === null);
-  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  for (const entry of differences) bySeverity[entry.severity]++;
-
-  return {
-    schema: DIFF_SCHEMA,
-    baseline: labels.baseline,
-    primary: labels.primary,
-    compatibility,
-    entries: final,
-    pairs: {
-      drivers: alignDrivers(driverPairing, entries, driverEvidenceOf),
-      devices: alignDevices(devices.pairing, entries, baseline, image, devices.evidence),
-      modules: alignModules(modulePairing, entries),
-    },
-    counts: {
-      differences: differences.length,
-      variations: final.length - differences.length,
-      bySeverity,
-      drivers: {
-        baseline: baseline.drivers.length,
-        primary: image.drivers.length,
-        matched: driverPairing.pairs.length,
-      },
-    },
-  };
+  return modulePairing;
 }
 
 const FILE_AUTOGENERATED_DEVICE_NAME = 0x80;
