@@ -7,6 +7,7 @@
 import { hex } from '../../common/hex';
 import type { FieldLayoutProvenance, LayoutMethod, StructureLayoutProvenance } from '../../common/model';
 import type { KernelContext } from '../kernel/discover';
+import type { KernelMemory } from '../kernel/memory';
 import { walkModuleList } from '../kernel/module-list';
 import type { LayoutProfile } from '../profile';
 import { offsetFromAccessor, type AccessorRead } from './accessors';
@@ -52,24 +53,9 @@ export function establishLayouts(context: KernelContext): KernelContext {
 function establish(context: KernelContext): KernelContext {
   const { memory, profile, kernel } = context;
   if (!memory || !profile || !kernel) return context;
-  if (profile.source.kind === 'isf') {
-    const layouts = [...moving(profile), ...DRIVER_ABI, ...objectManagerStructs(profile)]
-      .filter((s) => profile.hasStruct(s))
-      .map((structure) =>
-        whole(
-          structure,
-          'symbol-file',
-          `the symbol file ${profile.source.kind === 'isf' ? profile.source.path : ''}`,
-        ),
-      );
-    return { ...context, info: { ...context.info, layouts } };
-  }
-  const code = new Map<string, AccessorRead>();
-  for (const name of ACCESSORS) {
-    const rva = kernel.exports.get(name);
-    const read = rva === undefined ? null : offsetFromAccessor(memory, kernel.base + BigInt(rva));
-    if (read) code.set(name, read);
-  }
+  if (profile.source.kind === 'isf')
+    return { ...context, info: { ...context.info, layouts: fromSymbolFile(profile) } };
+  const code = accessorReads(memory, kernel);
   const systemExport = kernel.exports.get('PsInitialSystemProcess');
   const systemProcess = systemExport === undefined ? null : memory.ptr(kernel.base + BigInt(systemExport));
   const processes = establishProcessLayout({
@@ -92,99 +78,137 @@ function establish(context: KernelContext): KernelContext {
       })
     : ({ ok: false, reason: 'the layout of _EPROCESS could not be established' } as const);
 
+  const process = processOffsets(processes, threads);
+  const thread = threadOffsets(threads, profile);
+  const provenance = [
+    ...process.provenance,
+    thread.provenance,
+    ...DRIVER_ABI.filter((name) => profile.hasStruct(name)).map((name) =>
+      whole(
+        name,
+        'table',
+        'the table: part of the driver ABI (wdm.h), the same in every build of the architecture; objects are accepted only when their Type field agrees',
+      ),
+    ),
+    ...objectManagerStructs(profile)
+      .filter((name) => profile.hasStruct(name))
+      .map((name) => objectManagerProvenance(context, name)),
+  ];
+  const established = withEstablishedOffsets(
+    profile,
+    new Map([
+      ['_EPROCESS', new Map([...process.eprocess, ['ThreadListHead', thread.threadListHead]])],
+      ['_KPROCESS', process.kprocess],
+      ['_ETHREAD', thread.ethread],
+    ]),
+  );
+  return { ...context, profile: established, info: { ...context.info, layouts: provenance } };
+}
+
+/** With a symbol file, every structure is as the file says. */
+function fromSymbolFile(profile: LayoutProfile): StructureLayoutProvenance[] {
+  const path = profile.source.kind === 'isf' ? profile.source.path : '';
+  return [...moving(profile), ...DRIVER_ABI, ...objectManagerStructs(profile)]
+    .filter((s) => profile.hasStruct(s))
+    .map((structure) => whole(structure, 'symbol-file', `the symbol file ${path}`));
+}
+
+/** The offsets the kernel's exported accessors read. */
+function accessorReads(memory: KernelMemory, kernel: { base: bigint; exports: Map<string, number> }) {
+  const code = new Map<string, AccessorRead>();
+  for (const name of ACCESSORS) {
+    const rva = kernel.exports.get(name);
+    const read = rva === undefined ? null : offsetFromAccessor(memory, kernel.base + BigInt(rva));
+    if (read) code.set(name, read);
+  }
+  return code;
+}
+
+function provenanceOf(name: string, found: Established | null, missing: string): FieldLayoutProvenance {
+  return found
+    ? { field: name, offset: hex(found.offset), method: found.method, detail: found.detail }
+    : { field: name, offset: null, method: 'not-established', detail: missing };
+}
+
+type ProcessResult = ReturnType<typeof establishProcessLayout>;
+type ThreadResult = ReturnType<typeof establishThreadLayout>;
+
+/** EPROCESS and KPROCESS offsets (null: not established) and their provenance. */
+function processOffsets(processes: ProcessResult, threads: ThreadResult) {
   const eprocess = new Map<string, number | null>();
   const kprocess = new Map<string, number | null>();
-  const ethread = new Map<string, number | null>();
-  const provenance: StructureLayoutProvenance[] = [];
-  const field = (name: string, found: Established | null, missing: string): FieldLayoutProvenance =>
-    found
-      ? { field: name, offset: hex(found.offset), method: found.method, detail: found.detail }
-      : { field: name, offset: null, method: 'not-established', detail: missing };
-  if (processes.ok) {
-    const p = processes.layout;
-    eprocess.set('UniqueProcessId', p.uniqueProcessId.offset);
-    eprocess.set('ActiveProcessLinks', p.activeProcessLinks.offset);
-    eprocess.set('ImageFileName', p.imageFileName.offset);
-    eprocess.set('InheritedFromUniqueProcessId', p.inheritedFromUniqueProcessId?.offset ?? null);
-    kprocess.set('DirectoryTableBase', p.directoryTableBase.offset);
-    const fields = [
-      field('UniqueProcessId', p.uniqueProcessId, ''),
-      field('ActiveProcessLinks', p.activeProcessLinks, ''),
-      field('ImageFileName', p.imageFileName, ''),
-      field(
-        'InheritedFromUniqueProcessId',
-        p.inheritedFromUniqueProcessId,
-        'no offset holds parent PIDs: parents are not shown',
-      ),
-      field(
-        'ThreadListHead',
-        threads.ok ? threads.layout.threadListHead : null,
-        threads.ok ? '' : threads.reason,
-      ),
-    ];
-    provenance.push(structure('_EPROCESS', fields));
-    provenance.push(structure('_KPROCESS', [field('DirectoryTableBase', p.directoryTableBase, '')]));
-  } else {
+  if (!processes.ok) {
     for (const name of [
       'UniqueProcessId',
       'ActiveProcessLinks',
       'ImageFileName',
       'InheritedFromUniqueProcessId',
-      'ThreadListHead',
     ])
       eprocess.set(name, null);
-    provenance.push({
-      structure: '_EPROCESS',
-      state: 'not-established',
-      reason: processes.reason,
-      fields: [],
-    });
+    const provenance: StructureLayoutProvenance[] = [
+      { structure: '_EPROCESS', state: 'not-established', reason: processes.reason, fields: [] },
+    ];
+    return { eprocess, kprocess, provenance };
   }
-  if (threads.ok) {
-    const t = threads.layout;
-    eprocess.set('ThreadListHead', t.threadListHead.offset);
-    const cidBase = t.cid.offset - profile.field('_CLIENT_ID', 'UniqueProcess').offset;
-    ethread.set('Cid', cidBase);
-    ethread.set('ThreadListEntry', t.threadListEntry.offset);
-    ethread.set('StartAddress', t.startAddress?.offset ?? null);
-    ethread.set('Win32StartAddress', t.win32StartAddress?.offset ?? null);
-    ethread.set('IrpList', t.irpList?.offset ?? null);
-    provenance.push(
-      structure('_ETHREAD', [
-        field('Cid', t.cid, ''),
-        field('ThreadListEntry', t.threadListEntry, ''),
-        field('StartAddress', t.startAddress, 'no offset where System threads start in kernel code'),
-        field('Win32StartAddress', t.win32StartAddress, 'no second start-address offset after StartAddress'),
-        field('IrpList', t.irpList, 'no offset where every thread holds an empty list or its own IRPs'),
-      ]),
-    );
-  } else {
-    eprocess.set('ThreadListHead', null);
+  const p = processes.layout;
+  eprocess.set('UniqueProcessId', p.uniqueProcessId.offset);
+  eprocess.set('ActiveProcessLinks', p.activeProcessLinks.offset);
+  eprocess.set('ImageFileName', p.imageFileName.offset);
+  eprocess.set('InheritedFromUniqueProcessId', p.inheritedFromUniqueProcessId?.offset ?? null);
+  kprocess.set('DirectoryTableBase', p.directoryTableBase.offset);
+  const provenance = [
+    structure('_EPROCESS', [
+      provenanceOf('UniqueProcessId', p.uniqueProcessId, ''),
+      provenanceOf('ActiveProcessLinks', p.activeProcessLinks, ''),
+      provenanceOf('ImageFileName', p.imageFileName, ''),
+      provenanceOf(
+        'InheritedFromUniqueProcessId',
+        p.inheritedFromUniqueProcessId,
+        'no offset holds parent PIDs: parents are not shown',
+      ),
+      provenanceOf(
+        'ThreadListHead',
+        threads.ok ? threads.layout.threadListHead : null,
+        threads.ok ? '' : threads.reason,
+      ),
+    ]),
+    structure('_KPROCESS', [provenanceOf('DirectoryTableBase', p.directoryTableBase, '')]),
+  ];
+  return { eprocess, kprocess, provenance };
+}
+
+/** ETHREAD offsets and EPROCESS.ThreadListHead (null: not established), and their provenance. */
+function threadOffsets(threads: ThreadResult, profile: LayoutProfile) {
+  const ethread = new Map<string, number | null>();
+  if (!threads.ok) {
     for (const name of ['Cid', 'ThreadListEntry', 'StartAddress', 'Win32StartAddress', 'IrpList'])
       ethread.set(name, null);
-    provenance.push({ structure: '_ETHREAD', state: 'not-established', reason: threads.reason, fields: [] });
+    const provenance: StructureLayoutProvenance = {
+      structure: '_ETHREAD',
+      state: 'not-established',
+      reason: threads.reason,
+      fields: [],
+    };
+    return { ethread, threadListHead: null, provenance };
   }
-  for (const name of DRIVER_ABI)
-    if (profile.hasStruct(name))
-      provenance.push(
-        whole(
-          name,
-          'table',
-          'the table: part of the driver ABI (wdm.h), the same in every build of the architecture; objects are accepted only when their Type field agrees',
-        ),
-      );
-  for (const name of objectManagerStructs(profile))
-    if (profile.hasStruct(name)) provenance.push(objectManagerProvenance(context, name));
-
-  const established = withEstablishedOffsets(
-    profile,
-    new Map([
-      ['_EPROCESS', eprocess],
-      ['_KPROCESS', kprocess],
-      ['_ETHREAD', ethread],
-    ]),
-  );
-  return { ...context, profile: established, info: { ...context.info, layouts: provenance } };
+  const t = threads.layout;
+  ethread.set('Cid', t.cid.offset - profile.field('_CLIENT_ID', 'UniqueProcess').offset);
+  ethread.set('ThreadListEntry', t.threadListEntry.offset);
+  ethread.set('StartAddress', t.startAddress?.offset ?? null);
+  ethread.set('Win32StartAddress', t.win32StartAddress?.offset ?? null);
+  ethread.set('IrpList', t.irpList?.offset ?? null);
+  const provenance = structure('_ETHREAD', [
+    provenanceOf('Cid', t.cid, ''),
+    provenanceOf('ThreadListEntry', t.threadListEntry, ''),
+    provenanceOf('StartAddress', t.startAddress, 'no offset where System threads start in kernel code'),
+    provenanceOf(
+      'Win32StartAddress',
+      t.win32StartAddress,
+      'no second start-address offset after StartAddress',
+    ),
+    provenanceOf('IrpList', t.irpList, 'no offset where every thread holds an empty list or its own IRPs'),
+  ]);
+  return { ethread, threadListHead: t.threadListHead.offset, provenance };
 }
 
 function moving(profile: LayoutProfile): string[] {
