@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the Node-side entry points (CLI, worker threads) into out/node with esbuild. npm
 // packages stay external (they are installed); worker files sit next to the CLI so that
-// siblingWorker() finds them.
+// siblingWorker() finds them. Code split: what a command loads when it runs (`import()`) is a
+// chunk of its own, so --version and --help do not load the engine.
 import { build } from 'esbuild';
 
 await build({
@@ -15,6 +16,8 @@ await build({
   },
   outdir: 'out/node',
   bundle: true,
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node20',

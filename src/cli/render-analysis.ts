@@ -7,20 +7,9 @@ import type { CsvTable } from '../core/report/csv';
 import { callbacksSummary, callbacksTable } from './callbacks-table';
 import { terminalText } from './terminal-text';
 
-export const TABLES = [
-  'drivers',
-  'devices',
-  'irp',
-  'ssdt',
-  'callbacks',
-  'modules',
-  'processes',
-  'threads',
-  'pending-irps',
-  'findings',
-  'links',
-] as const;
-export type TableName = (typeof TABLES)[number];
+import { TABLES, type TableName } from './table-names';
+
+export { TABLES, type TableName };
 
 export function tableOf(result: AnalysisResult, name: TableName): CsvTable {
   if (name === 'callbacks') return callbacksTable(result);

@@ -70,6 +70,18 @@ beforeAll(() => {
 });
 afterAll(() => images.remove());
 
+describe('irpscope --version', () => {
+  test("prints the package's version and nothing else, exit code 0", () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const run = irpscope(flag);
+      expect(run.status).toBe(0);
+      expect(run.stdout).toBe(`${version}\n`);
+      expect(run.stderr).toBe('');
+    }
+  });
+});
+
 describe('irpscope info', () => {
   test('names the build and the DTB, exit code 0', () => {
     const run = irpscope('info', images.infected);
