@@ -3,11 +3,21 @@
 // only ever shown with their password masked.
 
 import { InvalidArgumentError, type Command } from 'commander';
-import { parsePathMap, type PathMapping } from '../fleet/path-map';
-import type { ReportFormatFlags } from './fleet-actions';
+import { parsePathMap } from '../fleet/path-map';
+import type * as FleetActionsModule from './fleet-actions';
 
 // Each command's work is loaded when it runs: BullMQ, Redis and the engine stay unloaded otherwise.
 const actions = () => import('./fleet-actions');
+
+type FleetActions = typeof FleetActionsModule;
+
+/** A command's action: its code is loaded when it runs. */
+function run<K extends keyof FleetActions>(name: K) {
+  return async (...args: Parameters<FleetActions[K]>): Promise<void> => {
+    const command = (await actions())[name] as (...given: Parameters<FleetActions[K]>) => Promise<void>;
+    await command(...args);
+  };
+}
 
 const DEFAULT_RESULTS = 'irpscope-results';
 
@@ -50,16 +60,7 @@ function registerWorker(program: Command): void {
       30,
     )
     .option('--name <name>', 'how this worker is named in the status (default: host:pid)')
-    .action(
-      async (options: {
-        redis: string;
-        concurrency: number;
-        results: string;
-        pathMap?: PathMapping[];
-        stalledAfter: number;
-        name?: string;
-      }) => (await actions()).workerCommand(options),
-    );
+    .action(run('workerCommand'));
 }
 
 function registerSubmit(fleet: Command): void {
@@ -74,12 +75,7 @@ function registerSubmit(fleet: Command): void {
     .option('--attempts <n>', 'tries per job before it fails for good', positiveInteger, 2)
     .option('--symbols <dir>', 'Volatility 3 symbol directory, as the workers see it')
     .argument('<images...>', 'memory images and folders of them')
-    .action(
-      async (
-        images: string[],
-        options: { redis: string; fleet: string; baseline?: string[]; attempts: number; symbols?: string },
-      ) => (await actions()).submitCommand(images, options),
-    );
+    .action(run('submitCommand'));
 }
 
 function registerStatus(fleet: Command): void {
@@ -90,9 +86,7 @@ function registerStatus(fleet: Command): void {
     .requiredOption('--fleet <name>', 'the fleet')
     .option('--json', 'print the status as JSON')
     .option('--watch', 'show it again every 2 seconds until no job is queued or active')
-    .action(async (options: { redis: string; fleet: string; json?: boolean; watch?: boolean }) =>
-      (await actions()).statusCommand(options),
-    );
+    .action(run('statusCommand'));
 }
 
 function registerReport(fleet: Command): void {
@@ -108,9 +102,7 @@ function registerReport(fleet: Command): void {
         '--results <dir>',
         'read the fleet from a results folder instead (only finished jobs are there)',
       ),
-  ).action(async (options: ReportFormatFlags & { fleet: string; redis?: string; results?: string }) =>
-    (await actions()).fleetReportCommand(options),
-  );
+  ).action(run('fleetReportCommand'));
 }
 
 function registerRun(fleet: Command): void {
@@ -127,19 +119,7 @@ function registerRun(fleet: Command): void {
       .option('--attempts <n>', 'tries per job before it fails for good', positiveInteger, 2)
       .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files)')
       .argument('<images...>', 'memory images and folders of them'),
-  ).action(
-    async (
-      images: string[],
-      options: ReportFormatFlags & {
-        fleet: string;
-        baseline?: string[];
-        results: string;
-        concurrency?: number;
-        attempts: number;
-        symbols?: string;
-      },
-    ) => (await actions()).fleetRunCommand(images, options),
-  );
+  ).action(run('fleetRunCommand'));
 }
 
 export function registerFleetCommands(program: Command): void {

@@ -12,14 +12,23 @@
 //   irpscope fleet submit|status|report|run ... (src/cli/fleet-commands.ts)
 
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { ReportFormat } from '../common/api';
 import { packageVersion } from '../core/node/util/package-version';
-import type { CaptureCliOptions } from './commands';
+import type * as CommandsModule from './commands';
 import { registerFleetCommands } from './fleet-commands';
-import { TABLES, type TableName } from './table-names';
+import { TABLES } from './table-names';
 
 // Each command's work is loaded when it runs: --version and --help load commander alone.
 const commands = () => import('./commands');
+
+type Commands = typeof CommandsModule;
+
+/** A command's action: its code is loaded when it runs. */
+function run<K extends keyof Commands>(name: K) {
+  return async (...args: Parameters<Commands[K]>): Promise<void> => {
+    const command = (await commands())[name] as (...given: Parameters<Commands[K]>) => Promise<void>;
+    await command(...args);
+  };
+}
 
 const VERSION = packageVersion(import.meta.url);
 
@@ -40,9 +49,7 @@ program
   .argument('<image>', 'memory image (raw, crash dump, VMware .vmem/.vmss, ELF core, LiME)')
   .option('--json', 'print the versioned JSON document (schema irpscope-info/1)')
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
-  .action(async (image: string, options: { json?: boolean; symbols?: string }) =>
-    (await commands()).infoCommand(image, options),
-  );
+  .action(run('infoCommand'));
 
 program
   .command('analyze')
@@ -52,10 +59,7 @@ program
   .addOption(new Option('--table <name>', 'print one table').choices([...TABLES]))
   .option('--csv <dir>', 'write every table as a CSV file into <dir>')
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
-  .action(
-    async (image: string, options: { json?: boolean; table?: TableName; csv?: string; symbols?: string }) =>
-      (await commands()).analyzeCommand(image, options),
-  );
+  .action(run('analyzeCommand'));
 
 program
   .command('diff')
@@ -66,9 +70,7 @@ program
   .argument('<image>', 'memory image to examine')
   .option('--json', 'print the comparison as JSON')
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
-  .action(async (baseline: string, image: string, options: { json?: boolean; symbols?: string }) =>
-    (await commands()).diffCommand(baseline, image, options),
-  );
+  .action(run('diffCommand'));
 
 program
   .command('report')
@@ -88,20 +90,7 @@ program
   .option('--note <text>', 'case notes for the report header')
   .option('--no-hash', "do not compute the image's and the baseline's SHA-256 for the report header")
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
-  .action(
-    async (
-      image: string,
-      options: {
-        baseline?: string;
-        format: ReportFormat;
-        out?: string;
-        analyst?: string;
-        note?: string;
-        hash: boolean;
-        symbols?: string;
-      },
-    ) => (await commands()).reportCommand(image, options),
-  );
+  .action(run('reportCommand'));
 
 /** "fffff803`12345678", "0x8a292140", "8a292140h", "8a292140". */
 function parseVirtualAddress(text: string): bigint {
@@ -123,19 +112,7 @@ program
   .option('--out <file>', 'where to write it (default: the module name here)')
   .option('--json', 'print what was written as JSON instead of text')
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
-  .action(
-    async (
-      image: string,
-      options: {
-        driver?: string;
-        module?: string;
-        address?: bigint;
-        out?: string;
-        json?: boolean;
-        symbols?: string;
-      },
-    ) => (await commands()).extractCommand(image, options),
-  );
+  .action(run('extractCommand'));
 
 program
   .command('capture')
@@ -153,7 +130,7 @@ program
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
   .option('--list', 'list reachable QMP sockets and the VMs virsh, VBoxManage and vmrun know')
   .option('--dir <folder...>', "with --list: folders to search for QMP sockets (besides libvirt's)")
-  .action(async (options: CaptureCliOptions) => (await commands()).captureCommand(options));
+  .action(run('captureCommand'));
 
 program
   .command('serve')
@@ -162,9 +139,7 @@ program
   .option('--port <n>', 'port on 127.0.0.1 (default: a free one)', parsePort)
   .option('--symbols <dir>', 'Volatility 3 symbol directory (ISF files), used when the kernel PDB matches')
   .option('--no-demo', 'with no image given, start empty instead of opening the demo case')
-  .action(async (images: string[], options: { port?: number; symbols?: string; demo: boolean }) =>
-    (await commands()).serveCommand(images, options),
-  );
+  .action(run('serveCommand'));
 
 registerFleetCommands(program);
 
