@@ -15,8 +15,13 @@ Exit status 0 when everything agrees, 1 otherwise.
 import json
 import logging
 import sys
+import tempfile
 
 MASK48 = (1 << 48) - 1
+
+
+def quiet(*_):
+    """A progress callback that shows nothing."""
 
 
 def main():
@@ -29,15 +34,20 @@ def main():
     constants.OFFLINE = True
     framework.import_files(vol_plugins, True)
     from volatility3.plugins.windows import driverscan, modscan, modules, symlinkscan
-    vol_symbols.__path__ = [symbols_dir] + list(vol_symbols.__path__)
+    # When its identifier cache does not name a kernel's ISF, Volatility "downloads" it into the first
+    # symbol directory: it opens <dir>/windows/<pdb>/<GUID>-<age>.json.xz for writing (truncating the
+    # symbol file that is there) and, offline, removes it. A scratch directory first takes that write.
+    scratch = tempfile.TemporaryDirectory(prefix="crosscheck-volatility-")
+    vol_symbols.__path__ = [scratch.name, symbols_dir] + list(vol_symbols.__path__)
 
     truth = json.load(open(truth_path))
     ctx = contexts.Context()
     ctx.config["automagic.LayerStacker.single_location"] = "file://" + image
     available = automagic.available(ctx)
     chosen = automagic.choose_automagic(available, driverscan.DriverScan)
-    automagic.run(chosen, ctx, driverscan.DriverScan, "plugins")
-    plugin = plugins.construct_plugin(ctx, chosen, driverscan.DriverScan, "plugins", None, None)
+    # Volatility's symbol cache update calls the progress callback unconditionally (no None check).
+    automagic.run(chosen, ctx, driverscan.DriverScan, "plugins", progress_callback=quiet)
+    plugin = plugins.construct_plugin(ctx, chosen, driverscan.DriverScan, "plugins", quiet, None)
     kernel = ctx.modules[plugin.config["kernel"]]
     vlayer = ctx.layers[kernel.layer_name]
     failures = []
