@@ -14,6 +14,8 @@ Exit status 0 when everything agrees, 1 otherwise.
 
 import json
 import logging
+import os
+import pathlib
 import sys
 import tempfile
 
@@ -26,6 +28,9 @@ def quiet(*_):
 
 def main():
     vol_dir, symbols_dir, image, truth_path = sys.argv[1:5]
+    # Volatility resolves a relative symbol directory against its own source folder, not ours.
+    symbols_dir = os.path.abspath(symbols_dir)
+    image_url = pathlib.Path(image).resolve().as_uri()
     sys.path.insert(0, vol_dir)
     from volatility3 import framework, plugins as vol_plugins, symbols as vol_symbols
     from volatility3.framework import automagic, constants, contexts, exceptions, plugins
@@ -42,7 +47,7 @@ def main():
 
     truth = json.load(open(truth_path))
     ctx = contexts.Context()
-    ctx.config["automagic.LayerStacker.single_location"] = "file://" + image
+    ctx.config["automagic.LayerStacker.single_location"] = image_url
     available = automagic.available(ctx)
     chosen = automagic.choose_automagic(available, driverscan.DriverScan)
     # Volatility's symbol cache update calls the progress callback unconditionally (no None check).
