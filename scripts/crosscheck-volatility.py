@@ -79,13 +79,15 @@ def main():
             found[record["objectVa"]] = driver
         elif (offset & MASK48 if driver.vol.layer_name == kernel.layer_name else offset) not in stale:
             unexpected.append(offset)
-    # Volatility's top-down carving tries every aligned header position in a block; a position inside
-    # a real driver object can decode to "Driver" by chance (the cookie XOR). Those are its duplicates.
-    extents = [(hx(d["objectPa"]), hx(d["objectVa"]) & MASK48) for d in truth["drivers"]]
-    duplicates = [u for u in unexpected if any(0 < (u & MASK48) - va < 0x200 or 0 < u - pa < 0x200 for pa, va in extents)]
+    # Volatility's top-down carving tries every aligned header position in a block; a position in the
+    # pool block of a real or freed driver object can decode to "Driver" by chance (the cookie XOR).
+    # Those are its duplicates: the body of a driver object cannot overlap another's.
+    extents = [(hx(d["objectPa"]), hx(d["objectVa"]) & MASK48) for d in truth["drivers"] + truth["staleDrivers"]]
+    size = kernel.get_type("_DRIVER_OBJECT").size
+    duplicates = [u for u in unexpected if any(0 < abs((u & MASK48) - va) < size or 0 < abs(u - pa) < size for pa, va in extents)]
     unexpected = [u for u in unexpected if u not in duplicates]
     if duplicates:
-        print(f"note Volatility also reported {len(duplicates)} carving duplicate(s) inside real driver objects")
+        print(f"note Volatility also reported {len(duplicates)} carving duplicate(s) in the pool blocks of real or freed driver objects")
     missing = [d["name"] for d in truth["drivers"] if d["objectVa"] not in found]
     check("driverscan finds every driver object", not missing, f"{len(found)}/{len(truth['drivers'])}; missing {missing[:5]}")
     check("driverscan finds nothing else (beyond stale freed objects)", not unexpected, f"{[hex(u) for u in unexpected[:5]]}")
