@@ -2,25 +2,273 @@
 """Cross-checks a builder image against Volatility 3, an independent parser of the same layouts.
 
 Usage: crosscheck-volatility.py <volatility3 checkout> <symbols dir> <image> <truth.json>
+                                [--irpscope <irpscope analyze --json of the image>]
 
 Volatility 3 is not part of IRPscope: fetch it yourself (git clone of volatilityfoundation/
 volatility3, with python3-pefile installed) and point this script at it. The script asks
 Volatility for what its own plugins find -- the kernel base and DTB, driverscan's pool scan,
 the module list and modscan, each driver's IRP table, device chains and stacks, symbolic
-links -- and compares it with truth.json. It walks device chains itself (with NULL checks)
-because devicetree at some Volatility revisions stops after a driver's first device.
+links, and the callbacks plugin's notify routines and callbacks -- and compares it with
+truth.json. It walks device chains itself (with NULL checks) because devicetree at some
+Volatility revisions stops after a driver's first device. Callbacks are compared kind by kind:
+each routine of the truth listed by Volatility with the truth's owner module, nothing listed
+that the truth lacks. With --irpscope it compares IRPscope's callbacks with the truth as well,
+and prints a table of both per kind.
 Exit status 0 when everything agrees, 1 otherwise.
 """
 
+import argparse
 import json
 import logging
+import os
+import pathlib
 import sys
+import tempfile
 
 MASK48 = (1 << 48) - 1
 
 
+def quiet(*_):
+    """A progress callback that shows nothing."""
+
+
+# Volatility's callbacks plugin names each kind by its Type column. Its pool scan of IoSh packets
+# cannot tell the shutdown queue from the last-chance one, so its shutdown rows stand for both.
+VOLATILITY_TYPES = {
+    "process-notify": ("PspCreateProcessNotifyRoutine",),
+    "thread-notify": ("PspCreateThreadNotifyRoutine",),
+    "image-load-notify": ("PspLoadImageNotifyRoutine",),
+    "registry": ("CmRegisterCallback", "CmRegisterCallbackEx"),
+    "bugcheck": ("KeBugCheckCallbackListHead",),
+    "bugcheck-reason": ("KeBugCheckReasonCallbackListHead",),
+    "shutdown": ("IoRegisterShutdownNotification",),
+    "last-chance-shutdown": ("IoRegisterShutdownNotification",),
+    "fs-registration": ("IoRegisterFsRegistrationChange",),
+}
+# Its pool scan for Cbrb finds the EX_CALLBACK_ROUTINE_BLOCKs the notify arrays point to.
+ROUTINE_BLOCKS = "GenericKernelCallback"
+ROUTINE_BLOCKS_LABEL = "EX_CALLBACK_ROUTINE_BLOCK (Cbrb pool scan)"
+
+
+def canonical(address):
+    """A 48-bit address as the kernel writes it (bits 48-63 copies of bit 47)."""
+    return address | (0xFFFF << 48) if address & (1 << 47) else address
+
+
+def module_stem(name):
+    """Volatility names a module by its file name without the extension."""
+    return None if name is None else name.rsplit(".", 1)[0].lower()
+
+
+def visible(text):
+    """Image strings as Python literals: control, bidi and zero-width characters escaped."""
+    return ascii(text)
+
+
+def routine_text(entry):
+    return f"{entry['routine']} ({entry['owner'] or 'no module'})"
+
+
+def match_rows(entries, rows, unlinked):
+    """Pairs each truth entry with a Volatility row for the same routine; judges the owner."""
+    by_routine = {}
+    for row in rows:
+        by_routine.setdefault(row[1], []).append(row)
+    outcome = {"agree": [], "unattributed": [], "wrong_owner": [], "missing": [], "extra": []}
+    for entry in entries:
+        candidates = by_routine.get(int(entry["routine"], 16) & MASK48)
+        if not candidates:
+            outcome["missing"].append(entry)
+            continue
+        row = candidates.pop(0)
+        if module_stem(entry["owner"]) == module_stem(row[2]):
+            outcome["agree"].append((entry, row))
+        elif row[2] is None and entry["owner"] in unlinked:
+            outcome["unattributed"].append((entry, row))
+        else:
+            outcome["wrong_owner"].append((entry, row))
+    outcome["extra"] = [row for rows_left in by_routine.values() for row in rows_left]
+    return outcome
+
+
+def describe(outcome, total):
+    found = len(outcome["agree"]) + len(outcome["unattributed"]) + len(outcome["wrong_owner"])
+    parts = [f"{found}/{total} routines found, {len(outcome['agree'])} with the truth's owner"]
+    if outcome["unattributed"]:
+        parts.append(
+            f"{len(outcome['unattributed'])} in a module unlinked from PsLoadedModuleList, which Volatility does not name: "
+            + ", ".join(routine_text(e) for e, _ in outcome["unattributed"])
+        )
+    if outcome["wrong_owner"]:
+        parts.append("owner differs: " + ", ".join(f"{routine_text(e)} vs {visible(r[2])}" for e, r in outcome["wrong_owner"]))
+    if outcome["missing"]:
+        parts.append("not listed by Volatility: " + ", ".join(routine_text(e) for e in outcome["missing"]))
+    if outcome["extra"]:
+        parts.append("listed by Volatility only: " + ", ".join(f"{canonical(r[1]):#x} ({visible(r[2])})" for r in outcome["extra"]))
+    return "; ".join(parts)
+
+
+def summary_cell(outcome, total):
+    found = len(outcome["agree"]) + len(outcome["unattributed"]) + len(outcome["wrong_owner"])
+    cell = f"{found}/{total}"
+    if outcome["unattributed"]:
+        cell += f", {len(outcome['unattributed'])} without owner (module unlinked)"
+    if outcome["wrong_owner"]:
+        cell += f", {len(outcome['wrong_owner'])} other owner"
+    if outcome["extra"]:
+        cell += f", {len(outcome['extra'])} extra"
+    return cell
+
+
+def detail_checks(kind, outcome, truth, check):
+    """The Detail column: a bug-check record's Component, a shutdown packet's driver name."""
+    pairs = outcome["agree"] + outcome["unattributed"] + outcome["wrong_owner"]
+    if kind == "bugcheck":
+        bad = [(e["component"], r[4]) for e, r in pairs if e["component"] != r[4]]
+        check("callbacks bugcheck: Component names", not bad, visible(bad[:3]) if bad else "")
+    elif kind == "bugcheck-reason":
+        read = [r[4] for _, r in pairs]
+        if any(e["component"] != r[4] for e, r in pairs):
+            # wdm.h: KBUGCHECK_REASON_CALLBACK_RECORD { Entry, CallbackRoutine, Component, ... }, so
+            # Component is at +0x18 on x64; Volatility's callbacks-x64.json reads it at +0x28.
+            print(f"note callbacks bugcheck-reason: Volatility reads Component at +0x28 (wdm.h: +0x18); it shows {visible(read)}")
+    elif kind in ("shutdown", "last-chance-shutdown"):
+        names = {d["objectVa"]: d["name"] for d in truth["drivers"]}
+        bad = [(names.get(e["driver"]), r[4]) for e, r in pairs if names.get(e["driver"]) != r[4]]
+        check("callbacks shutdown: the registering driver's name", not bad, visible(bad[:3]) if bad else "")
+
+
+def truth_kinds(truth):
+    """The truth's kinds in the order of its heads."""
+    kinds = [h["kind"] for h in truth["callbackHeads"]]
+    return kinds + sorted({e["kind"] for e in truth["registeredCallbacks"]} - set(kinds))
+
+
+def compare_callbacks(truth, rows, check, kernel):
+    """Volatility's callbacks rows against truth.json's registeredCallbacks, kind by kind.
+
+    Returns the summary: (label, truth kinds, truth entries, what Volatility found) per row."""
+    entries = truth["registeredCallbacks"]
+    unlinked = {m["name"] for m in truth["modules"] if m["unlinked"]}
+    summary = []
+    groups = {}
+    for kind in truth_kinds(truth):
+        types = VOLATILITY_TYPES.get(kind)
+        if types is None:
+            print(f"gap  callbacks {kind}: Volatility's callbacks plugin has no such kind")
+            summary.append((kind, [kind], [e for e in entries if e["kind"] == kind], "no such kind"))
+            continue
+        groups.setdefault(types, []).append(kind)
+    for types, kinds in groups.items():
+        label = " + ".join(kinds)
+        wanted = [e for e in entries if e["kind"] in kinds]
+        outcome = match_rows(wanted, [r for r in rows if r[0] in types], unlinked)
+        ok = not (outcome["wrong_owner"] or outcome["missing"] or outcome["extra"])
+        detail = describe(outcome, len(wanted))
+        if kinds == ["registry"] and outcome["missing"]:
+            count = kernel.object("unsigned int", offset=kernel.get_symbol("CmpCallBackCount").address)
+            detail += f"; Volatility walks the list only while CmpCallBackCount, here {int(count)}, is not 0"
+        check(f"callbacks {label} ({', '.join(types)})", ok, detail)
+        detail_checks(kinds[0], outcome, truth, check)
+        summary.append((label, kinds, wanted, summary_cell(outcome, len(wanted))))
+    blocks = [e for e in entries if e["block"]]
+    outcome = match_rows(blocks, [r for r in rows if r[0] == ROUTINE_BLOCKS], unlinked)
+    check(f"callbacks {ROUTINE_BLOCKS_LABEL}", not (outcome["wrong_owner"] or outcome["missing"] or outcome["extra"]), describe(outcome, len(blocks)))
+    summary.append((ROUTINE_BLOCKS_LABEL, None, blocks, summary_cell(outcome, len(blocks))))
+    known = {t for types in VOLATILITY_TYPES.values() for t in types} | {ROUTINE_BLOCKS}
+    others = sorted({r[0] for r in rows if r[0] not in known})
+    check("callbacks of kinds the truth does not have (DbgPrint, PnP notifications)", not others,
+          ", ".join(f"{t}: {sum(1 for r in rows if r[0] == t)}" for t in others))
+    return summary
+
+
+def compare_irpscope_callbacks(truth, result, check):
+    """IRPscope's `analyze --json` callbacks against the truth: each entry by kind and slot."""
+    got = {(e["kind"], e["slot"]): e for e in result["callbacks"]["entries"]}
+    right, extras = [], []
+    for kind in truth_kinds(truth):
+        wanted = [e for e in truth["registeredCallbacks"] if e["kind"] == kind]
+        bad = []
+        for entry in wanted:
+            mine = got.pop((kind, entry["slot"]), None)
+            same = mine is not None and (
+                int(mine["routine"]["address"], 16) == int(entry["routine"], 16)
+                and (mine["owner"] or "").lower() == (entry["owner"] or "").lower()
+                and int(mine["entry"], 16) == int(entry["entry"], 16)
+                and (mine["block"] and int(mine["block"], 16)) == (entry["block"] and int(entry["block"], 16))
+            )
+            if same:
+                right.append(entry)
+            else:
+                bad.append((entry["slot"], routine_text(entry), mine and f"{mine['routine']['address']} ({visible(mine['owner'])})"))
+        extra = [e for (k, _), e in got.items() if k == kind]
+        head = next((h for h in result["callbacks"]["heads"] if h["kind"] == kind), None)
+        head_wanted = next(h for h in truth["callbackHeads"] if h["kind"] == kind)
+        head_ok = head is not None and head["address"] is not None and int(head["address"], 16) == int(head_wanted["address"], 16)
+        check(f"IRPscope callbacks {kind}", not bad and not extra and head_ok,
+              f"{len(wanted) - len(bad)}/{len(wanted)} with slot, routine and owner; head {'right' if head_ok else 'wrong'}"
+              + (f"; differ {bad[:3]}" if bad else "") + (f"; IRPscope only {len(extra)}" if extra else ""))
+        extras += extra
+    return right, extras
+
+
+def print_summary(volatility, irpscope):
+    """One row per kind Volatility can tell apart: how many of the truth's entries each side found."""
+    print("| kind | truth (planted) | IRPscope | Volatility 3 |")
+    print("| --- | --- | --- | --- |")
+    for label, kinds, wanted, found in volatility:
+        planted = sum(1 for e in wanted if e["planted"])
+        mine = "—"
+        if irpscope is not None:
+            right, extras = irpscope
+            mine = f"{sum(1 for e in wanted if e in right)}/{len(wanted)}"
+            extra = [e for e in extras if kinds is None and e["block"] or kinds and e["kind"] in kinds]
+            mine += f", {len(extra)} extra" if extra else ""
+        print(f"| {label} | {len(wanted)} ({planted}) | {mine} | {found} |")
+
+
+def callback_rows(ctx, automagic, available, plugins):
+    """Volatility's windows.callbacks plugin, run whole: (type, routine, module, symbol, detail) per row."""
+    from volatility3.framework import interfaces
+    from volatility3.plugins.windows import callbacks
+
+    chosen = automagic.choose_automagic(available, callbacks.Callbacks)
+    plugin = plugins.construct_plugin(ctx, chosen, callbacks.Callbacks, "plugins", quiet, None)
+    rows = []
+
+    def present(value):
+        return None if isinstance(value, interfaces.renderers.BaseAbsentValue) else value
+
+    def visit(node, _accumulator):
+        kind, routine, module, symbol, detail = node.values
+        rows.append((kind, int(routine) & MASK48, present(module), present(symbol), present(detail) and str(detail)))
+
+    plugin.run().populate(visit, None)
+    # For a module without a symbol table the plugin looks the routine's offset in the module up in
+    # every table loaded (the kernel's), and prints one row per symbol found there: one callback, many
+    # rows, each with a kernel symbol that is not the routine's. Those rows are one.
+    unique = list(dict.fromkeys((kind, routine, module, detail) for kind, routine, module, symbol, detail in rows if symbol is not None))
+    unique_rows = [r for r in rows if r[3] is None] + [(kind, routine, module, None, detail) for kind, routine, module, detail in unique]
+    if len(unique_rows) < len(rows):
+        print(
+            f"note Volatility printed {len(rows) - len(unique_rows)} callback row(s) once more: it names a routine in a driver"
+            " by whatever symbol sits at the same offset in the kernel, a row per symbol table holding it"
+        )
+    return unique_rows
+
+
 def main():
-    vol_dir, symbols_dir, image, truth_path = sys.argv[1:5]
+    arguments = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    arguments.add_argument("volatility", help="a Volatility 3 checkout")
+    arguments.add_argument("symbols", help="the ISF directory (../shared/isf)")
+    arguments.add_argument("image")
+    arguments.add_argument("truth", help="the builder's truth.json")
+    arguments.add_argument("--irpscope", metavar="RESULT", help="`irpscope analyze --json` of the image: compare its callbacks too")
+    options = arguments.parse_args()
+    vol_dir, truth_path = options.volatility, options.truth
+    # Volatility resolves a relative symbol directory against its own source folder, not ours.
+    symbols_dir = os.path.abspath(options.symbols)
+    image_url = pathlib.Path(options.image).resolve().as_uri()
     sys.path.insert(0, vol_dir)
     from volatility3 import framework, plugins as vol_plugins, symbols as vol_symbols
     from volatility3.framework import automagic, constants, contexts, exceptions, plugins
@@ -29,15 +277,20 @@ def main():
     constants.OFFLINE = True
     framework.import_files(vol_plugins, True)
     from volatility3.plugins.windows import driverscan, modscan, modules, symlinkscan
-    vol_symbols.__path__ = [symbols_dir] + list(vol_symbols.__path__)
+    # When its identifier cache does not name a kernel's ISF, Volatility "downloads" it into the first
+    # symbol directory: it opens <dir>/windows/<pdb>/<GUID>-<age>.json.xz for writing (truncating the
+    # symbol file that is there) and, offline, removes it. A scratch directory first takes that write.
+    scratch = tempfile.TemporaryDirectory(prefix="crosscheck-volatility-")
+    vol_symbols.__path__ = [scratch.name, symbols_dir] + list(vol_symbols.__path__)
 
     truth = json.load(open(truth_path))
     ctx = contexts.Context()
-    ctx.config["automagic.LayerStacker.single_location"] = "file://" + image
+    ctx.config["automagic.LayerStacker.single_location"] = image_url
     available = automagic.available(ctx)
     chosen = automagic.choose_automagic(available, driverscan.DriverScan)
-    automagic.run(chosen, ctx, driverscan.DriverScan, "plugins")
-    plugin = plugins.construct_plugin(ctx, chosen, driverscan.DriverScan, "plugins", None, None)
+    # Volatility's symbol cache update calls the progress callback unconditionally (no None check).
+    automagic.run(chosen, ctx, driverscan.DriverScan, "plugins", progress_callback=quiet)
+    plugin = plugins.construct_plugin(ctx, chosen, driverscan.DriverScan, "plugins", quiet, None)
     kernel = ctx.modules[plugin.config["kernel"]]
     vlayer = ctx.layers[kernel.layer_name]
     failures = []
@@ -64,13 +317,15 @@ def main():
             found[record["objectVa"]] = driver
         elif (offset & MASK48 if driver.vol.layer_name == kernel.layer_name else offset) not in stale:
             unexpected.append(offset)
-    # Volatility's top-down carving tries every aligned header position in a block; a position inside
-    # a real driver object can decode to "Driver" by chance (the cookie XOR). Those are its duplicates.
-    extents = [(hx(d["objectPa"]), hx(d["objectVa"]) & MASK48) for d in truth["drivers"]]
-    duplicates = [u for u in unexpected if any(0 < (u & MASK48) - va < 0x200 or 0 < u - pa < 0x200 for pa, va in extents)]
+    # Volatility's top-down carving tries every aligned header position in a block; a position in the
+    # pool block of a real or freed driver object can decode to "Driver" by chance (the cookie XOR).
+    # Those are its duplicates: the body of a driver object cannot overlap another's.
+    extents = [(hx(d["objectPa"]), hx(d["objectVa"]) & MASK48) for d in truth["drivers"] + truth["staleDrivers"]]
+    size = kernel.get_type("_DRIVER_OBJECT").size
+    duplicates = [u for u in unexpected if any(0 < abs((u & MASK48) - va) < size or 0 < abs(u - pa) < size for pa, va in extents)]
     unexpected = [u for u in unexpected if u not in duplicates]
     if duplicates:
-        print(f"note Volatility also reported {len(duplicates)} carving duplicate(s) inside real driver objects")
+        print(f"note Volatility also reported {len(duplicates)} carving duplicate(s) in the pool blocks of real or freed driver objects")
     missing = [d["name"] for d in truth["drivers"] if d["objectVa"] not in found]
     check("driverscan finds every driver object", not missing, f"{len(found)}/{len(truth['drivers'])}; missing {missing[:5]}")
     check("driverscan finds nothing else (beyond stale freed objects)", not unexpected, f"{[hex(u) for u in unexpected[:5]]}")
@@ -167,6 +422,14 @@ def main():
             link_bad.append((record["name"], name, target))
     missing_links = [l["name"] for l in truth["links"] if l["name"] not in found_links]
     check("symbolic links (objects, names, targets)", not missing_links and not link_bad, f"{len(found_links)}/{len(truth['links'])}; missing {missing_links[:3]}; wrong {link_bad[:3]}")
+
+    volatility = compare_callbacks(truth, callback_rows(ctx, automagic, available, plugins), check, kernel)
+    irpscope = None
+    if options.irpscope:
+        irpscope = compare_irpscope_callbacks(truth, json.load(open(options.irpscope)), check)
+    if "timers" not in truth:
+        print("note truth.json lists no timers: Volatility's timers plugin is not compared")
+    print_summary(volatility, irpscope)
 
     print(f"{len(failures)} check(s) failed" if failures else "all checks agree with Volatility 3")
     sys.exit(1 if failures else 0)
