@@ -179,4 +179,25 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     'data-row-id',
     registry.entry,
   );
+
+  // The comparison with the clean boot: exactly the planted registrations are added callbacks,
+  // each shown in both images (absent from the baseline) and opening its evidence.
+  await page.click('[data-testid="nav-diff"]');
+  const options = await page.locator('[data-testid="diff-baseline"] option').allTextContents();
+  const clean = options.findIndex((o) => !o.includes('infected'));
+  await page.selectOption('[data-testid="diff-baseline"]', { index: clean });
+  await page.fill('[data-testid="table-diff-differences"] input.filter', 'callback');
+  const differences = page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
+  await expect(differences).toHaveCount(planted.length);
+  await expect(differences.filter({ hasText: 'callback added' })).toHaveCount(planted.length);
+  await differences.filter({ hasText: 'process-notify|code:' }).click();
+  const both = page.locator('[data-testid="diff-callback"]');
+  await expect(both.locator('tr', { hasText: 'Baseline' })).toContainText('not registered');
+  await expect(both.locator('tr', { hasText: 'This image' })).toContainText(shown(pool.routine));
+  await page.screenshot({ path: testInfo.outputPath('diff-callback.png') });
+  await both.locator('[data-testid="callback-link"]').click();
+  await expect(page.locator('[data-testid="table-body-callbacks"] [aria-selected="true"]')).toHaveAttribute(
+    'data-row-id',
+    pool.entry,
+  );
 });

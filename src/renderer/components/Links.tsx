@@ -151,7 +151,7 @@ export function FindingLink({
 }
 
 /** A registered callback: opens its row, with its evidence, in the Callbacks view. */
-export function CallbackLink({ callback }: { callback: Callback }) {
+export function CallbackLink({ callback, session }: { callback: Callback; session?: string }) {
   const { navigate } = useApp();
   return (
     <button
@@ -161,7 +161,7 @@ export function CallbackLink({ callback }: { callback: Callback }) {
       onMouseDown={stop}
       onClick={(e) => {
         stop(e);
-        navigate({ view: 'callbacks', callback: callbackId(callback) });
+        navigate({ ...(session ? { session } : {}), view: 'callbacks', callback: callbackId(callback) });
       }}
     >
       {`${CALLBACK_LABELS[callback.kind]}, slot ${callback.slot} ›`}

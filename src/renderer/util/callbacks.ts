@@ -65,3 +65,21 @@ export function driverRegistrations(result: AnalysisResult, driver: Driver): Cal
       (c.device !== null && devices.has(c.device)),
   );
 }
+
+/**
+ * The callbacks a comparison entry's key names in one image. The key is the comparison's identity
+ * of a callback — "kind|module+offset", or "kind|code:<first bytes or address>" for one in no
+ * module (docs/json.md) — and the entry carries no address, so the callbacks are found by it.
+ */
+export function callbacksOfDiffKey(result: AnalysisResult, key: string): Callback[] {
+  const bar = key.indexOf('|');
+  if (bar < 0) return [];
+  const kind = key.slice(0, bar);
+  const where = key.slice(bar + 1);
+  return result.callbacks.entries.filter((c) => {
+    if (c.kind !== kind) return false;
+    if (c.owner !== null && c.routine.offset !== null)
+      return `${c.owner.toLowerCase()}+${c.routine.offset}` === where;
+    return `code:${c.routine.disassembly?.bytes ?? c.routine.address}` === where;
+  });
+}
