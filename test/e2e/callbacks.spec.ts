@@ -113,6 +113,11 @@ test('every callback of the truth with its owner and verdict; filters; a finding
       await expect(line, what).not.toHaveClass(/suspicious/);
     }
   }
+  // The rootkit's driver name (markup, BEL, ESC) on its shutdown notification: text, escaped.
+  const rootkitShutdown = row(page, planted.find((c) => c.kind === 'shutdown')!.entry);
+  await expect(rootkitShutdown).toContainText('<img src=x');
+  await expect(rootkitShutdown).toContainText('\\u0007\\u001b');
+  await expect(view(page).locator('img')).toHaveCount(0);
   await page.screenshot({ path: testInfo.outputPath('callbacks-infected.png') });
 
   // The filters: suspicious only, then one kind.
