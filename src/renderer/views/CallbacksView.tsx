@@ -67,10 +67,12 @@ function HeadsStrip({
             >
               {CALLBACK_LABELS[head.kind]}
             </button>
-            <span className="head-count">{gap && head.coverage.state === 'unavailable' ? '—' : count}</span>
+            <span className={`head-count${count === 0 ? ' muted' : ''}`}>
+              {gap && head.coverage.state === 'unavailable' ? '—' : count}
+            </span>
             <div className="head-where">
               {head.address ? <AddressLink address={head.address} wide={index.wide} /> : null}{' '}
-              <span className="muted small" title={head.method ?? undefined}>
+              <span className="muted small" title={head.method ? visibleText(head.method) : undefined}>
                 <Text value={head.method} fallback="head not found" />
               </span>
             </div>
