@@ -2,7 +2,14 @@
 // registrations belong to a driver, and which callbacks the Callbacks view's filters keep.
 
 import { isSuspiciousVerdict } from '../../common/findings';
-import type { AnalysisResult, Callback, CallbackKind, Driver, Finding } from '../../common/model';
+import type {
+  AnalysisResult,
+  Callback,
+  CallbackHead,
+  CallbackKind,
+  Driver,
+  Finding,
+} from '../../common/model';
 
 const CALLBACK_FINDING = /^callback-/;
 
@@ -82,4 +89,12 @@ export function callbacksOfDiffKey(result: AnalysisResult, key: string): Callbac
       return `${c.owner.toLowerCase()}+${c.routine.offset}` === where;
     return `code:${c.routine.disassembly?.bytes ?? c.routine.address}` === where;
   });
+}
+
+/** "not available: why" or "partial: why" for a head that was not read whole; null when it was. */
+export function headGap(head: CallbackHead): string | null {
+  if (head.coverage.state === 'complete') return null;
+  const word = head.coverage.state === 'partial' ? 'partial' : 'not available';
+  const why = head.coverage.missing.join('; ');
+  return why ? `${word}: ${why}` : word;
 }

@@ -4,13 +4,7 @@
 
 import { useMemo, useState } from 'react';
 import { CALLBACK_LABELS } from '../../common/callback-labels';
-import {
-  CALLBACK_KINDS,
-  type Callback,
-  type CallbackHead,
-  type CallbackKind,
-  type Finding,
-} from '../../common/model';
+import { CALLBACK_KINDS, type Callback, type CallbackKind, type Finding } from '../../common/model';
 import { SeverityBadge, VerdictBadge } from '../components/Badges';
 import { DataTable } from '../components/DataTable';
 import { FirstInstructions, instructionText } from '../components/FirstInstructions';
@@ -21,6 +15,7 @@ import { useApp } from '../state/app-state';
 import {
   callbackId,
   filterCallbacks,
+  headGap,
   findingsByCallback,
   isSuspiciousCallback,
   type CallbackFilter,
@@ -29,14 +24,6 @@ import { visibleText } from '../util/format';
 import { deviceLabel, driverLabel, type ResultIndex } from '../util/result-index';
 
 const helper = columnHelper<Callback>();
-
-/** "not available: why" or "partial: why" for a head that was not read whole; null when it was. */
-export function headGap(head: CallbackHead): string | null {
-  if (head.coverage.state === 'complete') return null;
-  const word = head.coverage.state === 'partial' ? 'partial' : 'not available';
-  const why = head.coverage.missing.join('; ');
-  return why ? `${word}: ${why}` : word;
-}
 
 function HeadsStrip({
   index,

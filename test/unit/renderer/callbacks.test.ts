@@ -13,6 +13,7 @@ import {
   driverRegistrations,
   filterCallbacks,
   findingsByCallback,
+  headGap,
 } from '../../../src/renderer/util/callbacks';
 import { imageForSuite } from '../../support/images';
 
@@ -106,5 +107,19 @@ describe('a comparison entry', () => {
       return found[0]!.entry;
     });
     expect(named.sort()).toEqual(planted.map((c) => c.entry).sort());
+  });
+});
+
+describe("a kind's head", () => {
+  test('read whole says nothing; otherwise it says what is missing, and why', () => {
+    for (const head of infected.callbacks.heads) expect(headGap(head), head.kind).toBeNull();
+    const head = infected.callbacks.heads[0]!;
+    const why = 'PsSetCreateProcessNotifyRoutine: the page holding its code was not in the image';
+    expect(headGap({ ...head, address: null, coverage: { state: 'unavailable', missing: [why] } })).toBe(
+      `not available: ${why}`,
+    );
+    expect(
+      headGap({ ...head, coverage: { state: 'partial', missing: ['slot 3 leads to an unmapped block'] } }),
+    ).toBe('partial: slot 3 leads to an unmapped block');
   });
 });
