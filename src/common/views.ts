@@ -1,5 +1,5 @@
-// The workbench's views, in their Alt+1…9, 0 order: the renderer's navigation and the desktop
-// shell's View menu are both built from this list.
+// The workbench's views, the first ten in their Alt+1…9, 0 order: the renderer's navigation and
+// the desktop shell's View menu are both built from this list.
 
 export const VIEWS = [
   'overview',
@@ -12,10 +12,11 @@ export const VIEWS = [
   'diff',
   'services',
   'activity',
+  'callbacks',
 ] as const;
 
-/** The Alt+digit key of the view at `index` (the tenth is Alt+0). */
-export function viewKey(index: number): string {
-  return String((index + 1) % 10);
+/** The Alt+digit key of the view at `index` (the tenth is Alt+0; past the tenth there is none). */
+export function viewKey(index: number): string | null {
+  return index < 10 ? String((index + 1) % 10) : null;
 }
 export type View = (typeof VIEWS)[number];

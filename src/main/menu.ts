@@ -21,6 +21,7 @@ const VIEW_LABELS: Record<View, string> = {
   diff: 'Baseline Comparison',
   services: 'System Services',
   activity: 'Processes && IRPs',
+  callbacks: 'Callbacks && Notify Routines',
 };
 
 export async function buildMenu(backend: Backend, window: () => BrowserWindow | null): Promise<void> {
@@ -108,7 +109,7 @@ export async function buildMenu(backend: Backend, window: () => BrowserWindow | 
       submenu: [
         ...VIEWS.map((view, index) => ({
           label: VIEW_LABELS[view],
-          accelerator: `Alt+${viewKey(index)}`,
+          ...(viewKey(index) ? { accelerator: `Alt+${viewKey(index)}` } : {}),
           // The renderer handles these keys itself (in web mode too); the menu only shows them.
           registerAccelerator: false,
           click: () => send({ type: 'navigate', view }),

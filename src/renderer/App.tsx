@@ -27,6 +27,7 @@ import { FindingsView } from './views/FindingsView';
 import { HexView } from './views/HexView';
 import { ModulesView } from './views/ModulesView';
 import { ActivityView } from './views/ActivityView';
+import { CallbacksView } from './views/CallbacksView';
 import { ServicesView } from './views/ServicesView';
 import { FleetView } from './views/fleet/FleetView';
 import { Overview } from './views/Overview';
@@ -278,6 +279,9 @@ export function App() {
       case 'activity':
         content = <ActivityView index={index} />;
         break;
+      case 'callbacks':
+        content = <CallbacksView index={index} />;
+        break;
       case 'findings':
         content = <FindingsView index={index} />;
         break;
@@ -405,7 +409,7 @@ export function App() {
             type="button"
             className={location.view === view ? 'active' : ''}
             onClick={() => goView(view)}
-            title={`${VIEW_LABELS[view]} (Alt+${viewKey(i)})`}
+            title={viewKey(i) ? `${VIEW_LABELS[view]} (Alt+${viewKey(i)})` : VIEW_LABELS[view]}
             data-testid={`nav-${view}`}
           >
             {VIEW_LABELS[view]}

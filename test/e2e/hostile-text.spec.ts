@@ -2,7 +2,7 @@
 // "KeyboardClass0" turned into "Keyboard\u202Elass0" (a right-to-left override) and every
 // "kbdclass" into "kbd\u200Blass" (a zero-width space), opened from a file whose own name holds an
 // override. Every view that shows them — tables, details, the stack, flow nodes and edges, the
-// device list, the hex view's structure, the comparison, tab and window titles, tooltips — must
+// device list, the hex view's structure, the callbacks, the comparison, tab and window titles, tooltips — must
 // show the escapes, never the characters themselves. Its own web-mode server with the real engine.
 
 import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -62,6 +62,8 @@ test.beforeAll(async () => {
   const patched = patchNames(image, [
     ['KeyboardClass0', `Keyboard${RLO}lass0`],
     ['kbdclass', `kbd${ZWSP}lass`],
+    // The framework's module, which registers a bug-check reason callback: its owner in the Callbacks view.
+    ['Wdf01000', `Wdf${ZWSP}1000`],
   ]);
   expect(patched).toBeGreaterThan(2);
   server = await startOwnServer<Server>({ dataDirectory: join(FOLDER, 'data') });
@@ -145,6 +147,15 @@ test('bidi and zero-width characters from the image show as escapes in every vie
     .first()
     .click();
   await expectNoneRaw(page, 'modules');
+
+  await page.click('[data-testid="nav-callbacks"]');
+  const callback = page
+    .locator('[data-testid="table-body-callbacks"] [role="row"]', { hasText: '\\u200b' })
+    .first();
+  await expect(callback).toContainText('Wdf\\u200b1000.sys');
+  await callback.click();
+  await expect(page.locator('[data-testid="callback-detail"]')).toContainText('Wdf\\u200b1000.sys');
+  await expectNoneRaw(page, 'callbacks');
 
   await page.click('[data-testid="nav-findings"]');
   await page.fill('[data-testid="table-findings"] input.filter', 'foreign');

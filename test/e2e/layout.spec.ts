@@ -22,6 +22,7 @@ const LISTS: Array<{ view: string; table: string; before?: (page: Page) => Promi
   { view: 'modules', table: 'modules' },
   { view: 'findings', table: 'findings' },
   { view: 'services', table: 'services' },
+  { view: 'callbacks', table: 'callbacks' },
   {
     view: 'activity',
     table: 'processes',
@@ -101,6 +102,13 @@ test('counts under a filter say how many of how many', async ({ workbench: page 
       filter: 'NtRead',
       noun: 'services',
       total: truth.serviceTable.count,
+    },
+    {
+      view: 'callbacks',
+      table: 'callbacks',
+      filter: 'process notify',
+      noun: 'callbacks',
+      total: truth.registeredCallbacks.length,
     },
     {
       view: 'activity',

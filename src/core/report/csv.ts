@@ -7,7 +7,7 @@ import { pairingText, unknownText } from '../../common/pairing';
 import { zipSync } from 'fflate';
 import type { DiffEntry, DiffResult } from '../../common/api';
 import { FINDING_KINDS, HANDLER_VERDICTS, SEVERITIES } from '../../common/findings';
-import type { AnalysisResult, Handler, Irp } from '../../common/model';
+import { CALLBACK_KINDS, type AnalysisResult, type Handler, type Irp } from '../../common/model';
 import {
   NO_SHA256,
   TIME_ZONE,
@@ -197,6 +197,43 @@ function modulesTable(result: AnalysisResult): CsvTable {
   );
 }
 
+function callbacksTable(result: AnalysisResult, names: AnalysisNames): CsvTable {
+  return csvTable(
+    'callbacks',
+    'one registered notify routine or callback',
+    [
+      ['kind', `the kind: ${CALLBACK_KINDS.join(', ')}`],
+      ['slot', "its index in the kernel's array, or its place on the kernel's list (0: first)"],
+      ['entry', 'address of the array slot or list record that holds it'],
+      ['block', 'address of the EX_CALLBACK_ROUTINE_BLOCK an array slot references (empty for list records)'],
+      ...HANDLER_COLUMNS.map(([name, meaning]): [string, string] =>
+        name === 'handler' ? ['routine', 'address of the routine the kernel calls'] : [name, meaning],
+      ),
+      ['owner', 'the module holding the routine: the driver that registered it (empty: in no module)'],
+      ['context', "the block's Context value"],
+      ['component', 'bug-check records: the component name the driver gave'],
+      ['device', 'shutdown notifications: address of the device sent IRP_MJ_SHUTDOWN'],
+      ['device_name', "that device's name"],
+      ['driver', 'address of the driver object the record names'],
+      ['driver_name', "that driver's name"],
+    ],
+    result.callbacks.entries.map((c) => [
+      c.kind,
+      c.slot,
+      c.entry,
+      c.block,
+      ...handlerCells(c.routine).slice(1),
+      c.owner,
+      c.context,
+      c.component,
+      c.device,
+      c.device ? names.devices.get(c.device) : null,
+      c.driver,
+      c.driver ? names.drivers.get(c.driver) : null,
+    ]),
+  );
+}
+
 function linksTable(result: AnalysisResult): CsvTable {
   return csvTable(
     'links',
@@ -342,6 +379,7 @@ const ANALYSIS_TABLES: readonly AnalysisTable[] = [
   driversTable,
   irpTable,
   ssdtTable,
+  callbacksTable,
   devicesTable,
   modulesTable,
   linksTable,

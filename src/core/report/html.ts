@@ -5,9 +5,18 @@
 import { pairingText, unknownText } from '../../common/pairing';
 import type { Annotation, DiffEntry, DiffResult, UserOperation } from '../../common/api';
 import { countPhrase, countsOf, coverageReasons, findingsHeadline } from '../../common/counts';
+import { CALLBACK_LABELS } from '../../common/callback-labels';
 import { isSuspiciousVerdict, SEVERITIES, severityRank } from '../../common/findings';
 import { OPERATIONS, USER_OPERATIONS, buildFlow, displayDeviceName } from '../../common/flow';
-import type { AnalysisResult, Discovered, Disassembly, Driver, Finding, Handler } from '../../common/model';
+import type {
+  AnalysisResult,
+  CallbackHead,
+  Discovered,
+  Disassembly,
+  Driver,
+  Finding,
+  Handler,
+} from '../../common/model';
 import {
   TIME_ZONE,
   driverHandlers,
@@ -528,6 +537,51 @@ function suspiciousHandlersSection({ result, notes }: HtmlReportInput): string[]
   ];
 }
 
+/** Where the kernel keeps a kind of callback, or why it could not be read. */
+function callbackHeadCells(head: CallbackHead): Cell[] {
+  const gaps = head.coverage.missing.join('; ');
+  const state =
+    head.coverage.state === 'complete'
+      ? 'read'
+      : `${head.coverage.state === 'partial' ? 'partial' : 'not available'}${gaps ? `: ${gaps}` : ''}`;
+  return [CALLBACK_LABELS[head.kind], head.address, head.method, state];
+}
+
+/** The notify routines and callbacks: where each kind's head is, then every entry, judged. */
+function callbacksSection({ result, deviceName }: HtmlReportInput): string[] {
+  const { heads, entries } = result.callbacks;
+  return [
+    `<h2>Callbacks and notify routines (${entries.length})</h2>`,
+    table(['kind', 'head', 'found by', 'coverage'], heads.map(callbackHeadCells), { proseColumns: [2, 3] }),
+    table(
+      [
+        'kind',
+        'slot',
+        'entry',
+        'routine',
+        'module+offset',
+        'owner',
+        'verdict',
+        'component',
+        'device',
+        'driver',
+      ],
+      entries.map((c) => [
+        CALLBACK_LABELS[c.kind],
+        c.slot,
+        c.entry,
+        c.routine.address,
+        handlerWhere(c.routine),
+        c.owner,
+        c.routine.verdict,
+        c.component,
+        c.device ? (deviceName.get(c.device) ?? c.device) : null,
+        c.driver ? driverName(result, c.driver) : null,
+      ]),
+    ),
+  ];
+}
+
 function irpsSection({ result }: HtmlReportInput): string[] {
   return [
     `<h2>IRPs in flight (${result.irps.length})</h2>`,
@@ -733,6 +787,7 @@ const SECTIONS: readonly HtmlSection[] = [
   requestPathsSection,
   comparisonSection,
   suspiciousHandlersSection,
+  callbacksSection,
   irpsSection,
   processesSection,
   imageSection,

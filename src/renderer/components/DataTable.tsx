@@ -32,6 +32,8 @@ export interface DataTableProps<T extends RowData> {
   filterPlaceholder?: string;
   /** What a row is, singular and plural, for the count ("12 of 305 devices"). */
   noun?: readonly [string, string];
+  /** The rows before the view's own filters (kind, "suspicious only"), for the count; default: data. */
+  total?: number;
   toolbar?: ReactNode;
   emptyText?: string;
   /** Text the global filter searches, per row (default: every string column). */
@@ -139,7 +141,9 @@ export function DataTable<T extends RowData>(props: DataTableProps<T>) {
           }}
           aria-label="Filter rows"
         />
-        <span className="count">{countText(rows.length, data.length, props.noun ?? ['row', 'rows'])}</span>
+        <span className="count">
+          {countText(rows.length, props.total ?? data.length, props.noun ?? ['row', 'rows'])}
+        </span>
         {props.toolbar}
         <div className="chooser">
           <button

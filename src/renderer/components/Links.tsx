@@ -4,6 +4,9 @@
 import type { MouseEvent, ReactNode } from 'react';
 import type { MemorySpace, StructureKind } from '../../common/api';
 import type { Hex } from '../../common/hex';
+import { CALLBACK_LABELS } from '../../common/callback-labels';
+import type { Callback } from '../../common/model';
+import { callbackId } from '../util/callbacks';
 import { useApp } from '../state/app-state';
 import { formatAddress } from '../util/format';
 import { Text } from './Text';
@@ -143,6 +146,25 @@ export function FindingLink({
       }}
     >
       {children}
+    </button>
+  );
+}
+
+/** A registered callback: opens its row, with its evidence, in the Callbacks view. */
+export function CallbackLink({ callback, session }: { callback: Callback; session?: string }) {
+  const { navigate } = useApp();
+  return (
+    <button
+      type="button"
+      className="link"
+      data-testid="callback-link"
+      onMouseDown={stop}
+      onClick={(e) => {
+        stop(e);
+        navigate({ ...(session ? { session } : {}), view: 'callbacks', callback: callbackId(callback) });
+      }}
+    >
+      {`${CALLBACK_LABELS[callback.kind]}, slot ${callback.slot} ›`}
     </button>
   );
 }

@@ -19,6 +19,7 @@ export const VIEW_LABELS: Record<View, string> = {
   diff: 'Diff',
   services: 'Services',
   activity: 'Processes & IRPs',
+  callbacks: 'Callbacks',
 };
 
 export interface HexLocation {
@@ -55,6 +56,8 @@ export interface Location {
   finding?: string;
   /** Selected row of the IRP table (handler name). */
   handler?: string;
+  /** Selected callback: the address of its array slot or list record. */
+  callback?: string;
   /** Processes & IRPs: which list, and the selected process (EPROCESS) or IRP (address). */
   activity?: { tab: 'processes' | 'irps'; process?: string; irp?: string };
   hex?: HexLocation;

@@ -14,6 +14,8 @@ import { useActiveSession, useApp, useCase } from '../state/app-state';
 import { compareHex, formatHexSize } from '../util/format';
 import { deviceLabel, driverLabel, type ResultIndex } from '../util/result-index';
 import { IrpTable, handlerTarget, irpRows } from './IrpTable';
+import { DriverRegistrations } from './DriverRegistrations';
+import { driverRegistrations } from '../util/callbacks';
 
 interface DriverRow {
   driver: Driver;
@@ -35,7 +37,7 @@ export function DriversView({ index }: { index: ResultIndex }) {
   const session = useActiveSession();
   const caseView = useCase(session);
   const wide = index.wide;
-  const [tab, setTab] = useState<'irp' | 'devices' | 'findings'>('irp');
+  const [tab, setTab] = useState<'irp' | 'registrations' | 'devices' | 'findings'>('irp');
   const data = useMemo<DriverRow[]>(
     () =>
       index.result.drivers.map((driver) => {
@@ -152,6 +154,7 @@ export function DriversView({ index }: { index: ResultIndex }) {
   );
 
   const selected = location.driver ? index.drivers.get(location.driver) : undefined;
+  const registrations = selected ? driverRegistrations(index.result, selected) : [];
   return (
     <div className="split-vertical" data-testid="view-drivers">
       <div className="pane top">
@@ -200,18 +203,21 @@ export function DriversView({ index }: { index: ResultIndex }) {
                 />
               )}
               <div className="tabs">
-                {(['irp', 'devices', 'findings'] as const).map((t) => (
+                {(['irp', 'registrations', 'devices', 'findings'] as const).map((t) => (
                   <button
                     key={t}
                     type="button"
                     className={tab === t ? 'active' : ''}
                     onClick={() => setTab(t)}
+                    data-testid={`driver-tab-${t}`}
                   >
                     {t === 'irp'
                       ? 'IRP table'
-                      : t === 'devices'
-                        ? `Devices (${selected.devices.length})`
-                        : `Findings (${index.findingsAbout(selected.name).length})`}
+                      : t === 'registrations'
+                        ? `Callbacks (${registrations.length})`
+                        : t === 'devices'
+                          ? `Devices (${selected.devices.length})`
+                          : `Findings (${index.findingsAbout(selected.name).length})`}
                   </button>
                 ))}
                 <button
@@ -254,6 +260,7 @@ export function DriversView({ index }: { index: ResultIndex }) {
                   />
                 ) : null;
               })()}
+            {tab === 'registrations' && <DriverRegistrations callbacks={registrations} index={index} />}
             {tab === 'devices' && (
               <ul className="plain-list">
                 {selected.devices.map((id) => {

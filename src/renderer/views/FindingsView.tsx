@@ -4,11 +4,12 @@ import { severityRank, type Severity } from '../../common/findings';
 import type { Finding } from '../../common/model';
 import { SeverityBadge, VerdictBadge } from '../components/Badges';
 import { DataTable } from '../components/DataTable';
-import { AddressLink, DeviceLink, DriverLink, ModuleLink } from '../components/Links';
+import { AddressLink, CallbackLink, DeviceLink, DriverLink, ModuleLink } from '../components/Links';
 import { columnHelper } from '../components/table-features';
 import { Text } from '../components/Text';
 import { AnnotationBadge, AnnotationEditor, annotationOf } from '../components/Annotation';
 import { useActiveSession, useApp, useCase } from '../state/app-state';
+import { callbackId, callbackOfFinding } from '../util/callbacks';
 import type { ResultIndex } from '../util/result-index';
 import { visibleText } from '../util/format';
 
@@ -96,6 +97,8 @@ export function FindingsView({ index }: { index: ResultIndex }) {
   );
 
   function openSubject(f: Finding): void {
+    const callback = callbackOfFinding(index.result, f);
+    if (callback) return navigate({ view: 'callbacks', callback: callbackId(callback) });
     const driver = index.driverByName.get(f.evidence.driver ?? f.subject);
     if (driver) return navigate({ view: 'drivers', driver: driver.id });
     const device = index.deviceByName.get(f.evidence.device ?? f.subject);
@@ -110,6 +113,7 @@ function FindingDetail({ finding, index, wide }: { finding: Finding; index: Resu
   const driver = index.driverByName.get(e.driver ?? finding.subject);
   const device = index.deviceByName.get(e.device ?? finding.subject);
   const module = index.modules.get(finding.subject.toLowerCase());
+  const callback = callbackOfFinding(index.result, finding);
   return (
     <div className="finding-detail">
       <div className="detail-head">
@@ -122,6 +126,14 @@ function FindingDetail({ finding, index, wide }: { finding: Finding; index: Resu
         </p>
       </div>
       <dl className="evidence">
+        {callback && (
+          <>
+            <dt>Callback</dt>
+            <dd>
+              <CallbackLink callback={callback} />
+            </dd>
+          </>
+        )}
         {driver && (
           <>
             <dt>Driver</dt>

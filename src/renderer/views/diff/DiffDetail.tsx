@@ -11,10 +11,11 @@ import type { Device, Driver, Handler } from '../../../common/model';
 import { commonSubsequence } from '../../../common/sequence';
 import { api } from '../../api/client';
 import { SeverityBadge, VerdictBadge } from '../../components/Badges';
-import { AddressLink, DeviceLink, DriverLink, FindingLink } from '../../components/Links';
+import { AddressLink, CallbackLink, DeviceLink, DriverLink, FindingLink } from '../../components/Links';
 import { Text } from '../../components/Text';
 import { openFlowNode } from '../../flow/open-node';
 import { useApp } from '../../state/app-state';
+import { callbacksOfDiffKey } from '../../util/callbacks';
 import { deviceLabel, driverLabel, type ResultIndex } from '../../util/result-index';
 import type { DiffFocus } from './focus';
 
@@ -93,6 +94,12 @@ export function DiffDetail({
       </div>
       <div className="diff-detail-body">
         {entry && <EntryFacts entry={entry} baseline={baseline} primary={primary} />}
+        {entry?.kind === 'callback' && (
+          <section data-testid="diff-callback">
+            <h4>The registration in each image</h4>
+            <CallbacksSideBySide diffKey={entry.key} baseline={baseline} primary={primary} />
+          </section>
+        )}
         {(driverA || driverB) && (
           <section>
             <h4>IRP, callback and FastIo entries in both images</h4>
@@ -235,6 +242,51 @@ function EntryFacts({
         </table>
       )}
     </section>
+  );
+}
+
+function CallbacksSideBySide({
+  diffKey,
+  baseline,
+  primary,
+}: {
+  diffKey: string;
+  baseline: SideData;
+  primary: SideData;
+}) {
+  const sides = [
+    ['Baseline', baseline],
+    ['This image', primary],
+  ] as const;
+  return (
+    <table className="diff-changes">
+      <tbody>
+        {sides.map(([label, side]) => {
+          const callbacks = callbacksOfDiffKey(side.index.result, diffKey);
+          return (
+            <tr key={label}>
+              <th>{label}</th>
+              <td>
+                {callbacks.length === 0 ? (
+                  <span className="absent">not registered</span>
+                ) : (
+                  callbacks.map((c) => (
+                    <div key={c.entry}>
+                      <HandlerCell handler={c.routine} side={side} />{' '}
+                      <span className="muted">
+                        · entry{' '}
+                        <AddressLink address={c.entry} wide={side.index.wide} session={side.session.id} /> ·
+                      </span>{' '}
+                      <CallbackLink callback={c} session={side.session.id} />
+                    </div>
+                  ))
+                )}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
   );
 }
 

@@ -16,7 +16,7 @@ import {
   type ReportCase,
   type ReportOptions,
 } from '../../../../src/core/report/index';
-import { useReportMaterial } from './fixture';
+import { parseCsv, useReportMaterial } from './fixture';
 
 const material = useReportMaterial();
 let folder: string;
@@ -24,41 +24,6 @@ beforeAll(() => {
   folder = mkdtempSync(join(tmpdir(), 'irpscope-csv-test-'));
 });
 afterAll(() => rmSync(folder, { recursive: true, force: true }));
-
-/** RFC 4180, read by hand: records of fields, quotes doubled inside quoted fields, CRLF between records. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  const endField = () => {
-    record.push(field);
-    field = '';
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') {
-      if (field !== '') throw new Error(`a quote inside an unquoted field at ${i}`);
-      quoted = true;
-    } else if (c === ',') endField();
-    else if (c === '\r' && text[i + 1] === '\n') {
-      endField();
-      records.push(record);
-      record = [];
-      i++;
-    } else if (c === '\n' || c === '\r') throw new Error(`a bare line break at ${i}`);
-    else field += c;
-  }
-  if (quoted) throw new Error('an unterminated quoted field');
-  if (field !== '' || record.length) throw new Error('the last record has no CRLF');
-  return records;
-}
 
 /** The files of a .zip as unzip reads them. */
 function unzip(zip: Buffer): Map<string, string> {
@@ -161,6 +126,7 @@ describe('the CSV report', () => {
       'drivers.csv',
       'irp.csv',
       'ssdt.csv',
+      'callbacks.csv',
       'devices.csv',
       'modules.csv',
       'links.csv',

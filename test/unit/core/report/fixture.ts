@@ -31,3 +31,38 @@ export function useReportMaterial(): () => ReportMaterial {
 export function throughJson<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
+
+/** RFC 4180, read by hand: records of fields, quotes doubled inside quoted fields, CRLF between records. */
+export function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  const endField = () => {
+    record.push(field);
+    field = '';
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') {
+      if (field !== '') throw new Error(`a quote inside an unquoted field at ${i}`);
+      quoted = true;
+    } else if (c === ',') endField();
+    else if (c === '\r' && text[i + 1] === '\n') {
+      endField();
+      records.push(record);
+      record = [];
+      i++;
+    } else if (c === '\n' || c === '\r') throw new Error(`a bare line break at ${i}`);
+    else field += c;
+  }
+  if (quoted) throw new Error('an unterminated quoted field');
+  if (field !== '' || record.length) throw new Error('the last record has no CRLF');
+  return records;
+}

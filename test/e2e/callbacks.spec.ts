@@ -1,0 +1,208 @@
+// The other doors into the kernel in the workbench (issue 22): an image whose rootkit planted a
+// process-notify routine in pool code, an image-load notify routine and a registry callback in its
+// unlinked module and a shutdown notification on its device. The Callbacks view lists every
+// callback of the builder's truth with its owner and verdict, the planted ones marked; its filters
+// narrow the list; a finding opens its callback's evidence; the rootkit driver's detail lists its
+// registrations. The clean image of the same system is shown for comparison (screenshots).
+// Its own web-mode server and data folder; the images are built here.
+
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from '@playwright/test';
+import { DEFAULT_INFECTIONS, buildImage, type Truth } from '../../src/builder/index';
+import { CALLBACK_LABELS } from '../../src/common/callback-labels';
+import type { CallbackKind } from '../../src/common/model';
+import { expect, isElectron, test } from './support/fixtures';
+import { openImageFile, startOwnServer, type OwnServer } from './support/own-server';
+import { DATA } from './support/paths';
+
+const FOLDER = join(DATA, 'e2e-callbacks');
+let server: OwnServer;
+let truth: Truth;
+
+function build(scenario: 'clean' | 'infected'): Truth {
+  const out = join(FOLDER, scenario);
+  buildImage({
+    profile: 'win7-sp1-x86',
+    format: 'raw',
+    scenario,
+    ...(scenario === 'infected'
+      ? {
+          infections: [
+            ...DEFAULT_INFECTIONS,
+            'notifyPoolCode',
+            'notifyHiddenModule',
+            'registryCallback',
+            'shutdownNotify',
+          ] as const,
+        }
+      : {}),
+    size: 64 * 1024 * 1024,
+    seed: 5,
+    boot: scenario === 'clean' ? 1 : 2,
+    fill: 'zero',
+    out,
+  });
+  return JSON.parse(readFileSync(join(out, 'truth.json'), 'utf8')) as Truth;
+}
+
+test.beforeAll(async () => {
+  rmSync(FOLDER, { recursive: true, force: true });
+  mkdirSync(FOLDER, { recursive: true });
+  build('clean');
+  truth = build('infected');
+  server = await startOwnServer({ dataDirectory: join(FOLDER, 'data') });
+});
+test.afterAll(async () => {
+  await server?.close();
+  rmSync(FOLDER, { recursive: true, force: true });
+});
+
+const view = (page: Page) => page.locator('[data-testid="view-callbacks"]');
+const row = (page: Page, entry: string) =>
+  page.locator(`[data-testid="table-body-callbacks"] [role="row"][data-row-id="${entry}"]`);
+/** An x86 address as the workbench shows it: eight hex digits, no 0x. */
+const shown = (address: string) => BigInt(address).toString(16).padStart(8, '0');
+const count = (page: Page) => page.locator('[data-testid="table-callbacks"] .table-toolbar .count');
+
+test('every callback of the truth with its owner and verdict; filters; a finding opens its evidence; a driver lists its registrations', async ({
+  page,
+}, testInfo) => {
+  test.skip(isElectron(testInfo), 'drives a second web-mode server');
+  const registered = truth.registeredCallbacks;
+  const planted = registered.filter((c) => c.planted);
+  expect(planted).toHaveLength(4);
+  await page.goto(server.url);
+  await page.waitForSelector('[data-testid="session-tabs"]');
+
+  await openImageFile(page, join(FOLDER, 'clean'), 'image.raw');
+  await page.click('[data-testid="nav-callbacks"]');
+  await expect(view(page)).toBeVisible();
+  await expect(page.locator('[data-testid="callbacks-suspicious-count"]')).toHaveText(
+    'every routine lies in its own module',
+  );
+  await page.screenshot({ path: testInfo.outputPath('callbacks-clean.png') });
+
+  await openImageFile(page, join(FOLDER, 'infected'), 'image.raw');
+  await page.click('[data-testid="nav-callbacks"]');
+  await expect(count(page)).toHaveText(`${registered.length} callbacks`);
+
+  // Each head where the truth put it.
+  for (const head of truth.callbackHeads) {
+    const card = page.locator(`[data-testid="callback-head-${head.kind}"]`);
+    await expect(card).toContainText(CALLBACK_LABELS[head.kind as CallbackKind]);
+    await expect(card).toContainText(shown(head.address));
+    await expect(card).toContainText(String(registered.filter((c) => c.kind === head.kind).length));
+  }
+
+  // Every registered routine: its kind, owner and verdict; the planted ones marked with their finding.
+  for (const callback of registered) {
+    const line = row(page, callback.entry);
+    const what = `${callback.kind} slot ${callback.slot}`;
+    await expect(line, what).toContainText(CALLBACK_LABELS[callback.kind as CallbackKind]);
+    await expect(line, what).toContainText(shown(callback.routine));
+    await expect(line, what).toContainText(callback.owner ?? 'no module');
+    await expect(line.locator('[data-verdict]'), what).toHaveAttribute(
+      'data-verdict',
+      callback.owner === null ? 'no-module' : 'own-image',
+    );
+    if (callback.planted) {
+      await expect(line, what).toHaveClass(/suspicious/);
+      await expect(line, what).toContainText(/callback-(no-module|hidden-module)/);
+    } else {
+      await expect(line, what).not.toHaveClass(/suspicious/);
+    }
+  }
+  // The rootkit's driver name (markup, BEL, ESC) on its shutdown notification: text, escaped.
+  const rootkitShutdown = row(page, planted.find((c) => c.kind === 'shutdown')!.entry);
+  await expect(rootkitShutdown).toContainText('<img src=x');
+  await expect(rootkitShutdown).toContainText('\\u0007\\u001b');
+  await expect(view(page).locator('img')).toHaveCount(0);
+  await page.screenshot({ path: testInfo.outputPath('callbacks-infected.png') });
+
+  // The filters: suspicious only, then one kind.
+  await page.check('[data-testid="callbacks-suspicious-only"]');
+  await expect(count(page)).toHaveText(`${planted.length} of ${registered.length} callbacks`);
+  for (const callback of planted) await expect(row(page, callback.entry)).toBeVisible();
+  await page.uncheck('[data-testid="callbacks-suspicious-only"]');
+  await page.selectOption('[data-testid="callbacks-kind"]', 'shutdown');
+  const shutdowns = registered.filter((c) => c.kind === 'shutdown');
+  await expect(count(page)).toHaveText(`${shutdowns.length} of ${registered.length} callbacks`);
+  for (const callback of shutdowns) await expect(row(page, callback.entry)).toBeVisible();
+  await page.selectOption('[data-testid="callbacks-kind"]', 'all');
+
+  // A finding opens its callback: the pool-code process notify routine, with its evidence.
+  const pool = planted.find((c) => c.owner === null)!;
+  await page.click('[data-testid="nav-findings"]');
+  await page.fill('[data-testid="table-findings"] input.filter', 'callback-no-module');
+  await page.locator('[data-testid="table-body-findings"] [role="row"]').first().click();
+  await page.click('[data-testid="finding-detail"] [data-testid="callback-link"]');
+  await expect(view(page)).toBeVisible();
+  await expect(page.locator('[data-testid="table-body-callbacks"] [aria-selected="true"]')).toHaveAttribute(
+    'data-row-id',
+    pool.entry,
+  );
+  const detail = page.locator('[data-testid="callback-detail"]');
+  await expect(detail).toContainText(shown(pool.entry));
+  await expect(detail).toContainText(shown(pool.block!));
+  await expect(detail).toContainText(shown(pool.routine));
+  await expect(detail).toContainText('callback-no-module');
+  await expect(detail.locator('[data-testid="callback-code"] .code-block')).not.toBeEmpty();
+  await page.screenshot({ path: testInfo.outputPath('callback-selected.png') });
+  // The slot's address opens the hex view there.
+  await detail
+    .locator('.evidence .link.address', { hasText: shown(pool.entry) })
+    .first()
+    .click();
+  await expect(page.locator('[data-testid="view-hex"]')).toBeVisible();
+
+  // The rootkit driver's registrations: the three in its module and the shutdown notification on its device.
+  const rootkitDriver = planted.find((c) => c.kind === 'shutdown')!.driver!;
+  const ofRootkit = registered.filter((c) => c.owner === planted.find((p) => p.owner)!.owner);
+  await page.click('[data-testid="nav-drivers"]');
+  await page
+    .locator(`[data-testid="table-body-drivers"] [role="row"][data-row-id="${rootkitDriver}"]`)
+    .click();
+  await page.click('[data-testid="driver-tab-registrations"]');
+  const registrations = page.locator('[data-testid="driver-registrations"] tbody tr');
+  await expect(registrations).toHaveCount(ofRootkit.length);
+  for (const callback of ofRootkit)
+    await expect(
+      page.locator(`[data-testid="driver-registrations"] tbody tr[data-kind="${callback.kind}"]`, {
+        hasText: shown(callback.routine),
+      }),
+    ).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath('driver-registrations.png') });
+  // Each opens its evidence in the Callbacks view.
+  const registry = ofRootkit.find((c) => c.kind === 'registry')!;
+  await page
+    .locator(
+      '[data-testid="driver-registrations"] tbody tr[data-kind="registry"] [data-testid="callback-link"]',
+    )
+    .click();
+  await expect(page.locator('[data-testid="table-body-callbacks"] [aria-selected="true"]')).toHaveAttribute(
+    'data-row-id',
+    registry.entry,
+  );
+
+  // The comparison with the clean boot: exactly the planted registrations are added callbacks,
+  // each shown in both images (absent from the baseline) and opening its evidence.
+  await page.click('[data-testid="nav-diff"]');
+  const options = await page.locator('[data-testid="diff-baseline"] option').allTextContents();
+  const clean = options.findIndex((o) => !o.includes('infected'));
+  await page.selectOption('[data-testid="diff-baseline"]', { index: clean });
+  await page.fill('[data-testid="table-diff-differences"] input.filter', 'callback');
+  const differences = page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
+  await expect(differences).toHaveCount(planted.length);
+  await expect(differences.filter({ hasText: 'callback added' })).toHaveCount(planted.length);
+  await differences.filter({ hasText: 'process-notify|code:' }).click();
+  const both = page.locator('[data-testid="diff-callback"]');
+  await expect(both.locator('tr', { hasText: 'Baseline' })).toContainText('not registered');
+  await expect(both.locator('tr', { hasText: 'This image' })).toContainText(shown(pool.routine));
+  await page.screenshot({ path: testInfo.outputPath('diff-callback.png') });
+  await both.locator('[data-testid="callback-link"]').click();
+  await expect(page.locator('[data-testid="table-body-callbacks"] [aria-selected="true"]')).toHaveAttribute(
+    'data-row-id',
+    pool.entry,
+  );
+});
