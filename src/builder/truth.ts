@@ -99,6 +99,8 @@ export interface TruthThread {
   pid: number;
   startAddress: Hex;
   win32StartAddress: Hex;
+  /** A System thread the rootkit started in pool code (the orphanThread infection). */
+  planted: boolean;
 }
 
 export interface TruthIrp {

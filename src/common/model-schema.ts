@@ -234,6 +234,7 @@ const callbackSectionSchema = z.object({
       component: z.string().nullable(),
       device: hexSchema.nullable(),
       driver: hexSchema.nullable(),
+      tid: count.optional(),
     }),
   ),
 });

@@ -31,6 +31,7 @@ export const INFECTIONS = [
   'notifyHiddenModule',
   'registryCallback',
   'shutdownNotify',
+  'orphanThread',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
@@ -44,6 +45,7 @@ const BY_NAME_ONLY: ReadonlySet<Infection> = new Set([
   'notifyHiddenModule',
   'registryCallback',
   'shutdownNotify',
+  'orphanThread',
 ]);
 
 /** What `--scenario infected` plants unless --infections says otherwise: all but BY_NAME_ONLY. */
@@ -341,6 +343,22 @@ export function plantCallbacks(
     callbacks.addShutdown('shutdown', rootkit.driver, rootkit.driver.devices[0]!, true);
     inHiddenModule("a shutdown notification on the rootkit's device, its routine in the unlinked module");
   }
+}
+
+/**
+ * The start routine of a system thread the rootkit starts in pool code (PsCreateSystemThread on a
+ * copy of its worker, which then runs on after the module is gone): no module holds it.
+ */
+export function plantOrphanThread(ctx: DriverContext, rootkit: Rootkit): bigint {
+  const rng = ctx.rng.fork('rootkit-thread');
+  const start = plantPoolCode(ctx, rng, ctx.loader.routine(rootkit.module, 'SystemThreadWorker'));
+  rootkit.planted.push({
+    kind: 'orphan-thread',
+    subject: `0x${start.toString(16)}`,
+    severity: 'critical',
+    detail: 'a System thread whose start address is pool code',
+  });
+  return start;
 }
 
 export function writePatches(ctx: DriverContext, rootkit: Rootkit): void {

@@ -40,6 +40,7 @@ import { createProcesses, writeProcesses } from './processes';
 import {
   HIDDEN_PROCESS_NAME,
   plantCallbacks,
+  plantOrphanThread,
   plantRootkit,
   plantServiceHooks,
   writePatches,
@@ -267,7 +268,9 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   );
   writeProcesses(layout, vm, processes, globals.psActiveProcessHead);
   const activity = new Activity(ctx, boot.fork('activity'));
-  activity.createThreads(processes, drivers, rootkit);
+  const orphanStart =
+    rootkit && options.infections.has('orphanThread') ? plantOrphanThread(ctx, rootkit) : null;
+  activity.createThreads(processes, drivers, rootkit, orphanStart);
   activity.createRequests(drivers, rootkit, options.infections.has('completionHook'));
   activity.write(processes);
   // The arrays, lists, blocks and records last in pool: they shift nothing the rest placed.
@@ -438,6 +441,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       pid: t.process.pid,
       startAddress: hx(t.startAddress),
       win32StartAddress: hx(t.win32StartAddress),
+      planted: t.planted,
     })),
     irps: activity.irps.map((irp) => ({
       address: hx(irp.va),

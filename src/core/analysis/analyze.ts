@@ -180,6 +180,8 @@ export async function analyzeKernel(
       devices: verdicts.devices,
       drivers: verdicts.drivers,
       judge,
+      processes: activityRecords.processes,
+      threadsUnavailable: activityRecords.threadsUnavailable,
     }),
   );
 

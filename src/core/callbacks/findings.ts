@@ -10,6 +10,8 @@ import { callbackIdentity } from './identity';
 
 function describe(callback: Callback): string {
   const routine = callback.routine;
+  if (callback.kind === 'system-thread')
+    return `System thread ${callback.tid ?? '?'}, place ${callback.slot} on the System process's list (ETHREAD ${callback.entry}) → StartAddress ${routine.address}`;
   return `${CALLBACK_LABELS[callback.kind]} slot ${callback.slot} (${callback.entry}) → ${routine.address}`;
 }
 
@@ -21,6 +23,7 @@ function judged(
   unlinked: ReadonlySet<string>,
   moduleListComplete: boolean,
 ): { kind: FindingKind; severity: Severity; subject: string; explanation: string } | null {
+  if (callback.kind === 'system-thread') return orphanThread(callback, moduleListComplete);
   const label = CALLBACK_LABELS[callback.kind];
   const routine = callback.routine;
   if (routine.verdict === 'no-module')
@@ -45,6 +48,24 @@ function judged(
       explanation: `A routine for ${label} is registered in ${callback.owner}, a module unlinked from PsLoadedModuleList.`,
     };
   return null;
+}
+
+/**
+ * A System thread whose StartAddress is in no module. Its other verdicts are left to the thread
+ * views: a thread in the rootkit's unlinked module is already that module's finding.
+ */
+function orphanThread(
+  callback: Callback,
+  moduleListComplete: boolean,
+): { kind: FindingKind; severity: Severity; subject: string; explanation: string } | null {
+  const routine = callback.routine;
+  if (routine.verdict !== 'no-module') return null;
+  return {
+    kind: 'orphan-thread',
+    severity: moduleListComplete ? 'critical' : 'high',
+    subject: routine.address,
+    explanation: `System thread ${callback.tid ?? '?'} (ETHREAD ${callback.entry}) was started at ${routine.address}, in no loaded module: kernel code running from pool memory with no driver to show for it.${moduleListComplete ? '' : PARTIAL_MODULE_LIST}`,
+  };
 }
 
 /** `moduleListComplete`: PsLoadedModuleList was read to its end (else "in no module" is only suspected). */

@@ -24,6 +24,8 @@ import { callbackSources, type CallbackSource } from './kinds';
 import { readList } from './lists';
 import { locateSource } from './locate';
 import { readRecord, type RawCallback } from './records';
+import { readSystemThreads } from './threads';
+import type { ProcessRecord } from '../activity';
 
 export interface CallbackInputs {
   memory: KernelMemory;
@@ -39,6 +41,10 @@ export interface CallbackInputs {
   devices: readonly Device[];
   drivers: readonly Driver[];
   judge: HandlerJudge;
+  /** The processes read, for the System process's threads. */
+  processes: readonly ProcessRecord[];
+  /** Why threads cannot be read in this image; null when they can. */
+  threadsUnavailable: string | null;
 }
 
 export interface CallbackStage {
@@ -57,6 +63,10 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
     entries.push(...read.entries);
     warnings.push(...read.warnings);
   }
+  const threads = readSystemThreads(inputs);
+  heads.push(threads.head);
+  entries.push(...threads.entries);
+  warnings.push(...threads.warnings);
   return {
     section: { heads, entries },
     findings: callbackFindings(entries, inputs.moduleList, inputs.moduleListComplete),

@@ -38,12 +38,17 @@ function findingIdentity(
   if (finding.kind === 'ssdt-hook' || finding.kind === 'ssdt-inline')
     return `${finding.kind}|${finding.subject}`;
   // A callback's finding id is its identity (kind and module+offset, or its code): the same on every boot.
-  if (finding.kind.startsWith('callback-')) return `${finding.kind}|${finding.id}`;
+  if (isCallbackFinding(finding)) return `${finding.kind}|${finding.id}`;
   // A process is its image name: PIDs and addresses change every boot.
   if (finding.kind === 'hidden-process') return `${finding.kind}|${finding.subject.toLowerCase()}`;
   if (DRIVER_FINDINGS.has(finding.kind) && evidence.driver)
     return `${finding.kind}|${tokens.of(s, evidence.driver)}`;
   return `${finding.kind}|${s}|${finding.subject}`;
+}
+
+/** A finding about one callback entry (an orphan thread is a System thread entry): its id carries the entry's identity. */
+function isCallbackFinding(finding: Finding): boolean {
+  return finding.kind.startsWith('callback-') || finding.kind === 'orphan-thread';
 }
 
 /** The callback identity a callback finding's id carries ("callback-no-module:<identity>"). */
@@ -94,7 +99,7 @@ export function attachFindings(
           : undefined) ??
         (finding.kind === 'unlinked-module' ? modulesMap.get(finding.subject.toLowerCase()) : undefined) ??
         (finding.kind.startsWith('ssdt') ? servicesMap.get(finding.subject) : undefined) ??
-        (finding.kind.startsWith('callback-') ? callbacksMap.get(callbackKeyOf(finding)) : undefined) ??
+        (isCallbackFinding(finding) ? callbacksMap.get(callbackKeyOf(finding)) : undefined) ??
         (evidence.driver ? drivers.get(evidence.driver) : undefined);
       if (!entry) entry = findingOnlyEntry(entries, finding, side, s);
       entry.findings[direction].push(finding.id);
@@ -127,7 +132,7 @@ function findingOnlyEntry(entries: Entries, finding: Finding, side: Side, s: 'a'
         ? 'module'
         : finding.kind.startsWith('ssdt')
           ? 'service'
-          : finding.kind.startsWith('callback-')
+          : isCallbackFinding(finding)
             ? 'callback'
             : finding.kind === 'hidden-process'
               ? 'process'

@@ -34,7 +34,10 @@ const CALLBACK_INFECTIONS: Infection[] = [
   'notifyHiddenModule',
   'registryCallback',
   'shutdownNotify',
+  'orphanThread',
 ];
+/** The kinds the kernel registers in arrays and lists (System threads are the other kind). */
+const REGISTERED_KINDS = CALLBACK_KINDS.filter((k) => k !== 'system-thread');
 
 const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
   ...isfFiles(),
@@ -62,7 +65,10 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
     if (registered.driver !== null) expect(callback!.driver).toBe(registered.driver);
     expect(callback!.routine.verdict).toBe(registered.owner === null ? 'no-module' : 'own-image');
   }
-  expect(result.callbacks.entries.length).toBe(truth.registeredCallbacks.length);
+  expect(result.callbacks.entries.filter((c) => c.kind !== 'system-thread').length).toBe(
+    truth.registeredCallbacks.length,
+  );
+  expectSystemThreadsFound(result, truth);
   const callbackFindings = result.findings.filter((f) => f.kind.startsWith('callback-'));
   const planted = truth.findings.filter((f) => f.kind.startsWith('callback-'));
   expect(callbackFindings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort()).toEqual(
@@ -71,6 +77,43 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
   for (const finding of callbackFindings) {
     expect(finding.evidence.disassembly?.instructions.length).toBeGreaterThan(0);
     expect(truth.registeredCallbacks.some((r) => finding.evidence.addresses?.includes(r.entry))).toBe(true);
+  }
+}
+
+/** The truth module holding `address`, by the truth's own bases and sizes. */
+function truthModuleAt(truth: Truth, address: string): string | null {
+  const va = BigInt(address);
+  const module = truth.modules.find((m) => va >= BigInt(m.base) && va < BigInt(m.base) + BigInt(m.size));
+  return module?.name ?? null;
+}
+
+/**
+ * Every thread of PID 4 in the truth is a system-thread entry with its TID, start address and the
+ * module that holds it; the planted one is in no module and is the only orphan-thread finding.
+ */
+function expectSystemThreadsFound(result: AnalysisResult, truth: Truth): void {
+  const head = result.callbacks.heads.find((h) => h.kind === 'system-thread')!;
+  expect(head.coverage).toEqual({ state: 'complete', missing: [] });
+  const system = truth.threads.filter((t) => t.pid === 4);
+  const found = result.callbacks.entries.filter((c) => c.kind === 'system-thread');
+  expect(found.map((c) => c.entry).sort()).toEqual(system.map((t) => t.ethread).sort());
+  for (const thread of system) {
+    const entry = found.find((c) => c.entry === thread.ethread)!;
+    expect(entry.tid).toBe(thread.tid);
+    expect(entry.routine.address).toBe(thread.startAddress);
+    expect(entry.owner).toBe(truthModuleAt(truth, thread.startAddress));
+    expect(entry.routine.verdict === 'no-module', thread.ethread).toBe(thread.planted);
+  }
+  const orphans = result.findings.filter((f) => f.kind === 'orphan-thread');
+  const planted = truth.findings.filter((f) => f.kind === 'orphan-thread');
+  expect(orphans.map((f) => `${f.severity} ${f.subject}`)).toEqual(
+    planted.map((f) => `${f.severity} ${f.subject}`),
+  );
+  expect(planted.map((f) => f.subject)).toEqual(system.filter((t) => t.planted).map((t) => t.startAddress));
+  for (const finding of orphans) {
+    expect(finding.evidence.disassembly?.instructions.length).toBeGreaterThan(0);
+    const thread = system.find((t) => t.startAddress === finding.subject)!;
+    expect(finding.evidence.addresses).toEqual([thread.ethread, thread.startAddress]);
   }
 }
 
@@ -99,13 +142,14 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
     expect(clean.truth.registeredCallbacks.length).toBeGreaterThan(0);
     expect(infected.truth.registeredCallbacks.filter((r) => r.planted).length).toBe(4);
     // Every kind has its head in the truth, and the stock system registers in most of them.
-    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual([...CALLBACK_KINDS].sort());
+    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual([...REGISTERED_KINDS].sort());
+    expect(infected.truth.threads.filter((t) => t.planted).length).toBe(1);
 
     const cleanResult = await analyzeImage(clean.image);
     expectTruthFound(cleanResult, clean.truth);
     expect(cleanResult.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     // Without symbols each array is found through its registration routine's code.
-    for (const head of cleanResult.callbacks.heads)
+    for (const head of cleanResult.callbacks.heads.filter((h) => h.kind !== 'system-thread'))
       expect(head.method).toMatch(/^(PsSet|CmRegister|KeRegister|IoRegister)\w+/);
 
     const infectedResult = await analyzeImage(infected.image);
@@ -116,10 +160,10 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
 
     const diff = diffResults(cleanResult, infectedResult, { baseline: 'clean', primary: 'infected' });
     const callbackEntries = diff.entries.filter((e) => e.kind === 'callback' && e.variation === null);
-    expect(callbackEntries.map((e) => e.change)).toEqual(['added', 'added', 'added', 'added']);
+    expect(callbackEntries.map((e) => e.change)).toEqual(['added', 'added', 'added', 'added', 'added']);
     const plantedRoutines = infected.truth.registeredCallbacks.filter((r) => r.planted);
     expect(callbackEntries.map((e) => e.key.split('|')[0]).sort()).toEqual(
-      plantedRoutines.map((r) => r.kind).sort(),
+      [...plantedRoutines.map((r) => r.kind), 'system-thread'].sort(),
     );
     for (const entry of callbackEntries) expect(entry.findings.added.length).toBe(1);
   });
@@ -137,7 +181,8 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
     });
     const withSymbols = await analyzeImage(infected.image, { symbols: SYMBOLS });
     expect(withSymbols.image.profile?.source).toBe('isf');
-    for (const head of withSymbols.callbacks.heads) expect(head.method).toMatch(/^symbol file: \w+/);
+    for (const head of withSymbols.callbacks.heads.filter((h) => h.kind !== 'system-thread'))
+      expect(head.method).toMatch(/^symbol file: \w+/);
     expectTruthFound(withSymbols, infected.truth);
   });
 });
@@ -261,8 +306,12 @@ test('the default infected scenario registers no callback of the rootkit', async
   expect(truth.generator.infections).not.toContain('registryCallback');
   expect(truth.registeredCallbacks.filter((r) => r.planted)).toEqual([]);
   const result = await analyzeImage(image);
-  expect(result.findings.filter((f) => f.kind.startsWith('callback-'))).toEqual([]);
-  expect(result.callbacks.entries.length).toBe(truth.registeredCallbacks.length);
+  expect(result.findings.filter((f) => f.kind.startsWith('callback-') || f.kind === 'orphan-thread')).toEqual(
+    [],
+  );
+  expect(result.callbacks.entries.filter((c) => c.kind !== 'system-thread').length).toBe(
+    truth.registeredCallbacks.length,
+  );
 });
 
 describe.each([
@@ -297,5 +346,36 @@ describe.each([
       ['callback-inline', victim.owner, 'critical'],
     ]);
     expect(findings[0]!.evidence.disassembly?.instructions[0]).toMatch(/jmp/);
+  });
+});
+
+describe.each([
+  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
+  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
+])('a looping System thread list: $label', ({ isf, profile }) => {
+  test('a thread whose Flink leads back to itself ends the walk: partial, with the reason; the threads before it are read', async () => {
+    const { image, truth } = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'infected',
+      infections: CALLBACK_INFECTIONS,
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const system = truth.threads.filter((t) => t.pid === 4);
+    const links = truth.layout.structs._ETHREAD!.fields.ThreadListEntry!;
+    const second = BigInt(system[1]!.ethread) + BigInt(links);
+    const copy = patchedCopy(image, truth, [{ va: second, value: second }]);
+
+    const result = await analyzeImage(copy);
+    const head = result.callbacks.heads.find((h) => h.kind === 'system-thread')!;
+    expect(head.coverage.state).toBe('partial');
+    expect(head.coverage.missing).toEqual([expect.stringMatching(/thread list loops back to /)]);
+    const found = result.callbacks.entries.filter((c) => c.kind === 'system-thread');
+    expect(found.map((c) => c.entry)).toEqual(system.slice(0, 2).map((t) => t.ethread));
+    // The orphan was cut off with the rest of the list: nothing is said of it.
+    expect(result.findings.filter((f) => f.kind === 'orphan-thread')).toEqual([]);
   });
 });
