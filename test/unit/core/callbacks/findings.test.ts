@@ -3,10 +3,10 @@
 // unlinked) is the thread views' business, not a callback finding.
 
 import { describe, expect, test } from 'vitest';
-import type { Callback, Module } from '../../../../src/common/model';
+import type { Callback, Hex, Module } from '../../../../src/common/model';
 import { callbackFindings } from '../../../../src/core/callbacks/findings';
 
-function systemThread(address: string, module: string | null, tid: number): Callback {
+function systemThread(address: Hex, module: string | null, tid: number): Callback {
   return {
     kind: 'system-thread',
     slot: 0,
