@@ -50,6 +50,8 @@ const SHORT: Record<CallbackKind, string> = {
   'last-chance-shutdown': 'last-chance shutdown',
   'fs-registration': 'fs registration',
   'system-thread': 'System thread',
+  idt: 'interrupt gate',
+  gdt: 'GDT call gate',
 };
 
 function countOf(result: AnalysisResult, kinds: readonly CallbackKind[]): string {
@@ -73,12 +75,27 @@ function systemThreads(result: AnalysisResult): string {
   return `${threads.length} System threads${partial}${orphans > 0 ? `, ${orphans} in no module` : ''}`;
 }
 
+/** The kinds the summary says in words of their own. */
+const OWN_WORDS: ReadonlySet<CallbackKind> = new Set(['system-thread', 'idt', 'gdt']);
+
+/** "512 interrupt gates, 0 GDT call gates on 2 processors"; "(partial)" or "not available" as for the others. */
+function gates(result: AnalysisResult): string {
+  const head = result.callbacks.heads.find((h) => h.kind === 'idt');
+  if (!head || head.coverage.state === 'unavailable') return 'descriptor tables: not available';
+  const of = (kind: CallbackKind) => result.callbacks.entries.filter((c) => c.kind === kind);
+  const processors = new Set(of('idt').map((c) => c.processor)).size;
+  const partial = result.callbacks.heads.some(
+    (h) => (h.kind === 'idt' || h.kind === 'gdt') && h.coverage.state !== 'complete',
+  );
+  return `${of('idt').length} interrupt gates, ${of('gdt').length} GDT call gates on ${processors} processors${partial ? ' (partial)' : ''}`;
+}
+
 /**
  * "notify routines: 4 process, 1 thread, 1 image-load; callbacks: 1 registry, …; 8 System
  * threads"; a kind that could not be read says so.
  */
 export function callbacksSummary(result: AnalysisResult): string {
   const notify = CALLBACK_KINDS.filter((k) => k.endsWith('-notify'));
-  const others = CALLBACK_KINDS.filter((k) => !k.endsWith('-notify') && k !== 'system-thread');
-  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}; ${systemThreads(result)}`;
+  const others = CALLBACK_KINDS.filter((k) => !k.endsWith('-notify') && !OWN_WORDS.has(k));
+  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}; ${systemThreads(result)}; ${gates(result)}`;
 }

@@ -14,4 +14,6 @@ export const CALLBACK_LABELS: Readonly<Record<CallbackKind, string>> = {
   'last-chance-shutdown': 'last-chance shutdown notification',
   'fs-registration': 'file-system registration change',
   'system-thread': 'System thread',
+  idt: 'interrupt gate',
+  gdt: 'GDT call gate',
 };

@@ -235,6 +235,7 @@ const callbackSectionSchema = z.object({
       device: hexSchema.nullable(),
       driver: hexSchema.nullable(),
       tid: count.optional(),
+      processor: count.optional(),
     }),
   ),
 });

@@ -245,6 +245,9 @@ export const CALLBACK_KINDS = [
   // The System process's threads (each entry's routine is the thread's StartAddress): not a
   // registration, but the same question of whether the kernel runs code in no module.
   'system-thread',
+  // Each processor's interrupt gates, and the call gates of its GDT (an x86 rootkit's doors).
+  'idt',
+  'gdt',
 ] as const;
 export type CallbackKind = (typeof CALLBACK_KINDS)[number];
 
@@ -255,7 +258,7 @@ export interface Callback {
   slot: number;
   /** The address of the array slot, or of the list record (its LIST_ENTRY), that holds it (a System thread: its ETHREAD). */
   entry: Hex;
-  /** The EX_CALLBACK_ROUTINE_BLOCK an array slot references (null for list records). */
+  /** The EX_CALLBACK_ROUTINE_BLOCK an array slot references (null for list records; an IDT gate: the KINTERRUPT whose DispatchCode it enters). */
   block: Hex | null;
   /** The routine, judged against the module that holds it (its verdict is the callback's). */
   routine: Handler;
@@ -271,6 +274,8 @@ export interface Callback {
   driver: Hex | null;
   /** System threads: the thread's id (Cid.UniqueThread). */
   tid?: number;
+  /** IDT and GDT gates: the processor whose table holds it (its index in KiProcessorBlock). */
+  processor?: number;
 }
 
 /** Where the kernel keeps one kind, how that was found, and what could be read of it. */

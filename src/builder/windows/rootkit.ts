@@ -14,6 +14,7 @@ import type { LoadedModule } from './modules';
 import type { Rng } from '../rng';
 import type { ServiceTable } from './service-table';
 import type { Callbacks } from './callbacks';
+import type { DescriptorTables } from './descriptors';
 
 export const INFECTIONS = [
   'irpHook',
@@ -32,6 +33,7 @@ export const INFECTIONS = [
   'registryCallback',
   'shutdownNotify',
   'orphanThread',
+  'idtHook',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
@@ -46,6 +48,7 @@ const BY_NAME_ONLY: ReadonlySet<Infection> = new Set([
   'registryCallback',
   'shutdownNotify',
   'orphanThread',
+  'idtHook',
 ]);
 
 /** What `--scenario infected` plants unless --infections says otherwise: all but BY_NAME_ONLY. */
@@ -360,6 +363,26 @@ export function plantOrphanThread(ctx: DriverContext, rootkit: Rootkit): bigint 
   });
   return start;
 }
+
+/** The system-call gate (0x2E) of every processor sent into the rootkit: x86 only, as rootkits did. */
+export function plantIdtHook(
+  ctx: DriverContext,
+  rootkit: Rootkit,
+  descriptors: DescriptorTables,
+  processors: number,
+): void {
+  if (ctx.layout.arch !== 'x86') return;
+  const handler = ctx.loader.routine(rootkit.module, 'InterruptHook');
+  descriptors.hook(IDT_HOOK_VECTOR, handler, rootkit.module.name);
+  rootkit.planted.push({
+    kind: 'idt-hook',
+    subject: `IDT 0x${IDT_HOOK_VECTOR.toString(16)}`,
+    severity: 'critical',
+    detail: `the system-call gate of all ${processors} processors sent to ${rootkit.module.name}`,
+  });
+}
+
+export const IDT_HOOK_VECTOR = 0x2e;
 
 export function writePatches(ctx: DriverContext, rootkit: Rootkit): void {
   for (const patch of rootkit.patches) ctx.vm.write(patch.va, patch.bytes);

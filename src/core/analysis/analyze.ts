@@ -182,6 +182,7 @@ export async function analyzeKernel(
       judge,
       processes: activityRecords.processes,
       threadsUnavailable: activityRecords.threadsUnavailable,
+      kdbg: context.kdbg?.block ?? null,
     }),
   );
 

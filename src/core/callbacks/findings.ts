@@ -77,6 +77,8 @@ export function callbackFindings(
   const unlinked = new Set(modules.filter((m) => m.unlinked).map((m) => m.name));
   const findings: Finding[] = [];
   for (const callback of callbacks) {
+    // The descriptor tables' gates have their own findings (descriptor-findings.ts).
+    if (callback.kind === 'idt' || callback.kind === 'gdt') continue;
     const verdict = judged(callback, unlinked, moduleListComplete);
     if (!verdict) continue;
     const routine = callback.routine;

@@ -25,6 +25,8 @@ import { readList } from './lists';
 import { locateSource } from './locate';
 import { readRecord, type RawCallback } from './records';
 import { readSystemThreads } from './threads';
+import { readDescriptorTables } from './descriptors';
+import { descriptorFindings } from './descriptor-findings';
 import type { ProcessRecord } from '../activity';
 
 export interface CallbackInputs {
@@ -45,6 +47,8 @@ export interface CallbackInputs {
   processes: readonly ProcessRecord[];
   /** Why threads cannot be read in this image; null when they can. */
   threadsUnavailable: string | null;
+  /** The decoded KDBG (for KiProcessorBlock), or null. */
+  kdbg: Uint8Array | null;
 }
 
 export interface CallbackStage {
@@ -64,14 +68,26 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
     warnings.push(...read.warnings);
   }
   const threads = readSystemThreads(inputs);
-  heads.push(threads.head);
-  entries.push(...threads.entries);
-  warnings.push(...threads.warnings);
+  const tables = readDescriptorTables({ ...inputs, kernelBase: inputs.kernel.base });
+  for (const read of [threads, tables.idt, tables.gdt]) {
+    heads.push(read.head);
+    entries.push(...read.entries);
+    warnings.push(...read.warnings);
+  }
   return {
     section: { heads, entries },
-    findings: callbackFindings(entries, inputs.moduleList, inputs.moduleListComplete),
+    findings: [
+      ...callbackFindings(entries, inputs.moduleList, inputs.moduleListComplete),
+      ...descriptorFindings(entries, interruptOwners(inputs), inputs.moduleListComplete),
+    ],
     warnings,
   };
+}
+
+/** ntoskrnl's name in this image and the HAL's (listed as hal.dll whichever HAL file was loaded). */
+function interruptOwners(inputs: CallbackInputs): Set<string> {
+  const kernel = inputs.modules.owner(inputs.kernel.base)?.name;
+  return new Set(['hal.dll', ...(kernel ? [kernel.toLowerCase()] : [])]);
 }
 
 function readKind(

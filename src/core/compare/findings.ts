@@ -46,9 +46,10 @@ function findingIdentity(
   return `${finding.kind}|${s}|${finding.subject}`;
 }
 
-/** A finding about one callback entry (an orphan thread is a System thread entry): its id carries the entry's identity. */
+/** A finding about callback entries (an orphan thread, an IDT or GDT gate too): its id carries the entry's identity. */
+const ENTRY_FINDINGS: ReadonlySet<string> = new Set(['orphan-thread', 'idt-hook', 'gdt-call-gate']);
 function isCallbackFinding(finding: Finding): boolean {
-  return finding.kind.startsWith('callback-') || finding.kind === 'orphan-thread';
+  return finding.kind.startsWith('callback-') || ENTRY_FINDINGS.has(finding.kind);
 }
 
 /** The callback identity a callback finding's id carries ("callback-no-module:<identity>"). */
