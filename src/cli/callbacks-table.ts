@@ -15,6 +15,8 @@ const COLUMNS: Array<[string, string]> = [
   ['context', "the block's Context (Windows 7+ process notify: 0x2 for the Ex variant)"],
   ['component', 'bug-check callbacks: the Component name the driver gave'],
   ['device', 'shutdown notifications: the device that gets IRP_MJ_SHUTDOWN'],
+  ['tid', 'System threads: the thread id'],
+  ['processor', 'IDT and GDT gates: the processor whose table holds it'],
 ];
 
 export function callbacksTable(result: AnalysisResult): CsvTable {
@@ -34,6 +36,8 @@ export function callbacksTable(result: AnalysisResult): CsvTable {
       c.context,
       c.component,
       c.device,
+      c.tid ?? null,
+      c.processor ?? null,
     ]),
   };
 }
