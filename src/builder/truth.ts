@@ -93,12 +93,25 @@ export interface TruthCallback {
   planted: boolean;
 }
 
+export interface TruthIdtEntry {
+  processor: number;
+  vector: number;
+  entry: Hex;
+  handler: Hex;
+  routine: Hex;
+  interrupt: Hex | null;
+  owner: string | null;
+  planted: boolean;
+}
+
 export interface TruthThread {
   ethread: Hex;
   tid: number;
   pid: number;
   startAddress: Hex;
   win32StartAddress: Hex;
+  /** A System thread the rootkit started in pool code (the orphanThread infection). */
+  planted: boolean;
 }
 
 export interface TruthIrp {
@@ -196,6 +209,14 @@ export interface Truth {
   };
   /** Where the kernel keeps each kind of callback: its array or list head (issue 22). */
   callbackHeads: Array<{ kind: string; address: Hex }>;
+  /** Each processor's KPCR, KPRCB (KiProcessorBlock's entry) and descriptor tables. */
+  processors: Array<{ kpcr: Hex; prcb: Hex; idt: Hex; gdt: Hex }>;
+  /**
+   * Every interrupt gate with an offset (task gates have none), per processor: the handler it
+   * enters, the routine judged (a KINTERRUPT's ServiceRoutine when it enters one's DispatchCode),
+   * the module holding that routine, and whether the rootkit put it there.
+   */
+  idtEntries: TruthIdtEntry[];
   /** Every registered notify routine and callback; `owner` is the module holding it (null: pool code). */
   registeredCallbacks: TruthCallback[];
   drivers: TruthDriver[];

@@ -5,16 +5,18 @@ import { CALLBACK_KINDS, type AnalysisResult, type CallbackKind } from '../commo
 import type { CsvTable } from '../core/report/csv';
 
 const COLUMNS: Array<[string, string]> = [
-  ['kind', 'process-notify, thread-notify, image-load-notify, registry, bugcheck, …'],
+  ['kind', 'process-notify, thread-notify, image-load-notify, registry, bugcheck, …, system-thread'],
   ['slot', 'its index in the kernel array, or its place on the kernel list'],
-  ['entry', 'the address of the array slot or of the list record'],
-  ['routine', 'the address the kernel calls'],
+  ['entry', 'the address of the array slot or of the list record (system-thread: the ETHREAD)'],
+  ['routine', 'the address the kernel calls (system-thread: its StartAddress)'],
   ['owner', 'module+offset of the routine (empty: in no module)'],
   ['verdict', 'the routine judged as an IRP handler is'],
   ['target', 'where its first instructions jump (inline-patched)'],
   ['context', "the block's Context (Windows 7+ process notify: 0x2 for the Ex variant)"],
   ['component', 'bug-check callbacks: the Component name the driver gave'],
   ['device', 'shutdown notifications: the device that gets IRP_MJ_SHUTDOWN'],
+  ['tid', 'System threads: the thread id'],
+  ['processor', 'IDT and GDT gates: the processor whose table holds it'],
 ];
 
 export function callbacksTable(result: AnalysisResult): CsvTable {
@@ -34,6 +36,8 @@ export function callbacksTable(result: AnalysisResult): CsvTable {
       c.context,
       c.component,
       c.device,
+      c.tid ?? null,
+      c.processor ?? null,
     ]),
   };
 }
@@ -49,6 +53,9 @@ const SHORT: Record<CallbackKind, string> = {
   shutdown: 'shutdown',
   'last-chance-shutdown': 'last-chance shutdown',
   'fs-registration': 'fs registration',
+  'system-thread': 'System thread',
+  idt: 'interrupt gate',
+  gdt: 'GDT call gate',
 };
 
 function countOf(result: AnalysisResult, kinds: readonly CallbackKind[]): string {
@@ -62,12 +69,37 @@ function countOf(result: AnalysisResult, kinds: readonly CallbackKind[]): string
     .join(', ');
 }
 
+/** "System threads: 8 (1 in no module)"; "(partial)" or "not available" as for the other kinds. */
+function systemThreads(result: AnalysisResult): string {
+  const head = result.callbacks.heads.find((h) => h.kind === 'system-thread');
+  if (!head || head.coverage.state === 'unavailable') return 'System threads: not available';
+  const threads = result.callbacks.entries.filter((c) => c.kind === 'system-thread');
+  const orphans = threads.filter((c) => c.routine.verdict === 'no-module').length;
+  const partial = head.coverage.state === 'partial' ? ' (partial)' : '';
+  return `${threads.length} System threads${partial}${orphans > 0 ? `, ${orphans} in no module` : ''}`;
+}
+
+/** The kinds the summary says in words of their own. */
+const OWN_WORDS: ReadonlySet<CallbackKind> = new Set(['system-thread', 'idt', 'gdt']);
+
+/** "512 interrupt gates, 0 GDT call gates on 2 processors"; "(partial)" or "not available" as for the others. */
+function gates(result: AnalysisResult): string {
+  const head = result.callbacks.heads.find((h) => h.kind === 'idt');
+  if (!head || head.coverage.state === 'unavailable') return 'descriptor tables: not available';
+  const of = (kind: CallbackKind) => result.callbacks.entries.filter((c) => c.kind === kind);
+  const processors = new Set(of('idt').map((c) => c.processor)).size;
+  const partial = result.callbacks.heads.some(
+    (h) => (h.kind === 'idt' || h.kind === 'gdt') && h.coverage.state !== 'complete',
+  );
+  return `${of('idt').length} interrupt gates, ${of('gdt').length} GDT call gates on ${processors} processors${partial ? ' (partial)' : ''}`;
+}
+
 /**
- * "notify routines: 4 process, 1 thread, 1 image-load; callbacks: 1 registry, …"; a kind that
- * could not be read says so.
+ * "notify routines: 4 process, 1 thread, 1 image-load; callbacks: 1 registry, …; 8 System
+ * threads"; a kind that could not be read says so.
  */
 export function callbacksSummary(result: AnalysisResult): string {
   const notify = CALLBACK_KINDS.filter((k) => k.endsWith('-notify'));
-  const others = CALLBACK_KINDS.filter((k) => !k.endsWith('-notify'));
-  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}`;
+  const others = CALLBACK_KINDS.filter((k) => !k.endsWith('-notify') && !OWN_WORDS.has(k));
+  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}; ${systemThreads(result)}; ${gates(result)}`;
 }

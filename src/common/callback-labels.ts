@@ -13,4 +13,7 @@ export const CALLBACK_LABELS: Readonly<Record<CallbackKind, string>> = {
   shutdown: 'shutdown notification',
   'last-chance-shutdown': 'last-chance shutdown notification',
   'fs-registration': 'file-system registration change',
+  'system-thread': 'System thread',
+  idt: 'interrupt gate',
+  gdt: 'GDT call gate',
 };

@@ -234,6 +234,8 @@ const callbackSectionSchema = z.object({
       component: z.string().nullable(),
       device: hexSchema.nullable(),
       driver: hexSchema.nullable(),
+      tid: count.optional(),
+      processor: count.optional(),
     }),
   ),
 });

@@ -242,17 +242,23 @@ export const CALLBACK_KINDS = [
   'shutdown',
   'last-chance-shutdown',
   'fs-registration',
+  // The System process's threads (each entry's routine is the thread's StartAddress): not a
+  // registration, but the same question of whether the kernel runs code in no module.
+  'system-thread',
+  // Each processor's interrupt gates, and the call gates of its GDT (an x86 rootkit's doors).
+  'idt',
+  'gdt',
 ] as const;
 export type CallbackKind = (typeof CALLBACK_KINDS)[number];
 
 /** One registered routine: where the kernel keeps it, what it is, who owns it, judged. */
 export interface Callback {
   kind: CallbackKind;
-  /** Its index in the kernel's array, or its place on the kernel's list (0: first). */
+  /** Its index in the kernel's array, or its place on the kernel's list (0: first; a System thread: on its ThreadListHead). */
   slot: number;
-  /** The address of the array slot, or of the list record (its LIST_ENTRY), that holds it. */
+  /** The address of the array slot, or of the list record (its LIST_ENTRY), that holds it (a System thread: its ETHREAD). */
   entry: Hex;
-  /** The EX_CALLBACK_ROUTINE_BLOCK an array slot references (null for list records). */
+  /** The EX_CALLBACK_ROUTINE_BLOCK an array slot references (null for list records; an IDT gate: the KINTERRUPT whose DispatchCode it enters). */
   block: Hex | null;
   /** The routine, judged against the module that holds it (its verdict is the callback's). */
   routine: Handler;
@@ -266,6 +272,10 @@ export interface Callback {
   device: Hex | null;
   /** The registering driver object, where the record names one (shutdown: the device's driver). */
   driver: Hex | null;
+  /** System threads: the thread's id (Cid.UniqueThread). */
+  tid?: number;
+  /** IDT and GDT gates: the processor whose table holds it (its index in KiProcessorBlock). */
+  processor?: number;
 }
 
 /** Where the kernel keeps one kind, how that was found, and what could be read of it. */

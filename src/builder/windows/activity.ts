@@ -23,6 +23,8 @@ export interface ThreadModel {
   startAddress: bigint;
   win32StartAddress: bigint;
   irps: IrpModel[];
+  /** Started by the rootkit in pool code (orphanThread). */
+  planted: boolean;
 }
 
 export interface StackLocationModel {
@@ -153,7 +155,13 @@ export class Activity {
   }
 
   /** Threads for every process but Idle: system worker threads in System, user threads elsewhere. */
-  createThreads(processes: ProcessModel[], drivers: DriverSet, rootkit: Rootkit | null): void {
+  createThreads(
+    processes: ProcessModel[],
+    drivers: DriverSet,
+    rootkit: Rootkit | null,
+    /** A System thread the rootkit started in pool code (orphanThread), or null. */
+    orphanStart: bigint | null = null,
+  ): void {
     const { kernel, loader } = this.ctx;
     const x64 = this.layout.arch === 'x64';
     const rng = this.rng;
@@ -186,6 +194,7 @@ export class Activity {
           const start = loader.routine(rootkit.module, 'LogWriterThread');
           this.addThread(process, nextTid(), start, start);
         }
+        if (orphanStart !== null) this.addThread(process, nextTid(), orphanStart, orphanStart, true);
         continue;
       }
       const image = x64
@@ -202,13 +211,22 @@ export class Activity {
     tid: number,
     startAddress: bigint,
     win32StartAddress: bigint,
+    planted = false,
   ): void {
     const object = this.ctx.objects.create({
       type: 'Thread',
       bodySize: sizeOf(this.layout, '_ETHREAD'),
       pool: this.ctx.nonPaged,
     });
-    this.threads.push({ process, tid, ethreadVa: object.bodyVa, startAddress, win32StartAddress, irps: [] });
+    this.threads.push({
+      process,
+      tid,
+      ethreadVa: object.bodyVa,
+      startAddress,
+      win32StartAddress,
+      irps: [],
+      planted,
+    });
   }
 
   /**

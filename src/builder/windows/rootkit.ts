@@ -14,6 +14,7 @@ import type { LoadedModule } from './modules';
 import type { Rng } from '../rng';
 import type { ServiceTable } from './service-table';
 import type { Callbacks } from './callbacks';
+import type { DescriptorTables } from './descriptors';
 
 export const INFECTIONS = [
   'irpHook',
@@ -31,6 +32,8 @@ export const INFECTIONS = [
   'notifyHiddenModule',
   'registryCallback',
   'shutdownNotify',
+  'orphanThread',
+  'idtHook',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
@@ -44,6 +47,8 @@ const BY_NAME_ONLY: ReadonlySet<Infection> = new Set([
   'notifyHiddenModule',
   'registryCallback',
   'shutdownNotify',
+  'orphanThread',
+  'idtHook',
 ]);
 
 /** What `--scenario infected` plants unless --infections says otherwise: all but BY_NAME_ONLY. */
@@ -342,6 +347,42 @@ export function plantCallbacks(
     inHiddenModule("a shutdown notification on the rootkit's device, its routine in the unlinked module");
   }
 }
+
+/**
+ * The start routine of a system thread the rootkit starts in pool code (PsCreateSystemThread on a
+ * copy of its worker, which then runs on after the module is gone): no module holds it.
+ */
+export function plantOrphanThread(ctx: DriverContext, rootkit: Rootkit): bigint {
+  const rng = ctx.rng.fork('rootkit-thread');
+  const start = plantPoolCode(ctx, rng, ctx.loader.routine(rootkit.module, 'SystemThreadWorker'));
+  rootkit.planted.push({
+    kind: 'orphan-thread',
+    subject: `0x${start.toString(16)}`,
+    severity: 'critical',
+    detail: 'a System thread whose start address is pool code',
+  });
+  return start;
+}
+
+/** The system-call gate (0x2E) of every processor sent into the rootkit: x86 only, as rootkits did. */
+export function plantIdtHook(
+  ctx: DriverContext,
+  rootkit: Rootkit,
+  descriptors: DescriptorTables,
+  processors: number,
+): void {
+  if (ctx.layout.arch !== 'x86') return;
+  const handler = ctx.loader.routine(rootkit.module, 'InterruptHook');
+  descriptors.hook(IDT_HOOK_VECTOR, handler, rootkit.module.name);
+  rootkit.planted.push({
+    kind: 'idt-hook',
+    subject: `IDT 0x${IDT_HOOK_VECTOR.toString(16)}`,
+    severity: 'critical',
+    detail: `the system-call gate of all ${processors} processors sent to ${rootkit.module.name}`,
+  });
+}
+
+export const IDT_HOOK_VECTOR = 0x2e;
 
 export function writePatches(ctx: DriverContext, rootkit: Rootkit): void {
   for (const patch of rootkit.patches) ctx.vm.write(patch.va, patch.bytes);

@@ -40,6 +40,8 @@ import { createProcesses, writeProcesses } from './processes';
 import {
   HIDDEN_PROCESS_NAME,
   plantCallbacks,
+  plantOrphanThread,
+  plantIdtHook,
   plantRootkit,
   plantServiceHooks,
   writePatches,
@@ -48,6 +50,7 @@ import {
 } from './rootkit';
 import { ServiceTable } from './service-table';
 import { Callbacks } from './callbacks';
+import { DescriptorTables } from './descriptors';
 
 export interface SystemOptions {
   layout: KernelLayout;
@@ -228,9 +231,14 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   // places (later routines, such as thread start addresses, differ from boot to boot).
   const callbacks = new Callbacks(ctx, boot.fork('notify'));
   callbacks.registerSystem(drivers);
+  // The interrupt handlers too: ntoskrnl's and the HAL's, and the keyboard's service routine.
+  const descriptors = new DescriptorTables(ctx);
+  descriptors.prepare(drivers);
   const rootkit = options.scenario === 'infected' ? plantRootkit(ctx, drivers, options.infections) : null;
   // Its registrations before the driver objects are written (a shutdown handler joins its IRP table).
   if (rootkit) plantCallbacks(ctx, rootkit, callbacks, options.infections);
+  if (rootkit && options.infections.has('idtHook'))
+    plantIdtHook(ctx, rootkit, descriptors, NUMBER_OF_PROCESSORS);
   drivers.createLinks();
   const stale = plantStaleDrivers(ctx, bootContent.int(2, 3));
 
@@ -267,7 +275,9 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   );
   writeProcesses(layout, vm, processes, globals.psActiveProcessHead);
   const activity = new Activity(ctx, boot.fork('activity'));
-  activity.createThreads(processes, drivers, rootkit);
+  const orphanStart =
+    rootkit && options.infections.has('orphanThread') ? plantOrphanThread(ctx, rootkit) : null;
+  activity.createThreads(processes, drivers, rootkit, orphanStart);
   activity.createRequests(drivers, rootkit, options.infections.has('completionHook'));
   activity.write(processes);
   // The arrays, lists, blocks and records last in pool: they shift nothing the rest placed.
@@ -281,6 +291,8 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
     });
   vm.writePtr(kernel.symbol('PsInitialSystemProcess'), processes.find((p) => p.pid === 4)!.eprocessVa);
   const kdbgVa = writeDebuggerData(layout, vm, kernel, map, globals, boot.fork('kdbg'));
+  // After the XP/2003 KPCR's first fields; pool last, as the callbacks' records.
+  descriptors.write(map.kpcr, NUMBER_OF_PROCESSORS);
   if (map.lowStubPa !== null)
     phys.write(map.lowStubPa, lowStubBytes(kernel.symbol('KiSystemStartup'), tables.dtb));
   kernel.writeHeadersAndExports();
@@ -380,6 +392,22 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       })),
     },
     callbackHeads: [...callbacks.heads].map(([kind, address]) => ({ kind, address: hx(address) })),
+    processors: descriptors.processors.map((p) => ({
+      kpcr: hx(p.kpcr),
+      prcb: hx(p.prcb),
+      idt: hx(p.idt),
+      gdt: hx(p.gdt),
+    })),
+    idtEntries: descriptors.entries.map((e) => ({
+      processor: e.processor,
+      vector: e.vector,
+      entry: hx(e.entry),
+      handler: hx(e.handler),
+      routine: hx(e.routine),
+      interrupt: e.interrupt === null ? null : hx(e.interrupt),
+      owner: e.owner,
+      planted: e.planted,
+    })),
     registeredCallbacks: callbacks.registered.map((r) => ({
       kind: r.kind,
       slot: r.slot,
@@ -438,6 +466,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       pid: t.process.pid,
       startAddress: hx(t.startAddress),
       win32StartAddress: hx(t.win32StartAddress),
+      planted: t.planted,
     })),
     irps: activity.irps.map((irp) => ({
       address: hx(irp.va),

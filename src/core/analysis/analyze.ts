@@ -180,6 +180,9 @@ export async function analyzeKernel(
       devices: verdicts.devices,
       drivers: verdicts.drivers,
       judge,
+      processes: activityRecords.processes,
+      threadsUnavailable: activityRecords.threadsUnavailable,
+      kdbg: context.kdbg?.block ?? null,
     }),
   );
 

@@ -10,6 +10,8 @@ import { callbackIdentity } from './identity';
 
 function describe(callback: Callback): string {
   const routine = callback.routine;
+  if (callback.kind === 'system-thread')
+    return `System thread ${callback.tid ?? '?'}, place ${callback.slot} on the System process's list (ETHREAD ${callback.entry}) → StartAddress ${routine.address}`;
   return `${CALLBACK_LABELS[callback.kind]} slot ${callback.slot} (${callback.entry}) → ${routine.address}`;
 }
 
@@ -21,6 +23,7 @@ function judged(
   unlinked: ReadonlySet<string>,
   moduleListComplete: boolean,
 ): { kind: FindingKind; severity: Severity; subject: string; explanation: string } | null {
+  if (callback.kind === 'system-thread') return orphanThread(callback, moduleListComplete);
   const label = CALLBACK_LABELS[callback.kind];
   const routine = callback.routine;
   if (routine.verdict === 'no-module')
@@ -47,6 +50,24 @@ function judged(
   return null;
 }
 
+/**
+ * A System thread whose StartAddress is in no module. Its other verdicts are left to the thread
+ * views: a thread in the rootkit's unlinked module is already that module's finding.
+ */
+function orphanThread(
+  callback: Callback,
+  moduleListComplete: boolean,
+): { kind: FindingKind; severity: Severity; subject: string; explanation: string } | null {
+  const routine = callback.routine;
+  if (routine.verdict !== 'no-module') return null;
+  return {
+    kind: 'orphan-thread',
+    severity: moduleListComplete ? 'critical' : 'high',
+    subject: routine.address,
+    explanation: `System thread ${callback.tid ?? '?'} (ETHREAD ${callback.entry}) was started at ${routine.address}, in no loaded module: kernel code running from pool memory with no driver to show for it.${moduleListComplete ? '' : PARTIAL_MODULE_LIST}`,
+  };
+}
+
 /** `moduleListComplete`: PsLoadedModuleList was read to its end (else "in no module" is only suspected). */
 export function callbackFindings(
   callbacks: readonly Callback[],
@@ -56,6 +77,8 @@ export function callbackFindings(
   const unlinked = new Set(modules.filter((m) => m.unlinked).map((m) => m.name));
   const findings: Finding[] = [];
   for (const callback of callbacks) {
+    // The descriptor tables' gates have their own findings (descriptor-findings.ts).
+    if (callback.kind === 'idt' || callback.kind === 'gdt') continue;
     const verdict = judged(callback, unlinked, moduleListComplete);
     if (!verdict) continue;
     const routine = callback.routine;

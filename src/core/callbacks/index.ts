@@ -24,6 +24,10 @@ import { callbackSources, type CallbackSource } from './kinds';
 import { readList } from './lists';
 import { locateSource } from './locate';
 import { readRecord, type RawCallback } from './records';
+import { readSystemThreads } from './threads';
+import { readDescriptorTables } from './descriptors';
+import { descriptorFindings } from './descriptor-findings';
+import type { ProcessRecord } from '../activity';
 
 export interface CallbackInputs {
   memory: KernelMemory;
@@ -39,6 +43,12 @@ export interface CallbackInputs {
   devices: readonly Device[];
   drivers: readonly Driver[];
   judge: HandlerJudge;
+  /** The processes read, for the System process's threads. */
+  processes: readonly ProcessRecord[];
+  /** Why threads cannot be read in this image; null when they can. */
+  threadsUnavailable: string | null;
+  /** The decoded KDBG (for KiProcessorBlock), or null. */
+  kdbg: Uint8Array | null;
 }
 
 export interface CallbackStage {
@@ -57,11 +67,27 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
     entries.push(...read.entries);
     warnings.push(...read.warnings);
   }
+  const threads = readSystemThreads(inputs);
+  const tables = readDescriptorTables({ ...inputs, kernelBase: inputs.kernel.base });
+  for (const read of [threads, tables.idt, tables.gdt]) {
+    heads.push(read.head);
+    entries.push(...read.entries);
+    warnings.push(...read.warnings);
+  }
   return {
     section: { heads, entries },
-    findings: callbackFindings(entries, inputs.moduleList, inputs.moduleListComplete),
+    findings: [
+      ...callbackFindings(entries, inputs.moduleList, inputs.moduleListComplete),
+      ...descriptorFindings(entries, interruptOwners(inputs), inputs.moduleListComplete),
+    ],
     warnings,
   };
+}
+
+/** ntoskrnl's name in this image and the HAL's (listed as hal.dll whichever HAL file was loaded). */
+function interruptOwners(inputs: CallbackInputs): Set<string> {
+  const kernel = inputs.modules.owner(inputs.kernel.base)?.name;
+  return new Set(['hal.dll', ...(kernel ? [kernel.toLowerCase()] : [])]);
 }
 
 function readKind(

@@ -2,6 +2,10 @@
 // code: its first bytes), so another boot of the same system has the same callbacks, and a
 // registration only one image has is one difference. Counted as a multiset: a driver that
 // registers the same routine twice and then once is a difference too.
+// System threads are compared only when they start in no module: the kernel and drivers start
+// and end worker threads as load demands (ExpWorkerThread's dynamic workers, a driver's queue
+// threads), so which ones run at capture differs from boot to boot, while a thread in pool code
+// is the rootkit's whatever the boot.
 
 import { CALLBACK_LABELS } from '../../common/callback-labels';
 import type { Callback } from '../../common/model';
@@ -18,6 +22,7 @@ function callbackText(callback: Callback): string {
 function byIdentity(callbacks: readonly Callback[]): Map<string, Callback[]> {
   const groups = new Map<string, Callback[]>();
   for (const callback of callbacks) {
+    if (callback.kind === 'system-thread' && callback.owner !== null) continue;
     const key = callbackIdentity(callback);
     groups.set(key, [...(groups.get(key) ?? []), callback]);
   }

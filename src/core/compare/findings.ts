@@ -38,12 +38,18 @@ function findingIdentity(
   if (finding.kind === 'ssdt-hook' || finding.kind === 'ssdt-inline')
     return `${finding.kind}|${finding.subject}`;
   // A callback's finding id is its identity (kind and module+offset, or its code): the same on every boot.
-  if (finding.kind.startsWith('callback-')) return `${finding.kind}|${finding.id}`;
+  if (isCallbackFinding(finding)) return `${finding.kind}|${finding.id}`;
   // A process is its image name: PIDs and addresses change every boot.
   if (finding.kind === 'hidden-process') return `${finding.kind}|${finding.subject.toLowerCase()}`;
   if (DRIVER_FINDINGS.has(finding.kind) && evidence.driver)
     return `${finding.kind}|${tokens.of(s, evidence.driver)}`;
   return `${finding.kind}|${s}|${finding.subject}`;
+}
+
+/** A finding about callback entries (an orphan thread, an IDT or GDT gate too): its id carries the entry's identity. */
+const ENTRY_FINDINGS: ReadonlySet<string> = new Set(['orphan-thread', 'idt-hook', 'gdt-call-gate']);
+function isCallbackFinding(finding: Finding): boolean {
+  return finding.kind.startsWith('callback-') || ENTRY_FINDINGS.has(finding.kind);
 }
 
 /** The callback identity a callback finding's id carries ("callback-no-module:<identity>"). */
@@ -94,7 +100,7 @@ export function attachFindings(
           : undefined) ??
         (finding.kind === 'unlinked-module' ? modulesMap.get(finding.subject.toLowerCase()) : undefined) ??
         (finding.kind.startsWith('ssdt') ? servicesMap.get(finding.subject) : undefined) ??
-        (finding.kind.startsWith('callback-') ? callbacksMap.get(callbackKeyOf(finding)) : undefined) ??
+        (isCallbackFinding(finding) ? callbacksMap.get(callbackKeyOf(finding)) : undefined) ??
         (evidence.driver ? drivers.get(evidence.driver) : undefined);
       if (!entry) entry = findingOnlyEntry(entries, finding, side, s);
       entry.findings[direction].push(finding.id);
@@ -127,7 +133,7 @@ function findingOnlyEntry(entries: Entries, finding: Finding, side: Side, s: 'a'
         ? 'module'
         : finding.kind.startsWith('ssdt')
           ? 'service'
-          : finding.kind.startsWith('callback-')
+          : isCallbackFinding(finding)
             ? 'callback'
             : finding.kind === 'hidden-process'
               ? 'process'

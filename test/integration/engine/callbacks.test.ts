@@ -34,7 +34,12 @@ const CALLBACK_INFECTIONS: Infection[] = [
   'notifyHiddenModule',
   'registryCallback',
   'shutdownNotify',
+  'orphanThread',
+  'idtHook',
 ];
+/** The kinds the kernel registers in arrays and lists (System threads are the other kind). */
+const REGISTERED_KINDS = CALLBACK_KINDS.filter((k) => k !== 'system-thread' && k !== 'idt' && k !== 'gdt');
+const isRegistered = (kind: string) => (REGISTERED_KINDS as readonly string[]).includes(kind);
 
 const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
   ...isfFiles(),
@@ -62,7 +67,11 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
     if (registered.driver !== null) expect(callback!.driver).toBe(registered.driver);
     expect(callback!.routine.verdict).toBe(registered.owner === null ? 'no-module' : 'own-image');
   }
-  expect(result.callbacks.entries.length).toBe(truth.registeredCallbacks.length);
+  expect(result.callbacks.entries.filter((c) => isRegistered(c.kind)).length).toBe(
+    truth.registeredCallbacks.length,
+  );
+  expectSystemThreadsFound(result, truth);
+  expectGatesFound(result, truth);
   const callbackFindings = result.findings.filter((f) => f.kind.startsWith('callback-'));
   const planted = truth.findings.filter((f) => f.kind.startsWith('callback-'));
   expect(callbackFindings.map((f) => `${f.severity} ${f.kind} ${f.subject}`).sort()).toEqual(
@@ -71,6 +80,83 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
   for (const finding of callbackFindings) {
     expect(finding.evidence.disassembly?.instructions.length).toBeGreaterThan(0);
     expect(truth.registeredCallbacks.some((r) => finding.evidence.addresses?.includes(r.entry))).toBe(true);
+  }
+}
+
+/** The offset in ntoskrnl of the clean image's system-call gate (0x2E), as hex. */
+function removedOffset(truth: Truth): string {
+  const gate = truth.idtEntries.find((e) => e.vector === 0x2e && e.processor === 0)!;
+  return `0x${(BigInt(gate.routine) - BigInt(truth.kernelBase)).toString(16)}`;
+}
+
+/** The truth module holding `address`, by the truth's own bases and sizes. */
+function truthModuleAt(truth: Truth, address: string): string | null {
+  const va = BigInt(address);
+  const module = truth.modules.find((m) => va >= BigInt(m.base) && va < BigInt(m.base) + BigInt(m.size));
+  return module?.name ?? null;
+}
+
+/**
+ * Every thread of PID 4 in the truth is a system-thread entry with its TID, start address and the
+ * module that holds it; the planted one is in no module and is the only orphan-thread finding.
+ */
+function expectSystemThreadsFound(result: AnalysisResult, truth: Truth): void {
+  const head = result.callbacks.heads.find((h) => h.kind === 'system-thread')!;
+  expect(head.coverage).toEqual({ state: 'complete', missing: [] });
+  const system = truth.threads.filter((t) => t.pid === 4);
+  const found = result.callbacks.entries.filter((c) => c.kind === 'system-thread');
+  expect(found.map((c) => c.entry).sort()).toEqual(system.map((t) => t.ethread).sort());
+  for (const thread of system) {
+    const entry = found.find((c) => c.entry === thread.ethread)!;
+    expect(entry.tid).toBe(thread.tid);
+    expect(entry.routine.address).toBe(thread.startAddress);
+    expect(entry.owner).toBe(truthModuleAt(truth, thread.startAddress));
+    expect(entry.routine.verdict === 'no-module', thread.ethread).toBe(thread.planted);
+  }
+  const orphans = result.findings.filter((f) => f.kind === 'orphan-thread');
+  const planted = truth.findings.filter((f) => f.kind === 'orphan-thread');
+  expect(orphans.map((f) => `${f.severity} ${f.subject}`)).toEqual(
+    planted.map((f) => `${f.severity} ${f.subject}`),
+  );
+  expect(planted.map((f) => f.subject)).toEqual(system.filter((t) => t.planted).map((t) => t.startAddress));
+  for (const finding of orphans) {
+    expect(finding.evidence.disassembly?.instructions.length).toBeGreaterThan(0);
+    const thread = system.find((t) => t.startAddress === finding.subject)!;
+    expect(finding.evidence.addresses).toEqual([thread.ethread, thread.startAddress]);
+  }
+}
+
+/**
+ * Every interrupt gate of every processor in the truth is an idt entry with its handler's routine
+ * (a KINTERRUPT's ServiceRoutine where it enters one), the module holding it and its object; no
+ * call gate; the planted gate is the only idt-hook finding, one for all processors.
+ */
+function expectGatesFound(result: AnalysisResult, truth: Truth): void {
+  for (const kind of ['idt', 'gdt'] as const) {
+    const head = result.callbacks.heads.find((h) => h.kind === kind)!;
+    expect(head.coverage, kind).toEqual({ state: 'complete', missing: [] });
+  }
+  const gates = result.callbacks.entries.filter((c) => c.kind === 'idt');
+  expect(gates.map((g) => g.entry).sort()).toEqual(truth.idtEntries.map((e) => e.entry).sort());
+  expect(new Set(gates.map((g) => g.processor)).size).toBe(truth.processors.length);
+  for (const expected of truth.idtEntries) {
+    const gate = gates.find((g) => g.entry === expected.entry)!;
+    expect(gate.slot).toBe(expected.vector);
+    expect(gate.processor).toBe(expected.processor);
+    expect(gate.routine.address).toBe(expected.routine);
+    expect(gate.block).toBe(expected.interrupt);
+    expect(gate.owner).toBe(expected.owner);
+    expect(gate.owner).toBe(truthModuleAt(truth, expected.routine));
+  }
+  expect(result.callbacks.entries.filter((c) => c.kind === 'gdt')).toEqual([]);
+  const hooks = result.findings.filter((f) => f.kind === 'idt-hook' || f.kind === 'gdt-call-gate');
+  const planted = truth.findings.filter((f) => f.kind === 'idt-hook');
+  expect(hooks.map((f) => `${f.severity} ${f.kind} ${f.subject}`)).toEqual(
+    planted.map((f) => `${f.severity} ${f.kind} ${f.subject}`),
+  );
+  for (const hook of hooks) {
+    const hooked = truth.idtEntries.filter((e) => e.planted);
+    expect(hook.evidence.addresses).toEqual([...hooked.map((e) => e.entry), hooked[0]!.routine]);
   }
 }
 
@@ -99,13 +185,14 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
     expect(clean.truth.registeredCallbacks.length).toBeGreaterThan(0);
     expect(infected.truth.registeredCallbacks.filter((r) => r.planted).length).toBe(4);
     // Every kind has its head in the truth, and the stock system registers in most of them.
-    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual([...CALLBACK_KINDS].sort());
+    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual([...REGISTERED_KINDS].sort());
+    expect(infected.truth.threads.filter((t) => t.planted).length).toBe(1);
 
     const cleanResult = await analyzeImage(clean.image);
     expectTruthFound(cleanResult, clean.truth);
     expect(cleanResult.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     // Without symbols each array is found through its registration routine's code.
-    for (const head of cleanResult.callbacks.heads)
+    for (const head of cleanResult.callbacks.heads.filter((h) => isRegistered(h.kind)))
       expect(head.method).toMatch(/^(PsSet|CmRegister|KeRegister|IoRegister)\w+/);
 
     const infectedResult = await analyzeImage(infected.image);
@@ -116,12 +203,27 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
 
     const diff = diffResults(cleanResult, infectedResult, { baseline: 'clean', primary: 'infected' });
     const callbackEntries = diff.entries.filter((e) => e.kind === 'callback' && e.variation === null);
-    expect(callbackEntries.map((e) => e.change)).toEqual(['added', 'added', 'added', 'added']);
     const plantedRoutines = infected.truth.registeredCallbacks.filter((r) => r.planted);
-    expect(callbackEntries.map((e) => e.key.split('|')[0]).sort()).toEqual(
-      plantedRoutines.map((r) => r.kind).sort(),
+    // On x86 the hooked gate of each processor is added, and KiSystemService's gate removed.
+    const hookedGates = infected.truth.idtEntries.filter((e) => e.planted);
+    const added = callbackEntries.filter((e) => e.change === 'added');
+    expect(added.map((e) => e.key.split('|')[0]).sort()).toEqual(
+      [...plantedRoutines.map((r) => r.kind), 'system-thread', ...hookedGates.map(() => 'idt')].sort(),
     );
-    for (const entry of callbackEntries) expect(entry.findings.added.length).toBe(1);
+    const removed = callbackEntries.filter((e) => e.change === 'removed');
+    expect(removed.map((e) => e.key)).toEqual(
+      hookedGates.map(
+        () =>
+          `idt|${clean.truth.modules.find((m) => BigInt(m.base) === BigInt(clean.truth.kernelBase))!.name.toLowerCase()}+${removedOffset(clean.truth)}`,
+      ),
+    );
+    expect(callbackEntries.length).toBe(added.length + removed.length);
+    for (const entry of added.filter((e) => !e.key.startsWith('idt|')))
+      expect(entry.findings.added.length).toBe(1);
+    // The hooked gate's finding is one for all processors, on one of its entries.
+    expect(added.filter((e) => e.key.startsWith('idt|')).flatMap((e) => e.findings.added).length).toBe(
+      hookedGates.length > 0 ? 1 : 0,
+    );
   });
 
   test.runIf(isf !== undefined)('the symbol file finds the arrays the code finds', async () => {
@@ -137,7 +239,8 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
     });
     const withSymbols = await analyzeImage(infected.image, { symbols: SYMBOLS });
     expect(withSymbols.image.profile?.source).toBe('isf');
-    for (const head of withSymbols.callbacks.heads) expect(head.method).toMatch(/^symbol file: \w+/);
+    for (const head of withSymbols.callbacks.heads.filter((h) => isRegistered(h.kind)))
+      expect(head.method).toMatch(/^symbol file: \w+/);
     expectTruthFound(withSymbols, infected.truth);
   });
 });
@@ -261,8 +364,12 @@ test('the default infected scenario registers no callback of the rootkit', async
   expect(truth.generator.infections).not.toContain('registryCallback');
   expect(truth.registeredCallbacks.filter((r) => r.planted)).toEqual([]);
   const result = await analyzeImage(image);
-  expect(result.findings.filter((f) => f.kind.startsWith('callback-'))).toEqual([]);
-  expect(result.callbacks.entries.length).toBe(truth.registeredCallbacks.length);
+  expect(result.findings.filter((f) => f.kind.startsWith('callback-') || f.kind === 'orphan-thread')).toEqual(
+    [],
+  );
+  expect(result.callbacks.entries.filter((c) => isRegistered(c.kind)).length).toBe(
+    truth.registeredCallbacks.length,
+  );
 });
 
 describe.each([
@@ -297,5 +404,91 @@ describe.each([
       ['callback-inline', victim.owner, 'critical'],
     ]);
     expect(findings[0]!.evidence.disassembly?.instructions[0]).toMatch(/jmp/);
+  });
+});
+
+describe.each([
+  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
+  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
+])('a looping System thread list: $label', ({ isf, profile }) => {
+  test('a thread whose Flink leads back to itself ends the walk: partial, with the reason; the threads before it are read', async () => {
+    const { image, truth } = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'infected',
+      infections: CALLBACK_INFECTIONS,
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const system = truth.threads.filter((t) => t.pid === 4);
+    const links = truth.layout.structs._ETHREAD!.fields.ThreadListEntry!;
+    const second = BigInt(system[1]!.ethread) + BigInt(links);
+    const copy = patchedCopy(image, truth, [{ va: second, value: second }]);
+
+    const result = await analyzeImage(copy);
+    const head = result.callbacks.heads.find((h) => h.kind === 'system-thread')!;
+    expect(head.coverage.state).toBe('partial');
+    expect(head.coverage.missing).toEqual([expect.stringMatching(/thread list loops back to /)]);
+    const found = result.callbacks.entries.filter((c) => c.kind === 'system-thread');
+    expect(found.map((c) => c.entry)).toEqual(system.slice(0, 2).map((t) => t.ethread));
+    // The orphan was cut off with the rest of the list: nothing is said of it.
+    expect(result.findings.filter((f) => f.kind === 'orphan-thread')).toEqual([]);
+  });
+});
+
+describe.each([
+  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
+  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
+])('hostile descriptor tables: $label', ({ isf, profile }) => {
+  test("an IDT base outside memory costs that processor's gates, with a warning; a call gate into pool is a finding", async () => {
+    const { image, truth } = imageForTest({
+      isf,
+      profile,
+      format: 'raw',
+      scenario: 'clean',
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+    const x64 = truth.arch === 'x64';
+    const unmapped = x64 ? 0xffffd9000000f000n : 0xbff0f000n;
+    const [first, second] = truth.processors;
+    // Processor 1's IDT pointer leads nowhere; processor 0's GDT gets a call gate at 0x60 into pool.
+    const pool = BigInt(truth.processors[0]!.idt) + 0x40n;
+    const gate = Buffer.alloc(16);
+    gate.writeUInt16LE(Number(pool & 0xffffn), 0);
+    gate.writeUInt16LE(x64 ? 0x10 : 0x08, 2);
+    gate.writeUInt8(0xec, 5); // present, DPL 3, call gate
+    gate.writeUInt16LE(Number((pool >> 16n) & 0xffffn), 6);
+    if (x64) gate.writeUInt32LE(Number(pool >> 32n), 8);
+    const selector = x64 ? 0x48n : 0x60n;
+    const copy = patchedCopy(image, truth, [
+      { va: BigInt(second!.kpcr) + 0x38n, value: unmapped },
+      { va: BigInt(first!.gdt) + selector - (x64 ? 0x8n : 0n), bytes: x64 ? gate : gate.subarray(0, 8) },
+    ]);
+
+    const result = await analyzeImage(copy);
+    const idt = result.callbacks.heads.find((h) => h.kind === 'idt')!;
+    expect(idt.coverage.state).toBe('partial');
+    const lost = `processor 1: its IDT at 0x${unmapped.toString(16)} is not in the image`;
+    expect(idt.coverage.missing).toEqual([lost]);
+    expect(result.image.warnings).toContain(lost);
+    const gates = result.callbacks.entries.filter((c) => c.kind === 'idt');
+    expect(gates.map((g) => g.entry).sort()).toEqual(
+      truth.idtEntries
+        .filter((e) => e.processor === 0)
+        .map((e) => e.entry)
+        .sort(),
+    );
+    const callGates = result.callbacks.entries.filter((c) => c.kind === 'gdt');
+    expect(callGates.map((c) => [c.processor, c.routine.address, c.owner])).toEqual([
+      [0, `0x${pool.toString(16)}`, null],
+    ]);
+    const findings = result.findings.filter((f) => f.kind === 'gdt-call-gate');
+    expect(findings.map((f) => [f.severity, f.subject])).toEqual([
+      ['critical', `GDT 0x${(x64 ? 0x40 : 0x60).toString(16)}`],
+    ]);
   });
 });

@@ -1,0 +1,108 @@
+// The descriptor tables' findings: an interrupt gate that leads outside ntoskrnl and the HAL (or,
+// through a connected interrupt object, to a service routine in no module), and any call gate in
+// a GDT. One finding per vector (or GDT selector) and target, naming every processor whose table
+// holds it: a rootkit patches each processor's table the same way.
+
+import type { Callback, Finding } from '../../common/model';
+import type { FindingKind, Severity } from '../../common/findings';
+import { callbackIdentity } from './identity';
+
+const PARTIAL_MODULE_LIST =
+  ' PsLoadedModuleList could not be read completely in this image, so the module may be one whose loader entry was lost.';
+
+interface Verdict {
+  kind: FindingKind;
+  severity: Severity;
+  explanation: string;
+}
+
+function where(gate: Callback): string {
+  return gate.owner ? `${gate.owner}+${gate.routine.offset}` : `${gate.routine.address}, in no module`;
+}
+
+function idtVerdict(
+  gate: Callback,
+  interruptOwners: ReadonlySet<string>,
+  moduleListComplete: boolean,
+): Verdict | null {
+  const vector = `0x${gate.slot.toString(16)}`;
+  if (gate.routine.verdict === 'no-module')
+    return {
+      kind: 'idt-hook',
+      severity: moduleListComplete ? 'critical' : 'high',
+      explanation: `Interrupt ${vector} ${gate.block ? `enters the interrupt object ${gate.block}, whose service routine is` : 'leads to'} ${gate.routine.address}, in no loaded module: code in pool memory the processor runs on that interrupt.${moduleListComplete ? '' : PARTIAL_MODULE_LIST}`,
+    };
+  if (gate.routine.verdict === 'inline-patched')
+    return {
+      kind: 'idt-hook',
+      severity: 'critical',
+      explanation: `The handler of interrupt ${vector}, ${where(gate)}, begins with a jump to ${gate.routine.target?.address ?? '?'}${gate.routine.target?.module ? ` in ${gate.routine.target.module}` : ', in no module'}.`,
+    };
+  // A connected interrupt's service routine is its driver's; a gate itself belongs to the kernel or HAL.
+  if (gate.block === null && gate.owner !== null && !interruptOwners.has(gate.owner.toLowerCase()))
+    return {
+      kind: 'idt-hook',
+      severity: 'critical',
+      explanation: `Interrupt ${vector} leads to ${where(gate)}, outside ntoskrnl and the HAL, which own every interrupt gate.`,
+    };
+  return null;
+}
+
+function gdtVerdict(gate: Callback, moduleListComplete: boolean): Verdict {
+  return {
+    kind: 'gdt-call-gate',
+    severity: gate.owner === null && !moduleListComplete ? 'high' : 'critical',
+    explanation: `The GDT holds a call gate at selector 0x${gate.slot.toString(16)} leading to ${where(gate)}: a door from user mode into ring 0 that Windows never installs.`,
+  };
+}
+
+/**
+ * `interruptOwners`: the lower-cased names of ntoskrnl and the HAL in this image;
+ * `moduleListComplete`: PsLoadedModuleList was read to its end.
+ */
+export function descriptorFindings(
+  gates: readonly Callback[],
+  interruptOwners: ReadonlySet<string>,
+  moduleListComplete: boolean,
+): Finding[] {
+  const groups = new Map<string, { verdict: Verdict; gates: Callback[] }>();
+  for (const gate of gates) {
+    const verdict =
+      gate.kind === 'idt'
+        ? idtVerdict(gate, interruptOwners, moduleListComplete)
+        : gate.kind === 'gdt'
+          ? gdtVerdict(gate, moduleListComplete)
+          : null;
+    if (!verdict) continue;
+    const key = `${gate.kind}|${gate.slot}|${callbackIdentity(gate)}`;
+    const group = groups.get(key) ?? { verdict, gates: [] };
+    group.gates.push(gate);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map(({ verdict, gates: held }) => toFinding(verdict, held));
+}
+
+function toFinding(verdict: Verdict, gates: Callback[]): Finding {
+  const first = gates[0]!;
+  const processors = gates.map((g) => g.processor ?? 0).join(', ');
+  const subject =
+    first.kind === 'idt' ? `IDT 0x${first.slot.toString(16)}` : `GDT 0x${first.slot.toString(16)}`;
+  const routine = first.routine;
+  return {
+    // The same gate has the same id on every boot (the comparison pairs findings by it).
+    id: `${verdict.kind}:${callbackIdentity(first)}`,
+    severity: verdict.severity,
+    kind: verdict.kind,
+    subject,
+    explanation: `${verdict.explanation} Processor(s): ${processors}.`,
+    evidence: {
+      addresses: [...gates.map((g) => g.entry), ...(first.block ? [first.block] : []), routine.address],
+      ...(first.owner ? { modules: [first.owner] } : {}),
+      handlers: [
+        { name: routine.name, address: routine.address, module: routine.module, verdict: routine.verdict },
+      ],
+      ...(routine.disassembly ? { disassembly: routine.disassembly } : {}),
+      detail: `${subject} of processor(s) ${processors} → ${routine.address}`,
+    },
+  };
+}

@@ -1,0 +1,269 @@
+// Each processor's interrupt and global descriptor tables: the gates judged like callbacks. An
+// interrupt gate belongs in ntoskrnl or the HAL; on x86 a connected device interrupt enters the
+// DispatchCode of its KINTERRUPT in nonpaged pool, and then the routine judged is the object's
+// ServiceRoutine (the driver's ISR), as the pykd kdar idt.py check and wdbgark's wa_idt do. A
+// call gate in the GDT is a door from user mode that Windows never opens.
+//
+// Facts: KiProcessorBlock (KDBG +0x218, or the symbol file) lists each processor's KPRCB; x86
+// KPCR = KPRCB - 0x120 with SelfPcr @0x1C, Prcb @0x20, IDT @0x38, GDT @0x3C (ReactOS
+// sdk/include/ndk/i386/ketypes.h), KIDTENTRY { Offset, Selector, Access, ExtendedOffset }; x64
+// KPCR = KPRCB - 0x180 with GdtBase @0x0, Self @0x18, CurrentPrcb @0x20, IdtBase @0x38
+// (_KPCR of every ISF in ../shared/isf), _KIDTENTRY64 { OffsetLow @0, Selector @2, Type and
+// Present in the word @4, OffsetMiddle @6, OffsetHigh @8 }. x86 KINTERRUPT: Type 0x16
+// (InterruptObject) @0, ServiceRoutine @0xC, DispatchCode @0x3C on XP and 2003 and @0x58 on
+// Windows 7 (its wdbgark layout); x64 kernels from Windows 8 enter KiIsrThunk in ntoskrnl. A
+// descriptor's type is Access bits 8-12 (x86) or byte 5 (x64): 0x05 task gate (no offset),
+// 0x0E/0x0F interrupt/trap gate, 0x0C call gate with the S bit clear (Intel SDM vol. 3, 6.11 and
+// 5.8.3). Windows' x86 GDT limit is 0x3FF; the x64 GDT holds its standard descriptors below 0x58.
+
+import { hex } from '../../common/hex';
+import type { Callback, CallbackHead } from '../../common/model';
+import type { KernelMemory } from '../kernel/memory';
+import type { LayoutProfile } from '../profile';
+import type { HandlerJudge } from '../analysis/handlers';
+import type { ModuleSet } from '../analysis/module-set';
+
+const MAX_PROCESSORS = 64;
+const VECTORS = 256;
+const KDBG_KI_PROCESSOR_BLOCK = 0x218;
+const KINTERRUPT_TYPE = 0x16;
+const X86_GDT_BYTES = 0x400;
+const X64_GDT_BYTES = 0x58;
+const CALL_GATE = 0x0c;
+const TASK_GATE = 0x05;
+
+export interface DescriptorInputs {
+  memory: KernelMemory;
+  kernelBase: bigint;
+  profile: LayoutProfile | null;
+  build: number | null;
+  /** The decoded KDBG, or null when it was not found. */
+  kdbg: Uint8Array | null;
+  modules: ModuleSet;
+  judge: HandlerJudge;
+}
+
+interface Processor {
+  number: number;
+  kpcr: bigint;
+  idt: bigint;
+  gdt: bigint;
+}
+
+type KindReading = { head: CallbackHead; entries: Callback[]; warnings: string[] };
+
+interface ProcessorList {
+  processors: Processor[];
+  /** KiProcessorBlock's address, how it was found. */
+  address: bigint | null;
+  method: string | null;
+  problems: string[];
+}
+
+function processorBlock(inputs: DescriptorInputs): { address: bigint; method: string } | null {
+  const symbol = inputs.profile?.symbol('KiProcessorBlock');
+  if (symbol !== undefined)
+    return { address: inputs.kernelBase + BigInt(symbol), method: 'symbol file: KiProcessorBlock' };
+  const kdbg = inputs.kdbg;
+  if (!kdbg || kdbg.length < KDBG_KI_PROCESSOR_BLOCK + 8) return null;
+  const raw = new DataView(kdbg.buffer, kdbg.byteOffset).getBigUint64(KDBG_KI_PROCESSOR_BLOCK, true);
+  const address = inputs.memory.pointerSize === 8 ? raw : raw & 0xffffffffn;
+  return address === 0n ? null : { address, method: 'KDBG KiProcessorBlock' };
+}
+
+/** The KPCR holding `prcb`, or why there is none: its self pointers must name it and the KPRCB. */
+function kpcrOf(memory: KernelMemory, prcb: bigint, number: number): Processor | string {
+  const x64 = memory.pointerSize === 8;
+  const kpcr = prcb - (x64 ? 0x180n : 0x120n);
+  const self = memory.ptr(kpcr + (x64 ? 0x18n : 0x1cn));
+  const current = memory.ptr(kpcr + 0x20n);
+  if (self === null || current === null)
+    return `processor ${number}: its KPCR ${hex(kpcr)} is not in the image`;
+  if (self !== kpcr || current !== prcb)
+    return `processor ${number}: ${hex(kpcr)} does not read as its KPCR (Self ${hex(self)}, Prcb ${hex(current)})`;
+  const idt = memory.ptr(kpcr + 0x38n) ?? 0n;
+  const gdt = memory.ptr(kpcr + (x64 ? 0n : 0x3cn)) ?? 0n;
+  return { number, kpcr, idt, gdt };
+}
+
+function findProcessors(inputs: DescriptorInputs): ProcessorList {
+  const { memory } = inputs;
+  const block = processorBlock(inputs);
+  if (!block)
+    return {
+      processors: [],
+      address: null,
+      method: null,
+      problems: ['KiProcessorBlock was not found (no symbol file entry, no KDBG)'],
+    };
+  const processors: Processor[] = [];
+  const problems: string[] = [];
+  for (let number = 0; number < MAX_PROCESSORS; number++) {
+    const prcb = memory.ptr(block.address + BigInt(number * memory.pointerSize));
+    if (prcb === null) {
+      problems.push(`KiProcessorBlock at ${hex(block.address)} is not in the image`);
+      break;
+    }
+    if (prcb === 0n) break;
+    const processor = kpcrOf(memory, prcb, number);
+    if (typeof processor === 'string') problems.push(processor);
+    else processors.push(processor);
+  }
+  return { processors, address: block.address, method: block.method, problems };
+}
+
+/** Where gate `vector` of this table points, or null for a gate with no offset. */
+function gateTarget(view: DataView, at: number, x64: boolean): bigint | null {
+  const type = (view.getUint8(at + 5) & 0x1f) as number;
+  const present = (view.getUint8(at + 5) & 0x80) !== 0;
+  if (!present || type === TASK_GATE) return null;
+  const low = BigInt(view.getUint16(at, true));
+  const middle = BigInt(view.getUint16(at + 6, true));
+  if (!x64) return (middle << 16n) | low;
+  return (BigInt(view.getUint32(at + 8, true)) << 32n) | (middle << 16n) | low;
+}
+
+function dispatchCodeOffset(build: number | null): bigint {
+  return build !== null && build < 6000 ? 0x3cn : 0x58n;
+}
+
+/** The KINTERRUPT whose DispatchCode `handler` is (x86), with its ServiceRoutine; null when it is not one. */
+function interruptObject(
+  memory: KernelMemory,
+  handler: bigint,
+  build: number | null,
+): { object: bigint; service: bigint } | null {
+  if (memory.pointerSize === 8) return null;
+  const object = handler - dispatchCodeOffset(build);
+  const head = memory.bytes(object, 0x10);
+  if (!head) return null;
+  const view = new DataView(head.buffer, head.byteOffset, head.length);
+  if (view.getUint16(0, true) !== KINTERRUPT_TYPE) return null;
+  const service = BigInt(view.getUint32(0x0c, true));
+  return memory.isKernelAddress(service) ? { object, service } : null;
+}
+
+function idtEntries(
+  inputs: DescriptorInputs,
+  processor: Processor,
+): { entries: Callback[]; problem: string | null } {
+  const { memory, modules, judge, build } = inputs;
+  const x64 = memory.pointerSize === 8;
+  const size = x64 ? 16 : 8;
+  const table = memory.bytes(processor.idt, VECTORS * size);
+  if (!table)
+    return {
+      entries: [],
+      problem: `processor ${processor.number}: its IDT at ${hex(processor.idt)} is not in the image`,
+    };
+  const view = new DataView(table.buffer, table.byteOffset, table.length);
+  const entries: Callback[] = [];
+  for (let vector = 0; vector < VECTORS; vector++) {
+    const handler = gateTarget(view, vector * size, x64);
+    if (handler === null) continue;
+    const interrupt = modules.owner(handler) ? null : interruptObject(memory, handler, build);
+    const routineVa = interrupt?.service ?? handler;
+    const holder = modules.owner(routineVa);
+    const name = `IDT 0x${vector.toString(16)} of processor ${processor.number}`;
+    entries.push({
+      kind: 'idt',
+      slot: vector,
+      entry: hex(processor.idt + BigInt(vector * size)),
+      block: interrupt ? hex(interrupt.object) : null,
+      routine: judge.judge(routineVa, holder, vector, name, false),
+      owner: holder?.name ?? null,
+      context: null,
+      component: null,
+      device: null,
+      driver: null,
+      processor: processor.number,
+    });
+  }
+  return { entries, problem: null };
+}
+
+function callGates(
+  inputs: DescriptorInputs,
+  processor: Processor,
+): { entries: Callback[]; problem: string | null } {
+  const { memory, modules, judge } = inputs;
+  const x64 = memory.pointerSize === 8;
+  const bytes = x64 ? X64_GDT_BYTES : X86_GDT_BYTES;
+  const table = memory.bytes(processor.gdt, bytes);
+  if (!table)
+    return {
+      entries: [],
+      problem: `processor ${processor.number}: its GDT at ${hex(processor.gdt)} is not in the image`,
+    };
+  const view = new DataView(table.buffer, table.byteOffset, table.length);
+  const entries: Callback[] = [];
+  for (let at = 0; at + 8 <= bytes; at += 8) {
+    const access = view.getUint8(at + 5);
+    const system = (access & 0x10) === 0 && (access & 0x80) !== 0;
+    if (!system) continue;
+    const type = access & 0x0f;
+    if (type === CALL_GATE && (!x64 || at + 16 <= bytes)) {
+      const target = gateTarget(view, at, x64)!;
+      const holder = modules.owner(target);
+      const name = `GDT call gate 0x${at.toString(16)} of processor ${processor.number}`;
+      entries.push({
+        kind: 'gdt',
+        slot: at,
+        entry: hex(processor.gdt + BigInt(at)),
+        block: null,
+        routine: judge.judge(target, holder, at, name, true),
+        owner: holder?.name ?? null,
+        context: null,
+        component: null,
+        device: null,
+        driver: null,
+        processor: processor.number,
+      });
+    }
+    // x64 system descriptors (TSS, LDT, call gate) take two slots.
+    if (x64) at += 8;
+  }
+  return { entries, problem: null };
+}
+
+function readKind(
+  kind: 'idt' | 'gdt',
+  list: ProcessorList,
+  read: (processor: Processor) => { entries: Callback[]; problem: string | null },
+): KindReading {
+  const label = kind === 'idt' ? 'interrupt descriptor tables' : 'global descriptor tables';
+  if (list.processors.length === 0) {
+    const why = `the ${label} were not read: ${list.problems.join('; ') || 'no processor was found'}`;
+    return {
+      head: { kind, address: null, method: null, coverage: { state: 'unavailable', missing: [why] } },
+      entries: [],
+      warnings: [why],
+    };
+  }
+  const entries: Callback[] = [];
+  const problems = [...list.problems];
+  for (const processor of list.processors) {
+    const reading = read(processor);
+    entries.push(...reading.entries);
+    if (reading.problem) problems.push(reading.problem);
+  }
+  return {
+    head: {
+      kind,
+      address: list.address === null ? null : hex(list.address),
+      method: `${list.method}: ${list.processors.length} processor(s)`,
+      coverage: { state: problems.length > 0 ? 'partial' : 'complete', missing: problems },
+    },
+    entries,
+    warnings: problems.filter((p) => !list.problems.includes(p) || kind === 'idt'),
+  };
+}
+
+/** The IDT gates and GDT call gates of every processor KiProcessorBlock lists. */
+export function readDescriptorTables(inputs: DescriptorInputs): { idt: KindReading; gdt: KindReading } {
+  const list = findProcessors(inputs);
+  return {
+    idt: readKind('idt', list, (p) => idtEntries(inputs, p)),
+    gdt: readKind('gdt', list, (p) => callGates(inputs, p)),
+  };
+}
