@@ -3,8 +3,10 @@
 // rootkit across moved addresses, paged-out names and devices that came and went) and practice
 // images. Nothing is downloaded or shipped: they are generated into the data folder on first use.
 
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PracticeImageRequest } from '../common/api';
 import type { BuildImageOptions } from '../builder/index';
 import { X86_PROFILES } from '../builder/layout/x86-profiles';
@@ -87,11 +89,48 @@ export function buildInWorker(options: BuildImageOptions): Promise<string> {
   });
 }
 
-/** Builds the image unless a finished one is already there (the builder moves files in only when done). */
-export function ensureImage(image: { path: string; build: BuildImageOptions }): Promise<string> {
-  if (existsSync(image.path) && existsSync(join(image.build.out, 'truth.json')))
-    return Promise.resolve(image.path);
-  return buildInWorker(image.build);
+/** Where the builder that made an image says who it was. */
+const BUILDER_STAMP = 'builder-fingerprint';
+
+function hashSources(hash: ReturnType<typeof createHash>, folder: string): void {
+  for (const name of readdirSync(folder).sort()) {
+    const path = join(folder, name);
+    if (statSync(path).isDirectory()) hashSources(hash, path);
+    else if (/\.[cm]?[jt]s$/.test(name)) hash.update(name).update(readFileSync(path));
+  }
+}
+
+/**
+ * Which builder this is: the bundled builder worker beside this code (its chunks' names carry
+ * their contents' hashes), else, from the sources, every file of src/builder.
+ */
+export function builderFingerprint(callerUrl: string = import.meta.url): string {
+  const here = dirname(fileURLToPath(callerUrl));
+  const hash = createHash('sha256');
+  const bundled = join(here, 'builder-worker.js');
+  const sources = join(here, '..', 'builder');
+  if (existsSync(bundled)) hash.update(readFileSync(bundled));
+  else if (existsSync(sources)) hashSources(hash, sources);
+  else hash.update(here);
+  return hash.digest('hex').slice(0, 16);
+}
+
+let ownFingerprint: string | null = null;
+
+/**
+ * Builds the image unless a finished one made by this builder is already there (the builder moves
+ * files in only when done). An image another builder made is made again: it may lack what this
+ * builder plants, and the demo is meant to show what this version finds.
+ */
+export async function ensureImage(image: { path: string; build: BuildImageOptions }): Promise<string> {
+  ownFingerprint ??= builderFingerprint();
+  const stamp = join(image.build.out, BUILDER_STAMP);
+  const stamped = existsSync(stamp) ? readFileSync(stamp, 'utf8').trim() : null;
+  if (existsSync(image.path) && existsSync(join(image.build.out, 'truth.json')) && stamped === ownFingerprint)
+    return image.path;
+  const built = await buildInWorker(image.build);
+  writeFileSync(stamp, `${ownFingerprint}\n`);
+  return built;
 }
 
 export function practiceBuild(
