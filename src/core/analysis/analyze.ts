@@ -72,14 +72,121 @@ export async function analyzeKernel(
 ): Promise<AnalysisResult> {
   const timings: Timings = [];
   const stage = stageRunner(options, timings);
-  const { memory, profile, objects, kernel } = context;
+  const { memory, profile, kernel } = context;
   if (!memory || !profile || !kernel) return withoutLayouts(context, timings);
+  const kernelView = { context, memory, profile, kernel };
+
+  const objects = await readObjects(kernelView, options, stage);
+  const judge = handlerJudge(kernelView, objects);
+  const activityRecords = await stage('processes and IRPs', 0.9, () =>
+    readActivity(
+      memory,
+      profile,
+      activityLayoutsOf(context.info.layouts),
+      context.psActiveProcessHead?.value ?? null,
+      objects.poolView.processes,
+      objects.poolView.irps,
+    ),
+  );
+  const activity = activityToModel(activityRecords, {
+    memory,
+    profile,
+    modules: objects.moduleView.set,
+    judge,
+    devices: objects.graph.devices,
+    drivers: objects.graph.drivers,
+  });
+  const verdicts = await stage('verdicts', 0.92, () => judgeObjects(kernelView, objects, judge, activity));
+  const callbacks = await stage('callbacks', 0.95, () =>
+    readCallbacks({
+      memory,
+      kernel,
+      profile: context.profile,
+      build: context.version?.value.number ?? null,
+      modules: objects.moduleView.set,
+      moduleList: objects.moduleView.modules,
+      moduleListComplete: objects.moduleList.walk === 'complete',
+      devices: verdicts.devices,
+      drivers: verdicts.drivers,
+      judge,
+      processes: activityRecords.processes,
+      threadsUnavailable: activityRecords.threadsUnavailable,
+      kdbg: context.kdbg?.block ?? null,
+    }),
+  );
+  return {
+    schema: ANALYSIS_SCHEMA,
+    image: {
+      ...context.info,
+      warnings: [
+        ...context.info.warnings,
+        ...objects.directoryView.warnings,
+        ...objects.moduleList.warnings,
+        ...objects.graph.warnings,
+        ...summarizeProblems(activityRecords.problems),
+        ...objects.moduleView.warnings,
+        ...verdicts.serviceWarnings,
+        ...callbacks.warnings,
+      ],
+      bytesRead: context.space.bytesRead,
+    },
+    coverage: coverageOf({
+      directoryView: objects.directoryView,
+      moduleList: objects.moduleList,
+      graph: objects.graph,
+      activity: activityRecords,
+      processListFound: context.psActiveProcessHead !== null,
+      serviceTable: {
+        missing: verdicts.serviceTable
+          ? null
+          : (verdicts.serviceWarnings[0] ?? 'the system-service table was not found'),
+        unreadable: verdicts.serviceTable ? (verdicts.serviceWarnings[0] ?? null) : null,
+      },
+      callbacksNotFound: callbacks.section.heads
+        .filter((h) => h.coverage.state === 'unavailable')
+        .map((h) => CALLBACK_LABELS[h.kind]),
+    }),
+    serviceTable: verdicts.serviceTable,
+    callbacks: callbacks.section,
+    drivers: verdicts.drivers.sort(byName),
+    devices: verdicts.devices.sort(byName),
+    modules: objects.moduleView.modules.sort((a, b) => compareHex(a.base, b.base)),
+    links: verdicts.links.sort(byName),
+    processes: activity.processes,
+    threads: activity.threads,
+    irps: activity.irps,
+    findings: mostSevereFirst([...verdicts.findings, ...callbacks.findings]),
+    stats: {
+      bytesScanned: objects.scan.bytesScanned,
+      poolHits: objects.scan.hits.length,
+      workers: objects.scan.workers,
+      timings,
+    },
+  };
+}
+
+/** A kernel whose layouts are known: what every stage after discovery reads through. */
+interface KernelView {
+  context: KernelContext;
+  memory: NonNullable<KernelContext['memory']>;
+  profile: NonNullable<KernelContext['profile']>;
+  kernel: NonNullable<KernelContext['kernel']>;
+}
+
+type Stage = ReturnType<typeof stageRunner>;
+type KernelObjects = Awaited<ReturnType<typeof readObjects>>;
+
+/**
+ * Every view of the kernel's objects: the object directories, the module list, the pool scan's
+ * carved objects, and drivers and devices merged from them, with the module set they lie in.
+ */
+async function readObjects({ context, memory, profile }: KernelView, options: AnalyzeOptions, stage: Stage) {
+  const objects = context.objects;
   const types = objects?.types ?? { cookie: null, byIndex: new Map(), byAddress: new Map() };
   const directories = new DirectoryIndex(memory, profile, types, objects?.rootDirectory?.value ?? null);
   const paths = new ObjectPaths(memory, profile, types, directories.root, (va) =>
     directories.inferredName(va),
   );
-
   const directoryView = await stage('directory walk', 0.02, () =>
     readDirectoryView(memory, profile, types, objects?.rootDirectory?.value ?? null, directories),
   );
@@ -118,116 +225,52 @@ export async function analyzeKernel(
     ...poolView.loaders,
   ]);
   const moduleView = buildModuleView(context, memory, moduleList, poolView.loaders, fromDrivers);
+  return { directories, paths, directoryView, moduleList, scan, poolView, graph, moduleView };
+}
 
-  const defaultHandler = findDefaultHandler(context, [...graph.drivers.values()], moduleView.set);
+/** The judge of every routine: its module, and the kernel's names for what it knows. */
+function handlerJudge({ context, memory, kernel }: KernelView, objects: KernelObjects) {
+  const defaultHandler = findDefaultHandler(
+    context,
+    [...objects.graph.drivers.values()],
+    objects.moduleView.set,
+  );
   const exportNames = new Map<bigint, string>();
   for (const [name, rva] of kernel.exports) exportNames.set(kernel.base + BigInt(rva), name);
   const symbolAt = (address: bigint) =>
     address === defaultHandler ? 'IopInvalidDeviceRequest' : (exportNames.get(address) ?? null);
-  const judge = createHandlerJudge(memory, moduleView.set, defaultHandler, symbolAt);
+  return createHandlerJudge(memory, objects.moduleView.set, defaultHandler, symbolAt);
+}
 
-  const activityRecords = await stage('processes and IRPs', 0.9, () =>
-    readActivity(
-      memory,
-      profile,
-      activityLayoutsOf(context.info.layouts),
-      context.psActiveProcessHead?.value ?? null,
-      poolView.processes,
-      poolView.irps,
-    ),
-  );
-  const activity = activityToModel(activityRecords, {
-    memory,
-    profile,
-    modules: moduleView.set,
-    judge,
-    devices: graph.devices,
-    drivers: graph.drivers,
-  });
-
+/** Drivers, devices and the service table judged, links resolved, and the findings over them all. */
+function judgeObjects(
+  { context, memory, kernel }: KernelView,
+  objects: KernelObjects,
+  judge: ReturnType<typeof createHandlerJudge>,
+  activity: ReturnType<typeof activityToModel>,
+) {
+  const { graph, moduleView, moduleList, directoryView, directories, paths } = objects;
   const links: SymbolicLink[] = directoryView.links;
   const serviceWarnings: string[] = [];
-  const verdicts = await stage('verdicts', 0.92, () => {
-    const moduleListComplete = moduleList.walk === 'complete';
-    const drivers: Driver[] = [...graph.drivers.values()].map((record) =>
-      toDriver(record, moduleView.set, judge, paths, graph.devices, moduleListComplete),
-    );
-    const devices = [...graph.devices.values()].map((d) => toDevice(d, graph.drivers, graph.devices, links));
-    resolveLinkTargets(links, devices, directories);
-    const serviceTable = judgeServiceTable(context, memory, kernel, moduleView.set, judge, serviceWarnings);
-    const findings = buildFindings({
-      serviceTable,
-      drivers,
-      devices,
-      modules: moduleView.modules,
-      processes: activity.processes,
-      irps: activity.irps,
-      directoryWalk: directoryView.walk,
-      moduleListWalk: moduleList.walk,
-      unreadableDrivers: graph.unreadableDrivers,
-    });
-    return { drivers, devices, serviceTable, findings };
-  });
-  const callbacks = await stage('callbacks', 0.95, () =>
-    readCallbacks({
-      memory,
-      kernel,
-      profile: context.profile,
-      build: context.version?.value.number ?? null,
-      modules: moduleView.set,
-      moduleList: moduleView.modules,
-      moduleListComplete: moduleList.walk === 'complete',
-      devices: verdicts.devices,
-      drivers: verdicts.drivers,
-      judge,
-      processes: activityRecords.processes,
-      threadsUnavailable: activityRecords.threadsUnavailable,
-      kdbg: context.kdbg?.block ?? null,
-    }),
+  const moduleListComplete = moduleList.walk === 'complete';
+  const drivers: Driver[] = [...graph.drivers.values()].map((record) =>
+    toDriver(record, moduleView.set, judge, paths, graph.devices, moduleListComplete),
   );
-
-  const coverage = coverageOf({
-    directoryView,
-    moduleList,
-    graph,
-    activity: activityRecords,
-    processListFound: context.psActiveProcessHead !== null,
-    serviceTable: {
-      missing: verdicts.serviceTable
-        ? null
-        : (serviceWarnings[0] ?? 'the system-service table was not found'),
-      unreadable: verdicts.serviceTable ? (serviceWarnings[0] ?? null) : null,
-    },
-    callbacksNotFound: callbacks.section.heads
-      .filter((h) => h.coverage.state === 'unavailable')
-      .map((h) => CALLBACK_LABELS[h.kind]),
-  });
-  const warnings = [
-    ...context.info.warnings,
-    ...directoryView.warnings,
-    ...moduleList.warnings,
-    ...graph.warnings,
-    ...summarizeProblems(activityRecords.problems),
-    ...moduleView.warnings,
-    ...serviceWarnings,
-    ...callbacks.warnings,
-  ];
-  return {
-    schema: ANALYSIS_SCHEMA,
-    image: { ...context.info, warnings, bytesRead: context.space.bytesRead },
-    coverage,
-    serviceTable: verdicts.serviceTable,
-    callbacks: callbacks.section,
-    drivers: verdicts.drivers.sort(byName),
-    devices: verdicts.devices.sort(byName),
-    modules: moduleView.modules.sort((a, b) => compareHex(a.base, b.base)),
-    links: links.sort(byName),
+  const devices = [...graph.devices.values()].map((d) => toDevice(d, graph.drivers, graph.devices, links));
+  resolveLinkTargets(links, devices, directories);
+  const serviceTable = judgeServiceTable(context, memory, kernel, moduleView.set, judge, serviceWarnings);
+  const findings = buildFindings({
+    serviceTable,
+    drivers,
+    devices,
+    modules: moduleView.modules,
     processes: activity.processes,
-    threads: activity.threads,
     irps: activity.irps,
-    findings: mostSevereFirst([...verdicts.findings, ...callbacks.findings]),
-    stats: { bytesScanned: scan.bytesScanned, poolHits: scan.hits.length, workers: scan.workers, timings },
-  };
+    directoryWalk: directoryView.walk,
+    moduleListWalk: moduleList.walk,
+    unreadableDrivers: graph.unreadableDrivers,
+  });
+  return { drivers, devices, links, serviceTable, serviceWarnings, findings };
 }
 
 /**
