@@ -114,6 +114,8 @@ export const CALLBACK_HEADS = [
   'IopNotifyShutdownQueueHead',
   'IopNotifyLastChanceShutdownQueueHead',
   'IopFsNotifyChangeQueueHead',
+  // How many registry callbacks are registered: the kernel calls them only while it is not 0.
+  'CmpCallBackCount',
 ];
 
 /** The registration routines, exported by every kernel. */
@@ -276,6 +278,10 @@ export class Callbacks {
       this.heads.set(kind, head);
       writeRegistrationCode(layout, vm, kernel, side, head, this.legacy);
     }
+    // CmpInsertCallbackInListByAltitude counts each registry callback it links (and
+    // CmUnRegisterCallback uncounts it); CmpCallBackCount 0 means none is called.
+    const registry = this.registered.filter((r) => r.kind === 'registry').length;
+    vm.writeU32(kernel.symbol('CmpCallBackCount', 4), registry);
   }
 
   private writeArray(name: string, slots: number, entries: RegisteredCallback[]): bigint {
