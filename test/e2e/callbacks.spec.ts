@@ -15,6 +15,7 @@ import type { CallbackKind } from '../../src/common/model';
 import { expect, isElectron, test } from './support/fixtures';
 import { openImageFile, startOwnServer, type OwnServer } from './support/own-server';
 import { DATA } from './support/paths';
+import { callbackEntryCount } from './support/truth';
 
 const FOLDER = join(DATA, 'e2e-callbacks');
 let server: OwnServer;
@@ -85,7 +86,8 @@ test('every callback of the truth with its owner and verdict; filters; a finding
 
   await openImageFile(page, join(FOLDER, 'infected'), 'image.raw');
   await page.click('[data-testid="nav-callbacks"]');
-  await expect(count(page)).toHaveText(`${registered.length} callbacks`);
+  const everyEntry = callbackEntryCount(truth);
+  await expect(count(page)).toHaveText(`${everyEntry} callbacks`);
 
   // Each head where the truth put it.
   for (const head of truth.callbackHeads) {
@@ -122,12 +124,12 @@ test('every callback of the truth with its owner and verdict; filters; a finding
 
   // The filters: suspicious only, then one kind.
   await page.check('[data-testid="callbacks-suspicious-only"]');
-  await expect(count(page)).toHaveText(`${planted.length} of ${registered.length} callbacks`);
+  await expect(count(page)).toHaveText(`${planted.length} of ${everyEntry} callbacks`);
   for (const callback of planted) await expect(row(page, callback.entry)).toBeVisible();
   await page.uncheck('[data-testid="callbacks-suspicious-only"]');
   await page.selectOption('[data-testid="callbacks-kind"]', 'shutdown');
   const shutdowns = registered.filter((c) => c.kind === 'shutdown');
-  await expect(count(page)).toHaveText(`${shutdowns.length} of ${registered.length} callbacks`);
+  await expect(count(page)).toHaveText(`${shutdowns.length} of ${everyEntry} callbacks`);
   for (const callback of shutdowns) await expect(row(page, callback.entry)).toBeVisible();
   await page.selectOption('[data-testid="callbacks-kind"]', 'all');
 
@@ -164,8 +166,20 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     .locator(`[data-testid="table-body-drivers"] [role="row"][data-row-id="${rootkitDriver}"]`)
     .click();
   await page.click('[data-testid="driver-tab-registrations"]');
+  // And the System threads it started: the keylogger's thread starts in its module.
+  const rootkitModule = truth.modules.find((m) => m.name === planted.find((p) => p.owner)!.owner)!;
+  const inRootkit = (address: string) =>
+    BigInt(address) >= BigInt(rootkitModule.base) &&
+    BigInt(address) < BigInt(rootkitModule.base) + BigInt(rootkitModule.size);
+  const itsThreads = truth.threads.filter((t) => t.pid === 4 && inRootkit(t.startAddress));
   const registrations = page.locator('[data-testid="driver-registrations"] tbody tr');
-  await expect(registrations).toHaveCount(ofRootkit.length);
+  await expect(registrations).toHaveCount(ofRootkit.length + itsThreads.length);
+  for (const thread of itsThreads)
+    await expect(
+      page.locator('[data-testid="driver-registrations"] tbody tr[data-kind="system-thread"]', {
+        hasText: shown(thread.startAddress),
+      }),
+    ).toBeVisible();
   for (const callback of ofRootkit)
     await expect(
       page.locator(`[data-testid="driver-registrations"] tbody tr[data-kind="${callback.kind}"]`, {

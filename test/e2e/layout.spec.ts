@@ -7,7 +7,7 @@
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
 import { expectInSight, expectOneLine } from './support/geometry';
-import { demoTruth } from './support/truth';
+import { callbackEntryCount, demoTruth } from './support/truth';
 
 const truth = demoTruth();
 
@@ -108,7 +108,7 @@ test('counts under a filter say how many of how many', async ({ workbench: page 
       table: 'callbacks',
       filter: 'process notify',
       noun: 'callbacks',
-      total: truth.registeredCallbacks.length,
+      total: callbackEntryCount(truth),
     },
     {
       view: 'activity',

@@ -11,6 +11,18 @@ export function demoTruth(scenario: 'infected' | 'clean' = 'infected'): Truth {
   return JSON.parse(readFileSync(join(DEMO, scenario, 'truth.json'), 'utf8')) as Truth;
 }
 
+/**
+ * How many rows the Callbacks view has under "every kind": the registered routines, the System
+ * process's threads and every processor's interrupt gates (a GDT call gate only when planted).
+ */
+export function callbackEntryCount(truth: Truth): number {
+  return (
+    truth.registeredCallbacks.length +
+    truth.threads.filter((t) => t.pid === 4).length +
+    truth.idtEntries.length
+  );
+}
+
 /** Bytes at a kernel virtual address of the demo's infected image, as lowercase hex pairs. */
 export function bytesAt(va: string, length: number): string[] {
   const bytes = bytesIfMapped(va, length);
