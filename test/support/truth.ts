@@ -187,3 +187,37 @@ function byFirst(a: unknown[], b: unknown[]): number {
   const y = b[0] as bigint;
   return x < y ? -1 : x > y ? 1 : 0;
 }
+
+/** The module of the truth that holds `address`, or null (pool code). */
+export function truthModuleAt(truth: Truth, address: string): string | null {
+  const va = BigInt(address);
+  const module = truth.modules.find((m) => va >= BigInt(m.base) && va < BigInt(m.base) + BigInt(m.size));
+  return module?.name ?? null;
+}
+
+/**
+ * Every entry the analysis's callbacks section should hold, by the truth: the registered
+ * routines, the System process's threads and every processor's interrupt gates (a GDT call gate
+ * only when one is planted, which no image here does).
+ */
+export function truthCallbackEntries(
+  truth: Truth,
+): Array<{ kind: string; entry: string; owner: string | null; driver: string | null }> {
+  return [
+    ...truth.registeredCallbacks.map((c) => ({
+      kind: c.kind,
+      entry: c.entry,
+      owner: c.owner,
+      driver: c.driver ?? null,
+    })),
+    ...truth.threads
+      .filter((t) => t.pid === 4)
+      .map((t) => ({
+        kind: 'system-thread',
+        entry: t.ethread,
+        owner: truthModuleAt(truth, t.startAddress),
+        driver: null,
+      })),
+    ...truth.idtEntries.map((e) => ({ kind: 'idt', entry: e.entry, owner: e.owner, driver: null })),
+  ];
+}

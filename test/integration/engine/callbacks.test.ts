@@ -25,6 +25,7 @@ import { analyzeImage } from '../../../src/core/node/analyze';
 import { diffResults } from '../../../src/core/compare';
 import { imageForTest, isfFiles, SHARED } from '../../support/images';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
+import { truthModuleAt } from '../../support/truth';
 
 const SIZE = 64 * 1024 * 1024;
 const SYMBOLS = join(SHARED, 'isf');
@@ -90,12 +91,6 @@ function removedOffset(truth: Truth): string {
 }
 
 /** The truth module holding `address`, by the truth's own bases and sizes. */
-function truthModuleAt(truth: Truth, address: string): string | null {
-  const va = BigInt(address);
-  const module = truth.modules.find((m) => va >= BigInt(m.base) && va < BigInt(m.base) + BigInt(m.size));
-  return module?.name ?? null;
-}
-
 /**
  * Every thread of PID 4 in the truth is a system-thread entry with its TID, start address and the
  * module that holds it; the planted one is in no module and is the only orphan-thread finding.

@@ -16,6 +16,7 @@ import {
   headGap,
 } from '../../../src/renderer/util/callbacks';
 import { imageForSuite } from '../../support/images';
+import { truthCallbackEntries } from '../../support/truth';
 
 let truth: Truth;
 let infected: AnalysisResult;
@@ -48,7 +49,7 @@ describe("a driver's registrations", () => {
   test('are the truth callbacks in its module and the shutdown records naming its driver object', () => {
     let seen = 0;
     for (const driver of infected.drivers) {
-      const expected = truth.registeredCallbacks
+      const expected = truthCallbackEntries(truth)
         .filter(
           (c) =>
             (driver.module !== null && c.owner?.toLowerCase() === driver.module.toLowerCase()) ||
