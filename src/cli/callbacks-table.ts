@@ -16,7 +16,8 @@ const COLUMNS: Array<[string, string]> = [
   ['component', 'bug-check callbacks: the Component name the driver gave'],
   ['device', 'shutdown notifications: the device that gets IRP_MJ_SHUTDOWN'],
   ['tid', 'System threads: the thread id'],
-  ['processor', 'IDT and GDT gates: the processor whose table holds it'],
+  ['processor', 'IDT and GDT gates, timers: the processor whose table holds it'],
+  ['period', 'timers: KTIMER.Period in ms (0: fires once)'],
 ];
 
 export function callbacksTable(result: AnalysisResult): CsvTable {
@@ -38,6 +39,7 @@ export function callbacksTable(result: AnalysisResult): CsvTable {
       c.device,
       c.tid ?? null,
       c.processor ?? null,
+      c.period ?? null,
     ]),
   };
 }
@@ -56,6 +58,7 @@ const SHORT: Record<CallbackKind, string> = {
   'system-thread': 'System thread',
   idt: 'interrupt gate',
   gdt: 'GDT call gate',
+  timer: 'timer',
 };
 
 function countOf(result: AnalysisResult, kinds: readonly CallbackKind[]): string {
@@ -80,7 +83,17 @@ function systemThreads(result: AnalysisResult): string {
 }
 
 /** The kinds the summary says in words of their own. */
-const OWN_WORDS: ReadonlySet<CallbackKind> = new Set(['system-thread', 'idt', 'gdt']);
+const OWN_WORDS: ReadonlySet<CallbackKind> = new Set(['system-thread', 'idt', 'gdt', 'timer']);
+
+/** "143 timers with a DPC (1 in no module)"; "(partial)" or "not available" as for the others. */
+function timers(result: AnalysisResult): string {
+  const head = result.callbacks.heads.find((h) => h.kind === 'timer');
+  if (!head || head.coverage.state === 'unavailable') return 'timers: not available';
+  const entries = result.callbacks.entries.filter((c) => c.kind === 'timer');
+  const orphans = entries.filter((c) => c.routine.verdict === 'no-module').length;
+  const partial = head.coverage.state === 'partial' ? ' (partial)' : '';
+  return `${entries.length} timers with a DPC${partial}${orphans > 0 ? `, ${orphans} in no module` : ''}`;
+}
 
 /** "512 interrupt gates, 0 GDT call gates on 2 processors"; "(partial)" or "not available" as for the others. */
 function gates(result: AnalysisResult): string {
@@ -101,5 +114,5 @@ function gates(result: AnalysisResult): string {
 export function callbacksSummary(result: AnalysisResult): string {
   const notify = CALLBACK_KINDS.filter((k) => k.endsWith('-notify'));
   const others = CALLBACK_KINDS.filter((k) => !k.endsWith('-notify') && !OWN_WORDS.has(k));
-  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}; ${systemThreads(result)}; ${gates(result)}`;
+  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}; ${systemThreads(result)}; ${timers(result)}; ${gates(result)}`;
 }

@@ -16,4 +16,5 @@ export const CALLBACK_LABELS: Readonly<Record<CallbackKind, string>> = {
   'system-thread': 'System thread',
   idt: 'interrupt gate',
   gdt: 'GDT call gate',
+  timer: 'timer DPC',
 };

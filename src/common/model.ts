@@ -248,6 +248,8 @@ export const CALLBACK_KINDS = [
   // Each processor's interrupt gates, and the call gates of its GDT (an x86 rootkit's doors).
   'idt',
   'gdt',
+  // Kernel timers whose DPC names a routine (the routine runs each time the timer expires).
+  'timer',
 ] as const;
 export type CallbackKind = (typeof CALLBACK_KINDS)[number];
 
@@ -274,8 +276,10 @@ export interface Callback {
   driver: Hex | null;
   /** System threads: the thread's id (Cid.UniqueThread). */
   tid?: number;
-  /** IDT and GDT gates: the processor whose table holds it (its index in KiProcessorBlock). */
+  /** IDT and GDT gates, timers: the processor whose table holds it (its index in KiProcessorBlock). */
   processor?: number;
+  /** Timers: KTIMER.Period in milliseconds (0: fires once). */
+  period?: number;
 }
 
 /** Where the kernel keeps one kind, how that was found, and what could be read of it. */

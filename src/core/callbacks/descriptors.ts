@@ -4,11 +4,9 @@
 // ServiceRoutine (the driver's ISR), as the pykd kdar idt.py check and wdbgark's wa_idt do. A
 // call gate in the GDT is a door from user mode that Windows never opens.
 //
-// Facts: KiProcessorBlock (KDBG +0x218, or the symbol file) lists each processor's KPRCB; x86
-// KPCR = KPRCB - 0x120 with SelfPcr @0x1C, Prcb @0x20, IDT @0x38, GDT @0x3C (ReactOS
+// Facts: the processors come from processors.ts; x86 KPCR IDT @0x38, GDT @0x3C (ReactOS
 // sdk/include/ndk/i386/ketypes.h), KIDTENTRY { Offset, Selector, Access, ExtendedOffset }; x64
-// KPCR = KPRCB - 0x180 with GdtBase @0x0, Self @0x18, CurrentPrcb @0x20, IdtBase @0x38
-// (_KPCR of every ISF in ../shared/isf), _KIDTENTRY64 { OffsetLow @0, Selector @2, Type and
+// KPCR GdtBase @0x0, IdtBase @0x38 (_KPCR of every ISF in ../shared/isf), _KIDTENTRY64 { OffsetLow @0, Selector @2, Type and
 // Present in the word @4, OffsetMiddle @6, OffsetHigh @8 }. x86 KINTERRUPT: Type 0x16
 // (InterruptObject) @0, ServiceRoutine @0xC, DispatchCode @0x3C on XP and 2003 and @0x58 on
 // Windows 7 (its wdbgark layout); x64 kernels from Windows 8 enter KiIsrThunk in ntoskrnl. A
@@ -19,13 +17,11 @@
 import { hex } from '../../common/hex';
 import type { Callback, CallbackHead } from '../../common/model';
 import type { KernelMemory } from '../kernel/memory';
-import type { LayoutProfile } from '../profile';
 import type { HandlerJudge } from '../analysis/handlers';
 import type { ModuleSet } from '../analysis/module-set';
+import type { Processor, ProcessorList } from './processors';
 
-const MAX_PROCESSORS = 64;
 const VECTORS = 256;
-const KDBG_KI_PROCESSOR_BLOCK = 0x218;
 const KINTERRUPT_TYPE = 0x16;
 const X86_GDT_BYTES = 0x400;
 const X64_GDT_BYTES = 0x58;
@@ -34,83 +30,12 @@ const TASK_GATE = 0x05;
 
 export interface DescriptorInputs {
   memory: KernelMemory;
-  kernelBase: bigint;
-  profile: LayoutProfile | null;
   build: number | null;
-  /** The decoded KDBG, or null when it was not found. */
-  kdbg: Uint8Array | null;
   modules: ModuleSet;
   judge: HandlerJudge;
 }
 
-interface Processor {
-  number: number;
-  kpcr: bigint;
-  idt: bigint;
-  gdt: bigint;
-}
-
 type KindReading = { head: CallbackHead; entries: Callback[]; warnings: string[] };
-
-interface ProcessorList {
-  processors: Processor[];
-  /** KiProcessorBlock's address, how it was found. */
-  address: bigint | null;
-  method: string | null;
-  problems: string[];
-}
-
-function processorBlock(inputs: DescriptorInputs): { address: bigint; method: string } | null {
-  const symbol = inputs.profile?.symbol('KiProcessorBlock');
-  if (symbol !== undefined)
-    return { address: inputs.kernelBase + BigInt(symbol), method: 'symbol file: KiProcessorBlock' };
-  const kdbg = inputs.kdbg;
-  if (!kdbg || kdbg.length < KDBG_KI_PROCESSOR_BLOCK + 8) return null;
-  const raw = new DataView(kdbg.buffer, kdbg.byteOffset).getBigUint64(KDBG_KI_PROCESSOR_BLOCK, true);
-  const address = inputs.memory.pointerSize === 8 ? raw : raw & 0xffffffffn;
-  return address === 0n ? null : { address, method: 'KDBG KiProcessorBlock' };
-}
-
-/** The KPCR holding `prcb`, or why there is none: its self pointers must name it and the KPRCB. */
-function kpcrOf(memory: KernelMemory, prcb: bigint, number: number): Processor | string {
-  const x64 = memory.pointerSize === 8;
-  const kpcr = prcb - (x64 ? 0x180n : 0x120n);
-  const self = memory.ptr(kpcr + (x64 ? 0x18n : 0x1cn));
-  const current = memory.ptr(kpcr + 0x20n);
-  if (self === null || current === null)
-    return `processor ${number}: its KPCR ${hex(kpcr)} is not in the image`;
-  if (self !== kpcr || current !== prcb)
-    return `processor ${number}: ${hex(kpcr)} does not read as its KPCR (Self ${hex(self)}, Prcb ${hex(current)})`;
-  const idt = memory.ptr(kpcr + 0x38n) ?? 0n;
-  const gdt = memory.ptr(kpcr + (x64 ? 0n : 0x3cn)) ?? 0n;
-  return { number, kpcr, idt, gdt };
-}
-
-function findProcessors(inputs: DescriptorInputs): ProcessorList {
-  const { memory } = inputs;
-  const block = processorBlock(inputs);
-  if (!block)
-    return {
-      processors: [],
-      address: null,
-      method: null,
-      problems: ['KiProcessorBlock was not found (no symbol file entry, no KDBG)'],
-    };
-  const processors: Processor[] = [];
-  const problems: string[] = [];
-  for (let number = 0; number < MAX_PROCESSORS; number++) {
-    const prcb = memory.ptr(block.address + BigInt(number * memory.pointerSize));
-    if (prcb === null) {
-      problems.push(`KiProcessorBlock at ${hex(block.address)} is not in the image`);
-      break;
-    }
-    if (prcb === 0n) break;
-    const processor = kpcrOf(memory, prcb, number);
-    if (typeof processor === 'string') problems.push(processor);
-    else processors.push(processor);
-  }
-  return { processors, address: block.address, method: block.method, problems };
-}
 
 /** Where gate `vector` of this table points, or null for a gate with no offset. */
 function gateTarget(view: DataView, at: number, x64: boolean): bigint | null {
@@ -260,8 +185,10 @@ function readKind(
 }
 
 /** The IDT gates and GDT call gates of every processor KiProcessorBlock lists. */
-export function readDescriptorTables(inputs: DescriptorInputs): { idt: KindReading; gdt: KindReading } {
-  const list = findProcessors(inputs);
+export function readDescriptorTables(
+  inputs: DescriptorInputs,
+  list: ProcessorList,
+): { idt: KindReading; gdt: KindReading } {
   return {
     idt: readKind('idt', list, (p) => idtEntries(inputs, p)),
     gdt: readKind('gdt', list, (p) => callGates(inputs, p)),

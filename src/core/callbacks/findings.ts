@@ -12,7 +12,16 @@ function describe(callback: Callback): string {
   const routine = callback.routine;
   if (callback.kind === 'system-thread')
     return `System thread ${callback.tid ?? '?'}, place ${callback.slot} on the System process's list (ETHREAD ${callback.entry}) → StartAddress ${routine.address}`;
+  if (callback.kind === 'timer')
+    return `KTIMER ${callback.entry} on ${callback.processor === undefined ? 'the' : `processor ${callback.processor}'s`} timer table, entry ${callback.slot}, period ${callback.period ?? 0} ms → KDPC ${callback.block ?? '?'} → DeferredRoutine ${routine.address}`;
   return `${CALLBACK_LABELS[callback.kind]} slot ${callback.slot} (${callback.entry}) → ${routine.address}`;
+}
+
+function timerWhen(callback: Callback): string {
+  const period = callback.period ?? 0;
+  return period > 0
+    ? `every ${period} ms, when its timer (KTIMER ${callback.entry}) expires`
+    : `when its timer (KTIMER ${callback.entry}) expires`;
 }
 
 const PARTIAL_MODULE_LIST =
@@ -31,7 +40,7 @@ function judged(
       kind: 'callback-no-module',
       severity: moduleListComplete ? 'critical' : 'high',
       subject: routine.address,
-      explanation: `A routine for ${label} is registered at ${routine.address}, in no loaded module: code in pool memory that the kernel calls on every event.${moduleListComplete ? '' : PARTIAL_MODULE_LIST}`,
+      explanation: `A routine for ${label} is registered at ${routine.address}, in no loaded module: code in pool memory that the kernel calls ${callback.kind === 'timer' ? timerWhen(callback) : 'on every event'}.${moduleListComplete ? '' : PARTIAL_MODULE_LIST}`,
     };
   if (routine.verdict === 'inline-patched')
     return {

@@ -26,6 +26,8 @@ import { locateSource } from './locate';
 import { readRecord, type RawCallback } from './records';
 import { readSystemThreads } from './threads';
 import { readDescriptorTables } from './descriptors';
+import { findProcessors } from './processors';
+import { readTimers } from './timers';
 import { descriptorFindings } from './descriptor-findings';
 import type { ProcessRecord } from '../activity';
 
@@ -68,8 +70,15 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
     warnings.push(...read.warnings);
   }
   const threads = readSystemThreads(inputs);
-  const tables = readDescriptorTables({ ...inputs, kernelBase: inputs.kernel.base });
-  for (const read of [threads, tables.idt, tables.gdt]) {
+  const processors = findProcessors({ ...inputs, kernelBase: inputs.kernel.base });
+  const tables = readDescriptorTables(inputs, processors);
+  const timers = readTimers({
+    ...inputs,
+    pe: inputs.kernel.pe,
+    exports: inputs.kernel.exports,
+    processors,
+  });
+  for (const read of [threads, tables.idt, tables.gdt, timers]) {
     heads.push(read.head);
     entries.push(...read.entries);
     warnings.push(...read.warnings);

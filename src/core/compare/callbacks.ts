@@ -6,6 +6,9 @@
 // and end worker threads as load demands (ExpWorkerThread's dynamic workers, a driver's queue
 // threads), so which ones run at capture differs from boot to boot, while a thread in pool code
 // is the rootkit's whatever the boot.
+// Timers are compared by routine alone, not by count: how many timers a driver has armed at the
+// moment of capture (one per connection, per pending request) differs from boot to boot, while a
+// DPC routine that only one image's timers run is a difference.
 
 import { CALLBACK_LABELS } from '../../common/callback-labels';
 import type { Callback } from '../../common/model';
@@ -24,7 +27,9 @@ function byIdentity(callbacks: readonly Callback[]): Map<string, Callback[]> {
   for (const callback of callbacks) {
     if (callback.kind === 'system-thread' && callback.owner !== null) continue;
     const key = callbackIdentity(callback);
-    groups.set(key, [...(groups.get(key) ?? []), callback]);
+    const group = groups.get(key) ?? [];
+    if (callback.kind === 'timer' && group.length > 0) continue;
+    groups.set(key, [...group, callback]);
   }
   return groups;
 }

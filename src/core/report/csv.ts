@@ -205,7 +205,10 @@ function callbacksTable(result: AnalysisResult, names: AnalysisNames): CsvTable 
       ['kind', `the kind: ${CALLBACK_KINDS.join(', ')}`],
       ['slot', "its index in the kernel's array, or its place on the kernel's list (0: first)"],
       ['entry', 'address of the array slot or list record that holds it'],
-      ['block', 'address of the EX_CALLBACK_ROUTINE_BLOCK an array slot references (empty for list records)'],
+      [
+        'block',
+        "address of the EX_CALLBACK_ROUTINE_BLOCK an array slot references, an IDT gate's KINTERRUPT, a timer's KDPC (empty for list records)",
+      ],
       ...HANDLER_COLUMNS.map(([name, meaning]): [string, string] =>
         name === 'handler' ? ['routine', 'address of the routine the kernel calls'] : [name, meaning],
       ),
@@ -216,6 +219,9 @@ function callbacksTable(result: AnalysisResult, names: AnalysisNames): CsvTable 
       ['device_name', "that device's name"],
       ['driver', 'address of the driver object the record names'],
       ['driver_name', "that driver's name"],
+      ['tid', 'System threads: the thread id'],
+      ['processor', 'IDT and GDT gates, timers: the processor whose table holds it'],
+      ['period', 'timers: KTIMER.Period in ms (0: fires once)'],
     ],
     result.callbacks.entries.map((c) => [
       c.kind,
@@ -230,6 +236,9 @@ function callbacksTable(result: AnalysisResult, names: AnalysisNames): CsvTable 
       c.device ? names.devices.get(c.device) : null,
       c.driver,
       c.driver ? names.drivers.get(c.driver) : null,
+      c.tid ?? null,
+      c.processor ?? null,
+      c.period ?? null,
     ]),
   );
 }

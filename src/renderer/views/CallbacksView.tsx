@@ -75,12 +75,42 @@ function HeadsStrip({
   );
 }
 
-/** Component, device or driver a record names (bug-check, shutdown, file-system registration). */
+/** What the kernel holds each kind's entry and block in, as the detail names them. */
+function entryWords(callback: Callback): { entry: string; block: string } {
+  switch (callback.kind) {
+    case 'timer':
+      return { entry: 'KTIMER', block: 'KDPC' };
+    case 'system-thread':
+      return { entry: 'ETHREAD', block: 'Block' };
+    case 'idt':
+      return { entry: 'Interrupt gate', block: 'KINTERRUPT' };
+    case 'gdt':
+      return { entry: 'Call gate', block: 'Block' };
+    default:
+      return callback.block
+        ? { entry: 'Array slot', block: 'Routine block' }
+        : { entry: 'List record', block: 'Block' };
+  }
+}
+
+/** "processor 1 · every 1000 ms" for a timer; a gate's or thread's processor or id. */
+function timing(callback: Callback): string | null {
+  const parts = [
+    ...(callback.processor !== undefined ? [`processor ${callback.processor}`] : []),
+    ...(callback.tid !== undefined ? [`thread ${callback.tid}`] : []),
+    ...(callback.kind === 'timer' ? [callback.period ? `every ${callback.period} ms` : 'once'] : []),
+  ];
+  return parts.length > 0 ? parts.join(' · ') : null;
+}
+
+/** Component, device or driver a record names (bug-check, shutdown, file-system registration); a timer's processor and period. */
 function RegisteredFor({ callback, index }: { callback: Callback; index: ResultIndex }) {
   const device = callback.device ? index.devices.get(callback.device) : undefined;
   const driver = callback.driver ? index.drivers.get(callback.driver) : undefined;
+  const when = timing(callback);
   return (
     <span className="chips">
+      {when ? <span className="muted">{when}</span> : null}
       {callback.component !== null ? (
         <span className="mono" title="the component name the driver gave">
           <Text value={callback.component} />
@@ -163,7 +193,7 @@ export function CallbacksView({ index }: { index: ResultIndex }) {
         (c) => `${c.component ?? ''} ${c.device ? (index.devices.get(c.device)?.name ?? c.device) : ''}`,
         {
           id: 'for',
-          header: 'Component / device / driver',
+          header: 'Registered for / when',
           size: 240,
           cell: (c) => <RegisteredFor callback={c.row.original} index={index} />,
         },
@@ -294,6 +324,7 @@ function CallbackDetail({
   const wide = index.wide;
   const routine = callback.routine;
   const head = index.result.callbacks.heads.find((h) => h.kind === callback.kind);
+  const words = entryWords(callback);
   return (
     <div className="finding-detail callback-detail">
       <div className="detail-head">
@@ -304,7 +335,7 @@ function CallbackDetail({
         </h3>
       </div>
       <dl className="evidence">
-        <dt>{callback.block ? 'Array slot' : 'List record'}</dt>
+        <dt>{words.entry}</dt>
         <dd>
           <AddressLink address={callback.entry} wide={wide} />
           {head?.address ? (
@@ -317,7 +348,7 @@ function CallbackDetail({
         </dd>
         {callback.block ? (
           <>
-            <dt>Routine block</dt>
+            <dt>{words.block}</dt>
             <dd>
               <AddressLink address={callback.block} wide={wide} />
             </dd>
@@ -345,7 +376,7 @@ function CallbackDetail({
             <dd className="mono">{callback.context}</dd>
           </>
         ) : null}
-        {callback.component !== null || callback.device || callback.driver ? (
+        {callback.component !== null || callback.device || callback.driver || timing(callback) ? (
           <>
             <dt>Registered for</dt>
             <dd>

@@ -106,7 +106,7 @@ export function coverageOf(inputs: CoverageInputs): Parts {
     findings.push('system-service hooks cannot be judged: the service table was not found');
   if (inputs.callbacksNotFound.length > 0)
     findings.push(
-      `${inputs.callbacksNotFound.join(', ')} routines cannot be judged: where the kernel keeps them was not found`,
+      `${inputs.callbacksNotFound.join(', ')} routines cannot be judged: where the kernel keeps them was not found or could not be read (each kind's coverage says why)`,
     );
 
   return {
