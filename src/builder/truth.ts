@@ -104,6 +104,21 @@ export interface TruthIdtEntry {
   planted: boolean;
 }
 
+export interface TruthTimer {
+  timer: Hex;
+  dpc: Hex;
+  routine: Hex;
+  owner: string | null;
+  /** The processor whose table holds it (0 on a kernel with one global table). */
+  processor: number;
+  /** The table entry it hangs on. */
+  index: number;
+  /** KTIMER.Period in ms. */
+  period: number;
+  /** Armed by the infected scenario's rootkit (the timerDpc infection). */
+  planted: boolean;
+}
+
 export interface TruthThread {
   ethread: Hex;
   tid: number;
@@ -219,6 +234,13 @@ export interface Truth {
   idtEntries: TruthIdtEntry[];
   /** Every registered notify routine and callback; `owner` is the module holding it (null: pool code). */
   registeredCallbacks: TruthCallback[];
+  /**
+   * The timer tables: per processor (Windows 7 on) or the global KiTimerTableListHead
+   * (`processor` null), from the first entry's LIST_ENTRY, `stride` bytes apart.
+   */
+  timerTables: Array<{ processor: number | null; first: Hex; count: number; stride: number }>;
+  /** Every armed timer and its DPC; `owner` is the module holding the DPC routine (null: pool code). */
+  timers: TruthTimer[];
   drivers: TruthDriver[];
   modules: TruthModule[];
   irp: TruthHandler[];

@@ -197,7 +197,7 @@ export function truthModuleAt(truth: Truth, address: string): string | null {
 
 /**
  * Every entry the analysis's callbacks section should hold, by the truth: the registered
- * routines, the System process's threads and every processor's interrupt gates (a GDT call gate
+ * routines, the System process's threads, every processor's interrupt gates and the armed timers (a GDT call gate
  * only when one is planted, which no image here does).
  */
 export function truthCallbackEntries(
@@ -219,5 +219,6 @@ export function truthCallbackEntries(
         driver: null,
       })),
     ...truth.idtEntries.map((e) => ({ kind: 'idt', entry: e.entry, owner: e.owner, driver: null })),
+    ...truth.timers.map((t) => ({ kind: 'timer', entry: t.timer, owner: t.owner, driver: null })),
   ];
 }

@@ -309,6 +309,30 @@ const WIN7_PROCESS = {
   _FILE_OBJECT: s(0x80, { Type: 0, Size: 2, DeviceObject: 4, FileName: 0x30 }),
 };
 
+// KTIMER and KDPC are wdm.h's, the same on every x86 build (XP's KDPC starts with a CSHORT Type,
+// the same bytes); Windows 7 keeps a timer table in each KPRCB: ntdiff/headers Win7 SP1 x86
+// _KPRCB (size 0x3628, TimerTable @0x1960), _KTIMER_TABLE (TimerExpiry[16], TimerEntries @0x40,
+// size 0x1840) and _KTIMER_TABLE_ENTRY { Lock @0, Entry @4, Time @0x10 } (size 0x18).
+const X86_TIMERS: Record<string, StructLayout> = {
+  _KTIMER: s(0x28, { Header: 0, DueTime: 0x10, TimerListEntry: 0x18, Dpc: 0x20, Period: 0x24 }),
+  _KDPC: s(0x20, {
+    Type: 0,
+    Importance: 1,
+    Number: 2,
+    DpcListEntry: 4,
+    DeferredRoutine: 0xc,
+    DeferredContext: 0x10,
+    SystemArgument1: 0x14,
+    SystemArgument2: 0x18,
+    DpcData: 0x1c,
+  }),
+};
+const WIN7_X86_TIMER_TABLE: Record<string, StructLayout> = {
+  _KPRCB: s(0x3628, { TimerTable: 0x1960 }),
+  _KTIMER_TABLE: s(0x1840, { TimerExpiry: 0, TimerEntries: 0x40 }),
+  _KTIMER_TABLE_ENTRY: s(0x18, { Lock: 0, Entry: 4, Time: 0x10 }),
+};
+
 const VARIANTS: Record<X86ProfileName, Variant> = {
   'xp-sp3-x86': {
     build: 2600,
@@ -323,6 +347,7 @@ const VARIANTS: Record<X86ProfileName, Variant> = {
     structs: {
       ...PRE7_OBJECTS,
       ...XP_PROCESS,
+      ...X86_TIMERS,
       // §1.10: XP directory is 0xA4 and its entries have no HashValue (size 8).
       _OBJECT_DIRECTORY: s(0xa4, { HashBuckets: 0, Lock: 0x94, DeviceMap: 0x98 }),
       _OBJECT_DIRECTORY_ENTRY: s(8, { ChainLink: 0, Object: 4 }),
@@ -340,6 +365,7 @@ const VARIANTS: Record<X86ProfileName, Variant> = {
     structs: {
       ...PRE7_OBJECTS,
       ...W2003_PROCESS,
+      ...X86_TIMERS,
       _OBJECT_DIRECTORY: s(0xa0, { HashBuckets: 0, Lock: 0x94, DeviceMap: 0x98 }),
     },
   },
@@ -355,6 +381,8 @@ const VARIANTS: Record<X86ProfileName, Variant> = {
     structs: {
       ...WIN7_OBJECTS,
       ...WIN7_PROCESS,
+      ...X86_TIMERS,
+      ...WIN7_X86_TIMER_TABLE,
       _OBJECT_DIRECTORY: s(0xa8, { HashBuckets: 0, Lock: 0x94, DeviceMap: 0x98 }),
     },
   },
@@ -370,6 +398,8 @@ const VARIANTS: Record<X86ProfileName, Variant> = {
     structs: {
       ...WIN7_OBJECTS,
       ...WIN7_PROCESS,
+      ...X86_TIMERS,
+      ...WIN7_X86_TIMER_TABLE,
       _OBJECT_DIRECTORY: s(0xa8, { HashBuckets: 0, Lock: 0x94, DeviceMap: 0x98 }),
     },
   },

@@ -17,7 +17,7 @@
 // x64 (Windows 8 on) every vector from 0x30 enters ntoskrnl's KiIsrThunk, 8 bytes a vector.
 // The builder keeps its own copy: the truth must not come from the engine.
 
-import type { KernelLayout } from '../layout/kernel-layout';
+import { hasField, sizeOf, type KernelLayout } from '../layout/kernel-layout';
 import type { DriverContext, DriverSet } from './drivers';
 import type { LoadedModule } from './modules';
 
@@ -196,11 +196,19 @@ export class DescriptorTables {
     const prcbOffset = x64 ? 0x180n : 0x120n;
     const block = kernel.symbol('KiProcessorBlock', Number(ptr) * 64);
     vm.write(block, new Uint8Array(Number(ptr) * 64)); // no processor beyond the last
+    // The whole KPRCB where the layout has one (its timer table is in it), else the fields read.
+    const size = hasField(this.layout, '_KPRCB', 'TimerTable')
+      ? Number(prcbOffset) + sizeOf(this.layout, '_KPRCB')
+      : x64
+        ? 0x200
+        : 0x140;
+    // Windows 10 has no KiInitialPCR: the loader allocates processor 0's KPCR as the others'.
+    const initial = this.layout.symbols.size === 0 || this.layout.symbols.has('KiInitialPCR');
+    const allocate = () =>
+      size > 0xe00 ? nonPaged.allocateBig(size) : nonPaged.allocate('None', size).dataVa;
     for (let cpu = 0; cpu < processors; cpu++) {
       const kpcr =
-        cpu === 0
-          ? (legacyKpcr ?? kernel.symbol('KiInitialPCR', x64 ? 0x200 : 0x140))
-          : nonPaged.allocate('None', x64 ? 0x200 : 0x140).dataVa;
+        cpu === 0 ? (legacyKpcr ?? (initial ? kernel.symbol('KiInitialPCR', size) : allocate())) : allocate();
       // x64's IDT is a page of its own (256 × 16 bytes), as Windows allocates it.
       const idt = x64 ? nonPaged.allocateBig(VECTORS * 16) : nonPaged.allocate('None', VECTORS * 8).dataVa;
       const gdt = nonPaged.allocate('None', x64 ? X64_GDT_BYTES : X86_GDT_BYTES).dataVa;

@@ -78,6 +78,9 @@ const EXPORTS = [
   'KeInitializeSpinLock',
   'KeWaitForSingleObject',
   'KeSetEvent',
+  // Their code encodes a timer's DPC with KiWaitNever and KiWaitAlways (x64, Windows 7 on).
+  'KeSetTimer',
+  'KeSetTimerEx',
   'KeInitializeEvent',
   'KeDelayExecutionThread',
   'MmGetSystemRoutineAddress',
@@ -148,6 +151,7 @@ const DATA_NAMES = new Set([
   'PspCidTable',
   'KiProcessorBlock',
   'KiInitialPCR',
+  'KiTimerTableListHead',
   'PspDefaultQuotaBlock',
   'MmUnloadedDrivers',
   'KeNumberProcessors',

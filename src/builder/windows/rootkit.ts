@@ -15,6 +15,7 @@ import type { Rng } from '../rng';
 import type { ServiceTable } from './service-table';
 import type { Callbacks } from './callbacks';
 import type { DescriptorTables } from './descriptors';
+import type { KernelTimers } from './timers';
 
 export const INFECTIONS = [
   'irpHook',
@@ -34,6 +35,7 @@ export const INFECTIONS = [
   'shutdownNotify',
   'orphanThread',
   'idtHook',
+  'timerDpc',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
@@ -49,6 +51,7 @@ const BY_NAME_ONLY: ReadonlySet<Infection> = new Set([
   'shutdownNotify',
   'orphanThread',
   'idtHook',
+  'timerDpc',
 ]);
 
 /** What `--scenario infected` plants unless --infections says otherwise: all but BY_NAME_ONLY. */
@@ -362,6 +365,22 @@ export function plantOrphanThread(ctx: DriverContext, rootkit: Rootkit): bigint 
     detail: 'a System thread whose start address is pool code',
   });
   return start;
+}
+
+/**
+ * A periodic timer the rootkit arms with a DPC in pool code (a copy of its beacon routine): every
+ * minute the kernel runs it, with no thread and no module to show for it.
+ */
+export function plantTimerDpc(ctx: DriverContext, rootkit: Rootkit, timers: KernelTimers): void {
+  const rng = ctx.rng.fork('rootkit-timer');
+  const routine = plantPoolCode(ctx, rng, ctx.loader.routine(rootkit.module, 'BeaconDpc'));
+  timers.add(routine, null, 60_000, 0, true, 'None');
+  rootkit.planted.push({
+    kind: 'callback-no-module',
+    subject: `0x${routine.toString(16)}`,
+    severity: 'critical',
+    detail: 'a periodic timer whose DPC routine is pool code',
+  });
 }
 
 /** The system-call gate (0x2E) of every processor sent into the rootkit: x86 only, as rootkits did. */

@@ -42,6 +42,7 @@ import {
   plantCallbacks,
   plantOrphanThread,
   plantIdtHook,
+  plantTimerDpc,
   plantRootkit,
   plantServiceHooks,
   writePatches,
@@ -51,6 +52,7 @@ import {
 import { ServiceTable } from './service-table';
 import { Callbacks } from './callbacks';
 import { DescriptorTables } from './descriptors';
+import { encodesTimerDpc, KernelTimers, type WaitKeys } from './timers';
 
 export interface SystemOptions {
   layout: KernelLayout;
@@ -234,9 +236,13 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   // The interrupt handlers too: ntoskrnl's and the HAL's, and the keyboard's service routine.
   const descriptors = new DescriptorTables(ctx);
   descriptors.prepare(drivers);
+  // And the DPC routines of the timers the system has armed (how many of each: this boot's).
+  const timers = new KernelTimers(ctx, boot.fork('timers'));
+  timers.registerSystem(drivers, NUMBER_OF_PROCESSORS);
   const rootkit = options.scenario === 'infected' ? plantRootkit(ctx, drivers, options.infections) : null;
   // Its registrations before the driver objects are written (a shutdown handler joins its IRP table).
   if (rootkit) plantCallbacks(ctx, rootkit, callbacks, options.infections);
+  if (rootkit && options.infections.has('timerDpc')) plantTimerDpc(ctx, rootkit, timers);
   if (rootkit && options.infections.has('idtHook'))
     plantIdtHook(ctx, rootkit, descriptors, NUMBER_OF_PROCESSORS);
   drivers.createLinks();
@@ -290,9 +296,19 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       detail: 'process object in pool, unlinked from PsActiveProcessHead',
     });
   vm.writePtr(kernel.symbol('PsInitialSystemProcess'), processes.find((p) => p.pid === 4)!.eprocessVa);
-  const kdbgVa = writeDebuggerData(layout, vm, kernel, map, globals, boot.fork('kdbg'));
+  // The secrets that hide KDBG (Windows 8 on) and the timers' DPC pointers (Windows 7 on), x64.
+  const keysRng = boot.fork('kdbg');
+  const waitKeys =
+    layout.kdbgEncoded || encodesTimerDpc(layout) ? { never: keysRng.u64(), always: keysRng.u64() } : null;
+  if (waitKeys) {
+    vm.writeU64(kernel.symbol('KiWaitNever', 8), waitKeys.never);
+    vm.writeU64(kernel.symbol('KiWaitAlways', 8), waitKeys.always);
+  }
+  const kdbgVa = writeDebuggerData(layout, vm, kernel, map, globals, waitKeys);
   // After the XP/2003 KPCR's first fields; pool last, as the callbacks' records.
   descriptors.write(map.kpcr, NUMBER_OF_PROCESSORS);
+  // In each processor's KPRCB (or the kernel's data), their timers and DPCs in pool after it.
+  timers.write(descriptors.processors, encodesTimerDpc(layout) ? waitKeys : null);
   if (map.lowStubPa !== null)
     phys.write(map.lowStubPa, lowStubBytes(kernel.symbol('KiSystemStartup'), tables.dtb));
   kernel.writeHeadersAndExports();
@@ -420,6 +436,22 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       device: r.device?.object ? hx(r.device.object.bodyVa) : null,
       driver: r.driver?.object ? hx(r.driver.object.bodyVa) : null,
       planted: r.planted,
+    })),
+    timerTables: timers.tables.map((t) => ({
+      processor: t.processor,
+      first: hx(t.first),
+      count: t.count,
+      stride: t.stride,
+    })),
+    timers: timers.timers.map((t) => ({
+      timer: hx(t.timer),
+      dpc: hx(t.dpc),
+      routine: hx(t.routine),
+      owner: t.owner,
+      processor: t.processor,
+      index: t.index,
+      period: t.period,
+      planted: t.planted,
     })),
     drivers: drivers.drivers.map((d) => truthDriver(d, vm)),
     modules: loader.modules.map((m) => ({
@@ -742,7 +774,7 @@ function writeDebuggerData(
   kernel: KernelImage,
   map: AddressMap,
   globals: KernelGlobals,
-  rng: Rng,
+  waitKeys: WaitKeys | null,
 ): bigint {
   const ptr = layout.pointerSize;
   const kdbgVa = kernel.symbol('KdDebuggerDataBlock', layout.kdbgSize);
@@ -766,8 +798,9 @@ function writeDebuggerData(
   vm.writeU64(listHead, layout.arch === 'x64' ? kdbgVa : kdbgVa & 0xffffffffn);
   vm.writeU64(listHead + 8n, layout.arch === 'x64' ? kdbgVa : 0n);
   if (layout.kdbgEncoded) {
-    const waitNever = rng.u64();
-    const waitAlways = rng.u64();
+    if (!waitKeys) throw new Error('internal: an encoded KDBG needs KiWaitNever and KiWaitAlways');
+    const waitNever = waitKeys.never;
+    const waitAlways = waitKeys.always;
     const flag = kernel.symbol('KdpDataBlockEncoded', 1);
     const waitNeverVa = kernel.symbol('KiWaitNever', 8);
     const waitAlwaysVa = kernel.symbol('KiWaitAlways', 8);

@@ -19,7 +19,8 @@ export function callbackEntryCount(truth: Truth): number {
   return (
     truth.registeredCallbacks.length +
     truth.threads.filter((t) => t.pid === 4).length +
-    truth.idtEntries.length
+    truth.idtEntries.length +
+    truth.timers.length
   );
 }
 

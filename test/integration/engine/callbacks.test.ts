@@ -38,8 +38,10 @@ const CALLBACK_INFECTIONS: Infection[] = [
   'orphanThread',
   'idtHook',
 ];
-/** The kinds the kernel registers in arrays and lists (System threads are the other kind). */
-const REGISTERED_KINDS = CALLBACK_KINDS.filter((k) => k !== 'system-thread' && k !== 'idt' && k !== 'gdt');
+/** The kinds the kernel registers in arrays and lists (System threads, gates and timers are read apart). */
+const REGISTERED_KINDS = CALLBACK_KINDS.filter(
+  (k) => k !== 'system-thread' && k !== 'idt' && k !== 'gdt' && k !== 'timer',
+);
 const isRegistered = (kind: string) => (REGISTERED_KINDS as readonly string[]).includes(kind);
 
 const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
@@ -80,7 +82,8 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
   );
   for (const finding of callbackFindings) {
     expect(finding.evidence.disassembly?.instructions.length).toBeGreaterThan(0);
-    expect(truth.registeredCallbacks.some((r) => finding.evidence.addresses?.includes(r.entry))).toBe(true);
+    const recorded = [...truth.registeredCallbacks.map((r) => r.entry), ...truth.timers.map((t) => t.timer)];
+    expect(recorded.some((entry) => finding.evidence.addresses?.includes(entry))).toBe(true);
   }
 }
 
@@ -203,7 +206,12 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
     const hookedGates = infected.truth.idtEntries.filter((e) => e.planted);
     const added = callbackEntries.filter((e) => e.change === 'added');
     expect(added.map((e) => e.key.split('|')[0]).sort()).toEqual(
-      [...plantedRoutines.map((r) => r.kind), 'system-thread', ...hookedGates.map(() => 'idt')].sort(),
+      [
+        ...plantedRoutines.map((r) => r.kind),
+        'system-thread',
+        ...hookedGates.map(() => 'idt'),
+        ...infected.truth.timers.filter((t) => t.planted).map(() => 'timer'),
+      ].sort(),
     );
     const removed = callbackEntries.filter((e) => e.change === 'removed');
     expect(removed.map((e) => e.key)).toEqual(

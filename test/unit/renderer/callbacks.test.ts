@@ -18,6 +18,14 @@ import {
 import { imageForSuite } from '../../support/images';
 import { truthCallbackEntries } from '../../support/truth';
 
+/** The rootkit's registrations and timers: what its findings and the comparison should name. */
+function plantedEntries(truth: Truth): string[] {
+  return [
+    ...truth.registeredCallbacks.filter((c) => c.planted).map((c) => c.entry),
+    ...truth.timers.filter((t) => t.planted).map((t) => t.timer),
+  ];
+}
+
 let truth: Truth;
 let infected: AnalysisResult;
 let clean: AnalysisResult;
@@ -70,7 +78,7 @@ describe("a driver's registrations", () => {
 
 describe('findings and filters', () => {
   test('each planted callback has its finding, which leads back to it; suspicious only keeps exactly those', () => {
-    const planted = truth.registeredCallbacks.filter((c) => c.planted).map((c) => c.entry);
+    const planted = plantedEntries(truth);
     const findings = findingsByCallback(infected.findings);
     expect([...findings.keys()].sort()).toEqual([...planted].sort());
     for (const [entry, list] of findings)
@@ -99,7 +107,7 @@ describe('a comparison entry', () => {
   test("names the planted callback in the infected image and nothing in the clean boot's", () => {
     const diff = diffResults(clean, infected, { baseline: 'clean', primary: 'infected' });
     const entries = diff.entries.filter((e) => e.kind === 'callback');
-    const planted = truth.registeredCallbacks.filter((c) => c.planted);
+    const planted = plantedEntries(truth);
     expect(entries).toHaveLength(planted.length);
     const named = entries.map((e) => {
       expect(callbacksOfDiffKey(clean, e.key), e.key).toEqual([]);
@@ -107,7 +115,7 @@ describe('a comparison entry', () => {
       expect(found, e.key).toHaveLength(1);
       return found[0]!.entry;
     });
-    expect(named.sort()).toEqual(planted.map((c) => c.entry).sort());
+    expect(named.sort()).toEqual([...planted].sort());
   });
 });
 
