@@ -257,6 +257,109 @@ def callback_rows(ctx, automagic, available, plugins):
     return unique_rows
 
 
+def timer_rows(ctx, automagic, available, plugins):
+    """Volatility's windows.timers: the plugin's rows (KTIMER, period, routine, module), and the
+    timers its list_timers walk reaches (KTIMER, period, routine), each DPC decoded as the plugin's
+    KTIMER.get_dpc does but from the stored qword itself: get_raw_dpc reads it as a pointer, which
+    Volatility masks to 48 bits, and an encoded value is not a pointer (x64, Windows 7 on)."""
+    from volatility3.framework import constants, interfaces
+    from volatility3.framework.objects import utility
+    from volatility3.plugins.windows import timers
+
+    chosen = automagic.choose_automagic(available, timers.Timers)
+    plugin = plugins.construct_plugin(ctx, chosen, timers.Timers, "plugins", quiet, None)
+    rows = []
+
+    def visit(node, _accumulator):
+        offset, _due, period, _signaled, routine, module, _symbol = node.values
+        absent = isinstance(module, interfaces.renderers.BaseAbsentValue)
+        rows.append((int(offset) & MASK48, int(period), int(routine) & MASK48, None if absent else module))
+
+    plugin.run().populate(visit, None)
+    kernel = ctx.modules[plugin.config["kernel"]]
+    layer = ctx.layers[kernel.layer_name]
+    table = kernel.symbol_table_name
+    keys = None
+    if kernel.has_symbol("KiWaitNever") and kernel.has_symbol("KiWaitAlways"):
+        read = lambda name: int.from_bytes(layer.read(kernel.offset + kernel.get_symbol(name).address, 8), "little")
+        keys = (read("KiWaitNever"), read("KiWaitAlways"))
+    walked = []
+    for timer in timers.Timers.list_timers(ctx, plugin.config["kernel"], kernel.layer_name, table):
+        if not timer.valid_type():
+            continue
+        stored = int.from_bytes(layer.read(timer.Dpc.vol.offset, 8 if keys else 4), "little")
+        dpc = stored
+        if keys:
+            dpc = utility.rol(stored ^ keys[0], keys[0] & 0xFF)
+            dpc = utility.bswap_64(dpc ^ layer.canonicalize(timer.vol.offset)) ^ keys[1]
+        if dpc == 0:
+            continue
+        kdpc = ctx.object(table + constants.BANG + "_KDPC", layer_name=kernel.layer_name, offset=dpc & MASK48)
+        walked.append((timer.vol.offset & MASK48, int(timer.Period), int(kdpc.DeferredRoutine) & MASK48, None))
+    # One timer is printed once per symbol found at its routine (see callback_rows): one row each.
+    return list(dict.fromkeys(rows)), walked
+
+
+def match_timers(truth, rows, named):
+    """Pairs truth timers with rows by KTIMER; with `named` rows, a row's module must be the owner's."""
+    unlinked = {m["name"] for m in truth["modules"] if m["unlinked"]}
+    by_timer = {row[0]: row for row in rows}
+    agree, wrong, missing = [], [], []
+    for timer in truth["timers"]:
+        row = by_timer.pop(int(timer["timer"], 16) & MASK48, None)
+        if row is None:
+            missing.append(timer)
+        elif row[2] != int(timer["routine"], 16) & MASK48 or row[1] != timer["period"]:
+            wrong.append((timer, row))
+        elif named and module_stem(timer["owner"]) != module_stem(row[3]) and not (row[3] is None and timer["owner"] in unlinked):
+            wrong.append((timer, row))
+        else:
+            agree.append(timer)
+    detail = f"{len(agree) + len(wrong)}/{len(truth['timers'])} timers found, {len(agree)} with the truth's routine and period"
+    if wrong:
+        detail += "; differ: " + ", ".join(f"{t['timer']} {routine_text(t)} vs {r[2]:#x} ({visible(r[3])})" for t, r in wrong[:3])
+    if missing:
+        detail += "; not listed: " + ", ".join(f"{t['timer']} {routine_text(t)}" for t in missing[:3])
+    extra = list(by_timer.values())
+    if extra:
+        detail += "; listed only by Volatility: " + ", ".join(f"{canonical(r[0]):#x}" for r in extra[:3])
+    return not (wrong or missing or extra), detail, f"{len(agree) + len(wrong)}/{len(truth['timers'])}" + (f", {len(extra)} extra" if extra else "")
+
+
+def compare_timers(truth, found, check):
+    """Volatility's timers against truth.json's timers: the plugin's rows, and its own walk of the tables."""
+    rows, walked = found
+    ok, detail, cell = match_timers(truth, walked, False)
+    check("timers: Volatility's walk of the timer tables (KTIMER, DPC routine, period)", ok, detail)
+    plugin_ok, plugin_detail, plugin_cell = match_timers(truth, rows, True)
+    if plugin_ok:
+        check("timers: the windows.timers plugin's rows (with owner module)", True, plugin_detail)
+        return ("timer", ["timer"], truth["timers"], plugin_cell)
+    if not rows and ok and truth["arch"] == "x64":
+        print(f"gap  timers: the windows.timers plugin printed no row: it decodes the DPC from a 48-bit-masked read of KTIMER.Dpc (get_raw_dpc reads a pointer); decoded from the whole qword its own walk finds {cell}")
+        return ("timer", ["timer"], truth["timers"], f"plugin 0/{len(truth['timers'])}; its walk {cell}")
+    check("timers: the windows.timers plugin's rows (with owner module)", False, plugin_detail)
+    return ("timer", ["timer"], truth["timers"], plugin_cell)
+
+
+def compare_irpscope_timers(truth, result, check):
+    """IRPscope's timer entries against the truth: each KTIMER with its DPC, routine and owner."""
+    got = {int(e["entry"], 16): e for e in result["callbacks"]["entries"] if e["kind"] == "timer"}
+    right, bad = [], []
+    for timer in truth["timers"]:
+        mine = got.pop(int(timer["timer"], 16), None)
+        same = mine is not None and (
+            int(mine["block"], 16) == int(timer["dpc"], 16)
+            and int(mine["routine"]["address"], 16) == int(timer["routine"], 16)
+            and (mine["owner"] or "").lower() == (timer["owner"] or "").lower()
+            and mine.get("period") == timer["period"]
+        )
+        (right if same else bad).append(timer)
+    check("IRPscope timers", not bad and not got, f"{len(right)}/{len(truth['timers'])} with DPC, routine, owner and period"
+          + (f"; differ {[t['timer'] for t in bad[:3]]}" if bad else "") + (f"; IRPscope only {len(got)}" if got else ""))
+    return right, list(got.values())
+
+
 def main():
     arguments = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     arguments.add_argument("volatility", help="a Volatility 3 checkout")
@@ -429,6 +532,11 @@ def main():
         irpscope = compare_irpscope_callbacks(truth, json.load(open(options.irpscope)), check)
     if "timers" not in truth:
         print("note truth.json lists no timers: Volatility's timers plugin is not compared")
+    else:
+        volatility.append(compare_timers(truth, timer_rows(ctx, automagic, available, plugins), check))
+        if options.irpscope:
+            right, extras = compare_irpscope_timers(truth, json.load(open(options.irpscope)), check)
+            irpscope = (irpscope[0] + right, irpscope[1] + extras)
     print_summary(volatility, irpscope)
 
     print(f"{len(failures)} check(s) failed" if failures else "all checks agree with Volatility 3")
