@@ -41,6 +41,7 @@ export const FINDING_KINDS = [
   'callback-no-module', // a notify routine or callback in no module (pool, unmapped)
   'callback-hidden-module', // a notify routine or callback in a module unlinked from PsLoadedModuleList
   'callback-inline', // a notify routine or callback whose first bytes jump out of its module
+  'callback-other-module', // a callback record that names its driver, whose routine is in another module
   'orphan-thread', // a thread of the System process whose start address is in no module
   'idt-hook', // an interrupt gate leading outside ntoskrnl and the HAL (or to an interrupt object's routine in no module)
   'gdt-call-gate', // a call gate in a processor's GDT (Windows installs none)

@@ -1,5 +1,6 @@
 // A registered routine a rootkit would leave: in no module (pool code), in a module unlinked from
-// PsLoadedModuleList, or whose first instructions jump out of its module. One finding per
+// PsLoadedModuleList, whose first instructions jump out of its module, or (for a record that names
+// its driver) in another driver's module. One finding per
 // callback, with the slot, the routine, its disassembly and its owner as evidence. A routine in
 // a listed module that is its own is the registering driver's business: no finding.
 
@@ -55,6 +56,13 @@ function judged(
       severity: 'critical',
       subject: callback.owner,
       explanation: `A routine for ${label} is registered in ${callback.owner}, a module unlinked from PsLoadedModuleList.`,
+    };
+  if (routine.verdict === 'other-module')
+    return {
+      kind: 'callback-other-module',
+      severity: 'high',
+      subject: callback.owner ?? routine.address,
+      explanation: `The ${label} record names the driver object ${callback.driver ?? '?'}, but its routine is ${callback.owner}+${routine.offset}, in another driver's module: the record was redirected, or a driver registered code that is not its own.`,
     };
   return null;
 }

@@ -166,10 +166,21 @@ function readEntries(
   return { raw, problems };
 }
 
+/** The module of the driver a record names (file-system registration), by its DriverStart. */
+function registrantModule(inputs: CallbackInputs, driverVa: bigint | null) {
+  if (driverVa === null) return null;
+  const driver = inputs.drivers.find((d) => BigInt(d.objectVa) === driverVa);
+  return driver ? inputs.modules.owner(BigInt(driver.start)) : null;
+}
+
 function judged(inputs: CallbackInputs, source: CallbackSource, raw: RawCallback): Callback {
   const holder = inputs.modules.owner(raw.routine);
   const name = `${CALLBACK_LABELS[source.kind]} ${raw.slot}`;
-  const routine = inputs.judge.judge(raw.routine, holder, raw.slot, name, true);
+  // A record that names its driver is judged against that driver's module: a routine elsewhere
+  // is another module's code registered in its name (a redirected record). A shutdown packet's
+  // routine is its device's driver's IRP_MJ_SHUTDOWN, judged with the IRP table.
+  const registrant = source.kind === 'fs-registration' ? registrantModule(inputs, raw.driver) : null;
+  const routine = inputs.judge.judge(raw.routine, registrant ?? holder, raw.slot, name, true);
   return {
     kind: source.kind,
     slot: raw.slot,
