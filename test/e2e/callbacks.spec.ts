@@ -1,6 +1,7 @@
 // The other doors into the kernel in the workbench (issue 22): an image whose rootkit planted a
 // process-notify routine in pool code, an image-load notify routine and a registry callback in its
-// unlinked module and a shutdown notification on its device. The Callbacks view lists every
+// unlinked module, a shutdown notification on its device and a timer whose DPC is pool code. The
+// Callbacks view lists every
 // callback of the builder's truth with its owner and verdict, the planted ones marked; its filters
 // narrow the list; a finding opens its callback's evidence; the rootkit driver's detail lists its
 // registrations. The clean image of the same system is shown for comparison (screenshots).
@@ -35,6 +36,7 @@ function build(scenario: 'clean' | 'infected'): Truth {
             'notifyHiddenModule',
             'registryCallback',
             'shutdownNotify',
+            'timerDpc',
           ] as const,
         }
       : {}),
@@ -123,21 +125,44 @@ test('every callback of the truth with its owner and verdict; filters; a finding
   await page.screenshot({ path: testInfo.outputPath('callbacks-infected.png') });
 
   // The filters: suspicious only, then one kind.
+  const plantedTimer = truth.timers.find((t) => t.planted)!;
   await page.check('[data-testid="callbacks-suspicious-only"]');
-  await expect(count(page)).toHaveText(`${planted.length} of ${everyEntry} callbacks`);
+  await expect(count(page)).toHaveText(`${planted.length + 1} of ${everyEntry} callbacks`);
   for (const callback of planted) await expect(row(page, callback.entry)).toBeVisible();
+  await expect(row(page, plantedTimer.timer)).toBeVisible();
   await page.uncheck('[data-testid="callbacks-suspicious-only"]');
   await page.selectOption('[data-testid="callbacks-kind"]', 'shutdown');
   const shutdowns = registered.filter((c) => c.kind === 'shutdown');
   await expect(count(page)).toHaveText(`${shutdowns.length} of ${everyEntry} callbacks`);
   for (const callback of shutdowns) await expect(row(page, callback.entry)).toBeVisible();
+  // The armed timers: each with its DPC routine and owner; the rootkit's, in pool code, with its period.
+  await page.selectOption('[data-testid="callbacks-kind"]', 'timer');
+  await expect(count(page)).toHaveText(`${truth.timers.length} of ${everyEntry} callbacks`);
+  for (const timer of truth.timers) {
+    const line = row(page, timer.timer);
+    await expect(line, timer.timer).toContainText(shown(timer.routine));
+    await expect(line, timer.timer).toContainText(timer.owner ?? 'no module');
+  }
+  await row(page, plantedTimer.timer).click();
+  const timerDetail = page.locator('[data-testid="callback-detail"]');
+  await expect(timerDetail).toContainText('KTIMER');
+  await expect(timerDetail).toContainText(shown(plantedTimer.timer));
+  await expect(timerDetail).toContainText('KDPC');
+  await expect(timerDetail).toContainText(shown(plantedTimer.dpc));
+  await expect(timerDetail).toContainText(`every ${plantedTimer.period} ms`);
+  await expect(timerDetail).toContainText('callback-no-module');
+  await page.screenshot({ path: testInfo.outputPath('callbacks-timer.png') });
   await page.selectOption('[data-testid="callbacks-kind"]', 'all');
 
   // A finding opens its callback: the pool-code process notify routine, with its evidence.
   const pool = planted.find((c) => c.owner === null)!;
   await page.click('[data-testid="nav-findings"]');
   await page.fill('[data-testid="table-findings"] input.filter', 'callback-no-module');
-  await page.locator('[data-testid="table-body-findings"] [role="row"]').first().click();
+  await page
+    .locator('[data-testid="table-body-findings"] [role="row"]', {
+      hasText: BigInt(pool.routine).toString(16),
+    })
+    .click();
   await page.click('[data-testid="finding-detail"] [data-testid="callback-link"]');
   await expect(view(page)).toBeVisible();
   await expect(page.locator('[data-testid="table-body-callbacks"] [aria-selected="true"]')).toHaveAttribute(
@@ -199,7 +224,7 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     registry.entry,
   );
 
-  // The comparison with the clean boot: exactly the planted registrations are added callbacks,
+  // The comparison with the clean boot: exactly the planted registrations and timer are added callbacks,
   // each shown in both images (absent from the baseline) and opening its evidence.
   await page.click('[data-testid="nav-diff"]');
   const options = await page.locator('[data-testid="diff-baseline"] option').allTextContents();
@@ -207,8 +232,10 @@ test('every callback of the truth with its owner and verdict; filters; a finding
   await page.selectOption('[data-testid="diff-baseline"]', { index: clean });
   await page.fill('[data-testid="table-diff-differences"] input.filter', 'callback');
   const differences = page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
-  await expect(differences).toHaveCount(planted.length);
-  await expect(differences.filter({ hasText: 'callback added' })).toHaveCount(planted.length);
+  // The registrations and the rootkit's timer.
+  await expect(differences).toHaveCount(planted.length + 1);
+  await expect(differences.filter({ hasText: 'callback added' })).toHaveCount(planted.length + 1);
+  await expect(differences.filter({ hasText: 'timer|code:' })).toHaveCount(1);
   await differences.filter({ hasText: 'process-notify|code:' }).click();
   const both = page.locator('[data-testid="diff-callback"]');
   await expect(both.locator('tr', { hasText: 'Baseline' })).toContainText('not registered');

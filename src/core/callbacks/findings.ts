@@ -41,7 +41,7 @@ function judged(
       kind: 'callback-no-module',
       severity: moduleListComplete ? 'critical' : 'high',
       subject: routine.address,
-      explanation: `A routine for ${label} is registered at ${routine.address}, in no loaded module: code in pool memory that the kernel calls ${callback.kind === 'timer' ? timerWhen(callback) : 'on every event'}.${moduleListComplete ? '' : PARTIAL_MODULE_LIST}`,
+      explanation: `${callback.kind === 'timer' ? "A timer's DPC routine is" : `A routine for ${label} is registered`} at ${routine.address}, in no loaded module: code in pool memory that the kernel calls ${callback.kind === 'timer' ? timerWhen(callback) : 'on every event'}.${moduleListComplete ? '' : PARTIAL_MODULE_LIST}`,
     };
   if (routine.verdict === 'inline-patched')
     return {

@@ -378,7 +378,7 @@ function CallbackDetail({
         ) : null}
         {callback.component !== null || callback.device || callback.driver || timing(callback) ? (
           <>
-            <dt>Registered for</dt>
+            <dt>{callback.kind === 'timer' ? 'Fires' : 'Registered for'}</dt>
             <dd>
               <RegisteredFor callback={callback} index={index} />
             </dd>
