@@ -110,15 +110,33 @@ function rejectTable(
   return null;
 }
 
-/** A cheap look at a slot: an empty list (points at itself) or two kernel pointers. */
-function mayBeHead(memory: KernelMemory, view: DataView, at: number, va: bigint): boolean {
-  if (at + 2 * memory.pointerSize > view.byteLength) return false;
-  const read = (o: number) =>
-    memory.pointerSize === 8 ? view.getBigUint64(o, true) : BigInt(view.getUint32(o, true));
-  const flink = read(at);
-  const blink = read(at + memory.pointerSize);
-  if (flink === va && blink === va) return true;
-  return memory.isKernelAddress(flink) && memory.isKernelAddress(blink);
+/**
+ * A cheap look at each slot of `bytes` (read from `base`): an empty list (it points at itself) or
+ * two kernel pointers. Dwords, not BigInts: the search looks at every pointer of a KPRCB.
+ */
+function headLooks(pointerSize: 4 | 8, bytes: Uint8Array, base: bigint): (at: number) => boolean {
+  const words = new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + (bytes.length & ~3)));
+  const baseLow = Number(base & 0xffffffffn);
+  const baseHigh = Number((base >> 32n) & 0xffffffffn);
+  if (pointerSize === 4)
+    return (at) => {
+      const i = at >> 2;
+      if (i + 1 >= words.length) return false;
+      const self = (baseLow + at) >>> 0;
+      const flink = words[i]!;
+      const blink = words[i + 1]!;
+      return (flink === self && blink === self) || (flink >= 0x80000000 && blink >= 0x80000000);
+    };
+  return (at) => {
+    const i = at >> 2;
+    if (i + 3 >= words.length) return false;
+    const sum = baseLow + at;
+    const selfLow = sum >>> 0;
+    const selfHigh = (baseHigh + Math.floor(sum / 0x100000000)) >>> 0;
+    const [fl, fh, bl, bh] = [words[i]!, words[i + 1]!, words[i + 2]!, words[i + 3]!];
+    if (fl === selfLow && fh === selfHigh && bl === selfLow && bh === selfHigh) return true;
+    return fh >= 0xffff8000 && bh >= 0xffff8000;
+  };
 }
 
 /** The first run of `shape` in `bytes` (read from `base`) that is a timer table: its first head and count. */
@@ -129,13 +147,13 @@ function searchRun(
   shape: TableShape,
   timerLink: number,
 ): { first: bigint; count: number } | null {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const looksLikeHead = headLooks(memory.pointerSize, bytes, base);
   const p = memory.pointerSize;
   const least = Math.min(...shape.counts);
   for (let residue = 0; residue < shape.stride; residue += p) {
     let run = 0;
     for (let at = residue; at + 2 * p <= bytes.length; at += shape.stride) {
-      run = mayBeHead(memory, view, at, base + BigInt(at)) ? run + 1 : 0;
+      run = looksLikeHead(at) ? run + 1 : 0;
       if (run < least) continue;
       const start = at - (least - 1) * shape.stride;
       for (const count of shape.counts) {
