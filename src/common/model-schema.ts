@@ -236,6 +236,7 @@ const callbackSectionSchema = z.object({
       driver: hexSchema.nullable(),
       tid: count.optional(),
       processor: count.optional(),
+      operation: z.enum(['pre', 'post']).optional(),
     }),
   ),
 });

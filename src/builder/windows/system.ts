@@ -420,6 +420,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       device: r.device?.object ? hx(r.device.object.bodyVa) : null,
       driver: r.driver?.object ? hx(r.driver.object.bodyVa) : null,
       planted: r.planted,
+      ...(r.operation ? { operation: r.operation } : {}),
     })),
     drivers: drivers.drivers.map((d) => truthDriver(d, vm)),
     modules: loader.modules.map((m) => ({

@@ -12,7 +12,8 @@ function describe(callback: Callback): string {
   const routine = callback.routine;
   if (callback.kind === 'system-thread')
     return `System thread ${callback.tid ?? '?'}, place ${callback.slot} on the System process's list (ETHREAD ${callback.entry}) → StartAddress ${routine.address}`;
-  return `${CALLBACK_LABELS[callback.kind]} slot ${callback.slot} (${callback.entry}) → ${routine.address}`;
+  const operation = callback.operation ? ` ${callback.operation}-operation` : '';
+  return `${CALLBACK_LABELS[callback.kind]} slot ${callback.slot}${operation} (${callback.entry}) → ${routine.address}`;
 }
 
 const PARTIAL_MODULE_LIST =

@@ -27,6 +27,7 @@ import { readRecord, type RawCallback } from './records';
 import { readSystemThreads } from './threads';
 import { readDescriptorTables } from './descriptors';
 import { descriptorFindings } from './descriptor-findings';
+import { readObjectCallbacks } from './object-callbacks';
 import type { ProcessRecord } from '../activity';
 
 export interface CallbackInputs {
@@ -67,6 +68,10 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
     entries.push(...read.entries);
     warnings.push(...read.warnings);
   }
+  const objects = readObjectCallbacks(inputs);
+  heads.push(...objects.heads);
+  entries.push(...objects.entries);
+  warnings.push(...objects.warnings);
   const threads = readSystemThreads(inputs);
   const tables = readDescriptorTables({ ...inputs, kernelBase: inputs.kernel.base });
   for (const read of [threads, tables.idt, tables.gdt]) {

@@ -37,10 +37,16 @@ const CALLBACK_INFECTIONS: Infection[] = [
   'shutdownNotify',
   'orphanThread',
   'idtHook',
+  'objectCallback',
 ];
 /** The kinds the kernel registers in arrays and lists (System threads are the other kind). */
 const REGISTERED_KINDS = CALLBACK_KINDS.filter((k) => k !== 'system-thread' && k !== 'idt' && k !== 'gdt');
 const isRegistered = (kind: string) => (REGISTERED_KINDS as readonly string[]).includes(kind);
+const OBJECT_KINDS = ['process-object', 'thread-object', 'desktop-object'];
+/** ObRegisterCallbacks exists from Vista SP1 (build 6001) on: XP and 2003 have no object callbacks. */
+const hasObjectCallbacks = (truth: Truth) => truth.build >= 6001;
+/** One registered routine: an object callback's record holds a pre- and a post-operation routine. */
+const routineKey = (entry: string, operation: string | undefined) => `${entry}|${operation ?? ''}`;
 
 const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
   ...isfFiles(),
@@ -53,9 +59,9 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
     expect(head.address, array.kind).toBe(array.address);
     expect(head.coverage).toEqual({ state: 'complete', missing: [] });
   }
-  const found = new Map(result.callbacks.entries.map((c) => [c.entry, c]));
+  const found = new Map(result.callbacks.entries.map((c) => [routineKey(c.entry, c.operation), c]));
   for (const registered of truth.registeredCallbacks) {
-    const callback = found.get(registered.entry);
+    const callback = found.get(routineKey(registered.entry, registered.operation));
     expect(callback, `${registered.kind} ${registered.slot}`).toBeDefined();
     expect(callback!.kind).toBe(registered.kind);
     expect(callback!.slot).toBe(registered.slot);
@@ -66,6 +72,7 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
     expect(callback!.component).toBe(registered.component);
     expect(callback!.device).toBe(registered.device);
     if (registered.driver !== null) expect(callback!.driver).toBe(registered.driver);
+    expect(callback!.operation).toBe(registered.operation);
     expect(callback!.routine.verdict).toBe(registered.owner === null ? 'no-module' : 'own-image');
   }
   expect(result.callbacks.entries.filter((c) => isRegistered(c.kind)).length).toBe(
@@ -178,17 +185,34 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
       fill: 'random',
     });
     expect(clean.truth.registeredCallbacks.length).toBeGreaterThan(0);
-    expect(infected.truth.registeredCallbacks.filter((r) => r.planted).length).toBe(4);
+    const objectCallbacks = hasObjectCallbacks(clean.truth);
+    expect(infected.truth.registeredCallbacks.filter((r) => r.planted).length).toBe(objectCallbacks ? 5 : 4);
     // Every kind has its head in the truth, and the stock system registers in most of them.
-    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual([...REGISTERED_KINDS].sort());
+    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual(
+      REGISTERED_KINDS.filter((k) => objectCallbacks || !OBJECT_KINDS.includes(k)).sort(),
+    );
     expect(infected.truth.threads.filter((t) => t.planted).length).toBe(1);
 
     const cleanResult = await analyzeImage(clean.image);
     expectTruthFound(cleanResult, clean.truth);
     expect(cleanResult.findings.filter((f) => f.severity !== 'info')).toEqual([]);
-    // Without symbols each array is found through its registration routine's code.
-    for (const head of cleanResult.callbacks.heads.filter((h) => isRegistered(h.kind)))
+    // Without symbols each array is found through its registration routine's code; the object
+    // types' CallbackList at the build's offset, checked against the records on it.
+    for (const head of cleanResult.callbacks.heads.filter(
+      (h) => isRegistered(h.kind) && !OBJECT_KINDS.includes(h.kind),
+    ))
       expect(head.method).toMatch(/^(PsSet|CmRegister|KeRegister|IoRegister)\w+/);
+    for (const head of cleanResult.callbacks.heads.filter((h) => OBJECT_KINDS.includes(h.kind))) {
+      if (objectCallbacks)
+        expect(head.method).toMatch(
+          /^build \d+'s _OBJECT_TYPE\.CallbackList \+0x[0-9a-f]+, checked: .* \((PsProcessType|PsThreadType|ExDesktopObjectType) → 0x[0-9a-f]+\)$/,
+        );
+      else
+        expect(head.coverage).toEqual({
+          state: 'unavailable',
+          missing: ['object callbacks exist from Windows Vista SP1 (build 6001) on'],
+        });
+    }
 
     const infectedResult = await analyzeImage(infected.image);
     expectTruthFound(infectedResult, infected.truth);
