@@ -205,6 +205,8 @@ const OBJECT_REGISTRATIONS: ReadonlyArray<{
 export class Callbacks {
   readonly registered: RegisteredCallback[] = [];
   readonly heads = new Map<CallbackKind | ObjectCallbackKind, bigint>();
+  /** The OBJECT_TYPE of each object-callback head. */
+  readonly objectTypes = new Map<CallbackKind | ObjectCallbackKind, bigint>();
   private readonly objectRegistrations: ObjectRegistration[] = [];
   private readonly objectSlots = new Map<ObjectCallbackKind, number>();
   private readonly operationOf = new Map<RegisteredCallback, ObjectOperation>();
@@ -373,7 +375,10 @@ export class Callbacks {
       registered.entry = at.entry;
       registered.block = at.block;
     }
-    for (const [kind, head] of linkTypes(this.ctx, written)) this.heads.set(kind, head);
+    for (const [kind, { head, type }] of linkTypes(this.ctx, written)) {
+      this.heads.set(kind, head);
+      this.objectTypes.set(kind, type);
+    }
   }
 
   private writeArray(name: string, slots: number, entries: RegisteredCallback[]): bigint {

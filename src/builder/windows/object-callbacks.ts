@@ -111,15 +111,15 @@ export function writeRegistration(ctx: DriverContext, registration: ObjectRegist
 export function linkTypes(
   ctx: DriverContext,
   written: readonly WrittenOperation[],
-): Map<ObjectCallbackKind, bigint> {
+): Map<ObjectCallbackKind, { head: bigint; type: bigint }> {
   const { layout, vm, objects } = ctx;
   const p = BigInt(layout.pointerSize);
   const offset = BigInt(callbackListOffset(layout));
-  const heads = new Map<ObjectCallbackKind, bigint>();
+  const heads = new Map<ObjectCallbackKind, { head: bigint; type: bigint }>();
   for (const [name, type] of objects.types) {
     const head = type.object.bodyVa + offset;
     const kind = OBJECT_CALLBACK_KINDS.find((k) => TYPE_OF[k] === name);
-    if (kind) heads.set(kind, head);
+    if (kind) heads.set(kind, { head, type: type.object.bodyVa });
     const ring = [head, ...written.filter((w) => w.operation.kind === kind).map((w) => w.entry), head];
     for (let i = 0; i + 1 < ring.length; i++) {
       vm.writePtr(ring[i]!, ring[i + 1]!); // Flink

@@ -391,7 +391,10 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
           loader.modules.find((m) => e.target >= m.base && e.target < m.base + BigInt(m.size))?.name ?? null,
       })),
     },
-    callbackHeads: [...callbacks.heads].map(([kind, address]) => ({ kind, address: hx(address) })),
+    callbackHeads: [...callbacks.heads].map(([kind, address]) => {
+      const objectType = callbacks.objectTypes.get(kind);
+      return { kind, address: hx(address), ...(objectType ? { objectType: hx(objectType) } : {}) };
+    }),
     processors: descriptors.processors.map((p) => ({
       kpcr: hx(p.kpcr),
       prcb: hx(p.prcb),

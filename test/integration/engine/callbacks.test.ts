@@ -511,3 +511,107 @@ describe.each([
     ]);
   });
 });
+
+/** The truth's object callbacks of a kind, and the OBJECT_TYPE their records must name. */
+function objectCallbacksOf(truth: Truth, kind: string) {
+  return truth.registeredCallbacks.filter((r) => r.kind === kind);
+}
+
+describe('hostile object callback lists', () => {
+  const build = () =>
+    imageForTest({
+      isf: isfFiles()[0]!.isf,
+      format: 'raw',
+      scenario: 'infected',
+      infections: ['hiddenDriver', 'objectCallback'],
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+
+  test('a record whose Flink leads back to itself ends the walk: partial, with the reason; the records before it are read', async () => {
+    const { image, truth } = build();
+    const process = objectCallbacksOf(truth, 'process-object');
+    expect(process.length).toBe(2);
+    const first = process[0]!;
+    const copy = patchedCopy(image, truth, [{ va: BigInt(first.entry), value: BigInt(first.entry) }]);
+
+    const result = await analyzeImage(copy);
+    const head = result.callbacks.heads.find((h) => h.kind === 'process-object')!;
+    expect(head.address).toBe(truth.callbackHeads.find((h) => h.kind === 'process-object')!.address);
+    expect(head.coverage).toEqual({
+      state: 'partial',
+      missing: [`the process object callback list loops back to ${first.entry}`],
+    });
+    expect(result.image.warnings).toContain(`the process object callback list loops back to ${first.entry}`);
+    const found = result.callbacks.entries.filter((c) => c.kind === 'process-object');
+    expect(found.map((c) => [c.entry, c.routine.address, c.owner])).toEqual([
+      [first.entry, first.routine, first.owner],
+    ]);
+    // The thread type's list is untouched.
+    const threads = result.callbacks.entries.filter((c) => c.kind === 'thread-object');
+    expect(threads.map((c) => c.entry)).toEqual(
+      objectCallbacksOf(truth, 'thread-object').map((r) => r.entry),
+    );
+  });
+
+  test('a record whose ObjectType names another type is a warning that costs only that record', async () => {
+    const { image, truth } = build();
+    const planted = objectCallbacksOf(truth, 'process-object').find((r) => r.planted)!;
+    const typeOf = (kind: string) => BigInt(truth.callbackHeads.find((h) => h.kind === kind)!.objectType!);
+    const [processType, threadType] = [typeOf('process-object'), typeOf('thread-object')];
+    const objectTypeField = truth.arch === 'x64' ? 0x20n : 0x14n;
+    const copy = patchedCopy(image, truth, [
+      { va: BigInt(planted.entry) + objectTypeField, value: threadType },
+    ]);
+
+    const result = await analyzeImage(copy);
+    const head = result.callbacks.heads.find((h) => h.kind === 'process-object')!;
+    const why = `process object callback 1 (${planted.entry}): its ObjectType 0x${threadType.toString(16)} is not the Process type 0x${processType.toString(16)}`;
+    expect(head.coverage).toEqual({ state: 'partial', missing: [why] });
+    expect(result.image.warnings).toContain(why);
+    const found = new Set(result.callbacks.entries.map((c) => c.entry));
+    for (const registered of truth.registeredCallbacks)
+      expect(found.has(registered.entry), `${registered.kind} ${registered.slot}`).toBe(
+        registered !== planted,
+      );
+    expect(result.findings.filter((f) => f.kind.startsWith('callback-'))).toEqual([]);
+  });
+});
+
+test('a build whose CallbackList hint is wrong: the offset is found by searching the type, checked by its records', async () => {
+  // The Windows 7 SP1 symbol file (CallbackList +0xc0) laid out under build 9200, whose hint is +0xc8.
+  const isf = isfFiles().find((f) => f.label === '339E7413')!.isf;
+  const { image, truth } = imageForTest({
+    isf,
+    build: 9200,
+    format: 'raw',
+    scenario: 'infected',
+    infections: ['hiddenDriver', 'objectCallback'],
+    size: SIZE,
+    seed: 31,
+    fill: 'random',
+  });
+  const result = await analyzeImage(image);
+  for (const expected of truth.callbackHeads.filter((h) => h.kind.endsWith('-object'))) {
+    const head = result.callbacks.heads.find((h) => h.kind === expected.kind)!;
+    expect(head.address, expected.kind).toBe(expected.address);
+    expect(BigInt(expected.address) - BigInt(expected.objectType!)).toBe(0xc0n);
+    expect(head.coverage).toEqual({ state: 'complete', missing: [] });
+    expect(head.method).toMatch(
+      /^searched the type \(the hint \+0xc8 failed: .*\): _OBJECT_TYPE\.CallbackList \+0xc0, /,
+    );
+  }
+  const objectCallbacks = truth.registeredCallbacks.filter((r) => r.kind.endsWith('-object'));
+  expect(objectCallbacks.filter((r) => r.planted).length).toBe(1);
+  expect(
+    result.callbacks.entries
+      .filter((c) => c.kind.endsWith('-object'))
+      .map((c) => [c.kind, c.entry, c.routine.address, c.owner, c.component])
+      .sort(),
+  ).toEqual(objectCallbacks.map((r) => [r.kind, r.entry, r.routine, r.owner, r.component]).sort());
+  const planted = objectCallbacks.find((r) => r.planted)!;
+  expect(
+    result.findings.filter((f) => f.kind.startsWith('callback-')).map((f) => [f.kind, f.subject]),
+  ).toEqual([['callback-hidden-module', planted.owner]]);
+});
