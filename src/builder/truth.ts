@@ -91,7 +91,7 @@ export interface TruthCallback {
   driver: Hex | null;
   /** Registered by the infected scenario's rootkit. */
   planted: boolean;
-  /** Object callbacks: the entry's pre- or post-operation routine (`block`: its registration, `component`: its altitude, `context`: its RegistrationContext). */
+  /** Object callbacks: the entry's pre- or post-operation routine (`component`: its registration's altitude, `context`: its RegistrationContext). */
   operation?: 'pre' | 'post';
 }
 

@@ -178,7 +178,7 @@ export interface RegisteredCallback {
   device: DeviceModel | null;
   driver: DriverModel | null;
   planted: boolean;
-  /** Set by write(): the slot or the record, and an array slot's block (an object callback's: its registration). */
+  /** Set by write(): the slot or the record, and an array slot's block. */
   entry: bigint;
   block: bigint | null;
   /** Object callbacks: the entry's pre- or post-operation routine. */
@@ -373,7 +373,6 @@ export class Callbacks {
     for (const [registered, operation] of this.operationOf) {
       const at = written.find((w) => w.operation === operation)!;
       registered.entry = at.entry;
-      registered.block = at.block;
     }
     for (const [kind, { head, type }] of linkTypes(this.ctx, written)) {
       this.heads.set(kind, head);

@@ -53,11 +53,10 @@ export interface ObjectRegistration {
   planted: boolean;
 }
 
-/** Where each operation's OB_CALLBACK_ENTRY went and its registration block. */
+/** Where each operation's OB_CALLBACK_ENTRY went. */
 export interface WrittenOperation {
   operation: ObjectOperation;
   entry: bigint;
-  block: bigint;
 }
 
 export function hasObjectCallbacks(layout: KernelLayout): boolean {
@@ -100,7 +99,7 @@ export function writeRegistration(ctx: DriverContext, registration: ObjectRegist
     vm.writePtr(at(p === 8 ? 0x20 : 0x14), objects.typeObject(TYPE_OF[operation.kind]).bodyVa);
     vm.writePtr(at(p === 8 ? 0x28 : 0x18), operation.pre ?? 0n);
     vm.writePtr(at(p === 8 ? 0x30 : 0x1c), operation.post ?? 0n);
-    return { operation, entry, block };
+    return { operation, entry };
   });
 }
 

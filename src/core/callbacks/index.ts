@@ -7,6 +7,7 @@ import { CALLBACK_LABELS } from '../../common/callback-labels';
 import type {
   Callback,
   CallbackHead,
+  CallbackKind,
   CallbackSection,
   Device,
   Driver,
@@ -56,6 +57,8 @@ export interface CallbackStage {
   section: CallbackSection;
   findings: Finding[];
   warnings: string[];
+  /** Kinds this kernel does not have (object callbacks before Vista SP1): nothing was left unjudged. */
+  absent: ReadonlySet<CallbackKind>;
 }
 
 export function readCallbacks(inputs: CallbackInputs): CallbackStage {
@@ -86,6 +89,7 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
       ...descriptorFindings(entries, interruptOwners(inputs), inputs.moduleListComplete),
     ],
     warnings,
+    absent: new Set(objects.absent),
   };
 }
 

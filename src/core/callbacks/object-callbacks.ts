@@ -183,6 +183,8 @@ export interface ObjectCallbackRead {
   heads: CallbackHead[];
   entries: Callback[];
   warnings: string[];
+  /** The kinds this kernel does not have. */
+  absent: ObjectKind[];
 }
 
 function unavailable(kind: ObjectKind, why: string): CallbackHead {
@@ -192,7 +194,8 @@ function unavailable(kind: ObjectKind, why: string): CallbackHead {
 export function readObjectCallbacks(inputs: CallbackInputs): ObjectCallbackRead {
   if (inputs.build !== null && inputs.build < OBJECT_CALLBACKS_FROM_BUILD) {
     const why = 'object callbacks exist from Windows Vista SP1 (build 6001) on';
-    return { heads: OBJECT_CALLBACK_TYPES.map((t) => unavailable(t.kind, why)), entries: [], warnings: [] };
+    const kinds = OBJECT_CALLBACK_TYPES.map((t) => t.kind);
+    return { heads: kinds.map((kind) => unavailable(kind, why)), entries: [], warnings: [], absent: kinds };
   }
   const heads: CallbackHead[] = [];
   const warnings: string[] = [];
@@ -228,7 +231,7 @@ export function readObjectCallbacks(inputs: CallbackInputs): ObjectCallbackRead 
   }
   const order = OBJECT_CALLBACK_TYPES.map((t) => t.kind);
   heads.sort((a, b) => order.indexOf(a.kind as ObjectKind) - order.indexOf(b.kind as ObjectKind));
-  return { heads, entries, warnings };
+  return { heads, entries, warnings, absent: [] };
 }
 
 /** The pre- and post-operation routines of each record on one type's list, judged. */
@@ -262,10 +265,7 @@ function readType(
       else if (routine === 0n) continue;
       else if (!memory.isKernelAddress(routine))
         problems.push(`${where}: its ${operation}-operation routine ${hex(routine)} is not a kernel address`);
-      else
-        entries.push(
-          judged(inputs, type.kind, { slot, record, block, routine, context, component, operation }),
-        );
+      else entries.push(judged(inputs, type.kind, { slot, record, routine, context, component, operation }));
     }
   }
   return { entries, problems };
@@ -282,7 +282,6 @@ function judged(
   raw: {
     slot: number;
     record: bigint;
-    block: bigint | null;
     routine: bigint;
     context: bigint | null;
     component: string | null;
@@ -295,7 +294,8 @@ function judged(
     kind,
     slot: raw.slot,
     entry: hex(raw.record),
-    block: raw.block === null ? null : hex(raw.block),
+    // The model's block is an array slot's EX_CALLBACK_ROUTINE_BLOCK; these are list records.
+    block: null,
     routine: inputs.judge.judge(raw.routine, holder, raw.slot, name, true),
     owner: holder?.name ?? null,
     context: raw.context === null ? null : hex(raw.context),
