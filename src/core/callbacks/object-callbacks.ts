@@ -59,7 +59,7 @@ function searchEnd(pointerSize: 4 | 8): number {
   return pointerSize === 8 ? 0x100 : 0xa0;
 }
 
-interface TypeObject {
+export interface TypeObject {
   kind: ObjectKind;
   variable: string;
   name: string;
@@ -109,12 +109,34 @@ export function establishCallbackList(
   }
   const hint = callbackListHint(build, memory.pointerSize);
   const hinted = checkOffset(memory, types, hint);
-  if (hinted.ok)
+  const hintMethod = `build ${build ?? '?'}'s _OBJECT_TYPE.CallbackList +${hex(hint)}, checked: ${proof(hinted.proven)}`;
+  if (hinted.ok && hinted.proven > 0) return { offset: hint, method: hintMethod };
+  // An empty ring at the hint proves little: records elsewhere in the type would be the list.
+  const found = searchType(memory, types, hint);
+  const hintFate = hinted.ok
+    ? 'held no record'
+    : `failed: ${hinted.rejected ?? `${hinted.strays} of its records name another type`}`;
+  if (found.length === 1)
     return {
-      offset: hint,
-      method: `build ${build ?? '?'}'s _OBJECT_TYPE.CallbackList +${hex(hint)}, checked: ${proof(hinted.proven)}`,
+      offset: found[0]!.offset,
+      method: `searched the type (the hint +${hex(hint)} ${hintFate}): _OBJECT_TYPE.CallbackList +${hex(found[0]!.offset)}, ${proof(found[0]!.proven)}`,
     };
-  const failed = hinted.rejected ?? `${hinted.strays} of its records name another type`;
+  if (found.length === 0 && hinted.ok) return { offset: hint, method: hintMethod };
+  const searched = `+${hex(2 * memory.pointerSize)}…+${hex(searchEnd(memory.pointerSize) - memory.pointerSize)}`;
+  return {
+    why:
+      found.length === 0
+        ? `the hint +${hex(hint)} ${hintFate} and no offset in ${searched} holds a ring whose records name their type`
+        : `the hint +${hex(hint)} ${hintFate} and ${found.length} offsets in ${searched} hold rings whose records name their type (${found.map((f) => `+${hex(f.offset)}`).join(', ')})`,
+  };
+}
+
+/** The offsets other than the hint where every type's list is a ring with records naming the type. */
+function searchType(
+  memory: KernelMemory,
+  types: readonly TypeObject[],
+  hint: number,
+): Array<{ offset: number; proven: number }> {
   const found: Array<{ offset: number; proven: number }> = [];
   const p = memory.pointerSize;
   for (let offset = 2 * p; offset < searchEnd(p); offset += p) {
@@ -122,18 +144,7 @@ export function establishCallbackList(
     const check = checkOffset(memory, types, offset);
     if (check.ok && check.proven > 0) found.push({ offset, proven: check.proven });
   }
-  if (found.length === 1)
-    return {
-      offset: found[0]!.offset,
-      method: `searched the type (the hint +${hex(hint)} failed: ${failed}): _OBJECT_TYPE.CallbackList +${hex(found[0]!.offset)}, ${proof(found[0]!.proven)}`,
-    };
-  const searched = `+${hex(2 * p)}…+${hex(searchEnd(p) - p)}`;
-  return {
-    why:
-      found.length === 0
-        ? `the hint +${hex(hint)} failed (${failed}) and no offset in ${searched} holds a ring whose records name their type`
-        : `the hint +${hex(hint)} failed (${failed}) and ${found.length} offsets in ${searched} hold such rings (${found.map((f) => `+${hex(f.offset)}`).join(', ')})`,
-  };
+  return found;
 }
 
 function proof(proven: number): string {
