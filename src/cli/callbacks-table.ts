@@ -13,7 +13,7 @@ const COLUMNS: Array<[string, string]> = [
   ['verdict', 'the routine judged as an IRP handler is'],
   ['target', 'where its first instructions jump (inline-patched)'],
   ['context', "the block's Context (Windows 7+ process notify: 0x2 for the Ex variant)"],
-  ['component', 'bug-check callbacks: the Component name the driver gave'],
+  ['component', 'bug-check callbacks: the Component name the driver gave; object callbacks: the altitude'],
   ['device', 'shutdown notifications: the device that gets IRP_MJ_SHUTDOWN'],
   ['tid', 'System threads: the thread id'],
   ['processor', 'IDT and GDT gates: the processor whose table holds it'],
