@@ -224,25 +224,41 @@ export function readObjectCallbacks(inputs: CallbackInputs): ObjectCallbackRead 
   const established = types.length > 0 ? establishCallbackList(inputs.memory, inputs, types) : null;
   const entries: Callback[] = [];
   for (const type of types) {
-    if (established === null || 'why' in established) {
-      const why = `the CallbackList of _OBJECT_TYPE could not be established: ${established?.why ?? 'no type'}`;
-      heads.push(unavailable(type.kind, why));
-      warnings.push(`the ${CALLBACK_LABELS[type.kind]}s were not read: ${why}`);
-      continue;
-    }
-    const read = readType(inputs, type, established.offset);
-    heads.push({
-      kind: type.kind,
-      address: hex(type.type + BigInt(established.offset)),
-      method: `${established.method} (${type.variable} → ${hex(type.type)})`,
-      coverage: { state: read.problems.length > 0 ? 'partial' : 'complete', missing: read.problems },
-    });
+    const read = readTypeHead(inputs, type, established ?? { why: 'no type' });
+    heads.push(read.head);
     entries.push(...read.entries);
-    warnings.push(...read.problems);
+    warnings.push(...read.warnings);
   }
   const order = OBJECT_CALLBACK_TYPES.map((t) => t.kind);
   heads.sort((a, b) => order.indexOf(a.kind as ObjectKind) - order.indexOf(b.kind as ObjectKind));
   return { heads, entries, warnings, absent: [] };
+}
+
+/** One type's head and the callbacks on it, or why they could not be read. */
+function readTypeHead(
+  inputs: CallbackInputs,
+  type: TypeObject,
+  established: { offset: number; method: string } | { why: string },
+): { head: CallbackHead; entries: Callback[]; warnings: string[] } {
+  if ('why' in established) {
+    const why = `the CallbackList of _OBJECT_TYPE could not be established: ${established.why}`;
+    return {
+      head: unavailable(type.kind, why),
+      entries: [],
+      warnings: [`the ${CALLBACK_LABELS[type.kind]}s were not read: ${why}`],
+    };
+  }
+  const read = readType(inputs, type, established.offset);
+  return {
+    head: {
+      kind: type.kind,
+      address: hex(type.type + BigInt(established.offset)),
+      method: `${established.method} (${type.variable} → ${hex(type.type)})`,
+      coverage: { state: read.problems.length > 0 ? 'partial' : 'complete', missing: read.problems },
+    },
+    entries: read.entries,
+    warnings: read.problems,
+  };
 }
 
 /** The pre- and post-operation routines of each record on one type's list, judged. */
