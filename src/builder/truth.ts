@@ -91,6 +91,8 @@ export interface TruthCallback {
   driver: Hex | null;
   /** Registered by the infected scenario's rootkit. */
   planted: boolean;
+  /** Object callbacks: the entry's pre- or post-operation routine (`component`: its registration's altitude, `context`: its RegistrationContext). */
+  operation?: 'pre' | 'post';
 }
 
 export interface TruthIdtEntry {
@@ -223,7 +225,12 @@ export interface Truth {
     entries: Array<{ index: number; name: string | null; target: Hex; module: string | null }>;
   };
   /** Where the kernel keeps each kind of callback: its array or list head (issue 22). */
-  callbackHeads: Array<{ kind: string; address: Hex }>;
+  callbackHeads: Array<{
+    kind: string;
+    address: Hex;
+    /** Object callbacks: the OBJECT_TYPE whose CallbackList the head is. */
+    objectType?: Hex;
+  }>;
   /** Each processor's KPCR, KPRCB (KiProcessorBlock's entry) and descriptor tables. */
   processors: Array<{ kpcr: Hex; prcb: Hex; idt: Hex; gdt: Hex }>;
   /**

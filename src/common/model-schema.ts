@@ -237,6 +237,7 @@ const callbackSectionSchema = z.object({
       tid: count.optional(),
       processor: count.optional(),
       period: count.optional(),
+      operation: z.enum(['pre', 'post']).optional(),
     }),
   ),
 });

@@ -242,6 +242,11 @@ export const CALLBACK_KINDS = [
   'shutdown',
   'last-chance-shutdown',
   'fs-registration',
+  // ObRegisterCallbacks (Vista SP1 on): the pre- and post-operation routines on the CallbackList
+  // of the Process, Thread and Desktop object types.
+  'process-object',
+  'thread-object',
+  'desktop-object',
   // The System process's threads (each entry's routine is the thread's StartAddress): not a
   // registration, but the same question of whether the kernel runs code in no module.
   'system-thread',
@@ -280,6 +285,8 @@ export interface Callback {
   processor?: number;
   /** Timers: KTIMER.Period in milliseconds (0: fires once). */
   period?: number;
+  /** Object callbacks: which routine of the OB_CALLBACK_ENTRY this is. */
+  operation?: 'pre' | 'post';
 }
 
 /** Where the kernel keeps one kind, how that was found, and what could be read of it. */

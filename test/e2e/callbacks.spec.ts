@@ -37,6 +37,7 @@ function build(scenario: 'clean' | 'infected'): Truth {
             'registryCallback',
             'shutdownNotify',
             'timerDpc',
+            'objectCallback',
           ] as const,
         }
       : {}),
@@ -74,7 +75,8 @@ test('every callback of the truth with its owner and verdict; filters; a finding
   test.skip(isElectron(testInfo), 'drives a second web-mode server');
   const registered = truth.registeredCallbacks;
   const planted = registered.filter((c) => c.planted);
-  expect(planted).toHaveLength(4);
+  // Four notify routines and callbacks, and the process object callback protecting its process.
+  expect(planted).toHaveLength(5);
   await page.goto(server.url);
   await page.waitForSelector('[data-testid="session-tabs"]');
 
@@ -183,7 +185,7 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     .click();
   await expect(page.locator('[data-testid="view-hex"]')).toBeVisible();
 
-  // The rootkit driver's registrations: the three in its module and the shutdown notification on its device.
+  // The rootkit driver's registrations: the four in its module and the shutdown notification on its device.
   const rootkitDriver = planted.find((c) => c.kind === 'shutdown')!.driver!;
   const ofRootkit = registered.filter((c) => c.owner === planted.find((p) => p.owner)!.owner);
   await page.click('[data-testid="nav-drivers"]');

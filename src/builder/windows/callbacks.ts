@@ -23,6 +23,16 @@ import type { Rng } from '../rng';
 import type { DeviceModel, DriverContext, DriverModel, DriverSet } from './drivers';
 import type { KernelImage } from './kernel-image';
 import type { LoadedModule } from './modules';
+import {
+  DESKTOP_TYPE_VARIABLE,
+  hasObjectCallbacks,
+  linkTypes,
+  writeDesktopTypeVariable,
+  writeRegistration,
+  type ObjectCallbackKind,
+  type ObjectOperation,
+  type ObjectRegistration,
+} from './object-callbacks';
 
 export const CALLBACK_KINDS = [
   'process-notify',
@@ -116,6 +126,7 @@ export const CALLBACK_HEADS = [
   'IopFsNotifyChangeQueueHead',
   // How many registry callbacks are registered: the kernel calls them only while it is not 0.
   'CmpCallBackCount',
+  DESKTOP_TYPE_VARIABLE,
 ];
 
 /** The registration routines, exported by every kernel. */
@@ -130,6 +141,8 @@ export const CALLBACK_EXPORTS = [
   'IoRegisterShutdownNotification',
   'IoRegisterLastChanceShutdownNotification',
   'IoRegisterFsRegistrationChange',
+  // The Desktop type's variable (PsProcessType and PsThreadType are exported with the others).
+  DESKTOP_TYPE_VARIABLE,
 ];
 
 type Registration =
@@ -154,7 +167,7 @@ const REGISTRATIONS: readonly Registration[] = [
 ];
 
 export interface RegisteredCallback {
-  kind: CallbackKind;
+  kind: CallbackKind | ObjectCallbackKind;
   /** Array slot, or place on the list from its head's Flink. */
   slot: number;
   routine: bigint;
@@ -168,13 +181,35 @@ export interface RegisteredCallback {
   /** Set by write(): the slot or the record, and an array slot's block. */
   entry: bigint;
   block: bigint | null;
+  /** Object callbacks: the entry's pre- or post-operation routine. */
+  operation: 'pre' | 'post' | null;
 }
 
 const IRP_MJ_SHUTDOWN = 0x10;
 
+/** The object callbacks of a stock system: ObRegisterCallbacks calls by the drivers that make them. */
+const OBJECT_REGISTRATIONS: ReadonlyArray<{
+  driver: string;
+  altitude: string;
+  pre: string;
+  kinds: ObjectCallbackKind[];
+}> = [
+  {
+    driver: 'WdFilter',
+    altitude: '328010',
+    pre: 'MpObPreOperationCallback',
+    kinds: ['process-object', 'thread-object'],
+  },
+];
+
 export class Callbacks {
   readonly registered: RegisteredCallback[] = [];
-  readonly heads = new Map<CallbackKind, bigint>();
+  readonly heads = new Map<CallbackKind | ObjectCallbackKind, bigint>();
+  /** The OBJECT_TYPE of each object-callback head. */
+  readonly objectTypes = new Map<CallbackKind | ObjectCallbackKind, bigint>();
+  private readonly objectRegistrations: ObjectRegistration[] = [];
+  private readonly objectSlots = new Map<ObjectCallbackKind, number>();
+  private readonly operationOf = new Map<RegisteredCallback, ObjectOperation>();
   private readonly legacy: boolean;
   private readonly slots: number;
 
@@ -215,6 +250,18 @@ export class Callbacks {
         driver: registration.kind === 'fs-registration' ? driver : null,
       });
     }
+    for (const registration of OBJECT_REGISTRATIONS) {
+      const module = drivers.findDriver(registration.driver)?.module;
+      if (!module) continue;
+      const pre = this.ctx.loader.routine(module, registration.pre);
+      this.addObject({
+        module,
+        altitude: registration.altitude,
+        context: 0n,
+        operations: registration.kinds.map((kind) => ({ kind, pre, post: null })),
+        planted: false,
+      });
+    }
   }
 
   /** A registration in the next slot or at the end of the list. */
@@ -244,7 +291,40 @@ export class Callbacks {
       planted: extra.planted ?? false,
       entry: 0n,
       block: null,
+      operation: null,
     });
+  }
+
+  /** An ObRegisterCallbacks call: each non-null routine of each operation is one registration. */
+  addObject(registration: ObjectRegistration): void {
+    if (!hasObjectCallbacks(this.ctx.layout)) return;
+    this.objectRegistrations.push(registration);
+    for (const operation of registration.operations) {
+      const slot = this.objectSlots.get(operation.kind) ?? 0;
+      this.objectSlots.set(operation.kind, slot + 1);
+      for (const [which, routine] of [
+        ['pre', operation.pre],
+        ['post', operation.post],
+      ] as const) {
+        if (routine === null) continue;
+        const registered: RegisteredCallback = {
+          kind: operation.kind,
+          slot,
+          routine,
+          owner: registration.module?.name ?? null,
+          context: registration.context,
+          component: registration.altitude,
+          device: null,
+          driver: null,
+          planted: registration.planted,
+          entry: 0n,
+          block: null,
+          operation: which,
+        };
+        this.registered.push(registered);
+        this.operationOf.set(registered, operation);
+      }
+    }
   }
 
   /** IoRegisterShutdownNotification on `device`: the kernel will send its driver IRP_MJ_SHUTDOWN. */
@@ -282,6 +362,22 @@ export class Callbacks {
     // CmUnRegisterCallback uncounts it); CmpCallBackCount 0 means none is called.
     const registry = this.registered.filter((r) => r.kind === 'registry').length;
     vm.writeU32(kernel.symbol('CmpCallBackCount', 4), registry);
+    this.writeObjectCallbacks();
+  }
+
+  /** The registration blocks, every type's CallbackList, and ExDesktopObjectType. */
+  private writeObjectCallbacks(): void {
+    writeDesktopTypeVariable(this.ctx);
+    if (!hasObjectCallbacks(this.ctx.layout)) return;
+    const written = this.objectRegistrations.flatMap((r) => writeRegistration(this.ctx, r));
+    for (const [registered, operation] of this.operationOf) {
+      const at = written.find((w) => w.operation === operation)!;
+      registered.entry = at.entry;
+    }
+    for (const [kind, { head, type }] of linkTypes(this.ctx, written)) {
+      this.heads.set(kind, head);
+      this.objectTypes.set(kind, type);
+    }
   }
 
   private writeArray(name: string, slots: number, entries: RegisteredCallback[]): bigint {

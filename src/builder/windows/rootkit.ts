@@ -14,6 +14,7 @@ import type { LoadedModule } from './modules';
 import type { Rng } from '../rng';
 import type { ServiceTable } from './service-table';
 import type { Callbacks } from './callbacks';
+import { OBJECT_CALLBACKS_FROM_BUILD } from './object-callbacks';
 import type { DescriptorTables } from './descriptors';
 import type { KernelTimers } from './timers';
 
@@ -36,6 +37,7 @@ export const INFECTIONS = [
   'orphanThread',
   'idtHook',
   'timerDpc',
+  'objectCallback',
 ] as const;
 export type Infection = (typeof INFECTIONS)[number];
 
@@ -345,10 +347,34 @@ export function plantCallbacks(
     callbacks.add('registry', ctx.loader.routine(module, 'RegistryCallback'), module, { planted: true });
     inHiddenModule('a registry callback in the module unlinked from PsLoadedModuleList');
   }
+  if (enabled.has('objectCallback')) plantObjectCallback(ctx, rootkit, callbacks, inHiddenModule);
   if (enabled.has('shutdownNotify')) {
     callbacks.addShutdown('shutdown', rootkit.driver, rootkit.driver.devices[0]!, true);
     inHiddenModule("a shutdown notification on the rootkit's device, its routine in the unlinked module");
   }
+}
+
+/**
+ * The rootkit protects its user-mode half (winlogsvc.exe) as anti-malware drivers protect theirs:
+ * a process pre-operation callback (ObRegisterCallbacks, Vista SP1 on) that strips the access a
+ * handle to it would give. Its routine is in the rootkit's module.
+ */
+function plantObjectCallback(
+  ctx: DriverContext,
+  rootkit: Rootkit,
+  callbacks: Callbacks,
+  inHiddenModule: (detail: string) => void,
+): void {
+  if (ctx.layout.version.build < OBJECT_CALLBACKS_FROM_BUILD) return;
+  const pre = ctx.loader.routine(rootkit.module, 'ProcessProtectCallback');
+  callbacks.addObject({
+    module: rootkit.module,
+    altitude: '321000',
+    context: 0n,
+    operations: [{ kind: 'process-object', pre, post: null }],
+    planted: true,
+  });
+  inHiddenModule('a process object pre-operation callback in the module unlinked from PsLoadedModuleList');
 }
 
 /**

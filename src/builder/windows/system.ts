@@ -407,7 +407,10 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
           loader.modules.find((m) => e.target >= m.base && e.target < m.base + BigInt(m.size))?.name ?? null,
       })),
     },
-    callbackHeads: [...callbacks.heads].map(([kind, address]) => ({ kind, address: hx(address) })),
+    callbackHeads: [...callbacks.heads].map(([kind, address]) => {
+      const objectType = callbacks.objectTypes.get(kind);
+      return { kind, address: hx(address), ...(objectType ? { objectType: hx(objectType) } : {}) };
+    }),
     processors: descriptors.processors.map((p) => ({
       kpcr: hx(p.kpcr),
       prcb: hx(p.prcb),
@@ -436,6 +439,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       device: r.device?.object ? hx(r.device.object.bodyVa) : null,
       driver: r.driver?.object ? hx(r.driver.object.bodyVa) : null,
       planted: r.planted,
+      ...(r.operation ? { operation: r.operation } : {}),
     })),
     timerTables: timers.tables.map((t) => ({
       processor: t.processor,

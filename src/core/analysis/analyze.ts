@@ -143,7 +143,7 @@ export async function analyzeKernel(
         unreadable: verdicts.serviceTable ? (verdicts.serviceWarnings[0] ?? null) : null,
       },
       callbacksNotFound: callbacks.section.heads
-        .filter((h) => h.coverage.state === 'unavailable')
+        .filter((h) => h.coverage.state === 'unavailable' && !callbacks.absent.has(h.kind))
         .map((h) => CALLBACK_LABELS[h.kind]),
     }),
     serviceTable: verdicts.serviceTable,

@@ -15,7 +15,8 @@ function describe(callback: Callback): string {
     return `System thread ${callback.tid ?? '?'}, place ${callback.slot} on the System process's list (ETHREAD ${callback.entry}) → StartAddress ${routine.address}`;
   if (callback.kind === 'timer')
     return `KTIMER ${callback.entry} on ${callback.processor === undefined ? 'the' : `processor ${callback.processor}'s`} timer table, entry ${callback.slot}, period ${callback.period ?? 0} ms → KDPC ${callback.block ?? '?'} → DeferredRoutine ${routine.address}`;
-  return `${CALLBACK_LABELS[callback.kind]} slot ${callback.slot} (${callback.entry}) → ${routine.address}`;
+  const operation = callback.operation ? ` ${callback.operation}-operation` : '';
+  return `${CALLBACK_LABELS[callback.kind]} slot ${callback.slot}${operation} (${callback.entry}) → ${routine.address}`;
 }
 
 function timerWhen(callback: Callback): string {

@@ -7,6 +7,7 @@ import { CALLBACK_LABELS } from '../../common/callback-labels';
 import type {
   Callback,
   CallbackHead,
+  CallbackKind,
   CallbackSection,
   Device,
   Driver,
@@ -29,6 +30,7 @@ import { readDescriptorTables } from './descriptors';
 import { findProcessors } from './processors';
 import { readTimers } from './timers';
 import { descriptorFindings } from './descriptor-findings';
+import { readObjectCallbacks } from './object-callbacks';
 import type { ProcessRecord } from '../activity';
 
 export interface CallbackInputs {
@@ -57,6 +59,8 @@ export interface CallbackStage {
   section: CallbackSection;
   findings: Finding[];
   warnings: string[];
+  /** Kinds this kernel does not have (object callbacks before Vista SP1): nothing was left unjudged. */
+  absent: ReadonlySet<CallbackKind>;
 }
 
 export function readCallbacks(inputs: CallbackInputs): CallbackStage {
@@ -69,6 +73,10 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
     entries.push(...read.entries);
     warnings.push(...read.warnings);
   }
+  const objects = readObjectCallbacks(inputs);
+  heads.push(...objects.heads);
+  entries.push(...objects.entries);
+  warnings.push(...objects.warnings);
   const threads = readSystemThreads(inputs);
   const processors = findProcessors({ ...inputs, kernelBase: inputs.kernel.base });
   const tables = readDescriptorTables(inputs, processors);
@@ -90,6 +98,7 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
       ...descriptorFindings(entries, interruptOwners(inputs), inputs.moduleListComplete),
     ],
     warnings,
+    absent: new Set(objects.absent),
   };
 }
 

@@ -13,9 +13,12 @@ import type {
 
 const CALLBACK_FINDING = /^callback-/;
 
-/** The row id of a callback: the address of its array slot or list record (one per entry). */
+/**
+ * The row id of a callback: the address of its array slot or list record; an object callback's
+ * record holds a pre- and a post-operation routine, two rows, the post one marked.
+ */
 export function callbackId(callback: Callback): string {
-  return callback.entry;
+  return callback.operation === 'post' ? `${callback.entry}-post` : callback.entry;
 }
 
 /** Callback findings by the slot or record they are about (the first address of their evidence). */

@@ -37,12 +37,18 @@ const CALLBACK_INFECTIONS: Infection[] = [
   'shutdownNotify',
   'orphanThread',
   'idtHook',
+  'objectCallback',
 ];
 /** The kinds the kernel registers in arrays and lists (System threads, gates and timers are read apart). */
 const REGISTERED_KINDS = CALLBACK_KINDS.filter(
   (k) => k !== 'system-thread' && k !== 'idt' && k !== 'gdt' && k !== 'timer',
 );
 const isRegistered = (kind: string) => (REGISTERED_KINDS as readonly string[]).includes(kind);
+const OBJECT_KINDS = ['process-object', 'thread-object', 'desktop-object'];
+/** ObRegisterCallbacks exists from Vista SP1 (build 6001) on: XP and 2003 have no object callbacks. */
+const hasObjectCallbacks = (truth: Truth) => truth.build >= 6001;
+/** One registered routine: an object callback's record holds a pre- and a post-operation routine. */
+const routineKey = (entry: string, operation: string | undefined) => `${entry}|${operation ?? ''}`;
 
 const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
   ...isfFiles(),
@@ -55,19 +61,20 @@ function expectTruthFound(result: AnalysisResult, truth: Truth): void {
     expect(head.address, array.kind).toBe(array.address);
     expect(head.coverage).toEqual({ state: 'complete', missing: [] });
   }
-  const found = new Map(result.callbacks.entries.map((c) => [c.entry, c]));
+  const found = new Map(result.callbacks.entries.map((c) => [routineKey(c.entry, c.operation), c]));
   for (const registered of truth.registeredCallbacks) {
-    const callback = found.get(registered.entry);
+    const callback = found.get(routineKey(registered.entry, registered.operation));
     expect(callback, `${registered.kind} ${registered.slot}`).toBeDefined();
     expect(callback!.kind).toBe(registered.kind);
     expect(callback!.slot).toBe(registered.slot);
     expect(callback!.block).toBe(registered.block);
     expect(callback!.routine.address).toBe(registered.routine);
     expect(callback!.owner).toBe(registered.owner);
-    if (registered.block !== null) expect(callback!.context).toBe(registered.context);
+    if (registered.block !== null || registered.operation) expect(callback!.context).toBe(registered.context);
     expect(callback!.component).toBe(registered.component);
     expect(callback!.device).toBe(registered.device);
     if (registered.driver !== null) expect(callback!.driver).toBe(registered.driver);
+    expect(callback!.operation).toBe(registered.operation);
     expect(callback!.routine.verdict).toBe(registered.owner === null ? 'no-module' : 'own-image');
   }
   expect(result.callbacks.entries.filter((c) => isRegistered(c.kind)).length).toBe(
@@ -181,17 +188,36 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
       fill: 'random',
     });
     expect(clean.truth.registeredCallbacks.length).toBeGreaterThan(0);
-    expect(infected.truth.registeredCallbacks.filter((r) => r.planted).length).toBe(4);
+    const objectCallbacks = hasObjectCallbacks(clean.truth);
+    expect(infected.truth.registeredCallbacks.filter((r) => r.planted).length).toBe(objectCallbacks ? 5 : 4);
     // Every kind has its head in the truth, and the stock system registers in most of them.
-    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual([...REGISTERED_KINDS].sort());
+    expect(clean.truth.callbackHeads.map((h) => h.kind).sort()).toEqual(
+      REGISTERED_KINDS.filter((k) => objectCallbacks || !OBJECT_KINDS.includes(k)).sort(),
+    );
     expect(infected.truth.threads.filter((t) => t.planted).length).toBe(1);
 
     const cleanResult = await analyzeImage(clean.image);
     expectTruthFound(cleanResult, clean.truth);
     expect(cleanResult.findings.filter((f) => f.severity !== 'info')).toEqual([]);
-    // Without symbols each array is found through its registration routine's code.
-    for (const head of cleanResult.callbacks.heads.filter((h) => isRegistered(h.kind)))
+    // Without symbols each array is found through its registration routine's code; the object
+    // types' CallbackList at the build's offset, checked against the records on it.
+    for (const head of cleanResult.callbacks.heads.filter(
+      (h) => isRegistered(h.kind) && !OBJECT_KINDS.includes(h.kind),
+    ))
       expect(head.method).toMatch(/^(PsSet|CmRegister|KeRegister|IoRegister)\w+/);
+    for (const head of cleanResult.callbacks.heads.filter((h) => OBJECT_KINDS.includes(h.kind))) {
+      if (objectCallbacks)
+        expect(head.method).toMatch(
+          /^build \d+'s _OBJECT_TYPE\.CallbackList \+0x[0-9a-f]+, checked: .* \((PsProcessType|PsThreadType|ExDesktopObjectType) → 0x[0-9a-f]+\)$/,
+        );
+      else
+        expect(head.coverage).toEqual({
+          state: 'unavailable',
+          missing: ['object callbacks exist from Windows Vista SP1 (build 6001) on'],
+        });
+    }
+    // A kernel without object callbacks left nothing unjudged: every judgement could be made.
+    expect(cleanResult.coverage.findings).toEqual({ state: 'complete', missing: [] });
 
     const infectedResult = await analyzeImage(infected.image);
     expectTruthFound(infectedResult, infected.truth);
@@ -494,4 +520,108 @@ describe.each([
       ['critical', `GDT 0x${(x64 ? 0x40 : 0x60).toString(16)}`],
     ]);
   });
+});
+
+/** The truth's object callbacks of a kind, and the OBJECT_TYPE their records must name. */
+function objectCallbacksOf(truth: Truth, kind: string) {
+  return truth.registeredCallbacks.filter((r) => r.kind === kind);
+}
+
+describe('hostile object callback lists', () => {
+  const build = () =>
+    imageForTest({
+      isf: isfFiles()[0]!.isf,
+      format: 'raw',
+      scenario: 'infected',
+      infections: ['hiddenDriver', 'objectCallback'],
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+    });
+
+  test('a record whose Flink leads back to itself ends the walk: partial, with the reason; the records before it are read', async () => {
+    const { image, truth } = build();
+    const process = objectCallbacksOf(truth, 'process-object');
+    expect(process.length).toBe(2);
+    const first = process[0]!;
+    const copy = patchedCopy(image, truth, [{ va: BigInt(first.entry), value: BigInt(first.entry) }]);
+
+    const result = await analyzeImage(copy);
+    const head = result.callbacks.heads.find((h) => h.kind === 'process-object')!;
+    expect(head.address).toBe(truth.callbackHeads.find((h) => h.kind === 'process-object')!.address);
+    expect(head.coverage).toEqual({
+      state: 'partial',
+      missing: [`the process object callback list loops back to ${first.entry}`],
+    });
+    expect(result.image.warnings).toContain(`the process object callback list loops back to ${first.entry}`);
+    const found = result.callbacks.entries.filter((c) => c.kind === 'process-object');
+    expect(found.map((c) => [c.entry, c.routine.address, c.owner])).toEqual([
+      [first.entry, first.routine, first.owner],
+    ]);
+    // The thread type's list is untouched.
+    const threads = result.callbacks.entries.filter((c) => c.kind === 'thread-object');
+    expect(threads.map((c) => c.entry)).toEqual(
+      objectCallbacksOf(truth, 'thread-object').map((r) => r.entry),
+    );
+  });
+
+  test('a record whose ObjectType names another type is a warning that costs only that record', async () => {
+    const { image, truth } = build();
+    const planted = objectCallbacksOf(truth, 'process-object').find((r) => r.planted)!;
+    const typeOf = (kind: string) => BigInt(truth.callbackHeads.find((h) => h.kind === kind)!.objectType!);
+    const [processType, threadType] = [typeOf('process-object'), typeOf('thread-object')];
+    const objectTypeField = truth.arch === 'x64' ? 0x20n : 0x14n;
+    const copy = patchedCopy(image, truth, [
+      { va: BigInt(planted.entry) + objectTypeField, value: threadType },
+    ]);
+
+    const result = await analyzeImage(copy);
+    const head = result.callbacks.heads.find((h) => h.kind === 'process-object')!;
+    const why = `process object callback 1 (${planted.entry}): its ObjectType 0x${threadType.toString(16)} is not the Process type 0x${processType.toString(16)}`;
+    expect(head.coverage).toEqual({ state: 'partial', missing: [why] });
+    expect(result.image.warnings).toContain(why);
+    const found = new Set(result.callbacks.entries.map((c) => c.entry));
+    for (const registered of truth.registeredCallbacks)
+      expect(found.has(registered.entry), `${registered.kind} ${registered.slot}`).toBe(
+        registered !== planted,
+      );
+    expect(result.findings.filter((f) => f.kind.startsWith('callback-'))).toEqual([]);
+  });
+});
+
+test('a build whose CallbackList hint is wrong: the offset is found by searching the type, checked by its records', async () => {
+  // The Windows 7 SP1 symbol file (CallbackList +0xc0) laid out under build 9200, whose hint is +0xc8.
+  const isf = isfFiles().find((f) => f.label === '339E7413')!.isf;
+  const { image, truth } = imageForTest({
+    isf,
+    build: 9200,
+    format: 'raw',
+    scenario: 'infected',
+    infections: ['hiddenDriver', 'objectCallback'],
+    size: SIZE,
+    seed: 31,
+    fill: 'random',
+  });
+  const result = await analyzeImage(image);
+  for (const expected of truth.callbackHeads.filter((h) => h.kind.endsWith('-object'))) {
+    const head = result.callbacks.heads.find((h) => h.kind === expected.kind)!;
+    expect(head.address, expected.kind).toBe(expected.address);
+    expect(BigInt(expected.address) - BigInt(expected.objectType!)).toBe(0xc0n);
+    expect(head.coverage).toEqual({ state: 'complete', missing: [] });
+    expect(head.method).toMatch(
+      /^searched the type \(the hint \+0xc8 failed: .*\): _OBJECT_TYPE\.CallbackList \+0xc0, /,
+    );
+  }
+  const objectCallbacks = truth.registeredCallbacks.filter((r) => r.kind.endsWith('-object'));
+  expect(objectCallbacks.filter((r) => r.planted).length).toBe(1);
+  expect(
+    result.callbacks.entries
+      .filter((c) => c.kind.endsWith('-object'))
+      .map((c) => [c.kind, c.entry, c.routine.address, c.owner, c.component])
+      .sort(),
+  ).toEqual(objectCallbacks.map((r) => [r.kind, r.entry, r.routine, r.owner, r.component]).sort());
+  const planted = objectCallbacks.find((r) => r.planted)!;
+  expect(
+    result.findings.filter((f) => f.kind.startsWith('callback-')).map((f) => [f.kind, f.subject]),
+  ).toEqual([['callback-hidden-module', planted.owner]]);
 });
