@@ -137,7 +137,8 @@ describe.each(cases)(
 );
 
 // The hijacked completion routine (a default infection) is a difference of its own, on the device
-// where the request waits, with every other anomaly still there and no bystander.
+// where the request waits (paired in both images), with every other anomaly still there and no
+// bystander.
 test.each(layouts.filter((l) => l.label === '1C9875F7' || l.label === 'win7-sp1-x86'))(
   'a hijacked completion routine is a difference across boots: $label',
   async ({ isf, profile }) => {
@@ -161,6 +162,12 @@ test.each(layouts.filter((l) => l.label === '1C9875F7' || l.label === 'win7-sp1-
       e.findings.added.some((id) => suspect.findings.find((f) => f.id === id)?.kind === 'completion-hook'),
     );
     expect(entry?.kind).toBe('device');
-    expect(entry?.key).toBe(infected.truth.findings.find((f) => f.kind === 'completion-hook')!.subject);
+    const device = infected.truth.findings.find((f) => f.kind === 'completion-hook')!.subject;
+    expect(entry?.key).toBe(device);
+    // The device is in both images: shown on both sides, with the facts that paired it.
+    expect(entry?.change).toBe('changed');
+    expect(entry?.baseline?.device).toBe(baseline.devices.find((d) => d.name === device)!.id);
+    expect(entry?.primary?.device).toBe(suspect.devices.find((d) => d.name === device)!.id);
+    expect(entry?.matchedBy).toContainEqual({ fact: 'name', name: device });
   },
 );
