@@ -1,6 +1,7 @@
-// The other doors into the kernel in the workbench (issue 22): an image whose rootkit planted a
-// process-notify routine in pool code, an image-load notify routine and a registry callback in its
-// unlinked module and a shutdown notification on its device. The Callbacks view lists every
+// The other doors into the kernel in the workbench (issue 22): the default infected image, whose
+// rootkit planted a process-notify routine in pool code, an image-load notify routine and a
+// registry callback in its unlinked module, a shutdown notification on its device, a System thread
+// in pool code and the system-call gate of every processor. The Callbacks view lists every
 // callback of the builder's truth with its owner and verdict, the planted ones marked; its filters
 // narrow the list; a finding opens its callback's evidence; the rootkit driver's detail lists its
 // registrations. The clean image of the same system is shown for comparison (screenshots).
@@ -9,7 +10,7 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { DEFAULT_INFECTIONS, buildImage, type Truth } from '../../src/builder/index';
+import { buildImage, type Truth } from '../../src/builder/index';
 import { CALLBACK_LABELS } from '../../src/common/callback-labels';
 import type { CallbackKind } from '../../src/common/model';
 import { expect, isElectron, test } from './support/fixtures';
@@ -27,17 +28,6 @@ function build(scenario: 'clean' | 'infected'): Truth {
     profile: 'win7-sp1-x86',
     format: 'raw',
     scenario,
-    ...(scenario === 'infected'
-      ? {
-          infections: [
-            ...DEFAULT_INFECTIONS,
-            'notifyPoolCode',
-            'notifyHiddenModule',
-            'registryCallback',
-            'shutdownNotify',
-          ] as const,
-        }
-      : {}),
     size: 64 * 1024 * 1024,
     seed: 5,
     boot: scenario === 'clean' ? 1 : 2,

@@ -7,7 +7,8 @@ const material = useReportMaterial();
 /** The findings' sections of an HTML report, each with its heading's finding id. */
 function findingSections(html: string): Array<{ id: string; body: string }> {
   return [...html.matchAll(/<section class="finding [^"]*">([\s\S]*?)<\/section>/g)].map((m) => ({
-    id: /<h3>.*?(F\d+)/.exec(m[1]!)?.[1] ?? '',
+    // "SEVERITY <id> · kind · subject": F001…, or a callback finding's identity (kind|module+offset).
+    id: /<h3><span[^>]*>[^<]*<\/span> (\S+) · /.exec(m[1]!)?.[1] ?? '',
     body: m[1]!,
   }));
 }
