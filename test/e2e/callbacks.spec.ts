@@ -17,10 +17,13 @@ import { expect, isElectron, test } from './support/fixtures';
 import { openImageFile, startOwnServer, type OwnServer } from './support/own-server';
 import { DATA } from './support/paths';
 import { callbackEntryCount } from './support/truth';
+import { firstBytesOf, plantedCallbackRows } from '../support/planted';
+import { truthPlantedCallbackEntries } from '../support/truth';
 
 const FOLDER = join(DATA, 'e2e-callbacks');
 let server: OwnServer;
 let truth: Truth;
+let cleanTruth: Truth;
 
 function build(scenario: 'clean' | 'infected'): Truth {
   const out = join(FOLDER, scenario);
@@ -40,7 +43,7 @@ function build(scenario: 'clean' | 'infected'): Truth {
 test.beforeAll(async () => {
   rmSync(FOLDER, { recursive: true, force: true });
   mkdirSync(FOLDER, { recursive: true });
-  build('clean');
+  cleanTruth = build('clean');
   truth = build('infected');
   server = await startOwnServer({ dataDirectory: join(FOLDER, 'data') });
 });
@@ -112,10 +115,12 @@ test('every callback of the truth with its owner and verdict; filters; a finding
   await expect(view(page).locator('img')).toHaveCount(0);
   await page.screenshot({ path: testInfo.outputPath('callbacks-infected.png') });
 
-  // The filters: suspicious only, then one kind.
+  // The filters: suspicious only (the planted routines, the orphan thread, each processor's hooked
+  // gate), then one kind.
+  const suspicious = truthPlantedCallbackEntries(truth);
   await page.check('[data-testid="callbacks-suspicious-only"]');
-  await expect(count(page)).toHaveText(`${planted.length} of ${everyEntry} callbacks`);
-  for (const callback of planted) await expect(row(page, callback.entry)).toBeVisible();
+  await expect(count(page)).toHaveText(`${suspicious.length} of ${everyEntry} callbacks`);
+  for (const entry of suspicious) await expect(row(page, entry)).toBeVisible();
   await page.uncheck('[data-testid="callbacks-suspicious-only"]');
   await page.selectOption('[data-testid="callbacks-kind"]', 'shutdown');
   const shutdowns = registered.filter((c) => c.kind === 'shutdown');
@@ -141,6 +146,19 @@ test('every callback of the truth with its owner and verdict; filters; a finding
   await expect(detail).toContainText('callback-no-module');
   await expect(detail.locator('[data-testid="callback-code"] .code-block')).not.toBeEmpty();
   await page.screenshot({ path: testInfo.outputPath('callback-selected.png') });
+  // So does the orphan thread's: its System thread, started in pool code.
+  const orphan = truth.threads.find((t) => t.pid === 4 && t.planted)!;
+  await page.click('[data-testid="nav-findings"]');
+  await page.fill('[data-testid="table-findings"] input.filter', 'orphan-thread');
+  await page.locator('[data-testid="table-body-findings"] [role="row"]').first().click();
+  await page.click('[data-testid="finding-detail"] [data-testid="callback-link"]');
+  await expect(page.locator('[data-testid="table-body-callbacks"] [aria-selected="true"]')).toHaveAttribute(
+    'data-row-id',
+    orphan.ethread,
+  );
+  await expect(detail).toContainText('orphan-thread');
+  await row(page, pool.entry).click();
+  await expect(detail).toContainText(shown(pool.entry));
   // The slot's address opens the hex view there.
   await detail
     .locator('.evidence .link.address', { hasText: shown(pool.entry) })
@@ -148,7 +166,7 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     .click();
   await expect(page.locator('[data-testid="view-hex"]')).toBeVisible();
 
-  // The rootkit driver's registrations: the three in its module and the shutdown notification on its device.
+  // The rootkit driver's registrations: the routines in its module (the shutdown notification on its device among them).
   const rootkitDriver = planted.find((c) => c.kind === 'shutdown')!.driver!;
   const ofRootkit = registered.filter((c) => c.owner === planted.find((p) => p.owner)!.owner);
   await page.click('[data-testid="nav-drivers"]');
@@ -162,8 +180,16 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     BigInt(address) >= BigInt(rootkitModule.base) &&
     BigInt(address) < BigInt(rootkitModule.base) + BigInt(rootkitModule.size);
   const itsThreads = truth.threads.filter((t) => t.pid === 4 && inRootkit(t.startAddress));
+  // And the interrupt gates it hooked, on every processor.
+  const itsGates = truth.idtEntries.filter((e) => e.owner === rootkitModule.name);
+  expect(itsGates).toHaveLength(truth.idtEntries.filter((e) => e.planted).length);
   const registrations = page.locator('[data-testid="driver-registrations"] tbody tr');
-  await expect(registrations).toHaveCount(ofRootkit.length + itsThreads.length);
+  await expect(registrations).toHaveCount(ofRootkit.length + itsThreads.length + itsGates.length);
+  await expect(
+    page.locator('[data-testid="driver-registrations"] tbody tr[data-kind="idt"]', {
+      hasText: 'idt-hook',
+    }),
+  ).toHaveCount(itsGates.length);
   for (const thread of itsThreads)
     await expect(
       page.locator('[data-testid="driver-registrations"] tbody tr[data-kind="system-thread"]', {
@@ -189,16 +215,24 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     registry.entry,
   );
 
-  // The comparison with the clean boot: exactly the planted registrations are added callbacks,
-  // each shown in both images (absent from the baseline) and opening its evidence.
+  // The comparison with the clean boot: exactly the planted registrations, the orphan thread and
+  // the hooked gates are added callbacks (and the gates they replaced removed), each shown in both
+  // images (absent from one) and opening its evidence.
+  const callbackRows = plantedCallbackRows(
+    truth,
+    cleanTruth,
+    firstBytesOf(join(FOLDER, 'infected', 'image.raw'), truth),
+  );
   await page.click('[data-testid="nav-diff"]');
   const options = await page.locator('[data-testid="diff-baseline"] option').allTextContents();
   const clean = options.findIndex((o) => !o.includes('infected'));
   await page.selectOption('[data-testid="diff-baseline"]', { index: clean });
   await page.fill('[data-testid="table-diff-differences"] input.filter', 'callback');
   const differences = page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
-  await expect(differences).toHaveCount(planted.length);
-  await expect(differences.filter({ hasText: 'callback added' })).toHaveCount(planted.length);
+  await expect(differences).toHaveCount(callbackRows.length);
+  await expect(differences.filter({ hasText: 'callback added' })).toHaveCount(
+    callbackRows.filter((r) => r.change === 'added').length,
+  );
   await differences.filter({ hasText: 'process-notify|code:' }).click();
   const both = page.locator('[data-testid="diff-callback"]');
   await expect(both.locator('tr', { hasText: 'Baseline' })).toContainText('not registered');
