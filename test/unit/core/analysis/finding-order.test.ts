@@ -22,7 +22,7 @@ test("an infected image's findings open with the hidden driver; its callbacks fo
   // Numbered in that order (a callback's finding is known by its identity instead).
   const numbered = findings.map((f) => f.id).filter((id) => /^F\d+$/.test(id));
   expect(numbered).toEqual(numbered.map((_, i) => `F${String(i + 1).padStart(3, '0')}`));
-  const critical = findings.filter((f) => f.severity === 'critical').map((f) => f.kind);
+  const critical: string[] = findings.filter((f) => f.severity === 'critical').map((f) => f.kind);
   const last = (kind: string) => critical.lastIndexOf(kind);
   const first = (kind: string) => critical.indexOf(kind);
   expect(last('hidden-driver')).toBeLessThan(first('hidden-process'));
