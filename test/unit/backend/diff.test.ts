@@ -76,6 +76,19 @@ describe('baseline comparison', () => {
     expect(found[0]!.severity).toBe('critical');
   });
 
+  test("a hooked gate's rows say what an interrupt gate is, not what a notify routine is", () => {
+    const diff = diffResults(clean, infected);
+    const gates = diff.entries.filter((e) => e.kind === 'callback' && e.key.startsWith('idt|'));
+    const hooked = images.infectedTruth.idtEntries.filter((e) => e.planted);
+    expect(gates).toHaveLength(2 * hooked.length);
+    for (const gate of gates) {
+      expect(gate.why, gate.id).toMatch(/interrupt/i);
+      expect(gate.why, gate.id).not.toMatch(/process, thread or image|security products/);
+    }
+    const thread = diff.entries.find((e) => e.kind === 'callback' && e.key.startsWith('system-thread|'))!;
+    expect(thread.why).toMatch(/System thread/);
+  });
+
   test('a hooked handler is compared as module+offset and verdict, and says what paired the driver', () => {
     const diff = diffResults(clean, infected);
     const disk = diff.entries.find((e) => e.key === '\\Driver\\Disk')!;
