@@ -35,7 +35,12 @@ const program = new Command('build-image')
       .choices(['clean', 'infected'])
       .default('clean'),
   )
-  .addOption(new Option('--infections <list>', `comma-separated subset of: ${INFECTIONS.join(', ')}`))
+  .addOption(
+    new Option(
+      '--infections <list>',
+      `with --scenario infected, plant only these (default: all): ${INFECTIONS.join(', ')}`,
+    ),
+  )
   .addOption(new Option('--size <size>', 'physical memory size, 64M to 16G').default('256M'))
   .addOption(new Option('--seed <seed>', 'seed: the same arguments give byte-identical files').default('1'))
   .addOption(

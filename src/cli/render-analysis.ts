@@ -66,9 +66,10 @@ export function renderSummary(result: AnalysisResult): string {
       `  ${reason.parts.join(', ')} ${reason.state === 'partial' ? 'partial' : 'not available'}: ${visibleText(reason.reason)}`,
     );
   lines.push('', visibleText(findingsHeadline(result)));
+  const kindWidth = Math.max(16, ...result.findings.map((f) => f.kind.length));
   for (const finding of result.findings) {
     lines.push(
-      `  ${finding.severity.toUpperCase().padEnd(8)} ${finding.kind.padEnd(16)} ${visibleText(finding.subject)}`,
+      `  ${finding.severity.toUpperCase().padEnd(8)} ${finding.kind.padEnd(kindWidth)} ${visibleText(finding.subject)}`,
     );
     lines.push(`           ${visibleText(finding.explanation)}`);
   }

@@ -9,6 +9,8 @@ import { visibleText } from '../common/visible-text';
 import { terminalText } from './terminal-text';
 
 const WIDTH = 48;
+/** "callback removed", the longest kind and change an entry has. */
+const CHANGE_WIDTH = 16;
 
 function clip(text: string, width = WIDTH): string {
   const visible = visibleText(text);
@@ -21,7 +23,7 @@ function changeLine(change: DiffChange): string {
 
 function entryLines(entry: DiffEntry): string[] {
   const lines = [
-    `${entry.severity.toUpperCase().padEnd(8)}  ${`${entry.kind} ${entry.change}`.padEnd(15)}  ${visibleText(entry.key)}`,
+    `${entry.severity.toUpperCase().padEnd(8)}  ${`${entry.kind} ${entry.change}`.padEnd(CHANGE_WIDTH)}  ${visibleText(entry.key)}`,
   ];
   // A changed object's rows below say what changed; an added or removed one needs its sentence.
   if (entry.change !== 'changed' || entry.changes.length === 0)
@@ -67,7 +69,7 @@ export function renderDiff(diff: DiffResult): string {
     out.push('', `Between boots, not counted (${variations.length}):`);
     for (const entry of variations)
       out.push(
-        `  ${`${entry.kind} ${entry.change}`.padEnd(15)}  ${clip(entry.key)}  ${visibleText(entry.summary)}`,
+        `  ${`${entry.kind} ${entry.change}`.padEnd(CHANGE_WIDTH)}  ${clip(entry.key)}  ${visibleText(entry.summary)}`,
       );
   }
   // Build names, warnings and finding ids too, whatever the fields above escaped themselves.

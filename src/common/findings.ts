@@ -55,3 +55,50 @@ export type Severity = (typeof SEVERITIES)[number];
 export function severityRank(severity: Severity): number {
   return SEVERITIES.indexOf(severity);
 }
+
+/**
+ * Within a severity, findings read as the rootkit's story: what hides (its driver, module and
+ * process), then each door it bent (the service and descriptor tables, dispatch code and tables,
+ * filters, pending requests), then the callbacks and threads it left running, then names and
+ * leftovers. A kind not listed here comes after these, alphabetically.
+ */
+const STORY_ORDER: readonly FindingKind[] = [
+  'hidden-driver',
+  'unlinked-module',
+  'orphan-driver',
+  'hidden-process',
+  'ssdt-hook',
+  'ssdt-inline',
+  'idt-hook',
+  'gdt-call-gate',
+  'inline-hook',
+  'irp-no-module',
+  'irp-hook',
+  'fastio-hook',
+  'foreign-filter',
+  'completion-hook',
+  'callback-no-module',
+  'callback-hidden-module',
+  'callback-inline',
+  'orphan-thread',
+  'suspicious-name',
+  'stale-driver',
+];
+
+function storyRank(kind: string): number {
+  const rank = STORY_ORDER.indexOf(kind as FindingKind);
+  return rank < 0 ? STORY_ORDER.length : rank;
+}
+
+/** The order findings are listed and numbered in: most severe first, then as the story reads, then by subject. */
+export function compareFindings(
+  a: { severity: Severity; kind: string; subject: string },
+  b: { severity: Severity; kind: string; subject: string },
+): number {
+  return (
+    severityRank(b.severity) - severityRank(a.severity) ||
+    storyRank(a.kind) - storyRank(b.kind) ||
+    a.kind.localeCompare(b.kind) ||
+    a.subject.localeCompare(b.subject)
+  );
+}

@@ -1,7 +1,8 @@
-// The other doors into the kernel in the workbench (issue 22): an image whose rootkit planted a
-// process-notify routine in pool code, an image-load notify routine and a registry callback in its
-// unlinked module, a shutdown notification on its device and a timer whose DPC is pool code. The
-// Callbacks view lists every
+// The other doors into the kernel in the workbench (issue 22): the default infected image, whose
+// rootkit planted a process-notify routine in pool code, an image-load notify routine and a
+// registry callback in its unlinked module, a shutdown notification on its device, a process
+// object callback, a System thread and a timer DPC in pool code and the system-call gate of every
+// processor. The Callbacks view lists every
 // callback of the builder's truth with its owner and verdict, the planted ones marked; its filters
 // narrow the list; a finding opens its callback's evidence; the rootkit driver's detail lists its
 // registrations. The clean image of the same system is shown for comparison (screenshots).
@@ -10,17 +11,20 @@
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from '@playwright/test';
-import { DEFAULT_INFECTIONS, buildImage, type Truth } from '../../src/builder/index';
+import { buildImage, type Truth } from '../../src/builder/index';
 import { CALLBACK_LABELS } from '../../src/common/callback-labels';
 import type { CallbackKind } from '../../src/common/model';
 import { expect, isElectron, test } from './support/fixtures';
 import { openImageFile, startOwnServer, type OwnServer } from './support/own-server';
 import { DATA } from './support/paths';
 import { callbackEntryCount } from './support/truth';
+import { firstBytesOf, plantedCallbackRows } from '../support/planted';
+import { truthPlantedCallbackEntries } from '../support/truth';
 
 const FOLDER = join(DATA, 'e2e-callbacks');
 let server: OwnServer;
 let truth: Truth;
+let cleanTruth: Truth;
 
 function build(scenario: 'clean' | 'infected'): Truth {
   const out = join(FOLDER, scenario);
@@ -28,19 +32,6 @@ function build(scenario: 'clean' | 'infected'): Truth {
     profile: 'win7-sp1-x86',
     format: 'raw',
     scenario,
-    ...(scenario === 'infected'
-      ? {
-          infections: [
-            ...DEFAULT_INFECTIONS,
-            'notifyPoolCode',
-            'notifyHiddenModule',
-            'registryCallback',
-            'shutdownNotify',
-            'timerDpc',
-            'objectCallback',
-          ] as const,
-        }
-      : {}),
     size: 64 * 1024 * 1024,
     seed: 5,
     boot: scenario === 'clean' ? 1 : 2,
@@ -53,7 +44,7 @@ function build(scenario: 'clean' | 'infected'): Truth {
 test.beforeAll(async () => {
   rmSync(FOLDER, { recursive: true, force: true });
   mkdirSync(FOLDER, { recursive: true });
-  build('clean');
+  cleanTruth = build('clean');
   truth = build('infected');
   server = await startOwnServer({ dataDirectory: join(FOLDER, 'data') });
 });
@@ -126,12 +117,12 @@ test('every callback of the truth with its owner and verdict; filters; a finding
   await expect(view(page).locator('img')).toHaveCount(0);
   await page.screenshot({ path: testInfo.outputPath('callbacks-infected.png') });
 
-  // The filters: suspicious only, then one kind.
-  const plantedTimer = truth.timers.find((t) => t.planted)!;
+  // The filters: suspicious only (the planted routines, the orphan thread, each processor's hooked
+  // gate), then one kind.
+  const suspicious = truthPlantedCallbackEntries(truth);
   await page.check('[data-testid="callbacks-suspicious-only"]');
-  await expect(count(page)).toHaveText(`${planted.length + 1} of ${everyEntry} callbacks`);
-  for (const callback of planted) await expect(row(page, callback.entry)).toBeVisible();
-  await expect(row(page, plantedTimer.timer)).toBeVisible();
+  await expect(count(page)).toHaveText(`${suspicious.length} of ${everyEntry} callbacks`);
+  for (const entry of suspicious) await expect(row(page, entry)).toBeVisible();
   await page.uncheck('[data-testid="callbacks-suspicious-only"]');
   await page.selectOption('[data-testid="callbacks-kind"]', 'shutdown');
   const shutdowns = registered.filter((c) => c.kind === 'shutdown');
@@ -145,6 +136,7 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     await expect(line, timer.timer).toContainText(shown(timer.routine));
     await expect(line, timer.timer).toContainText(timer.owner ?? 'no module');
   }
+  const plantedTimer = truth.timers.find((t) => t.planted)!;
   await row(page, plantedTimer.timer).click();
   const timerDetail = page.locator('[data-testid="callback-detail"]');
   await expect(timerDetail).toContainText('KTIMER');
@@ -178,6 +170,19 @@ test('every callback of the truth with its owner and verdict; filters; a finding
   await expect(detail).toContainText('callback-no-module');
   await expect(detail.locator('[data-testid="callback-code"] .code-block')).not.toBeEmpty();
   await page.screenshot({ path: testInfo.outputPath('callback-selected.png') });
+  // So does the orphan thread's: its System thread, started in pool code.
+  const orphan = truth.threads.find((t) => t.pid === 4 && t.planted)!;
+  await page.click('[data-testid="nav-findings"]');
+  await page.fill('[data-testid="table-findings"] input.filter', 'orphan-thread');
+  await page.locator('[data-testid="table-body-findings"] [role="row"]').first().click();
+  await page.click('[data-testid="finding-detail"] [data-testid="callback-link"]');
+  await expect(page.locator('[data-testid="table-body-callbacks"] [aria-selected="true"]')).toHaveAttribute(
+    'data-row-id',
+    orphan.ethread,
+  );
+  await expect(detail).toContainText('orphan-thread');
+  await row(page, pool.entry).click();
+  await expect(detail).toContainText(shown(pool.entry));
   // The slot's address opens the hex view there.
   await detail
     .locator('.evidence .link.address', { hasText: shown(pool.entry) })
@@ -185,7 +190,7 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     .click();
   await expect(page.locator('[data-testid="view-hex"]')).toBeVisible();
 
-  // The rootkit driver's registrations: the four in its module and the shutdown notification on its device.
+  // The rootkit driver's registrations: the routines in its module (the shutdown notification on its device among them).
   const rootkitDriver = planted.find((c) => c.kind === 'shutdown')!.driver!;
   const ofRootkit = registered.filter((c) => c.owner === planted.find((p) => p.owner)!.owner);
   await page.click('[data-testid="nav-drivers"]');
@@ -199,8 +204,16 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     BigInt(address) >= BigInt(rootkitModule.base) &&
     BigInt(address) < BigInt(rootkitModule.base) + BigInt(rootkitModule.size);
   const itsThreads = truth.threads.filter((t) => t.pid === 4 && inRootkit(t.startAddress));
+  // And the interrupt gates it hooked, on every processor.
+  const itsGates = truth.idtEntries.filter((e) => e.owner === rootkitModule.name);
+  expect(itsGates).toHaveLength(truth.idtEntries.filter((e) => e.planted).length);
   const registrations = page.locator('[data-testid="driver-registrations"] tbody tr');
-  await expect(registrations).toHaveCount(ofRootkit.length + itsThreads.length);
+  await expect(registrations).toHaveCount(ofRootkit.length + itsThreads.length + itsGates.length);
+  await expect(
+    page.locator('[data-testid="driver-registrations"] tbody tr[data-kind="idt"]', {
+      hasText: 'idt-hook',
+    }),
+  ).toHaveCount(itsGates.length);
   for (const thread of itsThreads)
     await expect(
       page.locator('[data-testid="driver-registrations"] tbody tr[data-kind="system-thread"]', {
@@ -226,18 +239,24 @@ test('every callback of the truth with its owner and verdict; filters; a finding
     registry.entry,
   );
 
-  // The comparison with the clean boot: exactly the planted registrations and timer are added callbacks,
-  // each shown in both images (absent from the baseline) and opening its evidence.
+  // The comparison with the clean boot: exactly the planted registrations, the orphan thread and
+  // the hooked gates are added callbacks (and the gates they replaced removed), each shown in both
+  // images (absent from one) and opening its evidence.
+  const callbackRows = plantedCallbackRows(
+    truth,
+    cleanTruth,
+    firstBytesOf(join(FOLDER, 'infected', 'image.raw'), truth),
+  );
   await page.click('[data-testid="nav-diff"]');
   const options = await page.locator('[data-testid="diff-baseline"] option').allTextContents();
   const clean = options.findIndex((o) => !o.includes('infected'));
   await page.selectOption('[data-testid="diff-baseline"]', { index: clean });
   await page.fill('[data-testid="table-diff-differences"] input.filter', 'callback');
   const differences = page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
-  // The registrations and the rootkit's timer.
-  await expect(differences).toHaveCount(planted.length + 1);
-  await expect(differences.filter({ hasText: 'callback added' })).toHaveCount(planted.length + 1);
-  await expect(differences.filter({ hasText: 'timer|code:' })).toHaveCount(1);
+  await expect(differences).toHaveCount(callbackRows.length);
+  await expect(differences.filter({ hasText: 'callback added' })).toHaveCount(
+    callbackRows.filter((r) => r.change === 'added').length,
+  );
   await differences.filter({ hasText: 'process-notify|code:' }).click();
   const both = page.locator('[data-testid="diff-callback"]');
   await expect(both.locator('tr', { hasText: 'Baseline' })).toContainText('not registered');

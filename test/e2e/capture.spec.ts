@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
 import { DATA, DEMO } from './support/paths';
-import { demoTruth, shownAs } from './support/truth';
-import { plantedDifferences } from '../support/planted';
+import { bytesAt, demoTruth, shownAs } from './support/truth';
+import { expectedRows, pairRows } from '../support/planted';
 import { holdingProxy, startQemu, type HoldingProxy, type RunningQemu } from '../support/qemu';
 
 const CAPTURES = join(DATA, 'captures');
 const infected = demoTruth('infected');
-const planted = plantedDifferences(infected);
+const expected = expectedRows(infected, demoTruth('clean'), (va) => bytesAt(va, 8).join(''));
 
 let folder: string;
 const running: RunningQemu[] = [];
@@ -121,16 +121,18 @@ async function captureBoth(page: Page, output: (name: string) => string, known: 
   const diffRows = page.locator('[data-testid="table-body-diff-differences"] [role="row"]');
   await expect(diffRows.first()).toBeVisible({ timeout: 60_000 });
   await expect(page.locator('[data-testid="table-diff-differences"] .count')).toHaveText(
-    `${planted.size} ${planted.size === 1 ? 'difference' : 'differences'}`,
+    `${expected.length} ${expected.length === 1 ? 'difference' : 'differences'}`,
   );
-  // The rows are the planted anomalies, each once, at the severity the builder planted.
+  // The rows are the planted anomalies and callbacks, each once, at the severity the builder planted.
   const shown = await diffRows.evaluateAll((rows) =>
-    rows.map((row) => [
-      row.querySelector('.td:nth-child(3)')?.textContent?.trim() ?? '',
-      row.querySelector('[data-severity]')?.getAttribute('data-severity') ?? '',
-    ]),
+    rows.map((row) => ({
+      key: row.querySelector('.td:nth-child(3)')?.textContent?.trim() ?? '',
+      severity: row.querySelector('[data-severity]')?.getAttribute('data-severity') ?? '',
+    })),
   );
-  expect(shown.sort()).toEqual([...planted].map(([key, row]) => [shownAs(key), row.severity]).sort());
+  const { extra, missing } = pairRows(shown, expected, shownAs);
+  expect(extra).toEqual([]);
+  expect(missing.map((r) => r.key)).toEqual([]);
   await page.screenshot({ path: output('capture-compared.png') });
   expect(readdirSync(CAPTURES).filter((f) => !known.has(f))).toHaveLength(2);
 }

@@ -1,7 +1,8 @@
 // The baseline comparison side by side, on the demo case (the clean system on boot 1, the same
-// system infected on boot 2): the differences are the planted anomalies; stepping through them
-// by keyboard shows each in both images; addresses open the hex view of their own image; the
-// devices that came and went between the boots are variation; and a baseline opened later works.
+// system infected on boot 2): the differences are the planted anomalies and callbacks; stepping
+// through them by keyboard shows each in both images; addresses open the hex view of their own
+// image; the devices that came and went between the boots are variation; and a baseline opened
+// later works.
 
 import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,17 +10,17 @@ import type { Page } from '@playwright/test';
 import { expect, isElectron, test } from './support/fixtures';
 import { cutShort } from './support/geometry';
 import { DATA, DEMO } from './support/paths';
-import { demoTruth, shownAs } from './support/truth';
-import { plantedDifferences, severityRank } from '../support/planted';
+import { bytesAt, demoTruth, shownAs } from './support/truth';
+import { expectedRows, pairRows, severityRank } from '../support/planted';
 
 const infected = demoTruth('infected');
 const clean = demoTruth('clean');
 const rootkit = infected.drivers.find((d) => d.hidden)!;
-/** One row per anomalous object, at its gravest planted severity (the builder's truth). */
-const planted = plantedDifferences(infected);
-const expectedKeys = [...planted.keys()].sort();
-/** The truth's key of each row, by the text the row must show. */
-const keyShownAs = new Map(expectedKeys.map((k) => [shownAs(k), k]));
+/**
+ * One row per anomalous object, at its gravest planted severity, and one per callback the rootkit
+ * added or replaced (the builder's truth; code in no module known by its first bytes in the image).
+ */
+const expected = expectedRows(infected, clean, (va) => bytesAt(va, 8).join(''));
 
 /** Whether the clean boot has the object: a driver, process, system service or named device. */
 function baselineHas(key: string): boolean {
@@ -42,7 +43,7 @@ test('the differences are the planted anomalies, one row each, most severe first
 }) => {
   await openComparison(page);
   await expect(page.locator('[data-testid="table-diff-differences"] .count')).toHaveText(
-    `${expectedKeys.length} differences`,
+    `${expected.length} differences`,
   );
   const shown = await rows(page).evaluateAll((all) =>
     all.map((row) => ({
@@ -51,18 +52,23 @@ test('the differences are the planted anomalies, one row each, most severe first
       key: row.querySelector('.td:nth-child(3)')?.textContent?.trim() ?? '',
     })),
   );
-  // Each planted object once, at its severity; control characters of the hostile name escaped.
-  expect(shown.map((r) => [keyShownAs.get(r.key) ?? r.key, r.severity]).sort()).toEqual(
-    [...planted].map(([key, row]) => [key, row.severity]).sort(),
-  );
+  // Each planted object and callback once, at its severity; control characters of the hostile
+  // name escaped.
+  const { pairs, extra, missing } = pairRows(shown, expected, shownAs);
+  expect(extra, 'rows nothing planted explains').toEqual([]);
+  expect(missing.map((r) => r.key)).toEqual([]);
   const ranks = shown.map((r) => severityRank(r.severity));
   expect(ranks, 'most severe first').toEqual([...ranks].sort((x, y) => y - x));
   // Added where the clean boot lacks the object, changed where it has it too.
-  for (const row of shown)
-    expect(row.change, row.key).toMatch(baselineHas(keyShownAs.get(row.key)!) ? / changed$/ : / added$/);
-  await expect(page.locator('[data-testid="diff-counts"]')).toContainText(
-    `${expectedKeys.length} differences`,
-  );
+  for (const [row, planted] of pairs)
+    expect(row.change, row.key).toMatch(
+      planted.change
+        ? new RegExp(`^callback ${planted.change}$`)
+        : baselineHas(planted.key)
+          ? / changed$/
+          : / added$/,
+    );
+  await expect(page.locator('[data-testid="diff-counts"]')).toContainText(`${expected.length} differences`);
 });
 
 test('stepping through the differences with the keyboard shows each in both images', async ({
@@ -74,27 +80,32 @@ test('stepping through the differences with the keyboard shows each in both imag
   const detail = page.locator('[data-testid="diff-detail"]');
   const facts = (label: string) =>
     detail.locator('dl.diff-facts dt', { hasText: label }).locator('xpath=following-sibling::dd[1]');
-  const visited: string[] = [];
-  for (let i = 0; i < expectedKeys.length; i++) {
+  const visited: Array<{ key: string; severity: string; kinds: string[] }> = [];
+  for (let i = 0; i < expected.length; i++) {
     const selected = page.locator('[data-testid="table-body-diff-differences"] [aria-selected="true"]');
-    const key = keyShownAs.get((await selected.locator('.td:nth-child(3)').innerText()).trim());
-    expect(key, 'a planted object').toBeDefined();
-    visited.push(key!);
-    // The detail is that object's, with its severity, what paired it across the two images (or
-    // that only the infected one has it), and exactly the findings planted on it.
-    await expect(detail.locator('h3')).toHaveText(shownAs(key!));
+    const key = (await selected.locator('.td:nth-child(3)').innerText()).trim();
+    const severity = (await selected.locator('[data-severity]').getAttribute('data-severity')) ?? '';
+    // The detail is that row's, with its severity, what paired it across the two images (or that
+    // only one of them has it), and the findings the infected image has on it.
+    await expect(detail.locator('h3')).toHaveText(key);
     await expect(detail.locator('.diff-head-line [data-severity]')).toHaveAttribute(
       'data-severity',
-      planted.get(key!)!.severity,
+      severity,
     );
     await expect(page.locator('[data-testid="diff-why"]')).not.toBeEmpty();
-    if (baselineHas(key!)) await expect(facts('Paired by')).not.toContainText('only one image has it');
+    const object = expected.find((e) => e.change === null && e.matches(key, shownAs));
+    if (object && baselineHas(object.key))
+      await expect(facts('Paired by')).not.toContainText('only one image has it');
     else await expect(facts('Paired by')).toHaveText('only one image has it');
-    const kinds = await facts('New findings').locator('.link').allInnerTexts();
-    expect(kinds.sort(), shownAs(key!)).toEqual(planted.get(key!)!.kinds);
+    const kinds = (await facts('New findings').locator('.link').allInnerTexts()).sort();
+    visited.push({ key, severity, kinds });
     await page.keyboard.press('ArrowDown');
   }
-  expect([...visited].sort(), 'every difference once').toEqual(expectedKeys);
+  // Every difference once, each with exactly the findings planted on it.
+  const { pairs, extra, missing } = pairRows(visited, expected, shownAs);
+  expect(extra).toEqual([]);
+  expect(missing.map((r) => r.key)).toEqual([]);
+  for (const [row, planted] of pairs) expect(row.kinds, row.key).toEqual(planted.kinds);
 });
 
 test('a hooked driver: its two IRP tables side by side, each address opening its own image', async ({
@@ -170,7 +181,7 @@ test('devices that came and went between the boots are variation, not difference
     page.locator('[data-testid="table-body-diff-drivers"] .pair-status.status-variation'),
   ).toHaveCount(0);
   await page.click('[data-testid="diff-tab-differences"]');
-  await expect(rows(page)).toHaveCount(expectedKeys.length);
+  await expect(rows(page)).toHaveCount(expected.length);
 });
 
 test('the two stacks and IRP tables show every name whole; a list cell cut short shows it on hover', async ({
@@ -220,7 +231,7 @@ test('a baseline opened later is compared too', async ({ workbench: page }, test
   await page.dblclick('[data-testid="file-row"]:has-text("clean.raw")');
   await expect(page.locator('[data-testid="session-tab"]')).toHaveCount(3);
   await expect(page.locator('[data-testid="diff-baseline"] option:checked')).toContainText('clean.raw');
-  await expect(rows(page)).toHaveCount(expectedKeys.length, { timeout: 60_000 });
+  await expect(rows(page)).toHaveCount(expected.length, { timeout: 60_000 });
   await page.locator('[data-testid="session-tab"]', { hasText: 'clean.raw' }).locator('button.close').click();
   await expect(page.locator('[data-testid="session-tab"]')).toHaveCount(2);
   rmSync(folder, { recursive: true, force: true });

@@ -4,6 +4,7 @@
 // tools ran differs between boots), and the rootkit's unlinked module is shown in its driver's row.
 
 import type { Truth } from '../../src/builder/index';
+import { RawImage, VirtualReader } from './raw-reader';
 
 const SEVERITY_RANK = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type PlantedSeverity = (typeof SEVERITY_RANK)[number];
@@ -57,4 +58,167 @@ export function plantedDifferences(truth: Truth): Map<string, PlantedDifference>
     rows.set(key, row);
   }
   return rows;
+}
+
+/** Findings about a callback entry: the comparison shows them on that callback's row. */
+export const isCallbackFinding = (kind: string): boolean =>
+  kind.startsWith('callback-') || kind === 'orphan-thread' || kind === 'idt-hook' || kind === 'gdt-call-gate';
+
+/** The object rows: each planted anomaly but those about a callback entry (plantedCallbackRows). */
+export function plantedObjectDifferences(truth: Truth): Map<string, PlantedDifference> {
+  return plantedDifferences({ ...truth, findings: truth.findings.filter((f) => !isCallbackFinding(f.kind)) });
+}
+
+export interface PlantedCallbackRow {
+  /** The comparison's identity: kind|module+offset, or for code in no module kind|code:<its first bytes…>. */
+  key: string;
+  change: 'added' | 'removed';
+  /** The gravest finding on the row; null where no finding of its own is (another processor's gate). */
+  severity: PlantedSeverity | null;
+  kinds: string[];
+}
+
+/** Whether a comparison row's key is this row's: the whole key, or the first bytes of code in no module. */
+export function callbackRowMatches(row: PlantedCallbackRow, key: string): boolean {
+  return row.key.includes('|code:') ? key.startsWith(row.key) : key === row.key;
+}
+
+/**
+ * The comparison rows of the rootkit's callbacks against a clean boot of the same system, from the
+ * truths alone: each planted registration, the orphan System thread, the rootkit's timer and each
+ * processor's hooked gate is added, the gate it replaced removed; the planted finding about it on its row (one for
+ * all the hooked gates). `firstBytes` reads the infected image at a virtual address (hex pairs).
+ */
+export function plantedCallbackRows(
+  truth: Truth,
+  baseline: Truth,
+  firstBytes: (va: string) => string,
+): PlantedCallbackRow[] {
+  const offsetIn = (t: Truth, owner: string, va: string) => {
+    const module = t.modules.find((m) => m.name.toLowerCase() === owner.toLowerCase())!;
+    return `${owner.toLowerCase()}+0x${(BigInt(va) - BigInt(module.base)).toString(16)}`;
+  };
+  const where = (kind: string, owner: string | null, va: string) =>
+    owner === null ? `${kind}|code:${firstBytes(va)}` : `${kind}|${offsetIn(truth, owner, va)}`;
+  const findings = (kind: string, subject: string) =>
+    truth.findings.filter((f) => f.kind === kind && f.subject.toLowerCase() === subject.toLowerCase());
+  const row = (key: string, about: Truth['findings'], change: 'added' | 'removed' = 'added') => ({
+    key,
+    change,
+    severity: about.reduce<PlantedSeverity | null>(
+      (worst, f) =>
+        worst === null || severityRank(f.severity) > severityRank(worst)
+          ? (f.severity as PlantedSeverity)
+          : worst,
+      null,
+    ),
+    kinds: about.map((f) => f.kind).sort(),
+  });
+  const registered = truth.registeredCallbacks
+    .filter((c) => c.planted)
+    .map((c) =>
+      row(
+        where(c.kind, c.owner, c.routine),
+        c.owner === null
+          ? findings('callback-no-module', c.routine)
+          : findings('callback-hidden-module', c.owner).slice(0, 1),
+      ),
+    );
+  const threads = truth.threads
+    .filter((t) => t.pid === 4 && t.planted)
+    .map((t) => row(where('system-thread', null, t.startAddress), findings('orphan-thread', t.startAddress)));
+  const timers = truth.timers
+    .filter((t) => t.planted)
+    .map((t) =>
+      row(
+        where('timer', t.owner, t.routine),
+        t.owner === null
+          ? findings('callback-no-module', t.routine)
+          : findings('callback-hidden-module', t.owner).slice(0, 1),
+      ),
+    );
+  const hooked = truth.idtEntries.filter((e) => e.planted);
+  const gates = hooked.flatMap((gate, i) => {
+    const replaced = baseline.idtEntries.find(
+      (e) => e.vector === gate.vector && e.processor === gate.processor,
+    )!;
+    const hook = truth.findings.filter((f) => f.kind === 'idt-hook' && i === 0);
+    return [
+      row(`idt|${offsetIn(truth, gate.owner!, gate.routine)}`, hook),
+      row(`idt|${offsetIn(baseline, replaced.owner!, replaced.routine)}`, [], 'removed'),
+    ];
+  });
+  return [...registered, ...threads, ...timers, ...gates];
+}
+
+/** One row the comparison must show: an anomalous object, or one of the rootkit's callbacks. */
+export interface ExpectedRow {
+  key: string;
+  /** Null where the row carries no finding of its own (a hooked gate's other processors, the gate it replaced). */
+  severity: PlantedSeverity | null;
+  kinds: string[];
+  /** For a callback: added or removed; for an object, whether the clean boot has it decides. */
+  change: 'added' | 'removed' | null;
+  /** Whether a row showing `key` (as the product writes it, through `display`) is this one. */
+  matches(key: string, display?: (key: string) => string): boolean;
+}
+
+/** Every row of a comparison of `truth`'s infected image with the clean `baseline`, from the truths. */
+export function expectedRows(
+  truth: Truth,
+  baseline: Truth,
+  firstBytes: (va: string) => string,
+): ExpectedRow[] {
+  return [
+    ...[...plantedObjectDifferences(truth)].map(([key, row]) => ({
+      key,
+      severity: row.severity,
+      kinds: row.kinds,
+      change: null,
+      matches: (shown: string, display = (k: string) => k) => shown === display(key),
+    })),
+    ...plantedCallbackRows(truth, baseline, firstBytes).map((row) => ({
+      ...row,
+      matches: (shown: string) => callbackRowMatches(row, shown),
+    })),
+  ];
+}
+
+/**
+ * Pairs each shown row with an expected one of its key (and severity, where the row has a finding
+ * of its own), each expected row used once: what is left over on either side is wrong.
+ */
+export function pairRows<T extends { key: string; severity: string }>(
+  shown: readonly T[],
+  expected: readonly ExpectedRow[],
+  display?: (key: string) => string,
+): { pairs: Array<[T, ExpectedRow]>; extra: T[]; missing: ExpectedRow[] } {
+  const pool = [...expected];
+  const pairs: Array<[T, ExpectedRow]> = [];
+  const extra: T[] = [];
+  for (const row of shown) {
+    const candidates = pool.filter((e) => e.matches(row.key, display));
+    const match =
+      candidates.find((e) => e.severity === row.severity) ?? candidates.find((e) => e.severity === null);
+    if (!match) extra.push(row);
+    else {
+      pool.splice(pool.indexOf(match), 1);
+      pairs.push([row, match]);
+    }
+  }
+  return { pairs, extra, missing: pool };
+}
+
+/** The first bytes at a kernel virtual address of a raw builder image, as a hex string. */
+export function firstBytesOf(image: string, truth: Truth): (va: string) => string {
+  return (va) => {
+    const raw = new RawImage(image);
+    try {
+      const bytes = new VirtualReader(raw, truth.paging, Number(BigInt(truth.dtb))).read(BigInt(va), 8);
+      if (!bytes) throw new Error(`${va} is not mapped`);
+      return Buffer.from(bytes).toString('hex');
+    } finally {
+      raw.close();
+    }
+  };
 }

@@ -196,9 +196,22 @@ export function truthModuleAt(truth: Truth, address: string): string | null {
 }
 
 /**
+ * The callback entries the rootkit planted: its registered routines, the System thread it started
+ * in pool code, the IDT gate it hooked on each processor and the timer whose DPC is its pool code.
+ */
+export function truthPlantedCallbackEntries(truth: Truth): string[] {
+  return [
+    ...truth.registeredCallbacks.filter((c) => c.planted).map((c) => c.entry),
+    ...truth.threads.filter((t) => t.pid === 4 && t.planted).map((t) => t.ethread),
+    ...truth.idtEntries.filter((e) => e.planted).map((e) => e.entry),
+    ...truth.timers.filter((t) => t.planted).map((t) => t.timer),
+  ];
+}
+
+/**
  * Every entry the analysis's callbacks section should hold, by the truth: the registered
- * routines, the System process's threads, every processor's interrupt gates and the armed timers (a GDT call gate
- * only when one is planted, which no image here does).
+ * routines, the System process's threads, every processor's interrupt gates and the armed timers
+ * (a GDT call gate only when one is planted, which no image here does).
  */
 export function truthCallbackEntries(
   truth: Truth,

@@ -19,7 +19,7 @@ import type { KernelContext } from '../kernel/discover';
 import { activityLayoutsOf, readActivity } from '../activity';
 import { readCallbacks } from '../callbacks';
 import { CALLBACK_LABELS } from '../../common/callback-labels';
-import { severityRank } from '../../common/findings';
+import { compareFindings } from '../../common/findings';
 import type { CarveContext } from '../objects/carve';
 import { DirectoryIndex } from '../objects/directory-index';
 import { ObjectPaths } from '../objects/object-paths';
@@ -317,14 +317,9 @@ function withoutLayouts(context: KernelContext, timings: Timings): AnalysisResul
   };
 }
 
-/** The findings in the order buildFindings gives its own: most severe first, then by kind and subject. */
+/** The findings in the order buildFindings gives its own: most severe first, then as the story reads. */
 function mostSevereFirst(findings: Finding[]): Finding[] {
-  return findings.sort(
-    (a, b) =>
-      severityRank(b.severity) - severityRank(a.severity) ||
-      a.kind.localeCompare(b.kind) ||
-      a.subject.localeCompare(b.subject),
-  );
+  return findings.sort(compareFindings);
 }
 
 /** Every kind unavailable, for the same reason as the rest of the analysis. */

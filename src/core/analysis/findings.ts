@@ -2,7 +2,7 @@
 // per kind and subject (a driver, device or module), listing every handler concerned.
 
 import type { FindingKind, Severity } from '../../common/findings';
-import { isSuspiciousVerdict, severityRank } from '../../common/findings';
+import { compareFindings, isSuspiciousVerdict } from '../../common/findings';
 import type {
   Device,
   Hex,
@@ -83,12 +83,7 @@ export function buildFindings(inputs: FindingInputs): Finding[] {
     ...completionHookFindings(inputs),
     ...staleDriverFindings(inputs.drivers),
   ];
-  findings.sort(
-    (a, b) =>
-      severityRank(b.severity) - severityRank(a.severity) ||
-      a.kind.localeCompare(b.kind) ||
-      a.subject.localeCompare(b.subject),
-  );
+  findings.sort(compareFindings);
   findings.forEach((finding, i) => (finding.id = `F${String(i + 1).padStart(3, '0')}`));
   return findings;
 }

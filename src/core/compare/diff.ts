@@ -63,7 +63,15 @@ export function diffResults(
   compareServices(entries, baseline, image);
   compareCallbacks(entries, baseline, image);
 
-  attachFindings(entries, baseline, image, tokens, devices.counterpartOfA, modulePairing.pairs);
+  attachFindings(
+    entries,
+    baseline,
+    image,
+    tokens,
+    devices.counterpartOfA,
+    modulePairing.pairs,
+    devices.evidence,
+  );
 
   const compatibility = compatibilityOf(baseline, image, driverPairing.pairs.length);
   const final = compatibility.unrelated ? [] : entries.list.map(finish);

@@ -23,10 +23,29 @@ const WHY: Record<string, string> = {
   'link removed': 'A name user mode could open on the clean system is gone.',
   'link changed': 'User mode opening this name now reaches another device.',
   'callback added':
-    'The kernel calls this routine on every process, thread or image event: a registration the clean system did not have.',
+    'The kernel calls this routine when its event comes (a process, thread or image load, a registry operation, a bug check, shutdown): a registration the clean system did not have.',
   'callback removed':
     'A registration of the clean system is gone: security products register these, and rootkits remove them.',
 };
+
+/** A callback entry's why by the kind of callback its key names ("idt|…"), where the general one is wrong. */
+const CALLBACK_WHY: Record<string, string> = {
+  'idt added':
+    'The processor enters this code on that interrupt, and the clean system had no such gate: its gates lead into ntoskrnl and the HAL.',
+  'idt removed':
+    "An interrupt gate of the clean system is gone from this processor's table: the interrupt now leads elsewhere.",
+  'gdt added':
+    'A call gate the clean system did not have: code in user mode can enter the kernel through it.',
+  'system-thread added':
+    'A System thread running code in no loaded module, which the clean system did not have: no driver to show for it.',
+  'system-thread removed': 'A System thread in no module that the clean system had is gone.',
+};
+
+function whyOf(entry: DiffEntry): string {
+  const general = WHY[`${entry.kind} ${entry.change}`] ?? '';
+  if (entry.kind !== 'callback') return general;
+  return CALLBACK_WHY[`${entry.key.slice(0, entry.key.indexOf('|'))} ${entry.change}`] ?? general;
+}
 
 export interface Draft extends DiffEntry {
   findingSeverity: Severity | null;
@@ -82,9 +101,6 @@ export function finish(draft: Draft): DiffEntry {
     ...entry,
     severity,
     summary: entry.summary,
-    why:
-      entry.variation !== null
-        ? `Expected between boots: ${entry.variation}.`
-        : entry.why || WHY[`${entry.kind} ${entry.change}`] || '',
+    why: entry.variation !== null ? `Expected between boots: ${entry.variation}.` : entry.why || whyOf(entry),
   };
 }

@@ -3,8 +3,9 @@
 // is gone. A finding never leaves an entry classed as ordinary boot-to-boot variation.
 
 import type { DiffSide } from '../../common/api';
+import type { PairingFact, UnknownFact } from '../../common/pairing';
 import type { FindingKind } from '../../common/findings';
-import type { Finding, Module } from '../../common/model';
+import type { Device, Finding, Module } from '../../common/model';
 import type { DriverTokens } from './devices';
 import { maxSeverity, type Draft, type Entries } from './entries';
 import type { Side } from './identity';
@@ -64,7 +65,9 @@ export function attachFindings(
   tokens: DriverTokens,
   counterpartOfA: Map<string, string>,
   modulePairs: Array<{ a: Module; b: Module }>,
+  deviceEvidence: ReadonlyMap<Device, { matchedBy: PairingFact[]; unknown: UnknownFact[] }>,
 ): void {
+  const pairedDevices = devicePairs(baseline, image, counterpartOfA, deviceEvidence);
   const deviceToken = (s: 'a' | 'b', id: string) =>
     s === 'a' ? `dev:${counterpartOfA.get(id) ?? `a:${id}`}` : `dev:${id}`;
   const moduleOfA = new Map(modulePairs.map((p) => [p.a.name.toLowerCase(), p.b.name.toLowerCase()]));
@@ -102,7 +105,7 @@ export function attachFindings(
         (finding.kind.startsWith('ssdt') ? servicesMap.get(finding.subject) : undefined) ??
         (isCallbackFinding(finding) ? callbacksMap.get(callbackKeyOf(finding)) : undefined) ??
         (evidence.driver ? drivers.get(evidence.driver) : undefined);
-      if (!entry) entry = findingOnlyEntry(entries, finding, side, s);
+      if (!entry) entry = findingOnlyEntry(entries, finding, side, s, pairedDevices);
       entry.findings[direction].push(finding.id);
       // Findings come most severe first: the first one attached says best why the entry matters.
       if (!entry.why)
@@ -118,36 +121,82 @@ export function attachFindings(
   }
 }
 
-/** A finding about an object that otherwise looks the same in both images. */
-function findingOnlyEntry(entries: Entries, finding: Finding, side: Side, s: 'a' | 'b'): Draft {
+/** A device of either image with its counterpart in the other and the facts that paired them. */
+interface DevicePair {
+  baseline: DiffSide;
+  primary: DiffSide;
+  matchedBy: PairingFact[];
+  unknown: UnknownFact[];
+}
+
+/** Each paired device by its id in its own image ('a:' the baseline's, 'b:' the image's). */
+function devicePairs(
+  baseline: Side,
+  image: Side,
+  counterpartOfA: Map<string, string>,
+  evidence: ReadonlyMap<Device, { matchedBy: PairingFact[]; unknown: UnknownFact[] }>,
+): Map<string, DevicePair> {
+  const pairs = new Map<string, DevicePair>();
+  for (const [idA, idB] of counterpartOfA) {
+    const a = baseline.deviceById.get(idA);
+    const b = image.deviceById.get(idB);
+    if (!a || !b) continue;
+    const pair: DevicePair = {
+      baseline: { text: baseline.deviceDisplay(a), device: a.id },
+      primary: { text: image.deviceDisplay(b), device: b.id },
+      matchedBy: evidence.get(b)?.matchedBy ?? [],
+      unknown: evidence.get(b)?.unknown ?? [],
+    };
+    pairs.set(`a:${idA}`, pair);
+    pairs.set(`b:${idB}`, pair);
+  }
+  return pairs;
+}
+
+/**
+ * A finding about an object that otherwise looks the same in both images; a device both images
+ * hold is shown on both sides with the facts that paired it.
+ */
+function findingOnlyEntry(
+  entries: Entries,
+  finding: Finding,
+  side: Side,
+  s: 'a' | 'b',
+  pairedDevices: ReadonlyMap<string, DevicePair>,
+): Draft {
   const driver = finding.evidence.driver ? side.driverById.get(finding.evidence.driver) : undefined;
   const ref: DiffSide = {
     text: finding.subject,
     ...(driver ? { driver: driver.id } : {}),
     ...(finding.evidence.device ? { device: finding.evidence.device } : {}),
   };
+  const kind = driver
+    ? 'driver'
+    : finding.kind === 'unlinked-module'
+      ? 'module'
+      : finding.kind.startsWith('ssdt')
+        ? 'service'
+        : isCallbackFinding(finding)
+          ? 'callback'
+          : finding.kind === 'hidden-process'
+            ? 'process'
+            : 'device';
+  const pair =
+    kind === 'device' && finding.evidence.device
+      ? pairedDevices.get(`${s}:${finding.evidence.device}`)
+      : undefined;
   const entry = entries.add({
-    kind: driver
-      ? 'driver'
-      : finding.kind === 'unlinked-module'
-        ? 'module'
-        : finding.kind.startsWith('ssdt')
-          ? 'service'
-          : isCallbackFinding(finding)
-            ? 'callback'
-            : finding.kind === 'hidden-process'
-              ? 'process'
-              : 'device',
+    kind,
     // A hidden process is in one image only; anything else is an object both hold.
     change: finding.kind === 'hidden-process' ? (s === 'b' ? 'added' : 'removed') : 'changed',
     key: finding.subject,
     severity: 'info',
     summary: `the finding "${finding.kind}" is only ${side.where}`,
-    matchedBy: [],
-    unknown: [],
+    matchedBy: pair?.matchedBy ?? [],
+    unknown: pair?.unknown ?? [],
     changes: [],
-    baseline: s === 'a' ? ref : null,
-    primary: s === 'b' ? ref : null,
+    baseline: pair?.baseline ?? (s === 'a' ? ref : null),
+    primary: pair?.primary ?? (s === 'b' ? ref : null),
     variation: null,
   });
   if (driver) (s === 'a' ? entries.driverA : entries.driverB).set(driver.id, entry);

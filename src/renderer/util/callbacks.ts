@@ -11,7 +11,8 @@ import type {
   Finding,
 } from '../../common/model';
 
-const CALLBACK_FINDING = /^callback-/;
+/** Findings about callback entries: the callback kinds, an orphan System thread, a hooked IDT or GDT gate. */
+const ENTRY_FINDING = /^(callback-|orphan-thread$|idt-hook$|gdt-call-gate$)/;
 
 /**
  * The row id of a callback: the address of its array slot or list record; an object callback's
@@ -21,20 +22,27 @@ export function callbackId(callback: Callback): string {
   return callback.operation === 'post' ? `${callback.entry}-post` : callback.entry;
 }
 
-/** Callback findings by the slot or record they are about (the first address of their evidence). */
-export function findingsByCallback(findings: readonly Finding[]): Map<string, Finding[]> {
+/**
+ * Callback findings by each entry their evidence names: the slot or record, the orphan thread, or
+ * every processor's gate that one hooked-gate finding speaks for.
+ */
+export function findingsByCallback(
+  findings: readonly Finding[],
+  entries: readonly Callback[],
+): Map<string, Finding[]> {
+  const known = new Set(entries.map(callbackId));
   const byEntry = new Map<string, Finding[]>();
   for (const finding of findings) {
-    const entry = finding.evidence.addresses?.[0];
-    if (!CALLBACK_FINDING.test(finding.kind) || !entry) continue;
-    byEntry.set(entry, [...(byEntry.get(entry) ?? []), finding]);
+    if (!ENTRY_FINDING.test(finding.kind)) continue;
+    for (const entry of new Set(finding.evidence.addresses ?? []))
+      if (known.has(entry)) byEntry.set(entry, [...(byEntry.get(entry) ?? []), finding]);
   }
   return byEntry;
 }
 
-/** The callback a finding is about, when it is a callback finding whose entry is in the result. */
+/** The callback a finding is about (the first entry its evidence names), when it is in the result. */
 export function callbackOfFinding(result: AnalysisResult, finding: Finding): Callback | null {
-  if (!CALLBACK_FINDING.test(finding.kind)) return null;
+  if (!ENTRY_FINDING.test(finding.kind)) return null;
   const entry = finding.evidence.addresses?.[0];
   return result.callbacks.entries.find((c) => c.entry === entry) ?? null;
 }

@@ -140,7 +140,10 @@ export function CallbacksView({ index }: { index: ResultIndex }) {
   const { location, navigate } = useApp();
   const wide = index.wide;
   const [filter, setFilter] = useState<CallbackFilter>({ kind: 'all', suspiciousOnly: false });
-  const findings = useMemo(() => findingsByCallback(index.result.findings), [index]);
+  const findings = useMemo(
+    () => findingsByCallback(index.result.findings, index.result.callbacks.entries),
+    [index],
+  );
   const entries = index.result.callbacks.entries;
   const data = useMemo(() => filterCallbacks(entries, filter, findings), [entries, filter, findings]);
   const columns = useMemo(

@@ -10,7 +10,7 @@ import { findingsByCallback } from '../util/callbacks';
 import { deviceLabel, type ResultIndex } from '../util/result-index';
 
 export function DriverRegistrations({ callbacks, index }: { callbacks: Callback[]; index: ResultIndex }) {
-  const findings = findingsByCallback(index.result.findings);
+  const findings = findingsByCallback(index.result.findings, index.result.callbacks.entries);
   if (callbacks.length === 0) {
     const unread = index.result.callbacks.heads.filter((h) => h.coverage.state !== 'complete');
     return (

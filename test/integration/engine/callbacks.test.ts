@@ -1,6 +1,6 @@
 // Notify routines and callbacks against the builder's ground truth, on every shared ISF build and
-// x86 profile: the clean system on boot 1 and the same system infected on boot 2 (with the
-// callback infections asked for by name). Every registered routine of the truth is found in its
+// x86 profile: the clean system on boot 1 and the same system infected on boot 2 (the default
+// infections, which include the callbacks). Every registered routine of the truth is found in its
 // slot or list place with its owner and verdict, every planted one is a finding and the clean
 // image has none above info; the arrays and lists are found from the kernel's code without
 // symbols, and at the same addresses from the symbol file; clean vs infected across boots differs
@@ -29,16 +29,6 @@ import { truthModuleAt } from '../../support/truth';
 
 const SIZE = 64 * 1024 * 1024;
 const SYMBOLS = join(SHARED, 'isf');
-const CALLBACK_INFECTIONS: Infection[] = [
-  ...DEFAULT_INFECTIONS,
-  'notifyPoolCode',
-  'notifyHiddenModule',
-  'registryCallback',
-  'shutdownNotify',
-  'orphanThread',
-  'idtHook',
-  'objectCallback',
-];
 /** The kinds the kernel registers in arrays and lists (System threads, gates and timers are read apart). */
 const REGISTERED_KINDS = CALLBACK_KINDS.filter(
   (k) => k !== 'system-thread' && k !== 'idt' && k !== 'gdt' && k !== 'timer',
@@ -181,7 +171,6 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
       profile,
       format: 'raw',
       scenario: 'infected',
-      infections: CALLBACK_INFECTIONS,
       size: SIZE,
       seed: 31,
       boot: 2,
@@ -260,7 +249,6 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
       isf,
       format: 'raw',
       scenario: 'infected',
-      infections: CALLBACK_INFECTIONS,
       size: SIZE,
       seed: 31,
       boot: 2,
@@ -379,25 +367,90 @@ describe.each([
   });
 });
 
-// The demo case and the comparison tests expect the default infected set: callbacks are planted
-// only when named.
-test('the default infected scenario registers no callback of the rootkit', async () => {
-  const { image, truth } = imageForTest({
-    profile: 'xp-sp3-x86',
-    format: 'raw',
-    scenario: 'infected',
-    size: SIZE,
-    seed: 31,
-    fill: 'random',
+// The other doors the rootkit opens, each named by the infection that plants it: the kind of the
+// callback entry it registers, or the completion hook of a pending request.
+const DOOR_OF: Partial<Record<Infection, string>> = {
+  notifyPoolCode: 'process-notify',
+  notifyHiddenModule: 'image-load-notify',
+  registryCallback: 'registry',
+  shutdownNotify: 'shutdown',
+  orphanThread: 'system-thread',
+  idtHook: 'idt',
+  completionHook: 'completion',
+};
+const DOOR_KINDS = new Set(['orphan-thread', 'idt-hook', 'completion-hook']);
+const isDoorFinding = (kind: string) => kind.startsWith('callback-') || DOOR_KINDS.has(kind);
+
+/** The doors the truth says were planted. */
+function plantedDoors(truth: Truth): string[] {
+  return [
+    ...truth.registeredCallbacks.filter((r) => r.planted).map((r) => r.kind),
+    ...truth.threads.filter((t) => t.planted).map(() => 'system-thread'),
+    ...truth.idtEntries.filter((e) => e.planted).map(() => 'idt'),
+    ...truth.findings.filter((f) => f.kind === 'completion-hook').map(() => 'completion'),
+  ]
+    .filter((door, i, all) => all.indexOf(door) === i)
+    .sort();
+}
+
+/** The doors the engine found: entries in no module or in the rootkit's, and hijacked completions. */
+function foundDoors(result: AnalysisResult, rootkitModule: string): string[] {
+  const rootkits = (c: AnalysisResult['callbacks']['entries'][number]) =>
+    c.kind === 'system-thread' ? c.owner === null : c.owner === null || c.owner === rootkitModule;
+  return [
+    ...result.callbacks.entries.filter((c) => c.kind !== 'gdt' && rootkits(c)).map((c) => c.kind),
+    ...result.findings.filter((f) => f.kind === 'completion-hook').map(() => 'completion'),
+  ]
+    .filter((door, i, all) => all.indexOf(door) === i)
+    .sort();
+}
+
+describe('the default infected scenario', () => {
+  const build = (infections?: Infection[]) =>
+    imageForTest({
+      profile: 'xp-sp3-x86',
+      format: 'raw',
+      scenario: 'infected',
+      size: SIZE,
+      seed: 31,
+      fill: 'random',
+      ...(infections ? { infections } : {}),
+    });
+  const expectDoorsFound = async ({ image, truth }: ReturnType<typeof build>): Promise<string[]> => {
+    const rootkitModule = truth.drivers.find((d) => d.hidden)!.module!;
+    const result = await analyzeImage(image);
+    expect(foundDoors(result, rootkitModule)).toEqual(plantedDoors(truth));
+    expect(
+      result.findings
+        .filter((f) => isDoorFinding(f.kind))
+        .map((f) => `${f.severity} ${f.kind} ${f.subject}`)
+        .sort(),
+    ).toEqual(
+      truth.findings
+        .filter((f) => isDoorFinding(f.kind))
+        .map((f) => `${f.severity} ${f.kind} ${f.subject}`)
+        .sort(),
+    );
+    return plantedDoors(truth);
+  };
+
+  test('opens every door of the rootkit: each callback, the orphan thread, the IDT gate and the completion hook', async () => {
+    const all = build();
+    expect([...all.truth.generator.infections].sort()).toEqual([...DEFAULT_INFECTIONS].sort());
+    expect(await expectDoorsFound(all)).toEqual(Object.values(DOOR_OF).sort());
   });
-  expect(truth.generator.infections).not.toContain('registryCallback');
-  expect(truth.registeredCallbacks.filter((r) => r.planted)).toEqual([]);
-  const result = await analyzeImage(image);
-  expect(result.findings.filter((f) => f.kind.startsWith('callback-') || f.kind === 'orphan-thread')).toEqual(
-    [],
-  );
-  expect(result.callbacks.entries.filter((c) => isRegistered(c.kind)).length).toBe(
-    truth.registeredCallbacks.length,
+
+  test.each(Object.entries(DOOR_OF) as Array<[Infection, string]>)(
+    '--infections without %s leaves that door shut and the others open',
+    async (off, door) => {
+      const without = build(DEFAULT_INFECTIONS.filter((i) => i !== off));
+      expect(without.truth.generator.infections).not.toContain(off);
+      expect(await expectDoorsFound(without)).toEqual(
+        Object.values(DOOR_OF)
+          .filter((d) => d !== door)
+          .sort(),
+      );
+    },
   );
 });
 
@@ -446,7 +499,6 @@ describe.each([
       profile,
       format: 'raw',
       scenario: 'infected',
-      infections: CALLBACK_INFECTIONS,
       size: SIZE,
       seed: 31,
       fill: 'random',

@@ -85,7 +85,16 @@ function expectNothingFalse(result: AnalysisResult, truth: Truth): void {
     if (module.foundBy.length > 0) expect(module.name).toBe(known!.name);
   }
   // Lost bytes may hide an anomaly; they must not make one up.
-  const planted = new Set(truth.findings.map((f) => `${f.kind} ${f.subject}`));
+  // A finding on a device whose name is lost names the device's address instead.
+  const deviceAt = new Map(
+    truth.drivers.flatMap((d) => d.devices.flatMap((x) => (x.name ? [[x.name, x.objectVa] as const] : []))),
+  );
+  const planted = new Set(
+    truth.findings.flatMap((f) => [
+      `${f.kind} ${f.subject}`,
+      ...(deviceAt.has(f.subject) ? [`${f.kind} ${deviceAt.get(f.subject)}`] : []),
+    ]),
+  );
   for (const finding of result.findings.filter((f) => f.severity === 'critical'))
     expect(planted.has(`${finding.kind} ${finding.subject}`), `${finding.kind} ${finding.subject}`).toBe(
       true,

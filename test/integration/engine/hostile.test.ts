@@ -388,7 +388,9 @@ describe.each(cases)('hostile $label', ({ isf, profile, ptr }) => {
   });
 
   test('truncated at any point: never a critical finding the intact image lacks', async () => {
-    const key = (f: Finding) => `${f.kind} ${f.evidence.driver ?? f.evidence.modules?.[0] ?? f.subject}`;
+    // By the object it is about: a device's name may be past the cut (its finding then names its address).
+    const key = (f: Finding) =>
+      `${f.kind} ${f.evidence.driver ?? f.evidence.device ?? f.evidence.modules?.[0] ?? f.subject}`;
     const intact = new Set((await analyzeImage(image)).findings.map(key));
     const size = statSync(image).size;
     let partial = 0;

@@ -8,6 +8,7 @@ import type { DiffResult } from '../../../src/common/api';
 import type { AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/node/analyze';
 import { diffResults } from '../../../src/core/compare';
+import { expectedRows, firstBytesOf, pairRows } from '../../support/planted';
 import { buildTestImages, type TestImages } from './images';
 
 let images: TestImages;
@@ -46,8 +47,21 @@ describe('baseline comparison', () => {
   test('clean against infected on another boot: one entry per anomaly, each carrying its findings', () => {
     const diff = diffResults(clean, infected, { baseline: 'clean', primary: 'infected' });
     const found = differences(diff);
-    for (const entry of found) expect(entry.findings.added.length, entry.id).toBeGreaterThan(0);
     const byId = new Map(infected.findings.map((f) => [f.id, f]));
+    // One row per planted object and callback (a hooked gate on each processor, the gate it
+    // replaced), each carrying exactly the findings planted on it.
+    const { pairs, extra, missing } = pairRows(
+      found,
+      expectedRows(
+        images.infectedTruth,
+        images.cleanTruth,
+        firstBytesOf(images.infected, images.infectedTruth),
+      ),
+    );
+    expect(extra.map((e) => e.key)).toEqual([]);
+    expect(missing.map((r) => r.key)).toEqual([]);
+    for (const [entry, row] of pairs)
+      expect(entry.findings.added.map((id) => byId.get(id)!.kind).sort(), entry.id).toEqual(row.kinds);
     const attached = found.flatMap((e) => e.findings.added.map((id) => byId.get(id)!));
     const planted = images.infectedTruth.findings.filter((f) => f.kind !== 'stale-driver');
     expect(attached.map((f) => `${f.kind} ${f.subject}`).sort()).toEqual(
@@ -60,6 +74,19 @@ describe('baseline comparison', () => {
     expect(rootkit.changes.some((c) => c.primary?.includes(images.rootkitModule))).toBe(true);
     expect(found.filter((e) => e.key === images.rootkitModule)).toEqual([]);
     expect(found[0]!.severity).toBe('critical');
+  });
+
+  test("a hooked gate's rows say what an interrupt gate is, not what a notify routine is", () => {
+    const diff = diffResults(clean, infected);
+    const gates = diff.entries.filter((e) => e.kind === 'callback' && e.key.startsWith('idt|'));
+    const hooked = images.infectedTruth.idtEntries.filter((e) => e.planted);
+    expect(gates).toHaveLength(2 * hooked.length);
+    for (const gate of gates) {
+      expect(gate.why, gate.id).toMatch(/interrupt/i);
+      expect(gate.why, gate.id).not.toMatch(/process, thread or image|security products/);
+    }
+    const thread = diff.entries.find((e) => e.kind === 'callback' && e.key.startsWith('system-thread|'))!;
+    expect(thread.why).toMatch(/System thread/);
   });
 
   test('a hooked handler is compared as module+offset and verdict, and says what paired the driver', () => {

@@ -9,6 +9,9 @@ import type { Extraction } from '../../../src/core/extract';
 import { renderDiff } from '../../../src/cli/render-diff';
 import { renderExtraction } from '../../../src/cli/render-extract';
 import { renderInfo } from '../../../src/cli/render-info';
+import { renderSummary } from '../../../src/cli/render-analysis';
+import { analyzeImage } from '../../../src/core/node/analyze';
+import { imageForSuite } from '../../support/images';
 
 // A right-to-left override, BEL, an ANSI colour, the C1 CSI, a zero-width space.
 const HOSTILE = 'evil\u202egpj.exe\u0007\u001b[31m\u009b2J\u200b';
@@ -143,4 +146,72 @@ describe('terminal text of image strings', () => {
     // labels, builds, warning; key, why, paired by, unknown, finding; the change's three columns are clipped
     expect(text.split(SHOWN).length - 1).toBeGreaterThanOrEqual(10);
   });
+
+  test('diff: the key column starts at the same place for every kind and change', () => {
+    const entry = (kind: 'driver' | 'callback', change: 'changed' | 'removed') =>
+      ({
+        id: `${kind}:${change}`,
+        kind,
+        change,
+        key: `${kind}-key`,
+        severity: 'low',
+        summary: '',
+        why: null,
+        matchedBy: [],
+        unknown: [],
+        changes: [],
+        findings: { added: [], removed: [] },
+        baseline: null,
+        primary: null,
+        variation: null,
+      }) as unknown as DiffResult['entries'][number];
+    const text = renderDiff({
+      schema: 'irpscope-diff/1',
+      baseline: 'a',
+      primary: 'b',
+      compatibility: {
+        baselineBuild: 'x',
+        primaryBuild: 'x',
+        sameBuild: true,
+        warnings: [],
+        unrelated: null,
+      },
+      entries: [entry('driver', 'changed'), entry('callback', 'removed')],
+      pairs: { drivers: [], devices: [], modules: [] },
+      counts: {
+        differences: 2,
+        variations: 0,
+        bySeverity: { info: 0, low: 2, medium: 0, high: 0, critical: 0 },
+        drivers: { baseline: 1, primary: 1, matched: 1 },
+      },
+    });
+    const starts = text
+      .split('\n')
+      .filter((l) => l.startsWith('LOW'))
+      .map((l) => l.search(/(driver|callback)-key/));
+    expect(starts).toHaveLength(2);
+    expect(starts[0]).toBe(starts[1]);
+  });
+});
+
+test("analyze: every finding's subject starts at the same place, however long its kind", async () => {
+  const { image } = imageForSuite({
+    profile: 'win7-sp1-x86',
+    format: 'raw',
+    scenario: 'infected',
+    size: 64 * 1024 * 1024,
+    seed: 1,
+    fill: 'zero',
+  });
+  const result = await analyzeImage(image);
+  const lines = renderSummary(result).split('\n');
+  expect(result.findings.some((f) => f.kind.length > 16)).toBe(true);
+  // The column after severity and kind: where the subject of each finding's line begins.
+  const subjects = result.findings.map((f) => {
+    const line = lines.find((l) => l.startsWith(`  ${f.severity.toUpperCase().padEnd(8)} ${f.kind} `))!;
+    return (
+      line.length - line.slice(`  ${f.severity.toUpperCase().padEnd(8)} ${f.kind}`.length).trimStart().length
+    );
+  });
+  expect(new Set(subjects).size).toBe(1);
 });

@@ -3,7 +3,7 @@
 // comparison entry names (its key is the comparison's identity, found again in each image).
 
 import { beforeAll, describe, expect, test } from 'vitest';
-import { DEFAULT_INFECTIONS, type Truth } from '../../../src/builder/index';
+import type { Truth } from '../../../src/builder/index';
 import type { AnalysisResult } from '../../../src/common/model';
 import { diffResults } from '../../../src/core/compare';
 import { analyzeImage } from '../../../src/core/node/analyze';
@@ -16,15 +16,7 @@ import {
   headGap,
 } from '../../../src/renderer/util/callbacks';
 import { imageForSuite } from '../../support/images';
-import { truthCallbackEntries } from '../../support/truth';
-
-/** The rootkit's registrations and timers: what its findings and the comparison should name. */
-function plantedEntries(truth: Truth): string[] {
-  return [
-    ...truth.registeredCallbacks.filter((c) => c.planted).map((c) => c.entry),
-    ...truth.timers.filter((t) => t.planted).map((t) => t.timer),
-  ];
-}
+import { truthCallbackEntries, truthPlantedCallbackEntries } from '../../support/truth';
 
 let truth: Truth;
 let infected: AnalysisResult;
@@ -40,13 +32,6 @@ beforeAll(async () => {
   const infectedImage = imageForSuite({
     ...options,
     scenario: 'infected',
-    infections: [
-      ...DEFAULT_INFECTIONS,
-      'notifyPoolCode',
-      'notifyHiddenModule',
-      'registryCallback',
-      'shutdownNotify',
-    ],
   });
   const cleanImage = imageForSuite({ ...options, scenario: 'clean', boot: 2 });
   truth = infectedImage.truth;
@@ -77,18 +62,22 @@ describe("a driver's registrations", () => {
 });
 
 describe('findings and filters', () => {
-  test('each planted callback has its finding, which leads back to it; suspicious only keeps exactly those', () => {
-    const planted = plantedEntries(truth);
-    const findings = findingsByCallback(infected.findings);
-    expect([...findings.keys()].sort()).toEqual([...planted].sort());
+  test('each planted callback, thread and gate has its finding, which leads to one of them; suspicious only keeps exactly those', () => {
+    const planted = truthPlantedCallbackEntries(truth).sort();
+    expect(planted.length).toBeGreaterThan(truth.registeredCallbacks.filter((c) => c.planted).length);
+    const findings = findingsByCallback(infected.findings, infected.callbacks.entries);
+    expect([...findings.keys()].sort()).toEqual(planted);
     for (const [entry, list] of findings)
-      for (const finding of list) expect(callbackOfFinding(infected, finding)?.entry).toBe(entry);
+      for (const finding of list) {
+        expect(finding.evidence.addresses).toContain(entry);
+        expect(planted).toContain(callbackOfFinding(infected, finding)?.entry);
+      }
     const suspicious = filterCallbacks(
       infected.callbacks.entries,
       { kind: 'all', suspiciousOnly: true },
       findings,
     );
-    expect(suspicious.map((c) => c.entry).sort()).toEqual([...planted].sort());
+    expect(suspicious.map((c) => c.entry).sort()).toEqual(planted);
     const registry = filterCallbacks(
       infected.callbacks.entries,
       { kind: 'registry', suspiciousOnly: false },
@@ -104,18 +93,26 @@ describe('findings and filters', () => {
 });
 
 describe('a comparison entry', () => {
-  test("names the planted callback in the infected image and nothing in the clean boot's", () => {
+  test("an added one names planted callbacks in the infected image and nothing in the clean boot's; a removed one the reverse", () => {
     const diff = diffResults(clean, infected, { baseline: 'clean', primary: 'infected' });
     const entries = diff.entries.filter((e) => e.kind === 'callback');
-    const planted = plantedEntries(truth);
-    expect(entries).toHaveLength(planted.length);
-    const named = entries.map((e) => {
-      expect(callbacksOfDiffKey(clean, e.key), e.key).toEqual([]);
-      const found = callbacksOfDiffKey(infected, e.key);
-      expect(found, e.key).toHaveLength(1);
-      return found[0]!.entry;
-    });
-    expect(named.sort()).toEqual([...planted].sort());
+    const named = (side: AnalysisResult, change: 'added' | 'removed') =>
+      entries
+        .filter((e) => e.change === change)
+        .flatMap((e) => {
+          expect(callbacksOfDiffKey(change === 'added' ? clean : infected, e.key), e.key).toEqual([]);
+          return callbacksOfDiffKey(side, e.key).map((c) => c.entry);
+        })
+        .filter((entry, i, all) => all.indexOf(entry) === i)
+        .sort();
+    expect(named(infected, 'added')).toEqual(truthPlantedCallbackEntries(truth).sort());
+    // The hooked gates replaced the system-call gate the clean boot has on each processor.
+    const hooked = truth.idtEntries.filter((e) => e.planted);
+    expect(named(clean, 'removed')).toHaveLength(hooked.length);
+    expect(entries.filter((e) => e.change === 'removed').map((e) => e.key.split('|')[0])).toEqual(
+      hooked.map(() => 'idt'),
+    );
+    expect(entries.filter((e) => e.change !== 'added' && e.change !== 'removed')).toEqual([]);
   });
 });
 

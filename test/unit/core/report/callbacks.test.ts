@@ -1,9 +1,9 @@
 // The reports' callbacks: the HTML section and callbacks.csv hold every
-// registered routine the analysis found — checked against the builder's truth, on an image with
-// the four planted callbacks — and untrusted component names stay text.
+// registered routine the analysis found — checked against the builder's truth, on the default
+// infected image with its four planted callbacks — and untrusted component names stay text.
 
 import { beforeAll, describe, expect, test } from 'vitest';
-import { DEFAULT_INFECTIONS, type Truth } from '../../../../src/builder/index';
+import type { Truth } from '../../../../src/builder/index';
 import { CALLBACK_LABELS } from '../../../../src/common/callback-labels';
 import type { AnalysisResult } from '../../../../src/common/model';
 import { analyzeImage } from '../../../../src/core/node/analyze';
@@ -19,13 +19,6 @@ beforeAll(async () => {
     profile: 'win7-sp1-x86',
     format: 'raw',
     scenario: 'infected',
-    infections: [
-      ...DEFAULT_INFECTIONS,
-      'notifyPoolCode',
-      'notifyHiddenModule',
-      'registryCallback',
-      'shutdownNotify',
-    ],
     size: 64 * 1024 * 1024,
     seed: 1,
     fill: 'zero',

@@ -18,11 +18,16 @@ const material = useReportMaterial();
 const IMAGE_HASH = 'a'.repeat(64);
 const BASELINE_HASH = 'b'.repeat(64);
 
+/** The finding the analyst marked: the inline patch of AFD's dispatch routine. */
+const afdPatch = (infected: AnalysisResult) =>
+  infected.findings.find((f) => f.kind === 'inline-hook' && f.subject === '\\Driver\\AFD')!;
+
 /** A case on the infected image with the clean one as its baseline; the analyst's words are hostile too. */
 function caseOf(infected: AnalysisResult, change: Partial<ReportCase> = {}): ReportCase {
   const hostile = infected.drivers.find((d) => d.name?.includes('<img'))!;
   const device = infected.devices.find((d) => d.name === '\\Device\\KeyboardClass0')!;
   const hooked = infected.drivers.find((d) => d.name === '\\Driver\\Disk')!;
+  const patched = afdPatch(infected);
   return {
     imagePath: '/cases/lab-7/infected.raw',
     imageSize: 67108864,
@@ -49,7 +54,11 @@ function caseOf(infected: AnalysisResult, change: Partial<ReportCase> = {}): Rep
         note: 'checked',
         updatedAt: '2026-12-02T05:02:00Z',
       },
-      'finding:F003': { status: 'suspicious', note: 'AFD patched', updatedAt: '2026-12-02T05:03:00Z' },
+      [`finding:${patched.id}`]: {
+        status: 'suspicious',
+        note: 'AFD patched',
+        updatedAt: '2026-12-02T05:03:00Z',
+      },
     },
     extractions: [],
     baseline: {
@@ -200,7 +209,7 @@ describe('analyst notes', () => {
     ]);
     expect(byKind.get('device')!.slice(1, 3)).toEqual(['\\Device\\KeyboardClass0', keyboard.objectVa]);
     expect(byKind.get('handler')!.slice(1, 3)).toEqual(['\\Driver\\Disk IRP_MJ_READ', read.address]);
-    expect(byKind.get('finding')![1]).toBe('F003 inline-hook: \\Driver\\AFD');
+    expect(byKind.get('finding')![1]).toBe(`${afdPatch(infected).id} inline-hook: \\Driver\\AFD`);
     // The hostile name stays text.
     expect(html).not.toMatch(/<img/i);
   });

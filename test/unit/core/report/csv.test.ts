@@ -44,6 +44,10 @@ function rowsOf(text: string): Array<Record<string, string>> {
   return records.map((r) => Object.fromEntries(header!.map((h, i) => [h, r[i]!])));
 }
 
+/** The finding the analyst marked: the rootkit's device on the keyboard stack. */
+const keyboardFilter = (infected: AnalysisResult) =>
+  infected.findings.find((f) => f.kind === 'foreign-filter')!;
+
 function caseOf(infected: AnalysisResult): ReportCase {
   const hostile = infected.drivers.find((d) => d.name?.includes('<img'))!;
   return {
@@ -62,7 +66,11 @@ function caseOf(infected: AnalysisResult): ReportCase {
         note: 'the rootkit',
         updatedAt: '2026-12-02T05:00:00Z',
       },
-      'finding:F009': { status: 'to-check', note: '', updatedAt: '2026-12-02T05:01:00.000Z' },
+      [`finding:${keyboardFilter(infected).id}`]: {
+        status: 'to-check',
+        note: '',
+        updatedAt: '2026-12-02T05:01:00.000Z',
+      },
     },
     extractions: [
       {
@@ -184,12 +192,12 @@ describe('the CSV report', () => {
   test('marks.csv names each subject by kind, name and address; the hostile name stays text', () => {
     const { infected, images } = material();
     const hostile = infected.drivers.find((d) => d.name === images.hostileName)!;
-    const f009 = infected.findings.find((f) => f.id === 'F009')!;
+    const marked = keyboardFilter(infected);
     expect(rowsOf(csvReport(options).files.get('marks.csv')!)).toEqual([
       {
         kind: 'finding',
-        subject: `F009 foreign-filter: ${f009.subject}`,
-        address: f009.evidence.addresses?.[0] ?? f009.evidence.handlers?.[0]?.address ?? '',
+        subject: `${marked.id} foreign-filter: ${marked.subject}`,
+        address: marked.evidence.addresses?.[0] ?? marked.evidence.handlers?.[0]?.address ?? '',
         status: 'to check',
         note: '',
         marked_at: '2026-12-02 05:01:00 UTC',

@@ -7,8 +7,8 @@ const material = useReportMaterial();
 /** The findings' sections of an HTML report, each with its heading's finding id. */
 function findingSections(html: string): Array<{ id: string; body: string }> {
   return [...html.matchAll(/<section class="finding [^"]*">([\s\S]*?)<\/section>/g)].map((m) => ({
-    // The id follows the severity: "F001" for a driver's finding, "kind:identity" for a callback's.
-    id: /<h3><span [^>]*>[^<]*<\/span> (.*?) · /.exec(m[1]!)?.[1] ?? '',
+    // "SEVERITY <id> · kind · subject": F001…, or a callback finding's identity (kind|module+offset).
+    id: /<h3><span[^>]*>[^<]*<\/span> (\S+) · /.exec(m[1]!)?.[1] ?? '',
     body: m[1]!,
   }));
 }
