@@ -40,6 +40,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-constant-condition': ['error', { checkLoops: false }],
+      'no-restricted-syntax': [
+        'error',
+        {
+          // hex(value, width): map would pass each element's index as the width ("0x00", "0x000").
+          selector: "CallExpression[callee.property.name='map'] > Identifier.arguments[name='hex']",
+          message: 'map passes the index as hex’s width: write .map((v) => hex(v)).',
+        },
+      ],
     },
   },
   {

@@ -354,7 +354,12 @@ function buildInfo(
       dumpType: hints.dumpType,
       dumpTypeName: space.format.details.dumpTypeName ?? String(hints.dumpType),
       ...(hints.bugCheck
-        ? { bugCheck: { code: hex(hints.bugCheck.code), parameters: hints.bugCheck.parameters.map(hex) } }
+        ? {
+            bugCheck: {
+              code: hex(hints.bugCheck.code),
+              parameters: hints.bugCheck.parameters.map((p) => hex(p)),
+            },
+          }
         : {}),
     };
   }

@@ -1,6 +1,7 @@
 // `info` against the builder's ground truth: every shared ISF build and x86 profile, every
 // container format, and the routes that remain when the cheap ones are absent.
 
+import { readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { X86_PROFILES, type BuildImageOptions, type Truth } from '../../../src/builder/index';
 import type { ImageInfo } from '../../../src/common/model';
@@ -93,6 +94,28 @@ test('with the ISF symbol directory, the layouts come from the matching ISF file
   expect(info.obHeaderCookie?.value).toBe(truth.obHeaderCookie);
 });
 
+/**
+ * BugCheckParameter1-4 of a DUMP_HEADER64 (+0x40), read from the file itself, each in plain hex (a
+ * callback that passed map's index as hex's width once padded the third and fourth: "0x00").
+ */
+function bugCheckParameters(path: string): string[] {
+  const header = readFileSync(path).subarray(0x40, 0x60);
+  return [0, 8, 16, 24].map((at) => `0x${header.readBigUInt64LE(at).toString(16)}`);
+}
+
+test("a built crash dump's bug-check parameters, each as the header holds it", async () => {
+  const { image } = imageForTest({
+    isf: isfFiles()[0]!.isf,
+    format: 'dmp-bitmap',
+    scenario: 'clean',
+    size: 64 * 1024 * 1024,
+    seed: 31,
+    fill: 'random',
+  });
+  const info = await imageInfo(image);
+  expect(info.crashDump?.bugCheck?.parameters).toEqual(bugCheckParameters(image));
+});
+
 test('the real Windows 10 triage dump', async () => {
   const info = await imageInfo(`${SHARED}/dumps/win10-19041-x64-triage.dmp`);
   expect(info.crashDump?.dumpType).toBe(4);
@@ -100,6 +123,9 @@ test('the real Windows 10 triage dump', async () => {
   expect(info.dtb?.value).toBe('0x1ad000');
   expect(info.psLoadedModuleList?.value).toBe('0xfffff8047c62a390');
   expect(info.crashDump?.bugCheck?.code).toBe('0x1000007e');
+  expect(info.crashDump?.bugCheck?.parameters).toEqual(
+    bugCheckParameters(`${SHARED}/dumps/win10-19041-x64-triage.dmp`),
+  );
   expect(info.triage?.modules[0]?.name).toBe('ntoskrnl.exe');
   expect(info.triage?.modules.length).toBeGreaterThan(100);
   expect(info.triage?.note).toMatch(/no pool memory/);

@@ -179,7 +179,7 @@ function stackLoops(devices: ReadonlyMap<bigint, DeviceRecord>): string[] {
         if (!reported.has(key)) {
           reported.add(key);
           warnings.push(
-            `device stack loops through AttachedDevice: ${[...loop, at.va].map(hex).join(' → ')}; the stack is shown up to the loop`,
+            `device stack loops through AttachedDevice: ${[...loop, at.va].map((va) => hex(va)).join(' → ')}; the stack is shown up to the loop`,
           );
         }
         break;
