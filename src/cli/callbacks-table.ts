@@ -64,15 +64,30 @@ const SHORT: Record<CallbackKind, string> = {
   timer: 'timer',
 };
 
-function countOf(result: AnalysisResult, kinds: readonly CallbackKind[]): string {
+function countOf(
+  result: AnalysisResult,
+  kinds: readonly CallbackKind[],
+  words: (kind: CallbackKind) => string = (kind) => SHORT[kind],
+): string {
   return kinds
     .map((kind) => {
       const head = result.callbacks.heads.find((h) => h.kind === kind);
-      if (!head || head.coverage.state === 'unavailable') return `${SHORT[kind]}: not available`;
+      if (!head || head.coverage.state === 'unavailable') return `${words(kind)}: not available`;
       const count = result.callbacks.entries.filter((c) => c.kind === kind).length;
-      return `${count} ${SHORT[kind]}${head.coverage.state === 'partial' ? ' (partial)' : ''}`;
+      return `${count} ${words(kind)}${head.coverage.state === 'partial' ? ' (partial)' : ''}`;
     })
     .join(', ');
+}
+
+const OBJECT_KINDS: readonly CallbackKind[] = ['process-object', 'thread-object', 'desktop-object'];
+
+/** "object callbacks: 2 process, 1 thread, 0 desktop"; one phrase on a kernel that has none (before Vista SP1). */
+function objectCallbacks(result: AnalysisResult): string {
+  const heads = result.callbacks.heads.filter((h) => OBJECT_KINDS.includes(h.kind));
+  const predates = (h: (typeof heads)[number]) =>
+    h.coverage.state === 'unavailable' && h.coverage.missing.some((m) => m.includes('exist from'));
+  if (heads.length > 0 && heads.every(predates)) return 'object callbacks: none before Windows Vista SP1';
+  return `object callbacks: ${countOf(result, OBJECT_KINDS, (kind) => SHORT[kind].replace(' object', ''))}`;
 }
 
 /** "System threads: 8 (1 in no module)"; "(partial)" or "not available" as for the other kinds. */
@@ -86,7 +101,13 @@ function systemThreads(result: AnalysisResult): string {
 }
 
 /** The kinds the summary says in words of their own. */
-const OWN_WORDS: ReadonlySet<CallbackKind> = new Set(['system-thread', 'idt', 'gdt', 'timer']);
+const OWN_WORDS: ReadonlySet<CallbackKind> = new Set([
+  'system-thread',
+  'idt',
+  'gdt',
+  'timer',
+  ...OBJECT_KINDS,
+]);
 
 /** "143 timers with a DPC (1 in no module)"; "(partial)" or "not available" as for the others. */
 function timers(result: AnalysisResult): string {
@@ -117,5 +138,5 @@ function gates(result: AnalysisResult): string {
 export function callbacksSummary(result: AnalysisResult): string {
   const notify = CALLBACK_KINDS.filter((k) => k.endsWith('-notify'));
   const others = CALLBACK_KINDS.filter((k) => !k.endsWith('-notify') && !OWN_WORDS.has(k));
-  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}; ${systemThreads(result)}; ${timers(result)}; ${gates(result)}`;
+  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}; ${objectCallbacks(result)}; ${systemThreads(result)}; ${timers(result)}; ${gates(result)}`;
 }
