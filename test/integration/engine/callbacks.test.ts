@@ -368,7 +368,8 @@ describe.each([
 });
 
 // The other doors the rootkit opens, each named by the infection that plants it: the kind of the
-// callback entry it registers, or the completion hook of a pending request.
+// callback entry it registers (a timer's DPC among them), or the completion hook of a pending
+// request. XP has no object callbacks, so objectCallback opens nothing here.
 const DOOR_OF: Partial<Record<Infection, string>> = {
   notifyPoolCode: 'process-notify',
   notifyHiddenModule: 'image-load-notify',
@@ -377,6 +378,7 @@ const DOOR_OF: Partial<Record<Infection, string>> = {
   orphanThread: 'system-thread',
   idtHook: 'idt',
   completionHook: 'completion',
+  timerDpc: 'timer',
 };
 const DOOR_KINDS = new Set(['orphan-thread', 'idt-hook', 'completion-hook']);
 const isDoorFinding = (kind: string) => kind.startsWith('callback-') || DOOR_KINDS.has(kind);
@@ -387,6 +389,7 @@ function plantedDoors(truth: Truth): string[] {
     ...truth.registeredCallbacks.filter((r) => r.planted).map((r) => r.kind),
     ...truth.threads.filter((t) => t.planted).map(() => 'system-thread'),
     ...truth.idtEntries.filter((e) => e.planted).map(() => 'idt'),
+    ...truth.timers.filter((t) => t.planted).map(() => 'timer'),
     ...truth.findings.filter((f) => f.kind === 'completion-hook').map(() => 'completion'),
   ]
     .filter((door, i, all) => all.indexOf(door) === i)
