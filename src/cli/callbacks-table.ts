@@ -90,14 +90,17 @@ function objectCallbacks(result: AnalysisResult): string {
   return `object callbacks: ${countOf(result, OBJECT_KINDS, (kind) => SHORT[kind].replace(' object', ''))}`;
 }
 
-/** "System threads: 8 (1 in no module)"; "(partial)" or "not available" as for the other kinds. */
-function systemThreads(result: AnalysisResult): string {
-  const head = result.callbacks.heads.find((h) => h.kind === 'system-thread');
-  if (!head || head.coverage.state === 'unavailable') return 'System threads: not available';
-  const threads = result.callbacks.entries.filter((c) => c.kind === 'system-thread');
-  const orphans = threads.filter((c) => c.routine.verdict === 'no-module').length;
+/**
+ * "8 System threads, 1 in no module", "17 timers with a DPC": the entries of a kind read apart, how
+ * many start in no module; "(partial)" or "not available" as for the other kinds.
+ */
+function entriesInNoModule(result: AnalysisResult, kind: CallbackKind, noun: string, label: string): string {
+  const head = result.callbacks.heads.find((h) => h.kind === kind);
+  if (!head || head.coverage.state === 'unavailable') return `${label}: not available`;
+  const entries = result.callbacks.entries.filter((c) => c.kind === kind);
+  const orphans = entries.filter((c) => c.routine.verdict === 'no-module').length;
   const partial = head.coverage.state === 'partial' ? ' (partial)' : '';
-  return `${threads.length} System threads${partial}${orphans > 0 ? `, ${orphans} in no module` : ''}`;
+  return `${entries.length} ${noun}${partial}${orphans > 0 ? `, ${orphans} in no module` : ''}`;
 }
 
 /** The kinds the summary says in words of their own. */
@@ -108,16 +111,6 @@ const OWN_WORDS: ReadonlySet<CallbackKind> = new Set([
   'timer',
   ...OBJECT_KINDS,
 ]);
-
-/** "143 timers with a DPC (1 in no module)"; "(partial)" or "not available" as for the others. */
-function timers(result: AnalysisResult): string {
-  const head = result.callbacks.heads.find((h) => h.kind === 'timer');
-  if (!head || head.coverage.state === 'unavailable') return 'timers: not available';
-  const entries = result.callbacks.entries.filter((c) => c.kind === 'timer');
-  const orphans = entries.filter((c) => c.routine.verdict === 'no-module').length;
-  const partial = head.coverage.state === 'partial' ? ' (partial)' : '';
-  return `${entries.length} timers with a DPC${partial}${orphans > 0 ? `, ${orphans} in no module` : ''}`;
-}
 
 /** "512 interrupt gates, 0 GDT call gates on 2 processors"; "(partial)" or "not available" as for the others. */
 function gates(result: AnalysisResult): string {
@@ -138,5 +131,5 @@ function gates(result: AnalysisResult): string {
 export function callbacksSummary(result: AnalysisResult): string {
   const notify = CALLBACK_KINDS.filter((k) => k.endsWith('-notify'));
   const others = CALLBACK_KINDS.filter((k) => !k.endsWith('-notify') && !OWN_WORDS.has(k));
-  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}; ${objectCallbacks(result)}; ${systemThreads(result)}; ${timers(result)}; ${gates(result)}`;
+  return `notify routines: ${countOf(result, notify)}; callbacks: ${countOf(result, others)}; ${objectCallbacks(result)}; ${entriesInNoModule(result, 'system-thread', 'System threads', 'System threads')}; ${entriesInNoModule(result, 'timer', 'timers with a DPC', 'timers')}; ${gates(result)}`;
 }

@@ -8,10 +8,8 @@
 // Hostile slots (a reference into unmapped memory, a block naming user memory) are warnings that
 // cost only their slot.
 
-import { copyFileSync, mkdtempSync, openSync, rmSync, writeSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, onTestFinished, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import {
   DEFAULT_INFECTIONS,
   X86_PROFILES,
@@ -25,6 +23,7 @@ import { analyzeImage } from '../../../src/core/node/analyze';
 import { diffResults } from '../../../src/core/compare';
 import { imageForTest, isfFiles, SHARED } from '../../support/images';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
+import { patchedImageCopy } from '../../support/patched-image';
 import { truthModuleAt } from '../../support/truth';
 
 const SIZE = 64 * 1024 * 1024;
@@ -262,36 +261,6 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
   });
 });
 
-/** A copy of the image with each pointer-sized `value` written at the physical address of its `va`. */
-function patchedCopy(
-  image: string,
-  truth: Truth,
-  edits: Array<{ va: bigint; value: bigint } | { va: bigint; bytes: Buffer }>,
-): string {
-  const work = mkdtempSync(join(tmpdir(), 'irpscope-callbacks-'));
-  onTestFinished(() => rmSync(work, { recursive: true, force: true }));
-  const copy = join(work, 'image.raw');
-  copyFileSync(image, copy);
-  const raw = new RawImage(copy);
-  const reader = new VirtualReader(raw, truth.paging, Number(BigInt(truth.dtb)));
-  const width = truth.arch === 'x64' ? 8 : 4;
-  const located = edits.map((edit) => {
-    if ('bytes' in edit) return { pa: reader.pa(edit.va), bytes: edit.bytes };
-    const bytes = Buffer.alloc(width);
-    if (width === 8) bytes.writeBigUInt64LE(edit.value);
-    else bytes.writeUInt32LE(Number(edit.value));
-    return { pa: reader.pa(edit.va), bytes };
-  });
-  raw.close();
-  const fd = openSync(copy, 'r+');
-  for (const { pa, bytes } of located) {
-    expect(pa).not.toBeNull();
-    writeSync(fd, bytes, 0, bytes.length, pa!);
-  }
-  closeSync(fd);
-  return copy;
-}
-
 describe.each([
   { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
   { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
@@ -317,7 +286,7 @@ describe.each([
     raw.close();
     // One free slot references unmapped memory; the first routine's block names user memory.
     const victim = truth.registeredCallbacks.find((r) => r.kind === 'process-notify' && r.slot === 0)!;
-    const copy = patchedCopy(image, truth, [
+    const copy = patchedImageCopy(image, truth, [
       { va: processArray + BigInt(used) * width, value: unmapped },
       { va: BigInt(victim.block!) + width, value: 0x10000n },
     ]);
@@ -355,7 +324,7 @@ describe.each([
       fill: 'random',
     });
     const first = truth.registeredCallbacks.find((r) => r.kind === 'shutdown' && r.slot === 0)!;
-    const copy = patchedCopy(image, truth, [{ va: BigInt(first.entry), value: BigInt(first.entry) }]);
+    const copy = patchedImageCopy(image, truth, [{ va: BigInt(first.entry), value: BigInt(first.entry) }]);
 
     const result = await analyzeImage(copy);
     const head = result.callbacks.heads.find((h) => h.kind === 'shutdown')!;
@@ -476,7 +445,7 @@ describe.each([
     const jump = Buffer.alloc(5);
     jump[0] = 0xe9; // jmp rel32
     jump.writeInt32LE(Number(BigInt.asIntN(32, target - (BigInt(victim.routine) + 5n))), 1);
-    const copy = patchedCopy(image, truth, [{ va: BigInt(victim.routine), bytes: jump }]);
+    const copy = patchedImageCopy(image, truth, [{ va: BigInt(victim.routine), bytes: jump }]);
 
     const result = await analyzeImage(copy);
     const callback = result.callbacks.entries.find((c) => c.entry === victim.entry)!;
@@ -509,7 +478,7 @@ describe.each([
     const system = truth.threads.filter((t) => t.pid === 4);
     const links = truth.layout.structs._ETHREAD!.fields.ThreadListEntry!;
     const second = BigInt(system[1]!.ethread) + BigInt(links);
-    const copy = patchedCopy(image, truth, [{ va: second, value: second }]);
+    const copy = patchedImageCopy(image, truth, [{ va: second, value: second }]);
 
     const result = await analyzeImage(copy);
     const head = result.callbacks.heads.find((h) => h.kind === 'system-thread')!;
@@ -548,7 +517,7 @@ describe.each([
     gate.writeUInt16LE(Number((pool >> 16n) & 0xffffn), 6);
     if (x64) gate.writeUInt32LE(Number(pool >> 32n), 8);
     const selector = x64 ? 0x48n : 0x60n;
-    const copy = patchedCopy(image, truth, [
+    const copy = patchedImageCopy(image, truth, [
       { va: BigInt(second!.kpcr) + 0x38n, value: unmapped },
       { va: BigInt(first!.gdt) + selector - (x64 ? 0x8n : 0n), bytes: x64 ? gate : gate.subarray(0, 8) },
     ]);
@@ -599,7 +568,7 @@ describe('hostile object callback lists', () => {
     const process = objectCallbacksOf(truth, 'process-object');
     expect(process.length).toBe(2);
     const first = process[0]!;
-    const copy = patchedCopy(image, truth, [{ va: BigInt(first.entry), value: BigInt(first.entry) }]);
+    const copy = patchedImageCopy(image, truth, [{ va: BigInt(first.entry), value: BigInt(first.entry) }]);
 
     const result = await analyzeImage(copy);
     const head = result.callbacks.heads.find((h) => h.kind === 'process-object')!;
@@ -626,7 +595,7 @@ describe('hostile object callback lists', () => {
     const typeOf = (kind: string) => BigInt(truth.callbackHeads.find((h) => h.kind === kind)!.objectType!);
     const [processType, threadType] = [typeOf('process-object'), typeOf('thread-object')];
     const objectTypeField = truth.arch === 'x64' ? 0x20n : 0x14n;
-    const copy = patchedCopy(image, truth, [
+    const copy = patchedImageCopy(image, truth, [
       { va: BigInt(planted.entry) + objectTypeField, value: threadType },
     ]);
 
