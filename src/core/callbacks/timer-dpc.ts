@@ -1,8 +1,8 @@
 // A KTIMER's Dpc as the kernel stores it. x64 kernels from Windows 7 keep it encoded with two
 // secret qwords and the timer's own address:
 //   dpc = KiWaitAlways ^ BSWAP64(ROL64(stored ^ KiWaitNever, KiWaitNever & 0xFF) ^ timer)
-// (Volatility 3 symbols/windows/extensions KTIMER.get_dpc; the same transform hides KDBG, spec
-// §3.5). Whether a kernel encodes is found, not assumed: the stored values are first tried as
+// (Volatility 3 symbols/windows/extensions KTIMER.get_dpc; the transform that hides KDBG, spec
+// §3.5, kernel/kdbg.ts's unscrambleQword). Whether a kernel encodes is found, not assumed: the stored values are first tried as
 // they are, and the keys are taken only when they turn the timers' values into DPC objects. The
 // keys' addresses come from the symbol file, else from the code of the exported KeSetTimer family,
 // which loads both to encode (each ordered pair of the globals it loads is tried).
@@ -12,6 +12,7 @@ import type { KernelMemory } from '../kernel/memory';
 import type { PeImage } from '../kernel/pe';
 import type { LayoutProfile } from '../profile';
 import { dataReferences } from './code-route';
+import { unscrambleQword } from '../kernel/kdbg';
 
 /** The routines that encode a timer's DPC, each reaching the encoder within two calls or jumps. */
 const ENCODERS = ['KeSetTimerEx', 'KeSetTimer', 'KeSetCoalescableTimer'];
@@ -36,19 +37,8 @@ export interface DpcFields {
   size: number;
 }
 
-function rol64(value: bigint, bits: bigint): bigint {
-  const n = bits & 63n;
-  return BigInt.asUintN(64, (value << n) | (value >> ((64n - n) & 63n)));
-}
-
-function bswap64(value: bigint): bigint {
-  let out = 0n;
-  for (let i = 0n; i < 8n; i++) out = (out << 8n) | ((value >> (i * 8n)) & 0xffn);
-  return out;
-}
-
 export function decodeTimerDpc(stored: bigint, timer: bigint, never: bigint, always: bigint): bigint {
-  return bswap64(rol64(stored ^ never, never & 0xffn) ^ timer) ^ always;
+  return unscrambleQword(stored, never, always, timer);
 }
 
 /** A KDPC: its Type a DPC object's, its DeferredRoutine in kernel space. */

@@ -42,19 +42,24 @@ function bswap64(value: bigint): bigint {
   return out;
 }
 
+/**
+ * One qword hidden with KiWaitNever/KiWaitAlways and an address, as Windows 8+ x64 hides KDBG
+ * (the address of KdpDataBlockEncoded) and Windows 7+ x64 a timer's DPC (the timer's address):
+ * KiWaitAlways ^ BSWAP64(ROL64(q ^ KiWaitNever, KiWaitNever & 0xFF) ^ address).
+ */
+export function unscrambleQword(q: bigint, waitNever: bigint, waitAlways: bigint, address: bigint): bigint {
+  const rotated = rol64(q ^ waitNever, Number(waitNever & 0xffn));
+  return BigInt.asUintN(64, bswap64(rotated ^ address) ^ waitAlways);
+}
+
 /** Decodes an encoded block in place of a copy (spec §3.5; identical in Volatility 2 and elf2dmp). */
 export function decodeKdbgBlock(block: Uint8Array, keys: DecodeKeys): Uint8Array {
   const out = new Uint8Array(block.length);
   const input = new DataView(block.buffer, block.byteOffset, block.length);
   const output = new DataView(out.buffer);
   for (let at = 0; at + 8 <= block.length; at += 8) {
-    let q = input.getBigUint64(at, true);
-    q ^= keys.waitNever;
-    q = rol64(q, Number(keys.waitNever & 0xffn));
-    q ^= keys.flagVa;
-    q = bswap64(q);
-    q ^= keys.waitAlways;
-    output.setBigUint64(at, BigInt.asUintN(64, q), true);
+    const q = input.getBigUint64(at, true);
+    output.setBigUint64(at, unscrambleQword(q, keys.waitNever, keys.waitAlways, keys.flagVa), true);
   }
   return out;
 }
