@@ -1,6 +1,8 @@
 // The shared vocabulary of verdicts and findings. The engine produces them, the builder's ground
 // truth names the anomalies it planted with the same words, and the views and reports display them.
 
+import { compareText } from './text-order';
+
 /** What an IRP handler (or other driver callback) points at. */
 export const HANDLER_VERDICTS = [
   'own-image', // inside the driver's own image
@@ -98,7 +100,7 @@ export function compareFindings(
   return (
     severityRank(b.severity) - severityRank(a.severity) ||
     storyRank(a.kind) - storyRank(b.kind) ||
-    a.kind.localeCompare(b.kind) ||
-    a.subject.localeCompare(b.subject)
+    compareText(a.kind, b.kind) ||
+    compareText(a.subject, b.subject)
   );
 }

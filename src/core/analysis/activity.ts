@@ -11,6 +11,7 @@ import type { LayoutProfile } from '../profile';
 import type { HandlerJudge } from './handlers';
 import type { ModuleSet } from './module-set';
 import type { DeviceRecord, DriverRecord } from './records';
+import { compareText } from '../../common/text-order';
 const orNull = (value: bigint) => (value === 0n ? null : hex(value));
 
 /** IRP.Flags bits (wdm.h). 0x40 is IRP_INPUT_OPERATION (IRP_SYNCHRONOUS_PAGING_IO on paging requests). */
@@ -67,7 +68,7 @@ export function activityToModel(
       hidden: records.processListComplete && !p.onList && p.scanned,
       threads: threadsOfProcess.get(p.va) ?? [],
     }))
-    .sort((a, b) => a.pid - b.pid || a.objectVa.localeCompare(b.objectVa));
+    .sort((a, b) => a.pid - b.pid || compareText(a.objectVa, b.objectVa));
 
   const threads: Thread[] = records.threads
     .map((t) => {
@@ -125,7 +126,7 @@ export function activityToModel(
     })
     .sort(
       (a, b) =>
-        (a.pid ?? -1) - (b.pid ?? -1) || (a.tid ?? -1) - (b.tid ?? -1) || a.address.localeCompare(b.address),
+        (a.pid ?? -1) - (b.pid ?? -1) || (a.tid ?? -1) - (b.tid ?? -1) || compareText(a.address, b.address),
     );
   return { processes, threads, irps };
 }

@@ -8,6 +8,7 @@ import type { Draft, Entries } from './entries';
 import { driverDisplay, type Side } from './identity';
 import { moduleEvidence } from './modules';
 import type { Pairing } from './pairing';
+import { compareText } from '../../common/text-order';
 
 function status(entry: Draft | undefined, fallback: PairStatus): PairStatus {
   if (!entry) return fallback;
@@ -101,6 +102,6 @@ function pairRow(
 
 function byKey(a: DiffPair, b: DiffPair): number {
   return (
-    a.key.localeCompare(b.key) || (a.primary ?? a.baseline ?? '').localeCompare(b.primary ?? b.baseline ?? '')
+    compareText(a.key, b.key) || compareText(a.primary ?? a.baseline ?? '', b.primary ?? b.baseline ?? '')
   );
 }

@@ -26,6 +26,7 @@ import type { KernelMemory } from '../kernel/memory';
 import type { TranslationFailureReason } from '../paging';
 import type { ScanResult } from '../scan/tags';
 import type { FieldLayout, LayoutProfile } from '../profile';
+import { compareText } from '../../common/text-order';
 
 const PAGE = 0x1000;
 const MAX_READ = 64 * 1024;
@@ -222,7 +223,7 @@ function renderStructure(
   const pointerAt = (offset: number) =>
     ptr === 8 ? view.getBigUint64(offset, true) : BigInt(view.getUint32(offset, true));
   const entries = Object.entries(layout.fields).sort(
-    (a, b) => a[1].offset - b[1].offset || a[0].localeCompare(b[0]),
+    (a, b) => a[1].offset - b[1].offset || compareText(a[0], b[0]),
   );
   for (const [name, field] of entries) {
     if (field.offset + Math.min(field.size, ptr) > bytes.length) {

@@ -6,6 +6,7 @@
 import type { Annotation, AnnotationStatus, DiffResult, ExtractionRecord } from '../../common/api';
 import { displayDeviceName } from '../../common/flow';
 import type { AnalysisResult, Driver, Handler, ImageInfo } from '../../common/model';
+import { compareText } from '../../common/text-order';
 
 /**
  * What is known of a file's SHA-256: computed when this report was made ('verified-now', the
@@ -197,8 +198,8 @@ export function marks(
     .sort(
       (a, b) =>
         rank(a.subject.kind) - rank(b.subject.kind) ||
-        a.subject.kind.localeCompare(b.subject.kind) ||
-        a.subject.name.localeCompare(b.subject.name) ||
-        (a.subject.address ?? '').localeCompare(b.subject.address ?? ''),
+        compareText(a.subject.kind, b.subject.kind) ||
+        compareText(a.subject.name, b.subject.name) ||
+        compareText(a.subject.address ?? '', b.subject.address ?? ''),
     );
 }
