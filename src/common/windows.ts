@@ -215,11 +215,19 @@ export const FILE_CHARACTERISTICS: Readonly<Record<string, number>> = {
   FILE_DEVICE_SECURE_OPEN: 0x100,
 };
 
+/** Each table's bits lowest first, sorted once: flagNames runs for every driver and device. */
+const sortedBits = new WeakMap<Readonly<Record<string, number>>, Array<[string, number]>>();
+
 /** Names of the bits set in `value` according to `table`, lowest bit first; unknown bits as hex. */
 export function flagNames(value: number, table: Readonly<Record<string, number>>): string[] {
+  let bits = sortedBits.get(table);
+  if (bits === undefined) {
+    bits = Object.entries(table).sort((a, b) => a[1] - b[1]);
+    sortedBits.set(table, bits);
+  }
   const names: string[] = [];
   let rest = value >>> 0;
-  for (const [name, bit] of Object.entries(table).sort((a, b) => a[1] - b[1])) {
+  for (const [name, bit] of bits) {
     if ((rest & bit) !== 0) {
       names.push(name);
       rest = (rest & ~bit) >>> 0;

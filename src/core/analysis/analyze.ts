@@ -27,17 +27,18 @@ import type { ScanResult } from '../scan/tags';
 import { activityToModel } from './activity';
 import { buildFindings } from './findings';
 import { createHandlerJudge } from './handlers';
-import { judgeServiceTable } from './service-table';
+import { judgeServiceTable, readServiceTable } from './service-table';
 import { ModuleSet } from './module-set';
 import type { DriverRecord } from './records';
 import { resolveLinkTargets } from './link-targets';
 import { reverseMap } from './reverse-map';
-import { toDevice, toDriver } from './to-model';
+import { devicesByDriver, linksByTarget, toDevice, toDriver } from './to-model';
 import { coverageOf, nothingReadable } from './stages/coverage';
 import { readDirectoryView } from './stages/directory-view';
 import { mergeDriversAndDevices } from './stages/driver-merge';
 import { buildModuleView, readModuleListView, sectionLoaderEntries } from './stages/module-view';
 import { carvePoolHits } from './stages/pool-view';
+import { compareText } from '../../common/text-order';
 
 export interface AnalyzeOptions {
   /**
@@ -180,7 +181,11 @@ type KernelObjects = Awaited<ReturnType<typeof readObjects>>;
  * Every view of the kernel's objects: the object directories, the module list, the pool scan's
  * carved objects, and drivers and devices merged from them, with the module set they lie in.
  */
-async function readObjects({ context, memory, profile }: KernelView, options: AnalyzeOptions, stage: Stage) {
+async function readObjects(
+  { context, memory, profile, kernel }: KernelView,
+  options: AnalyzeOptions,
+  stage: Stage,
+) {
   const objects = context.objects;
   const types = objects?.types ?? { cookie: null, byIndex: new Map(), byAddress: new Map() };
   const directories = new DirectoryIndex(memory, profile, types, objects?.rootDirectory?.value ?? null);
@@ -193,6 +198,8 @@ async function readObjects({ context, memory, profile }: KernelView, options: An
   const moduleList = await stage('module list', 0.04, () =>
     readModuleListView(memory, profile, context.psLoadedModuleList?.value ?? null),
   );
+  // Read from the kernel image alone, on the main thread while the scan's workers read the image.
+  const serviceTable = await stage('service table', 0.045, () => readServiceTable(context, memory, kernel));
   const scan = await stage('pool scan', 0.05, () => options.poolScan(profile.pool.alignment));
   const vaOfPa = await stage('address map', 0.8, () =>
     reverseMap(context, new Set(scan.hits.map((h) => Math.floor(h.headerPa / 0x1000)))),
@@ -225,7 +232,7 @@ async function readObjects({ context, memory, profile }: KernelView, options: An
     ...poolView.loaders,
   ]);
   const moduleView = buildModuleView(context, memory, moduleList, poolView.loaders, fromDrivers);
-  return { directories, paths, directoryView, moduleList, scan, poolView, graph, moduleView };
+  return { directories, paths, directoryView, moduleList, serviceTable, scan, poolView, graph, moduleView };
 }
 
 /** The judge of every routine: its module, and the kernel's names for what it knows. */
@@ -244,21 +251,25 @@ function handlerJudge({ context, memory, kernel }: KernelView, objects: KernelOb
 
 /** Drivers, devices and the service table judged, links resolved, and the findings over them all. */
 function judgeObjects(
-  { context, memory, kernel }: KernelView,
+  { kernel }: KernelView,
   objects: KernelObjects,
   judge: ReturnType<typeof createHandlerJudge>,
   activity: ReturnType<typeof activityToModel>,
 ) {
-  const { graph, moduleView, moduleList, directoryView, directories, paths } = objects;
+  const { graph, moduleView, moduleList, directoryView, directories, paths, serviceTable: read } = objects;
   const links: SymbolicLink[] = directoryView.links;
   const serviceWarnings: string[] = [];
   const moduleListComplete = moduleList.walk === 'complete';
+  const driverDevices = devicesByDriver(graph.devices.values());
   const drivers: Driver[] = [...graph.drivers.values()].map((record) =>
-    toDriver(record, moduleView.set, judge, paths, graph.devices, moduleListComplete),
+    toDriver(record, moduleView.set, judge, paths, driverDevices.get(record.va) ?? [], moduleListComplete),
   );
-  const devices = [...graph.devices.values()].map((d) => toDevice(d, graph.drivers, graph.devices, links));
+  const linkNames = linksByTarget(links);
+  const devices = [...graph.devices.values()].map((d) =>
+    toDevice(d, graph.drivers, graph.devices, linkNames),
+  );
   resolveLinkTargets(links, devices, directories);
-  const serviceTable = judgeServiceTable(context, memory, kernel, moduleView.set, judge, serviceWarnings);
+  const serviceTable = judgeServiceTable(read, kernel, moduleView.set, judge, serviceWarnings);
   const findings = buildFindings({
     serviceTable,
     drivers,
@@ -336,7 +347,7 @@ function notRead(reason: string): AnalysisResult['callbacks'] {
 }
 
 function byName(a: { name: string | null; objectVa: string }, b: { name: string | null; objectVa: string }) {
-  return (a.name ?? '\uffff').localeCompare(b.name ?? '\uffff') || compareHex(a.objectVa, b.objectVa);
+  return compareText(a.name ?? '\uffff', b.name ?? '\uffff') || compareHex(a.objectVa, b.objectVa);
 }
 
 function compareHex(a: string, b: string): number {

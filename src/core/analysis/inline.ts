@@ -2,7 +2,7 @@
 // MOV reg,imm + JMP reg, PUSH imm + RET, and short-jump chains (hot-patch hooks), decoded with
 // iced-x86. A CALL counts only when it goes nowhere known: calls to imports are normal code.
 
-import { decode, type DecodedInstruction } from '../kernel/disasm';
+import { decode, decodeFlow, type FlowInstruction } from '../kernel/disasm';
 import type { KernelMemory } from '../kernel/memory';
 
 export interface ControlTransfer {
@@ -62,7 +62,7 @@ export function firstTransfer(
   for (let hop = 0; hop < 3; hop++) {
     const bytes = read(at, 32);
     if (!bytes) return null;
-    const instructions = decode(bytes, at, bitness, LOOK_INSTRUCTIONS);
+    const instructions = decodeFlow(bytes, at, bitness, LOOK_INSTRUCTIONS);
     const transfer = transferIn(memory, instructions, bitness);
     if (!transfer) return null;
     via.push(...transfer.via);
@@ -77,7 +77,7 @@ export function firstTransfer(
 
 function transferIn(
   memory: KernelMemory,
-  instructions: DecodedInstruction[],
+  instructions: FlowInstruction[],
   bitness: 32 | 64,
 ): { target: bigint; via: string[]; kind: 'jump' | 'call'; shortHop: boolean } | null {
   for (let i = 0; i < instructions.length; i++) {

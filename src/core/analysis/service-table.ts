@@ -8,35 +8,61 @@ import { hex } from '../../common/hex';
 import type { ServiceTable } from '../../common/model';
 import type { KernelContext, KernelImageFacts } from '../kernel/discover';
 import type { KernelMemory } from '../kernel/memory';
-import { findServiceTable, readServiceEntries } from '../kernel/service-table';
+import {
+  findServiceTable,
+  readServiceEntries,
+  type RawServiceEntry,
+  type ServiceTableLocation,
+} from '../kernel/service-table';
 import type { HandlerJudge } from './handlers';
 import type { ModuleSet } from './module-set';
-import { documentedServiceNames } from './service-table-names';
+import { documentedServiceNames, type ServiceNaming } from './service-table-names';
 
-export function judgeServiceTable(
+/** The table found and its entries read: the kernel image alone, so it is read while the pool scan runs. */
+export type ServiceTableRead =
+  | {
+      found: ServiceTableLocation;
+      entries: Array<RawServiceEntry | { index: number; address: null }>;
+      documented: ServiceNaming;
+    }
+  | { found: null; tried: string[] };
+
+export function readServiceTable(
   context: KernelContext,
   memory: KernelMemory,
+  kernel: KernelImageFacts,
+): ServiceTableRead {
+  const { found, tried } = findServiceTable(memory, kernel.pe, kernel.exports, context.profile);
+  if (!found) return { found: null, tried };
+  const build = context.version?.value.number ?? null;
+  return {
+    found,
+    entries: readServiceEntries(memory, found, build),
+    documented: documentedServiceNames(memory.pointerSize === 8 ? 'x64' : 'x86', build, found.limit),
+  };
+}
+
+export function judgeServiceTable(
+  read: ServiceTableRead,
   kernel: KernelImageFacts,
   modules: ModuleSet,
   judge: HandlerJudge,
   warnings: string[],
 ): ServiceTable | null {
-  const { found, tried } = findServiceTable(memory, kernel.pe, kernel.exports, context.profile);
-  if (!found) {
-    warnings.push(`system-service table not found (${tried.join('; ')})`);
+  if (read.found === null) {
+    warnings.push(`system-service table not found (${read.tried.join('; ')})`);
     return null;
   }
-  const build = context.version?.value.number ?? null;
+  const { found, documented } = read;
   const exported = new Map<bigint, string>();
   for (const [name, rva] of kernel.exports)
     if (name.startsWith('Nt')) exported.set(kernel.base + BigInt(rva), name);
-  const documented = documentedServiceNames(memory.pointerSize === 8 ? 'x64' : 'x86', build, found.limit);
   const byNumber = documented.found ? documented.table.names : [];
   const own = modules.owner(kernel.base);
   const entries = [];
   let unreadable = 0;
   let unnamed = 0;
-  for (const entry of readServiceEntries(memory, found, build)) {
+  for (const entry of read.entries) {
     if (entry.address === null) {
       unreadable++;
       continue;

@@ -22,7 +22,8 @@ export function toDriver(
   modules: ModuleSet,
   judge: ReturnType<typeof createHandlerJudge>,
   paths: ObjectPaths,
-  devices: Map<bigint, DeviceRecord>,
+  /** The devices whose DriverObject is this driver's (devicesByDriver). */
+  devices: readonly DeviceRecord[],
   /** PsLoadedModuleList was read completely: a driver's image in no module is then not trusted. */
   moduleListComplete: boolean,
 ): Driver {
@@ -57,9 +58,7 @@ export function toDriver(
     flagNames: flagNames(object.flags, DRVO_FLAGS),
     foundBy: [...record.views].sort(),
     state: live ? 'live' : 'freed',
-    devices: live
-      ? [...devices.values()].filter((d) => d.object.driverObject === record.va).map((d) => hex(d.va))
-      : [],
+    devices: live ? devices.map((d) => hex(d.va)) : [],
     irp: live
       ? handlers(object.majorFunction.map((address, index) => [index, IRP_MJ_NAMES[index]!, address]))
       : [],
@@ -83,7 +82,8 @@ export function toDevice(
   record: DeviceRecord,
   drivers: Map<bigint, DriverRecord>,
   devices: Map<bigint, DeviceRecord>,
-  links: SymbolicLink[],
+  /** Link names by their target's name in lower case (linksByTarget). */
+  links: ReadonlyMap<string, string[]>,
 ): Device {
   const object = record.object;
   const driver = drivers.get(object.driverObject);
@@ -128,8 +128,30 @@ export function toDevice(
     attachedDevice: object.attachedDevice === 0n ? null : hex(object.attachedDevice),
     attachedTo: object.attachedTo === null || object.attachedTo === 0n ? null : hex(object.attachedTo),
     stack,
-    links: links
-      .filter((l) => l.name !== null && l.target?.toLowerCase() === record.name?.toLowerCase())
-      .map((l) => l.name!),
+    links: record.name === null ? [] : [...(links.get(record.name.toLowerCase()) ?? [])],
   };
+}
+
+/** Each driver object's devices, in the order the graph holds them. */
+export function devicesByDriver(devices: Iterable<DeviceRecord>): Map<bigint, DeviceRecord[]> {
+  const byDriver = new Map<bigint, DeviceRecord[]>();
+  for (const device of devices) {
+    const list = byDriver.get(device.object.driverObject);
+    if (list) list.push(device);
+    else byDriver.set(device.object.driverObject, [device]);
+  }
+  return byDriver;
+}
+
+/** Symbolic links' names by their target (lower case: object names compare case-insensitively). */
+export function linksByTarget(links: readonly SymbolicLink[]): Map<string, string[]> {
+  const byTarget = new Map<string, string[]>();
+  for (const link of links) {
+    if (link.name === null || !link.target) continue;
+    const key = link.target.toLowerCase();
+    const list = byTarget.get(key);
+    if (list) list.push(link.name);
+    else byTarget.set(key, [link.name]);
+  }
+  return byTarget;
 }

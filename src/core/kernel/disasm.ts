@@ -14,7 +14,7 @@ import {
   FlowControl,
   Formatter,
   FormatterSyntax,
-  type Instruction,
+  Instruction,
   Mnemonic,
   OpKind,
   Register,
@@ -47,6 +47,24 @@ export interface DecodedInstruction {
   isCmpByteMemoryZero: boolean;
   isBswap: boolean;
 }
+
+/**
+ * What following control flow needs of an instruction (decodeFlow): a routine's opening jump,
+ * call or return, and the MOV reg, imm / PUSH imm that feed a register jump or a RET.
+ */
+export type FlowInstruction = Pick<
+  DecodedInstruction,
+  | 'ip'
+  | 'length'
+  | 'text'
+  | 'flow'
+  | 'branchTarget'
+  | 'memoryAddress'
+  | 'immediate'
+  | 'register'
+  | 'isPush'
+  | 'isMovImmediate'
+>;
 
 let formatter: Formatter | null = null;
 
@@ -85,25 +103,113 @@ function formatAt(bytes: Uint8Array, ip: bigint, bitness: 32 | 64): string {
   }
 }
 
+/** The one instruction every decode fills in turn (decodeOut): none is allocated per instruction. */
+let scratch: Instruction | null = null;
+
 /** Decodes up to `max` instructions from `bytes` at `ip`; stops at the first invalid one. */
 export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32): DecodedInstruction[] {
+  return decodeWith(bytes, ip, bitness, max, (instruction, offset, at) => {
+    return new Decoded(instruction, bytes, offset, at, bitness);
+  });
+}
+
+/**
+ * As decode, reading of each instruction only what following control flow needs: the opening
+ * instructions of thousands of handlers are decoded for their flow alone, and every fact read of
+ * an instruction is a call into WebAssembly.
+ */
+export function decodeFlow(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32): FlowInstruction[] {
+  return decodeWith(bytes, ip, bitness, max, (instruction, offset, at) => {
+    return new FlowDecoded(instruction, bytes, offset, at, bitness);
+  });
+}
+
+function decodeWith<T extends { length: number }>(
+  bytes: Uint8Array,
+  ip: bigint,
+  bitness: 32 | 64,
+  max: number,
+  read: (instruction: Instruction, offset: number, ip: bigint) => T | null,
+): T[] {
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
   decoder.ip = ip;
-  const out: DecodedInstruction[] = [];
+  scratch ??= new Instruction();
+  const out: T[] = [];
+  let offset = 0;
   try {
-    while (decoder.canDecode && out.length < max) {
-      const instruction = decoder.decode();
-      try {
-        if (instruction.isInvalid) break;
-        out.push(new Decoded(instruction, bytes, Number(instruction.ip - ip), bitness));
-      } finally {
-        instruction.free();
-      }
+    while (offset < bytes.length && out.length < max) {
+      decoder.decodeOut(scratch);
+      if (scratch.isInvalid) break;
+      const decoded = read(scratch, offset, BigInt.asUintN(bitness, ip + BigInt(offset)));
+      if (decoded === null) break;
+      out.push(decoded);
+      offset += decoded.length;
     }
   } finally {
     decoder.free();
   }
   return out;
+}
+
+/** An instruction's facts for control flow (see FlowInstruction), each read only when its kind can use it. */
+class FlowDecoded implements FlowInstruction {
+  declare readonly length: number;
+  declare readonly flow: DecodedInstruction['flow'];
+  declare readonly branchTarget: bigint | null;
+  declare readonly memoryAddress: bigint | null;
+  declare readonly immediate: bigint | null;
+  declare readonly register: string | null;
+  declare readonly isPush: boolean;
+  declare readonly isMovImmediate: boolean;
+
+  constructor(
+    instruction: Instruction,
+    private readonly bytes: Uint8Array,
+    private readonly start: number,
+    readonly ip: bigint,
+    private readonly bitness: 32 | 64,
+  ) {
+    this.length = instruction.length;
+    this.flow = flowOf(instruction.flowControl);
+    const op0 = instruction.op0Kind;
+    const branch = op0 === OpKind.NearBranch64 || op0 === OpKind.NearBranch32;
+    this.branchTarget = branch ? instruction.nearBranchTarget : null;
+    const indirect = this.flow === 'indirect-branch' || this.flow === 'indirect-call';
+    let memoryAddress: bigint | null = null;
+    if (indirect && op0 === OpKind.Memory) {
+      if (instruction.isIpRelMemoryOperand) memoryAddress = instruction.ipRelMemoryAddress;
+      else if (instruction.memoryBase === Register.None && instruction.memoryIndex === Register.None)
+        memoryAddress = BigInt.asUintN(bitness, instruction.memoryDisplacementU64);
+    }
+    this.memoryAddress = memoryAddress;
+    let immediate: bigint | null = null;
+    let movImmediate = false;
+    let pushImmediate = false;
+    if (this.flow === 'next' && !branch) {
+      const mnemonic = instruction.mnemonic;
+      if (mnemonic === Mnemonic.Mov && op0 === OpKind.Register) {
+        const op1 = instruction.op1Kind;
+        movImmediate =
+          op1 === OpKind.Immediate64 || op1 === OpKind.Immediate32 || op1 === OpKind.Immediate32to64;
+        if (movImmediate) immediate = instruction.immediate(1);
+      } else if (
+        mnemonic === Mnemonic.Push &&
+        (op0 === OpKind.Immediate32 || op0 === OpKind.Immediate32to64 || op0 === OpKind.Immediate8to32)
+      ) {
+        pushImmediate = true;
+        immediate = BigInt.asUintN(32, instruction.immediate(0));
+      }
+    }
+    this.immediate = immediate;
+    this.isMovImmediate = movImmediate;
+    this.isPush = pushImmediate;
+    this.register =
+      op0 === OpKind.Register && (movImmediate || indirect) ? registerName(instruction.op0Register) : null;
+  }
+
+  get text(): string {
+    return formatAt(this.bytes.subarray(this.start, this.start + this.length), this.ip, this.bitness);
+  }
 }
 
 function registerName(register: number): string | null {
@@ -139,6 +245,7 @@ class Decoded implements DecodedInstruction {
     instruction: Instruction,
     private readonly bytes: Uint8Array,
     private readonly start: number,
+    ip: bigint,
     private readonly bitness: 32 | 64,
   ) {
     const op0 = instruction.op0Kind;
@@ -155,7 +262,7 @@ class Decoded implements DecodedInstruction {
     const pushImmediate =
       mnemonic === Mnemonic.Push &&
       (op0 === OpKind.Immediate32 || op0 === OpKind.Immediate32to64 || op0 === OpKind.Immediate8to32);
-    this.ip = instruction.ip;
+    this.ip = ip;
     this.length = instruction.length;
     this.mnemonic = Mnemonic[mnemonic] ?? String(mnemonic);
     this.flow = flowOf(instruction.flowControl);

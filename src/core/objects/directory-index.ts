@@ -10,7 +10,7 @@ import type { KernelMemory } from '../kernel/memory';
 import type { LayoutProfile } from '../profile';
 import { listDirectory, type DirectoryEntry, type DirectoryListing } from '../kernel/object-directory';
 import { readDriverObject } from './driver';
-import { objectNameHash, validateNameHash } from '../kernel/name-hash';
+import { nameHashTrusted, objectNameHash, tallyNameHash, type NameHashAgreement } from '../kernel/name-hash';
 import type { ObjectTypes } from '../kernel/object-header';
 
 /** The root's well-known directories and how to recognise each from its contents. */
@@ -33,8 +33,8 @@ function isType(entry: DirectoryEntry, type: string): boolean {
 export class DirectoryIndex {
   private readonly listings = new Map<bigint, DirectoryListing>();
   private readonly byBody = new Map<bigint, Map<bigint, DirectoryEntry>>();
-  private trusted: boolean | null = null;
-  private trustedOver = 0;
+  /** The name hash checked against the entries of every directory listed so far. */
+  private readonly hashTally: NameHashAgreement = { agreeing: 0, disagreeing: 0 };
   private inferred: Map<string, bigint> | null = null;
   /** What was recognised by its contents, for the warnings. */
   readonly inferences: string[] = [];
@@ -51,6 +51,7 @@ export class DirectoryIndex {
     if (!listing) {
       listing = listDirectory(this.memory, this.profile, this.types, directoryVa);
       this.listings.set(directoryVa, listing);
+      tallyNameHash(listing.entries, this.hashTally);
       this.byBody.set(directoryVa, new Map(listing.entries.map((e) => [e.header.bodyVa, e])));
     }
     return listing;
@@ -68,11 +69,7 @@ export class DirectoryIndex {
    * listed so far (the hash is the kernel's, not a directory's).
    */
   hashTrusted(): boolean {
-    if (this.trusted === null || this.trustedOver !== this.listings.size) {
-      this.trusted = validateNameHash([...this.listings.values()].flatMap((l) => l.entries));
-      this.trustedOver = this.listings.size;
-    }
-    return this.trusted;
+    return nameHashTrusted(this.hashTally);
   }
 
   /** A directory by its path from the root ("\\Device"), by its names or, lost, by its contents. */
