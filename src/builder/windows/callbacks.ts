@@ -24,7 +24,6 @@ import type { DeviceModel, DriverContext, DriverModel, DriverSet } from './drive
 import type { KernelImage } from './kernel-image';
 import type { LoadedModule } from './modules';
 import {
-  DESKTOP_TYPE_VARIABLE,
   hasObjectCallbacks,
   linkTypes,
   writeDesktopTypeVariable,
@@ -111,39 +110,6 @@ function kernelSide(kind: CallbackKind, legacy: boolean): KernelSide {
       };
   }
 }
-
-/** Kernel globals the builder places in .data when no symbol file gives their RVA. */
-export const CALLBACK_HEADS = [
-  'PspCreateProcessNotifyRoutine',
-  'PspCreateThreadNotifyRoutine',
-  'PspLoadImageNotifyRoutine',
-  'CmpCallBackVector',
-  'CallbackListHead',
-  'KeBugCheckCallbackListHead',
-  'KeBugCheckReasonCallbackListHead',
-  'IopNotifyShutdownQueueHead',
-  'IopNotifyLastChanceShutdownQueueHead',
-  'IopFsNotifyChangeQueueHead',
-  // How many registry callbacks are registered: the kernel calls them only while it is not 0.
-  'CmpCallBackCount',
-  DESKTOP_TYPE_VARIABLE,
-];
-
-/** The registration routines, exported by every kernel. */
-export const CALLBACK_EXPORTS = [
-  'PsSetCreateProcessNotifyRoutine',
-  'PsSetCreateThreadNotifyRoutine',
-  'PsSetLoadImageNotifyRoutine',
-  'CmRegisterCallback',
-  'CmRegisterCallbackEx',
-  'KeRegisterBugCheckCallback',
-  'KeRegisterBugCheckReasonCallback',
-  'IoRegisterShutdownNotification',
-  'IoRegisterLastChanceShutdownNotification',
-  'IoRegisterFsRegistrationChange',
-  // The Desktop type's variable (PsProcessType and PsThreadType are exported with the others).
-  DESKTOP_TYPE_VARIABLE,
-];
 
 type Registration =
   | { driver: string; kind: CallbackKind; routine: string; ex?: boolean; component?: string }

@@ -9,7 +9,7 @@ import { hasField, type KernelLayout } from '../layout/kernel-layout';
 import { PAGE } from '../memory/physical';
 import type { VirtualMemory } from '../memory/virtual';
 import type { Rng } from '../rng';
-import { CALLBACK_EXPORTS, CALLBACK_HEADS } from './callbacks';
+import { CALLBACK_EXPORTS, CALLBACK_HEADS } from './kernel-names';
 import { fillCodePage, type CodeArch } from './code';
 import {
   SCN_CODE,

@@ -18,6 +18,7 @@
 import { sizeOf, type KernelLayout } from '../layout/kernel-layout';
 import { utf16le } from '../bytes';
 import type { DriverContext } from './drivers';
+import { DESKTOP_TYPE_VARIABLE } from './kernel-names';
 import type { LoadedModule } from './modules';
 
 export const OBJECT_CALLBACK_KINDS = ['process-object', 'thread-object', 'desktop-object'] as const;
@@ -31,9 +32,6 @@ const TYPE_OF: Record<ObjectCallbackKind, string> = {
   'thread-object': 'Thread',
   'desktop-object': 'Desktop',
 };
-
-/** The variable holding the Desktop type (win32k creates the type; ntoskrnl exports the variable). */
-export const DESKTOP_TYPE_VARIABLE = 'ExDesktopObjectType';
 
 const OB_FLT_REGISTRATION_VERSION = 0x100;
 const OB_OPERATION_HANDLE_CREATE_DUPLICATE = 3;

@@ -18,7 +18,7 @@ import { hex } from '../../common/hex';
 import { CALLBACK_LABELS } from '../../common/callback-labels';
 import type { Callback, CallbackHead, CallbackKind } from '../../common/model';
 import type { KernelMemory } from '../kernel/memory';
-import type { CallbackInputs } from './index';
+import type { CallbackInputs } from './inputs';
 import { readList, rejectListHead } from './lists';
 
 /** The build of Windows Vista SP1 and Server 2008, the first with ObRegisterCallbacks. */

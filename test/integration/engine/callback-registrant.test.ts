@@ -4,24 +4,13 @@
 // record and both modules as evidence; the untouched records of the same image are not.
 
 import { describe, expect, test } from 'vitest';
-import { imageForTest, isfFiles } from '../../support/images';
+import { callbackTestImage, oneLayoutPerArch } from '../../support/callback-images';
 import { patchedImageCopy } from '../../support/patched-image';
 import { analyzeImage } from '../../../src/core/node/analyze';
 
-describe.each([
-  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
-  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
-])('a redirected file-system registration: $label', ({ isf, profile }) => {
+describe.each(oneLayoutPerArch())('a redirected file-system registration: $label', ({ isf, profile }) => {
   test("its routine in another driver's module is callback-other-module; the other records are their drivers' own", async () => {
-    const { image, truth } = imageForTest({
-      isf,
-      profile,
-      format: 'raw',
-      scenario: 'clean',
-      size: 64 * 1024 * 1024,
-      seed: 31,
-      fill: 'random',
-    });
+    const { image, truth } = callbackTestImage({ isf, profile, scenario: 'clean' });
     const records = truth.registeredCallbacks.filter((r) => r.kind === 'fs-registration');
     const victim = records[0]!;
     // Another stock driver's routine, in a module that is neither the kernel nor a framework.

@@ -10,23 +10,17 @@
 
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import {
-  DEFAULT_INFECTIONS,
-  X86_PROFILES,
-  type BuildImageOptions,
-  type Infection,
-  type Truth,
-} from '../../../src/builder/index';
+import { DEFAULT_INFECTIONS, type Infection, type Truth } from '../../../src/builder/index';
 import { severityRank } from '../../../src/common/findings';
 import { CALLBACK_KINDS, type AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/node/analyze';
 import { diffResults } from '../../../src/core/compare';
-import { imageForTest, isfFiles, SHARED } from '../../support/images';
+import { isfFiles, SHARED } from '../../support/images';
+import { callbackTestImage, everyLayout, oneLayoutPerArch } from '../../support/callback-images';
 import { RawImage, VirtualReader } from '../../support/raw-reader';
 import { patchedImageCopy } from '../../support/patched-image';
 import { truthModuleAt } from '../../support/truth';
 
-const SIZE = 64 * 1024 * 1024;
 const SYMBOLS = join(SHARED, 'isf');
 /** The kinds the kernel registers in arrays and lists (System threads, gates and timers are read apart). */
 const REGISTERED_KINDS = CALLBACK_KINDS.filter(
@@ -38,11 +32,6 @@ const OBJECT_KINDS = ['process-object', 'thread-object', 'desktop-object'];
 const hasObjectCallbacks = (truth: Truth) => truth.build >= 6001;
 /** One registered routine: an object callback's record holds a pre- and a post-operation routine. */
 const routineKey = (entry: string, operation: string | undefined) => `${entry}|${operation ?? ''}`;
-
-const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
-  ...isfFiles(),
-  ...X86_PROFILES.map((profile) => ({ label: profile, profile })),
-];
 
 function expectTruthFound(result: AnalysisResult, truth: Truth): void {
   for (const array of truth.callbackHeads) {
@@ -154,27 +143,10 @@ function expectGatesFound(result: AnalysisResult, truth: Truth): void {
   }
 }
 
-describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
+describe.each(everyLayout())('notify routines: $label', ({ isf, profile }) => {
   test('clean and infected across boots: found with owner and verdict, the planted ones are findings and the only differences', async () => {
-    const clean = imageForTest({
-      isf,
-      profile,
-      format: 'raw',
-      scenario: 'clean',
-      size: SIZE,
-      seed: 31,
-      fill: 'random',
-    });
-    const infected = imageForTest({
-      isf,
-      profile,
-      format: 'raw',
-      scenario: 'infected',
-      size: SIZE,
-      seed: 31,
-      boot: 2,
-      fill: 'random',
-    });
+    const clean = callbackTestImage({ isf, profile, scenario: 'clean' });
+    const infected = callbackTestImage({ isf, profile, scenario: 'infected', boot: 2 });
     expect(clean.truth.registeredCallbacks.length).toBeGreaterThan(0);
     const objectCallbacks = hasObjectCallbacks(clean.truth);
     expect(infected.truth.registeredCallbacks.filter((r) => r.planted).length).toBe(objectCallbacks ? 5 : 4);
@@ -244,15 +216,7 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
   });
 
   test.runIf(isf !== undefined)('the symbol file finds the arrays the code finds', async () => {
-    const infected = imageForTest({
-      isf,
-      format: 'raw',
-      scenario: 'infected',
-      size: SIZE,
-      seed: 31,
-      boot: 2,
-      fill: 'random',
-    });
+    const infected = callbackTestImage({ isf, scenario: 'infected', boot: 2 });
     const withSymbols = await analyzeImage(infected.image, { symbols: SYMBOLS });
     expect(withSymbols.image.profile?.source).toBe('isf');
     for (const head of withSymbols.callbacks.heads.filter((h) => isRegistered(h.kind)))
@@ -261,20 +225,9 @@ describe.each(layouts)('notify routines: $label', ({ isf, profile }) => {
   });
 });
 
-describe.each([
-  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
-  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
-])('hostile notify slots: $label', ({ isf, profile }) => {
+describe.each(oneLayoutPerArch())('hostile notify slots: $label', ({ isf, profile }) => {
   test('a slot into unmapped memory and a block naming user memory are warnings; every other routine is found', async () => {
-    const { image, truth } = imageForTest({
-      isf,
-      profile,
-      format: 'raw',
-      scenario: 'clean',
-      size: SIZE,
-      seed: 31,
-      fill: 'random',
-    });
+    const { image, truth } = callbackTestImage({ isf, profile, scenario: 'clean' });
     const x64 = truth.arch === 'x64';
     const processArray = BigInt(truth.callbackHeads.find((a) => a.kind === 'process-notify')!.address);
     const used = truth.registeredCallbacks.filter((r) => r.kind === 'process-notify').length;
@@ -309,20 +262,9 @@ describe.each([
   });
 });
 
-describe.each([
-  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
-  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
-])('a looping callback list: $label', ({ isf, profile }) => {
+describe.each(oneLayoutPerArch())('a looping callback list: $label', ({ isf, profile }) => {
   test('a record whose Flink leads back to itself ends the walk with a warning; the list is still read', async () => {
-    const { image, truth } = imageForTest({
-      isf,
-      profile,
-      format: 'raw',
-      scenario: 'clean',
-      size: SIZE,
-      seed: 31,
-      fill: 'random',
-    });
+    const { image, truth } = callbackTestImage({ isf, profile, scenario: 'clean' });
     const first = truth.registeredCallbacks.find((r) => r.kind === 'shutdown' && r.slot === 0)!;
     const copy = patchedImageCopy(image, truth, [{ va: BigInt(first.entry), value: BigInt(first.entry) }]);
 
@@ -379,15 +321,7 @@ function foundDoors(result: AnalysisResult, rootkitModule: string): string[] {
 
 describe('the default infected scenario', () => {
   const build = (infections?: Infection[]) =>
-    imageForTest({
-      profile: 'xp-sp3-x86',
-      format: 'raw',
-      scenario: 'infected',
-      size: SIZE,
-      seed: 31,
-      fill: 'random',
-      ...(infections ? { infections } : {}),
-    });
+    callbackTestImage({ profile: 'xp-sp3-x86', scenario: 'infected', ...(infections ? { infections } : {}) });
   const expectDoorsFound = async ({ image, truth }: ReturnType<typeof build>): Promise<string[]> => {
     const rootkitModule = truth.drivers.find((d) => d.hidden)!.module!;
     const result = await analyzeImage(image);
@@ -426,20 +360,9 @@ describe('the default infected scenario', () => {
   );
 });
 
-describe.each([
-  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
-  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
-])('a patched callback routine: $label', ({ isf, profile }) => {
+describe.each(oneLayoutPerArch())('a patched callback routine: $label', ({ isf, profile }) => {
   test('a routine whose first instruction jumps into another module is inline-patched, a finding with its target', async () => {
-    const { image, truth } = imageForTest({
-      isf,
-      profile,
-      format: 'raw',
-      scenario: 'clean',
-      size: SIZE,
-      seed: 31,
-      fill: 'random',
-    });
+    const { image, truth } = callbackTestImage({ isf, profile, scenario: 'clean' });
     const victim = truth.registeredCallbacks.find((r) => r.kind === 'process-notify' && r.slot === 0)!;
     const target = BigInt(truth.kernelBase) + 0x2000n;
     const jump = Buffer.alloc(5);
@@ -461,20 +384,9 @@ describe.each([
   });
 });
 
-describe.each([
-  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
-  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
-])('a looping System thread list: $label', ({ isf, profile }) => {
+describe.each(oneLayoutPerArch())('a looping System thread list: $label', ({ isf, profile }) => {
   test('a thread whose Flink leads back to itself ends the walk: partial, with the reason; the threads before it are read', async () => {
-    const { image, truth } = imageForTest({
-      isf,
-      profile,
-      format: 'raw',
-      scenario: 'infected',
-      size: SIZE,
-      seed: 31,
-      fill: 'random',
-    });
+    const { image, truth } = callbackTestImage({ isf, profile, scenario: 'infected' });
     const system = truth.threads.filter((t) => t.pid === 4);
     const links = truth.layout.structs._ETHREAD!.fields.ThreadListEntry!;
     const second = BigInt(system[1]!.ethread) + BigInt(links);
@@ -491,20 +403,9 @@ describe.each([
   });
 });
 
-describe.each([
-  { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
-  { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
-])('hostile descriptor tables: $label', ({ isf, profile }) => {
+describe.each(oneLayoutPerArch())('hostile descriptor tables: $label', ({ isf, profile }) => {
   test("an IDT base outside memory costs that processor's gates, with a warning; a call gate into pool is a finding", async () => {
-    const { image, truth } = imageForTest({
-      isf,
-      profile,
-      format: 'raw',
-      scenario: 'clean',
-      size: SIZE,
-      seed: 31,
-      fill: 'random',
-    });
+    const { image, truth } = callbackTestImage({ isf, profile, scenario: 'clean' });
     const x64 = truth.arch === 'x64';
     const unmapped = x64 ? 0xffffd9000000f000n : 0xbff0f000n;
     const [first, second] = truth.processors;
@@ -553,14 +454,10 @@ function objectCallbacksOf(truth: Truth, kind: string) {
 
 describe('hostile object callback lists', () => {
   const build = () =>
-    imageForTest({
+    callbackTestImage({
       isf: isfFiles()[0]!.isf,
-      format: 'raw',
       scenario: 'infected',
       infections: ['hiddenDriver', 'objectCallback'],
-      size: SIZE,
-      seed: 31,
-      fill: 'random',
     });
 
   test('a record whose Flink leads back to itself ends the walk: partial, with the reason; the records before it are read', async () => {
@@ -616,15 +513,11 @@ describe('hostile object callback lists', () => {
 test('a build whose CallbackList hint is wrong: the offset is found by searching the type, checked by its records', async () => {
   // The Windows 7 SP1 symbol file (CallbackList +0xc0) laid out under build 9200, whose hint is +0xc8.
   const isf = isfFiles().find((f) => f.label === '339E7413')!.isf;
-  const { image, truth } = imageForTest({
+  const { image, truth } = callbackTestImage({
     isf,
     build: 9200,
-    format: 'raw',
     scenario: 'infected',
     infections: ['hiddenDriver', 'objectCallback'],
-    size: SIZE,
-    seed: 31,
-    fill: 'random',
   });
   const result = await analyzeImage(image);
   for (const expected of truth.callbackHeads.filter((h) => h.kind.endsWith('-object'))) {

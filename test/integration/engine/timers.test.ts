@@ -9,37 +9,23 @@
 // with the reason.
 
 import { describe, expect, test } from 'vitest';
-import {
-  DEFAULT_INFECTIONS,
-  X86_PROFILES,
-  type BuildImageOptions,
-  type Truth,
-} from '../../../src/builder/index';
+import { DEFAULT_INFECTIONS, type Truth } from '../../../src/builder/index';
 import { layoutFromIsfFile } from '../../../src/builder/layout/from-isf';
 import type { AnalysisResult } from '../../../src/common/model';
 import { analyzeImage } from '../../../src/core/node/analyze';
 import { diffResults } from '../../../src/core/compare';
-import { imageForTest, isfFiles, SHARED } from '../../support/images';
+import { isfFiles, SHARED } from '../../support/images';
+import { callbackTestImage, everyLayout, oneLayoutPerArch, type Layout } from '../../support/callback-images';
 import { patchedImageCopy } from '../../support/patched-image';
 import { join } from 'node:path';
 
-const SIZE = 64 * 1024 * 1024;
 const SYMBOLS = join(SHARED, 'isf');
 
-const layouts: Array<{ label: string } & Pick<BuildImageOptions, 'isf' | 'profile'>> = [
-  ...isfFiles(),
-  ...X86_PROFILES.map((profile) => ({ label: profile, profile })),
-];
-
-function build(layout: Pick<BuildImageOptions, 'isf' | 'profile'>, infected: boolean) {
-  return imageForTest({
+function build(layout: Layout, infected: boolean) {
+  return callbackTestImage({
     ...layout,
-    format: 'raw',
     scenario: infected ? 'infected' : 'clean',
     ...(infected ? { infections: [...DEFAULT_INFECTIONS, 'timerDpc' as const], boot: 2 } : {}),
-    size: SIZE,
-    seed: 31,
-    fill: 'random',
   });
 }
 
@@ -76,7 +62,7 @@ function expectTimersFound(result: AnalysisResult, truth: Truth): void {
   expect(found.sort(byTimer)).toEqual(expected.sort(byTimer));
 }
 
-describe.each(layouts)('kernel timers: $label', (layout) => {
+describe.each(everyLayout())('kernel timers: $label', (layout) => {
   test('clean and infected across boots: every timer found with its DPC, owner and verdict; the planted one is a finding and the only difference', async () => {
     const clean = build(layout, false);
     const infected = build(layout, true);
@@ -126,10 +112,7 @@ function kernelGlobal(isf: string, truth: Truth, name: string): bigint {
 }
 
 describe('hostile timer tables', () => {
-  test.each([
-    { label: 'x64', isf: isfFiles()[0]!.isf, profile: undefined },
-    { label: 'xp-sp3-x86', isf: undefined, profile: 'xp-sp3-x86' as const },
-  ])(
+  test.each(oneLayoutPerArch())(
     '$label: a timer whose Flink leads back to itself ends its list with a warning; the other timers are read',
     async ({ isf, profile }) => {
       const { image, truth } = build({ isf, profile }, false);
