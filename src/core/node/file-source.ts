@@ -24,6 +24,8 @@ export class FileSource implements ByteSource {
   readonly #blockSize: number;
   readonly #cache: BlockCache;
   readonly #stats: SourceStats = { bytesRead: 0, reads: 0, cacheHits: 0 };
+  /** The buffer of the block last evicted: the next block read reuses it rather than allocating. */
+  #spare: Uint8Array | null = null;
   #closed = false;
 
   private constructor(
@@ -80,8 +82,8 @@ export class FileSource implements ByteSource {
       if (block === undefined) {
         hitsOnly = false;
         const blockStart = index * this.#blockSize;
-        block = this.#readFromFile(blockStart, Math.min(this.#blockSize, this.size - blockStart));
-        this.#cache.set(index, block);
+        block = this.#readBlock(blockStart);
+        this.#spare = this.#cache.set(index, block) ?? null;
       }
       const blockStart = index * this.#blockSize;
       const from = Math.max(offset, blockStart) - blockStart;
@@ -105,8 +107,15 @@ export class FileSource implements ByteSource {
     fs.closeSync(this.#fd);
   }
 
-  #readFromFile(offset: number, count: number): Uint8Array {
-    const out = new Uint8Array(count);
+  #readBlock(blockStart: number): Uint8Array {
+    const count = Math.min(this.#blockSize, this.size - blockStart);
+    const spare = this.#spare;
+    this.#spare = null;
+    return this.#readFromFile(blockStart, count, spare?.length === count ? spare : undefined);
+  }
+
+  #readFromFile(offset: number, count: number, into?: Uint8Array): Uint8Array {
+    const out = into ?? new Uint8Array(count);
     let done = 0;
     while (done < count) {
       let got: number;

@@ -22,13 +22,17 @@ export class BlockCache {
     return block;
   }
 
-  set(index: number, block: Uint8Array): void {
+  /** Caches `block`; returns the least recently used block it evicted, for its buffer to be reused. */
+  set(index: number, block: Uint8Array): Uint8Array | undefined {
     this.#blocks.delete(index);
     this.#blocks.set(index, block);
+    let evicted: Uint8Array | undefined;
     while (this.#blocks.size > this.maxBlocks) {
       const oldest = this.#blocks.keys().next().value as number;
+      evicted = this.#blocks.get(oldest);
       this.#blocks.delete(oldest);
     }
+    return evicted;
   }
 
   clear(): void {

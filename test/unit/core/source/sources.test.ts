@@ -93,6 +93,23 @@ describe('FileSource', () => {
     source.close();
   });
 
+  it("reuses an evicted block's buffer without changing what earlier reads returned", () => {
+    const source = FileSource.open(imagePath, { blockSize: 4096, cacheBytes: 2 * 4096 });
+    const kept: Array<[number, Uint8Array]> = [];
+    // Every block of the file twice, in an order that evicts on nearly every read, with reads
+    // that cross a block boundary and the short last block.
+    const blocks = Math.ceil(SIZE / 4096);
+    for (let round = 0; round < 2; round++)
+      for (let step = 0; step < blocks; step++) {
+        const offset = ((step * 37) % blocks) * 4096 + 4000;
+        const read = source.read(offset, 200);
+        expect(read).toEqual(content.slice(offset, offset + 200));
+        kept.push([offset, read]);
+      }
+    for (const [offset, read] of kept) expect(read).toEqual(content.slice(offset, offset + 200));
+    source.close();
+  });
+
   it('bypasses the cache for direct and large reads', () => {
     const source = FileSource.open(imagePath, { blockSize: 4096, cacheBytes: 64 * 1024 });
     const direct = source.readDirect(1000, 200_000);
