@@ -108,9 +108,13 @@ let scratch: Instruction | null = null;
 
 /** Decodes up to `max` instructions from `bytes` at `ip`; stops at the first invalid one. */
 export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32): DecodedInstruction[] {
-  return decodeWith(bytes, ip, bitness, max, (instruction, offset, at) => {
-    return new Decoded(instruction, bytes, offset, at, bitness);
-  });
+  return decodeWith(
+    bytes,
+    ip,
+    bitness,
+    max,
+    (instruction, offset, at) => new Decoded(instruction, bytes, offset, at, bitness),
+  );
 }
 
 /**
@@ -119,9 +123,13 @@ export function decode(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32
  * an instruction is a call into WebAssembly.
  */
 export function decodeFlow(bytes: Uint8Array, ip: bigint, bitness: 32 | 64, max = 32): FlowInstruction[] {
-  return decodeWith(bytes, ip, bitness, max, (instruction, offset, at) => {
-    return new FlowDecoded(instruction, bytes, offset, at, bitness);
-  });
+  return decodeWith(
+    bytes,
+    ip,
+    bitness,
+    max,
+    (instruction, offset, at) => new FlowDecoded(instruction, bytes, offset, at, bitness),
+  );
 }
 
 function decodeWith<T extends { length: number }>(
@@ -129,7 +137,8 @@ function decodeWith<T extends { length: number }>(
   ip: bigint,
   bitness: 32 | 64,
   max: number,
-  read: (instruction: Instruction, offset: number, ip: bigint) => T | null,
+  /** The facts wanted of the instruction just decoded into `instruction`, which the next decode overwrites. */
+  read: (instruction: Instruction, offset: number, ip: bigint) => T,
 ): T[] {
   const decoder = new Decoder(bitness, bytes, DecoderOptions.None);
   decoder.ip = ip;
@@ -141,7 +150,6 @@ function decodeWith<T extends { length: number }>(
       decoder.decodeOut(scratch);
       if (scratch.isInvalid) break;
       const decoded = read(scratch, offset, BigInt.asUintN(bitness, ip + BigInt(offset)));
-      if (decoded === null) break;
       out.push(decoded);
       offset += decoded.length;
     }
