@@ -8,8 +8,8 @@ import type { Irp, IrpStackLocation, Process, Thread } from '../../common/model'
 import { readFileObject, type ActivityRecords, type StackLocationRecord } from '../activity';
 import type { KernelMemory } from '../kernel/memory';
 import type { LayoutProfile } from '../profile';
-import type { HandlerJudge } from './handlers';
-import type { ModuleSet } from './module-set';
+import type { HandlerJudge } from '../verdicts/handlers';
+import type { ModuleSet } from '../verdicts/module-set';
 import type { DeviceRecord, DriverRecord } from './records';
 import { compareText } from '../../common/text-order';
 const orNull = (value: bigint) => (value === 0n ? null : hex(value));

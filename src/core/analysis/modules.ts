@@ -6,7 +6,7 @@ import type { KernelContext } from '../kernel/discover';
 import type { KernelMemory } from '../kernel/memory';
 import { exportName } from '../kernel/pe';
 import type { LoaderEntry } from '../kernel/module-list';
-import { ModuleSet, type KnownModule } from './module-set';
+import { ModuleSet, type KnownModule } from '../verdicts/module-set';
 
 /** A scanned MmLd block that really holds a loader entry. */
 export function plausibleLoaderEntry(memory: KernelMemory, entry: LoaderEntry): boolean {

@@ -14,8 +14,8 @@ import {
   type RawServiceEntry,
   type ServiceTableLocation,
 } from '../kernel/service-table';
-import type { HandlerJudge } from './handlers';
-import type { ModuleSet } from './module-set';
+import type { HandlerJudge } from '../verdicts/handlers';
+import type { ModuleSet } from '../verdicts/module-set';
 import { documentedServiceNames, type ServiceNaming } from './service-table-names';
 
 /** The table found and its entries read: the kernel image alone, so it is read while the pool scan runs. */

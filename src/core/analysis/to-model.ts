@@ -13,8 +13,8 @@ import {
 import { describeStringFailure } from '../kernel/memory';
 import type { ObjectPaths } from '../objects/object-paths';
 import { nameText } from '../kernel/object-header';
-import type { createHandlerJudge } from './handlers';
-import type { ModuleSet } from './module-set';
+import type { createHandlerJudge } from '../verdicts/handlers';
+import type { ModuleSet } from '../verdicts/module-set';
 import type { DeviceRecord, DriverRecord } from './records';
 
 export function toDriver(

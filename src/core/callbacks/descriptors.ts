@@ -17,8 +17,8 @@
 import { hex } from '../../common/hex';
 import type { Callback, CallbackHead } from '../../common/model';
 import type { KernelMemory } from '../kernel/memory';
-import type { HandlerJudge } from '../analysis/handlers';
-import type { ModuleSet } from '../analysis/module-set';
+import type { HandlerJudge } from '../verdicts/handlers';
+import type { ModuleSet } from '../verdicts/module-set';
 import type { Processor, ProcessorList } from './processors';
 
 const VECTORS = 256;

@@ -5,8 +5,8 @@ import type { CallbackKind, CallbackSection, Device, Driver, Finding, Module } f
 import type { KernelImageFacts } from '../kernel/discover';
 import type { KernelMemory } from '../kernel/memory';
 import type { LayoutProfile } from '../profile';
-import type { HandlerJudge } from '../analysis/handlers';
-import type { ModuleSet } from '../analysis/module-set';
+import type { HandlerJudge } from '../verdicts/handlers';
+import type { ModuleSet } from '../verdicts/module-set';
 import type { ProcessRecord } from '../activity';
 
 export interface CallbackInputs {

@@ -13,8 +13,8 @@ import { threadFields, walkThreads } from '../activity/threads';
 import type { ProcessRecord } from '../activity';
 import type { KernelMemory } from '../kernel/memory';
 import type { LayoutProfile } from '../profile';
-import type { HandlerJudge } from '../analysis/handlers';
-import type { ModuleSet } from '../analysis/module-set';
+import type { HandlerJudge } from '../verdicts/handlers';
+import type { ModuleSet } from '../verdicts/module-set';
 
 const SYSTEM_PID = 4;
 

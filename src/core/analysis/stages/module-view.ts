@@ -10,7 +10,7 @@ import { readPe } from '../../kernel/pe';
 import { readLoaderEntry, walkModuleList, type LoaderEntry } from '../../kernel/module-list';
 import type { LayoutProfile } from '../../profile';
 import type { Completeness } from '../findings';
-import type { ModuleSet } from '../module-set';
+import type { ModuleSet } from '../../verdicts/module-set';
 import { buildModuleSet, plausibleLoaderEntry } from '../modules';
 import type { DriverRecord } from '../records';
 

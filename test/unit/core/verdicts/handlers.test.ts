@@ -7,8 +7,8 @@
 import { createRequire } from 'node:module';
 import type * as Iced from 'iced-x86';
 import { afterEach, describe, expect, test, vi } from 'vitest';
-import { createHandlerJudge } from '../../../../src/core/analysis/handlers';
-import { ModuleSet, type KnownModule } from '../../../../src/core/analysis/module-set';
+import { createHandlerJudge } from '../../../../src/core/verdicts/handlers';
+import { ModuleSet, type KnownModule } from '../../../../src/core/verdicts/module-set';
 import { decode } from '../../../../src/core/kernel/disasm';
 import { KernelMemory } from '../../../../src/core/kernel/memory';
 import type { VirtualSpace } from '../../../../src/core/paging';
