@@ -16,6 +16,10 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Below this many bytes the scan runs in-process (worker start-up would cost more). */
   inProcessBelow?: number;
+  /**
+   * Worker threads (default: one per core). One is still a thread of its own: the main thread
+   * meanwhile finds the kernel, and a diff runs two analyses, each with its share of the cores.
+   */
   workers?: number;
 }
 
@@ -28,7 +32,7 @@ export async function scanPool(space: PhysicalSpace, options: ScanOptions): Prom
     scanned += bytes;
     options.onProgress?.(total ? Math.min(1, scanned / total) : 1);
   };
-  if (total < (options.inProcessBelow ?? 512 * 1024 * 1024) || workers === 1) {
+  if (total < (options.inProcessBelow ?? 512 * 1024 * 1024)) {
     const result = scanShare({
       path: options.dataFile,
       segments,
