@@ -27,6 +27,7 @@ import type { ScanResult } from '../scan/tags';
 import { activityToModel } from './activity';
 import { buildFindings } from './findings';
 import { createHandlerJudge } from '../verdicts/handlers';
+import { Prologues } from '../verdicts/inline';
 import { judgeServiceTable, readServiceTable } from './service-table';
 import { ModuleSet } from '../verdicts/module-set';
 import type { DriverRecord } from './records';
@@ -38,6 +39,7 @@ import { readDirectoryView } from './stages/directory-view';
 import { mergeDriversAndDevices } from './stages/driver-merge';
 import { buildModuleView, readModuleListView, sectionLoaderEntries } from './stages/module-view';
 import { carvePoolHits } from './stages/pool-view';
+import { readHandlerCode } from './stages/handler-code';
 import { compareText } from '../../common/text-order';
 
 export interface AnalyzeOptions {
@@ -77,8 +79,9 @@ export async function analyzeKernel(
   if (!memory || !profile || !kernel) return withoutLayouts(context, timings);
   const kernelView = { context, memory, profile, kernel };
 
-  const objects = await readObjects(kernelView, options, stage);
-  const judge = handlerJudge(kernelView, objects);
+  const prologues = new Prologues(memory);
+  const objects = await readObjects(kernelView, options, stage, prologues);
+  const judge = handlerJudge(kernelView, objects, prologues);
   const activityRecords = await stage('processes and IRPs', 0.9, () =>
     readActivity(
       memory,
@@ -185,6 +188,7 @@ async function readObjects(
   { context, memory, profile, kernel }: KernelView,
   options: AnalyzeOptions,
   stage: Stage,
+  prologues: Prologues,
 ) {
   const objects = context.objects;
   const types = objects?.types ?? { cookie: null, byIndex: new Map(), byAddress: new Map() };
@@ -198,8 +202,13 @@ async function readObjects(
   const moduleList = await stage('module list', 0.04, () =>
     readModuleListView(memory, profile, context.psLoadedModuleList?.value ?? null),
   );
-  // Read from the kernel image alone, on the main thread while the scan's workers read the image.
-  const serviceTable = await stage('service table', 0.045, () => readServiceTable(context, memory, kernel));
+  // Read from kernel memory alone, on the main thread while the scan's workers read the image.
+  const serviceTable = await stage('service table', 0.045, () =>
+    readServiceTable(context, memory, kernel, prologues),
+  );
+  await stage('handler code', 0.048, () =>
+    readHandlerCode(memory, profile, directoryView.drivers.keys(), prologues),
+  );
   const scan = await stage('pool scan', 0.05, () => options.poolScan(profile.pool.alignment));
   const vaOfPa = await stage('address map', 0.8, () =>
     reverseMap(context, new Set(scan.hits.map((h) => Math.floor(h.headerPa / 0x1000)))),
@@ -236,7 +245,7 @@ async function readObjects(
 }
 
 /** The judge of every routine: its module, and the kernel's names for what it knows. */
-function handlerJudge({ context, memory, kernel }: KernelView, objects: KernelObjects) {
+function handlerJudge({ context, memory, kernel }: KernelView, objects: KernelObjects, prologues: Prologues) {
   const defaultHandler = findDefaultHandler(
     context,
     [...objects.graph.drivers.values()],
@@ -246,7 +255,7 @@ function handlerJudge({ context, memory, kernel }: KernelView, objects: KernelOb
   for (const [name, rva] of kernel.exports) exportNames.set(kernel.base + BigInt(rva), name);
   const symbolAt = (address: bigint) =>
     address === defaultHandler ? 'IopInvalidDeviceRequest' : (exportNames.get(address) ?? null);
-  return createHandlerJudge(memory, objects.moduleView.set, defaultHandler, symbolAt);
+  return createHandlerJudge(memory, objects.moduleView.set, defaultHandler, symbolAt, prologues);
 }
 
 /** Drivers, devices and the service table judged, links resolved, and the findings over them all. */

@@ -15,6 +15,7 @@ import {
   type ServiceTableLocation,
 } from '../kernel/service-table';
 import type { HandlerJudge } from '../verdicts/handlers';
+import type { Prologues } from '../verdicts/inline';
 import type { ModuleSet } from '../verdicts/module-set';
 import { documentedServiceNames, type ServiceNaming } from './service-table-names';
 
@@ -27,17 +28,21 @@ export type ServiceTableRead =
     }
   | { found: null; tried: string[] };
 
+/** The table and its entries, and each routine's opening code read into `prologues` for the judge. */
 export function readServiceTable(
   context: KernelContext,
   memory: KernelMemory,
   kernel: KernelImageFacts,
+  prologues: Prologues,
 ): ServiceTableRead {
   const { found, tried } = findServiceTable(memory, kernel.pe, kernel.exports, context.profile);
   if (!found) return { found: null, tried };
   const build = context.version?.value.number ?? null;
+  const entries = readServiceEntries(memory, found, build);
+  for (const entry of entries) if (entry.address !== null) prologues.transfer(entry.address);
   return {
     found,
-    entries: readServiceEntries(memory, found, build),
+    entries,
     documented: documentedServiceNames(memory.pointerSize === 8 ? 'x64' : 'x86', build, found.limit),
   };
 }

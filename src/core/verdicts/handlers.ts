@@ -6,7 +6,7 @@ import { hex } from '../../common/hex';
 import type { HandlerVerdict } from '../../common/findings';
 import type { Handler } from '../../common/model';
 import type { KernelMemory } from '../kernel/memory';
-import { disassemble, firstTransfer, pageCachedReader } from './inline';
+import { disassemble, Prologues } from './inline';
 import { ModuleSet, type KnownModule } from './module-set';
 
 /** An image range a driver object declares (DriverStart, DriverSize). */
@@ -35,10 +35,11 @@ export function createHandlerJudge(
   modules: ModuleSet,
   defaultHandler: bigint | null,
   symbolAt: (address: bigint) => string | null,
+  /** The kernel's routines' opening code, some of it perhaps already read. */
+  prologues: Prologues = new Prologues(memory),
 ): HandlerJudge {
   const bitness = memory.pointerSize === 8 ? 64 : 32;
   const inlineCache = new Map<bigint, Handler['target'] | null>();
-  const read = pageCachedReader(memory);
 
   const baseVerdict = (
     address: bigint,
@@ -59,7 +60,7 @@ export function createHandlerJudge(
   };
 
   const inline = (address: bigint, owner: KnownModule): Handler['target'] | null => {
-    const transfer = firstTransfer(memory, read, address, bitness);
+    const transfer = prologues.transfer(address);
     if (!transfer) return null;
     const destination = modules.owner(transfer.target);
     if (destination && destination.base === owner.base) return null;
@@ -97,7 +98,7 @@ export function createHandlerJudge(
         verdict === 'no-module' ||
         verdict === 'other-module'
       ) {
-        const code = disassemble(read, address, bitness);
+        const code = disassemble(prologues.read, address, bitness);
         if (code) handler.disassembly = code;
       }
       return handler;

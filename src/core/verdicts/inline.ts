@@ -50,6 +50,32 @@ export function pageCachedReader(memory: KernelMemory): CodeReader {
   };
 }
 
+/**
+ * The routines' opening code of one kernel: its pages read once, each routine's first transfer
+ * decoded once. The analysis reads the system-service routines' while the pool scan runs (they
+ * need only the kernel image); the handler judge reads the rest and finds those already done.
+ */
+export class Prologues {
+  readonly read: CodeReader;
+  readonly #transfers = new Map<bigint, ControlTransfer | null>();
+  readonly #bitness: 32 | 64;
+
+  constructor(private readonly memory: KernelMemory) {
+    this.read = pageCachedReader(memory);
+    this.#bitness = memory.pointerSize === 8 ? 64 : 32;
+  }
+
+  /** firstTransfer of the routine at `address`, decoded on its first request. */
+  transfer(address: bigint): ControlTransfer | null {
+    let transfer = this.#transfers.get(address);
+    if (transfer === undefined) {
+      transfer = firstTransfer(this.memory, this.read, address, this.#bitness);
+      this.#transfers.set(address, transfer);
+    }
+    return transfer;
+  }
+}
+
 /** The first control transfer out of the routine's opening instructions, following short jumps. */
 export function firstTransfer(
   memory: KernelMemory,
