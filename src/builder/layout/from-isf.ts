@@ -1,6 +1,7 @@
 // A KernelLayout taken entirely from a Volatility 3 ISF file: every structure layout and every
 // symbol RVA the builder uses comes from the file, never from a table here.
 
+import { basename } from 'node:path';
 import { BuildError } from '../errors';
 import { Rng } from '../rng';
 import { guidText } from '../windows/pe';
@@ -86,6 +87,7 @@ export function layoutFromIsf(isf: IsfFile, options: IsfLayoutOptions = {}): Ker
       synthetic: !ownLayout,
     },
     layoutSource: isf.path,
+    layoutIdentity: basename(isf.path),
     structs,
     symbols,
     symbolSpan: Math.ceil((symbolSpan + 0x100) / 0x1000) * 0x1000,

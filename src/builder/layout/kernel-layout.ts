@@ -61,6 +61,11 @@ export interface KernelLayout {
   pdb: { name: string; guid: string; age: number; synthetic: boolean };
   /** Source of the layouts: an ISF path or the fact-sheet profile name. */
   layoutSource: string;
+  /**
+   * The layouts' name wherever their file lies (an ISF's file name, GUID and age; the profile's
+   * name): a boot's randomness is keyed by it, so one ISF gives one system by any path.
+   */
+  layoutIdentity: string;
   structs: Record<string, StructLayout>;
   /** RVAs of kernel globals and routines inside ntoskrnl. */
   symbols: Map<string, number>;

@@ -461,6 +461,7 @@ function profileLayout(name: X86ProfileName, pdbGuid: string): KernelLayout {
     ),
     pdb: { name: variant.pdbName, guid: pdbGuid, age: 1, synthetic: true },
     layoutSource: `profile ${name} (../shared/spec/windows-memory.md)`,
+    layoutIdentity: `profile ${name} (../shared/spec/windows-memory.md)`,
     structs,
     symbols: new Map(),
     symbolSpan: 0,

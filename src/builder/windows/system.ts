@@ -105,7 +105,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
   const system = new Rng(options.seed, 'system');
   // Everything a boot decides afresh.
   const bootSeed = bootSeedText(options.seed, options.boot);
-  const boot = new Rng(bootSeed, `boot/${layout.layoutSource}/${options.ramBytes}`);
+  const boot = new Rng(bootSeed, `boot/${layout.layoutIdentity}/${options.ramBytes}`);
   const phys = new PhysicalMemory(options.ramBytes);
   const noise = new NoiseFill(options.fill, bootSeed);
   phys.noise = (out, pa) => noise.fill(out, pa);

@@ -2,9 +2,9 @@
 // the file offsets its own headers give (spec §5), and the same arguments give the same bytes.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, describe, expect, onTestFinished, test } from 'vitest';
 import { buildImage, type BuildImageOptions, type Truth } from '../../../src/builder/index';
 import { RawImage } from '../../support/raw-reader';
@@ -210,4 +210,17 @@ test('the same arguments give byte-identical files; another seed gives others', 
   expect(sha(a.files[1]!)).toBe(sha(b.files[1]!));
   expect(sha(a.image)).not.toBe(sha(c.image));
   expect(existsSync(join(work, 'det-a', 'image.dmp'))).toBe(true);
+});
+
+test('the same symbol file by another path gives the same image', () => {
+  // The boot's randomness was keyed by the ISF's path: `../shared/isf/…` and `/work/shared/isf/…`
+  // built two different systems from one file.
+  const linked = join(work, 'isf-by-another-path');
+  symlinkSync(dirname(ISF), linked);
+  for (const name of ['path-a', 'path-b', 'isf-by-another-path'])
+    onTestFinished(() => rmSync(join(work, name), { recursive: true, force: true }));
+  const options = { format: 'raw' as const, scenario: 'clean' as const, size: SIZE, seed: 9 };
+  const a = buildImage({ ...options, isf: ISF, out: join(work, 'path-a') });
+  const b = buildImage({ ...options, isf: join(linked, basename(ISF)), out: join(work, 'path-b') });
+  expect(sha(b.image)).toBe(sha(a.image));
 });
