@@ -31,6 +31,7 @@ import {
 } from './case';
 import { escapeHtml, visibleText } from './escape';
 import { flowSvg } from './flow-svg';
+import { diffEntryLabel } from '../../common/diff-label';
 
 type Cell = string | number | boolean | null | undefined;
 
@@ -479,7 +480,7 @@ function comparisonSection({ options }: HtmlReportInput): string[] {
 function differenceSection(e: DiffEntry): string[] {
   const parts = [
     `<section class="difference finding sev-border-${escapeHtml(e.severity)}">`,
-    `<h3><span class="sev-${escapeHtml(e.severity)}">${escapeHtml(e.severity.toUpperCase())}</span> ${escapeHtml(`${e.kind} ${e.change}`)} · ${text(e.key)}</h3>`,
+    `<h3><span class="sev-${escapeHtml(e.severity)}">${escapeHtml(e.severity.toUpperCase())}</span> ${escapeHtml(`${e.kind} ${e.change}`)} · ${text(diffEntryLabel(e))}</h3>`,
     `<p>${text(e.summary)}</p>`,
   ];
   if (e.why && e.why !== e.summary) parts.push(`<p class="muted">Why it matters: ${text(e.why)}</p>`);

@@ -18,6 +18,7 @@ import { useApp } from '../../state/app-state';
 import { callbacksOfDiffKey } from '../../util/callbacks';
 import { deviceLabel, driverLabel, type ResultIndex } from '../../util/result-index';
 import type { DiffFocus } from './focus';
+import { diffEntryLabel } from '../../../common/diff-label';
 
 const FlowDiagram = lazy(() => import('../../flow/FlowDiagram'));
 
@@ -59,7 +60,7 @@ export function DiffDetail({
   const deviceA = flowDevices.baseline ? (baseline.index.devices.get(flowDevices.baseline) ?? null) : null;
   const deviceB = flowDevices.primary ? (primary.index.devices.get(flowDevices.primary) ?? null) : null;
   const title =
-    entry?.key ??
+    (entry ? diffEntryLabel(entry) : undefined) ??
     ((driverB ?? driverA)
       ? driverLabel((driverB ?? driverA)!)
       : deviceB || deviceA

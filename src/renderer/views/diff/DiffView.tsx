@@ -16,6 +16,7 @@ import type { DiffLocation, DiffTab } from '../../state/navigation';
 import { deviceLabel, driverLabel, type ResultIndex } from '../../util/result-index';
 import { DiffDetail } from './DiffDetail';
 import { focusOf, pairRowId } from './focus';
+import { diffEntryLabel } from '../../../common/diff-label';
 
 const TABS: Array<{ id: DiffTab; label: string }> = [
   { id: 'differences', label: 'Differences' },
@@ -281,7 +282,7 @@ function DiffBody({
                 <span className={`change change-${c.getValue().split(' ')[1]}`}>{c.getValue()}</span>
               ),
             }),
-            helper.accessor((r) => (r.kind === 'entry' ? r.entry.key : ''), {
+            helper.accessor((r) => (r.kind === 'entry' ? diffEntryLabel(r.entry) : ''), {
               id: 'key',
               header: 'What',
               size: 300,
