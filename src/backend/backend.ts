@@ -227,14 +227,17 @@ export class Backend implements IrpscopeApi {
   async diff(request: ApiRequest<'diff'>): Promise<DiffResult> {
     const { baseline: baselineId, primary: primaryId } = request;
     const key = `${baselineId}|${primaryId}`;
-    const cached = this.diffCache.get(key);
-    if (cached) return cached;
-    const diff = diffResults(this.ready(baselineId), this.ready(primaryId), {
-      baseline: this.session(baselineId).summary.label,
-      primary: this.session(primaryId).summary.label,
-    });
-    this.diffCache.set(key, diff);
-    // The pairing is a convenience for the next reopen; a case that cannot be written loses it.
+    let diff = this.diffCache.get(key);
+    if (!diff) {
+      diff = diffResults(this.ready(baselineId), this.ready(primaryId), {
+        baseline: this.session(baselineId).summary.label,
+        primary: this.session(primaryId).summary.label,
+      });
+      this.diffCache.set(key, diff);
+    }
+    // The case names the baseline last compared with, also when that comparison was cached: going
+    // back to an earlier baseline must not leave the case naming another. The pairing is a
+    // convenience for the next reopen; a case that cannot be written loses it.
     await this.cases
       .pairBaseline(this.session(primaryId).summary.path, this.session(baselineId).summary.path)
       .catch(() => undefined);

@@ -13,6 +13,7 @@ import { DATA, DEMO } from './support/paths';
 import { bytesAt, demoTruth, shownAs } from './support/truth';
 import { expectedRows, pairRows } from '../support/planted';
 import { holdingProxy, startQemu, type HoldingProxy, type RunningQemu } from '../support/qemu';
+import { diffRowIdentity } from './support/diff-rows';
 
 const CAPTURES = join(DATA, 'captures');
 const infected = demoTruth('infected');
@@ -124,12 +125,15 @@ async function captureBoth(page: Page, output: (name: string) => string, known: 
     `${expected.length} ${expected.length === 1 ? 'difference' : 'differences'}`,
   );
   // The rows are the planted anomalies and callbacks, each once, at the severity the builder planted.
-  const shown = await diffRows.evaluateAll((rows) =>
-    rows.map((row) => ({
-      key: row.querySelector('.td:nth-child(3)')?.textContent?.trim() ?? '',
-      severity: row.querySelector('[data-severity]')?.getAttribute('data-severity') ?? '',
-    })),
-  );
+  const shown = (
+    await diffRows.evaluateAll((rows) =>
+      rows.map((row) => ({
+        id: row.getAttribute('data-row-id') ?? '',
+        what: row.querySelector('.td:nth-child(3)')?.textContent?.trim() ?? '',
+        severity: row.querySelector('[data-severity]')?.getAttribute('data-severity') ?? '',
+      })),
+    )
+  ).map(({ id, what, severity }) => ({ key: diffRowIdentity(id, what), severity }));
   const { extra, missing } = pairRows(shown, expected, shownAs);
   expect(extra).toEqual([]);
   expect(missing.map((r) => r.key)).toEqual([]);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { Page } from '@playwright/test';
 import { expect, isElectron, test } from './support/fixtures';
 import { cutShort } from './support/geometry';
+import { diffRowIdentity } from './support/diff-rows';
 import { DATA, DEMO } from './support/paths';
 import { bytesAt, demoTruth, shownAs } from './support/truth';
 import { expectedRows, pairRows, severityRank } from '../support/planted';
@@ -45,13 +46,16 @@ test('the differences are the planted anomalies, one row each, most severe first
   await expect(page.locator('[data-testid="table-diff-differences"] .count')).toHaveText(
     `${expected.length} differences`,
   );
-  const shown = await rows(page).evaluateAll((all) =>
-    all.map((row) => ({
-      severity: row.querySelector('[data-severity]')?.getAttribute('data-severity') ?? '',
-      change: row.querySelector('.td:nth-child(2)')?.textContent?.trim() ?? '',
-      key: row.querySelector('.td:nth-child(3)')?.textContent?.trim() ?? '',
-    })),
-  );
+  const shown = (
+    await rows(page).evaluateAll((all) =>
+      all.map((row) => ({
+        severity: row.querySelector('[data-severity]')?.getAttribute('data-severity') ?? '',
+        change: row.querySelector('.td:nth-child(2)')?.textContent?.trim() ?? '',
+        id: row.getAttribute('data-row-id') ?? '',
+        what: row.querySelector('.td:nth-child(3)')?.textContent?.trim() ?? '',
+      })),
+    )
+  ).map(({ id, what, ...row }) => ({ ...row, key: diffRowIdentity(id, what) }));
   // Each planted object and callback once, at its severity; control characters of the hostile
   // name escaped.
   const { pairs, extra, missing } = pairRows(shown, expected, shownAs);
@@ -83,11 +87,12 @@ test('stepping through the differences with the keyboard shows each in both imag
   const visited: Array<{ key: string; severity: string; kinds: string[] }> = [];
   for (let i = 0; i < expected.length; i++) {
     const selected = page.locator('[data-testid="table-body-diff-differences"] [aria-selected="true"]');
-    const key = (await selected.locator('.td:nth-child(3)').innerText()).trim();
+    const what = (await selected.locator('.td:nth-child(3)').innerText()).trim();
+    const key = diffRowIdentity((await selected.getAttribute('data-row-id')) ?? '', what);
     const severity = (await selected.locator('[data-severity]').getAttribute('data-severity')) ?? '';
     // The detail is that row's, with its severity, what paired it across the two images (or that
     // only one of them has it), and the findings the infected image has on it.
-    await expect(detail.locator('h3')).toHaveText(key);
+    await expect(detail.locator('h3')).toHaveText(what);
     await expect(detail.locator('.diff-head-line [data-severity]')).toHaveAttribute(
       'data-severity',
       severity,
@@ -225,6 +230,7 @@ test('a baseline opened later is compared too', async ({ workbench: page }, test
   mkdirSync(folder, { recursive: true });
   copyFileSync(join(DEMO, 'clean', 'image.raw'), join(folder, 'clean.raw'));
   await openComparison(page);
+  const demoBaseline = await page.locator('[data-testid="diff-baseline"] option:checked').textContent();
   await page.click('button:has-text("Open baseline…")');
   await page.fill('[data-testid="browse-path"]', folder);
   await page.keyboard.press('Enter');
@@ -232,7 +238,14 @@ test('a baseline opened later is compared too', async ({ workbench: page }, test
   await expect(page.locator('[data-testid="session-tab"]')).toHaveCount(3);
   await expect(page.locator('[data-testid="diff-baseline"] option:checked')).toContainText('clean.raw');
   await expect(rows(page)).toHaveCount(expected.length, { timeout: 60_000 });
+  // The demo case keeps its own baseline: the specs after this one share its data folder, and a
+  // case whose baseline is a copy deleted below would name a missing file.
+  await page.selectOption('[data-testid="diff-baseline"]', { label: demoBaseline! });
+  await expect(page.locator('[data-testid="diff-baseline"] option:checked')).toHaveText(demoBaseline!);
   await page.locator('[data-testid="session-tab"]', { hasText: 'clean.raw' }).locator('button.close').click();
   await expect(page.locator('[data-testid="session-tab"]')).toHaveCount(2);
+  await expect(page.locator('[data-testid="diff-baseline"] option:checked')).toHaveText(demoBaseline!);
+  await page.click('[data-testid="nav-overview"]');
+  await expect(page.locator('[data-testid="view-overview"]')).not.toContainText('e2e-later-baseline');
   rmSync(folder, { recursive: true, force: true });
 });

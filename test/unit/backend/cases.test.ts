@@ -206,6 +206,24 @@ describe('notes, pairing and the full hash, on the recorded engine', () => {
       .toContainEqual([baseline, 'baseline', 'ready']);
   });
 
+  test("going back to an earlier baseline makes it the case's baseline again", async () => {
+    // The comparison with the first baseline was cached; the case kept naming the second.
+    const data = mkdtempSync(join(work, 'data-'));
+    const primary = copyOf(images.infected, 'back-primary');
+    const first = copyOf(images.clean, 'back-first');
+    const second = copyOf(images.clean, 'back-second');
+    const backend = backendOn(data);
+    const p = await analyseIntoCase(backend, primary);
+    const a = await openReady(backend, first, 'baseline');
+    const b = await openReady(backend, second, 'baseline');
+    await backend.diff({ baseline: a.id, primary: p.id });
+    await backend.diff({ baseline: b.id, primary: p.id });
+    expect((await backend.caseOf(p.id))!.baseline).toEqual({ path: second });
+    await backend.diff({ baseline: a.id, primary: p.id });
+    expect((await backend.caseOf(p.id))!.baseline).toEqual({ path: first });
+    backend.dispose();
+  });
+
   test('the full SHA-256 is computed in the background, equals the file’s, and can be cancelled', async () => {
     const data = mkdtempSync(join(work, 'data-'));
     const image = copyOf(images.infected, 'hash');
