@@ -137,17 +137,32 @@ export function plantedCallbackRows(
           : findings('callback-hidden-module', t.owner).slice(0, 1),
       ),
     );
-  const hooked = truth.idtEntries.filter((e) => e.planted);
-  const gates = hooked.flatMap((gate, i) => {
-    const replaced = baseline.idtEntries.find(
-      (e) => e.vector === gate.vector && e.processor === gate.processor,
-    )!;
-    const hook = truth.findings.filter((f) => f.kind === 'idt-hook' && i === 0);
-    return [
-      row(`idt|${offsetIn(truth, gate.owner!, gate.routine)}`, hook),
-      row(`idt|${offsetIn(baseline, replaced.owner!, replaced.routine)}`, [], 'removed'),
-    ];
-  });
+  // Gates are compared as a set of routines over all processors: a gate hooked on every processor
+  // is one added row, carrying the one idt-hook finding, and the kernel's gate it replaced
+  // everywhere one removed row.
+  const gateKey = (t: Truth, gate: Truth['idtEntries'][number]) =>
+    `idt|${offsetIn(t, gate.owner!, gate.routine)}`;
+  const imageGates = new Set(truth.idtEntries.filter((e) => e.owner !== null).map((e) => gateKey(truth, e)));
+  const baselineGates = new Set(
+    baseline.idtEntries.filter((e) => e.owner !== null).map((e) => gateKey(baseline, e)),
+  );
+  const hooked = [...new Set(truth.idtEntries.filter((e) => e.planted).map((e) => gateKey(truth, e)))];
+  const replaced = [
+    ...new Set(
+      truth.idtEntries
+        .filter((e) => e.planted)
+        .map((gate) =>
+          baseline.idtEntries.find((e) => e.vector === gate.vector && e.processor === gate.processor)!,
+        )
+        .map((e) => gateKey(baseline, e)),
+    ),
+  ];
+  const gates = [
+    ...hooked
+      .filter((key) => !baselineGates.has(key))
+      .map((key, i) => row(key, i === 0 ? truth.findings.filter((f) => f.kind === 'idt-hook') : [])),
+    ...replaced.filter((key) => !imageGates.has(key)).map((key) => row(key, [], 'removed')),
+  ];
   return [...registered, ...threads, ...timers, ...gates];
 }
 

@@ -8,7 +8,9 @@
 // is the rootkit's whatever the boot.
 // Timers are compared by routine alone, not by count: how many timers a driver has armed at the
 // moment of capture (one per connection, per pending request) differs from boot to boot, while a
-// DPC routine that only one image's timers run is a difference.
+// DPC routine that only one image's timers run is a difference. So are IDT and GDT gates: each
+// processor has its own table, and a gate hooked on every processor is one difference (its
+// finding names the processors), not one per processor.
 
 import { CALLBACK_LABELS } from '../../common/callback-labels';
 import type { Callback } from '../../common/model';
@@ -22,13 +24,16 @@ function callbackText(callback: Callback): string {
   return `${CALLBACK_LABELS[callback.kind]} → ${where} [${routine.verdict}]`;
 }
 
+/** Kinds compared as a set of routines rather than a count of registrations (see above). */
+const ONE_PER_ROUTINE: ReadonlySet<Callback['kind']> = new Set(['timer', 'idt', 'gdt']);
+
 function byIdentity(callbacks: readonly Callback[]): Map<string, Callback[]> {
   const groups = new Map<string, Callback[]>();
   for (const callback of callbacks) {
     if (callback.kind === 'system-thread' && callback.owner !== null) continue;
     const key = callbackIdentity(callback);
     const group = groups.get(key) ?? [];
-    if (callback.kind === 'timer' && group.length > 0) continue;
+    if (ONE_PER_ROUTINE.has(callback.kind) && group.length > 0) continue;
     groups.set(key, [...group, callback]);
   }
   return groups;

@@ -33,7 +33,7 @@ const CALLBACK_WHY: Record<string, string> = {
   'idt added':
     'The processor enters this code on that interrupt, and the clean system had no such gate: its gates lead into ntoskrnl and the HAL.',
   'idt removed':
-    "An interrupt gate of the clean system is gone from this processor's table: the interrupt now leads elsewhere.",
+    "An interrupt gate of the clean system is in no processor's table any more: its interrupt now leads elsewhere.",
   'gdt added':
     'A call gate the clean system did not have: code in user mode can enter the kernel through it.',
   'system-thread added':

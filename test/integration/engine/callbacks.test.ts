@@ -195,16 +195,18 @@ describe.each(everyLayout())('notify routines: $label', ({ isf, profile }) => {
       [
         ...plantedRoutines.map((r) => r.kind),
         'system-thread',
-        ...hookedGates.map(() => 'idt'),
+        ...(hookedGates.length > 0 ? ['idt'] : []),
         ...infected.truth.timers.filter((t) => t.planted).map(() => 'timer'),
       ].sort(),
     );
     const removed = callbackEntries.filter((e) => e.change === 'removed');
+    // A gate hooked on every processor is one added and one removed row: gates are compared as a set.
     expect(removed.map((e) => e.key)).toEqual(
-      hookedGates.map(
-        () =>
-          `idt|${clean.truth.modules.find((m) => BigInt(m.base) === BigInt(clean.truth.kernelBase))!.name.toLowerCase()}+${removedOffset(clean.truth)}`,
-      ),
+      hookedGates.length > 0
+        ? [
+            `idt|${clean.truth.modules.find((m) => BigInt(m.base) === BigInt(clean.truth.kernelBase))!.name.toLowerCase()}+${removedOffset(clean.truth)}`,
+          ]
+        : [],
     );
     expect(callbackEntries.length).toBe(added.length + removed.length);
     for (const entry of added.filter((e) => !e.key.startsWith('idt|')))

@@ -45,8 +45,10 @@ function hookedGateDifferences(
   const gates = differences.filter((e) => e.kind === 'callback' && e.key.startsWith('idt|'));
   const added = gates.filter((e) => e.change === 'added');
   const removed = gates.filter((e) => e.change === 'removed');
-  expect(added.map((e) => e.key.split('+')[0])).toEqual(hooked.map(() => `idt|${rootkit}`));
-  expect(removed.map((e) => e.key.split('+')[0])).toEqual(hooked.map(() => `idt|${kernel}`));
+  // One row each however many processors' tables were hooked: gates are compared as a set.
+  const once = (key: string) => (hooked.length > 0 ? [key] : []);
+  expect(added.map((e) => e.key.split('+')[0])).toEqual(once(`idt|${rootkit}`));
+  expect(removed.map((e) => e.key.split('+')[0])).toEqual(once(`idt|${kernel}`));
   expect(gates.flatMap((e) => e.findings.added)).toHaveLength(hooked.length > 0 ? 1 : 0);
   return gates;
 }

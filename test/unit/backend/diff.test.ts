@@ -80,7 +80,9 @@ describe('baseline comparison', () => {
     const diff = diffResults(clean, infected);
     const gates = diff.entries.filter((e) => e.kind === 'callback' && e.key.startsWith('idt|'));
     const hooked = images.infectedTruth.idtEntries.filter((e) => e.planted);
-    expect(gates).toHaveLength(2 * hooked.length);
+    // Hooked on every processor: one row for the gate added, one for the kernel's it replaced.
+    expect(hooked.length).toBeGreaterThan(1);
+    expect(gates).toHaveLength(2);
     for (const gate of gates) {
       expect(gate.why, gate.id).toMatch(/interrupt/i);
       expect(gate.why, gate.id).not.toMatch(/process, thread or image|security products/);
