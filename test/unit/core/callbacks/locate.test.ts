@@ -3,13 +3,12 @@
 // when neither route works; reading a slot that leads nowhere is a problem of that slot.
 
 import { describe, expect, test } from 'vitest';
-import { KernelMemory } from '../../../../src/core/kernel/memory';
 import type { PeImage } from '../../../../src/core/kernel/pe';
-import type { VirtualSpace } from '../../../../src/core/paging';
 import type { LayoutProfile } from '../../../../src/core/profile';
 import { readArray } from '../../../../src/core/callbacks/arrays';
 import { callbackSources } from '../../../../src/core/callbacks/kinds';
 import { locateSource } from '../../../../src/core/callbacks/locate';
+import { SparsePages } from '../../../support/sparse-memory';
 
 const KERNEL = 0xfffff80000400000n;
 const POOL = 0xffffc00000100000n;
@@ -21,44 +20,6 @@ const ARRAY_RVA = DATA + 0x100;
 const DECOY_RVA = DATA + 0x400;
 const PROCESS = callbackSources(19041, 8).find((k) => k.kind === 'process-notify')!;
 const PROCESS_XP = callbackSources(2600, 8).find((k) => k.kind === 'process-notify')!;
-
-/** Sparse kernel memory: 4 KiB pages written by the test; anything else is not present. */
-class Pages {
-  readonly pages = new Map<bigint, Uint8Array>();
-  write(va: bigint, bytes: number[] | Uint8Array): void {
-    bytes.forEach((byte, i) => {
-      const at = va + BigInt(i);
-      const page = at & ~0xfffn;
-      if (!this.pages.has(page)) this.pages.set(page, new Uint8Array(0x1000));
-      this.pages.get(page)![Number(at & 0xfffn)] = byte;
-    });
-  }
-  ptr(va: bigint, value: bigint): void {
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setBigUint64(0, value, true);
-    this.write(va, bytes);
-  }
-  memory(): KernelMemory {
-    const readPartial = (va: bigint, length: number) => {
-      const out: number[] = [];
-      for (let i = 0; i < length; i++) {
-        const at = va + BigInt(i);
-        const page = this.pages.get(at & ~0xfffn);
-        if (!page) return { bytes: Uint8Array.from(out), failure: { va: at, reason: 'not-present' } };
-        out.push(page[Number(at & 0xfffn)]!);
-      }
-      return { bytes: Uint8Array.from(out) };
-    };
-    const space = {
-      readPartial,
-      read(va: bigint, length: number) {
-        const partial = readPartial(va, length);
-        return partial.failure ? { ok: false, failure: partial.failure } : { ok: true, bytes: partial.bytes };
-      },
-    } as unknown as VirtualSpace;
-    return new KernelMemory(space, 8);
-  }
-}
 
 const pe: PeImage = {
   base: KERNEL,
@@ -86,8 +47,8 @@ function rel32(from: bigint, to: bigint): number[] {
  * (a table of pointers to nowhere) and then the array, whose slots 0 and 1 hold fast references
  * to blocks of two routines.
  */
-function kernel(options: { hops?: number } = {}): Pages {
-  const pages = new Pages();
+function kernel(options: { hops?: number } = {}): SparsePages {
+  const pages = new SparsePages();
   const at = (rva: number) => KERNEL + BigInt(rva);
   const hops = options.hops ?? 1;
   // Each hop: xor r8d,r8d; jmp next (the last jumps to the internal routine).
@@ -191,7 +152,7 @@ describe('the bug-check callback list', () => {
   const RECORD = POOL + 0x400n;
 
   /** KeRegisterBugCheckCallback loads a decoy pair of kernel pointers, then the head of a one-record ring. */
-  function withList(): Pages {
+  function withList(): SparsePages {
     const pages = kernel();
     const at = (rva: number) => KERNEL + BigInt(rva);
     const code = at(REGISTER_RVA);

@@ -3,9 +3,8 @@
 // nothing when records on another offset do; two offsets that both pass are not a choice to make.
 
 import { describe, expect, test } from 'vitest';
-import { KernelMemory } from '../../../../src/core/kernel/memory';
-import type { VirtualSpace } from '../../../../src/core/paging';
 import { establishCallbackList, type TypeObject } from '../../../../src/core/callbacks/object-callbacks';
+import { SparsePages } from '../../../support/sparse-memory';
 
 const PROCESS_TYPE = 0xffffc00000100000n;
 const THREAD_TYPE = 0xffffc00000101000n;
@@ -15,49 +14,14 @@ const OBJECT_TYPE_FIELD = 0x20n;
 const BUILD = 19041;
 const HINT = 0xc8;
 
-/** Sparse x64 kernel memory: 4 KiB pages written by the test; anything else is not present. */
-class Pages {
-  readonly pages = new Map<bigint, Uint8Array>();
-  ptr(va: bigint, value: bigint): void {
-    const page = va & ~0xfffn;
-    if (!this.pages.has(page)) this.pages.set(page, new Uint8Array(0x1000));
-    new DataView(this.pages.get(page)!.buffer).setBigUint64(Number(va & 0xfffn), value, true);
-  }
-  /** A LIST_ENTRY ring: the head, then each record's link at its offset 0. */
-  ring(head: bigint, records: readonly bigint[]): void {
-    const links = [head, ...records, head];
-    for (let i = 0; i + 1 < links.length; i++) {
-      this.ptr(links[i]!, links[i + 1]!);
-      this.ptr(links[i + 1]! + 8n, links[i]!);
-    }
-  }
-  memory(): KernelMemory {
-    const readPartial = (va: bigint, length: number) => {
-      const out: number[] = [];
-      for (let i = 0; i < length; i++) {
-        const at = va + BigInt(i);
-        const page = this.pages.get(at & ~0xfffn);
-        if (!page) return { bytes: Uint8Array.from(out), failure: { va: at, reason: 'not-present' } };
-        out.push(page[Number(at & 0xfffn)]!);
-      }
-      return { bytes: Uint8Array.from(out) };
-    };
-    const read = (va: bigint, length: number) => {
-      const partial = readPartial(va, length);
-      return partial.failure ? { ok: false, failure: partial.failure } : { ok: true, bytes: partial.bytes };
-    };
-    return new KernelMemory({ readPartial, read } as unknown as VirtualSpace, 8);
-  }
-}
-
 const types: TypeObject[] = [
   { kind: 'process-object', variable: 'PsProcessType', name: 'Process', type: PROCESS_TYPE },
   { kind: 'thread-object', variable: 'PsThreadType', name: 'Thread', type: THREAD_TYPE },
 ];
 
 /** Each type's body zeroed, with an empty ring at every offset given. */
-function typesWithEmptyRings(offsets: readonly number[]): Pages {
-  const pages = new Pages();
+function typesWithEmptyRings(offsets: readonly number[]): SparsePages {
+  const pages = new SparsePages();
   for (const { type } of types) {
     for (let offset = 0n; offset < 0x100n; offset += 8n) pages.ptr(type + offset, 0n);
     for (const offset of offsets) pages.ring(type + BigInt(offset), []);
@@ -66,7 +30,7 @@ function typesWithEmptyRings(offsets: readonly number[]): Pages {
 }
 
 /** One record on the process type's list at `offset`, naming `named`. */
-function recordOn(pages: Pages, offset: number, index: number, named: bigint): void {
+function recordOn(pages: SparsePages, offset: number, index: number, named: bigint): void {
   const record = RECORDS + BigInt(index) * 0x100n;
   pages.ring(PROCESS_TYPE + BigInt(offset), [record]);
   pages.ptr(record + OBJECT_TYPE_FIELD, named);

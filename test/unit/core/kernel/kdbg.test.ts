@@ -13,8 +13,9 @@ import {
 import { findKdbg } from '../../../../src/core/kernel/kdbg';
 import { KernelMemory } from '../../../../src/core/kernel/memory';
 import type { PeImage } from '../../../../src/core/kernel/pe';
-import type { VirtualSpace } from '../../../../src/core/paging';
+import type { PartialRead } from '../../../../src/core/paging';
 import type { LayoutProfile } from '../../../../src/core/profile';
+import { virtualSpaceOver } from '../../../support/sparse-memory';
 
 const PAGE = 0x1000;
 const BASE = 0xfffff80012000000n;
@@ -46,7 +47,7 @@ function kernelImage(size = DATA.rva + DATA.size, unmapped = new Set<number>()) 
     }
   };
   const codeBytesRead = { count: 0 };
-  const readPartial = (va: bigint, length: number) => {
+  const readPartial = (va: bigint, length: number): PartialRead => {
     const out = new Uint8Array(length);
     let done = 0;
     while (done < length) {
@@ -64,15 +65,7 @@ function kernelImage(size = DATA.rva + DATA.size, unmapped = new Set<number>()) 
     }
     return { bytes: out };
   };
-  const virtual = {
-    readPartial,
-    read(va: bigint, length: number) {
-      const partial = readPartial(va, length);
-      return partial.failure
-        ? { ok: false, va: partial.failure.va, failure: partial.failure.failure }
-        : { ok: true, bytes: partial.bytes };
-    },
-  } as unknown as VirtualSpace;
+  const virtual = virtualSpaceOver(readPartial);
   return { memory: new KernelMemory(virtual, 8), write, codeBytesRead };
 }
 

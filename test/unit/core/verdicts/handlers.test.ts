@@ -11,7 +11,8 @@ import { createHandlerJudge } from '../../../../src/core/verdicts/handlers';
 import { ModuleSet, type KnownModule } from '../../../../src/core/verdicts/module-set';
 import { decode } from '../../../../src/core/kernel/disasm';
 import { KernelMemory } from '../../../../src/core/kernel/memory';
-import type { VirtualSpace } from '../../../../src/core/paging';
+import type { PartialRead } from '../../../../src/core/paging';
+import { virtualSpaceOver } from '../../../support/sparse-memory';
 
 const PAGE = 0x1000;
 const DRIVER = 0xfffff80040000000n;
@@ -54,24 +55,19 @@ function driverMemory() {
   for (let i = 0; i < ROUTINES; i++) put(routine(i), patched(i) ? jmp(routine(i), hookTarget(i)) : PROLOGUE);
   put(STRADDLING, jmp(STRADDLING, hookTarget(99)));
   const reads: bigint[] = [];
-  const readPartial = (va: bigint, length: number) => {
+  const readPartial = (va: bigint, length: number): PartialRead => {
     reads.push(va);
     const offset = Number(va - DRIVER);
     const inside = Math.max(0, Math.min(length, image.length - offset));
     const bytes = image.slice(offset, offset + inside);
     return inside === length
       ? { bytes }
-      : { bytes, failure: { va: va + BigInt(inside), failure: { ok: false, reason: 'not-present' } } };
+      : {
+          bytes,
+          failure: { va: va + BigInt(inside), failure: { ok: false, reason: 'not-present', level: 'pte' } },
+        };
   };
-  const virtual = {
-    readPartial,
-    read(va: bigint, length: number) {
-      const partial = readPartial(va, length);
-      return partial.failure
-        ? { ok: false, va: partial.failure.va, failure: partial.failure.failure }
-        : { ok: true, bytes: partial.bytes };
-    },
-  } as unknown as VirtualSpace;
+  const virtual = virtualSpaceOver(readPartial);
   return { memory: new KernelMemory(virtual, 8), reads };
 }
 
