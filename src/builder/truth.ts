@@ -80,6 +80,7 @@ export interface TruthCallback {
   slot: number;
   /** The array slot (and the EX_CALLBACK_ROUTINE_BLOCK it references), or the list record. */
   entry: Hex;
+  /** An array slot's EX_CALLBACK_ROUTINE_BLOCK; an object callback's registration block; else null. */
   block: Hex | null;
   routine: Hex;
   owner: string | null;

@@ -265,7 +265,7 @@ export interface Callback {
   slot: number;
   /** The address of the array slot, or of the list record (its LIST_ENTRY), that holds it (a System thread: its ETHREAD). */
   entry: Hex;
-  /** The EX_CALLBACK_ROUTINE_BLOCK an array slot references (null for list records; an IDT gate: the KINTERRUPT whose DispatchCode it enters). */
+  /** The EX_CALLBACK_ROUTINE_BLOCK an array slot references (null for list records; an IDT gate: the KINTERRUPT whose DispatchCode it enters; a timer: its KDPC; an object callback: the registration block ObRegisterCallbacks allocated, which holds its RegistrationContext and Altitude). */
   block: Hex | null;
   /** The routine, judged against the module that holds it (its verdict is the callback's). */
   routine: Handler;

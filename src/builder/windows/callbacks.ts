@@ -339,6 +339,7 @@ export class Callbacks {
     for (const [registered, operation] of this.operationOf) {
       const at = written.find((w) => w.operation === operation)!;
       registered.entry = at.entry;
+      registered.block = at.block;
     }
     for (const [kind, { head, type }] of linkTypes(this.ctx, written)) {
       this.heads.set(kind, head);

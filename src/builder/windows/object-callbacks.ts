@@ -55,6 +55,8 @@ export interface ObjectRegistration {
 export interface WrittenOperation {
   operation: ObjectOperation;
   entry: bigint;
+  /** The registration block the entry points back to. */
+  block: bigint;
 }
 
 export function hasObjectCallbacks(layout: KernelLayout): boolean {
@@ -97,7 +99,7 @@ export function writeRegistration(ctx: DriverContext, registration: ObjectRegist
     vm.writePtr(at(p === 8 ? 0x20 : 0x14), objects.typeObject(TYPE_OF[operation.kind]).bodyVa);
     vm.writePtr(at(p === 8 ? 0x28 : 0x18), operation.pre ?? 0n);
     vm.writePtr(at(p === 8 ? 0x30 : 0x1c), operation.post ?? 0n);
-    return { operation, entry };
+    return { operation, entry, block };
   });
 }
 

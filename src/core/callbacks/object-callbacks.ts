@@ -292,7 +292,10 @@ function readType(
       else if (routine === 0n) continue;
       else if (!memory.isKernelAddress(routine))
         problems.push(`${where}: its ${operation}-operation routine ${hex(routine)} is not a kernel address`);
-      else entries.push(judged(inputs, type.kind, { slot, record, routine, context, component, operation }));
+      else
+        entries.push(
+          judged(inputs, type.kind, { slot, record, routine, context, component, operation, block }),
+        );
     }
   }
   return { entries, problems };
@@ -313,6 +316,8 @@ function judged(
     context: bigint | null;
     component: string | null;
     operation: 'pre' | 'post';
+    /** The registration block ObRegisterCallbacks allocated, which the entry points back to. */
+    block: bigint | null;
   },
 ): Callback {
   const holder = inputs.modules.owner(raw.routine);
@@ -321,8 +326,7 @@ function judged(
     kind,
     slot: raw.slot,
     entry: hex(raw.record),
-    // The model's block is an array slot's EX_CALLBACK_ROUTINE_BLOCK; these are list records.
-    block: null,
+    block: raw.block === null ? null : hex(raw.block),
     routine: inputs.judge.judge(raw.routine, holder, raw.slot, name, true),
     owner: holder?.name ?? null,
     context: raw.context === null ? null : hex(raw.context),

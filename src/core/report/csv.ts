@@ -207,7 +207,7 @@ function callbacksTable(result: AnalysisResult, names: AnalysisNames): CsvTable 
       ['entry', 'address of the array slot or list record that holds it'],
       [
         'block',
-        "address of the EX_CALLBACK_ROUTINE_BLOCK an array slot references, an IDT gate's KINTERRUPT, a timer's KDPC (empty for list records)",
+        "address of the EX_CALLBACK_ROUTINE_BLOCK an array slot references, an IDT gate's KINTERRUPT, a timer's KDPC, an object callback's registration block (empty for other list records)",
       ],
       ...HANDLER_COLUMNS.map(([name, meaning]): [string, string] =>
         name === 'handler' ? ['routine', 'address of the routine the kernel calls'] : [name, meaning],

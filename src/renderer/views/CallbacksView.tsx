@@ -86,6 +86,10 @@ function entryWords(callback: Callback): { entry: string; block: string } {
       return { entry: 'Interrupt gate', block: 'KINTERRUPT' };
     case 'gdt':
       return { entry: 'Call gate', block: 'Block' };
+    case 'process-object':
+    case 'thread-object':
+    case 'desktop-object':
+      return { entry: 'OB_CALLBACK_ENTRY', block: 'Registration' };
     default:
       return callback.block
         ? { entry: 'Array slot', block: 'Routine block' }
