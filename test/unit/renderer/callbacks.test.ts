@@ -106,12 +106,12 @@ describe('a comparison entry', () => {
         .filter((entry, i, all) => all.indexOf(entry) === i)
         .sort();
     expect(named(infected, 'added')).toEqual(truthPlantedCallbackEntries(truth).sort());
-    // The hooked gates replaced the system-call gate the clean boot has on each processor.
+    // The hooked gates replaced the system-call gate the clean boot has on each processor: one
+    // removed row (gates are compared as a set), which names the gate of every processor.
     const hooked = truth.idtEntries.filter((e) => e.planted);
+    expect(hooked.length).toBeGreaterThan(1);
     expect(named(clean, 'removed')).toHaveLength(hooked.length);
-    expect(entries.filter((e) => e.change === 'removed').map((e) => e.key.split('|')[0])).toEqual(
-      hooked.map(() => 'idt'),
-    );
+    expect(entries.filter((e) => e.change === 'removed').map((e) => e.key.split('|')[0])).toEqual(['idt']);
     expect(entries.filter((e) => e.change !== 'added' && e.change !== 'removed')).toEqual([]);
   });
 });
