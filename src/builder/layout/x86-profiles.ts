@@ -446,6 +446,8 @@ const FUTURE_REVISION_STEP = 1000;
 
 function profileLayout(name: X86ProfileName, pdbGuid: string): KernelLayout {
   const variant = VARIANTS[name];
+  // A profile is its name wherever the builder runs: its source and its identity are one.
+  const source = `profile ${name} (../shared/spec/windows-memory.md)`;
   const structs: Record<string, StructLayout> = { ...COMMON, ...variant.structs };
   structs['_KLDR_DATA_TABLE_ENTRY'] = structs['_LDR_DATA_TABLE_ENTRY']!;
   return {
@@ -460,8 +462,8 @@ function profileLayout(name: X86ProfileName, pdbGuid: string): KernelLayout {
       variant.servicePack,
     ),
     pdb: { name: variant.pdbName, guid: pdbGuid, age: 1, synthetic: true },
-    layoutSource: `profile ${name} (../shared/spec/windows-memory.md)`,
-    layoutIdentity: `profile ${name} (../shared/spec/windows-memory.md)`,
+    layoutSource: source,
+    layoutIdentity: source,
     structs,
     symbols: new Map(),
     symbolSpan: 0,

@@ -39,7 +39,6 @@ export function createHandlerJudge(
   prologues: Prologues = new Prologues(memory),
 ): HandlerJudge {
   const bitness = memory.pointerSize === 8 ? 64 : 32;
-  const inlineCache = new Map<bigint, Handler['target'] | null>();
 
   const baseVerdict = (
     address: bigint,
@@ -74,12 +73,9 @@ export function createHandlerJudge(
       const owner = modules.owner(address);
       let verdict = baseVerdict(address, owner, own, declared);
       let target: Handler['target'] | null = null;
+      // Each routine's first transfer is decoded once (Prologues); where it leads is judged here.
       if (owner && verdict !== 'other-module') {
-        target = inlineCache.get(address) ?? null;
-        if (!inlineCache.has(address)) {
-          target = inline(address, owner);
-          inlineCache.set(address, target);
-        }
+        target = inline(address, owner);
         if (target) verdict = 'inline-patched';
       }
       const handler: Handler = {

@@ -24,7 +24,7 @@ export type CodeReader = (address: bigint, length: number) => Uint8Array | null;
  * Reads code a page at a time and keeps the pages: thousands of handlers and service routines
  * share a few hundred pages, and each page is translated and read once.
  */
-export function pageCachedReader(memory: KernelMemory): CodeReader {
+function pageCachedReader(memory: KernelMemory): CodeReader {
   const pages = new Map<bigint, Uint8Array>();
   const page = (start: bigint): Uint8Array => {
     let bytes = pages.get(start);
@@ -77,7 +77,7 @@ export class Prologues {
 }
 
 /** The first control transfer out of the routine's opening instructions, following short jumps. */
-export function firstTransfer(
+function firstTransfer(
   memory: KernelMemory,
   read: CodeReader,
   address: bigint,
