@@ -1,7 +1,8 @@
 // The request-path diagrams as drawn, on the demo case: no edge label lies on another label or a
 // node, no edge runs through another edge's label (the keylogger's pending read, with its
 // completion routine; a hooked and a patched dispatch routine); the zoom buttons cover no node;
-// and the two diagrams of the comparison are drawn at a zoom that can be read.
+// the two diagrams of the comparison are drawn at a zoom that can be read, and every node of both
+// is shown whenever the other image's path arrives.
 
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
@@ -153,4 +154,46 @@ test('the two paths of the comparison are drawn at a readable zoom, the zoom but
   }
   await page.locator('[data-testid="diff-flow-image"]').scrollIntoViewIfNeeded();
   await page.screenshot({ path: test.info().outputPath('diff-flows.png') });
+});
+
+test('each path of the comparison shows every node, however late the other image’s path arrives', async ({
+  workbench: page,
+}) => {
+  // The two paths are asked for together, the baseline's first; the image's answer is held back
+  // 0–30 ms, so that it lands at every moment of the baseline diagram's first drawing and marks
+  // its differing nodes (nodes made afresh between React Flow's measuring them and its next
+  // render were left hidden).
+  let held = 0;
+  let asked = 0;
+  await page.route('**/api/flow', async (route) => {
+    if (asked++ % 2 === 1) await new Promise((resolve) => setTimeout(resolve, held));
+    await route.continue();
+  });
+  await page.click('[data-testid="nav-diff"]');
+  await page
+    .locator('[data-testid="table-body-diff-differences"] [role="row"]', { hasText: 'KeyboardClass0' })
+    .first()
+    .click();
+  const operations = ['ReadFile', 'WriteFile', 'DeviceIoControl'];
+  // Each operation's diagrams are drawn anew; the nodes of the last ones are marked to be told apart.
+  const fresh = (side: string) =>
+    page.locator(`[data-testid="diff-flow-${side}"] .react-flow__node:not([data-old])`);
+  for (let ms = 0; ms <= 30; ms++) {
+    held = ms;
+    asked = 0;
+    await page
+      .locator('.flow-pair .react-flow__node')
+      .evaluateAll((all) => all.forEach((n) => n.setAttribute('data-old', '')));
+    await page.click(`[data-testid="diff-flow-op-${operations[ms % operations.length]}"]`);
+    for (const side of ['baseline', 'image']) await expect(fresh(side).first()).toBeAttached();
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('.flow-pair .react-flow__node')
+            .evaluateAll((all) => all.filter((n) => !n.checkVisibility({ visibilityProperty: true })).length),
+        { message: `nodes left hidden, the image's path held back ${ms} ms` },
+      )
+      .toBe(0);
+  }
 });

@@ -5,7 +5,7 @@
 // above the canvas, never over a node. Two diagrams side by side (compact) open at a readable
 // zoom, as tall as they need, and pan sideways when wider than their pane.
 
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import {
   Background,
   BaseEdge,
@@ -17,6 +17,7 @@ import {
   useReactFlow,
   type Edge,
   type EdgeProps,
+  type NodeChange,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
 import type { FlowGraph, FlowNode } from '../../common/api';
@@ -38,6 +39,18 @@ const nodeTypes = { irp: FlowNodeView };
 /** Two diagrams side by side are never drawn smaller than this: below it their text is unreadable. */
 export const READABLE_ZOOM = 0.85;
 const PADDING = 16;
+
+interface NodeSize {
+  width: number;
+  height: number;
+}
+/** The sizes React Flow reported for the nodes of one graph, drawn compact or not. */
+interface Measure {
+  graph: FlowGraph;
+  compact: boolean | undefined;
+  sizes: ReadonlyMap<string, NodeSize>;
+}
+const NO_SIZES: ReadonlyMap<string, NodeSize> = new Map();
 
 type RoutedEdge = Edge<{ route: EdgeRoute | null }, 'routed'>;
 
@@ -169,18 +182,42 @@ function FlowCanvas({ graph, index, onOpen, differs, compact, testId }: FlowDiag
     () => new Map(graph.nodes.map((node) => [node.id, visibleText(node.label)])),
     [graph],
   );
+  // React Flow hides a node until it has measured it, and keeps the measure only on the node
+  // objects it is given (xyflow's adoptUserNodes). Nodes made afresh, as they are when the other
+  // image's path arrives and marks the differing ones, are hidden until measured again; made
+  // between a measurement and the next render they were never measured again and stayed hidden.
+  // So each node is given back the size React Flow last reported for it.
+  const [measure, setMeasure] = useState<Measure | null>(null);
+  const sizes = measure?.graph === graph && measure.compact === compact ? measure.sizes : NO_SIZES;
+  const keepMeasure = useCallback(
+    (changes: NodeChange<FlowRfNode>[]) => {
+      const reported = changes.flatMap((c) => (c.type === 'dimensions' && c.dimensions ? [c] : []));
+      if (reported.length === 0) return;
+      setMeasure((last) => {
+        const next = new Map(last?.graph === graph && last.compact === compact ? last.sizes : NO_SIZES);
+        for (const change of reported) next.set(change.id, change.dimensions!);
+        return { graph, compact, sizes: next };
+      });
+    },
+    [graph, compact],
+  );
   const nodes = useMemo<FlowRfNode[]>(
     () =>
-      graph.nodes.map((node) => ({
-        id: ids.get(node.id)!,
-        ariaLabel: `${FLOW_KIND_LABELS[node.kind]}: ${labelOf.get(node.id)}`,
-        type: 'irp' as const,
-        position: layout.positions.get(node.id) ?? { x: 0, y: 0 },
-        data: { node, severity: severityOf(node), differs: differs?.has(node.id) ?? false, compact },
-        draggable: false,
-        connectable: false,
-      })),
-    [graph, layout, severityOf, differs, compact, ids, labelOf],
+      graph.nodes.map((node) => {
+        const id = ids.get(node.id)!;
+        const size = sizes.get(id);
+        return {
+          id,
+          ...(size ? { measured: size } : {}),
+          ariaLabel: `${FLOW_KIND_LABELS[node.kind]}: ${labelOf.get(node.id)}`,
+          type: 'irp' as const,
+          position: layout.positions.get(node.id) ?? { x: 0, y: 0 },
+          data: { node, severity: severityOf(node), differs: differs?.has(node.id) ?? false, compact },
+          draggable: false,
+          connectable: false,
+        };
+      }),
+    [graph, layout, severityOf, differs, compact, ids, labelOf, sizes],
   );
   const edges = useMemo<Edge[]>(
     () =>
@@ -244,6 +281,7 @@ function FlowCanvas({ graph, index, onOpen, differs, compact, testId }: FlowDiag
           edges={edges}
           nodeTypes={nodeTypes}
           edgeTypes={edgeTypes}
+          onNodesChange={keepMeasure}
           onNodeClick={(_, node) => onOpen(node.data.node)}
           {...(compact
             ? { defaultViewport: { x: PADDING, y: PADDING, zoom: compactZoom } }
