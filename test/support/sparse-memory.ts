@@ -17,7 +17,7 @@ export function virtualSpaceOver(readPartial: (va: bigint, length: number) => Pa
   } as unknown as VirtualSpace;
 }
 
-/** Sparse x64 kernel memory: pages written by the test; anything else is not present. */
+/** Sparse kernel memory (x64 unless told): pages written by the test; anything else is not present. */
 export class SparsePages {
   readonly pages = new Map<bigint, Uint8Array>();
 
@@ -45,7 +45,7 @@ export class SparsePages {
     }
   }
 
-  memory(): KernelMemory {
+  memory(pointerSize: 4 | 8 = 8): KernelMemory {
     const readPartial = (va: bigint, length: number): PartialRead => {
       const out: number[] = [];
       for (let i = 0; i < length; i++) {
@@ -60,6 +60,6 @@ export class SparsePages {
       }
       return { bytes: Uint8Array.from(out) };
     };
-    return new KernelMemory(virtualSpaceOver(readPartial), 8);
+    return new KernelMemory(virtualSpaceOver(readPartial), pointerSize);
   }
 }

@@ -12,8 +12,10 @@
 // KiEndUnexpectedRange for unconnected x86 vectors, the HAL's clock, IPI, APIC-error, profile
 // and performance interrupts (0xD1, 0xE1, 0xE3, 0xFD, 0xFE on the ACPI HAL); and on x86 a
 // connected device interrupt enters the DispatchCode of its KINTERRUPT, in nonpaged pool
-// (XP/2003: DispatchCode @0x3C; Windows 7: @0x58; ServiceRoutine @0xC; Type 0x16,
-// InterruptObject — the keyboard's at 0x93 on XP, i8042prt!I8042KeyboardInterruptService). On
+// (XP/2003: DispatchCode @0x3C, Size 0x1E4; Windows 7: @0x58, Size 0x278, from Volatility 2's
+// PDB-derived vtypes; ServiceRoutine @0xC; Type 0x16, InterruptObject — the keyboard's at 0x93
+// on XP, i8042prt!I8042KeyboardInterruptService), a copy of KiInterruptTemplate into which
+// KeInitializeInterrupt wrote the object's own address (`mov edi, imm32`, WRK intobj.c). On
 // x64 (Windows 8 on) every vector from 0x30 enters ntoskrnl's KiIsrThunk, 8 bytes a vector.
 // The builder keeps its own copy: the truth must not come from the engine.
 
@@ -134,6 +136,8 @@ export class DescriptorTables {
   private readonly hooked = new Set<number>();
   private readonly layout: KernelLayout;
   private keyboard: { service: bigint; owner: string } | null = null;
+  /** KiInterruptDispatch, where an x86 interrupt object's DispatchCode jumps. */
+  private dispatcher = 0n;
 
   constructor(private readonly ctx: DriverContext) {
     this.layout = ctx.layout;
@@ -155,6 +159,8 @@ export class DescriptorTables {
       this.gates.set(0x08, { vector: 0x08, handler: 0n, owner: kernelModule.name, taskSelector: 0x50 });
       this.gates.set(0x12, { vector: 0x12, handler: 0n, owner: kernelModule.name, taskSelector: 0xa0 });
       for (const [vector, name] of HAL_X86) this.gates.set(vector, this.halGate(vector, halModule, name));
+      this.dispatcher = kernel.symbol('KiInterruptDispatch');
+      vm.write(this.dispatcher, handlerBytes(arch, 0));
       const i8042 = drivers.findDriver('i8042prt')?.module;
       if (i8042)
         this.keyboard = {
@@ -244,7 +250,11 @@ export class DescriptorTables {
       let routine = gate.handler;
       if (!x64 && vector === KEYBOARD_VECTOR && this.keyboard && !this.hooked.has(vector)) {
         interrupt = this.writeInterrupt(this.keyboard.service);
-        gate = { vector, handler: interrupt + BigInt(this.dispatchCodeOffset()), owner: this.keyboard.owner };
+        gate = {
+          vector,
+          handler: interrupt + BigInt(this.interruptLayout().dispatchCode),
+          owner: this.keyboard.owner,
+        };
         routine = this.keyboard.service;
       }
       if (gate.taskSelector !== undefined) {
@@ -280,23 +290,44 @@ export class DescriptorTables {
     vm.write(idt, bytes);
   }
 
-  private dispatchCodeOffset(): number {
-    return this.layout.version.build < 6000 ? 0x3c : 0x58;
+  /** KINTERRUPT.DispatchCode and sizeof(KINTERRUPT) of this release (Volatility 2's PDB-derived vtypes). */
+  private interruptLayout(): { dispatchCode: number; size: number } {
+    return this.layout.version.build < 6000
+      ? { dispatchCode: 0x3c, size: 0x1e4 }
+      : { dispatchCode: 0x58, size: 0x278 };
   }
 
-  /** A connected interrupt object: Type, Size, ServiceRoutine and the DispatchCode the gate enters. */
+  /**
+   * A connected interrupt object: Type, Size, ServiceRoutine and the DispatchCode the gate enters,
+   * KiInterruptTemplate as KeInitializeInterrupt copies it: the trap frame built, then
+   * `mov edi, <this object>` and a jump to the dispatcher in ntoskrnl.
+   */
   private writeInterrupt(service: bigint): bigint {
     const { vm, nonPaged } = this.ctx;
-    const dispatch = this.dispatchCodeOffset();
-    const size = this.layout.version.build < 6000 ? 0x1e4 : 0x278;
+    const { dispatchCode, size } = this.interruptLayout();
     const object = nonPaged.allocate('None', size).dataVa;
     const bytes = new Uint8Array(size);
     const view = new DataView(bytes.buffer);
     view.setUint16(0, KINTERRUPT_TYPE, true);
     view.setUint16(2, size, true);
     view.setUint32(0x0c, Number(service), true);
-    // DispatchCode: push 0; pushad-like frame; ret (what the template does is not judged).
-    bytes.set(Uint8Array.of(0x54, 0x55, 0x53, 0x56, 0x57, 0x90, 0xc3), dispatch);
+    const frame = [
+      [0x6a, 0x00], // push 0 (the error code an interrupt does not push)
+      [0x55, 0x53, 0x56, 0x57], // push ebp, ebx, esi, edi
+      [0x83, 0xec, 0x54], // sub esp, 0x54
+      [0x8b, 0xec], // mov ebp, esp
+      [0x89, 0x45, 0x44, 0x89, 0x4d, 0x40, 0x89, 0x55, 0x3c], // save eax, ecx, edx in the frame
+      [0xbb, 0x30, 0x00, 0x00, 0x00], // mov ebx, KGDT_R0_PCR
+      [0x66, 0x8e, 0xe3], // mov fs, bx
+    ].flat();
+    const code = object + BigInt(dispatchCode);
+    const objectAt = dispatchCode + frame.length + 1;
+    const jumpAt = objectAt + 4;
+    bytes.set(frame, dispatchCode);
+    bytes[objectAt - 1] = 0xbf; // mov edi, imm32
+    view.setUint32(objectAt, Number(object), true);
+    bytes[jumpAt] = 0xe9; // jmp rel32 to KiInterruptDispatch
+    view.setInt32(jumpAt + 1, Number(this.dispatcher - (code + BigInt(jumpAt - dispatchCode + 5))), true);
     vm.write(object, bytes);
     return object;
   }

@@ -7,10 +7,9 @@
 // Facts: the processors come from processors.ts; x86 KPCR IDT @0x38, GDT @0x3C (ReactOS
 // sdk/include/ndk/i386/ketypes.h), KIDTENTRY { Offset, Selector, Access, ExtendedOffset }; x64
 // KPCR GdtBase @0x0, IdtBase @0x38 (_KPCR of every ISF in ../shared/isf), _KIDTENTRY64 { OffsetLow @0, Selector @2, Type and
-// Present in the word @4, OffsetMiddle @6, OffsetHigh @8 }. x86 KINTERRUPT: Type 0x16
-// (InterruptObject) @0, ServiceRoutine @0xC, DispatchCode @0x3C on XP and 2003 and @0x58 on
-// Windows 7 (its wdbgark layout); x64 kernels from Windows 8 enter KiIsrThunk in ntoskrnl. A
-// descriptor's type is Access bits 8-12 (x86) or byte 5 (x64): 0x05 task gate (no offset),
+// Present in the word @4, OffsetMiddle @6, OffsetHigh @8 }. The interrupt object a gate enters
+// is found by interrupt-object.ts; x64 kernels with KiIsrThunk (every ISF here, 7601.24540 on)
+// enter ntoskrnl instead. A descriptor's type is Access bits 8-12 (x86) or byte 5 (x64): 0x05 task gate (no offset),
 // 0x0E/0x0F interrupt/trap gate, 0x0C call gate with the S bit clear (Intel SDM vol. 3, 6.11 and
 // 5.8.3). Windows' x86 GDT limit is 0x3FF; the x64 GDT holds its standard descriptors below 0x58.
 
@@ -19,10 +18,10 @@ import type { Callback, CallbackHead } from '../../common/model';
 import type { KernelMemory } from '../kernel/memory';
 import type { HandlerJudge } from '../verdicts/handlers';
 import type { ModuleSet } from '../verdicts/module-set';
+import { interruptObjectAt } from './interrupt-object';
 import type { Processor, ProcessorList } from './processors';
 
 const VECTORS = 256;
-const KINTERRUPT_TYPE = 0x16;
 const X86_GDT_BYTES = 0x400;
 const X64_GDT_BYTES = 0x58;
 const CALL_GATE = 0x0c;
@@ -30,7 +29,6 @@ const TASK_GATE = 0x05;
 
 export interface DescriptorInputs {
   memory: KernelMemory;
-  build: number | null;
   modules: ModuleSet;
   judge: HandlerJudge;
 }
@@ -48,31 +46,11 @@ function gateTarget(view: DataView, at: number, x64: boolean): bigint | null {
   return (BigInt(view.getUint32(at + 8, true)) << 32n) | (middle << 16n) | low;
 }
 
-function dispatchCodeOffset(build: number | null): bigint {
-  return build !== null && build < 6000 ? 0x3cn : 0x58n;
-}
-
-/** The KINTERRUPT whose DispatchCode `handler` is (x86), with its ServiceRoutine; null when it is not one. */
-function interruptObject(
-  memory: KernelMemory,
-  handler: bigint,
-  build: number | null,
-): { object: bigint; service: bigint } | null {
-  if (memory.pointerSize === 8) return null;
-  const object = handler - dispatchCodeOffset(build);
-  const head = memory.bytes(object, 0x10);
-  if (!head) return null;
-  const view = new DataView(head.buffer, head.byteOffset, head.length);
-  if (view.getUint16(0, true) !== KINTERRUPT_TYPE) return null;
-  const service = BigInt(view.getUint32(0x0c, true));
-  return memory.isKernelAddress(service) ? { object, service } : null;
-}
-
 function idtEntries(
   inputs: DescriptorInputs,
   processor: Processor,
 ): { entries: Callback[]; problem: string | null } {
-  const { memory, modules, judge, build } = inputs;
+  const { memory, modules, judge } = inputs;
   const x64 = memory.pointerSize === 8;
   const size = x64 ? 16 : 8;
   const table = memory.bytes(processor.idt, VECTORS * size);
@@ -86,7 +64,7 @@ function idtEntries(
   for (let vector = 0; vector < VECTORS; vector++) {
     const handler = gateTarget(view, vector * size, x64);
     if (handler === null) continue;
-    const interrupt = modules.owner(handler) ? null : interruptObject(memory, handler, build);
+    const interrupt = modules.owner(handler) ? null : interruptObjectAt(memory, handler);
     const routineVa = interrupt?.service ?? handler;
     const holder = modules.owner(routineVa);
     const name = `IDT 0x${vector.toString(16)} of processor ${processor.number}`;

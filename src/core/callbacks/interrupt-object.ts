@@ -1,0 +1,83 @@
+// The interrupt object (KINTERRUPT) a gate enters when the IDT sends a device interrupt into pool:
+// on x86 Windows before 8.1, and x64 Windows before the KiIsrThunk builds, the gate points at the
+// object's DispatchCode, a copy of KiInterruptTemplate, and the routine that matters is the
+// object's ServiceRoutine (the driver's ISR). A gate into pool that is not such an object is code
+// in no module.
+//
+// Where DispatchCode sits in the object changed with every release (x86: 0x3C on XP and 2003,
+// 0x50 on Vista, 0x58 on 7, 0x54 on 8; x64: 0x90 on Vista and 7, from the PDB-derived Volatility 2
+// vtypes and wdbgark's layout tables), and a build not listed may move it again. So the object is
+// found from the code the gate enters, which names it: KeInitializeInterrupt patches the object's
+// own address into the x86 template's `mov edi, imm32` (KiInterruptTemplateObject - 4, WRK
+// ke/i386/intobj.c and intsup.asm; ReactOS patches a `mov edx` there), and the x64 template loads
+// it with `lea rbp, [rip - …]`, relative and so still right in the copy (WRK ke/amd64/intsup.asm).
+// The listed offsets are tried only when no instruction names an object. Either way an object
+// counts only when its header says so: Type 0x16 (InterruptObject), a Size that holds the code
+// the gate enters, and a ServiceRoutine in kernel space (x86 @0xC, x64 @0x18).
+
+import { decode } from '../kernel/disasm';
+import type { KernelMemory } from '../kernel/memory';
+
+const INTERRUPT_OBJECT_TYPE = 0x16;
+/** The most of the dispatch code read and decoded: the x86 template's frame-building prologue is about 0xA5 bytes. */
+const CODE_BYTES = 0x180;
+const CODE_INSTRUCTIONS = 64;
+/** The farthest the gate's code lies from its object's start (the largest KINTERRUPT seen is 0x3F8 bytes). */
+const MAX_CODE_OFFSET = 0x400n;
+const LISTED_OFFSETS = { 4: [0x3cn, 0x50n, 0x54n, 0x58n], 8: [0x90n] } as const;
+
+export interface InterruptObject {
+  object: bigint;
+  service: bigint;
+  /** How the object was found: named by the gate's code, or at a listed DispatchCode offset. */
+  foundBy: 'code' | 'listed-offset';
+}
+
+/** The KINTERRUPT whose dispatch code `handler` is, with its ServiceRoutine; null when it is not one. */
+export function interruptObjectAt(memory: KernelMemory, handler: bigint): InterruptObject | null {
+  for (const object of objectsNamedByCode(memory, handler)) {
+    const service = verified(memory, object, handler);
+    if (service !== null) return { object, service, foundBy: 'code' };
+  }
+  for (const offset of LISTED_OFFSETS[memory.pointerSize]) {
+    const service = verified(memory, handler - offset, handler);
+    if (service !== null) return { object: handler - offset, service, foundBy: 'listed-offset' };
+  }
+  return null;
+}
+
+/** Addresses the code at `handler` loads into a register that could be its own object's start. */
+function objectsNamedByCode(memory: KernelMemory, handler: bigint): bigint[] {
+  const bytes = memory.virtual.readPartial(handler, CODE_BYTES).bytes;
+  const x64 = memory.pointerSize === 8;
+  const named: bigint[] = [];
+  for (const instruction of decode(bytes, handler, x64 ? 64 : 32, CODE_INSTRUCTIONS)) {
+    const value = x64
+      ? instruction.isLea
+        ? instruction.memoryAddress
+        : null
+      : instruction.isMovImmediate
+        ? instruction.immediate
+        : null;
+    if (value !== null && value < handler && handler - value <= MAX_CODE_OFFSET) named.push(value);
+    if (
+      instruction.flow === 'branch' ||
+      instruction.flow === 'indirect-branch' ||
+      instruction.flow === 'return'
+    )
+      break;
+  }
+  return named;
+}
+
+/** The object's ServiceRoutine when `object` is a KINTERRUPT that holds the code at `handler`, else null. */
+function verified(memory: KernelMemory, object: bigint, handler: bigint): bigint | null {
+  const x64 = memory.pointerSize === 8;
+  const header = memory.bytes(object, x64 ? 0x20 : 0x10);
+  if (!header) return null;
+  const view = new DataView(header.buffer, header.byteOffset, header.length);
+  if (view.getUint16(0, true) !== INTERRUPT_OBJECT_TYPE) return null;
+  if (BigInt(view.getUint16(2, true)) < handler - object + 4n) return null;
+  const service = x64 ? view.getBigUint64(0x18, true) : BigInt(view.getUint32(0x0c, true));
+  return memory.isKernelAddress(service) ? service : null;
+}
