@@ -1,9 +1,9 @@
 // The descriptor tables' findings: an interrupt gate that leads outside ntoskrnl and the HAL (or,
-// through a connected interrupt object, to a service routine in no module), and any call gate in
-// a GDT. One finding per vector (or GDT selector) and target, naming every processor whose table
+// through a connected interrupt object, to a service routine in no module or in a module unlinked
+// from PsLoadedModuleList), and any call gate in a GDT. One finding per vector (or GDT selector) and target, naming every processor whose table
 // holds it: a rootkit patches each processor's table the same way.
 
-import type { Callback, Finding } from '../../common/model';
+import type { Callback, Finding, Module } from '../../common/model';
 import type { FindingKind, Severity } from '../../common/findings';
 import { callbackIdentity } from './identity';
 
@@ -23,6 +23,7 @@ function where(gate: Callback): string {
 function idtVerdict(
   gate: Callback,
   interruptOwners: ReadonlySet<string>,
+  unlinked: ReadonlySet<string>,
   moduleListComplete: boolean,
 ): Verdict | null {
   const vector = `0x${gate.slot.toString(16)}`;
@@ -38,7 +39,14 @@ function idtVerdict(
       severity: 'critical',
       explanation: `The handler of interrupt ${vector}, ${where(gate)}, begins with a jump to ${gate.routine.target?.address ?? '?'}${gate.routine.target?.module ? ` in ${gate.routine.target.module}` : ', in no module'}.`,
     };
-  // A connected interrupt's service routine is its driver's; a gate itself belongs to the kernel or HAL.
+  // A connected interrupt's service routine is its driver's, but never a hidden driver's.
+  if (gate.block !== null && gate.owner !== null && unlinked.has(gate.owner))
+    return {
+      kind: 'idt-hook',
+      severity: 'critical',
+      explanation: `Interrupt ${vector} enters the interrupt object ${gate.block}, whose service routine is ${where(gate)}, in a module unlinked from PsLoadedModuleList: a hidden driver's code runs on that interrupt.`,
+    };
+  // A gate itself belongs to the kernel or HAL.
   if (gate.block === null && gate.owner !== null && !interruptOwners.has(gate.owner.toLowerCase()))
     return {
       kind: 'idt-hook',
@@ -57,19 +65,21 @@ function gdtVerdict(gate: Callback, moduleListComplete: boolean): Verdict {
 }
 
 /**
- * `interruptOwners`: the lower-cased names of ntoskrnl and the HAL in this image;
- * `moduleListComplete`: PsLoadedModuleList was read to its end.
+ * `interruptOwners`: the lower-cased names of ntoskrnl and the HAL in this image; `modules`: every
+ * module found (the unlinked ones marked); `moduleListComplete`: PsLoadedModuleList was read to its end.
  */
 export function descriptorFindings(
   gates: readonly Callback[],
   interruptOwners: ReadonlySet<string>,
+  modules: readonly Module[],
   moduleListComplete: boolean,
 ): Finding[] {
+  const unlinked = new Set(modules.filter((m) => m.unlinked).map((m) => m.name));
   const groups = new Map<string, { verdict: Verdict; gates: Callback[] }>();
   for (const gate of gates) {
     const verdict =
       gate.kind === 'idt'
-        ? idtVerdict(gate, interruptOwners, moduleListComplete)
+        ? idtVerdict(gate, interruptOwners, unlinked, moduleListComplete)
         : gate.kind === 'gdt'
           ? gdtVerdict(gate, moduleListComplete)
           : null;

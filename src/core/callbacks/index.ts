@@ -51,7 +51,7 @@ export function readCallbacks(inputs: CallbackInputs): CallbackStage {
     section: { heads, entries },
     findings: [
       ...callbackFindings(entries, inputs.moduleList, inputs.moduleListComplete),
-      ...descriptorFindings(entries, interruptOwners(inputs), inputs.moduleListComplete),
+      ...descriptorFindings(entries, interruptOwners(inputs), inputs.moduleList, inputs.moduleListComplete),
     ],
     warnings,
     absent: new Set(objects.absent),
