@@ -238,6 +238,7 @@ const callbackSectionSchema = z.object({
       processor: count.optional(),
       period: count.optional(),
       operation: z.enum(['pre', 'post']).optional(),
+      dispatch: z.object({ address: hexSchema, module: z.string().nullable() }).optional(),
     }),
   ),
 });

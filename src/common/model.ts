@@ -287,6 +287,11 @@ export interface Callback {
   period?: number;
   /** Object callbacks: which routine of the OB_CALLBACK_ENTRY this is. */
   operation?: 'pre' | 'post';
+  /**
+   * IDT gates into an interrupt object: where its DispatchCode goes on to (ntoskrnl's
+   * KiInterruptDispatch or a sibling) and the module that holds it; absent when the code does not say.
+   */
+  dispatch?: { address: Hex; module: string | null };
 }
 
 /** Where the kernel keeps one kind, how that was found, and what could be read of it. */

@@ -3,7 +3,7 @@
 // from PsLoadedModuleList), and any call gate in a GDT. One finding per vector (or GDT selector) and target, naming every processor whose table
 // holds it: a rootkit patches each processor's table the same way.
 
-import type { Callback, Finding, Module } from '../../common/model';
+import type { Callback, Finding, Hex, Module } from '../../common/model';
 import type { FindingKind, Severity } from '../../common/findings';
 import { callbackIdentity } from './identity';
 
@@ -14,6 +14,8 @@ interface Verdict {
   kind: FindingKind;
   severity: Severity;
   explanation: string;
+  /** Evidence beyond the gates, the object and the routine. */
+  addresses?: Hex[];
 }
 
 function where(gate: Callback): string {
@@ -38,6 +40,13 @@ function idtVerdict(
       kind: 'idt-hook',
       severity: 'critical',
       explanation: `The handler of interrupt ${vector}, ${where(gate)}, begins with a jump to ${gate.routine.target?.address ?? '?'}${gate.routine.target?.module ? ` in ${gate.routine.target.module}` : ', in no module'}.`,
+    };
+  if (gate.dispatch && !(gate.dispatch.module && interruptOwners.has(gate.dispatch.module.toLowerCase())))
+    return {
+      kind: 'idt-hook',
+      severity: 'critical',
+      addresses: [gate.dispatch.address],
+      explanation: `Interrupt ${vector} enters the interrupt object ${gate.block}, whose dispatch code jumps to ${gate.dispatch.module ? `${gate.dispatch.address} in ${gate.dispatch.module}` : `${gate.dispatch.address}, in no module`} instead of the kernel's interrupt dispatcher: that code runs on every interrupt, before the service routine ${where(gate)}.`,
     };
   // A connected interrupt's service routine is its driver's, but never a hidden driver's.
   if (gate.block !== null && gate.owner !== null && unlinked.has(gate.owner))
@@ -106,7 +115,12 @@ function toFinding(verdict: Verdict, gates: Callback[]): Finding {
     subject,
     explanation: `${verdict.explanation} Processor(s): ${processors}.`,
     evidence: {
-      addresses: [...gates.map((g) => g.entry), ...(first.block ? [first.block] : []), routine.address],
+      addresses: [
+        ...gates.map((g) => g.entry),
+        ...(first.block ? [first.block] : []),
+        ...(verdict.addresses ?? []),
+        routine.address,
+      ],
       ...(first.owner ? { modules: [first.owner] } : {}),
       handlers: [
         { name: routine.name, address: routine.address, module: routine.module, verdict: routine.verdict },

@@ -80,6 +80,14 @@ function idtEntries(
       device: null,
       driver: null,
       processor: processor.number,
+      ...(interrupt?.dispatch != null
+        ? {
+            dispatch: {
+              address: hex(interrupt.dispatch),
+              module: modules.owner(interrupt.dispatch)?.name ?? null,
+            },
+          }
+        : {}),
     });
   }
   return { entries, problem: null };

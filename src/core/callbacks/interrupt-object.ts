@@ -15,7 +15,7 @@
 // counts only when its header says so: Type 0x16 (InterruptObject), a Size that holds the code
 // the gate enters, and a ServiceRoutine in kernel space (x86 @0xC, x64 @0x18).
 
-import { decode } from '../kernel/disasm';
+import { decode, type DecodedInstruction } from '../kernel/disasm';
 import type { KernelMemory } from '../kernel/memory';
 
 const INTERRUPT_OBJECT_TYPE = 0x16;
@@ -29,47 +29,69 @@ const LISTED_OFFSETS = { 4: [0x3cn, 0x50n, 0x54n, 0x58n], 8: [0x90n] } as const;
 export interface InterruptObject {
   object: bigint;
   service: bigint;
+  /**
+   * Where the DispatchCode goes on to (ntoskrnl's KiInterruptDispatch or a sibling): the jump
+   * after the instruction that loads the object, through the object's DispatchAddress on x64;
+   * null when the code does not say (or was found without naming its object).
+   */
+  dispatch: bigint | null;
   /** How the object was found: named by the gate's code, or at a listed DispatchCode offset. */
   foundBy: 'code' | 'listed-offset';
 }
 
 /** The KINTERRUPT whose dispatch code `handler` is, with its ServiceRoutine; null when it is not one. */
 export function interruptObjectAt(memory: KernelMemory, handler: bigint): InterruptObject | null {
-  for (const object of objectsNamedByCode(memory, handler)) {
+  const bytes = memory.virtual.readPartial(handler, CODE_BYTES).bytes;
+  const code = decode(bytes, handler, memory.pointerSize === 8 ? 64 : 32, CODE_INSTRUCTIONS);
+  for (const [at, instruction] of code.entries()) {
+    if (isJump(instruction)) break;
+    const object = objectNamedBy(instruction, memory.pointerSize, handler);
+    if (object === null) continue;
     const service = verified(memory, object, handler);
-    if (service !== null) return { object, service, foundBy: 'code' };
+    if (service === null) continue;
+    const onward = code.slice(at + 1).find(isJump);
+    const target = !onward
+      ? null
+      : onward.branchTarget !== null
+        ? onward.branchTarget
+        : onward.memoryOperand?.base === instruction.register && onward.memoryOperand.index === null
+          ? memory.ptr(object + onward.memoryOperand.displacement)
+          : null;
+    // A jump within the dispatch code is not where it goes on to.
+    const dispatch =
+      target !== null && (target < object || target >= handler + BigInt(CODE_BYTES)) ? target : null;
+    return { object, service, dispatch, foundBy: 'code' };
   }
   for (const offset of LISTED_OFFSETS[memory.pointerSize]) {
     const service = verified(memory, handler - offset, handler);
-    if (service !== null) return { object: handler - offset, service, foundBy: 'listed-offset' };
+    if (service !== null)
+      return {
+        object: handler - offset,
+        service,
+        // Code that does not name its object is not the template: where it jumps says nothing.
+        dispatch: null,
+        foundBy: 'listed-offset',
+      };
   }
   return null;
 }
 
-/** Addresses the code at `handler` loads into a register that could be its own object's start. */
-function objectsNamedByCode(memory: KernelMemory, handler: bigint): bigint[] {
-  const bytes = memory.virtual.readPartial(handler, CODE_BYTES).bytes;
-  const x64 = memory.pointerSize === 8;
-  const named: bigint[] = [];
-  for (const instruction of decode(bytes, handler, x64 ? 64 : 32, CODE_INSTRUCTIONS)) {
-    const value = x64
+function isJump(instruction: DecodedInstruction): boolean {
+  return instruction.flow === 'branch' || instruction.flow === 'indirect-branch';
+}
+
+/** The address `instruction` loads into a register when it could be its own object's start, else null. */
+function objectNamedBy(instruction: DecodedInstruction, pointerSize: 4 | 8, handler: bigint): bigint | null {
+  const value =
+    pointerSize === 8
       ? instruction.isLea
         ? instruction.memoryAddress
         : null
       : instruction.isMovImmediate
         ? instruction.immediate
         : null;
-    if (value !== null && value < handler && handler - value <= MAX_CODE_OFFSET) named.push(value);
-    if (
-      instruction.flow === 'branch' ||
-      instruction.flow === 'indirect-branch' ||
-      instruction.flow === 'return'
-    )
-      break;
-  }
-  return named;
+  return value !== null && value < handler && handler - value <= MAX_CODE_OFFSET ? value : null;
 }
-
 /** The object's ServiceRoutine when `object` is a KINTERRUPT that holds the code at `handler`, else null. */
 function verified(memory: KernelMemory, object: bigint, handler: bigint): bigint | null {
   const x64 = memory.pointerSize === 8;

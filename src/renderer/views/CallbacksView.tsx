@@ -361,6 +361,15 @@ function CallbackDetail({
             </dd>
           </>
         ) : null}
+        {callback.dispatch ? (
+          <>
+            <dt>Dispatches to</dt>
+            <dd>
+              <AddressLink address={callback.dispatch.address} wide={wide} />{' '}
+              <Text value={callback.dispatch.module} fallback="no module" />
+            </dd>
+          </>
+        ) : null}
         <dt>Routine</dt>
         <dd>
           <AddressLink address={routine.address} wide={wide} />{' '}

@@ -43,7 +43,6 @@ function gate(processor: number, address: Hex, owner: string | null, block: Hex 
       offset: owner ? '0x2340' : null,
       symbol: null,
       verdict: owner ? 'own-image' : 'no-module',
-      disassembly: null,
     },
     owner,
     context: null,
@@ -77,6 +76,32 @@ describe('interrupt gates', () => {
     const gates = [gate(0, '0x8a3e0100', null, '0x8a3c0000')];
     expect(descriptorFindings(gates, OWNERS, modules, true).map((f) => f.severity)).toEqual(['critical']);
     expect(descriptorFindings(gates, OWNERS, modules, false).map((f) => f.severity)).toEqual(['high']);
+  });
+
+  test('an interrupt object whose dispatch code jumps outside the kernel and HAL: one critical idt-hook, the jump its evidence', () => {
+    const diverted = (cpu: number, address: Hex, module: string | null): Callback => ({
+      ...gate(cpu, '0x8f012340', 'i8042prt.sys', `0x8a3c${cpu}000`),
+      dispatch: { address, module },
+    });
+    for (const [address, module, said] of [
+      ['0xb9d71800', 'acpiex2.sys', '0xb9d71800 in acpiex2.sys'],
+      ['0x8a3e0200', null, '0x8a3e0200, in no module'],
+    ] as const) {
+      const findings = descriptorFindings(
+        [0, 1].map((cpu) => diverted(cpu, address, module)),
+        OWNERS,
+        modules,
+        true,
+      );
+      expect(findings.map((f) => `${f.severity} ${f.kind} ${f.subject}`)).toEqual([
+        'critical idt-hook IDT 0x93',
+      ]);
+      expect(findings[0]!.explanation).toContain(`whose dispatch code jumps to ${said}`);
+      expect(findings[0]!.explanation).toContain('before the service routine i8042prt.sys+0x2340');
+      expect(findings[0]!.evidence.addresses).toContain(address);
+    }
+    const intact = [0, 1].map((cpu) => diverted(cpu, '0x82a4f2c0', 'ntkrnlpa.exe'));
+    expect(descriptorFindings(intact, OWNERS, modules, true)).toEqual([]);
   });
 
   test('a gate straight into a driver, listed or not, is an idt-hook; into the kernel it is none', () => {

@@ -11,6 +11,9 @@ const X86_OBJECT = 0x8a3c1000n;
 const X86_ISR = 0x8f012340n;
 const X64_OBJECT = 0xfffffa8003c41000n;
 const X64_ISR = 0xfffff88001234560n;
+/** KiInterruptDispatch. */
+const X86_DISPATCHER = 0x82a4f2c0n;
+const X64_DISPATCHER = 0xfffff80002a81e40n;
 
 function u32(value: bigint | number): number[] {
   const bytes = new Uint8Array(4);
@@ -18,14 +21,17 @@ function u32(value: bigint | number): number[] {
   return [...bytes];
 }
 
-/** The x86 template: a trap frame built (with an immediate that names no object), then `mov edi, object; jmp`. */
-function x86Template(object: bigint): number[] {
-  return [
+/**
+ * The x86 template at `at`: a trap frame built (with an immediate that names no object), then
+ * `mov edi, object; jmp dispatcher`.
+ */
+function x86Template(object: bigint, at: bigint, dispatcher = X86_DISPATCHER): number[] {
+  const head = [
     ...[0x6a, 0x00, 0x55, 0x53, 0x56, 0x57, 0x83, 0xec, 0x54, 0x8b, 0xec],
     ...[0xbb, 0x30, 0x00, 0x00, 0x00, 0x66, 0x8e, 0xe3],
     ...[0xbf, ...u32(object)],
-    ...[0xe9, 0x10, 0x20, 0x30, 0x00],
   ];
+  return [...head, 0xe9, ...u32(dispatcher - (at + BigInt(head.length + 5)))];
 }
 
 /** An x86 KINTERRUPT: Type 0x16, Size, ServiceRoutine @0xC, and `code` at DispatchCode. */
@@ -51,17 +57,19 @@ describe('x86', () => {
     ['a release not listed', 0x6c, 0x300],
   ])('%s: the object the DispatchCode names, with its ServiceRoutine', (_, dispatchCode, size) => {
     const pages = new SparsePages();
-    const gate = x86Interrupt(pages, dispatchCode, size, x86Template(X86_OBJECT));
+    const code = X86_OBJECT + BigInt(dispatchCode);
+    const gate = x86Interrupt(pages, dispatchCode, size, x86Template(X86_OBJECT, code));
     expect(interruptObjectAt(pages.memory(4), gate)).toEqual({
       object: X86_OBJECT,
       service: X86_ISR,
+      dispatch: X86_DISPATCHER,
       foundBy: 'code',
     });
   });
 
   test('a gate that enters the template at its second dispatch (the `mov edi`) finds the object too', () => {
     const pages = new SparsePages();
-    const template = x86Template(X86_OBJECT);
+    const template = x86Template(X86_OBJECT, X86_OBJECT + 0x58n);
     const start = x86Interrupt(pages, 0x58, 0x278, template);
     const gate = start + BigInt(template.indexOf(0xbf));
     expect(interruptObjectAt(pages.memory(4), gate)?.object).toBe(X86_OBJECT);
@@ -73,6 +81,7 @@ describe('x86', () => {
     expect(interruptObjectAt(pages.memory(4), gate)).toEqual({
       object: X86_OBJECT,
       service: X86_ISR,
+      dispatch: null,
       foundBy: 'listed-offset',
     });
   });
@@ -90,8 +99,15 @@ describe('x86', () => {
 
   test('an object too small to hold the code the gate enters is not the gate’s', () => {
     const pages = new SparsePages();
-    const gate = x86Interrupt(pages, 0x58, 0x40, x86Template(X86_OBJECT));
+    const gate = x86Interrupt(pages, 0x58, 0x40, x86Template(X86_OBJECT, X86_OBJECT + 0x58n));
     expect(interruptObjectAt(pages.memory(4), gate)).toBeNull();
+  });
+
+  test('a DispatchCode patched to jump elsewhere says where it goes', () => {
+    const pages = new SparsePages();
+    const code = X86_OBJECT + 0x58n;
+    const gate = x86Interrupt(pages, 0x58, 0x278, x86Template(X86_OBJECT, code, 0x8a3e0200n));
+    expect(interruptObjectAt(pages.memory(4), gate)?.dispatch).toBe(0x8a3e0200n);
   });
 
   test('a gate into memory the image does not hold is none, and nothing throws', () => {
@@ -105,6 +121,7 @@ describe('x64 before KiIsrThunk', () => {
     const code = X64_OBJECT + 0x90n;
     pages.write(X64_OBJECT, [0x16, 0x00, 0xa0, 0x00]);
     pages.ptr(X64_OBJECT + 0x18n, X64_ISR);
+    pages.ptr(X64_OBJECT + 0x50n, X64_DISPATCHER);
     // push rax; push rbp; lea rbp, [rip - 0x99] (the object's start); jmp [rbp + 0x50] (DispatchAddress)
     const displacement = Number(X64_OBJECT - (code + 9n));
     const bytes = new Uint8Array(4);
@@ -113,6 +130,7 @@ describe('x64 before KiIsrThunk', () => {
     expect(interruptObjectAt(pages.memory(), code)).toEqual({
       object: X64_OBJECT,
       service: X64_ISR,
+      dispatch: X64_DISPATCHER,
       foundBy: 'code',
     });
   });
