@@ -103,6 +103,8 @@ export interface TruthIdtEntry {
   handler: Hex;
   routine: Hex;
   interrupt: Hex | null;
+  /** Where the interrupt object's DispatchCode jumps (KiInterruptDispatch); null without one. */
+  dispatch: Hex | null;
   owner: string | null;
   planted: boolean;
 }

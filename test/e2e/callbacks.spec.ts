@@ -19,7 +19,7 @@ import { openImageFile, startOwnServer, type OwnServer } from './support/own-ser
 import { DATA } from './support/paths';
 import { callbackEntryCount } from './support/truth';
 import { firstBytesOf, plantedCallbackRows } from '../support/planted';
-import { truthPlantedCallbackEntries } from '../support/truth';
+import { truthModuleAt, truthPlantedCallbackEntries } from '../support/truth';
 
 const FOLDER = join(DATA, 'e2e-callbacks');
 let server: OwnServer;
@@ -146,6 +146,20 @@ test('every callback of the truth with its owner and verdict; filters; a finding
   await expect(timerDetail).toContainText(`every ${plantedTimer.period} ms`);
   await expect(timerDetail).toContainText('callback-no-module');
   await page.screenshot({ path: testInfo.outputPath('callbacks-timer.png') });
+  // A device interrupt's gate: the interrupt object it enters, where its dispatch code goes on to,
+  // and the driver's service routine.
+  await page.selectOption('[data-testid="callbacks-kind"]', 'idt');
+  const connected = truth.idtEntries.find((e) => e.interrupt !== null && e.dispatch !== null)!;
+  await page.fill('[data-testid="table-callbacks"] input.filter', connected.owner!);
+  await row(page, connected.entry).click();
+  const gateDetail = page.locator('[data-testid="callback-detail"]');
+  await expect(gateDetail).toContainText(`KINTERRUPT${shown(connected.interrupt!)}`);
+  await expect(gateDetail).toContainText(
+    `Dispatches to${shown(connected.dispatch!)} ${truthModuleAt(truth, connected.dispatch!)}`,
+  );
+  await expect(gateDetail).toContainText(shown(connected.routine));
+  await page.screenshot({ path: testInfo.outputPath('callbacks-interrupt.png') });
+  await page.fill('[data-testid="table-callbacks"] input.filter', '');
   await page.selectOption('[data-testid="callbacks-kind"]', 'all');
 
   // A finding opens its callback: the pool-code process notify routine, with its evidence.

@@ -40,6 +40,8 @@ export interface IdtEntryModel {
   routine: bigint;
   /** The KINTERRUPT whose DispatchCode the gate enters (x86 device interrupts), else null. */
   interrupt: bigint | null;
+  /** Where that object's DispatchCode jumps (KiInterruptDispatch), else null. */
+  dispatch: bigint | null;
   /** The module holding the routine; null for code in pool. */
   owner: string | null;
   planted: boolean;
@@ -283,6 +285,7 @@ export class DescriptorTables {
         handler,
         routine,
         interrupt,
+        dispatch: interrupt === null ? null : this.dispatcher,
         owner: gate.owner,
         planted: this.hooked.has(vector),
       });

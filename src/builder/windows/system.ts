@@ -424,6 +424,7 @@ export function buildSystem(options: SystemOptions): BuiltSystem {
       handler: hx(e.handler),
       routine: hx(e.routine),
       interrupt: e.interrupt === null ? null : hx(e.interrupt),
+      dispatch: e.dispatch === null ? null : hx(e.dispatch),
       owner: e.owner,
       planted: e.planted,
     })),

@@ -366,7 +366,7 @@ function CallbackDetail({
             <dt>Dispatches to</dt>
             <dd>
               <AddressLink address={callback.dispatch.address} wide={wide} />{' '}
-              <Text value={callback.dispatch.module} fallback="no module" />
+              <ModuleLink name={callback.dispatch.module} />
             </dd>
           </>
         ) : null}

@@ -128,6 +128,8 @@ function expectGatesFound(result: AnalysisResult, truth: Truth): void {
     expect(gate.processor).toBe(expected.processor);
     expect(gate.routine.address).toBe(expected.routine);
     expect(gate.block).toBe(expected.interrupt);
+    expect(gate.dispatch?.address ?? null).toBe(expected.dispatch);
+    if (expected.dispatch) expect(gate.dispatch!.module).toBe(truthModuleAt(truth, expected.dispatch));
     expect(gate.owner).toBe(expected.owner);
     expect(gate.owner).toBe(truthModuleAt(truth, expected.routine));
   }
