@@ -19,7 +19,7 @@
 // x64 (Windows 8 on) every vector from 0x30 enters ntoskrnl's KiIsrThunk, 8 bytes a vector.
 // The builder keeps its own copy: the truth must not come from the engine.
 
-import { hasField, sizeOf, type KernelLayout } from '../layout/kernel-layout';
+import { field, hasField, sizeOf, type KernelLayout } from '../layout/kernel-layout';
 import type { DriverContext, DriverSet } from './drivers';
 import type { LoadedModule } from './modules';
 
@@ -28,6 +28,12 @@ const X86_GDT_BYTES = 0x400;
 const X64_GDT_BYTES = 0x58;
 const KINTERRUPT_TYPE = 0x16;
 const KEYBOARD_VECTOR = 0x93;
+/** x64 device interrupts connected (vector, driver, service routine), as !idt lists them on a VM. */
+const X64_CONNECTED: Array<[number, string, string]> = [
+  [0x70, 'ACPI', 'ACPIInterruptServiceRoutine'],
+  [0x80, 'i8042prt', 'I8042KeyboardInterruptService'],
+  [0x90, 'i8042prt', 'I8042MouseInterruptService'],
+];
 
 export interface IdtEntryModel {
   processor: number;
@@ -140,6 +146,8 @@ export class DescriptorTables {
   private keyboard: { service: bigint; owner: string } | null = null;
   /** KiInterruptDispatch, where an x86 interrupt object's DispatchCode jumps. */
   private dispatcher = 0n;
+  /** x64 with KiIsrThunk: the device interrupts connected, each in every processor's KPRCB.InterruptObject. */
+  private readonly connected = new Map<number, { service: bigint; owner: string }>();
 
   constructor(private readonly ctx: DriverContext) {
     this.layout = ctx.layout;
@@ -169,6 +177,13 @@ export class DescriptorTables {
           service: loader.routine(i8042, 'I8042KeyboardInterruptService'),
           owner: i8042.name,
         };
+    }
+    if (arch === 'x64' && hasField(this.layout, '_KPRCB', 'InterruptObject')) {
+      for (const [vector, name, routine] of X64_CONNECTED) {
+        const module = drivers.findDriver(name)?.module;
+        if (module)
+          this.connected.set(vector, { service: loader.routine(module, routine), owner: module.name });
+      }
     }
     // Every other vector: 8-byte stubs in ntoskrnl (x86 KiUnexpectedInterruptN; x64 KiIsrThunk
     // from 0x30, KxUnexpectedInterrupt0 below it).
@@ -235,11 +250,11 @@ export class DescriptorTables {
       vm.writePtr(block + BigInt(cpu) * ptr, prcb);
       this.processors.push({ kpcr, prcb, idt, gdt });
       vm.write(gdt, x64 ? x64Gdt(kpcr) : x86Gdt(kpcr));
-      this.writeIdt(cpu, idt);
+      this.writeIdt(cpu, idt, prcb);
     }
   }
 
-  private writeIdt(cpu: number, idt: bigint): void {
+  private writeIdt(cpu: number, idt: bigint, prcb: bigint): void {
     const { vm } = this.ctx;
     const x64 = this.layout.arch === 'x64';
     const size = x64 ? 16 : 8;
@@ -258,6 +273,12 @@ export class DescriptorTables {
           owner: this.keyboard.owner,
         };
         routine = this.keyboard.service;
+      }
+      const device = x64 && !this.hooked.has(vector) ? this.connected.get(vector) : undefined;
+      if (device) {
+        interrupt = this.writeVectorObject(prcb, vector, device.service);
+        routine = device.service;
+        gate = { ...gate, owner: device.owner };
       }
       if (gate.taskSelector !== undefined) {
         view.setUint16(at + 2, gate.taskSelector, true);
@@ -285,12 +306,32 @@ export class DescriptorTables {
         handler,
         routine,
         interrupt,
-        dispatch: interrupt === null ? null : this.dispatcher,
+        dispatch: interrupt === null || x64 ? null : this.dispatcher,
         owner: gate.owner,
         planted: this.hooked.has(vector),
       });
     }
     vm.write(idt, bytes);
+  }
+
+  /**
+   * An x64 connected interrupt object (Type, Size, ServiceRoutine, Vector where the layout puts
+   * them) in this processor's KPRCB.InterruptObject slot for its vector.
+   */
+  private writeVectorObject(prcb: bigint, vector: number, service: bigint): bigint {
+    const { vm, nonPaged } = this.ctx;
+    const layout = this.layout;
+    const size = sizeOf(layout, '_KINTERRUPT');
+    const object = nonPaged.allocate('None', size).dataVa;
+    const bytes = new Uint8Array(size);
+    const view = new DataView(bytes.buffer);
+    view.setUint16(0, KINTERRUPT_TYPE, true);
+    view.setUint16(2, size, true);
+    view.setBigUint64(field(layout, '_KINTERRUPT', 'ServiceRoutine'), service, true);
+    view.setUint32(field(layout, '_KINTERRUPT', 'Vector'), vector, true);
+    vm.write(object, bytes);
+    vm.writePtr(prcb + BigInt(field(layout, '_KPRCB', 'InterruptObject') + vector * 8), object);
+    return object;
   }
 
   /** KINTERRUPT.DispatchCode and sizeof(KINTERRUPT) of this release (Volatility 2's PDB-derived vtypes). */

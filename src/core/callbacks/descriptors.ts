@@ -18,7 +18,9 @@ import type { Callback, CallbackHead } from '../../common/model';
 import type { KernelMemory } from '../kernel/memory';
 import type { HandlerJudge } from '../verdicts/handlers';
 import type { ModuleSet } from '../verdicts/module-set';
+import type { LayoutProfile } from '../profile';
 import { interruptObjectAt } from './interrupt-object';
+import { findVectorObjects, type VectorObjects } from './vector-objects';
 import type { Processor, ProcessorList } from './processors';
 
 const VECTORS = 256;
@@ -29,6 +31,8 @@ const TASK_GATE = 0x05;
 
 export interface DescriptorInputs {
   memory: KernelMemory;
+  profile: LayoutProfile | null;
+  kernel: { base: bigint };
   modules: ModuleSet;
   judge: HandlerJudge;
 }
@@ -46,9 +50,27 @@ function gateTarget(view: DataView, at: number, x64: boolean): bigint | null {
   return (BigInt(view.getUint32(at + 8, true)) << 32n) | (middle << 16n) | low;
 }
 
+/**
+ * The interrupt object a gate enters: in pool, the one whose DispatchCode it is; in ntoskrnl (an
+ * x64 KiIsrThunk stub), the one the processor's table holds for its vector.
+ */
+function enteredObject(
+  inputs: DescriptorInputs,
+  objects: VectorObjects | null,
+  handler: bigint,
+  vector: number,
+): { object: bigint; service: bigint; dispatch: bigint | null } | null {
+  const holder = inputs.modules.owner(handler);
+  if (!holder) return interruptObjectAt(inputs.memory, handler);
+  if (!objects || holder !== inputs.modules.owner(inputs.kernel.base)) return null;
+  const found = objects.at(vector);
+  return found ? { ...found, dispatch: null } : null;
+}
+
 function idtEntries(
   inputs: DescriptorInputs,
   processor: Processor,
+  objects: VectorObjects | null,
 ): { entries: Callback[]; problem: string | null } {
   const { memory, modules, judge } = inputs;
   const x64 = memory.pointerSize === 8;
@@ -64,7 +86,7 @@ function idtEntries(
   for (let vector = 0; vector < VECTORS; vector++) {
     const handler = gateTarget(view, vector * size, x64);
     if (handler === null) continue;
-    const interrupt = modules.owner(handler) ? null : interruptObjectAt(memory, handler);
+    const interrupt = enteredObject(inputs, objects, handler, vector);
     const routineVa = interrupt?.service ?? handler;
     const holder = modules.owner(routineVa);
     const name = `IDT 0x${vector.toString(16)} of processor ${processor.number}`;
@@ -140,7 +162,7 @@ function callGates(
 function readKind(
   kind: 'idt' | 'gdt',
   list: ProcessorList,
-  read: (processor: Processor) => { entries: Callback[]; problem: string | null },
+  read: (processor: Processor) => { entries: Callback[]; problem: string | null; note?: string },
 ): KindReading {
   const label = kind === 'idt' ? 'interrupt descriptor tables' : 'global descriptor tables';
   if (list.processors.length === 0) {
@@ -153,16 +175,18 @@ function readKind(
   }
   const entries: Callback[] = [];
   const problems = [...list.problems];
+  const notes = new Set<string>();
   for (const processor of list.processors) {
     const reading = read(processor);
     entries.push(...reading.entries);
     if (reading.problem) problems.push(reading.problem);
+    if (reading.note) notes.add(reading.note);
   }
   return {
     head: {
       kind,
       address: list.address === null ? null : hex(list.address),
-      method: `${list.method}: ${list.processors.length} processor(s)`,
+      method: [`${list.method}: ${list.processors.length} processor(s)`, ...notes].join('; '),
       coverage: { state: problems.length > 0 ? 'partial' : 'complete', missing: problems },
     },
     entries,
@@ -176,7 +200,15 @@ export function readDescriptorTables(
   list: ProcessorList,
 ): { idt: KindReading; gdt: KindReading } {
   return {
-    idt: readKind('idt', list, (p) => idtEntries(inputs, p)),
+    idt: readKind('idt', list, (p) => {
+      const objects = findVectorObjects(inputs, p);
+      const reading = idtEntries(inputs, p, typeof objects === 'string' ? null : objects);
+      if (objects === null) return reading;
+      return {
+        ...reading,
+        note: `interrupt objects: ${typeof objects === 'string' ? objects : objects.method}`,
+      };
+    }),
     gdt: readKind('gdt', list, (p) => callGates(inputs, p)),
   };
 }
