@@ -1,8 +1,8 @@
 // The request-path diagrams as drawn, on the demo case: no edge label lies on another label or a
 // node, no edge runs through another edge's label (the keylogger's pending read, with its
 // completion routine; a hooked and a patched dispatch routine); the zoom buttons cover no node;
-// the two diagrams of the comparison are drawn at a zoom that can be read, and every node of both
-// is shown whenever the other image's path arrives.
+// the two diagrams of the comparison are drawn at a zoom that can be read, and every node and edge
+// of both is shown whenever the other image's path arrives.
 
 import type { Locator, Page } from '@playwright/test';
 import { expect, test } from './support/fixtures';
@@ -156,18 +156,23 @@ test('the two paths of the comparison are drawn at a readable zoom, the zoom but
   await page.screenshot({ path: test.info().outputPath('diff-flows.png') });
 });
 
-test('each path of the comparison shows every node, however late the other image’s path arrives', async ({
+test('each path of the comparison shows every node and edge, however late the other image’s path arrives', async ({
   workbench: page,
 }) => {
   // The two paths are asked for together, the baseline's first; the image's answer is held back
   // 0–30 ms, so that it lands at every moment of the baseline diagram's first drawing and marks
   // its differing nodes (nodes made afresh between React Flow's measuring them and its next
-  // render were left hidden).
+  // render were left hidden, and their edges undrawn).
   let held = 0;
   let asked = 0;
+  const edgesOf: Record<string, number> = {};
   await page.route('**/api/flow', async (route) => {
-    if (asked++ % 2 === 1) await new Promise((resolve) => setTimeout(resolve, held));
-    await route.continue();
+    const side = asked++ % 2 === 0 ? 'baseline' : 'image';
+    const response = await route.fetch();
+    const answer = (await response.json()) as { value: { edges: unknown[] } };
+    edgesOf[side] = answer.value.edges.length;
+    if (side === 'image') await new Promise((resolve) => setTimeout(resolve, held));
+    await route.fulfill({ response });
   });
   await page.click('[data-testid="nav-diff"]');
   await page
@@ -195,5 +200,10 @@ test('each path of the comparison shows every node, however late the other image
         { message: `nodes left hidden, the image's path held back ${ms} ms` },
       )
       .toBe(0);
+    for (const side of ['baseline', 'image'])
+      await expect(
+        page.locator(`[data-testid="diff-flow-${side}"] .react-flow__edge`),
+        `${side}'s edges, the image's path held back ${ms} ms`,
+      ).toHaveCount(edgesOf[side]!);
   }
 });

@@ -15,6 +15,7 @@ import {
   ReactFlowProvider,
   getSmoothStepPath,
   useReactFlow,
+  useUpdateNodeInternals,
   type Edge,
   type EdgeProps,
   type NodeChange,
@@ -186,7 +187,10 @@ function FlowCanvas({ graph, index, onOpen, differs, compact, testId }: FlowDiag
   // objects it is given (xyflow's adoptUserNodes). Nodes made afresh, as they are when the other
   // image's path arrives and marks the differing ones, are hidden until measured again; made
   // between a measurement and the next render they were never measured again and stayed hidden.
-  // So each node is given back the size React Flow last reported for it.
+  // So each node is given back the size React Flow last reported for it; and since a node adopted
+  // afresh in that moment also lost where its handles are (no edge could be drawn to it), every
+  // new set of nodes is measured again once React Flow has adopted it (its store's effect runs
+  // before this component's).
   const [measure, setMeasure] = useState<Measure | null>(null);
   const sizes = measure?.graph === graph && measure.compact === compact ? measure.sizes : NO_SIZES;
   const keepMeasure = useCallback(
@@ -219,6 +223,8 @@ function FlowCanvas({ graph, index, onOpen, differs, compact, testId }: FlowDiag
       }),
     [graph, layout, severityOf, differs, compact, ids, labelOf, sizes],
   );
+  const updateNodeInternals = useUpdateNodeInternals();
+  useEffect(() => updateNodeInternals(nodes.map((node) => node.id)), [nodes, updateNodeInternals]);
   const edges = useMemo<Edge[]>(
     () =>
       graph.edges.map((e, i) => {
