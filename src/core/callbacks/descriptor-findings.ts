@@ -6,6 +6,7 @@
 import type { Callback, Finding, Hex, Module } from '../../common/model';
 import type { FindingKind, Severity } from '../../common/findings';
 import { callbackIdentity } from './identity';
+import { inUnlinkedModule } from './unlinked';
 
 const PARTIAL_MODULE_LIST =
   ' PsLoadedModuleList could not be read completely in this image, so the module may be one whose loader entry was lost.';
@@ -25,7 +26,7 @@ function where(gate: Callback): string {
 function idtVerdict(
   gate: Callback,
   interruptOwners: ReadonlySet<string>,
-  unlinked: ReadonlySet<string>,
+  unlinked: (address: Hex) => boolean,
   moduleListComplete: boolean,
 ): Verdict | null {
   const vector = `0x${gate.slot.toString(16)}`;
@@ -44,12 +45,12 @@ function idtVerdict(
   if (gate.dispatch && !(gate.dispatch.module && interruptOwners.has(gate.dispatch.module.toLowerCase())))
     return {
       kind: 'idt-hook',
-      severity: 'critical',
+      severity: gate.dispatch.module === null && !moduleListComplete ? 'high' : 'critical',
       addresses: [gate.dispatch.address],
-      explanation: `Interrupt ${vector} enters the interrupt object ${gate.block}, whose dispatch code jumps to ${gate.dispatch.module ? `${gate.dispatch.address} in ${gate.dispatch.module}` : `${gate.dispatch.address}, in no module`} instead of the kernel's interrupt dispatcher: that code runs on every interrupt, before the service routine ${where(gate)}.`,
+      explanation: `Interrupt ${vector} enters the interrupt object ${gate.block}, whose dispatch code jumps to ${gate.dispatch.module ? `${gate.dispatch.address} in ${gate.dispatch.module}` : `${gate.dispatch.address}, in no module`} instead of the kernel's interrupt dispatcher: that code runs on every interrupt, before the service routine ${where(gate)}.${gate.dispatch.module === null && !moduleListComplete ? PARTIAL_MODULE_LIST : ''}`,
     };
   // A connected interrupt's service routine is its driver's, but never a hidden driver's.
-  if (gate.block !== null && gate.owner !== null && unlinked.has(gate.owner))
+  if (gate.block !== null && gate.owner !== null && unlinked(gate.routine.address))
     return {
       kind: 'idt-hook',
       severity: 'critical',
@@ -83,7 +84,7 @@ export function descriptorFindings(
   modules: readonly Module[],
   moduleListComplete: boolean,
 ): Finding[] {
-  const unlinked = new Set(modules.filter((m) => m.unlinked).map((m) => m.name));
+  const unlinked = inUnlinkedModule(modules);
   const groups = new Map<string, { verdict: Verdict; gates: Callback[] }>();
   for (const gate of gates) {
     const verdict =

@@ -14,6 +14,7 @@
 // 5.8.3). Windows' x86 GDT limit is 0x3FF; the x64 GDT holds its standard descriptors below 0x58.
 
 import { hex } from '../../common/hex';
+import { isSuspiciousVerdict } from '../../common/findings';
 import type { Callback, CallbackHead } from '../../common/model';
 import type { KernelMemory } from '../kernel/memory';
 import type { HandlerJudge } from '../verdicts/handlers';
@@ -51,20 +52,25 @@ function gateTarget(view: DataView, at: number, x64: boolean): bigint | null {
 }
 
 /**
- * The interrupt object a gate enters: in pool, the one whose DispatchCode it is; in ntoskrnl (an
- * x64 KiIsrThunk stub), the one the processor's table holds for its vector.
+ * The interrupt object a gate enters: in pool, the one whose DispatchCode it is (never on a kernel
+ * whose gates enter KiIsrThunk: there a gate into pool is code in no module); in ntoskrnl (an x64
+ * KiIsrThunk stub), the one the processor's table holds for its vector, while the stub itself
+ * judges intact (a patched stub is the gate's finding, whatever the table holds).
  */
 function enteredObject(
   inputs: DescriptorInputs,
   objects: VectorObjects | null,
   handler: bigint,
   vector: number,
+  name: string,
 ): { object: bigint; service: bigint; dispatch: bigint | null } | null {
   const holder = inputs.modules.owner(handler);
-  if (!holder) return interruptObjectAt(inputs.memory, handler);
+  if (!holder) return objects ? null : interruptObjectAt(inputs.memory, handler);
   if (!objects || holder !== inputs.modules.owner(inputs.kernel.base)) return null;
   const found = objects.at(vector);
-  return found ? { ...found, dispatch: null } : null;
+  if (!found || isSuspiciousVerdict(inputs.judge.judge(handler, holder, vector, name, false).verdict))
+    return null;
+  return { ...found, dispatch: null };
 }
 
 function idtEntries(
@@ -86,10 +92,10 @@ function idtEntries(
   for (let vector = 0; vector < VECTORS; vector++) {
     const handler = gateTarget(view, vector * size, x64);
     if (handler === null) continue;
-    const interrupt = enteredObject(inputs, objects, handler, vector);
+    const name = `IDT 0x${vector.toString(16)} of processor ${processor.number}`;
+    const interrupt = enteredObject(inputs, objects, handler, vector, name);
     const routineVa = interrupt?.service ?? handler;
     const holder = modules.owner(routineVa);
-    const name = `IDT 0x${vector.toString(16)} of processor ${processor.number}`;
     entries.push({
       kind: 'idt',
       slot: vector,

@@ -4,10 +4,11 @@
 // callback, with the slot, the routine, its disassembly and its owner as evidence. A routine in
 // a listed module that is its own is the registering driver's business: no finding.
 
-import type { Callback, Finding, Module } from '../../common/model';
+import type { Callback, Finding, Hex, Module } from '../../common/model';
 import type { FindingKind, Severity } from '../../common/findings';
 import { CALLBACK_LABELS } from '../../common/callback-labels';
 import { callbackIdentity } from './identity';
+import { inUnlinkedModule } from './unlinked';
 
 function describe(callback: Callback): string {
   const routine = callback.routine;
@@ -31,7 +32,7 @@ const PARTIAL_MODULE_LIST =
 
 function judged(
   callback: Callback,
-  unlinked: ReadonlySet<string>,
+  unlinked: (address: Hex) => boolean,
   moduleListComplete: boolean,
 ): { kind: FindingKind; severity: Severity; subject: string; explanation: string } | null {
   if (callback.kind === 'system-thread') return orphanThread(callback, moduleListComplete);
@@ -51,7 +52,7 @@ function judged(
       subject: callback.owner ?? routine.address,
       explanation: `The ${label} routine ${callback.owner}+${routine.offset} begins with a jump to ${routine.target?.address ?? '?'}${routine.target?.module ? ` in ${routine.target.module}` : ', in no module'}.`,
     };
-  if (callback.owner !== null && unlinked.has(callback.owner))
+  if (callback.owner !== null && unlinked(callback.routine.address))
     return {
       kind: 'callback-hidden-module',
       severity: 'critical',
@@ -92,7 +93,7 @@ export function callbackFindings(
   modules: readonly Module[],
   moduleListComplete: boolean,
 ): Finding[] {
-  const unlinked = new Set(modules.filter((m) => m.unlinked).map((m) => m.name));
+  const unlinked = inUnlinkedModule(modules);
   const findings: Finding[] = [];
   for (const callback of callbacks) {
     // The descriptor tables' gates have their own findings (descriptor-findings.ts).

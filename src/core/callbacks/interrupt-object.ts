@@ -11,9 +11,13 @@
 // own address into the x86 template's `mov edi, imm32` (KiInterruptTemplateObject - 4, WRK
 // ke/i386/intobj.c and intsup.asm; ReactOS patches a `mov edx` there), and the x64 template loads
 // it with `lea rbp, [rip - …]`, relative and so still right in the copy (WRK ke/amd64/intsup.asm).
-// The listed offsets are tried only when no instruction names an object. Either way an object
-// counts only when its header says so: Type 0x16 (InterruptObject), a Size that holds the code
-// the gate enters, and a ServiceRoutine in kernel space (x86 @0xC, x64 @0x18).
+//
+// The template is copied, so it can hold no relative jump or call out of the object, and it calls
+// nothing before its final jump to the dispatcher. Code that does either, or names no object, is
+// not a template however its neighbourhood looks: a rootkit's gate code behind a forged header
+// stays code in no module. An object counts only when its header says so: Type 0x16
+// (InterruptObject), a Size that holds the code the gate enters, and a ServiceRoutine in kernel
+// space (x86 @0xC, x64 @0x18).
 
 import { decode, type DecodedInstruction } from '../kernel/disasm';
 import type { KernelMemory } from '../kernel/memory';
@@ -24,7 +28,6 @@ const CODE_BYTES = 0x180;
 const CODE_INSTRUCTIONS = 64;
 /** The farthest the gate's code lies from its object's start (the largest KINTERRUPT seen is 0x3F8 bytes). */
 const MAX_CODE_OFFSET = 0x400n;
-const LISTED_OFFSETS = { 4: [0x3cn, 0x50n, 0x54n, 0x58n], 8: [0x90n] } as const;
 
 export interface InterruptObject {
   object: bigint;
@@ -32,11 +35,9 @@ export interface InterruptObject {
   /**
    * Where the DispatchCode goes on to (ntoskrnl's KiInterruptDispatch or a sibling): the jump
    * after the instruction that loads the object, through the object's DispatchAddress on x64;
-   * null when the code does not say (or was found without naming its object).
+   * null when that cannot be read.
    */
   dispatch: bigint | null;
-  /** How the object was found: named by the gate's code, or at a listed DispatchCode offset. */
-  foundBy: 'code' | 'listed-offset';
 }
 
 /** The KINTERRUPT whose dispatch code `handler` is, with its ServiceRoutine; null when it is not one. */
@@ -44,40 +45,37 @@ export function interruptObjectAt(memory: KernelMemory, handler: bigint): Interr
   const bytes = memory.virtual.readPartial(handler, CODE_BYTES).bytes;
   const code = decode(bytes, handler, memory.pointerSize === 8 ? 64 : 32, CODE_INSTRUCTIONS);
   for (const [at, instruction] of code.entries()) {
-    if (isJump(instruction)) break;
+    if (instruction.flow !== 'next' && instruction.flow !== 'conditional') return null;
     const object = objectNamedBy(instruction, memory.pointerSize, handler);
     if (object === null) continue;
-    const service = verified(memory, object, handler);
-    if (service === null) continue;
-    const onward = code.slice(at + 1).find(isJump);
-    const target = !onward
-      ? null
-      : onward.branchTarget !== null
-        ? onward.branchTarget
-        : onward.memoryOperand?.base === instruction.register && onward.memoryOperand.index === null
-          ? memory.ptr(object + onward.memoryOperand.displacement)
-          : null;
-    // A jump within the dispatch code is not where it goes on to.
-    const dispatch =
-      target !== null && (target < object || target >= handler + BigInt(CODE_BYTES)) ? target : null;
-    return { object, service, dispatch, foundBy: 'code' };
-  }
-  for (const offset of LISTED_OFFSETS[memory.pointerSize]) {
-    const service = verified(memory, handler - offset, handler);
-    if (service !== null)
-      return {
-        object: handler - offset,
-        service,
-        // Code that does not name its object is not the template: where it jumps says nothing.
-        dispatch: null,
-        foundBy: 'listed-offset',
-      };
+    const header = verified(memory, object, handler);
+    if (header === null) continue;
+    const end = object + BigInt(header.size);
+    const inside = (target: bigint | null) => target !== null && target >= object && target < end;
+    // Before the object is named, only branches within the copy; after it, the jump on.
+    if (code.slice(0, at).some((i) => i.flow === 'conditional' && !inside(i.branchTarget))) return null;
+    const rest = code.slice(at + 1);
+    const onwardAt = rest.findIndex((i) => i.flow !== 'next' && i.flow !== 'conditional');
+    if (onwardAt < 0) return null;
+    const onward = rest[onwardAt]!;
+    if (rest.slice(0, onwardAt).some((i) => i.flow === 'conditional' && !inside(i.branchTarget))) return null;
+    if (onward.flow !== 'branch' && onward.flow !== 'indirect-branch') return null;
+    return { object, service: header.service, dispatch: onwardTarget(memory, instruction, onward, object) };
   }
   return null;
 }
 
-function isJump(instruction: DecodedInstruction): boolean {
-  return instruction.flow === 'branch' || instruction.flow === 'indirect-branch';
+/** Where the jump after the object's naming goes: its target, or the object's field it jumps through. */
+function onwardTarget(
+  memory: KernelMemory,
+  naming: DecodedInstruction,
+  jump: DecodedInstruction,
+  object: bigint,
+): bigint | null {
+  if (jump.branchTarget !== null) return jump.branchTarget;
+  const operand = jump.memoryOperand;
+  if (!operand || operand.base !== naming.register || operand.index !== null) return null;
+  return memory.ptr(object + operand.displacement);
 }
 
 /** The address `instruction` loads into a register when it could be its own object's start, else null. */
@@ -92,14 +90,20 @@ function objectNamedBy(instruction: DecodedInstruction, pointerSize: 4 | 8, hand
         : null;
   return value !== null && value < handler && handler - value <= MAX_CODE_OFFSET ? value : null;
 }
-/** The object's ServiceRoutine when `object` is a KINTERRUPT that holds the code at `handler`, else null. */
-function verified(memory: KernelMemory, object: bigint, handler: bigint): bigint | null {
+
+/** The object's ServiceRoutine and Size when `object` is a KINTERRUPT that holds the code at `handler`, else null. */
+function verified(
+  memory: KernelMemory,
+  object: bigint,
+  handler: bigint,
+): { service: bigint; size: number } | null {
   const x64 = memory.pointerSize === 8;
   const header = memory.bytes(object, x64 ? 0x20 : 0x10);
   if (!header) return null;
   const view = new DataView(header.buffer, header.byteOffset, header.length);
   if (view.getUint16(0, true) !== INTERRUPT_OBJECT_TYPE) return null;
-  if (BigInt(view.getUint16(2, true)) < handler - object + 4n) return null;
+  const size = view.getUint16(2, true);
+  if (BigInt(size) < handler - object + 4n) return null;
   const service = x64 ? view.getBigUint64(0x18, true) : BigInt(view.getUint32(0x0c, true));
-  return memory.isKernelAddress(service) ? service : null;
+  return memory.isKernelAddress(service) ? { service, size } : null;
 }

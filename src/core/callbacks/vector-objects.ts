@@ -48,7 +48,7 @@ function interruptObject(
   object: bigint,
   fields: { vector: number; serviceRoutine: number },
 ): { vector: number; service: bigint } | null {
-  const header = memory.bytes(object, fields.vector + 4);
+  const header = memory.bytes(object, Math.max(fields.vector + 4, fields.serviceRoutine + 8));
   if (!header) return null;
   const view = new DataView(header.buffer, header.byteOffset, header.length);
   if (view.getUint16(0, true) !== INTERRUPT_OBJECT_TYPE) return null;
@@ -116,7 +116,8 @@ function searchArray(
     votes.set(base, (votes.get(base) ?? 0) + 1);
   }
   const [best] = [...votes.entries()].sort((a, b) => b[1] - a[1] || Number(a[0] - b[0]));
-  if (!best) return 'no connected interrupt object was found in the KPRCB';
+  if (!best)
+    return 'none found in the KPRCB (kernels whose gates do not enter KiIsrThunk have no such table)';
   const [offset] = best;
   return {
     base: processor.prcb + offset,

@@ -26,6 +26,8 @@ const modules = [
   module('ntkrnlpa.exe', '0x82a00000', false),
   module('i8042prt.sys', '0x8f010000', false),
   module('acpiex2.sys', '0xb9d70000', true),
+  // A stale loader entry of i8042prt from before it was unloaded and loaded again elsewhere.
+  module('i8042prt.sys', '0x8e7a0000', true),
 ];
 
 /** Vector 0x93's gate on `processor`: through the interrupt object `block` when given. */
@@ -67,7 +69,7 @@ describe('interrupt gates', () => {
     expect(findings[0]!.explanation).toContain('Processor(s): 0, 1.');
   });
 
-  test("an interrupt object whose service routine is a listed driver's is that driver's business", () => {
+  test("an interrupt object whose service routine is a listed driver's is that driver's business, whatever stale entry shares its name", () => {
     const gates = [gate(0, '0x8f012340', 'i8042prt.sys', '0x8a3c0000')];
     expect(descriptorFindings(gates, OWNERS, modules, true)).toEqual([]);
   });

@@ -63,7 +63,6 @@ describe('x86', () => {
       object: X86_OBJECT,
       service: X86_ISR,
       dispatch: X86_DISPATCHER,
-      foundBy: 'code',
     });
   });
 
@@ -75,15 +74,28 @@ describe('x86', () => {
     expect(interruptObjectAt(pages.memory(4), gate)?.object).toBe(X86_OBJECT);
   });
 
-  test('code that names no object: an object at a listed DispatchCode offset is still found, and says so', () => {
-    const pages = new SparsePages();
-    const gate = x86Interrupt(pages, 0x50, 0x270, [0x90, 0x90, 0xc3]);
-    expect(interruptObjectAt(pages.memory(4), gate)).toEqual({
-      object: X86_OBJECT,
-      service: X86_ISR,
-      dispatch: null,
-      foundBy: 'listed-offset',
-    });
+  test('a forged header before code that is not the template is no interrupt object: the gate stays code in pool', () => {
+    const code = X86_OBJECT + 0x58n;
+    const template = x86Template(X86_OBJECT, code);
+    const objectAt = template.indexOf(0xbf);
+    const cases: Array<[string, number[]]> = [
+      ['names no object', [0x90, 0x90, 0xc3]],
+      ['calls out before naming it', [0xe8, ...u32(0x8a3e0200n - (code + 5n)), ...template]],
+      [
+        'branches out of the object before naming it',
+        [0x0f, 0x84, ...u32(0x8a3e0200n - (code + 6n)), ...template.slice(0, objectAt)],
+      ],
+      ['calls out after naming it', [...template.slice(0, objectAt + 5), 0xe8, 0, 0, 0, 0, 0xc3]],
+      [
+        'names it and never jumps on',
+        [...template.slice(0, objectAt + 5), ...new Array<number>(80).fill(0x90)],
+      ],
+    ];
+    for (const [what, bytes] of cases) {
+      const pages = new SparsePages();
+      const gate = x86Interrupt(pages, 0x58, 0x278, bytes);
+      expect(interruptObjectAt(pages.memory(4), gate), what).toBeNull();
+    }
   });
 
   test('code in pool that is no interrupt object is none, whatever it loads', () => {
@@ -131,7 +143,6 @@ describe('x64 before KiIsrThunk', () => {
       object: X64_OBJECT,
       service: X64_ISR,
       dispatch: X64_DISPATCHER,
-      foundBy: 'code',
     });
   });
 });

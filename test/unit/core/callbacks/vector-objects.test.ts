@@ -46,7 +46,7 @@ test('a KPRCB with no interrupt object says so; x86 kernels have no such table',
   const pages = new SparsePages();
   pages.ptr(PRCB + 0x3140n + 0x80n * 8n, POOL); // points at nothing the image holds
   expect(findVectorObjects({ memory: pages.memory(), profile: null }, processor)).toBe(
-    'no connected interrupt object was found in the KPRCB',
+    'none found in the KPRCB (kernels whose gates do not enter KiIsrThunk have no such table)',
   );
   expect(findVectorObjects({ memory: pages.memory(4), profile: null }, processor)).toBeNull();
 });
