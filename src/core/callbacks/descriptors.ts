@@ -205,9 +205,11 @@ export function readDescriptorTables(
   inputs: DescriptorInputs,
   list: ProcessorList,
 ): { idt: KindReading; gdt: KindReading } {
+  let found: VectorObjects | null = null;
   return {
     idt: readKind('idt', list, (p) => {
-      const objects = findVectorObjects(inputs, p);
+      const objects = findVectorObjects(inputs, p, found ?? undefined);
+      if (objects !== null && typeof objects !== 'string') found ??= objects;
       const reading = idtEntries(inputs, p, typeof objects === 'string' ? null : objects);
       if (objects === null) return reading;
       return {

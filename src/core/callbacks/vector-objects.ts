@@ -28,6 +28,8 @@ export interface VectorObjectInputs {
 /** One processor's array: where it is and how that was established. */
 export interface VectorObjects {
   base: bigint;
+  /** Its offset in the KPRCB. */
+  offset: bigint;
   method: string;
   /** The connected interrupt object of `vector` and its ServiceRoutine, or null. */
   at(vector: number): { object: bigint; service: bigint } | null;
@@ -61,19 +63,24 @@ function interruptObject(
 export function findVectorObjects(
   inputs: VectorObjectInputs,
   processor: Processor,
+  /** Another processor's table, found by structure: every KPRCB of a kernel has it at the same offset. */
+  sibling?: VectorObjects,
 ): VectorObjects | string | null {
   const { memory, profile } = inputs;
   if (memory.pointerSize !== 8) return null;
   const fields = fieldOffsets(profile);
   const located = profile?.hasField('_KPRCB', 'InterruptObject')
     ? symbolArray(processor, profile.field('_KPRCB', 'InterruptObject').offset)
-    : searchArray(memory, processor, fields);
+    : sibling
+      ? { base: processor.prcb + sibling.offset, method: sibling.method }
+      : searchArray(memory, processor, fields);
   if (typeof located === 'string') return located;
   const slots = memory.bytes(located.base, VECTORS * Number(SLOT));
   if (!slots) return `the table (${located.method}) is not in the image`;
   const view = new DataView(slots.buffer, slots.byteOffset, slots.length);
   return {
     ...located,
+    offset: located.base - processor.prcb,
     at(vector) {
       const object = view.getBigUint64(vector * Number(SLOT), true);
       if (object === 0n || !memory.isKernelAddress(object)) return null;
